@@ -1,0 +1,127 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/oncall-cockpit/oncall/internal/config"
+)
+
+func newConfigCmd(e *env, g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Validate, show and import configuration",
+	}
+	cmd.AddCommand(newConfigValidateCmd(e, g), newConfigShowCmd(e, g), newConfigImportGrafanaCmd(e))
+	return cmd
+}
+
+func newConfigValidateCmd(e *env, g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate",
+		Short: "Check the config file; every error names its line and column",
+		Long: `validate reads the config file and reports every problem with its file,
+line and column and what was expected. Unknown keys are errors, with a
+suggestion when a known key is close. Exit status 1 when anything is wrong.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, path, err := g.loadConfig(e)
+			if err != nil {
+				return err
+			}
+			n := 0
+			cfg.Datasources.Each(func(string, *config.Datasource) { n++ })
+			_, err = fmt.Fprintf(e.IO.Out, "%s: ok (%d datasources, %d services, %d SLOs)\n", path, n, len(cfg.Services), len(cfg.SLOs))
+			return err
+		},
+	}
+}
+
+func newConfigShowCmd(e *env, g *globalOptions) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "show",
+		Short: "Print the effective config, defaults filled in and secrets redacted",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, _, err := g.loadConfig(e)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return writeJSON(e.IO.Out, cfg)
+			}
+			enc := yaml.NewEncoder(e.IO.Out)
+			enc.SetIndent(2)
+			if err := enc.Encode(cfg); err != nil {
+				return err
+			}
+			return enc.Close()
+		},
+	}
+	outputFlag(cmd, &output, "yaml", "json")
+	return cmd
+}
+
+func newConfigImportGrafanaCmd(e *env) *cobra.Command {
+	var write string
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "import-grafana FILE...",
+		Short: "Write oncall datasources and conventions from Grafana provisioning YAML",
+		Long: `import-grafana reads Grafana datasource provisioning files and writes the
+matching oncall config: the Prometheus, Loki, Tempo and Alertmanager
+datasources (URL, basic auth, headers, X-Scope-OrgID tenant, TLS), Loki
+derived fields that link to Tempo as trace-ID regexes, and Tempo's
+traces-to-logs mapping of service.name as the Loki service label.
+
+Secrets are never copied: each becomes a ${VAR} reference and the variables
+to set are listed on stderr.`,
+		Example: "  oncall config import-grafana /etc/grafana/provisioning/datasources/*.yaml > ~/.config/oncall/config.yaml",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			files := map[string][]byte{}
+			for _, a := range args {
+				b, err := os.ReadFile(a)
+				if err != nil {
+					return err
+				}
+				files[a] = b
+			}
+			imp, err := config.ImportGrafana(files)
+			if err != nil {
+				return err
+			}
+			for _, n := range imp.Notes {
+				fmt.Fprintln(e.IO.ErrOut, "note:", n)
+			}
+			if write == "" {
+				_, err = e.IO.Out.Write(imp.YAML)
+				return err
+			}
+			flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+			if force {
+				flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+			}
+			f, err := os.OpenFile(write, flags, 0o600)
+			if err != nil {
+				return fmt.Errorf("%w (use --force to replace it)", err)
+			}
+			if _, err := f.Write(imp.YAML); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(e.IO.ErrOut, "wrote %s; check it with: oncall config validate --config %s\n", write, write)
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&write, "write", "w", "", "write to this file instead of stdout")
+	cmd.Flags().BoolVar(&force, "force", false, "with --write, replace an existing file")
+	return cmd
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oncall-cockpit/oncall/internal/config"
+)
+
+// globalOptions are the persistent flags every command shares.
+type globalOptions struct {
+	ConfigPath string
+	ReadOnly   bool
+	NoColor    bool
+}
+
+func newRootCmd(e *env) *cobra.Command {
+	g := &globalOptions{}
+	root := &cobra.Command{
+		Use:   "oncall",
+		Short: "A terminal cockpit for the engineer on call",
+		Long: `oncall joins metrics (Prometheus), logs (Loki), traces (Tempo) and alerts
+(Alertmanager) by trace ID, so that the engineer on call sees what broke
+first, what depends on it, and what it costs.
+
+Configuration is read from --config, else $ONCALL_CONFIG, else
+$XDG_CONFIG_HOME/oncall/config.yaml. Start with 'oncall doctor' to check
+that every datasource answers and holds the data oncall expects.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.ConfigPath, "config", "", "config file (default $ONCALL_CONFIG, else $XDG_CONFIG_HOME/oncall/config.yaml)")
+	root.PersistentFlags().BoolVar(&g.ReadOnly, "read-only", false, "refuse every action that changes anything: silences, acknowledgements, runbooks")
+	root.PersistentFlags().BoolVar(&g.NoColor, "no-color", false, "no colour in output (also set by NO_COLOR)")
+	root.AddCommand(
+		newVersionCmd(e),
+		newManCmd(root),
+		newConfigCmd(e, g),
+		newDoctorCmd(e, g),
+		newAlertsCmd(e, g),
+		newSilencesCmd(e, g),
+	)
+	return root
+}
+
+// loadConfig reads the config the flags and environment point at.
+func (g *globalOptions) loadConfig(e *env) (*config.Config, string, error) {
+	path, explicit := config.Locate(g.ConfigPath, e.getenv)
+	cfg, err := config.Load(path, explicit, e.LookupEnv)
+	if err != nil {
+		return nil, path, err
+	}
+	return cfg, path, nil
+}
+
+// colorEnabled is false under --no-color or a non-empty NO_COLOR.
+func (g *globalOptions) colorEnabled(e *env) bool {
+	return !g.NoColor && e.getenv("NO_COLOR") == ""
+}
+
+// outputFlag adds -o/--output with the given formats, the first the default.
+func outputFlag(cmd *cobra.Command, dst *string, formats ...string) {
+	*dst = formats[0]
+	cmd.Flags().StringVarP(dst, "output", "o", formats[0], fmt.Sprintf("output format: %v", formats))
+	cmd.PreRunE = chainPreRun(cmd.PreRunE, func(*cobra.Command, []string) error {
+		for _, f := range formats {
+			if *dst == f {
+				return nil
+			}
+		}
+		return fmt.Errorf("--output %q: want one of %v", *dst, formats)
+	})
+}
+
+func chainPreRun(prev, next func(*cobra.Command, []string) error) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, a []string) error {
+		if prev != nil {
+			if err := prev(c, a); err != nil {
+				return err
+			}
+		}
+		return next(c, a)
+	}
+}

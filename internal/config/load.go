@@ -1,0 +1,134 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// Problem is one thing wrong with a config file, at a position.
+type Problem struct {
+	File   string
+	Line   int
+	Column int
+	Msg    string
+}
+
+func (p Problem) Error() string {
+	if p.Line == 0 {
+		return fmt.Sprintf("%s: %s", p.File, p.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Column, p.Msg)
+}
+
+// Problems is every problem found in one file, in file order.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Locate returns the config path: the flag, else $ONCALL_CONFIG, else
+// $XDG_CONFIG_HOME/oncall/config.yaml (~/.config when unset). explicit is
+// true when the user named the file, so its absence is an error.
+func Locate(flag string, getenv func(string) string) (path string, explicit bool) {
+	if flag != "" {
+		return flag, true
+	}
+	if p := getenv("ONCALL_CONFIG"); p != "" {
+		return p, true
+	}
+	dir := getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home := getenv("HOME")
+		if home == "" {
+			return "", false
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "oncall", "config.yaml"), false
+}
+
+// Default is the configuration with no file: no datasources, default conventions.
+func Default() *Config {
+	return &Config{Conventions: sources.DefaultConventions(), Currency: "USD"}
+}
+
+// Load reads and validates the file at path. A missing file that the user
+// did not name yields Default(). getenv expands ${VAR}.
+func Load(path string, explicit bool, getenv func(string) (string, bool)) (*Config, error) {
+	if path == "" {
+		return Default(), nil
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !explicit {
+		return Default(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, b, getenv)
+}
+
+// Parse validates and decodes a config file's bytes; name is used in errors
+// and to resolve relative *_file paths.
+func Parse(name string, b []byte, getenv func(string) (string, bool)) (*Config, error) {
+	v := &validator{file: name, dir: filepath.Dir(name), pos: map[string]*yaml.Node{}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, Problems{v.syntaxProblem(err)}
+	}
+	cfg := Default()
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return cfg, nil // an empty file is the default config
+	}
+	root := doc.Content[0]
+	v.expandEnv(root, getenv)
+	v.walk(root, typeOf(cfg), "")
+	if len(v.problems) > 0 {
+		return nil, v.sorted()
+	}
+	if err := root.Decode(cfg); err != nil {
+		// The walk checks every type yaml decodes; this is a safety net.
+		return nil, Problems{v.syntaxProblem(err)}
+	}
+	v.resolveSecrets(cfg)
+	v.check(cfg)
+	if len(v.problems) > 0 {
+		return nil, v.sorted()
+	}
+	return cfg, nil
+}
+
+func (v *validator) sorted() Problems {
+	sort.SliceStable(v.problems, func(i, j int) bool {
+		a, b := v.problems[i], v.problems[j]
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+	return v.problems
+}
+
+// syntaxProblem turns a yaml error ("yaml: line 3: ...") into a Problem.
+func (v *validator) syntaxProblem(err error) Problem {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var line int
+	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
+		msg = strings.TrimSpace(msg[strings.Index(msg, ":")+1:])
+		return Problem{File: v.file, Line: line, Column: 1, Msg: "invalid YAML: " + msg}
+	}
+	return Problem{File: v.file, Msg: "invalid YAML: " + msg}
+}

@@ -1,0 +1,402 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+type validator struct {
+	file     string
+	dir      string
+	problems Problems
+	// pos maps a dotted path (datasources.loki.url, slos[0].name) to its value node.
+	pos map[string]*yaml.Node
+}
+
+func (v *validator) at(n *yaml.Node, format string, args ...any) {
+	p := Problem{File: v.file, Msg: fmt.Sprintf(format, args...)}
+	if n != nil {
+		p.Line, p.Column = n.Line, n.Column
+	}
+	v.problems = append(v.problems, p)
+}
+
+// atPath reports at the node recorded for path, or the file when absent.
+func (v *validator) atPath(path string, format string, args ...any) {
+	v.at(v.pos[path], "%s: %s", path, fmt.Sprintf(format, args...))
+}
+
+var envRef = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}`)
+
+// expandEnv replaces ${VAR} and ${VAR:-default} in scalar values ($$ is a
+// literal $). Keys are not expanded. A plain scalar is re-typed after
+// expansion, so `tier: ${TIER}` is still an integer.
+func (v *validator) expandEnv(n *yaml.Node, getenv func(string) (string, bool)) {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			v.expandEnv(c, getenv)
+		}
+	case yaml.MappingNode:
+		for i := 1; i < len(n.Content); i += 2 {
+			v.expandEnv(n.Content[i], getenv)
+		}
+	case yaml.ScalarNode:
+		if !strings.Contains(n.Value, "$") {
+			return
+		}
+		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(m string) string {
+			if m == "$$" {
+				return "$"
+			}
+			sub := envRef.FindStringSubmatch(m)
+			if val, ok := getenv(sub[1]); ok && val != "" {
+				return val
+			}
+			if strings.Contains(m, ":-") {
+				return sub[2]
+			}
+			v.at(n, "environment variable %s is not set (write ${%s:-default} to give a fallback)", sub[1], sub[1])
+			return ""
+		})
+		if n.Style == 0 {
+			n.Tag = ""
+		}
+	}
+}
+
+var (
+	unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+	durationType    = reflect.TypeFor[Duration]()
+)
+
+func typeOf(x any) reflect.Type { return reflect.TypeOf(x) }
+
+// walk checks n against Go type t: unknown keys, wrong shapes and scalars
+// that do not parse, each at its line and column. It records every value's
+// position under its path for the checks after decoding.
+func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	v.pos[path] = n
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return // an empty value keeps the default
+	}
+	where := path
+	if where == "" {
+		where = "the top level"
+	}
+	switch {
+	case t == durationType:
+		if n.Kind != yaml.ScalarNode {
+			v.at(n, "%s: expected a duration such as 30s or 5m, got a %s", where, kindName(n))
+		} else if _, err := parseDuration(n.Value); err != nil {
+			v.at(n, "%s: %v", where, err)
+		}
+		return
+	case reflect.PointerTo(t).Implements(unmarshalerType):
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			v.at(n, "%s: expected a mapping of %s, got a %s", where, strings.Join(fieldNames(t), ", "), kindName(n))
+			return
+		}
+		fields := yamlFields(t)
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			if seen[k.Value] {
+				v.at(k, "%s: key %q appears twice", where, k.Value)
+			}
+			seen[k.Value] = true
+			f, ok := fields[k.Value]
+			if !ok {
+				msg := fmt.Sprintf("unknown key %q in %s; expected one of: %s", k.Value, where, strings.Join(fieldNames(t), ", "))
+				if s := closest(k.Value, fieldNames(t)); s != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				}
+				v.at(k, "%s", msg)
+				continue
+			}
+			v.walk(val, f.Type, join(path, k.Value))
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			v.at(n, "%s: expected a mapping, got a %s", where, kindName(n))
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			v.walk(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value))
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			v.at(n, "%s: expected a list, got a %s", where, kindName(n))
+			return
+		}
+		for i, c := range n.Content {
+			v.walk(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		}
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode {
+			v.at(n, "%s: expected a string, got a %s", where, kindName(n))
+		}
+	case reflect.Bool:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+			v.at(n, "%s: expected true or false, got %s", where, describe(n))
+		}
+	case reflect.Int, reflect.Int64, reflect.Uint32:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+			v.at(n, "%s: expected a whole number, got %s", where, describe(n))
+		}
+	case reflect.Float64:
+		if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!int" && n.ShortTag() != "!!float") {
+			v.at(n, "%s: expected a number, got %s", where, describe(n))
+		}
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	default:
+		return "scalar"
+	}
+}
+
+func describe(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode {
+		return strconv.Quote(n.Value)
+	}
+	return "a " + kindName(n)
+}
+
+func yamlFields(t reflect.Type) map[string]reflect.StructField {
+	out := map[string]reflect.StructField{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name != "" && name != "-" {
+			out[name] = f
+		}
+	}
+	return out
+}
+
+func fieldNames(t reflect.Type) []string {
+	var names []string
+	for i := 0; i < t.NumField(); i++ {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// closest returns the candidate within edit distance 2 of s, if any.
+func closest(s string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// resolveSecrets reads *_file secrets, relative to the config file.
+func (v *validator) resolveSecrets(c *Config) {
+	c.Datasources.Each(func(name string, ds *Datasource) {
+		base := "datasources." + name
+		if ds.BearerTokenFile != "" {
+			if ds.BearerToken != "" {
+				v.atPath(base+".bearer_token_file", "set bearer_token or bearer_token_file, not both")
+			}
+			ds.BearerToken = v.readSecret(base+".bearer_token_file", ds.BearerTokenFile)
+		}
+		if ba := ds.BasicAuth; ba != nil && ba.PasswordFile != "" {
+			if ba.Password != "" {
+				v.atPath(base+".basic_auth.password_file", "set password or password_file, not both")
+			}
+			ba.Password = v.readSecret(base+".basic_auth.password_file", ba.PasswordFile)
+		}
+	})
+}
+
+func (v *validator) resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(v.dir, p)
+}
+
+func (v *validator) readSecret(path, file string) Secret {
+	b, err := os.ReadFile(v.resolve(file))
+	if err != nil {
+		v.atPath(path, "cannot read secret: %v", err)
+		return ""
+	}
+	return Secret(strings.TrimRight(string(b), "\r\n"))
+}
+
+var themes = []string{"dark", "light", "high-contrast", "colorblind"}
+
+// check validates meaning: URLs, exclusive options, files, SLO maths.
+func (v *validator) check(c *Config) {
+	c.Datasources.Each(func(name string, ds *Datasource) {
+		v.checkDatasource("datasources."+name, ds)
+	})
+	if _, err := c.Conventions.CompileRED(); err != nil {
+		v.atPath("conventions.red", "%v", err)
+	}
+	if _, err := c.Conventions.CompileTraceID(); err != nil {
+		v.atPath("conventions.trace_id.regexes", "%v", err)
+	}
+	for name, s := range c.Services {
+		p := "services." + name
+		if s.ValuePerRequest < 0 {
+			v.atPath(p+".value_per_request", "must not be negative")
+		}
+		if s.Tier < 0 {
+			v.atPath(p+".tier", "must not be negative")
+		}
+		for i, link := range s.Runbooks {
+			if u, err := url.Parse(link); err != nil || u.Scheme == "" {
+				v.atPath(fmt.Sprintf("%s.runbooks[%d]", p, i), "%q is not a URL", link)
+			}
+		}
+	}
+	names := map[string]bool{}
+	for i, s := range c.SLOs {
+		p := fmt.Sprintf("slos[%d]", i)
+		switch {
+		case s.Name == "":
+			v.atPath(p, "name is required")
+		case names[s.Name]:
+			v.atPath(p+".name", "SLO %q is defined twice", s.Name)
+		}
+		names[s.Name] = true
+		if s.Service == "" {
+			v.atPath(p, "service is required")
+		}
+		if s.Objective <= 0 || s.Objective >= 100 {
+			v.atPath(p+".objective", "must be a percentage between 0 and 100 exclusive, e.g. 99.9")
+		}
+		if s.Window <= 0 {
+			v.atPath(p, "window is required, e.g. 28d")
+		}
+		switch s.Indicator {
+		case "availability":
+		case "latency":
+			if s.LatencyThreshold <= 0 {
+				v.atPath(p, "a latency SLO needs latency_threshold, e.g. 300ms")
+			}
+		default:
+			v.atPath(p+".indicator", "%q is not availability or latency", s.Indicator)
+		}
+	}
+	if c.Runbooks != "" {
+		if st, err := os.Stat(v.resolve(c.Runbooks)); err != nil || !st.IsDir() {
+			v.atPath("runbooks", "%q is not a directory", c.Runbooks)
+		} else {
+			c.Runbooks = v.resolve(c.Runbooks)
+		}
+	}
+	if c.Theme != "" && !slices.Contains(themes, c.Theme) {
+		if !strings.HasSuffix(c.Theme, ".yaml") && !strings.HasSuffix(c.Theme, ".yml") {
+			v.atPath("theme", "%q is not one of %s, nor a .yaml palette file", c.Theme, strings.Join(themes, ", "))
+		} else if _, err := os.Stat(v.resolve(c.Theme)); err != nil {
+			v.atPath("theme", "palette file: %v", err)
+		} else {
+			c.Theme = v.resolve(c.Theme)
+		}
+	}
+	if c.Currency == "" {
+		c.Currency = "USD"
+	}
+}
+
+func (v *validator) checkDatasource(p string, ds *Datasource) {
+	u, err := url.Parse(ds.URL)
+	switch {
+	case ds.URL == "":
+		v.atPath(p, "url is required")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		v.atPath(p+".url", "%q is not an http(s) URL", ds.URL)
+	case u.User != nil:
+		v.atPath(p+".url", "put credentials in basic_auth, not in the URL")
+	}
+	if ba := ds.BasicAuth; ba != nil {
+		if ba.Username == "" {
+			v.atPath(p+".basic_auth", "username is required")
+		}
+		if ds.BearerToken != "" {
+			v.atPath(p+".basic_auth", "set basic_auth or a bearer token, not both")
+		}
+	}
+	for _, f := range []struct{ key, file string }{{"ca_file", ds.TLS.CAFile}, {"cert_file", ds.TLS.CertFile}, {"key_file", ds.TLS.KeyFile}} {
+		if f.file == "" {
+			continue
+		}
+		if _, err := os.Stat(v.resolve(f.file)); err != nil {
+			v.atPath(p+".tls."+f.key, "%v", err)
+		}
+	}
+	ds.TLS.CAFile, ds.TLS.CertFile, ds.TLS.KeyFile = v.resolve(ds.TLS.CAFile), v.resolve(ds.TLS.CertFile), v.resolve(ds.TLS.KeyFile)
+	if (ds.TLS.CertFile == "") != (ds.TLS.KeyFile == "") {
+		v.atPath(p+".tls", "cert_file and key_file go together")
+	}
+	if ds.Timeout < 0 {
+		v.atPath(p+".timeout", "must be positive")
+	}
+	if ds.Retries != nil && (*ds.Retries < 0 || *ds.Retries > 10) {
+		v.atPath(p+".retries", "must be between 0 and 10")
+	}
+	if ds.MaxConcurrency < 0 {
+		v.atPath(p+".max_concurrency", "must be positive")
+	}
+}

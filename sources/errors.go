@@ -1,0 +1,71 @@
+package sources
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrNotFound is wrapped by backends when the thing asked for does not exist
+// (an unknown trace ID, an unknown silence).
+var ErrNotFound = errors.New("not found")
+
+// BackendError says which backend, which request, and what came back.
+type BackendError struct {
+	Backend string // "prometheus", "loki", "tempo", "alertmanager"
+	Op      string // what was asked, e.g. "query_range {service_name=~\"checkout\"}"
+	URL     string // method and URL, without credentials
+	Status  int    // HTTP status, 0 when no response came back
+	Body    string // the start of the response body
+	Err     error
+}
+
+const maxErrorBody = 512
+
+func (e *BackendError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s", e.Backend, e.Op)
+	if e.URL != "" {
+		fmt.Fprintf(&b, " (%s)", e.URL)
+	}
+	if e.Status != 0 {
+		fmt.Fprintf(&b, ": HTTP %d", e.Status)
+	}
+	if body := strings.TrimSpace(e.Body); body != "" {
+		if len(body) > maxErrorBody {
+			body = body[:maxErrorBody] + "…"
+		}
+		fmt.Fprintf(&b, ": %s", body)
+	}
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	return b.String()
+}
+
+func (e *BackendError) Unwrap() error { return e.Err }
+
+// StatusOf returns the HTTP status a BackendError carries, or 0.
+func StatusOf(err error) int {
+	var be *BackendError
+	if errors.As(err, &be) {
+		return be.Status
+	}
+	return 0
+}
+
+// AccessCheck turns the outcome of a backend's first request into the doctor
+// lines "reachable" and "auth and tenant": a 401 or 403 means the server is
+// up but rejected the credentials or the X-Scope-OrgID tenant.
+func AccessCheck(err error) []Check {
+	switch st := StatusOf(err); {
+	case err == nil:
+		return []Check{{Name: "reachable", Status: CheckOK, Detail: "answered"},
+			{Name: "auth and tenant", Status: CheckOK, Detail: "accepted"}}
+	case st == 401 || st == 403:
+		return []Check{{Name: "reachable", Status: CheckOK, Detail: fmt.Sprintf("answered HTTP %d", st)},
+			{Name: "auth and tenant", Status: CheckFail, Detail: err.Error()}}
+	default:
+		return []Check{{Name: "reachable", Status: CheckFail, Detail: err.Error()}}
+	}
+}

@@ -1,0 +1,97 @@
+package sources
+
+import (
+	"context"
+	"time"
+)
+
+// Metrics answers metric questions in domain terms; the backend writes the query.
+type Metrics interface {
+	// RED returns request, error and p99 latency series per service over r.
+	// An empty service list means every service the backend knows.
+	RED(ctx context.Context, services []string, r TimeRange, step time.Duration) ([]RED, error)
+	// ServiceGraph returns the call edges observed over the window ending at at.
+	ServiceGraph(ctx context.Context, at time.Time, window time.Duration) ([]Edge, error)
+	// Exemplars returns exemplars of the services' request metrics over r.
+	Exemplars(ctx context.Context, services []string, r TimeRange) ([]Exemplar, error)
+}
+
+// Rules lists Prometheus-side alerting state.
+type Rules interface {
+	Alerts(ctx context.Context) ([]Alert, error)
+	Rules(ctx context.Context) ([]RuleGroup, error)
+}
+
+// LogQuery selects log lines. Empty fields select everything.
+type LogQuery struct {
+	Services []string
+	Levels   []string // e.g. "error", "warn"
+	TraceID  string
+	Range    TimeRange
+	Limit    int
+	Forward  bool // oldest first; default newest first
+}
+
+// Logs reads and follows log lines.
+type Logs interface {
+	Logs(ctx context.Context, q LogQuery) ([]LogLine, error)
+	// LogRate counts matching lines per service per step over q.Range.
+	LogRate(ctx context.Context, q LogQuery, step time.Duration) ([]Series, error)
+	// Tail follows new lines until ctx ends, reconnecting as needed. The
+	// channel is closed when ctx is done.
+	Tail(ctx context.Context, q LogQuery) (<-chan TailEvent, error)
+}
+
+// TailEvent is what a live tail delivers: lines, a report of lines the
+// server dropped, or a connection state change.
+type TailEvent struct {
+	Lines        []LogLine
+	Dropped      int   // entries the server reported as dropped in this frame
+	Reconnecting error // non-nil: the connection broke with this error and a reconnect is under way
+	Connected    bool  // a (re)connection succeeded
+}
+
+// TraceSearch selects traces.
+type TraceSearch struct {
+	Services    []string
+	ErrorsOnly  bool
+	MinDuration time.Duration
+	Range       TimeRange
+	Limit       int
+}
+
+// Traces fetches and searches traces.
+type Traces interface {
+	Trace(ctx context.Context, traceID string) (Trace, error)
+	SearchTraces(ctx context.Context, q TraceSearch) ([]TraceSummary, error)
+}
+
+// Alerting is an alert manager: alerts and silences.
+type Alerting interface {
+	Alerts(ctx context.Context) ([]Alert, error)
+	Silences(ctx context.Context) ([]Silence, error)
+	CreateSilence(ctx context.Context, s Silence) (string, error)
+	ExpireSilence(ctx context.Context, id string) error
+}
+
+// CheckStatus is the outcome of one doctor check.
+type CheckStatus string
+
+const (
+	CheckOK   CheckStatus = "ok"
+	CheckWarn CheckStatus = "warn"
+	CheckFail CheckStatus = "fail"
+)
+
+// Check is one line of `oncall doctor`: what was checked, how it went, and why.
+type Check struct {
+	Name   string      `json:"name"`
+	Status CheckStatus `json:"status"`
+	Detail string      `json:"detail"`
+}
+
+// Doctor is implemented by every backend: it checks reachability, version,
+// auth and tenant, and that the data the conventions expect exists.
+type Doctor interface {
+	Doctor(ctx context.Context) []Check
+}

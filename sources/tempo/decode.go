@@ -1,0 +1,256 @@
+package tempo
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	commonv1 "go.opentelemetry.io/proto/otlp/common/v1"
+	tracev1 "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+var unmarshalJSON = protojson.UnmarshalOptions{DiscardUnknown: true}
+
+// DecodeTraceProto decodes tempopb.Trace, the body of /api/traces/<id> with
+// Accept: application/protobuf. Its field 1 (batches) has the same number and
+// type as OTLP TracesData's resource_spans, so TracesData reads it directly.
+func DecodeTraceProto(b []byte) (sources.Trace, error) {
+	var td tracev1.TracesData
+	if err := proto.Unmarshal(b, &td); err != nil {
+		return sources.Trace{}, fmt.Errorf("decoding trace protobuf: %w", err)
+	}
+	return fromOTLP(&td)
+}
+
+// DecodeTraceV2Proto decodes tempopb.TraceByIDResponse from /api/v2/traces/<id>:
+// field 1 is the tempopb.Trace.
+func DecodeTraceV2Proto(b []byte) (sources.Trace, error) {
+	var trace []byte
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return sources.Trace{}, fmt.Errorf("decoding v2 trace protobuf: %w", protowire.ParseError(n))
+		}
+		b = b[n:]
+		if num == 1 && typ == protowire.BytesType {
+			v, m := protowire.ConsumeBytes(b)
+			if m < 0 {
+				return sources.Trace{}, fmt.Errorf("decoding v2 trace protobuf: %w", protowire.ParseError(m))
+			}
+			trace = append(trace, v...) // repeated occurrences of a message field merge
+			b = b[m:]
+			continue
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b)
+		if m < 0 {
+			return sources.Trace{}, fmt.Errorf("decoding v2 trace protobuf: %w", protowire.ParseError(m))
+		}
+		b = b[m:]
+	}
+	return DecodeTraceProto(trace)
+}
+
+// DecodeTraceJSON decodes /api/traces/<id> JSON: {"batches": [ResourceSpans]}.
+func DecodeTraceJSON(b []byte) (sources.Trace, error) {
+	var v1 struct {
+		Batches json.RawMessage `json:"batches"`
+	}
+	if err := json.Unmarshal(b, &v1); err != nil {
+		return sources.Trace{}, fmt.Errorf("decoding trace JSON: %w", err)
+	}
+	if len(v1.Batches) == 0 {
+		return sources.Trace{}, fmt.Errorf("decoding trace JSON: no batches")
+	}
+	return decodeTracesDataJSON(append(append([]byte(`{"resourceSpans":`), v1.Batches...), '}'))
+}
+
+// DecodeTraceV2JSON decodes /api/v2/traces/<id> JSON: {"trace": TracesData}.
+func DecodeTraceV2JSON(b []byte) (sources.Trace, error) {
+	var v2 struct {
+		Trace json.RawMessage `json:"trace"`
+	}
+	if err := json.Unmarshal(b, &v2); err != nil {
+		return sources.Trace{}, fmt.Errorf("decoding v2 trace JSON: %w", err)
+	}
+	if len(v2.Trace) == 0 {
+		return sources.Trace{}, fmt.Errorf("decoding v2 trace JSON: no trace")
+	}
+	return decodeTracesDataJSON(v2.Trace)
+}
+
+func decodeTracesDataJSON(b []byte) (sources.Trace, error) {
+	var td tracev1.TracesData
+	if err := unmarshalJSON.Unmarshal(b, &td); err != nil {
+		return sources.Trace{}, fmt.Errorf("decoding OTLP JSON: %w", err)
+	}
+	return fromOTLP(&td)
+}
+
+func fromOTLP(td *tracev1.TracesData) (sources.Trace, error) {
+	var t sources.Trace
+	for _, rs := range td.GetResourceSpans() {
+		service := attr(rs.GetResource().GetAttributes(), "service.name")
+		for _, ss := range rs.GetScopeSpans() {
+			for _, s := range ss.GetSpans() {
+				sp, err := fromSpan(s, service)
+				if err != nil {
+					return sources.Trace{}, err
+				}
+				if t.ID == "" {
+					t.ID = sp.TraceID
+				} else if sp.TraceID != t.ID {
+					return sources.Trace{}, fmt.Errorf("span %s has trace ID %s, want %s", sp.SpanID, sp.TraceID, t.ID)
+				}
+				t.Spans = append(t.Spans, sp)
+			}
+		}
+	}
+	if len(t.Spans) == 0 {
+		return sources.Trace{}, fmt.Errorf("trace has no spans")
+	}
+	return t, nil
+}
+
+func fromSpan(s *tracev1.Span, service string) (sources.Span, error) {
+	if len(s.GetTraceId()) != 16 {
+		return sources.Span{}, fmt.Errorf("span %q: trace ID of %d bytes, want 16", s.GetName(), len(s.GetTraceId()))
+	}
+	if len(s.GetSpanId()) != 8 {
+		return sources.Span{}, fmt.Errorf("span %q: span ID of %d bytes, want 8", s.GetName(), len(s.GetSpanId()))
+	}
+	sp := sources.Span{
+		TraceID: sources.HexID(s.GetTraceId()), SpanID: sources.HexID(s.GetSpanId()),
+		Service: service, Name: s.GetName(),
+		Kind:  strings.ToLower(strings.TrimPrefix(s.GetKind().String(), "SPAN_KIND_")),
+		Start: time.Unix(0, int64(s.GetStartTimeUnixNano())), End: time.Unix(0, int64(s.GetEndTimeUnixNano())),
+		Status: sources.StatusUnset, StatusMessage: s.GetStatus().GetMessage(),
+	}
+	if p := s.GetParentSpanId(); len(p) > 0 {
+		if len(p) != 8 {
+			return sources.Span{}, fmt.Errorf("span %s: parent span ID of %d bytes, want 8", sp.SpanID, len(p))
+		}
+		sp.ParentSpanID = sources.HexID(p)
+	}
+	switch s.GetStatus().GetCode() {
+	case tracev1.Status_STATUS_CODE_OK:
+		sp.Status = sources.StatusOK
+	case tracev1.Status_STATUS_CODE_ERROR:
+		sp.Status = sources.StatusError
+	}
+	if len(s.GetAttributes()) > 0 {
+		sp.Attributes = make(map[string]string, len(s.GetAttributes()))
+		for _, kv := range s.GetAttributes() {
+			sp.Attributes[kv.GetKey()] = anyString(kv.GetValue())
+		}
+	}
+	return sp, nil
+}
+
+func attr(kvs []*commonv1.KeyValue, key string) string {
+	for _, kv := range kvs {
+		if kv.GetKey() == key {
+			return anyString(kv.GetValue())
+		}
+	}
+	return ""
+}
+
+func anyString(v *commonv1.AnyValue) string {
+	switch x := v.GetValue().(type) {
+	case *commonv1.AnyValue_StringValue:
+		return x.StringValue
+	case *commonv1.AnyValue_BoolValue:
+		return strconv.FormatBool(x.BoolValue)
+	case *commonv1.AnyValue_IntValue:
+		return strconv.FormatInt(x.IntValue, 10)
+	case *commonv1.AnyValue_DoubleValue:
+		return strconv.FormatFloat(x.DoubleValue, 'g', -1, 64)
+	case *commonv1.AnyValue_BytesValue:
+		return sources.HexID(x.BytesValue)
+	case nil:
+		return ""
+	default:
+		b, _ := protojson.Marshal(v)
+		return string(b)
+	}
+}
+
+// searchResponse is /api/search's answer.
+type searchResponse struct {
+	Traces []struct {
+		TraceID           string `json:"traceID"`
+		RootServiceName   string `json:"rootServiceName"`
+		RootTraceName     string `json:"rootTraceName"`
+		StartTimeUnixNano string `json:"startTimeUnixNano"`
+		DurationMs        int64  `json:"durationMs"`
+		SpanSets          []struct {
+			Spans []struct {
+				SpanID string `json:"spanID"`
+			} `json:"spans"`
+		} `json:"spanSets"`
+		SpanSet *struct {
+			Spans []struct {
+				SpanID string `json:"spanID"`
+			} `json:"spans"`
+		} `json:"spanSet"`
+		ServiceStats map[string]struct {
+			SpanCount  int `json:"spanCount"`
+			ErrorCount int `json:"errorCount"`
+		} `json:"serviceStats"`
+	} `json:"traces"`
+}
+
+// DecodeSearch decodes a TraceQL search response.
+func DecodeSearch(b []byte) ([]sources.TraceSummary, error) {
+	var r searchResponse
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("decoding search: %w", err)
+	}
+	out := make([]sources.TraceSummary, 0, len(r.Traces))
+	for i, t := range r.Traces {
+		id, err := sources.NormalizeTraceID(t.TraceID)
+		if err != nil {
+			return nil, fmt.Errorf("search result %d: %w", i, err)
+		}
+		ns, err := strconv.ParseInt(t.StartTimeUnixNano, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("search result %d: startTimeUnixNano %q", i, t.StartTimeUnixNano)
+		}
+		s := sources.TraceSummary{TraceID: id, RootService: t.RootServiceName, RootName: t.RootTraceName,
+			Start: time.Unix(0, ns), Duration: time.Duration(t.DurationMs) * time.Millisecond}
+		sets := t.SpanSets
+		if len(sets) == 0 && t.SpanSet != nil {
+			sets = append(sets, *t.SpanSet)
+		}
+		seen := map[string]bool{}
+		for _, set := range sets {
+			for _, sp := range set.Spans {
+				sid, err := sources.NormalizeSpanID(sp.SpanID)
+				if err != nil {
+					return nil, fmt.Errorf("search result %d: %w", i, err)
+				}
+				if !seen[sid] {
+					seen[sid] = true
+					s.SpanIDs = append(s.SpanIDs, sid)
+				}
+			}
+		}
+		for svc, st := range t.ServiceStats {
+			if st.ErrorCount > 0 {
+				if s.Errors == nil {
+					s.Errors = map[string]int{}
+				}
+				s.Errors[svc] = st.ErrorCount
+			}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}

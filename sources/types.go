@@ -1,0 +1,198 @@
+package sources
+
+import (
+	"time"
+)
+
+// Labels is a set of label names and values, as Prometheus and Loki return them.
+type Labels map[string]string
+
+// TimeRange is a closed interval [Start, End].
+type TimeRange struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Sample is one point of a series.
+type Sample struct {
+	T time.Time `json:"t"`
+	V float64   `json:"v"`
+}
+
+// Series is one labelled time series. Query is the backend query that
+// produced it, so every number can say where it came from.
+type Series struct {
+	Labels  Labels   `json:"labels"`
+	Samples []Sample `json:"samples"`
+	Query   string   `json:"query,omitempty"`
+}
+
+// Exemplar links a metric sample to the trace that produced it.
+type Exemplar struct {
+	SeriesLabels Labels    `json:"series_labels"`
+	Labels       Labels    `json:"labels"`
+	TraceID      string    `json:"trace_id,omitempty"`
+	Value        float64   `json:"value"`
+	T            time.Time `json:"t"`
+}
+
+// RED is one service's request rate, error rate and latency over a range,
+// each a series so that sparklines and onsets can be computed from it.
+type RED struct {
+	Service  string `json:"service"`
+	Requests Series `json:"requests"` // requests per second
+	Errors   Series `json:"errors"`   // failed requests per second
+	P99      Series `json:"p99"`      // seconds
+}
+
+// EdgeKind says what the server side of a service-graph edge is.
+type EdgeKind string
+
+const (
+	EdgeService     EdgeKind = "service"      // an instrumented service
+	EdgeVirtualNode EdgeKind = "virtual_node" // an uninstrumented peer, or "user" for root spans
+	EdgeDatabase    EdgeKind = "database"     // a database seen only from client spans
+)
+
+// Edge is a call relation from Client to Server, as Tempo's service-graph
+// metrics report it.
+type Edge struct {
+	Client      string   `json:"client"`
+	Server      string   `json:"server"`
+	Kind        EdgeKind `json:"kind"`
+	RequestRate float64  `json:"request_rate"` // per second
+	FailedRate  float64  `json:"failed_rate"`  // per second
+	P99Seconds  float64  `json:"p99_seconds"`
+	Query       string   `json:"query,omitempty"`
+}
+
+// LogLine is one log entry. Line is exactly what the backend sent: it may
+// hold terminal control sequences and must be sanitised before rendering.
+type LogLine struct {
+	T       time.Time `json:"t"`
+	Service string    `json:"service,omitempty"`
+	Level   string    `json:"level,omitempty"`
+	TraceID string    `json:"trace_id,omitempty"` // normalised, see NormalizeTraceID
+	Line    string    `json:"line"`
+	Labels  Labels    `json:"labels"`
+}
+
+// SpanStatus is the OpenTelemetry status code of a span.
+type SpanStatus string
+
+const (
+	StatusUnset SpanStatus = "unset"
+	StatusOK    SpanStatus = "ok"
+	StatusError SpanStatus = "error"
+)
+
+// Span is one span of a trace. IDs are lowercase hex (32 and 16 characters).
+type Span struct {
+	TraceID       string            `json:"trace_id"`
+	SpanID        string            `json:"span_id"`
+	ParentSpanID  string            `json:"parent_span_id,omitempty"`
+	Service       string            `json:"service"`
+	Name          string            `json:"name"`
+	Kind          string            `json:"kind"`
+	Start         time.Time         `json:"start"`
+	End           time.Time         `json:"end"`
+	Status        SpanStatus        `json:"status"`
+	StatusMessage string            `json:"status_message,omitempty"`
+	Attributes    map[string]string `json:"attributes,omitempty"`
+}
+
+// Duration is End - Start.
+func (s Span) Duration() time.Duration { return s.End.Sub(s.Start) }
+
+// Trace is all spans that share one trace ID.
+type Trace struct {
+	ID    string `json:"id"`
+	Spans []Span `json:"spans"`
+}
+
+// TraceSummary is one hit of a trace search.
+type TraceSummary struct {
+	TraceID     string         `json:"trace_id"`
+	RootService string         `json:"root_service"`
+	RootName    string         `json:"root_name"`
+	Start       time.Time      `json:"start"`
+	Duration    time.Duration  `json:"duration"`
+	SpanIDs     []string       `json:"span_ids,omitempty"` // the spans that matched
+	Errors      map[string]int `json:"errors,omitempty"`   // error spans per service
+}
+
+// AlertState is an alert's state as Alertmanager or Prometheus reports it.
+type AlertState string
+
+const (
+	AlertFiring     AlertState = "firing"     // Prometheus firing, Alertmanager active
+	AlertPending    AlertState = "pending"    // Prometheus only
+	AlertSuppressed AlertState = "suppressed" // silenced or inhibited
+	AlertResolved   AlertState = "resolved"
+)
+
+// Alert is one alert instance.
+type Alert struct {
+	Name         string     `json:"name"`
+	Fingerprint  string     `json:"fingerprint,omitempty"`
+	State        AlertState `json:"state"`
+	Severity     string     `json:"severity,omitempty"`
+	Labels       Labels     `json:"labels"`
+	Annotations  Labels     `json:"annotations,omitempty"`
+	StartsAt     time.Time  `json:"starts_at"`
+	EndsAt       time.Time  `json:"ends_at,omitempty"`
+	SilencedBy   []string   `json:"silenced_by,omitempty"`
+	InhibitedBy  []string   `json:"inhibited_by,omitempty"`
+	GeneratorURL string     `json:"generator_url,omitempty"`
+}
+
+// Matcher selects alerts by label, as Alertmanager silences do.
+type Matcher struct {
+	Name    string `json:"name"`
+	Value   string `json:"value"`
+	IsRegex bool   `json:"is_regex"`
+	IsEqual bool   `json:"is_equal"`
+}
+
+// SilenceState is Alertmanager's silence state.
+type SilenceState string
+
+const (
+	SilenceActive  SilenceState = "active"
+	SilencePending SilenceState = "pending"
+	SilenceExpired SilenceState = "expired"
+)
+
+// Silence mutes the alerts its matchers select between StartsAt and EndsAt.
+type Silence struct {
+	ID        string       `json:"id,omitempty"`
+	Matchers  []Matcher    `json:"matchers"`
+	StartsAt  time.Time    `json:"starts_at"`
+	EndsAt    time.Time    `json:"ends_at"`
+	CreatedBy string       `json:"created_by"`
+	Comment   string       `json:"comment"`
+	State     SilenceState `json:"state,omitempty"`
+}
+
+// RuleGroup is a Prometheus rule group.
+type RuleGroup struct {
+	Name  string `json:"name"`
+	File  string `json:"file"`
+	Rules []Rule `json:"rules"`
+}
+
+// Rule is an alerting or recording rule; Query is its PromQL as loaded.
+type Rule struct {
+	Name   string  `json:"name"`
+	Type   string  `json:"type"` // "alerting" or "recording"
+	Query  string  `json:"query"`
+	Health string  `json:"health"`
+	Error  string  `json:"error,omitempty"`
+	Alerts []Alert `json:"alerts,omitempty"`
+}
+
+// BuildInfo is what a backend says about its own version.
+type BuildInfo struct {
+	Version  string `json:"version"`
+	Revision string `json:"revision,omitempty"`
+}
