@@ -72,7 +72,6 @@ func labelSummary(l sources.Labels, skip ...string) string {
 	return strings.Join(parts, " ")
 }
 
-
 func newSilencesCmd(e *env, g *globalOptions) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
@@ -152,6 +151,9 @@ func newSilenceAddCmd(e *env, g *globalOptions) *cobra.Command {
 			}
 			if s.CreatedBy == "" {
 				s.CreatedBy = e.getenv("USER")
+			}
+			if s.CreatedBy == "" {
+				return fmt.Errorf("--author is required when $USER is not set")
 			}
 			am, err := alertmanagerFrom(e, g)
 			if err != nil {

@@ -103,13 +103,11 @@ func runDoctors(ctx context.Context, path string, ds []namedDoctor) doctorReport
 
 func printDoctor(e *env, g *globalOptions, rep doctorReport) error {
 	t := newTable("DATASOURCE", "CHECK", "STATUS", "DETAIL")
-	if g.colorEnabled(e) {
-		t.style = func(col int, cell string) string {
-			if col == 2 {
-				return colorStatus(cell)
-			}
-			return cell
+	t.style = func(col int, cell string) string {
+		if col == 2 {
+			return colorStatus(cell)
 		}
+		return cell
 	}
 	for _, d := range rep.Datasources {
 		for i, c := range d.Checks {
@@ -120,7 +118,7 @@ func printDoctor(e *env, g *globalOptions, rep doctorReport) error {
 			t.row(name, c.Name, statusWord(c.Status), c.Detail)
 		}
 	}
-	if err := t.render(e.IO.Out); err != nil {
+	if err := t.render(g.styledOut(e)); err != nil {
 		return err
 	}
 	verdict := "all datasources ok"

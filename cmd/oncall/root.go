@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
+
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/spf13/cobra"
 
@@ -54,9 +57,20 @@ func (g *globalOptions) loadConfig(e *env) (*config.Config, string, error) {
 	return cfg, path, nil
 }
 
-// colorEnabled is false under --no-color or a non-empty NO_COLOR.
-func (g *globalOptions) colorEnabled(e *env) bool {
-	return !g.NoColor && e.getenv("NO_COLOR") == ""
+// styledOut wraps stdout so that colour is kept only on a terminal that
+// supports it, and dropped under --no-color, NO_COLOR or a pipe.
+func (g *globalOptions) styledOut(e *env) io.Writer {
+	var environ []string
+	for _, k := range []string{"TERM", "COLORTERM", "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE"} {
+		if v, ok := e.LookupEnv(k); ok {
+			environ = append(environ, k+"="+v)
+		}
+	}
+	w := colorprofile.NewWriter(e.IO.Out, environ)
+	if g.NoColor {
+		w.Profile = colorprofile.Ascii
+	}
+	return w
 }
 
 // outputFlag adds -o/--output with the given formats, the first the default.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -12,21 +13,21 @@ import (
 
 // Config is the whole configuration file.
 type Config struct {
-	Datasources Datasources         `yaml:"datasources"`
-	Conventions sources.Conventions `yaml:"conventions"`
-	Services    map[string]Service  `yaml:"services,omitempty"`
-	SLOs        []SLO               `yaml:"slos,omitempty"`
-	Runbooks    string              `yaml:"runbooks,omitempty"` // a directory of runbook files
-	Theme       string              `yaml:"theme,omitempty"`    // dark, light, high-contrast, colorblind, or a palette YAML file
-	Currency    string              `yaml:"currency,omitempty"` // for value_per_request; default USD
+	Datasources Datasources         `yaml:"datasources" json:"datasources"`
+	Conventions sources.Conventions `yaml:"conventions" json:"conventions"`
+	Services    map[string]Service  `yaml:"services,omitempty" json:"services,omitempty"`
+	SLOs        []SLO               `yaml:"slos,omitempty" json:"slos,omitempty"`
+	Runbooks    string              `yaml:"runbooks,omitempty" json:"runbooks,omitempty"` // a directory of runbook files
+	Theme       string              `yaml:"theme,omitempty" json:"theme,omitempty"`       // dark, light, high-contrast, colorblind, or a palette YAML file
+	Currency    string              `yaml:"currency,omitempty" json:"currency,omitempty"` // for value_per_request; default USD
 }
 
 // Datasources are the four backends; an absent one is not used.
 type Datasources struct {
-	Prometheus   *Datasource `yaml:"prometheus,omitempty"`
-	Loki         *Datasource `yaml:"loki,omitempty"`
-	Tempo        *Datasource `yaml:"tempo,omitempty"`
-	Alertmanager *Datasource `yaml:"alertmanager,omitempty"`
+	Prometheus   *Datasource `yaml:"prometheus,omitempty" json:"prometheus,omitempty"`
+	Loki         *Datasource `yaml:"loki,omitempty" json:"loki,omitempty"`
+	Tempo        *Datasource `yaml:"tempo,omitempty" json:"tempo,omitempty"`
+	Alertmanager *Datasource `yaml:"alertmanager,omitempty" json:"alertmanager,omitempty"`
 }
 
 // Each calls f for every configured datasource, in a fixed order.
@@ -43,50 +44,50 @@ func (d Datasources) Each(f func(name string, ds *Datasource)) {
 
 // Datasource is how to reach one backend.
 type Datasource struct {
-	URL             string            `yaml:"url"`
-	BasicAuth       *BasicAuth        `yaml:"basic_auth,omitempty"`
-	BearerToken     Secret            `yaml:"bearer_token,omitempty"`
-	BearerTokenFile string            `yaml:"bearer_token_file,omitempty"`
-	Tenant          string            `yaml:"tenant,omitempty"` // sent as X-Scope-OrgID
-	Headers         map[string]Secret `yaml:"headers,omitempty"`
-	TLS             TLS               `yaml:"tls,omitempty"`
-	Timeout         Duration          `yaml:"timeout,omitempty"`
-	Retries         *int              `yaml:"retries,omitempty"`
-	MaxConcurrency  int               `yaml:"max_concurrency,omitempty"`
+	URL             string            `yaml:"url" json:"url"`
+	BasicAuth       *BasicAuth        `yaml:"basic_auth,omitempty" json:"basic_auth,omitempty"`
+	BearerToken     Secret            `yaml:"bearer_token,omitempty" json:"bearer_token,omitempty"`
+	BearerTokenFile string            `yaml:"bearer_token_file,omitempty" json:"bearer_token_file,omitempty"`
+	Tenant          string            `yaml:"tenant,omitempty" json:"tenant,omitempty"` // sent as X-Scope-OrgID
+	Headers         map[string]Secret `yaml:"headers,omitempty" json:"headers,omitempty"`
+	TLS             TLS               `yaml:"tls,omitempty" json:"tls,omitempty"`
+	Timeout         Duration          `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	Retries         *int              `yaml:"retries,omitempty" json:"retries,omitempty"`
+	MaxConcurrency  int               `yaml:"max_concurrency,omitempty" json:"max_concurrency,omitempty"`
 }
 
 // BasicAuth is a username and a password, or a file holding the password.
 type BasicAuth struct {
-	Username     string `yaml:"username"`
-	Password     Secret `yaml:"password,omitempty"`
-	PasswordFile string `yaml:"password_file,omitempty"`
+	Username     string `yaml:"username" json:"username"`
+	Password     Secret `yaml:"password,omitempty" json:"password,omitempty"`
+	PasswordFile string `yaml:"password_file,omitempty" json:"password_file,omitempty"`
 }
 
 // TLS configures the client side of TLS.
 type TLS struct {
-	CAFile             string `yaml:"ca_file,omitempty"`
-	CertFile           string `yaml:"cert_file,omitempty"`
-	KeyFile            string `yaml:"key_file,omitempty"`
-	InsecureSkipVerify bool   `yaml:"insecure_skip_verify,omitempty"`
+	CAFile             string `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
+	CertFile           string `yaml:"cert_file,omitempty" json:"cert_file,omitempty"`
+	KeyFile            string `yaml:"key_file,omitempty" json:"key_file,omitempty"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
 }
 
 // Service is optional metadata about one service.
 type Service struct {
-	Owner           string   `yaml:"owner,omitempty"`
-	Tier            int      `yaml:"tier,omitempty"`
-	ValuePerRequest float64  `yaml:"value_per_request,omitempty"` // money per successful request, in Currency
-	Runbooks        []string `yaml:"runbooks,omitempty"`          // links
-	DependsOn       []string `yaml:"depends_on,omitempty"`        // static dependencies
+	Owner           string   `yaml:"owner,omitempty" json:"owner,omitempty"`
+	Tier            int      `yaml:"tier,omitempty" json:"tier,omitempty"`
+	ValuePerRequest float64  `yaml:"value_per_request,omitempty" json:"value_per_request,omitempty"` // money per successful request, in Currency
+	Runbooks        []string `yaml:"runbooks,omitempty" json:"runbooks,omitempty"`                   // links
+	DependsOn       []string `yaml:"depends_on,omitempty" json:"depends_on,omitempty"`               // static dependencies
 }
 
 // SLO is a service level objective over a rolling window.
 type SLO struct {
-	Name             string   `yaml:"name"`
-	Service          string   `yaml:"service"`
-	Indicator        string   `yaml:"indicator"` // availability or latency
-	Objective        float64  `yaml:"objective"` // percent, e.g. 99.9
-	Window           Duration `yaml:"window"`    // e.g. 28d
-	LatencyThreshold Duration `yaml:"latency_threshold,omitempty"`
+	Name             string   `yaml:"name" json:"name"`
+	Service          string   `yaml:"service" json:"service"`
+	Indicator        string   `yaml:"indicator" json:"indicator"` // availability or latency
+	Objective        float64  `yaml:"objective" json:"objective"` // percent, e.g. 99.9
+	Window           Duration `yaml:"window" json:"window"`       // e.g. 28d
+	LatencyThreshold Duration `yaml:"latency_threshold,omitempty" json:"latency_threshold,omitempty"`
 }
 
 // Secret is a credential. It prints, marshals and logs as "<redacted>";
@@ -112,7 +113,7 @@ func (s Secret) GoString() string { return s.String() }
 func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
 
 // MarshalJSON redacts.
-func (s Secret) MarshalJSON() ([]byte, error) { return []byte(fmt.Sprintf("%q", s.String())), nil }
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(s.String())), nil }
 
 // Duration accepts Prometheus-style durations: 90s, 5m, 1h30m, 28d, 1w.
 type Duration time.Duration
@@ -129,6 +130,11 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 
 // MarshalYAML prints the duration the way it is written.
 func (d Duration) MarshalYAML() (any, error) { return model.Duration(d).String(), nil }
+
+// MarshalJSON prints the duration the way it is written.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(strconv.Quote(model.Duration(d).String())), nil
+}
 
 func parseDuration(s string) (time.Duration, error) {
 	v, err := model.ParseDuration(s)

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oncall-cockpit/oncall/internal/testenv"
+)
+
+// fixtureServer serves recorded answers by path.
+func fixtureServer(t *testing.T, routes map[string][]byte) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for prefix, body := range routes {
+			if strings.HasPrefix(r.URL.Path, prefix) {
+				w.Write(body)
+				return
+			}
+		}
+		http.Error(w, "404 page not found", http.StatusNotFound)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// The issue's end-to-end check: doctor against a real Prometheus (seeded
+// with span metrics and a service graph) and a real Alertmanager, with Loki
+// and Tempo replaying recorded answers.
+func TestDoctorAgainstRealServers(t *testing.T) {
+	am := testenv.Alertmanager(t)
+	prom := testenv.Prometheus(t, testenv.PrometheusOptions{OpenMetrics: testenv.FleetOpenMetrics(time.Now().Add(-30*time.Second), 30*time.Minute)})
+	buildinfo := []byte(`{"version":"3.5.0","revision":"fixture"}`) // Loki and Tempo answer buildinfo in Prometheus's format
+	loki := fixtureServer(t, map[string][]byte{
+		"/loki/api/v1/labels":           testenv.Fixture(t, "loki_labels.json"),
+		"/loki/api/v1/label/":           testenv.Fixture(t, "loki_label_values_service_name.json"),
+		"/loki/api/v1/query_range":      testenv.Fixture(t, "loki_query_range_streams.json"),
+		"/loki/api/v1/status/buildinfo": buildinfo,
+	})
+	tempo := fixtureServer(t, map[string][]byte{
+		"/api/v2/search/tags":   testenv.Fixture(t, "tempo_search_tags_v2.json"),
+		"/api/v2/search/tag/":   testenv.Fixture(t, "tempo_tag_values_service_name.json"),
+		"/api/search":           testenv.Fixture(t, "tempo_search_traceql.json"),
+		"/api/v2/traces/":       testenv.Fixture(t, "tempo_v2_trace_by_id.json"),
+		"/api/status/buildinfo": buildinfo,
+	})
+	cfg := writeFile(t, "config.yaml", fmt.Sprintf(`datasources:
+  prometheus: {url: %s}
+  loki: {url: %s}
+  tempo: {url: %s}
+  alertmanager: {url: %s}
+`, prom, loki, tempo, am))
+
+	r := oncall(t, map[string]string{"NO_COLOR": "1"}, "", "doctor", "--config", cfg)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.out, r.err)
+	}
+	for _, want := range []string{
+		"prometheus " + prom, "RED metrics      ✓ ok    preset spanmetrics, 3 services by label \"service\": checkout, payments, web-gateway",
+		"service graph    ✓ ok    5 edges",
+		"loki " + loki, "trace IDs in logs  ✓ ok", "29 of the last 29 lines carry a trace ID",
+		"tempo " + tempo, "found and fetched trace",
+		"alertmanager " + am, "cluster disabled",
+		"all datasources ok",
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(r.out), " "), strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("doctor output lacks %q:\n%s", want, r.out)
+		}
+	}
+	if strings.Contains(r.out, "\x1b[") {
+		t.Errorf("colour under NO_COLOR:\n%q", r.out)
+	}
+
+	r = oncall(t, nil, "", "doctor", "--config", cfg, "-o", "json")
+	var rep doctorReport
+	if err := json.Unmarshal([]byte(r.out), &rep); err != nil || !rep.OK || len(rep.Datasources) != 4 {
+		t.Fatalf("json report %v: %s", err, r.out)
+	}
+}
+
+func TestDoctorFailsOnUnreachableBackendAndRejectedAuth(t *testing.T) {
+	denied := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no org id", http.StatusUnauthorized)
+	}))
+	defer denied.Close()
+	cfg := writeFile(t, "config.yaml", fmt.Sprintf(`datasources:
+  loki: {url: %s, tenant: wrong}
+  alertmanager: {url: http://%s, timeout: 2s}
+`, denied.URL, testenv.FreeAddr(t)))
+	r := oncall(t, nil, "", "doctor", "--config", cfg)
+	if r.code != 1 || !strings.Contains(r.out, "some checks FAILED") {
+		t.Fatalf("exit %d:\n%s%s", r.code, r.out, r.err)
+	}
+	out := strings.Join(strings.Fields(r.out), " ")
+	for _, want := range []string{"reachable ✓ ok answered HTTP 401", "auth and tenant ✗ FAIL", "no org id", "reachable ✗ FAIL", "connection refused"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, r.out)
+		}
+	}
+}
+
+func TestDoctorWithoutDatasourcesSaysWhatToDo(t *testing.T) {
+	cfg := writeFile(t, "config.yaml", "")
+	r := oncall(t, nil, "", "doctor", "--config", cfg)
+	if r.code != 1 || !strings.Contains(r.err, "no datasources configured") || !strings.Contains(r.err, "import-grafana") {
+		t.Fatalf("%+v", r)
+	}
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+type result struct {
+	out, err string
+	code     int
+}
+
+// oncall runs the command line as the binary would, with the given
+// environment and standard input.
+func oncall(t *testing.T, vars map[string]string, stdin string, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	e := &env{
+		IO:        IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut},
+		LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+		Now:       func() time.Time { return time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC) },
+	}
+	code := run(context.Background(), e, args)
+	return result{out.String(), errOut.String(), code}
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestVersion(t *testing.T) {
+	r := oncall(t, nil, "", "version")
+	if r.code != 0 || !strings.HasPrefix(r.out, "oncall ") || !strings.Contains(r.out, "commit ") {
+		t.Fatalf("%+v", r)
+	}
+	r = oncall(t, nil, "", "version", "-o", "json")
+	var v versionInfo
+	if err := json.Unmarshal([]byte(r.out), &v); err != nil || v.Go == "" || v.Version == "" {
+		t.Fatalf("json %q: %v", r.out, err)
+	}
+	if r := oncall(t, nil, "", "version", "-o", "yaml"); r.code == 0 || !strings.Contains(r.err, `--output "yaml"`) {
+		t.Fatalf("bad -o accepted: %+v", r)
+	}
+}
+
+func TestManPage(t *testing.T) {
+	r := oncall(t, nil, "", "man")
+	if r.code != 0 || !strings.Contains(r.out, `.TH "ONCALL" "1"`) || !strings.Contains(r.out, "doctor") {
+		t.Fatalf("man page: %+v", r.out[:min(200, len(r.out))])
+	}
+}
+
+func TestConfigValidateNamesTheLine(t *testing.T) {
+	p := writeFile(t, "config.yaml", "datasources:\n  prometheus:\n    url: http://localhost:9090\n    timeotu: 5s\n")
+	r := oncall(t, nil, "", "config", "validate", "--config", p)
+	if r.code != 1 || !strings.Contains(r.err, p+`:4:5: unknown key "timeotu"`) || !strings.Contains(r.err, `did you mean "timeout"?`) {
+		t.Fatalf("%+v", r)
+	}
+	ok := writeFile(t, "config.yaml", "datasources:\n  prometheus:\n    url: http://localhost:9090\n")
+	if r := oncall(t, nil, "", "config", "validate", "--config", ok); r.code != 0 || !strings.Contains(r.out, "ok (1 datasources") {
+		t.Fatalf("%+v", r)
+	}
+	// $ONCALL_CONFIG is used when --config is not given.
+	if r := oncall(t, map[string]string{"ONCALL_CONFIG": ok}, "", "config", "validate"); r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestConfigShowRedactsSecrets(t *testing.T) {
+	p := writeFile(t, "config.yaml", `datasources:
+  loki:
+    url: http://loki:3100
+    bearer_token: ${LOKI_TOKEN}
+    headers: {X-API-Key: k3y-value}
+  alertmanager:
+    url: http://am:9093
+    basic_auth: {username: oncall, password: hunter2}
+`)
+	for _, format := range []string{"yaml", "json"} {
+		r := oncall(t, map[string]string{"LOKI_TOKEN": "tok-123"}, "", "config", "show", "--config", p, "-o", format)
+		if r.code != 0 {
+			t.Fatalf("%+v", r)
+		}
+		for _, secret := range []string{"tok-123", "k3y-value", "hunter2"} {
+			if strings.Contains(r.out+r.err, secret) {
+				t.Fatalf("%s output shows secret %q:\n%s", format, secret, r.out)
+			}
+		}
+		if !strings.Contains(r.out, "<redacted>") || !strings.Contains(r.out, "http://loki:3100") || !strings.Contains(r.out, "traces_service_graph_request_total") {
+			t.Fatalf("%s output lacks redaction, values or defaults:\n%s", format, r.out)
+		}
+	}
+}
+
+func TestImportGrafanaWritesAValidConfig(t *testing.T) {
+	src := "apiVersion: 1\ndatasources:\n  - name: Loki\n    type: loki\n    url: http://loki:3100\n    basicAuth: true\n    basicAuthUser: u\n    secureJsonData: {basicAuthPassword: pw-secret}\n"
+	in := writeFile(t, "grafana.yaml", src)
+	out := filepath.Join(t.TempDir(), "oncall.yaml")
+	r := oncall(t, nil, "", "config", "import-grafana", in, "-w", out)
+	if r.code != 0 || !strings.Contains(r.err, "set GRAFANA_LOKI_PASSWORD") {
+		t.Fatalf("%+v", r)
+	}
+	b, _ := os.ReadFile(out)
+	if strings.Contains(string(b), "pw-secret") || !strings.Contains(string(b), "${GRAFANA_LOKI_PASSWORD}") {
+		t.Fatalf("written config:\n%s", b)
+	}
+	if r := oncall(t, map[string]string{"GRAFANA_LOKI_PASSWORD": "x"}, "", "config", "validate", "--config", out); r.code != 0 {
+		t.Fatalf("imported config invalid: %+v", r)
+	}
+	if r := oncall(t, nil, "", "config", "import-grafana", in, "-w", out); r.code == 0 || !strings.Contains(r.err, "--force") {
+		t.Fatalf("overwrote without --force: %+v", r)
+	}
+}
+
+// fakeAlertmanager counts silence creations.
+func fakeAlertmanager(t *testing.T, posts *atomic.Int32) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/api/v2/silences":
+			posts.Add(1)
+			w.Write([]byte(`{"silenceID":"s-1"}`))
+		case r.URL.Path == "/api/v2/alerts":
+			w.Write([]byte(`[{"labels":{"alertname":"CheckoutDown","severity":"page","service":"checkout-api\u001b[2J"},"startsAt":"2026-11-25T02:50:00Z","status":{"state":"active"}}]`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return writeFile(t, "config.yaml", "datasources:\n  alertmanager: {url: "+srv.URL+"}\n")
+}
+
+func TestSilenceAddShowsTheRequestAndDefaultsToNo(t *testing.T) {
+	var posts atomic.Int32
+	cfg := fakeAlertmanager(t, &posts)
+	args := []string{"silences", "add", "--config", cfg, "-m", "alertname=CheckoutDown", "-m", "service=~checkout-.*", "-c", "on it", "--author", "alice"}
+	for _, answer := range []string{"", "\n", "n\n", "maybe\n"} {
+		r := oncall(t, nil, answer, args...)
+		if r.code != 1 || !strings.Contains(r.err, "POST /api/v2/silences") || !strings.Contains(r.err, `service=~"checkout-.*"`) || !strings.Contains(r.err, "[y/N]") {
+			t.Fatalf("answer %q: %+v", answer, r)
+		}
+	}
+	if posts.Load() != 0 {
+		t.Fatalf("%d silences created without a yes", posts.Load())
+	}
+	if r := oncall(t, nil, "yes\n", args...); r.code != 0 || strings.TrimSpace(r.out) != "s-1" || posts.Load() != 1 {
+		t.Fatalf("yes: %+v", r)
+	}
+	r := oncall(t, nil, "yes\n", append([]string{"--read-only"}, args...)...)
+	if r.code != 1 || !strings.Contains(r.err, "--read-only") || posts.Load() != 1 {
+		t.Fatalf("--read-only: %+v", r)
+	}
+	if r := oncall(t, nil, "yes\n", "--read-only", "silences", "expire", "s-1", "--config", cfg); r.code != 1 || !strings.Contains(r.err, "--read-only") {
+		t.Fatalf("--read-only expire: %+v", r)
+	}
+}
+
+func TestAlertsStripsControlSequences(t *testing.T) {
+	var posts atomic.Int32
+	cfg := fakeAlertmanager(t, &posts)
+	r := oncall(t, nil, "", "alerts", "--config", cfg)
+	if r.code != 0 || !strings.Contains(r.out, "CheckoutDown") || !strings.Contains(r.out, "10m0s") {
+		t.Fatalf("%+v", r)
+	}
+	if strings.Contains(r.out, "\x1b") {
+		t.Fatalf("escape sequence from a label value reached the terminal: %q", r.out)
+	}
+}

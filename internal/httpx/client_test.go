@@ -1,0 +1,243 @@
+package httpx
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func fast(o Options) Options {
+	o.RetryWaitMin, o.RetryWaitMax = time.Millisecond, 5*time.Millisecond
+	return o
+}
+
+func get(t *testing.T, c *http.Client, method, url string) (*http.Response, error) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader("q=up"))
+	resp, err := c.Do(req)
+	if err == nil {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	return resp, err
+}
+
+func TestRetriesIdempotentRequestsOn5xx(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) < 3 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	c, _ := NewClient(fast(Options{Backend: "t", Retries: 2}))
+	resp, err := get(t, c, http.MethodGet, srv.URL)
+	if err != nil || resp.StatusCode != 200 || n.Load() != 3 {
+		t.Fatalf("status %v err %v after %d attempts; want 200 after 3", resp, err, n.Load())
+	}
+}
+
+func TestRetriesGiveUpAndReturnTheLastAnswer(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		http.Error(w, "overloaded", http.StatusBadGateway)
+	}))
+	defer srv.Close()
+	c, _ := NewClient(fast(Options{Backend: "t", Retries: 2}))
+	resp, err := get(t, c, http.MethodGet, srv.URL)
+	if err != nil || resp.StatusCode != http.StatusBadGateway || n.Load() != 3 {
+		t.Fatalf("resp %v err %v attempts %d; want the 502 after 3 attempts", resp, err, n.Load())
+	}
+}
+
+func TestNoRetryForPOSTUnlessIdempotent(t *testing.T) {
+	for _, idem := range []bool{false, true} {
+		var n atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			if string(body) != "q=up" {
+				t.Errorf("attempt %d got body %q: a retry must resend the body", n.Load()+1, body)
+			}
+			n.Add(1)
+			w.WriteHeader(http.StatusInternalServerError)
+		}))
+		c, _ := NewClient(fast(Options{Backend: "t", Retries: 2, IdempotentPOST: idem}))
+		get(t, c, http.MethodPost, srv.URL)
+		want := int32(1)
+		if idem {
+			want = 3
+		}
+		if n.Load() != want {
+			t.Errorf("IdempotentPOST=%v: %d attempts, want %d", idem, n.Load(), want)
+		}
+		srv.Close()
+	}
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	var first time.Time
+	var gap time.Duration
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			first = time.Now()
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		gap = time.Since(first)
+	}))
+	defer srv.Close()
+	c, _ := NewClient(Options{Backend: "t", RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Second})
+	if _, err := get(t, c, http.MethodGet, srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	if gap < 900*time.Millisecond {
+		t.Fatalf("retried after %v, want about the 1s Retry-After asked for", gap)
+	}
+}
+
+func TestRetryAfterParsing(t *testing.T) {
+	now := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
+	for v, want := range map[string]time.Duration{
+		"7": 7 * time.Second, "Wed, 25 Nov 2026 03:00:30 GMT": 30 * time.Second, "Wed, 25 Nov 2026 02:00:00 GMT": 0,
+	} {
+		if got, ok := RetryAfter(v, now); !ok || got != want {
+			t.Errorf("RetryAfter(%q) = %v, %v; want %v", v, got, ok, want)
+		}
+	}
+	if _, ok := RetryAfter("soon", now); ok {
+		t.Error("RetryAfter(soon) accepted")
+	}
+}
+
+func TestJitterBackoffStaysInBounds(t *testing.T) {
+	seen := map[time.Duration]bool{}
+	for attempt := range 50 {
+		d := JitterBackoff(10*time.Millisecond, 200*time.Millisecond, attempt%6, nil)
+		if d < 10*time.Millisecond || d > 200*time.Millisecond {
+			t.Fatalf("attempt %d: %v out of [10ms, 200ms]", attempt, d)
+		}
+		seen[d] = true
+	}
+	if len(seen) < 10 {
+		t.Fatalf("only %d distinct waits in 50: not jittered", len(seen))
+	}
+}
+
+func TestBreakerOpensThenProbes(t *testing.T) {
+	var n atomic.Int32
+	var healthy atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		if !healthy.Load() {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}))
+	defer srv.Close()
+	c, _ := NewClient(fast(Options{Backend: "t", Retries: -1, BreakerFailures: 3, BreakerCooldown: 100 * time.Millisecond}))
+	for range 3 {
+		if resp, err := get(t, c, http.MethodGet, srv.URL); err != nil || resp.StatusCode != 500 {
+			t.Fatalf("want the 500 itself while closed, got %v %v", resp, err)
+		}
+	}
+	_, err := get(t, c, http.MethodGet, srv.URL)
+	if !errors.Is(err, ErrCircuitOpen) {
+		t.Fatalf("after 3 failures: %v, want ErrCircuitOpen", err)
+	}
+	if n.Load() != 3 {
+		t.Fatalf("the open breaker let a request through (%d sent)", n.Load())
+	}
+	healthy.Store(true)
+	time.Sleep(150 * time.Millisecond)
+	if resp, err := get(t, c, http.MethodGet, srv.URL); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("half-open probe: %v %v", resp, err)
+	}
+	if _, err := get(t, c, http.MethodGet, srv.URL); err != nil {
+		t.Fatalf("closed again: %v", err)
+	}
+}
+
+func TestConcurrencyLimit(t *testing.T) {
+	var inFlight, peak atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cur := inFlight.Add(1)
+		for {
+			p := peak.Load()
+			if cur <= p || peak.CompareAndSwap(p, cur) {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+		inFlight.Add(-1)
+	}))
+	defer srv.Close()
+	c, _ := NewClient(Options{Backend: "t", MaxConcurrent: 3})
+	var wg sync.WaitGroup
+	for range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := get(t, c, http.MethodGet, srv.URL); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if peak.Load() != 3 {
+		t.Fatalf("peak in flight %d, want exactly the limit of 3", peak.Load())
+	}
+}
+
+func TestCredentialsTenantAndHeaders(t *testing.T) {
+	got := make(chan http.Header, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r.Header.Clone() }))
+	defer srv.Close()
+	c, _ := NewClient(Options{Backend: "t", Username: "u", Password: "p", Tenant: "team-a", Headers: map[string]string{"X-Extra": "1"}})
+	get(t, c, http.MethodGet, srv.URL)
+	h := <-got
+	if h.Get("Authorization") != "Basic dTpw" || h.Get("X-Scope-OrgID") != "team-a" || h.Get("X-Extra") != "1" {
+		t.Fatalf("headers %v", h)
+	}
+	c, _ = NewClient(Options{Backend: "t", BearerToken: "tok"})
+	get(t, c, http.MethodGet, srv.URL)
+	if h := <-got; h.Get("Authorization") != "Bearer tok" {
+		t.Fatalf("bearer header %q", h.Get("Authorization"))
+	}
+}
+
+func TestTimeoutCoversTheWholeRequest(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(time.Second):
+		}
+	}))
+	defer srv.Close()
+	c, _ := NewClient(Options{Backend: "t", Timeout: 100 * time.Millisecond})
+	start := time.Now()
+	_, err := get(t, c, http.MethodGet, srv.URL)
+	if err == nil || time.Since(start) > 2*time.Second {
+		t.Fatalf("err %v after %v; want a timeout near 100ms", err, time.Since(start))
+	}
+	if !errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "Timeout") {
+		t.Fatalf("error %v does not say it timed out", err)
+	}
+}
+
+func TestBadCAFileNamesBackend(t *testing.T) {
+	_, err := NewClient(Options{Backend: "loki", CAFile: "/nonexistent/ca.pem"})
+	if err == nil || !strings.Contains(err.Error(), "loki tls ca_file") {
+		t.Fatalf("error %v", err)
+	}
+}
