@@ -199,11 +199,11 @@ func TestMissingDefaultFileIsTheDefaultConfig(t *testing.T) {
 }
 
 func TestFullExampleIsValid(t *testing.T) {
-	b, err := os.ReadFile("testdata/example.yaml")
+	b, err := os.ReadFile("../../docs/config.example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Parse("testdata/example.yaml", b, env(map[string]string{"LOKI_TOKEN": "t"}))
+	cfg, err := Parse("docs/config.example.yaml", b, env(map[string]string{"LOKI_TOKEN": "t"}))
 	if err != nil {
 		t.Fatal(err)
 	}

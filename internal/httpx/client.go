@@ -70,7 +70,7 @@ func NewClient(o Options) (*http.Client, error) {
 		RetryWaitMin: o.RetryWaitMin,
 		RetryWaitMax: o.RetryWaitMax,
 		RetryMax:     max(o.Retries, 0),
-		CheckRetry:   retryablehttp.DefaultRetryPolicy,
+		CheckRetry:   retryPolicy(o.RetryWaitMax),
 		Backoff:      JitterBackoff,
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
@@ -249,7 +249,23 @@ func (b *releasingBody) Close() error {
 	return err
 }
 
-// JitterBackoff honours Retry-After (seconds or an HTTP date, capped at max)
+// retryPolicy retries what retryablehttp's default policy does (connection
+// errors, 429, 5xx but 501), except when the server asks to be left alone
+// longer than maxWait: then the answer goes back to the caller at once.
+func retryPolicy(maxWait time.Duration) retryablehttp.CheckRetry {
+	return func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+		retry, rerr := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+		if retry && resp != nil {
+			if d, ok := RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && d > maxWait {
+				return false, nil
+			}
+		}
+		return retry, rerr
+	}
+}
+
+// JitterBackoff honours Retry-After (seconds or an HTTP date; retryPolicy
+// has already declined waits longer than max)
 // and otherwise waits a random time up to an exponentially growing ceiling
 // ("full jitter"), so that many clients do not retry in step.
 func JitterBackoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {

@@ -107,6 +107,21 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	}
 }
 
+func TestLongRetryAfterIsNotWaitedOut(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Header().Set("Retry-After", "120")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	c, _ := NewClient(fast(Options{Backend: "t"}))
+	resp, err := get(t, c, http.MethodGet, srv.URL)
+	if err != nil || resp.StatusCode != http.StatusTooManyRequests || n.Load() != 1 {
+		t.Fatalf("resp %v err %v after %d attempts; want the 429 back at once", resp, err, n.Load())
+	}
+}
+
 func TestRetryAfterParsing(t *testing.T) {
 	now := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 	for v, want := range map[string]time.Duration{
