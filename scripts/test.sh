@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# The README's test command. It installs what the tests need (as root on
-# Debian, with apt-get and go install), then runs every test: vet,
-# staticcheck, unit, contract and integration tests with the race detector,
-# and each fuzz target for FUZZTIME (default 5s) from its seed corpus.
+# The README's test command. It installs what the tests need (Prometheus and
+# Alertmanager with apt-get as root on Debian; staticcheck and Toxiproxy with
+# go install), then runs every test: vet, staticcheck, unit, contract,
+# integration and fault-injection tests with the race detector, and each
+# fuzz target for FUZZTIME (default 5s) from its seed corpus.
 #
-# Integration tests start real Prometheus and Alertmanager processes on free
-# loopback ports. With CI=true a missing server fails the run.
+# Integration tests start real Prometheus, Alertmanager and Toxiproxy
+# processes on free loopback ports. With CI=true a missing server fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 STATICCHECK_VERSION=v0.8.2
+TOXIPROXY_VERSION=v2.12.0
 FUZZTIME=${FUZZTIME:-5s}
 
 missing=()
@@ -38,10 +40,19 @@ if ! command -v go >/dev/null 2>&1; then
   echo "test.sh: go is not on PATH; install Go 1.26 or newer from https://go.dev/dl/" >&2
   exit 1
 fi
-staticcheck=$(go env GOPATH)/bin/staticcheck
-if [ ! -x "$staticcheck" ]; then
+gobin=$(go env GOPATH)/bin
+export PATH="$gobin:$PATH"
+if [ ! -x "$gobin/staticcheck" ]; then
   echo "test.sh: installing staticcheck $STATICCHECK_VERSION with go install"
   go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+fi
+# Toxiproxy's command is named "server"; it is installed under a clear name.
+if ! command -v toxiproxy-server >/dev/null 2>&1; then
+  echo "test.sh: installing toxiproxy-server $TOXIPROXY_VERSION with go install"
+  tmp=$(mktemp -d)
+  GOBIN="$tmp" go install "github.com/Shopify/toxiproxy/v2/cmd/server@$TOXIPROXY_VERSION"
+  mv "$tmp/server" "$gobin/toxiproxy-server"
+  rmdir "$tmp"
 fi
 
 if [ ! -f ../shared/fixtures/backends/MANIFEST.json ] && [ -z "${ONCALL_FIXTURES:-}" ]; then
@@ -52,7 +63,7 @@ fi
 echo "== go vet"
 go vet ./...
 echo "== staticcheck"
-"$staticcheck" ./...
+staticcheck ./...
 echo "== go test (race detector on)"
 go test -race -count=1 ./...
 
