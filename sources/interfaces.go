@@ -95,3 +95,13 @@ type Check struct {
 type Doctor interface {
 	Doctor(ctx context.Context) []Check
 }
+
+// Changes lists deploys, rollbacks, restarts and scaling over a range.
+type Changes interface {
+	Changes(ctx context.Context, r TimeRange) ([]Change, error)
+}
+
+// Resources reports how saturated each service's pools and CPU are.
+type Resources interface {
+	Saturation(ctx context.Context, services []string, r TimeRange, step time.Duration) ([]Saturation, error)
+}

@@ -196,3 +196,35 @@ type BuildInfo struct {
 	Version  string `json:"version"`
 	Revision string `json:"revision,omitempty"`
 }
+
+// ChangeKind says what kind of operator change a Change is.
+type ChangeKind string
+
+const (
+	ChangeDeploy   ChangeKind = "deploy"
+	ChangeRollback ChangeKind = "rollback"
+	ChangeRestart  ChangeKind = "restart"
+	ChangeScale    ChangeKind = "scale"
+	ChangeConfig   ChangeKind = "config"
+)
+
+// Change is a deploy or another change made to a service, the usual first
+// suspect of an incident.
+type Change struct {
+	T       time.Time  `json:"t"`
+	Service string     `json:"service"`
+	Kind    ChangeKind `json:"kind"`
+	Version string     `json:"version,omitempty"`
+	Detail  string     `json:"detail"`
+}
+
+// Saturation is how full one resource of one service is over time: a
+// connection pool, the worker pool, or CPU. Used holds absolute values in
+// the resource's unit (connections, workers, cores) and Max its limit, so
+// evidence can say "500/500".
+type Saturation struct {
+	Service  string  `json:"service"`
+	Resource string  `json:"resource"` // "pool:payment-db", "workers", "cpu"
+	Max      float64 `json:"max"`
+	Used     Series  `json:"used"`
+}

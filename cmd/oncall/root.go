@@ -43,6 +43,7 @@ that every datasource answers and holds the data oncall expects.`,
 		newDoctorCmd(e, g),
 		newAlertsCmd(e, g),
 		newSilencesCmd(e, g),
+		newDemoCmd(e, g),
 	)
 	return root
 }

@@ -1,0 +1,200 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// Options configure a Fleet.
+type Options struct {
+	Topology *Topology // nil: the embedded default
+	Scenario string    // "" or "quiet": no incident
+	Seed     uint64
+	// Start is the simulated time the fleet starts at; the onset comes
+	// thirty simulated minutes later. Zero means Epoch.
+	Start time.Time
+}
+
+// Fleet is the simulated fleet. It implements the sources interfaces in
+// process and is safe for concurrent use: readers see the state as of the
+// last tick.
+type Fleet struct {
+	mu     sync.RWMutex
+	m      *model
+	sc     Scenario
+	seed   uint64
+	start  time.Time
+	onset  time.Time
+	events []event // pending, sorted by time from the onset
+	hooks  []func() bool
+
+	store   *store
+	traces  *traceStore
+	logs    *logStore
+	alerts  *alertState
+	changes []sources.Change
+	tails   map[int]*tail
+	nextID  int
+	noise   []noiseSource
+	// what emitLogs saw last tick, to log transitions once
+	lastBreaker  []breakerState
+	lastRestarts []int
+	ticks        uint64
+}
+
+// maxChanges bounds the change log.
+const maxChanges = 1000
+
+// New builds a fleet at its start time. Nothing has been simulated yet;
+// call Advance or Run.
+func New(o Options) (*Fleet, error) {
+	t := o.Topology
+	if t == nil {
+		t = DefaultTopology()
+	}
+	name := o.Scenario
+	if name == "" {
+		name = "quiet"
+	}
+	sc, err := FindScenario(name)
+	if err != nil {
+		return nil, err
+	}
+	for _, need := range scenarioNeeds[sc.Name] {
+		if _, ok := t.Service(need); !ok {
+			return nil, fmt.Errorf("scenario %s needs service %s, which topology %q lacks", sc.Name, need, t.Name)
+		}
+	}
+	start := o.Start
+	if start.IsZero() {
+		start = Epoch
+	}
+	f := &Fleet{
+		m: newModel(t, o.Seed, start), sc: sc, seed: o.Seed, start: start, onset: start.Add(sc.Onset),
+		events: append([]event(nil), sc.events...), tails: map[int]*tail{},
+	}
+	f.store = newStore(f.m)
+	f.traces = newTraceStore(o.Seed)
+	f.logs = newLogStore()
+	f.alerts = newAlertState()
+	f.noise = backgroundNoise(f.m)
+	return f, nil
+}
+
+// scenarioNeeds are the services a scenario's events touch.
+var scenarioNeeds = map[string][]string{
+	"retry-storm":        {"user-preferences-api", "payment-api", "payment-db"},
+	"db-pool-exhaustion": {"checkout-api", "payment-api", "payment-db"},
+	"bad-deploy":         {"inventory"},
+	"crash-loop":         {"cart"},
+	"cache-miss-storm":   {"product-cache"},
+}
+
+// Scenario is the scenario the fleet runs.
+func (f *Fleet) Scenario() Scenario { return f.sc }
+
+// Now is the simulated time of the last tick.
+func (f *Fleet) Now() time.Time {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.m.now
+}
+
+// Onset is when the scenario's incident starts.
+func (f *Fleet) Onset() time.Time { return f.onset }
+
+// Start is the simulated time the fleet started at.
+func (f *Fleet) Start() time.Time { return f.start }
+
+// Topology is the fleet's topology.
+func (f *Fleet) Topology() *Topology { return f.m.topo }
+
+// Advance simulates d more time, tick by tick.
+func (f *Fleet) Advance(d time.Duration) {
+	n := int(d / tick)
+	for i := 0; i < n; i++ {
+		f.mu.Lock()
+		f.stepLocked()
+		f.mu.Unlock()
+	}
+}
+
+// AdvanceTo simulates until t.
+func (f *Fleet) AdvanceTo(t time.Time) {
+	if d := t.Sub(f.Now()); d > 0 {
+		f.Advance(d)
+	}
+}
+
+// Run advances the fleet at speed times real time until ctx ends. A speed
+// of 0 or less runs as fast as the machine allows.
+func (f *Fleet) Run(ctx context.Context, speed float64) {
+	if speed <= 0 {
+		for ctx.Err() == nil {
+			f.Advance(15 * time.Second)
+		}
+		return
+	}
+	interval := time.Duration(float64(tick) / speed)
+	batch := 1
+	if interval < 20*time.Millisecond {
+		// many ticks per wake-up, so high speeds do not spin
+		batch = int(20*time.Millisecond/interval) + 1
+		interval *= time.Duration(batch)
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f.Advance(time.Duration(batch) * tick)
+		}
+	}
+}
+
+func (f *Fleet) stepLocked() {
+	m := f.m
+	for len(f.events) > 0 && !f.onset.Add(f.events[0].at).After(m.now) {
+		ev := f.events[0]
+		f.events = f.events[1:]
+		ev.do(f)
+	}
+	keep := f.hooks[:0]
+	for _, h := range f.hooks {
+		if h() {
+			keep = append(keep, h)
+		}
+	}
+	f.hooks = keep
+	f.stepNoise()
+	m.step()
+	f.ticks++
+	f.trackImpact()
+	f.store.record(f)
+	f.traces.sample(f)
+	f.emitLogs()
+	if f.m.now.Unix()%15 == 0 {
+		f.alerts.evaluate(f)
+	}
+}
+
+// every runs h before each tick until it returns false.
+func (f *Fleet) every(h func() bool) {
+	if h() {
+		f.hooks = append(f.hooks, h)
+	}
+}
+
+func (f *Fleet) change(service string, kind sources.ChangeKind, version, detail string) {
+	if len(f.changes) == maxChanges {
+		copy(f.changes, f.changes[1:])
+		f.changes = f.changes[:maxChanges-1]
+	}
+	f.changes = append(f.changes, sources.Change{T: f.m.now, Service: service, Kind: kind, Version: version, Detail: detail})
+}
