@@ -21,7 +21,7 @@ type result struct {
 
 // oncall runs the command line as the binary would, with the given
 // environment and standard input.
-func oncall(t *testing.T, vars map[string]string, stdin string, args ...string) result {
+func oncall(t testing.TB, vars map[string]string, stdin string, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	e := &env{
@@ -33,7 +33,7 @@ func oncall(t *testing.T, vars map[string]string, stdin string, args ...string) 
 	return result{out.String(), errOut.String(), code}
 }
 
-func writeFile(t *testing.T, name, content string) string {
+func writeFile(t testing.TB, name, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {

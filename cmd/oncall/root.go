@@ -44,6 +44,7 @@ that every datasource answers and holds the data oncall expects.`,
 		newAlertsCmd(e, g),
 		newSilencesCmd(e, g),
 		newDemoCmd(e, g),
+		newIncidentCmd(e, g),
 	)
 	return root
 }

@@ -400,8 +400,18 @@ func (f *Fleet) span(tr *traceRec, i int, sp *spanRec) sources.Span {
 			}
 		}
 		out.StatusMessage = statusMessage(causeMessage(&r, s, pn, out.Name))
-		if sp.kind != spanServer && sp.cause == causeUpstreamTimeout {
-			out.StatusMessage = "context deadline exceeded"
+		if sp.kind != spanServer {
+			// a client sees only what came back over the wire
+			switch {
+			case sp.cause == causeUpstreamTimeout:
+				out.StatusMessage = "context deadline exceeded"
+			case sp.cause == causeBreakerOpen:
+				out.StatusMessage = "circuit breaker open"
+			case peer != nil && !instrumented(peer):
+				out.StatusMessage = peer.spec.Name + ": request failed"
+			default:
+				out.StatusMessage = "HTTP 503 Service Unavailable from " + pn
+			}
 		}
 	}
 	return out

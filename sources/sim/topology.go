@@ -49,6 +49,7 @@ const (
 // from YAML; the default is embedded.
 type Topology struct {
 	Name     string        `yaml:"name"`
+	Currency string        `yaml:"currency"` // of value_per_request
 	Traffic  TrafficSpec   `yaml:"traffic"`
 	Tracing  TracingSpec   `yaml:"tracing"`
 	SLOs     []SLOSpec     `yaml:"slos"`
@@ -101,6 +102,9 @@ type ServiceSpec struct {
 	Calls       []CallSpec `yaml:"calls"`
 	Operations  []string   `yaml:"operations"` // span names of its server spans
 	StartupTime Duration   `yaml:"startup"`    // how long a new replica takes to become ready
+	// ValuePerRequest is what a successful request is worth in the
+	// topology\'s currency (an order at checkout, say); 0 when unknown.
+	ValuePerRequest float64 `yaml:"value_per_request"`
 }
 
 // Latency is a log-normal distribution given by its median and 99th percentile.

@@ -1,0 +1,270 @@
+package correlate
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// Thresholds for calling a service anomalous: its error ratio up by
+// ErrorDelta, or its p99 up by LatencyFactor (and by at least
+// LatencyFloor), for Sustain consecutive samples.
+const (
+	ErrorDelta    = 0.01
+	LatencyFactor = 1.5
+	LatencyFloor  = 10 * time.Millisecond
+	Sustain       = 2
+	// SurgeFactor is how much an edge's request rate must grow over its
+	// baseline to count as a surge (load or retries).
+	SurgeFactor = 1.8
+)
+
+// Anomaly is how one service departs from its baseline.
+type Anomaly struct {
+	Service string    `json:"service"`
+	Onset   time.Time `json:"onset"`
+	// Kind is "errors", "latency" or "errors+latency"; from edges only
+	// (databases and other uninstrumented peers) it is prefixed "edge ".
+	Kind         string  `json:"kind"`
+	BaseErrors   float64 `json:"base_error_ratio"`
+	PeakErrors   float64 `json:"peak_error_ratio"`
+	BaseP99      float64 `json:"base_p99_seconds"`
+	PeakP99      float64 `json:"peak_p99_seconds"`
+	BaseRate     float64 `json:"base_rate"`
+	Rate         float64 `json:"rate"` // mean over the window after the onset
+	ErrorRate    float64 `json:"error_rate"`
+	Source       string  `json:"source"` // the query behind the numbers
+	FromEdges    bool    `json:"from_edges,omitempty"`
+	Magnitude    float64 `json:"magnitude"` // 0..1
+	ErrorsFirst  bool    `json:"-"`
+	latencyOnset time.Time
+	errorOnset   time.Time
+}
+
+type point struct {
+	t          time.Time
+	req, err   float64
+	p99        float64
+	hasLatency bool
+}
+
+// detect finds the first run of Sustain anomalous points after the
+// baseline and reports the anomaly, or nil.
+func detect(service string, pts []point, window sources.TimeRange, source string) *Anomaly {
+	var bReq, bErr float64
+	var nb int
+	var p99s []float64
+	for _, p := range pts {
+		if p.t.After(window.Start) {
+			continue
+		}
+		bReq += p.req
+		bErr += p.err
+		nb++
+		if p.hasLatency && p.p99 > 0 {
+			p99s = append(p99s, p.p99)
+		}
+	}
+	if nb == 0 || bReq == 0 {
+		return nil
+	}
+	a := &Anomaly{Service: service, BaseRate: bReq / float64(nb), BaseErrors: bErr / bReq, Source: source}
+	if len(p99s) > 0 {
+		sort.Float64s(p99s)
+		a.BaseP99 = p99s[len(p99s)/2] // the median: robust to a single slow scrape
+	}
+	var errs, lat run
+	var sumReq, sumErr float64
+	var n int
+	for _, p := range pts {
+		if !p.t.After(window.Start) || p.req <= 0 {
+			continue
+		}
+		ratio := p.err / p.req
+		// a low-traffic service needs more than one stray error
+		errBad := ratio > a.BaseErrors+ErrorDelta && p.err > 0.05
+		latBad := p.hasLatency && a.BaseP99 > 0 && p.p99 > LatencyFactor*a.BaseP99 && p.p99-a.BaseP99 > LatencyFloor.Seconds()
+		// a jump of five points needs no second sample (a crash, a kill)
+		errs.see(errBad, ratio > a.BaseErrors+5*ErrorDelta, p.t)
+		lat.see(latBad, false, p.t)
+		a.errorOnset, a.latencyOnset = errs.onset, lat.onset
+		a.PeakErrors = math.Max(a.PeakErrors, ratio)
+		a.PeakP99 = math.Max(a.PeakP99, p.p99)
+		if !a.errorOnset.IsZero() || !a.latencyOnset.IsZero() {
+			sumReq += p.req
+			sumErr += p.err
+			n++
+		}
+	}
+	if a.errorOnset.IsZero() && a.latencyOnset.IsZero() {
+		return nil
+	}
+	// the onset is the first point of the sustained run
+	switch {
+	case a.latencyOnset.IsZero():
+		a.Onset, a.Kind = a.errorOnset, "errors"
+	case a.errorOnset.IsZero():
+		a.Onset, a.Kind = a.latencyOnset, "latency"
+	default:
+		a.Onset, a.Kind = minTime(a.errorOnset, a.latencyOnset), "errors+latency"
+		a.ErrorsFirst = a.errorOnset.Before(a.latencyOnset)
+	}
+	if n > 0 {
+		a.Rate, a.ErrorRate = sumReq/float64(n), sumErr/float64(n)
+	}
+	errMag := math.Min(1, (a.PeakErrors-a.BaseErrors)/0.2)
+	latMag := 0.0
+	if a.BaseP99 > 0 && a.PeakP99 > a.BaseP99 {
+		latMag = math.Min(1, math.Log(a.PeakP99/a.BaseP99)/math.Log(10))
+	}
+	a.Magnitude = math.Max(errMag, latMag)
+	return a
+}
+
+// run tracks consecutive anomalous points; onset is the first point of
+// the first run that lasted Sustain points (or that began with a jump).
+type run struct {
+	n            int
+	start, onset time.Time
+}
+
+func (r *run) see(bad, jump bool, t time.Time) {
+	if !bad {
+		r.n = 0
+		return
+	}
+	if r.n == 0 {
+		r.start = t
+		if jump {
+			r.n = Sustain - 1
+		}
+	}
+	r.n++
+	if r.n >= Sustain && r.onset.IsZero() {
+		r.onset = r.start
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// Anomalies measures every service in the evidence against its baseline.
+// Services with RED metrics are judged by them; uninstrumented peers
+// (databases, caches, external APIs) by the edges into them.
+func Anomalies(ev *Evidence) map[string]*Anomaly {
+	out := map[string]*Anomaly{}
+	for _, r := range ev.RED {
+		pts := redPoints(r)
+		if a := detect(r.Service, pts, ev.Window, r.Errors.Query); a != nil {
+			out[r.Service] = a
+		}
+	}
+	// peers seen only as servers of edges: compare the window with the baseline
+	instrumented := map[string]bool{}
+	for _, r := range ev.RED {
+		instrumented[r.Service] = true
+	}
+	base := edgeTotals(ev.BaselineEdges)
+	now := edgeTotals(ev.Edges)
+	for svc, n := range now {
+		if instrumented[svc] {
+			continue
+		}
+		b, ok := base[svc]
+		if !ok || b.rate == 0 || n.rate == 0 {
+			continue
+		}
+		bErr, nErr := b.failed/b.rate, n.failed/n.rate
+		errBad := nErr > bErr+ErrorDelta
+		latBad := b.p99 > 0 && n.p99 > LatencyFactor*b.p99 && n.p99-b.p99 > LatencyFloor.Seconds()
+		if !errBad && !latBad {
+			continue
+		}
+		a := &Anomaly{Service: svc, FromEdges: true, BaseErrors: bErr, PeakErrors: nErr, BaseP99: b.p99, PeakP99: n.p99,
+			BaseRate: b.rate, Rate: n.rate, ErrorRate: n.failed, Source: n.query, Onset: ev.Window.End}
+		switch {
+		case errBad && latBad:
+			a.Kind = "edge errors+latency"
+		case errBad:
+			a.Kind = "edge errors"
+		default:
+			a.Kind = "edge latency"
+		}
+		a.Magnitude = math.Min(1, math.Max((nErr-bErr)/0.2, math.Log(math.Max(1, n.p99/math.Max(b.p99, 1e-9)))/math.Log(10)))
+		out[svc] = a
+	}
+	return out
+}
+
+func redPoints(r sources.RED) []point {
+	pts := make([]point, 0, len(r.Requests.Samples))
+	errAt := map[int64]float64{}
+	for _, s := range r.Errors.Samples {
+		errAt[s.T.UnixNano()] = s.V
+	}
+	p99At := map[int64]float64{}
+	for _, s := range r.P99.Samples {
+		if !math.IsNaN(s.V) {
+			p99At[s.T.UnixNano()] = s.V
+		}
+	}
+	for _, s := range r.Requests.Samples {
+		p, ok := p99At[s.T.UnixNano()]
+		pts = append(pts, point{t: s.T, req: s.V, err: errAt[s.T.UnixNano()], p99: p, hasLatency: ok})
+	}
+	return pts
+}
+
+type edgeTotal struct {
+	rate, failed, p99 float64
+	query             string
+}
+
+// edgeTotals sums edges by server.
+func edgeTotals(edges []sources.Edge) map[string]edgeTotal {
+	out := map[string]edgeTotal{}
+	for _, e := range edges {
+		t := out[e.Server]
+		t.rate += e.RequestRate
+		t.failed += e.FailedRate
+		t.p99 = math.Max(t.p99, e.P99Seconds)
+		if t.query == "" {
+			t.query = e.Query
+		}
+		out[e.Server] = t
+	}
+	return out
+}
+
+// describe is a one-line account of an anomaly with its numbers.
+func (a *Anomaly) describe() string {
+	switch {
+	case a.Kind == "latency" || a.Kind == "edge latency":
+		return fmt.Sprintf("p99 %s → %s", seconds(a.BaseP99), seconds(a.PeakP99))
+	case a.PeakP99 > LatencyFactor*a.BaseP99 && a.BaseP99 > 0:
+		return fmt.Sprintf("errors %s → %s, p99 %s → %s", pct(a.BaseErrors), pct(a.PeakErrors), seconds(a.BaseP99), seconds(a.PeakP99))
+	default:
+		return fmt.Sprintf("errors %s → %s", pct(a.BaseErrors), pct(a.PeakErrors))
+	}
+}
+
+func pct(x float64) string {
+	if x < 0.001 {
+		return fmt.Sprintf("%.2f%%", 100*x)
+	}
+	return fmt.Sprintf("%.1f%%", 100*x)
+}
+
+func seconds(s float64) string {
+	if s < 1 {
+		return fmt.Sprintf("%.0f ms", 1000*s)
+	}
+	return fmt.Sprintf("%.1f s", s)
+}

@@ -1,0 +1,120 @@
+package correlate
+
+import (
+	"sort"
+)
+
+// ServiceMeta is what the config says of a service.
+type ServiceMeta struct {
+	ValuePerRequest float64 // money per successful request
+	Owner           string
+}
+
+// Impacted is one service inside the blast radius.
+type Impacted struct {
+	Service    string  `json:"service"`
+	Anomaly    string  `json:"anomaly,omitempty"`
+	Rate       float64 `json:"rate"`       // requests per second
+	ErrorRate  float64 `json:"error_rate"` // failed per second
+	EntryPoint bool    `json:"entry_point,omitempty"`
+	Value      float64 `json:"value_per_request,omitempty"`
+}
+
+// BlastRadius is who is hurt by the root cause and what it costs.
+type BlastRadius struct {
+	Root          string     `json:"root"`
+	Services      []Impacted `json:"services"`
+	EntryPoints   []string   `json:"entry_points"`
+	FailingPerMin float64    `json:"failing_per_min"`
+	AtRiskPerMin  float64    `json:"at_risk_per_min"`
+	MoneyPerMin   float64    `json:"money_per_min"`
+	Currency      string     `json:"currency,omitempty"`
+	// How says how each number was computed.
+	How map[string]string `json:"how"`
+}
+
+// Blast computes the blast radius of root: the anomalous services that
+// depend on it, directly or not, and the peers whose load they drive,
+// weighted by their traffic. Services in noise (background trouble) stay
+// out.
+func Blast(root string, g *Graph, anoms map[string]*Anomaly, loadBy map[string][]string, noise map[string]bool, meta map[string]ServiceMeta, currency string) BlastRadius {
+	in := map[string]bool{root: true}
+	// grow to a fixed point: dependents of members, and peers loaded by members
+	for changed := true; changed; {
+		changed = false
+		for s := range anoms {
+			if in[s] || noise[s] {
+				continue
+			}
+			join := false
+			for _, e := range g.Dependencies(s) {
+				if in[e.Server] {
+					join = true
+					break
+				}
+			}
+			for _, sender := range loadBy[s] {
+				if in[sender] {
+					join = true
+				}
+			}
+			if join {
+				in[s], changed = true, true
+			}
+		}
+	}
+	b := BlastRadius{Root: root, Currency: currency, How: map[string]string{
+		"services":        "the root cause, every anomalous service that depends on a member (directly or not), and every anomalous peer whose traffic surged from a member",
+		"entry_points":    "members that nothing in the graph calls: where users meet the failure",
+		"failing_per_min": "failed requests per second at the entry points, averaged from the onset to the end of the window, times 60",
+		"at_risk_per_min": "all requests per second at the entry points over the same span, times 60",
+		"money_per_min":   "for each member with a value per request in the config, failed requests per second above its baseline times that value, times 60",
+	}}
+	for s := range in {
+		im := Impacted{Service: s}
+		if a := anoms[s]; a != nil {
+			im.Anomaly, im.Rate, im.ErrorRate = a.describe(), a.Rate, a.ErrorRate
+			im.EntryPoint = len(g.Dependents(s)) == 0
+			if m, ok := meta[s]; ok && m.ValuePerRequest > 0 {
+				im.Value = m.ValuePerRequest
+				extra := a.ErrorRate - a.BaseErrors*a.Rate
+				if extra > 0 {
+					b.MoneyPerMin += extra * m.ValuePerRequest * 60
+				}
+			}
+		}
+		if im.EntryPoint {
+			b.EntryPoints = append(b.EntryPoints, s)
+			b.FailingPerMin += im.ErrorRate * 60
+			b.AtRiskPerMin += im.Rate * 60
+		}
+		b.Services = append(b.Services, im)
+	}
+	sort.Strings(b.EntryPoints)
+	sort.Slice(b.Services, func(i, j int) bool {
+		if b.Services[i].Service == root {
+			return true
+		}
+		if b.Services[j].Service == root {
+			return false
+		}
+		if b.Services[i].ErrorRate != b.Services[j].ErrorRate {
+			return b.Services[i].ErrorRate > b.Services[j].ErrorRate
+		}
+		return b.Services[i].Service < b.Services[j].Service
+	})
+	b.FailingPerMin, b.AtRiskPerMin, b.MoneyPerMin = round2(b.FailingPerMin), round2(b.AtRiskPerMin), round2(b.MoneyPerMin)
+	if currency == "" {
+		b.How["money_per_min"] += " (no currency configured)"
+	}
+	return b
+}
+
+// Names lists the services in the blast radius.
+func (b BlastRadius) Names() []string {
+	out := make([]string, len(b.Services))
+	for i, s := range b.Services {
+		out[i] = s.Service
+	}
+	return out
+}

@@ -1,0 +1,306 @@
+package correlate
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// Sources are the backends an incident is assembled from. Any may be nil;
+// its evidence is then reported missing.
+type Sources struct {
+	Metrics   sources.Metrics
+	Logs      sources.Logs
+	Traces    sources.Traces
+	Alerts    sources.Alerting
+	Changes   sources.Changes
+	Resources sources.Resources
+}
+
+// Trigger is what an incident starts from: a service, an alert, or a
+// trace, at a time.
+type Trigger struct {
+	Service string `json:"service,omitempty"`
+	Alert   string `json:"alert,omitempty"`
+	TraceID string `json:"trace_id,omitempty"`
+	// At is the end of the incident window (usually now).
+	At time.Time `json:"at"`
+	// Window is how far back from At the incident is looked for.
+	Window time.Duration `json:"window"`
+}
+
+// GatherOptions bound the evidence collected.
+type GatherOptions struct {
+	Baseline  time.Duration // healthy history before the window; default 30m
+	Step      time.Duration // metric resolution; default 15s
+	Deadline  time.Duration // for all of gathering; default 10s
+	LogLimit  int           // default 5000
+	MaxTraces int           // traces fetched by ID; default 50
+}
+
+func (o GatherOptions) withDefaults() GatherOptions {
+	if o.Baseline <= 0 {
+		o.Baseline = 30 * time.Minute
+	}
+	if o.Step <= 0 {
+		o.Step = 15 * time.Second
+	}
+	if o.Deadline <= 0 {
+		o.Deadline = 10 * time.Second
+	}
+	if o.LogLimit <= 0 {
+		o.LogLimit = 5000
+	}
+	if o.MaxTraces <= 0 {
+		o.MaxTraces = 50
+	}
+	return o
+}
+
+// Evidence is everything gathered for one incident. Missing names each
+// part that did not arrive and why.
+type Evidence struct {
+	Trigger       Trigger              `json:"trigger"`
+	Baseline      sources.TimeRange    `json:"baseline"`
+	Window        sources.TimeRange    `json:"window"`
+	Step          time.Duration        `json:"step"`
+	RED           []sources.RED        `json:"red"`
+	Edges         []sources.Edge       `json:"edges"`          // over the window
+	BaselineEdges []sources.Edge       `json:"baseline_edges"` // over the baseline
+	Logs          []sources.LogLine    `json:"logs"`
+	Traces        []sources.Trace      `json:"traces"`
+	Exemplars     []sources.Exemplar   `json:"exemplars"`
+	Changes       []sources.Change     `json:"changes"`
+	Saturation    []sources.Saturation `json:"saturation"`
+	Alerts        []sources.Alert      `json:"alerts"`
+	Missing       []Missing            `json:"missing,omitempty"`
+}
+
+// Missing is one part of the evidence that is absent, and why.
+type Missing struct {
+	What string `json:"what"`
+	Why  string `json:"why"`
+}
+
+// Gather collects evidence for t from src in parallel. It returns when all
+// parts arrived or the deadline passed; whatever arrived is used.
+func Gather(ctx context.Context, src Sources, t Trigger, o GatherOptions) *Evidence {
+	o = o.withDefaults()
+	if t.Window <= 0 {
+		t.Window = 15 * time.Minute
+	}
+	ev := &Evidence{Trigger: t, Step: o.Step,
+		Window:   sources.TimeRange{Start: t.At.Add(-t.Window), End: t.At},
+		Baseline: sources.TimeRange{Start: t.At.Add(-t.Window - o.Baseline), End: t.At.Add(-t.Window)}}
+	ctx, cancel := context.WithTimeout(ctx, o.Deadline)
+	defer cancel()
+
+	var mu sync.Mutex
+	done := map[string]bool{}
+	var wg sync.WaitGroup
+	// part runs one query; its result is kept only if it arrives in time
+	part := func(what string, available bool, fetch func(context.Context) (func(), error)) {
+		if !available {
+			mu.Lock()
+			ev.Missing = append(ev.Missing, Missing{what, "no datasource configured"})
+			done[what] = true
+			mu.Unlock()
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			apply, err := fetch(ctx)
+			mu.Lock()
+			defer mu.Unlock()
+			if done[what] {
+				return // the deadline passed and it was reported missing
+			}
+			done[what] = true
+			if err != nil && ctx.Err() != nil {
+				// the deadline cut it off: say so, not the context's error
+				ev.Missing = append(ev.Missing, Missing{what, fmt.Sprintf("did not arrive within %s", o.Deadline)})
+				return
+			}
+			if err != nil {
+				ev.Missing = append(ev.Missing, Missing{what, err.Error()})
+				return
+			}
+			apply()
+		}()
+	}
+	all := sources.TimeRange{Start: ev.Baseline.Start, End: t.At}
+	part("metrics: RED", src.Metrics != nil, func(ctx context.Context) (func(), error) {
+		r, err := src.Metrics.RED(ctx, nil, all, o.Step)
+		return func() { ev.RED = r }, err
+	})
+	part("metrics: service graph", src.Metrics != nil, func(ctx context.Context) (func(), error) {
+		// the window in slices of five minutes, each edge at its peak slice,
+		// so a surge is not averaged away by the quiet part of the window
+		var now []sources.Edge
+		for end := t.At; end.After(ev.Window.Start); end = end.Add(-graphSlice) {
+			part, err := src.Metrics.ServiceGraph(ctx, end, min(graphSlice, end.Sub(ev.Window.Start)))
+			if err != nil {
+				return nil, err
+			}
+			now = peakEdges(now, part)
+		}
+		base, err := src.Metrics.ServiceGraph(ctx, ev.Baseline.End, o.Baseline)
+		return func() { ev.Edges, ev.BaselineEdges = now, base }, err
+	})
+	part("metrics: exemplars", src.Metrics != nil, func(ctx context.Context) (func(), error) {
+		x, err := src.Metrics.Exemplars(ctx, nil, ev.Window)
+		return func() { ev.Exemplars = x }, err
+	})
+	part("changes", src.Changes != nil, func(ctx context.Context) (func(), error) {
+		c, err := src.Changes.Changes(ctx, all)
+		return func() { ev.Changes = c }, err
+	})
+	part("saturation", src.Resources != nil, func(ctx context.Context) (func(), error) {
+		s, err := src.Resources.Saturation(ctx, nil, ev.Window, o.Step)
+		return func() { ev.Saturation = s }, err
+	})
+	part("alerts", src.Alerts != nil, func(ctx context.Context) (func(), error) {
+		a, err := src.Alerts.Alerts(ctx)
+		return func() { ev.Alerts = a }, err
+	})
+	// logs, and traces: a search for failed traces at once, then the
+	// traces the error logs name, if the logs come in time
+	logsReady := make(chan []sources.LogLine, 1)
+	part("logs", src.Logs != nil, func(ctx context.Context) (func(), error) {
+		q := sources.LogQuery{Levels: []string{"error", "warn"}, Range: ev.Window, Limit: o.LogLimit, TraceID: t.TraceID}
+		if t.TraceID != "" {
+			q.Levels = nil
+		}
+		l, err := src.Logs.Logs(ctx, q)
+		logsReady <- l
+		return func() { ev.Logs = l }, err
+	})
+	if src.Logs == nil {
+		logsReady <- nil
+	}
+	part("traces", src.Traces != nil, func(ctx context.Context) (func(), error) {
+		wait := time.NewTimer(o.Deadline / 2)
+		defer wait.Stop()
+		var logs []sources.LogLine
+		select {
+		case logs = <-logsReady:
+		case <-wait.C: // go on with the search alone
+		case <-ctx.Done():
+		}
+		traces, notes := fetchTraces(ctx, src.Traces, t, ev.Window, logs, o.MaxTraces)
+		return func() {
+			ev.Traces = traces
+			ev.Missing = append(ev.Missing, notes...)
+		}, nil
+	})
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		mu.Lock()
+		for _, what := range []string{"metrics: RED", "metrics: service graph", "metrics: exemplars", "changes", "saturation", "alerts", "logs", "traces"} {
+			if !done[what] {
+				done[what] = true
+				ev.Missing = append(ev.Missing, Missing{what, fmt.Sprintf("did not arrive within %s", o.Deadline)})
+			}
+		}
+		mu.Unlock()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	sort.Slice(ev.Missing, func(i, j int) bool { return ev.Missing[i].What < ev.Missing[j].What })
+	return ev
+}
+
+// graphSlice is the span of one service-graph query over the window.
+const graphSlice = 5 * time.Minute
+
+// peakEdges merges b into a, keeping per edge the slice with the higher
+// request rate and the highest p99.
+func peakEdges(a, b []sources.Edge) []sources.Edge {
+	idx := map[[2]string]int{}
+	for i, e := range a {
+		idx[[2]string{e.Client, e.Server}] = i
+	}
+	for _, e := range b {
+		i, ok := idx[[2]string{e.Client, e.Server}]
+		if !ok {
+			idx[[2]string{e.Client, e.Server}] = len(a)
+			a = append(a, e)
+			continue
+		}
+		p99 := max(a[i].P99Seconds, e.P99Seconds)
+		if e.RequestRate > a[i].RequestRate {
+			a[i] = e
+		}
+		a[i].P99Seconds = p99
+	}
+	return a
+}
+
+// fetchTraces gets the trigger's trace, the traces the error logs name,
+// and a search for failed traces, up to max, four at a time.
+func fetchTraces(ctx context.Context, tr sources.Traces, t Trigger, w sources.TimeRange, logs []sources.LogLine, max int) ([]sources.Trace, []Missing) {
+	var notes []Missing
+	var ids []string
+	seen := map[string]bool{}
+	add := func(id string) {
+		if id != "" && !seen[id] && len(ids) < max {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	add(t.TraceID)
+	hits, err := tr.SearchTraces(ctx, sources.TraceSearch{ErrorsOnly: true, Range: w, Limit: max / 2})
+	if err != nil {
+		notes = append(notes, Missing{"trace search", err.Error()})
+	}
+	for _, h := range hits {
+		add(h.TraceID)
+	}
+	for _, l := range logs {
+		if l.Level == "error" {
+			add(l.TraceID)
+		}
+	}
+	out := make([]sources.Trace, len(ids))
+	ok := make([]bool, len(ids))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	var mu sync.Mutex
+	notFound := 0
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			x, err := tr.Trace(ctx, id)
+			if err == nil {
+				out[i], ok[i] = x, true
+				return
+			}
+			mu.Lock()
+			notFound++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	var got []sources.Trace
+	for i := range out {
+		if ok[i] {
+			got = append(got, out[i])
+		}
+	}
+	if notFound > 0 {
+		// unsampled or aged-out IDs are normal; say how many
+		notes = append(notes, Missing{"traces", fmt.Sprintf("%d of %d trace IDs named by logs or search were not found (unsampled or aged out)", notFound, len(ids))})
+	}
+	return got, notes
+}

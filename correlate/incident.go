@@ -1,0 +1,485 @@
+package correlate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// SchemaVersion is the version of the Incident JSON. Tests, the TUI and
+// postmortems read it; a change that breaks a reader bumps it.
+const SchemaVersion = 1
+
+// Meta is what the config adds to the evidence.
+type Meta struct {
+	Services map[string]ServiceMeta
+	Static   map[string][]string // static dependencies: service → what it calls
+	Currency string
+}
+
+// Incident is one assembled incident. Its JSON form is stable and
+// documented in docs/incident-json.md.
+type Incident struct {
+	Schema     int               `json:"schema"`
+	Trigger    Trigger           `json:"trigger"`
+	Window     sources.TimeRange `json:"window"`
+	Baseline   sources.TimeRange `json:"baseline"`
+	Summary    string            `json:"summary"` // the explanation chain as one sentence
+	Chain      []ChainLink       `json:"chain"`
+	Candidates []Candidate       `json:"candidates"` // top 3, best first
+	Mechanisms []Mechanism       `json:"mechanisms"`
+	Anomalies  []*Anomaly        `json:"anomalies"`
+	Graph      []*GraphEdge      `json:"graph"`
+	Blast      *BlastRadius      `json:"blast_radius,omitempty"`
+	Timeline   []Event           `json:"timeline"`
+	Signatures []Signature       `json:"signatures"`
+	// Traces are the traces the candidates cite (and the trigger's), with
+	// their log lines attached to their spans.
+	Traces  []TraceView `json:"traces"`
+	Missing []Missing   `json:"missing,omitempty"`
+	// Thin is set when the evidence does not support a likely cause; Notes say why.
+	Thin  bool     `json:"thin"`
+	Notes []string `json:"notes,omitempty"`
+}
+
+// ChainLink is one step of the explanation, symptom first.
+type ChainLink struct {
+	Service  string   `json:"service"`
+	What     string   `json:"what"`
+	Evidence []string `json:"evidence"`
+}
+
+// Mechanism is a way the failure spread, with its evidence.
+type Mechanism struct {
+	Kind     string   `json:"kind"` // retry-amplification, saturation, timeouts, load-surge, deploy, crash-loop
+	Service  string   `json:"service"`
+	Detail   string   `json:"detail"`
+	Evidence []string `json:"evidence"`
+}
+
+// Event is one line of the timeline.
+type Event struct {
+	T       time.Time `json:"t"`
+	Kind    string    `json:"kind"` // onset, alert-firing, alert-resolved, change, action
+	Service string    `json:"service,omitempty"`
+	Detail  string    `json:"detail"`
+}
+
+// Analyze assembles the incident from evidence. It is a pure function.
+func Analyze(ev *Evidence, meta Meta) *Incident {
+	inc := &Incident{Schema: SchemaVersion, Trigger: ev.Trigger, Window: ev.Window, Baseline: ev.Baseline, Missing: ev.Missing}
+	a := &analysis{ev: ev, anoms: Anomalies(ev), tolerance: 2 * ev.Step}
+	a.g = BuildGraph(ev.Traces, ev.Edges, ev.BaselineEdges, meta.Static)
+	a.sigs = Signatures(ev.Logs)
+	a.origins = ErrorOrigins(ev.Traces)
+	// an uninstrumented peer's anomaly is first seen by its anomalous callers
+	for s, an := range a.anoms {
+		if !an.FromEdges {
+			continue
+		}
+		for _, e := range a.g.Dependents(s) {
+			if c := a.anoms[e.Client]; c != nil && !c.FromEdges && c.Onset.Before(an.Onset) {
+				an.Onset = c.Onset
+			}
+		}
+	}
+	a.findNoise()
+	// the first anomaly that is not background noise sets the clock
+	for s, an := range a.anoms {
+		if a.noiseLike(s) {
+			continue
+		}
+		if a.earliest.IsZero() || an.Onset.Before(a.earliest) {
+			a.earliest = an.Onset
+		}
+	}
+	for _, an := range a.anoms {
+		inc.Anomalies = append(inc.Anomalies, an)
+	}
+	sort.Slice(inc.Anomalies, func(i, j int) bool {
+		if !inc.Anomalies[i].Onset.Equal(inc.Anomalies[j].Onset) {
+			return inc.Anomalies[i].Onset.Before(inc.Anomalies[j].Onset)
+		}
+		return inc.Anomalies[i].Service < inc.Anomalies[j].Service
+	})
+	a.findLoad()
+	inc.Graph, inc.Signatures = a.g.Edges, a.sigs
+	cands := a.rank()
+	if len(cands) > 3 {
+		cands = cands[:3]
+	}
+	inc.Candidates = cands
+	inc.Timeline = timeline(ev, inc.Anomalies)
+	inc.Traces = citedTraces(ev, a.origins, cands)
+	a.noteThinEvidence(inc)
+	if len(cands) == 0 {
+		inc.Summary = "no service departs from its baseline in this window"
+		return inc
+	}
+	root := cands[0].Service
+	b := Blast(root, a.g, a.anoms, a.loadBy, a.noise, meta.Services, meta.Currency)
+	inc.Blast = &b
+	inc.Mechanisms = a.mechanisms(root, b)
+	inc.Chain = a.chain(root, b, meta)
+	var parts []string
+	for _, l := range inc.Chain {
+		parts = append(parts, l.Service+" "+l.What)
+	}
+	inc.Summary = strings.Join(parts, " ← ")
+	if inc.Thin {
+		inc.Summary = "(thin evidence) " + inc.Summary
+	}
+	return inc
+}
+
+func (a *analysis) noteThinEvidence(inc *Incident) {
+	for _, m := range a.ev.Missing {
+		inc.Notes = append(inc.Notes, fmt.Sprintf("missing %s: %s", m.What, m.Why))
+	}
+	if len(a.ev.Traces) == 0 {
+		inc.Notes = append(inc.Notes, "no traces: the graph comes from service-graph metrics and the config, and no error origins are known")
+	}
+	if len(a.ev.Edges) == 0 {
+		inc.Notes = append(inc.Notes, "no service-graph metrics: the graph comes from traces and the config only")
+	}
+	if len(inc.Candidates) == 0 || inc.Candidates[0].Confidence < Likely {
+		inc.Thin = true
+		switch {
+		case len(inc.Candidates) == 0:
+			inc.Notes = append(inc.Notes, "nothing is anomalous: no root cause to report")
+		case !a.pageworthy():
+			inc.Notes = append(inc.Notes, "no alert fires and no entry point is hurt: what is anomalous looks like background noise")
+		default:
+			inc.Notes = append(inc.Notes, fmt.Sprintf("the best candidate has confidence %.2f, under the %.2f of a likely cause", inc.Candidates[0].Confidence, Likely))
+		}
+	}
+	if len(inc.Candidates) > 1 && inc.Candidates[0].Score-inc.Candidates[1].Score < 0.5 {
+		inc.Notes = append(inc.Notes, fmt.Sprintf("%s and %s score within 0.5 of each other: check both", inc.Candidates[0].Service, inc.Candidates[1].Service))
+	}
+}
+
+// maxTraceViews bounds the traces an incident carries.
+const maxTraceViews = 10
+
+// citedTraces joins logs to the traces that matter: the trigger's, then
+// those the candidates cite, then other failed ones, up to maxTraceViews.
+func citedTraces(ev *Evidence, origins []ErrorOrigin, cands []Candidate) []TraceView {
+	want := map[string]int{}
+	rank := 0
+	mark := func(id string) {
+		if _, ok := want[id]; !ok && id != "" {
+			want[id] = rank
+			rank++
+		}
+	}
+	mark(ev.Trigger.TraceID)
+	for _, c := range cands {
+		for _, r := range c.Reasons {
+			for _, id := range r.TraceIDs {
+				mark(id)
+			}
+		}
+	}
+	for _, o := range origins {
+		mark(o.TraceID)
+	}
+	var picked []sources.Trace
+	for _, t := range ev.Traces {
+		if _, ok := want[t.ID]; ok {
+			picked = append(picked, t)
+		}
+	}
+	sort.SliceStable(picked, func(i, j int) bool { return want[picked[i].ID] < want[picked[j].ID] })
+	if len(picked) > maxTraceViews {
+		picked = picked[:maxTraceViews]
+	}
+	return JoinTraces(picked, ev.Logs, origins)
+}
+
+// timeline merges onsets, alerts and changes in time order.
+func timeline(ev *Evidence, anoms []*Anomaly) []Event {
+	var out []Event
+	for _, an := range anoms {
+		out = append(out, Event{T: an.Onset, Kind: "onset", Service: an.Service, Detail: an.describe()})
+	}
+	for _, al := range ev.Alerts {
+		if !al.StartsAt.IsZero() && !al.StartsAt.Before(ev.Baseline.Start) {
+			out = append(out, Event{T: al.StartsAt, Kind: "alert-firing", Service: al.Labels["service"], Detail: al.Name + " " + al.Severity + ": " + al.Annotations["summary"]})
+		}
+		if al.State == sources.AlertResolved && !al.EndsAt.IsZero() {
+			out = append(out, Event{T: al.EndsAt, Kind: "alert-resolved", Service: al.Labels["service"], Detail: al.Name})
+		}
+	}
+	for _, c := range ev.Changes {
+		d := string(c.Kind) + ": " + c.Detail
+		if c.Version != "" {
+			d = string(c.Kind) + " " + c.Version + ": " + c.Detail
+		}
+		out = append(out, Event{T: c.T, Kind: "change", Service: c.Service, Detail: d})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].T.Before(out[j].T) })
+	return out
+}
+
+// mechanisms names how the failure spread from root through the blast radius.
+func (a *analysis) mechanisms(root string, b BlastRadius) []Mechanism {
+	var out []Mechanism
+	in := map[string]bool{}
+	for _, s := range b.Names() {
+		in[s] = true
+	}
+	// retry amplification: calls into a member far above baseline, retries in traces
+	for _, s := range b.Names() {
+		var base, now float64
+		var surged []string
+		for _, e := range a.g.Dependents(s) {
+			base += e.BaseRate
+			now += e.Rate
+			if e.Surge() >= SurgeFactor && e.ErrorRatio > 0.01 {
+				surged = append(surged, fmt.Sprintf("%s → %s %.1f×", e.Client, s, e.Surge()))
+			}
+		}
+		share := a.retryShare(s)
+		if base > 0 && now/base >= SurgeFactor && share > 0.2 {
+			sort.Strings(surged)
+			out = append(out, Mechanism{Kind: "retry-amplification", Service: s,
+				Detail:   fmt.Sprintf("calls into %s at %.1f× their baseline rate while they fail; %.0f%% of traced calls were retries", s, now/base, 100*share),
+				Evidence: append(surged, a.g.Dependents(s)[0].Query)})
+		} else if base > 0 && now/base >= SurgeFactor && len(a.loadBy[s]) > 0 {
+			out = append(out, Mechanism{Kind: "load-surge", Service: s,
+				Detail:   fmt.Sprintf("traffic into %s at %.1f× its baseline, from %s", s, now/base, strings.Join(a.loadBy[s], ", ")),
+				Evidence: surged})
+		}
+	}
+	for _, sat := range a.ev.Saturation {
+		if !in[sat.Service] || sat.Max <= 0 {
+			continue
+		}
+		peak := 0.0
+		var at time.Time
+		for _, x := range sat.Used.Samples {
+			if x.V > peak {
+				peak, at = x.V, x.T
+			}
+		}
+		if peak >= 0.95*sat.Max {
+			out = append(out, Mechanism{Kind: "saturation", Service: sat.Service,
+				Detail:   fmt.Sprintf("%s %s at %.0f/%.0f (%s)", sat.Service, sat.Resource, peak, sat.Max, at.UTC().Format("15:04:05")),
+				Evidence: []string{sat.Used.Query}})
+		}
+	}
+	timeouts := 0
+	for _, sg := range a.sigs { // sorted by count: the loudest first
+		if !in[sg.Service] {
+			continue
+		}
+		switch sg.Kind {
+		case SigTimeout:
+			if timeouts++; timeouts > 5 {
+				continue
+			}
+			out = append(out, Mechanism{Kind: "timeouts", Service: sg.Service, Detail: fmt.Sprintf("%d timeout lines at %s (calls to %s)", sg.Count, sg.Service, orDash(sg.Peer)), Evidence: sg.Samples})
+		case SigOOM:
+			out = append(out, Mechanism{Kind: "crash-loop", Service: sg.Service, Detail: fmt.Sprintf("%d OOM kills at %s", sg.Count, sg.Service), Evidence: sg.Samples})
+		case SigPanic:
+			out = append(out, Mechanism{Kind: "crash", Service: sg.Service, Detail: fmt.Sprintf("%d panics at %s", sg.Count, sg.Service), Evidence: sg.Samples})
+		}
+	}
+	for _, c := range a.nearChanges() {
+		if c.Service == root {
+			out = append(out, Mechanism{Kind: string(c.Kind), Service: root, Detail: fmt.Sprintf("%s at %s: %s", c.Kind, c.T.UTC().Format("15:04:05"), c.Detail)})
+		}
+	}
+	return out
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// chain walks from the most important hurt service down to the root
+// through the blast radius, preferring paths whose links have evidence.
+func (a *analysis) chain(root string, b BlastRadius, meta Meta) []ChainLink {
+	in := map[string]bool{}
+	for _, s := range b.Names() {
+		in[s] = true
+	}
+	symptoms := a.symptoms(root, b, meta)
+	evidence := func(s string) int {
+		n := 0
+		for _, sg := range a.sigs {
+			if sg.Service == s && ownSignature(sg.Kind) {
+				n += 2
+			}
+		}
+		for _, sat := range a.ev.Saturation {
+			if sat.Service == s && sat.Max > 0 && peakOf(sat) >= 0.95*sat.Max && strings.HasPrefix(sat.Resource, "pool:") {
+				n += 2
+			}
+		}
+		return n
+	}
+	var best []string
+	bestScore := -1
+	var walk func(path []string, bonus int)
+	walk = func(path []string, bonus int) {
+		last := path[len(path)-1]
+		if last == root {
+			score := bonus
+			for _, s := range path {
+				score += 10 * evidence(s)
+			}
+			score += len(path) // more links with the same evidence explain more
+			if score > bestScore {
+				bestScore, best = score, append([]string(nil), path...)
+			}
+			return
+		}
+		if len(path) > 6 {
+			return
+		}
+		next := a.g.Dependencies(last)
+		for _, e := range next {
+			if in[e.Server] && !contains(path, e.Server) {
+				walk(append(path, e.Server), bonus)
+			}
+		}
+	}
+	for _, s := range symptoms {
+		walk([]string{s}, 0)
+	}
+	if best == nil {
+		best = []string{root}
+		if symptoms[0] != root {
+			best = []string{symptoms[0], root}
+		}
+	}
+	var links []ChainLink
+	for _, s := range best {
+		links = append(links, a.link(s, s == root))
+	}
+	return links
+}
+
+func peakOf(s sources.Saturation) float64 {
+	p := 0.0
+	for _, x := range s.Used.Samples {
+		if x.V > p {
+			p = x.V
+		}
+	}
+	return p
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// symptoms lists where the chain may start, best first: the trigger's
+// service; else hurt services with an SLO alert, by value per request;
+// else the busiest hurt service that is not an entry point; else the root.
+func (a *analysis) symptoms(root string, b BlastRadius, meta Meta) []string {
+	if t := a.ev.Trigger.Service; t != "" && contains(b.Names(), t) {
+		return []string{t}
+	}
+	alerting := map[string]bool{}
+	for _, al := range a.ev.Alerts {
+		if al.Name == "ErrorBudgetBurn" && al.State != sources.AlertResolved {
+			alerting[al.Labels["service"]] = true
+		}
+	}
+	type opt struct {
+		s   string
+		key float64
+	}
+	var opts []opt
+	for _, im := range b.Services {
+		if im.Service == root || im.EntryPoint {
+			continue
+		}
+		key := meta.Services[im.Service].ValuePerRequest
+		if alerting[im.Service] {
+			key += 1e6
+		}
+		opts = append(opts, opt{im.Service, key})
+	}
+	sort.SliceStable(opts, func(i, j int) bool { return opts[i].key > opts[j].key })
+	var out []string
+	for _, o := range opts {
+		// equal keys compete on their paths' evidence
+		if len(out) > 0 && o.key < opts[0].key {
+			break
+		}
+		out = append(out, o.s)
+	}
+	if len(out) == 0 {
+		out = []string{root}
+	}
+	return out
+}
+
+// link describes one service of the chain with its strongest evidence.
+func (a *analysis) link(s string, isRoot bool) ChainLink {
+	l := ChainLink{Service: s}
+	an := a.anoms[s]
+	var what []string
+	for _, sat := range a.ev.Saturation {
+		if sat.Service == s && sat.Max > 0 && peakOf(sat) >= 0.95*sat.Max && strings.HasPrefix(sat.Resource, "pool:") {
+			what = append(what, fmt.Sprintf("%s exhausted (%.0f/%.0f)", sat.Resource, peakOf(sat), sat.Max))
+			l.Evidence = append(l.Evidence, sat.Used.Query)
+		}
+	}
+	for _, sg := range a.sigs {
+		if sg.Service != s {
+			continue
+		}
+		switch sg.Kind {
+		case SigOOM:
+			what = append(what, "OOMKilled")
+		case SigPanic:
+			what = append(what, "panics")
+		case SigTimeout:
+			if len(what) == 0 {
+				what = append(what, "timeouts")
+			}
+		}
+		if len(l.Evidence) < 4 && len(sg.Samples) > 0 {
+			l.Evidence = append(l.Evidence, sg.Samples[0])
+		}
+	}
+	if an != nil {
+		d := an.describe()
+		if isRoot {
+			d += " at " + an.Onset.UTC().Format("15:04")
+		}
+		what = append([]string{d}, what...)
+		l.Evidence = append([]string{an.Source}, l.Evidence...)
+	}
+	if isRoot {
+		for _, c := range a.nearChanges() {
+			if c.Service == s {
+				what = append(what, fmt.Sprintf("%s %s at %s", c.Kind, strings.TrimSpace(c.Version+" "+c.Detail), c.T.UTC().Format("15:04:05")))
+				break
+			}
+		}
+		if share := a.retryShare(s); share > 0.5 {
+			what = append(what, fmt.Sprintf("retry storm from its callers (%.0f%% of traced calls are retries)", 100*share))
+		}
+	}
+	if len(what) == 0 {
+		what = append(what, "affected")
+	}
+	l.What = strings.Join(what, ", ")
+	return l
+}
