@@ -152,10 +152,6 @@ func Gather(ctx context.Context, src Sources, t Trigger, o GatherOptions) *Evide
 		base, err := src.Metrics.ServiceGraph(ctx, ev.Baseline.End, o.Baseline)
 		return func() { ev.Edges, ev.BaselineEdges = now, base }, err
 	})
-	part("metrics: exemplars", src.Metrics != nil, func(ctx context.Context) (func(), error) {
-		x, err := src.Metrics.Exemplars(ctx, nil, ev.Window)
-		return func() { ev.Exemplars = x }, err
-	})
 	part("changes", src.Changes != nil, func(ctx context.Context) (func(), error) {
 		c, err := src.Changes.Changes(ctx, all)
 		return func() { ev.Changes = c }, err
@@ -184,18 +180,28 @@ func Gather(ctx context.Context, src Sources, t Trigger, o GatherOptions) *Evide
 		logsReady <- nil
 	}
 	part("traces", src.Traces != nil, func(ctx context.Context) (func(), error) {
+		// exemplars point at the slow and failed requests behind the metrics
+		var exemplars []sources.Exemplar
+		var notes []Missing
+		if src.Metrics != nil {
+			x, err := src.Metrics.Exemplars(ctx, nil, ev.Window)
+			if err != nil {
+				notes = append(notes, Missing{"metrics: exemplars", err.Error()})
+			}
+			exemplars = x
+		}
 		wait := time.NewTimer(o.Deadline / 2)
 		defer wait.Stop()
 		var logs []sources.LogLine
 		select {
 		case logs = <-logsReady:
-		case <-wait.C: // go on with the search alone
+		case <-wait.C: // go on without the logs' trace IDs
 		case <-ctx.Done():
 		}
-		traces, notes := fetchTraces(ctx, src.Traces, t, ev.Window, logs, o.MaxTraces)
+		traces, more := fetchTraces(ctx, src.Traces, t, ev.Window, logs, exemplars, o.MaxTraces)
 		return func() {
-			ev.Traces = traces
-			ev.Missing = append(ev.Missing, notes...)
+			ev.Traces, ev.Exemplars = traces, exemplars
+			ev.Missing = append(ev.Missing, append(notes, more...)...)
 		}, nil
 	})
 	finished := make(chan struct{})
@@ -204,7 +210,7 @@ func Gather(ctx context.Context, src Sources, t Trigger, o GatherOptions) *Evide
 	case <-finished:
 	case <-ctx.Done():
 		mu.Lock()
-		for _, what := range []string{"metrics: RED", "metrics: service graph", "metrics: exemplars", "changes", "saturation", "alerts", "logs", "traces"} {
+		for _, what := range []string{"metrics: RED", "metrics: service graph", "changes", "saturation", "alerts", "logs", "traces"} {
 			if !done[what] {
 				done[what] = true
 				ev.Missing = append(ev.Missing, Missing{what, fmt.Sprintf("did not arrive within %s", o.Deadline)})
@@ -244,9 +250,10 @@ func peakEdges(a, b []sources.Edge) []sources.Edge {
 	return a
 }
 
-// fetchTraces gets the trigger's trace, the traces the error logs name,
-// and a search for failed traces, up to max, four at a time.
-func fetchTraces(ctx context.Context, tr sources.Traces, t Trigger, w sources.TimeRange, logs []sources.LogLine, max int) ([]sources.Trace, []Missing) {
+// fetchTraces gets the trigger's trace, a search for failed traces, the
+// traces exemplars name, and those the error logs name, up to max, four
+// at a time.
+func fetchTraces(ctx context.Context, tr sources.Traces, t Trigger, w sources.TimeRange, logs []sources.LogLine, exemplars []sources.Exemplar, max int) ([]sources.Trace, []Missing) {
 	var notes []Missing
 	var ids []string
 	seen := map[string]bool{}
@@ -263,6 +270,15 @@ func fetchTraces(ctx context.Context, tr sources.Traces, t Trigger, w sources.Ti
 	}
 	for _, h := range hits {
 		add(h.TraceID)
+	}
+	// the slowest exemplars first: they are the requests the p99 is made of
+	ex := append([]sources.Exemplar(nil), exemplars...)
+	sort.SliceStable(ex, func(i, j int) bool { return ex[i].Value > ex[j].Value })
+	for i, x := range ex {
+		if i == max/4 {
+			break
+		}
+		add(x.TraceID)
 	}
 	for _, l := range logs {
 		if l.Level == "error" {

@@ -76,7 +76,7 @@ func TestIncidentBadInput(t *testing.T) {
 	}
 	// quiet: it says there is nothing likely, and exits 0
 	r := oncall(t, nil, "", "incident", "--demo", "quiet")
-	if r.code != 0 || !strings.Contains(r.out, "background noise") {
+	if r.code != 0 || !strings.Contains(r.out, "thin evidence: no cause is likely") {
 		t.Errorf("quiet: %d %s", r.code, r.out)
 	}
 }

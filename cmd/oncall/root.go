@@ -45,6 +45,7 @@ that every datasource answers and holds the data oncall expects.`,
 		newSilencesCmd(e, g),
 		newDemoCmd(e, g),
 		newIncidentCmd(e, g),
+		newSLOCmd(e, g),
 	)
 	return root
 }

@@ -55,29 +55,27 @@ func (f *Fleet) pick(names []string) ([]*service, error) {
 	return out, nil
 }
 
-// steps cuts r into buckets of step (at least Step) and calls fn with the
-// points of each, newest point times as bucket times.
+// steps cuts r into buckets of step (at least Step), aligned to r.End,
+// and calls fn with the points of each, oldest first. A bucket's time is
+// its end, as a Prometheus range query stamps a rate with the end of its
+// window.
 func (f *Fleet) steps(r sources.TimeRange, step time.Duration, fn func(t time.Time, hs []int)) {
 	if step < Step {
 		step = Step
 	}
 	var hs []int
-	var bucketEnd time.Time
+	cur := int64(-1)
 	f.store.window(r.Start, r.End, func(h int, t time.Time) {
-		if bucketEnd.IsZero() {
-			bucketEnd = t.Add(step - Step)
-		}
-		for t.After(bucketEnd) {
-			if len(hs) > 0 {
-				fn(bucketEnd, hs)
-			}
+		k := int64(r.End.Sub(t) / step)
+		if k != cur && len(hs) > 0 {
+			fn(r.End.Add(-time.Duration(cur)*step), hs)
 			hs = hs[:0]
-			bucketEnd = bucketEnd.Add(step)
 		}
+		cur = k
 		hs = append(hs, h)
 	})
 	if len(hs) > 0 {
-		fn(bucketEnd, hs)
+		fn(r.End.Add(-time.Duration(cur)*step), hs)
 	}
 }
 
@@ -107,7 +105,8 @@ func (f *Fleet) RED(ctx context.Context, services []string, r sources.TimeRange,
 	}
 	out := make([]sources.RED, 0, len(svcs))
 	for _, s := range svcs {
-		qr, qe, ql := redQueries.Render(sources.REDTemplateData{Service: s.spec.Name, ServiceLabel: "service", Window: promDuration(step)})
+		// the rate window the Prometheus backend would use for this step
+		qr, qe, ql := redQueries.Render(sources.REDTemplateData{Service: s.spec.Name, ServiceLabel: "service", Window: promDuration(max(2*step, 2*time.Minute))})
 		red := sources.RED{Service: s.spec.Name,
 			Requests: sources.Series{Labels: sources.Labels{"service": s.spec.Name}, Query: f.origin(qr)},
 			Errors:   sources.Series{Labels: sources.Labels{"service": s.spec.Name}, Query: f.origin(qe)},
