@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
@@ -140,4 +141,43 @@ func Budgets(slos []SLO, reds []sources.RED, now time.Time) ([]Budget, map[strin
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Remaining < out[j].Remaining })
 	return out, errs
+}
+
+// LoadBudgets reads each SLO's service through m and computes its budget,
+// worst first: over the SLO's window at a step of 1 to 15 minutes for the
+// budget, and over the last six hours at one minute for the burn rates.
+func LoadBudgets(ctx context.Context, m sources.Metrics, slos []SLO, now time.Time) ([]Budget, map[string]error) {
+	var out []Budget
+	errs := map[string]error{}
+	for _, s := range slos {
+		b, err := loadBudget(ctx, m, s, now)
+		if err != nil {
+			errs[s.Name] = err
+			continue
+		}
+		out = append(out, b)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Remaining < out[j].Remaining })
+	return out, errs
+}
+
+func loadBudget(ctx context.Context, m sources.Metrics, s SLO, now time.Time) (Budget, error) {
+	step := min(15*time.Minute, max(time.Minute, (s.Window/720).Truncate(time.Minute)))
+	long, err := m.RED(ctx, []string{s.Service}, sources.TimeRange{Start: now.Add(-s.Window), End: now}, step)
+	if err != nil {
+		return Budget{}, fmt.Errorf("slo %s: %w", s.Name, err)
+	}
+	bs, errs := Budgets([]SLO{s}, long, now)
+	if err := errs[s.Name]; err != nil {
+		return Budget{}, err
+	}
+	b := bs[0]
+	short, err := m.RED(ctx, []string{s.Service}, sources.TimeRange{Start: now.Add(-6 * time.Hour), End: now}, time.Minute)
+	if err != nil {
+		return b, fmt.Errorf("slo %s burn rates: %w", s.Name, err)
+	}
+	if recent, errs := Budgets([]SLO{s}, short, now); errs[s.Name] == nil {
+		b.Burn = recent[0].Burn
+	}
+	return b, nil
 }

@@ -24,8 +24,10 @@ type demoOptions struct {
 	scenario, speed, topology, output string
 	seed                              uint64
 	list                              bool
-	forDur, refresh, pushEvery        time.Duration
+	forDur, pushEvery                 time.Duration
 	serve, otlp, loki                 string
+	text                              bool
+	cockpit                           cockpitOptions
 }
 
 func newDemoCmd(e *env, g *globalOptions) *cobra.Command {
@@ -38,9 +40,12 @@ logs, traces, deploys and SLO burn-rate alerts, all from one model of how
 requests, timeouts, retries, pools and breakers behave. Nothing to install.
 
 The simulation starts thirty simulated minutes before the scenario's onset
-and fast-forwards to two minutes before it, then runs at --speed. Until the
-cockpit lands, demo prints a live summary: the services with the most
-errors, firing alerts and recent changes.
+and fast-forwards to two minutes before it, then runs at --speed, in the
+cockpit: SLO budgets, firing alerts and services by health; enter on an
+alert or a service opens its incident, ? lists the keys. With --text, -o
+json, --for, or when the output is not a terminal, demo prints a live text
+summary instead: the services with the most errors, firing alerts and
+recent changes.
 
 With --serve the simulator runs headless instead: it serves Prometheus
 exposition at /metrics (point a real Prometheus at it), accepts actions at
@@ -64,11 +69,12 @@ clock, so the timestamps it pushes are current.`,
 	f.BoolVar(&o.list, "list", false, "list the scenarios and exit")
 	f.StringVar(&o.topology, "topology", "", "fleet topology YAML (default: the embedded 47-service shop)")
 	f.DurationVar(&o.forDur, "for", 0, "stop after this much simulated time (default: run until interrupted)")
-	f.DurationVar(&o.refresh, "refresh", 2*time.Second, "how often the summary is printed (wall time)")
 	f.StringVar(&o.serve, "serve", "", "run headless and serve /metrics and actions on this address, e.g. 127.0.0.1:9464")
 	f.StringVar(&o.otlp, "otlp-endpoint", "", "with --serve: push traces over OTLP/HTTP to this base URL (…/v1/traces)")
 	f.StringVar(&o.loki, "loki-url", "", "with --serve: push logs to this Loki base URL (…/loki/api/v1/push)")
 	f.DurationVar(&o.pushEvery, "push-interval", 5*time.Second, "with --serve: how often traces and logs are pushed")
+	f.BoolVar(&o.text, "text", false, "print the live text summary instead of opening the cockpit")
+	cockpitFlags(cmd, &o.cockpit)
 	outputFlag(cmd, &o.output, "text", "json")
 	return cmd
 }
@@ -126,7 +132,14 @@ func runDemo(ctx context.Context, e *env, g *globalOptions, o *demoOptions) erro
 	if o.serve != "" {
 		return serveDemo(ctx, e, fleet, o, speed)
 	}
-	return watchDemo(ctx, e, g, fleet, o, speed)
+	if o.text || o.output == "json" || o.forDur > 0 || !isTerminal(e.IO.Out) {
+		return watchDemo(ctx, e, g, fleet, o, speed)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go fleet.Run(runCtx, speed)
+	title := fmt.Sprintf("demo: %s, seed %d, speed %s", fleet.Scenario().Name, o.seed, o.speed)
+	return runCockpit(ctx, e, g, &o.cockpit, simDeps(fleet, title), "")
 }
 
 // watchDemo runs the fleet and prints a summary every refresh.
@@ -149,7 +162,7 @@ func watchDemo(ctx context.Context, e *env, g *globalOptions, fleet *sim.Fleet, 
 	}()
 	out := g.styledOut(e)
 	clear := o.output == "text" && isTerminal(e.IO.Out)
-	tick := time.NewTicker(o.refresh)
+	tick := time.NewTicker(o.cockpit.refresh)
 	defer tick.Stop()
 	for {
 		select {

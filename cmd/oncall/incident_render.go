@@ -54,73 +54,21 @@ func commas(x float64) string {
 	return b.String()
 }
 
-// tree renders the blast radius as the tree of callers above the root,
-// each service once, with its own dependencies on the first line.
+// tree renders the blast radius tree as text lines.
 func tree(inc *correlate.Incident) []string {
-	if inc.Blast == nil {
-		return nil
-	}
-	root := inc.Blast.Root
-	in := map[string]correlate.Impacted{}
-	for _, s := range inc.Blast.Services {
-		in[s.Service] = s
-	}
-	callers := map[string][]string{}
-	var deps []string
-	for _, e := range inc.Graph {
-		if _, ok := in[e.Client]; ok {
-			if _, ok := in[e.Server]; ok {
-				callers[e.Server] = append(callers[e.Server], e.Client)
-			}
-		}
-		if e.Client == root {
-			deps = append(deps, e.Server)
-		}
-	}
 	var lines []string
-	note := func(s string) string {
-		if im, ok := in[s]; ok && im.Anomaly != "" {
-			return "  ✗ " + safe(im.Anomaly)
+	for i, r := range inc.Tree() {
+		l := r.Prefix + safe(r.Service)
+		if r.Anomaly != "" {
+			l += "  ✗ " + safe(r.Anomaly)
 		}
-		return ""
-	}
-	sort.Strings(deps)
-	lines = append(lines, safe(root)+note(root))
-	if len(deps) > 0 {
-		lines = append(lines, "│ calls: "+safe(strings.Join(deps, ", ")))
-	}
-	seen := map[string]bool{root: true}
-	var walk func(s, prefix string)
-	walk = func(s, prefix string) {
-		cs := callers[s]
-		sort.Strings(cs)
-		var todo []string
-		for _, c := range cs {
-			if !seen[c] {
-				seen[c] = true
-				todo = append(todo, c)
-			}
+		if r.ByLoad {
+			l += "  (driven by load from the tree above)"
 		}
-		for i, c := range todo {
-			branch, next := "├─ ", "│  "
-			if i == len(todo)-1 {
-				branch, next = "└─ ", "   "
-			}
-			lines = append(lines, prefix+branch+safe(c)+note(c))
-			walk(c, prefix+next)
+		lines = append(lines, l)
+		if i == 0 && len(r.Calls) > 0 {
+			lines = append(lines, "│ calls: "+safe(strings.Join(r.Calls, ", ")))
 		}
-	}
-	walk(root, "")
-	// members reached only through load (peers), listed so none is lost
-	var rest []string
-	for s := range in {
-		if !seen[s] {
-			rest = append(rest, s)
-		}
-	}
-	sort.Strings(rest)
-	for _, s := range rest {
-		lines = append(lines, "· "+safe(s)+note(s)+"  (driven by load from the tree above)")
 	}
 	return lines
 }

@@ -20,6 +20,7 @@ type globalOptions struct {
 
 func newRootCmd(e *env) *cobra.Command {
 	g := &globalOptions{}
+	co := &cockpitOptions{}
 	root := &cobra.Command{
 		Use:   "oncall",
 		Short: "A terminal cockpit for the engineer on call",
@@ -27,12 +28,30 @@ func newRootCmd(e *env) *cobra.Command {
 (Alertmanager) by trace ID, so that the engineer on call sees what broke
 first, what depends on it, and what it costs.
 
+With no command, oncall opens the cockpit on the configured datasources:
+SLO budgets, firing alerts and services by health; enter on an alert or a
+service opens its incident. Press ? inside for the keys. 'oncall demo'
+opens it on the built-in simulated fleet.
+
 Configuration is read from --config, else $ONCALL_CONFIG, else
 $XDG_CONFIG_HOME/oncall/config.yaml. Start with 'oncall doctor' to check
 that every datasource answers and holds the data oncall expects.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, path, err := g.loadConfig(e)
+			if err != nil {
+				return err
+			}
+			d, err := configDeps(cfg, path)
+			if err != nil {
+				return err
+			}
+			return runCockpit(cmd.Context(), e, g, co, d, cfg.Theme)
+		},
 	}
+	cockpitFlags(root, co)
 	root.PersistentFlags().StringVar(&g.ConfigPath, "config", "", "config file (default $ONCALL_CONFIG, else $XDG_CONFIG_HOME/oncall/config.yaml)")
 	root.PersistentFlags().BoolVar(&g.ReadOnly, "read-only", false, "refuse every action that changes anything: silences, acknowledgements, runbooks")
 	root.PersistentFlags().BoolVar(&g.NoColor, "no-color", false, "no colour in output (also set by NO_COLOR)")

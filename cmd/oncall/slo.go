@@ -102,18 +102,14 @@ func runSLO(ctx context.Context, e *env, g *globalOptions, o *sloOptions) error 
 		}
 	}
 	rep := sloReport{At: now, Errors: skipped}
-	for _, s := range slos {
-		b, err := budget(ctx, metrics, s, now)
-		if err != nil {
-			if rep.Errors == nil {
-				rep.Errors = map[string]string{}
-			}
-			rep.Errors[s.Name] = err.Error()
-			continue
+	budgets, errs := correlate.LoadBudgets(ctx, metrics, slos, now)
+	rep.Budgets = budgets
+	for name, err := range errs {
+		if rep.Errors == nil {
+			rep.Errors = map[string]string{}
 		}
-		rep.Budgets = append(rep.Budgets, b)
+		rep.Errors[name] = err.Error()
 	}
-	sort.SliceStable(rep.Budgets, func(i, j int) bool { return rep.Budgets[i].Remaining < rep.Budgets[j].Remaining })
 	if o.output == "json" {
 		return writeJSON(e.IO.Out, rep)
 	}
@@ -133,30 +129,6 @@ func configSLOs(cfg *config.Config) ([]correlate.SLO, map[string]string) {
 		out = append(out, correlate.SLO{Name: s.Name, Service: s.Service, Objective: s.Objective / 100, Window: time.Duration(s.Window)})
 	}
 	return out, skipped
-}
-
-// budget reads the SLO's service over its window at a step of 1 to 15
-// minutes for the budget, and over the last six hours at one minute for
-// the burn rates.
-func budget(ctx context.Context, m sources.Metrics, s correlate.SLO, now time.Time) (correlate.Budget, error) {
-	step := min(15*time.Minute, max(time.Minute, (s.Window/720).Truncate(time.Minute)))
-	long, err := m.RED(ctx, []string{s.Service}, sources.TimeRange{Start: now.Add(-s.Window), End: now}, step)
-	if err != nil {
-		return correlate.Budget{}, fmt.Errorf("slo %s: %w", s.Name, err)
-	}
-	bs, errs := correlate.Budgets([]correlate.SLO{s}, long, now)
-	if err := errs[s.Name]; err != nil {
-		return correlate.Budget{}, err
-	}
-	b := bs[0]
-	short, err := m.RED(ctx, []string{s.Service}, sources.TimeRange{Start: now.Add(-6 * time.Hour), End: now}, time.Minute)
-	if err != nil {
-		return b, fmt.Errorf("slo %s burn rates: %w", s.Name, err)
-	}
-	if recent, errs := correlate.Budgets([]correlate.SLO{s}, short, now); errs[s.Name] == nil {
-		b.Burn = recent[0].Burn
-	}
-	return b, nil
 }
 
 // gauge draws the budget left as ten cells, with a symbol and a word so

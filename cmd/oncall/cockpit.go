@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/spf13/cobra"
+
+	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/config"
+	"github.com/oncall-cockpit/oncall/sources/sim"
+	"github.com/oncall-cockpit/oncall/themes"
+	"github.com/oncall-cockpit/oncall/tui"
+)
+
+// cockpitOptions are the flags of the interactive cockpit.
+type cockpitOptions struct {
+	refresh          time.Duration
+	theme, themeFile string
+}
+
+func cockpitFlags(cmd *cobra.Command, o *cockpitOptions) {
+	cmd.Flags().DurationVar(&o.refresh, "refresh", 2*time.Second, "how often the cockpit (or the demo's text summary) reloads its data")
+	cmd.Flags().StringVar(&o.theme, "theme", "", "cockpit theme: dark, light, high-contrast or colorblind (default: the config's, else dark)")
+	cmd.Flags().StringVar(&o.themeFile, "theme-file", "", "YAML palette laid over the theme (keys: text, muted, accent, ok, warn, bad, border, select, heading)")
+}
+
+// runCockpit runs the interactive cockpit until the user quits or ctx ends.
+func runCockpit(ctx context.Context, e *env, g *globalOptions, o *cockpitOptions, d tui.Deps, configTheme string) error {
+	if o.refresh < 200*time.Millisecond {
+		return fmt.Errorf("--refresh %s: at least 200ms", o.refresh)
+	}
+	name, file := o.theme, o.themeFile
+	if name == "" {
+		name = configTheme
+	}
+	if strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml") {
+		// the config's theme may be a palette file over the dark theme
+		name, file = "dark", name
+	}
+	pal, err := themes.Load(name, file)
+	if err != nil {
+		return err
+	}
+	d.Refresh, d.Timeout, d.Wall = o.refresh, 10*time.Second, time.Now
+	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(e.IO.In), tea.WithOutput(e.IO.Out)}
+	if g.NoColor {
+		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
+	}
+	_, err = tea.NewProgram(tui.New(d, themes.New(pal)), opts...).Run()
+	if err == tea.ErrProgramKilled && ctx.Err() != nil {
+		return nil // interrupted: a normal way out
+	}
+	return err
+}
+
+// simDeps points the cockpit at a running simulated fleet.
+func simDeps(f *sim.Fleet, title string) tui.Deps {
+	var slos []correlate.SLO
+	for _, s := range f.Topology().SLOs {
+		slos = append(slos, correlate.SLO{Name: s.Name, Service: s.Service, Objective: s.Objective, Window: simSLOWindow})
+	}
+	return tui.Deps{Title: title, Sources: correlate.Sources{Metrics: f, Logs: f, Traces: f, Alerts: f, Changes: f, Resources: f},
+		SLOs: slos, Meta: simMeta(f.Topology()), Now: f.Now}
+}
+
+// configDeps points the cockpit at the configured datasources.
+func configDeps(cfg *config.Config, path string) (tui.Deps, error) {
+	b, err := newBackends(cfg)
+	if err != nil {
+		return tui.Deps{}, err
+	}
+	src := b.correlateSources()
+	if src == (correlate.Sources{}) {
+		return tui.Deps{}, fmt.Errorf("no datasources configured in %s: add them (oncall config import-grafana helps), or try oncall demo", path)
+	}
+	slos, _ := configSLOs(cfg)
+	return tui.Deps{Title: path, Sources: src, SLOs: slos, Meta: configMeta(cfg), Now: time.Now}, nil
+}

@@ -1,0 +1,175 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/oncall-cockpit/oncall/themes"
+)
+
+// common is what every view shares.
+type common struct {
+	deps   Deps
+	styles *themes.Styles
+	keys   KeyMap
+	paused bool
+	frame  int // spinner frame, advanced by the refresh tick
+}
+
+var spinFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+func (c *common) spinner() string { return spinFrames[c.frame%len(spinFrames)] }
+
+// view is the contract of every screen.
+type view interface {
+	Update(tea.Msg) tea.Cmd
+	View() string
+	SetSize(w, h int)
+}
+
+// App is the root model. It routes; the views render.
+type App struct {
+	c        *common
+	overview *overview
+	stack    []view // views above the overview; the last is shown
+	help     bool
+	loading  bool
+	width    int
+	height   int
+}
+
+// New builds the cockpit.
+func New(d Deps, st *themes.Styles) *App {
+	c := &common{deps: d, styles: st, keys: DefaultKeyMap()}
+	return &App{c: c, overview: &overview{c: c}, loading: true}
+}
+
+func (a *App) Init() tea.Cmd {
+	return tea.Batch(loadOverview(a.c.deps), tick(a.c.deps.Refresh))
+}
+
+func (a *App) top() view {
+	if len(a.stack) > 0 {
+		return a.stack[len(a.stack)-1]
+	}
+	return a.overview
+}
+
+func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.width, a.height = msg.Width, msg.Height
+		a.overview.SetSize(a.width, a.bodyHeight())
+		for _, v := range a.stack {
+			v.SetSize(a.width, a.bodyHeight())
+		}
+		return a, nil
+	case tea.KeyPressMsg:
+		k := a.c.keys
+		switch {
+		case key.Matches(msg, k.Quit):
+			return a, tea.Quit
+		case key.Matches(msg, k.Help):
+			a.help = !a.help
+			return a, nil
+		case a.help && key.Matches(msg, k.Back):
+			a.help = false
+			return a, nil
+		case key.Matches(msg, k.Back):
+			if len(a.stack) > 0 {
+				a.stack = a.stack[:len(a.stack)-1]
+			}
+			return a, nil
+		case key.Matches(msg, k.Pause):
+			a.c.paused = !a.c.paused
+			return a, nil
+		case key.Matches(msg, k.Refresh):
+			if !a.loading {
+				a.loading = true
+				return a, loadOverview(a.c.deps)
+			}
+			return a, nil
+		}
+		return a, a.top().Update(msg)
+	case tickMsg:
+		a.c.frame++
+		cmds := []tea.Cmd{tick(a.c.deps.Refresh)}
+		if !a.c.paused && !a.loading {
+			a.loading = true
+			cmds = append(cmds, loadOverview(a.c.deps))
+		}
+		return a, tea.Batch(cmds...)
+	case overviewMsg:
+		d := overviewData(msg)
+		a.overview.data, a.loading = &d, false
+		return a, nil
+	case openIncidentMsg:
+		v := &incidentView{c: a.c, trigger: openTrigger(msg, a.c.deps)}
+		v.SetSize(a.width, a.bodyHeight())
+		a.stack = append(a.stack, v)
+		return a, loadIncident(a.c.deps, v.trigger)
+	case incidentMsg:
+		for _, v := range a.stack {
+			if iv, ok := v.(*incidentView); ok && iv.inc == nil && iv.trigger == msg.trigger {
+				iv.set(msg.inc, msg.took)
+			}
+		}
+		return a, nil
+	}
+	return a, nil
+}
+
+// bodyHeight is the screen minus the title line.
+func (a *App) bodyHeight() int { return max(1, a.height-1) }
+
+// View draws the title line, then the top view or the help.
+func (a *App) View() tea.View {
+	v := tea.NewView(a.render())
+	v.AltScreen = true
+	return v
+}
+
+func (a *App) render() string {
+	if a.width == 0 || a.height == 0 {
+		return ""
+	}
+	st := a.c.styles
+	crumbs := "overview"
+	for _, v := range a.stack {
+		if iv, ok := v.(*incidentView); ok {
+			crumbs += " › incident " + safe(iv.trigger.Service)
+		}
+	}
+	clock := ""
+	if d := a.overview.data; d != nil {
+		clock = d.At.UTC().Format("15:04:05 UTC")
+	}
+	left := st.Heading.Render("oncall") + st.Muted.Render(" · "+safe(a.c.deps.Title)+" · "+crumbs)
+	right := st.Muted.Render(clock + "  ? help  q quit")
+	gap := a.width - lipgloss.Width(left) - lipgloss.Width(right)
+	title := fit(left+strings.Repeat(" ", max(1, gap))+right, a.width)
+	body := a.top().View()
+	if a.help {
+		body = a.helpView()
+	}
+	return title + "\n" + body
+}
+
+// helpView lists every binding, generated from the key map.
+func (a *App) helpView() string {
+	st := a.c.styles
+	lines := []string{st.Heading.Render("KEYS"), ""}
+	for _, col := range a.c.keys.FullHelp() {
+		for _, b := range col {
+			h := b.Help()
+			lines = append(lines, "  "+st.Accent.Render(fit(h.Key, 10))+" "+h.Desc)
+		}
+	}
+	lines = append(lines, "", st.Muted.Render("Every state is shown by a symbol and a word: ✓ ok, ! warning, ✗ failing."),
+		st.Muted.Render("Numbers come from the queries shown in `oncall incident -o json` and `oncall slo -o json`."),
+		"", st.Muted.Render("esc or ? closes this help"))
+	return fill(lines, a.width, a.bodyHeight())
+}

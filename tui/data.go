@@ -1,0 +1,132 @@
+package tui
+
+import (
+	"context"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// Deps is what the cockpit reads from: the sources, the SLOs, the config's
+// metadata, and the clock of the data (the simulator's, in the demo).
+type Deps struct {
+	Title   string
+	Sources correlate.Sources
+	SLOs    []correlate.SLO
+	Meta    correlate.Meta
+	Now     func() time.Time // the data's clock
+	Wall    func() time.Time // the wall clock, for the age of data
+	Refresh time.Duration
+	Timeout time.Duration // per load
+}
+
+// part is one panel's data: its age, its error, and how long it took.
+type part struct {
+	Err      error
+	Took     time.Duration
+	LoadedAt time.Time // wall clock
+}
+
+// overviewData is one load of the overview.
+type overviewData struct {
+	At       time.Time // data clock
+	Budgets  []correlate.Budget
+	BudgetOf part
+	Alerts   []sources.Alert
+	AlertsOf part
+	Services []serviceRow
+	REDOf    part
+}
+
+// serviceRow is one line of the service table.
+type serviceRow struct {
+	Service           string
+	Level             int // 0 ok, 1 warn, 2 bad
+	Rate, Errors, P99 float64
+	RateS, ErrS, P99S []float64 // for sparklines
+	BaseP99           float64
+}
+
+type overviewMsg overviewData
+
+type incidentMsg struct {
+	trigger correlate.Trigger
+	inc     *correlate.Incident
+	took    time.Duration
+}
+
+type tickMsg time.Time
+
+// loadOverview reads everything the overview shows. Each part keeps its
+// own error, so one failing backend greys one panel, not the screen.
+func loadOverview(d Deps) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), d.Timeout)
+		defer cancel()
+		now := d.Now()
+		var o overviewData
+		o.At = now
+		timed := func(p *part, f func() error) {
+			start := d.Wall()
+			p.Err = f()
+			p.Took, p.LoadedAt = d.Wall().Sub(start), d.Wall()
+		}
+		if d.Sources.Metrics != nil {
+			timed(&o.REDOf, func() error {
+				reds, err := d.Sources.Metrics.RED(ctx, nil, sources.TimeRange{Start: now.Add(-30 * time.Minute), End: now}, 30*time.Second)
+				o.Services = serviceRows(reds, now)
+				return err
+			})
+			timed(&o.BudgetOf, func() error {
+				bs, errs := correlate.LoadBudgets(ctx, d.Sources.Metrics, d.SLOs, now)
+				o.Budgets = bs
+				for _, err := range errs {
+					return err
+				}
+				return nil
+			})
+		} else {
+			o.REDOf.Err, o.BudgetOf.Err = errNoSource("metrics"), errNoSource("metrics")
+		}
+		if d.Sources.Alerts != nil {
+			timed(&o.AlertsOf, func() error {
+				a, err := d.Sources.Alerts.Alerts(ctx)
+				o.Alerts = a
+				return err
+			})
+		} else {
+			o.AlertsOf.Err = errNoSource("alertmanager")
+		}
+		return overviewMsg(o)
+	}
+}
+
+type noSourceError string
+
+func (e noSourceError) Error() string { return "no " + string(e) + " datasource configured" }
+
+func errNoSource(what string) error { return noSourceError(what) }
+
+// loadIncident assembles an incident in the background.
+func loadIncident(d Deps, t correlate.Trigger) tea.Cmd {
+	return func() tea.Msg {
+		start := d.Wall()
+		ev := correlate.Gather(context.Background(), d.Sources, t, correlate.GatherOptions{Deadline: d.Timeout})
+		return incidentMsg{trigger: t, inc: correlate.Analyze(ev, d.Meta), took: d.Wall().Sub(start)}
+	}
+}
+
+func tick(d time.Duration) tea.Cmd {
+	return tea.Tick(d, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// openTrigger is the incident trigger for a selection: the window ends at
+// the data's now.
+func openTrigger(m openIncidentMsg, d Deps) correlate.Trigger {
+	t := correlate.Trigger(m)
+	t.At = d.Now()
+	return t
+}

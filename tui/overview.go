@@ -1,0 +1,168 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// overview is the home view: SLO gauges, firing alerts, services by
+// health and the status of each backend.
+type overview struct {
+	c      *common
+	data   *overviewData
+	cursor int // over alerts, then services
+	offset int // first service row shown
+	width  int
+	height int
+}
+
+func (o *overview) SetSize(w, h int) { o.width, o.height = w, h }
+
+func (o *overview) rows() int {
+	if o.data == nil {
+		return 0
+	}
+	return len(o.firing()) + len(o.data.Services)
+}
+
+func (o *overview) firing() []sources.Alert {
+	var out []sources.Alert
+	for _, a := range o.data.Alerts {
+		if a.State != sources.AlertResolved {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// selected is the trigger for the row under the cursor.
+func (o *overview) selected() (correlate.Trigger, bool) {
+	if o.data == nil || o.rows() == 0 {
+		return correlate.Trigger{}, false
+	}
+	al := o.firing()
+	if o.cursor < len(al) {
+		return correlate.Trigger{Service: al[o.cursor].Labels["service"], Alert: al[o.cursor].Name}, true
+	}
+	return correlate.Trigger{Service: o.data.Services[o.cursor-len(al)].Service}, true
+}
+
+func (o *overview) Update(msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
+	}
+	k := o.c.keys
+	n := o.rows()
+	switch {
+	case key.Matches(km, k.Up):
+		o.cursor = max(0, o.cursor-1)
+	case key.Matches(km, k.Down):
+		o.cursor = min(max(0, n-1), o.cursor+1)
+	case key.Matches(km, k.Top):
+		o.cursor = 0
+	case key.Matches(km, k.Bottom):
+		o.cursor = max(0, n-1)
+	case key.Matches(km, k.PageDown):
+		o.cursor = min(max(0, n-1), o.cursor+10)
+	case key.Matches(km, k.PageUp):
+		o.cursor = max(0, o.cursor-10)
+	case key.Matches(km, k.Open):
+		if t, ok := o.selected(); ok {
+			return func() tea.Msg { return openIncidentMsg(t) }
+		}
+	}
+	return nil
+}
+
+type openIncidentMsg correlate.Trigger
+
+// View renders the overview in exactly width × height cells.
+func (o *overview) View() string {
+	st, w, h := o.c.styles, o.width, o.height
+	if o.data == nil {
+		return fill([]string{st.Muted.Render(o.c.spinner() + " loading the fleet…")}, w, h)
+	}
+	d := o.data
+	lines := renderGauges(d.Budgets, d.BudgetOf, w, st)
+	al := o.firing()
+	compact := h < 20
+	if compact {
+		// small panes: the gauges, the top alert, the status
+		if len(al) > 0 {
+			lines = append(lines, o.mark(0, renderAlertRow(al[0], d.At, w-2, st)))
+		} else {
+			lines = append(lines, st.OK.Render("✓ no alerts firing"))
+		}
+		body := fill(lines, w, h-1)
+		return body + "\n" + statusLine(d, o.c.deps.Wall(), o.c.deps.Refresh, o.c.paused, w, st)
+	}
+	lines = append(lines, "")
+	title := st.Heading.Render("FIRING ALERTS")
+	if d.AlertsOf.Err != nil {
+		lines = append(lines, title+"  "+st.Bad.Render("✗ "+safe(d.AlertsOf.Err.Error())))
+	} else if len(al) == 0 {
+		lines = append(lines, title+"  "+st.OK.Render("✓ none"))
+	} else {
+		lines = append(lines, title+st.Muted.Render("  (enter: incident)"))
+		maxAlerts := max(1, (h-len(lines)-6)/3)
+		for i, a := range al {
+			if i == maxAlerts {
+				lines = append(lines, st.Muted.Render("  … "+fmtInt(len(al)-maxAlerts)+" more"))
+				break
+			}
+			lines = append(lines, o.mark(i, renderAlertRow(a, d.At, w-2, st)))
+		}
+	}
+	lines = append(lines, "")
+	hdr := st.Heading.Render("SERVICES") + st.Muted.Render("  worst first: rate, errors, p99 over 30 minutes")
+	if d.REDOf.Err != nil {
+		lines = append(lines, hdr, st.Bad.Render("✗ "+safe(d.REDOf.Err.Error())))
+	} else {
+		lines = append(lines, hdr)
+		room := h - len(lines) - 1
+		sel := o.cursor - len(al)
+		if sel >= 0 {
+			if sel < o.offset {
+				o.offset = sel
+			}
+			if sel >= o.offset+room {
+				o.offset = sel - room + 1
+			}
+		}
+		for i := o.offset; i < len(d.Services) && i < o.offset+room; i++ {
+			lines = append(lines, o.mark(len(al)+i, renderServiceRow(d.Services[i], w-2, st)))
+		}
+	}
+	body := fill(lines, w, h-1)
+	return body + "\n" + statusLine(d, o.c.deps.Wall(), o.c.deps.Refresh, o.c.paused, w, st)
+}
+
+// mark draws the cursor on row i.
+func (o *overview) mark(i int, line string) string {
+	if i == o.cursor {
+		return o.c.styles.Selected.Render("▸ " + line)
+	}
+	return "  " + line
+}
+
+// fill pads or cuts lines to exactly h lines of width w.
+func fill(lines []string, w, h int) string {
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		lines[i] = fit(l, w)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func fmtInt(n int) string { return commas(float64(n)) }

@@ -1,0 +1,367 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/termsafe"
+	"github.com/oncall-cockpit/oncall/sources"
+	"github.com/oncall-cockpit/oncall/themes"
+)
+
+// safe strips control sequences from backend text before it is drawn.
+func safe(s string) string { return termsafe.Line(s) }
+
+// serviceRows turns RED series into table rows, worst health first.
+func serviceRows(reds []sources.RED, now time.Time) []serviceRow {
+	out := make([]serviceRow, 0, len(reds))
+	for _, r := range reds {
+		row := serviceRow{Service: r.Service}
+		errAt := map[int64]float64{}
+		for _, s := range r.Errors.Samples {
+			errAt[s.T.UnixNano()] = s.V
+		}
+		for _, s := range r.Requests.Samples {
+			row.RateS = append(row.RateS, s.V)
+			ratio := 0.0
+			if s.V > 0 {
+				ratio = errAt[s.T.UnixNano()] / s.V
+			}
+			row.ErrS = append(row.ErrS, ratio)
+		}
+		for _, s := range r.P99.Samples {
+			if !math.IsNaN(s.V) {
+				row.P99S = append(row.P99S, s.V)
+			}
+		}
+		if n := len(row.RateS); n > 0 {
+			row.Rate, row.Errors = row.RateS[n-1], row.ErrS[n-1]
+		}
+		if n := len(row.P99S); n > 0 {
+			row.P99 = row.P99S[n-1]
+			head := append([]float64(nil), row.P99S[:max(1, n/2)]...)
+			sort.Float64s(head)
+			row.BaseP99 = head[len(head)/2]
+		}
+		switch {
+		case row.Errors > 0.05 || (row.BaseP99 > 0 && row.P99 > 3*row.BaseP99):
+			row.Level = 2
+		case row.Errors > 0.01 || (row.BaseP99 > 0 && row.P99 > 1.5*row.BaseP99 && row.P99-row.BaseP99 > 0.01):
+			row.Level = 1
+		}
+		out = append(out, row)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Level != out[j].Level {
+			return out[i].Level > out[j].Level
+		}
+		if out[i].Errors != out[j].Errors {
+			return out[i].Errors > out[j].Errors
+		}
+		return out[i].Service < out[j].Service
+	})
+	return out
+}
+
+var sparks = []rune("▁▂▃▄▅▆▇█")
+
+// sparkline draws the last width values between their minimum and
+// maximum; a flat series is a flat low line.
+func sparkline(vals []float64, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	if len(vals) > width {
+		vals = vals[len(vals)-width:]
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range vals {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	var b strings.Builder
+	for i := len(vals); i < width; i++ {
+		b.WriteRune(' ')
+	}
+	for _, v := range vals {
+		k := 0
+		// ignore jitter under 2% of the level: noise is not a trend
+		if span := hi - lo; span > 0.02*math.Abs(hi) && span > 0 {
+			k = int(math.Round((v - lo) / span * float64(len(sparks)-1)))
+		}
+		b.WriteRune(sparks[k])
+	}
+	return b.String()
+}
+
+func fmtRate(v float64) string {
+	if v >= 1000 {
+		return fmt.Sprintf("%.1fk/s", v/1000)
+	}
+	return fmt.Sprintf("%.0f/s", v)
+}
+
+func fmtRatio(v float64) string {
+	if v < 0.001 {
+		return fmt.Sprintf("%.2f%%", 100*v)
+	}
+	return fmt.Sprintf("%.1f%%", 100*v)
+}
+
+func fmtSeconds(s float64) string {
+	if s < 1 {
+		return fmt.Sprintf("%.0fms", 1000*s)
+	}
+	return fmt.Sprintf("%.1fs", s)
+}
+
+func fmtAge(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	default:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+}
+
+// fit cuts or pads a line to exactly width cells.
+func fit(s string, width int) string {
+	if w := lipgloss.Width(s); w > width {
+		return ansi.Truncate(s, width, "…")
+	} else if w < width {
+		return s + strings.Repeat(" ", width-w)
+	}
+	return s
+}
+
+// budgetLevel is 2 when the budget is spent, 1 when under a quarter is left.
+func budgetLevel(b correlate.Budget) int {
+	switch {
+	case b.Remaining < 0:
+		return 2
+	case b.Remaining < 0.25:
+		return 1
+	}
+	return 0
+}
+
+// renderGauges lays out one gauge per SLO, wrapping to width.
+func renderGauges(bs []correlate.Budget, p part, width int, st *themes.Styles) []string {
+	if p.Err != nil && len(bs) == 0 {
+		return []string{st.Bad.Render("✗ SLOs: " + safe(p.Err.Error()))}
+	}
+	if len(bs) == 0 {
+		return []string{st.Muted.Render("no SLOs configured")}
+	}
+	var lines []string
+	cur := ""
+	for _, b := range bs {
+		cells := int(math.Round(6 * math.Max(0, math.Min(1, b.Remaining))))
+		bar := strings.Repeat("█", cells) + strings.Repeat("░", 6-cells)
+		lvl := budgetLevel(b)
+		sym := [...]string{"✓", "!", "✗"}[lvl]
+		g := fmt.Sprintf("%s %s %s %.0f%% %s", sym, safe(shortSLO(b.SLO.Name)), bar, 100*b.Remaining, fmtMinutes(b.MinutesLeft))
+		if b.Remaining < 0 {
+			g = fmt.Sprintf("%s %s %s spent", sym, safe(shortSLO(b.SLO.Name)), bar)
+		}
+		g = st.Level(lvl).Render(g)
+		if cur != "" && lipgloss.Width(cur)+3+lipgloss.Width(g) > width {
+			lines = append(lines, cur)
+			cur = ""
+		}
+		if cur != "" {
+			cur += st.Border.Render(" │ ")
+		}
+		cur += g
+	}
+	return append(lines, cur)
+}
+
+// shortSLO drops the common suffix so more gauges fit a line.
+func shortSLO(name string) string {
+	return strings.TrimSuffix(name, "-availability")
+}
+
+func fmtMinutes(m float64) string {
+	if math.Abs(m) >= 60 {
+		return fmt.Sprintf("%.0fh", m/60)
+	}
+	return fmt.Sprintf("%.0fm", m)
+}
+
+// renderAlertRow is one firing alert: severity, name, service, age, summary.
+func renderAlertRow(a sources.Alert, now time.Time, width int, st *themes.Styles) string {
+	lvl := 1
+	if a.Severity == "page" || a.Severity == "critical" {
+		lvl = 2
+	}
+	state := ""
+	if a.State == sources.AlertSuppressed {
+		lvl, state = 0, " (silenced)"
+	}
+	sev := st.Level(lvl).Render(fmt.Sprintf("%s %-7s", [...]string{"✓", "!", "✗"}[lvl], safe(a.Severity)))
+	age := "-"
+	if !a.StartsAt.IsZero() {
+		age = fmtAge(now.Sub(a.StartsAt))
+	}
+	line := fmt.Sprintf("%s %-24s %-20s %5s  %s%s", sev, fit(safe(a.Name), 24), fit(safe(a.Labels["service"]), 20), age, safe(a.Annotations["summary"]), state)
+	return fit(line, width)
+}
+
+// renderServiceRow is one line of the service table.
+func renderServiceRow(r serviceRow, width int, st *themes.Styles) string {
+	spark := 8
+	if width >= 120 {
+		spark = 20
+	}
+	name := 22
+	if width < 90 {
+		name = 18
+	}
+	sym := st.Level(r.Level).Render([...]string{"✓", "!", "✗"}[r.Level])
+	line := fmt.Sprintf("%s %s %7s %s %7s %s %7s %s", sym, fit(safe(r.Service), name),
+		fmtRate(r.Rate), st.Accent.Render(sparkline(r.RateS, spark)),
+		fmtRatio(r.Errors), st.Level(r.Level).Render(sparkline(r.ErrS, spark)),
+		fmtSeconds(r.P99), st.Muted.Render(sparkline(r.P99S, spark)))
+	return fit(line, width)
+}
+
+// statusLine reports each backend part: up, slow or down, and data age.
+func statusLine(o *overviewData, wall time.Time, refresh time.Duration, paused bool, width int, st *themes.Styles) string {
+	var parts []string
+	for _, p := range []struct {
+		name string
+		p    part
+	}{{"metrics", o.REDOf}, {"slo", o.BudgetOf}, {"alerts", o.AlertsOf}} {
+		switch {
+		case p.p.Err != nil:
+			parts = append(parts, st.State(2, p.name+" down"))
+		case p.p.Took > 2*time.Second:
+			parts = append(parts, st.State(1, fmt.Sprintf("%s slow %s", p.name, p.p.Took.Round(time.Millisecond))))
+		default:
+			parts = append(parts, st.State(0, fmt.Sprintf("%s up %s", p.name, p.p.Took.Round(time.Millisecond))))
+		}
+	}
+	age := "no data yet"
+	if !o.REDOf.LoadedAt.IsZero() {
+		age = "data " + fmtAge(wall.Sub(o.REDOf.LoadedAt)) + " old"
+		if wall.Sub(o.REDOf.LoadedAt) > 3*refresh {
+			age = st.Warn.Render("! " + age + " (stale)")
+		}
+	}
+	mode := "refresh " + refresh.String()
+	if paused {
+		mode = st.Warn.Render("! refresh paused (p)")
+	}
+	return fit(strings.Join(parts, "  ")+"  · "+age+" · "+mode, width)
+}
+
+// renderIncidentLines renders an incident as lines for the scrolling view.
+func renderIncidentLines(inc *correlate.Incident, width int, st *themes.Styles) []string {
+	var out []string
+	add := func(s string) { out = append(out, fit(s, width)) }
+	wrap := func(s string, style func(...string) string) {
+		for _, l := range strings.Split(lipgloss.NewStyle().Width(width).Render(s), "\n") {
+			add(style(l))
+		}
+	}
+	head := safe(inc.Summary)
+	wrap(head, st.Heading.Render)
+	if b := inc.Blast; b != nil {
+		wrap(fmt.Sprintf("Blast radius: %d services, %s req/min failing of %s at risk, %s %s per minute", len(b.Services),
+			commas(b.FailingPerMin), commas(b.AtRiskPerMin), commas(b.MoneyPerMin), orDefault(b.Currency, "(no currency)")), st.Bad.Render)
+	}
+	if inc.Thin {
+		wrap("Thin evidence: no cause is likely. "+strings.Join(inc.Notes, "; "), st.Warn.Render)
+	}
+	add("")
+	add(st.Heading.Render("ROOT-CAUSE CANDIDATES"))
+	for i, c := range inc.Candidates {
+		lvl := map[string]int{"likely": 2, "possible": 1, "unlikely": 0}[c.Likelihood]
+		add(fmt.Sprintf("%d. %s  %s", i+1, st.Heading.Render(safe(c.Service)), st.Level(lvl).Render(fmt.Sprintf("%s %.2f", c.Likelihood, c.Confidence))))
+		for _, r := range c.Reasons {
+			if r.Weight == 0 && r.Kind != "explained" && r.Kind != "load" && r.Kind != "noise" {
+				continue
+			}
+			add(fmt.Sprintf("   %-11s %s", r.Kind, safe(r.Detail)))
+			for _, l := range r.Lines {
+				add(st.Muted.Render("      log: " + safe(l)))
+			}
+		}
+	}
+	if rows := inc.Tree(); len(rows) > 0 {
+		add("")
+		add(st.Heading.Render("DEPENDENCY TREE") + st.Muted.Render("  (callers of the root cause that are hurt; ✗ = in the blast radius)"))
+		for _, r := range rows {
+			l := r.Prefix + safe(r.Service)
+			if r.Anomaly != "" {
+				l += "  " + st.Bad.Render("✗ "+safe(r.Anomaly))
+			}
+			add(l)
+		}
+	}
+	if len(inc.Mechanisms) > 0 {
+		add("")
+		add(st.Heading.Render("MECHANISMS"))
+		for _, m := range inc.Mechanisms {
+			add(fmt.Sprintf("  %-20s %s", m.Kind, safe(m.Detail)))
+		}
+	}
+	if len(inc.Timeline) > 0 {
+		add("")
+		add(st.Heading.Render("TIMELINE"))
+		for _, e := range inc.Timeline {
+			add(fmt.Sprintf("  %s  %-13s %-20s %s", e.T.UTC().Format("15:04:05"), e.Kind, fit(safe(e.Service), 20), safe(e.Detail)))
+		}
+	}
+	if len(inc.Traces) > 0 {
+		add("")
+		add(st.Heading.Render("TRACES") + st.Muted.Render("  (failing spans, and the log lines joined to them)"))
+		for i, tv := range inc.Traces {
+			if i == 3 {
+				break
+			}
+			add(fmt.Sprintf("  %s  %s %s  %s", safe(tv.TraceID), safe(tv.RootService), safe(tv.RootName), tv.Duration.Round(time.Millisecond)))
+			for _, sp := range tv.Spans {
+				if sp.Status != sources.StatusError && len(sp.Logs) == 0 {
+					continue
+				}
+				add(fmt.Sprintf("    %s %s %s %s", sp.Kind, safe(sp.Service), safe(sp.Name), st.Bad.Render("✗ "+safe(sp.Message))))
+				for _, l := range sp.Logs {
+					add(st.Muted.Render("      log: " + safe(l.Line)))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func commas(x float64) string {
+	s := fmt.Sprintf("%.0f", math.Abs(x))
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if x < 0 {
+		return "-" + b.String()
+	}
+	return b.String()
+}
