@@ -15,22 +15,23 @@ TOXIPROXY_VERSION=v2.12.0
 FUZZTIME=${FUZZTIME:-5s}
 
 missing=()
-for bin in prometheus promtool prometheus-alertmanager; do
+for bin in prometheus promtool prometheus-alertmanager tmux; do
   command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
 done
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "test.sh: installing prometheus and prometheus-alertmanager with apt-get (missing: ${missing[*]})"
+    echo "test.sh: installing prometheus, prometheus-alertmanager and tmux with apt-get (missing: ${missing[*]})"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager tmux >/dev/null
   else
     cat >&2 <<MSG
 test.sh: missing ${missing[*]}.
-  The integration tests run real Prometheus and Alertmanager servers.
-  On Debian or Ubuntu: sudo apt-get install prometheus prometheus-alertmanager
-  Elsewhere: put prometheus, promtool and an alertmanager binary named
-  prometheus-alertmanager on PATH. Without them those tests are skipped
-  (and fail when CI=true).
+  The integration tests run real Prometheus and Alertmanager servers, and
+  the cockpit's end-to-end test drives it in tmux.
+  On Debian or Ubuntu: sudo apt-get install prometheus prometheus-alertmanager tmux
+  Elsewhere: put prometheus, promtool, an alertmanager binary named
+  prometheus-alertmanager, and tmux on PATH. Without them those tests are
+  skipped (and fail when CI=true).
 MSG
     [ "${CI:-}" = true ] && exit 1
   fi

@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/oncall-cockpit/oncall/sources"
 	"github.com/oncall-cockpit/oncall/themes"
 )
 
@@ -37,13 +38,20 @@ type App struct {
 	stack    []view // views above the overview; the last is shown
 	help     bool
 	loading  bool
+	confirm  *sources.Silence // an acknowledgement waiting for y/N
+	ackAlert string
+	flash    string // the outcome of the last action, in the status area
 	width    int
 	height   int
 }
 
 // New builds the cockpit.
 func New(d Deps, st *themes.Styles) *App {
-	c := &common{deps: d, styles: st, keys: DefaultKeyMap()}
+	keys := DefaultKeyMap()
+	if d.ReadOnly {
+		keys = keys.ReadOnly()
+	}
+	c := &common{deps: d, styles: st, keys: keys}
 	return &App{c: c, overview: &overview{c: c}, loading: true}
 }
 
@@ -69,6 +77,18 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, nil
 	case tea.KeyPressMsg:
 		k := a.c.keys
+		a.flash = ""
+		if a.confirm != nil {
+			// only y goes ahead; anything else is the default answer, no
+			s := *a.confirm
+			a.confirm = nil
+			if key.Matches(msg, k.Yes) {
+				a.flash = "acknowledging " + a.ackAlert + "…"
+				return a, acknowledge(a.c.deps, s, a.ackAlert)
+			}
+			a.flash = "not acknowledged"
+			return a, nil
+		}
 		switch {
 		case key.Matches(msg, k.Quit):
 			return a, tea.Quit
@@ -85,6 +105,21 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return a, nil
 		case key.Matches(msg, k.Pause):
 			a.c.paused = !a.c.paused
+			return a, nil
+		case key.Matches(msg, k.Ack) && len(a.stack) == 0:
+			al, ok := a.overview.selectedAlert()
+			switch {
+			case !ok:
+				a.flash = "select a firing alert to acknowledge"
+			case a.c.deps.Sources.Alerts == nil:
+				a.flash = "no alertmanager datasource: nothing to acknowledge with"
+			default:
+				s := ackRequest(a.c.deps, al)
+				a.confirm, a.ackAlert = &s, al.Name
+			}
+			return a, nil
+		case msg.String() == "a" && a.c.deps.ReadOnly:
+			a.flash = "read-only: acknowledgements are disabled"
 			return a, nil
 		case key.Matches(msg, k.Refresh):
 			if !a.loading {
@@ -111,6 +146,14 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		v.SetSize(a.width, a.bodyHeight())
 		a.stack = append(a.stack, v)
 		return a, loadIncident(a.c.deps, v.trigger)
+	case ackedMsg:
+		if msg.err != nil {
+			a.flash = "✗ acknowledging " + msg.alert + " failed: " + msg.err.Error()
+			return a, nil
+		}
+		a.flash = "✓ " + msg.alert + " acknowledged by " + a.c.deps.User + " (silence " + msg.id + ")"
+		a.loading = true
+		return a, loadOverview(a.c.deps)
 	case incidentMsg:
 		for _, v := range a.stack {
 			if iv, ok := v.(*incidentView); ok && iv.inc == nil && iv.trigger == msg.trigger {
@@ -152,11 +195,46 @@ func (a *App) render() string {
 	gap := a.width - lipgloss.Width(left) - lipgloss.Width(right)
 	title := fit(left+strings.Repeat(" ", max(1, gap))+right, a.width)
 	body := a.top().View()
-	if a.help {
+	switch {
+	case a.help:
 		body = a.helpView()
+	case a.confirm != nil:
+		body = a.confirmView()
+	}
+	if a.flash != "" && a.confirm == nil && !a.help {
+		// the outcome of the last action replaces the last line once
+		lines := strings.Split(body, "\n")
+		lines[len(lines)-1] = fit(st.Accent.Render(safe(a.flash)), a.width)
+		body = strings.Join(lines, "\n")
 	}
 	return title + "\n" + body
 }
+
+// confirmView shows the exact request an acknowledgement sends, and asks.
+func (a *App) confirmView() string {
+	st, s := a.c.styles, a.confirm
+	var m []string
+	for _, x := range s.Matchers {
+		m = append(m, x.Name+"="+strconvQuote(x.Value))
+	}
+	lines := []string{
+		st.Heading.Render("ACKNOWLEDGE " + safe(a.ackAlert) + "?"),
+		"",
+		"This creates an Alertmanager silence:",
+		"",
+		"  POST /api/v2/silences",
+		"  matchers:   " + safe(strings.Join(m, ", ")),
+		"  starts at:  " + s.StartsAt.UTC().Format("2006-01-02 15:04:05 UTC"),
+		"  ends at:    " + s.EndsAt.UTC().Format("2006-01-02 15:04:05 UTC") + " (" + s.EndsAt.Sub(s.StartsAt).String() + ")",
+		"  created by: " + safe(s.CreatedBy),
+		"  comment:    " + safe(s.Comment),
+		"",
+		st.Warn.Render("Acknowledge? [y/N]") + st.Muted.Render("  (y: yes; any other key: no)"),
+	}
+	return fill(lines, a.width, a.bodyHeight())
+}
+
+func strconvQuote(s string) string { return "\"" + strings.ReplaceAll(s, "\"", "\\\"") + "\"" }
 
 // helpView lists every binding, generated from the key map.
 func (a *App) helpView() string {
@@ -164,6 +242,9 @@ func (a *App) helpView() string {
 	lines := []string{st.Heading.Render("KEYS"), ""}
 	for _, col := range a.c.keys.FullHelp() {
 		for _, b := range col {
+			if !b.Enabled() {
+				continue
+			}
 			h := b.Help()
 			lines = append(lines, "  "+st.Accent.Render(fit(h.Key, 10))+" "+h.Desc)
 		}

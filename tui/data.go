@@ -21,6 +21,11 @@ type Deps struct {
 	Wall    func() time.Time // the wall clock, for the age of data
 	Refresh time.Duration
 	Timeout time.Duration // per load
+	// ReadOnly hides and refuses every action, acknowledgements included.
+	ReadOnly bool
+	// User signs acknowledgements; AckFor is how long one lasts.
+	User   string
+	AckFor time.Duration
 }
 
 // part is one panel's data: its age, its error, and how long it took.
@@ -37,6 +42,8 @@ type overviewData struct {
 	BudgetOf part
 	Alerts   []sources.Alert
 	AlertsOf part
+	// AckedBy maps a silence ID to who created it, to show who is on it.
+	AckedBy  map[string]string
 	Services []serviceRow
 	REDOf    part
 }
@@ -95,6 +102,14 @@ func loadOverview(d Deps) tea.Cmd {
 			timed(&o.AlertsOf, func() error {
 				a, err := d.Sources.Alerts.Alerts(ctx)
 				o.Alerts = a
+				if err != nil {
+					return err
+				}
+				sil, err := d.Sources.Alerts.Silences(ctx)
+				o.AckedBy = map[string]string{}
+				for _, s := range sil {
+					o.AckedBy[s.ID] = s.CreatedBy
+				}
 				return err
 			})
 		} else {
@@ -129,4 +144,32 @@ func openTrigger(m openIncidentMsg, d Deps) correlate.Trigger {
 	t := correlate.Trigger(m)
 	t.At = d.Now()
 	return t
+}
+
+// ackRequest is the silence an acknowledgement creates: it matches the
+// alert's name and service, is signed by the user, and lasts AckFor.
+func ackRequest(d Deps, a sources.Alert) sources.Silence {
+	now := d.Now()
+	m := []sources.Matcher{{Name: "alertname", Value: a.Name, IsEqual: true}}
+	if svc := a.Labels["service"]; svc != "" {
+		m = append(m, sources.Matcher{Name: "service", Value: svc, IsEqual: true})
+	}
+	return sources.Silence{Matchers: m, StartsAt: now, EndsAt: now.Add(d.AckFor), CreatedBy: d.User,
+		Comment: "ack: " + d.User + " is on it (oncall)"}
+}
+
+type ackedMsg struct {
+	alert string
+	id    string
+	err   error
+}
+
+// acknowledge creates the silence, then reloads the overview.
+func acknowledge(d Deps, s sources.Silence, alert string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), d.Timeout)
+		defer cancel()
+		id, err := d.Sources.Alerts.CreateSilence(ctx, s)
+		return ackedMsg{alert: alert, id: id, err: err}
+	}
 }

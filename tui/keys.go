@@ -6,6 +6,7 @@ import "charm.land/bubbles/v2/key"
 type KeyMap struct {
 	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
 	Open, Back, Refresh, Pause, Help, Quit  key.Binding
+	Ack, Yes, No                            key.Binding
 }
 
 // DefaultKeyMap has arrows and vim keys.
@@ -23,7 +24,17 @@ func DefaultKeyMap() KeyMap {
 		Pause:    key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause or resume refresh")),
 		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Ack:      key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "acknowledge the selected alert (asks first)")),
+		Yes:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
+		No:       key.NewBinding(key.WithKeys("n", "esc", "enter"), key.WithHelp("n/enter", "no (the default)")),
 	}
+}
+
+// ReadOnly removes every action from the map, so neither the keys nor
+// the help offer them.
+func (k KeyMap) ReadOnly() KeyMap {
+	k.Ack.SetEnabled(false)
+	return k
 }
 
 // ShortHelp is the one-line hint of the footer.
@@ -35,6 +46,6 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
-		{k.Open, k.Back, k.Refresh, k.Pause, k.Help, k.Quit},
+		{k.Open, k.Ack, k.Back, k.Refresh, k.Pause, k.Help, k.Quit},
 	}
 }

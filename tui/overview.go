@@ -82,6 +82,18 @@ func (o *overview) Update(msg tea.Msg) tea.Cmd {
 
 type openIncidentMsg correlate.Trigger
 
+// selectedAlert is the alert under the cursor, if the cursor is on one.
+func (o *overview) selectedAlert() (sources.Alert, bool) {
+	if o.data == nil {
+		return sources.Alert{}, false
+	}
+	al := o.firing()
+	if o.cursor < len(al) {
+		return al[o.cursor], true
+	}
+	return sources.Alert{}, false
+}
+
 // View renders the overview in exactly width × height cells.
 func (o *overview) View() string {
 	st, w, h := o.c.styles, o.width, o.height
@@ -95,7 +107,7 @@ func (o *overview) View() string {
 	if compact {
 		// small panes: the gauges, the top alert, the status
 		if len(al) > 0 {
-			lines = append(lines, o.mark(0, renderAlertRow(al[0], d.At, w-2, st)))
+			lines = append(lines, o.mark(0, renderAlertRow(al[0], d.At, d.AckedBy, w-2, st)))
 		} else {
 			lines = append(lines, st.OK.Render("✓ no alerts firing"))
 		}
@@ -109,14 +121,18 @@ func (o *overview) View() string {
 	} else if len(al) == 0 {
 		lines = append(lines, title+"  "+st.OK.Render("✓ none"))
 	} else {
-		lines = append(lines, title+st.Muted.Render("  (enter: incident)"))
+		hint := "  (enter: incident, a: acknowledge)"
+		if o.c.deps.ReadOnly {
+			hint = "  (enter: incident; read-only)"
+		}
+		lines = append(lines, title+st.Muted.Render(hint))
 		maxAlerts := max(1, (h-len(lines)-6)/3)
 		for i, a := range al {
 			if i == maxAlerts {
 				lines = append(lines, st.Muted.Render("  … "+fmtInt(len(al)-maxAlerts)+" more"))
 				break
 			}
-			lines = append(lines, o.mark(i, renderAlertRow(a, d.At, w-2, st)))
+			lines = append(lines, o.mark(i, renderAlertRow(a, d.At, d.AckedBy, w-2, st)))
 		}
 	}
 	lines = append(lines, "")

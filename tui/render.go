@@ -198,7 +198,7 @@ func fmtMinutes(m float64) string {
 }
 
 // renderAlertRow is one firing alert: severity, name, service, age, summary.
-func renderAlertRow(a sources.Alert, now time.Time, width int, st *themes.Styles) string {
+func renderAlertRow(a sources.Alert, now time.Time, ackedBy map[string]string, width int, st *themes.Styles) string {
 	lvl := 1
 	if a.Severity == "page" || a.Severity == "critical" {
 		lvl = 2
@@ -206,13 +206,18 @@ func renderAlertRow(a sources.Alert, now time.Time, width int, st *themes.Styles
 	state := ""
 	if a.State == sources.AlertSuppressed {
 		lvl, state = 0, " (silenced)"
+		for _, id := range a.SilencedBy {
+			if who := ackedBy[id]; who != "" {
+				state = " (acked by " + who + ")"
+			}
+		}
 	}
 	sev := st.Level(lvl).Render(fmt.Sprintf("%s %-7s", [...]string{"✓", "!", "✗"}[lvl], safe(a.Severity)))
 	age := "-"
 	if !a.StartsAt.IsZero() {
 		age = fmtAge(now.Sub(a.StartsAt))
 	}
-	line := fmt.Sprintf("%s %-24s %-20s %5s  %s%s", sev, fit(safe(a.Name), 24), fit(safe(a.Labels["service"]), 20), age, safe(a.Annotations["summary"]), state)
+	line := fmt.Sprintf("%s %-24s %-20s %5s %s %s", sev, fit(safe(a.Name), 24), fit(safe(a.Labels["service"]), 20), age, st.OK.Render(safe(state)), safe(a.Annotations["summary"]))
 	return fit(line, width)
 }
 

@@ -45,7 +45,7 @@ func deps(f *sim.Fleet) Deps {
 		slos = append(slos, correlate.SLO{Name: s.Name, Service: s.Service, Objective: s.Objective, Window: 28 * 24 * time.Hour})
 	}
 	return Deps{Title: "demo: retry-storm, seed 1", Sources: correlate.Sources{Metrics: f, Logs: f, Traces: f, Alerts: f, Changes: f, Resources: f},
-		SLOs: slos, Now: f.Now, Wall: func() time.Time { return wall }, Refresh: 2 * time.Second, Timeout: 5 * time.Second}
+		SLOs: slos, Now: f.Now, Wall: func() time.Time { return wall }, Refresh: 2 * time.Second, Timeout: 2 * time.Minute}
 }
 
 func styles() *themes.Styles {
@@ -75,7 +75,7 @@ func run(a *App, cmd tea.Cmd) {
 		for _, c := range m {
 			run(a, c)
 		}
-	case overviewMsg, incidentMsg, openIncidentMsg:
+	case overviewMsg, incidentMsg, openIncidentMsg, ackedMsg:
 		_, next := a.Update(m)
 		run(a, next)
 	}
@@ -257,5 +257,53 @@ func BenchmarkViewIncident(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		_ = a.View()
+	}
+}
+
+func TestAcknowledgeShowsTheRequestAndDefaultsToNo(t *testing.T) {
+	f, err := sim.New(sim.Options{Scenario: "db-pool-exhaustion", Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.AdvanceTo(f.Onset().Add(6 * time.Minute))
+	d := deps(f)
+	d.User, d.AckFor = "alice", 30*time.Minute
+	a := New(d, styles())
+	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
+	run(a, loadOverview(d))
+	drive(t, a, press("a"))
+	out := screen(a)
+	for _, want := range []string{"POST /api/v2/silences", `alertname="ConnectionPoolExhausted", service="payment-api"`, "created by: alice", "(30m0s)", "[y/N]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("confirmation lacks %q:\n%s", want, out)
+		}
+	}
+	drive(t, a, press("enter")) // the default: no
+	if sil, _ := f.Silences(context.Background()); len(sil) != 0 || !strings.Contains(screen(a), "not acknowledged") {
+		t.Fatalf("enter acknowledged: %v", sil)
+	}
+	drive(t, a, press("a"), press("y"))
+	sil, _ := f.Silences(context.Background())
+	if len(sil) != 1 || sil[0].CreatedBy != "alice" || !sil[0].EndsAt.Equal(f.Now().Add(30*time.Minute)) {
+		t.Fatalf("silences %+v", sil)
+	}
+	if out := screen(a); !strings.Contains(out, "acked by alice") {
+		t.Errorf("everyone should see who is on it:\n%s", out)
+	}
+}
+
+func TestReadOnlyOffersNoAction(t *testing.T) {
+	d := deps(testFleet(t))
+	d.ReadOnly = true
+	a := New(d, styles())
+	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
+	run(a, loadOverview(d))
+	drive(t, a, press("a"))
+	if a.confirm != nil || !strings.Contains(screen(a), "read-only: acknowledgements are disabled") {
+		t.Errorf("read-only asked to acknowledge:\n%s", screen(a))
+	}
+	drive(t, a, press("?"))
+	if strings.Contains(screen(a), "acknowledge") {
+		t.Errorf("help offers an action in read-only mode:\n%s", screen(a))
 	}
 }

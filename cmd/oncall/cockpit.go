@@ -19,13 +19,14 @@ import (
 
 // cockpitOptions are the flags of the interactive cockpit.
 type cockpitOptions struct {
-	refresh          time.Duration
+	refresh, ackFor  time.Duration
 	theme, themeFile string
 }
 
 func cockpitFlags(cmd *cobra.Command, o *cockpitOptions) {
 	cmd.Flags().DurationVar(&o.refresh, "refresh", 2*time.Second, "how often the cockpit (or the demo's text summary) reloads its data")
 	cmd.Flags().StringVar(&o.theme, "theme", "", "cockpit theme: dark, light, high-contrast or colorblind (default: the config's, else dark)")
+	cmd.Flags().DurationVar(&o.ackFor, "ack-for", 30*time.Minute, "how long an acknowledgement (a silence signed with your name) lasts")
 	cmd.Flags().StringVar(&o.themeFile, "theme-file", "", "YAML palette laid over the theme (keys: text, muted, accent, ok, warn, bad, border, select, heading)")
 }
 
@@ -46,7 +47,13 @@ func runCockpit(ctx context.Context, e *env, g *globalOptions, o *cockpitOptions
 	if err != nil {
 		return err
 	}
-	d.Refresh, d.Timeout, d.Wall = o.refresh, 10*time.Second, time.Now
+	if o.ackFor <= 0 {
+		return fmt.Errorf("--ack-for %s: must be positive", o.ackFor)
+	}
+	d.Refresh, d.Timeout, d.Wall, d.AckFor, d.ReadOnly = o.refresh, 10*time.Second, time.Now, o.ackFor, g.ReadOnly
+	if d.User = e.getenv("USER"); d.User == "" {
+		d.User = "oncall"
+	}
 	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(e.IO.In), tea.WithOutput(e.IO.Out)}
 	if g.NoColor {
 		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))

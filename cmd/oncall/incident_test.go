@@ -9,7 +9,7 @@ import (
 )
 
 func TestIncidentDemoText(t *testing.T) {
-	r := oncall(t, nil, "", "incident", "--demo", "retry-storm", "--no-color")
+	r := oncall(t, nil, "", "incident", "--deadline", "2m", "--demo", "retry-storm", "--no-color")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.err)
 	}
@@ -29,7 +29,7 @@ func TestIncidentDemoText(t *testing.T) {
 }
 
 func TestIncidentDemoJSONAndTrace(t *testing.T) {
-	r := oncall(t, nil, "", "incident", "--demo", "db-pool-exhaustion", "--seed", "2", "-o", "json")
+	r := oncall(t, nil, "", "incident", "--deadline", "2m", "--demo", "db-pool-exhaustion", "--seed", "2", "-o", "json")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.err)
 	}
@@ -42,7 +42,7 @@ func TestIncidentDemoJSONAndTrace(t *testing.T) {
 	}
 	// start again from one of its traces
 	id := inc.Traces[0].TraceID
-	r = oncall(t, nil, "", "incident", "--demo", "db-pool-exhaustion", "--seed", "2", "--trace", strings.ToUpper(id), "-o", "json")
+	r = oncall(t, nil, "", "incident", "--deadline", "2m", "--demo", "db-pool-exhaustion", "--seed", "2", "--trace", strings.ToUpper(id), "-o", "json")
 	var byTrace correlate.Incident
 	if err := json.Unmarshal([]byte(r.out), &byTrace); err != nil || r.code != 0 {
 		t.Fatalf("%v %s", err, r.err)
@@ -50,7 +50,7 @@ func TestIncidentDemoJSONAndTrace(t *testing.T) {
 	if byTrace.Trigger.TraceID != id || len(byTrace.Traces) == 0 || byTrace.Traces[0].TraceID != id {
 		t.Errorf("trace trigger: %+v, traces %d", byTrace.Trigger, len(byTrace.Traces))
 	}
-	md := oncall(t, nil, "", "incident", "--demo", "bad-deploy", "-o", "markdown")
+	md := oncall(t, nil, "", "incident", "--deadline", "2m", "--demo", "bad-deploy", "-o", "markdown")
 	for _, want := range []string{"# Incident", "## What broke first", "**inventory**", "| time (UTC) |"} {
 		if !strings.Contains(md.out, want) {
 			t.Errorf("markdown lacks %q", want)
@@ -75,7 +75,7 @@ func TestIncidentBadInput(t *testing.T) {
 		}
 	}
 	// quiet: it says there is nothing likely, and exits 0
-	r := oncall(t, nil, "", "incident", "--demo", "quiet")
+	r := oncall(t, nil, "", "incident", "--deadline", "2m", "--demo", "quiet")
 	if r.code != 0 || !strings.Contains(r.out, "thin evidence: no cause is likely") {
 		t.Errorf("quiet: %d %s", r.code, r.out)
 	}
@@ -86,7 +86,7 @@ func TestIncidentBadInput(t *testing.T) {
 // the sources interfaces, analysing and writing JSON.
 func BenchmarkIncidentDemoJSON(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		r := oncall(b, nil, "", "incident", "--demo", "retry-storm", "-o", "json")
+		r := oncall(b, nil, "", "incident", "--deadline", "2m", "--demo", "retry-storm", "-o", "json")
 		if r.code != 0 {
 			b.Fatal(r.err)
 		}

@@ -3,6 +3,7 @@ package evaltest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,7 +40,15 @@ func fleet(scenario string, seed uint64, after time.Duration) (*sim.Fleet, error
 	return fo.f, fo.err
 }
 
+// assemble builds the incident of a scenario at onset+after. The deadline
+// is generous: under the race detector on two busy cores, gathering takes
+// seconds, and a part cut off by it would change the answer.
 func assemble(t testing.TB, scenario string, seed uint64, after time.Duration, wrap func(correlate.Sources) correlate.Sources) (*correlate.Incident, sim.Truth) {
+	t.Helper()
+	return assembleWithin(t, scenario, seed, after, wrap, 2*time.Minute)
+}
+
+func assembleWithin(t testing.TB, scenario string, seed uint64, after time.Duration, wrap func(correlate.Sources) correlate.Sources, deadline time.Duration) (*correlate.Incident, sim.Truth) {
 	t.Helper()
 	f, err := fleet(scenario, seed, after)
 	if err != nil {
@@ -49,7 +58,12 @@ func assemble(t testing.TB, scenario string, seed uint64, after time.Duration, w
 	if wrap != nil {
 		src = wrap(src)
 	}
-	ev := correlate.Gather(context.Background(), src, correlate.Trigger{At: f.Now(), Window: 15 * time.Minute}, correlate.GatherOptions{Deadline: 5 * time.Second})
+	ev := correlate.Gather(context.Background(), src, correlate.Trigger{At: f.Now(), Window: 15 * time.Minute}, correlate.GatherOptions{Deadline: deadline})
+	for _, m := range ev.Missing {
+		if strings.Contains(m.Why, "did not arrive") && deadline > time.Minute {
+			t.Fatalf("%s did not arrive within %s: the machine is too slow for this test", m.What, deadline)
+		}
+	}
 	return correlate.Analyze(ev, correlate.Meta{}), f.Truth()
 }
 

@@ -228,10 +228,10 @@ func TestRobustToClockSkew(t *testing.T) {
 // hold the incident; what it would have given is named.
 func TestDeadlineNamesWhatIsMissing(t *testing.T) {
 	start := time.Now()
-	inc, truth := assemble(t, "db-pool-exhaustion", 1, 10*time.Minute, func(s correlate.Sources) correlate.Sources {
+	inc, truth := assembleWithin(t, "db-pool-exhaustion", 1, 10*time.Minute, func(s correlate.Sources) correlate.Sources {
 		s.Logs = hangingLogs{logsVia{s.Logs}}
 		return s
-	})
+	}, 10*time.Second)
 	if inc.Candidates[0].Service != truth.RootCause {
 		t.Errorf("ranked %v without logs", names(inc.Candidates))
 	}

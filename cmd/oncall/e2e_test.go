@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oncall-cockpit/oncall/internal/testenv"
+)
+
+// TestCockpitInTmux drives the real binary in a real terminal, as a person
+// would: start the retry-storm demo, open the incident of the first alert,
+// read its root cause and blast radius, go back, and acknowledge an alert.
+func TestCockpitInTmux(t *testing.T) {
+	tmux := testenv.Binary(t, "tmux")
+	bin := filepath.Join(t.TempDir(), "oncall")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	sock := filepath.Join(t.TempDir(), "tmux.sock")
+	tm := func(args ...string) string {
+		out, err := exec.Command(tmux, append([]string{"-S", sock}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	// a fixed user signs the acknowledgement; the demo runs at 60x
+	tm("new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30",
+		fmt.Sprintf("env USER=e2e-user TERM=xterm-256color %s demo --scenario retry-storm --speed 60 --seed 1; sleep 60", bin))
+	t.Cleanup(func() { _ = exec.Command(tmux, "-S", sock, "kill-server").Run() })
+	screen := func() string { return tm("capture-pane", "-t", "e2e", "-p") }
+	waitFor := func(what string, ok func(string) bool) string {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			s := screen()
+			if ok(s) {
+				return s
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("waited 60s for %s; the pane shows:\n%s", what, s)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	has := func(subs ...string) func(string) bool {
+		return func(s string) bool {
+			for _, x := range subs {
+				if !strings.Contains(s, x) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	waitFor("the overview", has("FIRING ALERTS", "SERVICES", "metrics up"))
+	waitFor("a firing alert", has("ConnectionPoolExhausted"))
+	tm("send-keys", "-t", "e2e", "Enter")
+	s := waitFor("the incident", has("ROOT-CAUSE CANDIDATES", "1. user-preferences-api", "Blast radius:"))
+	if !strings.Contains(s, "per minute") {
+		t.Errorf("no money per minute in the incident:\n%s", s)
+	}
+	tm("send-keys", "-t", "e2e", "Escape")
+	waitFor("the overview again", has("FIRING ALERTS", "(enter: incident, a: acknowledge)"))
+	tm("send-keys", "-t", "e2e", "a")
+	waitFor("the confirmation", has("POST /api/v2/silences", "created by: e2e-user", "[y/N]"))
+	tm("send-keys", "-t", "e2e", "y")
+	waitFor("the acknowledgement", has("acked by e2e-user"))
+	tm("send-keys", "-t", "e2e", "?")
+	waitFor("the help", has("KEYS", "acknowledge the selected alert"))
+	tm("send-keys", "-t", "e2e", "q")
+	waitFor("the exit", func(s string) bool { return !strings.Contains(s, "FIRING ALERTS") })
+}
