@@ -78,6 +78,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		k := a.c.keys
 		a.flash = ""
+		if c, ok := a.top().(interface{ capturing() bool }); ok && c.capturing() {
+			return a, a.top().Update(msg) // typing: keys are text
+		}
 		if a.confirm != nil {
 			// only y goes ahead; anything else is the default answer, no
 			s := *a.confirm
@@ -100,9 +103,22 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return a, nil
 		case key.Matches(msg, k.Back):
 			if len(a.stack) > 0 {
+				if c, ok := a.top().(interface{ close() }); ok {
+					c.close()
+				}
 				a.stack = a.stack[:len(a.stack)-1]
 			}
 			return a, nil
+		case key.Matches(msg, k.Logs) && len(a.stack) == 0:
+			if a.c.deps.Sources.Logs == nil {
+				a.flash = "no loki datasource: no logs to tail"
+				return a, nil
+			}
+			t, _ := a.overview.selected()
+			v := &logsView{c: a.c, service: t.Service}
+			v.SetSize(a.width, a.bodyHeight())
+			a.stack = append(a.stack, v)
+			return a, startTail(a.c, v)
 		case key.Matches(msg, k.Pause):
 			a.c.paused = !a.c.paused
 			return a, nil
@@ -146,6 +162,26 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		v.SetSize(a.width, a.bodyHeight())
 		a.stack = append(a.stack, v)
 		return a, loadIncident(a.c.deps, v.trigger)
+	case tailStartedMsg:
+		if msg.err != nil {
+			msg.v.status = "✗ " + msg.err.Error()
+			return a, nil
+		}
+		msg.v.ch = msg.ch
+		return a, msg.v.next()
+	case tailMsg:
+		if !msg.ok {
+			return a, nil // the tail ended: its view was closed
+		}
+		msg.v.add(msg.ev)
+		return a, msg.v.next()
+	case flashMsg:
+		a.flash = string(msg)
+		return a, nil
+	case pushViewMsg:
+		msg.v.SetSize(a.width, a.bodyHeight())
+		a.stack = append(a.stack, msg.v)
+		return a, nil
 	case ackedMsg:
 		if msg.err != nil {
 			a.flash = "✗ acknowledging " + msg.alert + " failed: " + msg.err.Error()
@@ -182,8 +218,13 @@ func (a *App) render() string {
 	st := a.c.styles
 	crumbs := "overview"
 	for _, v := range a.stack {
-		if iv, ok := v.(*incidentView); ok {
-			crumbs += " › incident " + safe(iv.trigger.Service)
+		switch v := v.(type) {
+		case *incidentView:
+			crumbs += " › incident " + safe(v.trigger.Service)
+		case *traceView:
+			crumbs += " › traces"
+		case *logsView:
+			crumbs += " › logs"
 		}
 	}
 	clock := ""

@@ -57,9 +57,17 @@ func (v *incidentView) Update(msg tea.Msg) tea.Cmd {
 		v.offset = 0
 	case key.Matches(km, k.Bottom):
 		v.offset = last
+	case key.Matches(km, k.Traces):
+		if v.inc != nil && len(v.inc.Traces) > 0 {
+			tv := newTraceView(v.c, v.inc.Traces)
+			return func() tea.Msg { return pushViewMsg{tv} }
+		}
 	}
 	return nil
 }
+
+// pushViewMsg asks the root to show a view above the current one.
+type pushViewMsg struct{ v view }
 
 func (v *incidentView) View() string {
 	st := v.c.styles
@@ -74,6 +82,6 @@ func (v *incidentView) View() string {
 	if v.offset < len(body) {
 		body = body[v.offset:]
 	}
-	foot := st.Muted.Render("incident for " + safe(what) + " · assembled in " + v.took.Round(time.Millisecond).String() + " · ↑↓ scroll · esc back · ? help")
+	foot := st.Muted.Render("incident for " + safe(what) + " · assembled in " + v.took.Round(time.Millisecond).String() + " · ↑↓ scroll · t traces · esc back · ? help")
 	return fill(body, v.width, v.height-1) + "\n" + fit(foot, v.width)
 }

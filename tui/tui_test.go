@@ -75,7 +75,7 @@ func run(a *App, cmd tea.Cmd) {
 		for _, c := range m {
 			run(a, c)
 		}
-	case overviewMsg, incidentMsg, openIncidentMsg, ackedMsg:
+	case overviewMsg, incidentMsg, openIncidentMsg, ackedMsg, pushViewMsg:
 		_, next := a.Update(m)
 		run(a, next)
 	}
@@ -305,5 +305,131 @@ func TestReadOnlyOffersNoAction(t *testing.T) {
 	drive(t, a, press("?"))
 	if strings.Contains(screen(a), "acknowledge") {
 		t.Errorf("help offers an action in read-only mode:\n%s", screen(a))
+	}
+}
+
+func TestGoldenTraceWaterfall(t *testing.T) {
+	for _, size := range sizes {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			a := started(t, size[0], size[1])
+			drive(t, a, press("enter"), press("t"))
+			out := screen(a)
+			if !strings.Contains(out, "TRACE ") || !strings.Contains(out, "█") || !strings.Contains(out, "✗") {
+				t.Fatalf("waterfall:\n%s", out)
+			}
+			golden.RequireEqual(t, []byte(out))
+		})
+	}
+}
+
+func TestWaterfallFoldsAndCycles(t *testing.T) {
+	a := started(t, 120, 40)
+	drive(t, a, press("enter"), press("t"))
+	tv := a.top().(*traceView)
+	all := len(tv.rows)
+	drive(t, a, press("enter")) // fold the root
+	if len(tv.rows) != 1 || !strings.Contains(screen(a), "▸ ") {
+		t.Errorf("folding the root left %d of %d rows", len(tv.rows), all)
+	}
+	drive(t, a, press("enter"))
+	if len(tv.rows) != all {
+		t.Errorf("unfolding gave %d of %d rows", len(tv.rows), all)
+	}
+	first := tv.traces[tv.cur].TraceID
+	drive(t, a, press("n"))
+	if len(tv.traces) > 1 && tv.traces[tv.cur].TraceID == first {
+		t.Error("n did not move to the next trace")
+	}
+	drive(t, a, press("esc"))
+	if _, ok := a.top().(*incidentView); !ok {
+		t.Error("esc did not go back to the incident")
+	}
+}
+
+func TestLogsTailFiltersAndJumps(t *testing.T) {
+	f, err := sim.New(sim.Options{Scenario: "retry-storm", Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.AdvanceTo(f.Onset().Add(5 * time.Minute))
+	d := deps(f)
+	a := New(d, styles())
+	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
+	run(a, loadOverview(d))
+	// the cursor to the payment-api service row
+	for i := 0; i < a.overview.rows(); i++ {
+		if tr, _ := a.overview.selected(); tr.Alert == "" && tr.Service == "payment-api" {
+			break
+		}
+		a.Update(press("j"))
+	}
+	_, cmd := a.Update(press("l"))
+	_, next := a.Update(cmd()) // subscribed
+	_, next = a.Update(next()) // connected
+	f.Advance(5 * time.Second)
+	_, _ = a.Update(next())
+	lv := a.top().(*logsView)
+	if lv.service != "payment-api" || len(lv.lines) == 0 || !strings.Contains(screen(a), "LOGS payment-api  ✓ live") {
+		t.Fatalf("tail: %d lines\n%s", len(lv.lines), screen(a))
+	}
+	typeText := func(s string) {
+		for _, r := range s {
+			a.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+		}
+	}
+	a.Update(press("/"))
+	typeText("pool")
+	if !strings.Contains(screen(a), "/pool▏") {
+		t.Errorf("the filter is not echoed:\n%s", screen(a))
+	}
+	a.Update(press("enter"))
+	for _, l := range lv.visible() {
+		if !strings.Contains(l.Line, "pool") {
+			t.Fatalf("filter kept %q", l.Line)
+		}
+	}
+	a.Update(press("/"))
+	for range "pool" {
+		a.Update(tea.KeyPressMsg{Code: tea.KeyBackspace})
+	}
+	typeText("level=warn")
+	a.Update(press("enter"))
+	for _, l := range lv.visible() {
+		if l.Level != "warn" {
+			t.Fatalf("label filter kept %+v", l)
+		}
+	}
+	a.Update(press("/"))
+	for range "level=warn" {
+		a.Update(tea.KeyPressMsg{Code: tea.KeyBackspace})
+	}
+	typeText("q(") // typing q must not quit
+	if _, cmd := a.Update(press("enter")); cmd != nil {
+		t.Fatal("typing q in the filter quit")
+	}
+	if !strings.Contains(screen(a), "✗ filter") {
+		t.Errorf("a bad regex is not reported:\n%s", screen(a))
+	}
+	a.Update(press("p"))
+	before := len(lv.lines)
+	f.Advance(5 * time.Second)
+	a.Update(next())
+	if len(lv.lines) != before || !strings.Contains(screen(a), "paused") {
+		t.Error("the paused view moved")
+	}
+	a.Update(press("esc"))
+	if _, ok := a.top().(*overview); !ok {
+		t.Error("esc did not close the logs")
+	}
+}
+
+func TestTraceFromIncidentAfterLogsClosed(t *testing.T) {
+	// jumping to a trace that the backend no longer has reports it in place
+	a := started(t, 120, 30)
+	c := a.c
+	msg := openTrace(c, "0123456789abcdef0123456789abcdef", nil)()
+	a.Update(msg)
+	if !strings.Contains(screen(a), "✗ trace 0123456789abcdef0123456789abcdef") {
+		t.Errorf("missing trace not reported:\n%s", screen(a))
 	}
 }

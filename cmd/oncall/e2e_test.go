@@ -13,7 +13,8 @@ import (
 
 // TestCockpitInTmux drives the real binary in a real terminal, as a person
 // would: start the retry-storm demo, open the incident of the first alert,
-// read its root cause and blast radius, go back, and acknowledge an alert.
+// read its root cause and blast radius, fold a trace, filter the logs, and
+// acknowledge an alert.
 func TestCockpitInTmux(t *testing.T) {
 	tmux := testenv.Binary(t, "tmux")
 	bin := filepath.Join(t.TempDir(), "oncall")
@@ -64,8 +65,22 @@ func TestCockpitInTmux(t *testing.T) {
 	if !strings.Contains(s, "per minute") {
 		t.Errorf("no money per minute in the incident:\n%s", s)
 	}
+	tm("send-keys", "-t", "e2e", "t")
+	waitFor("the trace waterfall", has("TRACE ", "▾ ", "█"))
+	tm("send-keys", "-t", "e2e", "Enter")
+	waitFor("the folded root span", has("▸ "))
+	tm("send-keys", "-t", "e2e", "Escape")
+	waitFor("the incident again", has("ROOT-CAUSE CANDIDATES"))
 	tm("send-keys", "-t", "e2e", "Escape")
 	waitFor("the overview again", has("FIRING ALERTS", "(enter: incident, a: acknowledge)"))
+	tm("send-keys", "-t", "e2e", "l")
+	waitFor("the live logs", has("LOGS payment-api", "✓ live"))
+	tm("send-keys", "-t", "e2e", "/")
+	tm("send-keys", "-t", "e2e", "-l", "pool")
+	tm("send-keys", "-t", "e2e", "Enter")
+	waitFor("the filtered logs", has("filter: pool", "timeout acquiring connection"))
+	tm("send-keys", "-t", "e2e", "Escape")
+	waitFor("the overview after the logs", has("FIRING ALERTS"))
 	tm("send-keys", "-t", "e2e", "a")
 	waitFor("the confirmation", has("POST /api/v2/silences", "created by: e2e-user", "[y/N]"))
 	tm("send-keys", "-t", "e2e", "y")

@@ -1,0 +1,217 @@
+package tui
+
+import (
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// traceView is a waterfall: one row per span in tree order, a bar on a
+// shared time axis, folding with enter, and the selected span's details
+// and log lines below.
+type traceView struct {
+	c      *common
+	traces []correlate.TraceView
+	cur    int // which trace
+	rows   []wfRow
+	folded map[string]bool
+	sel    int
+	offset int
+	width  int
+	height int
+}
+
+type wfRow struct {
+	span  *correlate.SpanView
+	depth int
+	kids  int
+}
+
+func newTraceView(c *common, traces []correlate.TraceView) *traceView {
+	v := &traceView{c: c, traces: traces, folded: map[string]bool{}}
+	v.layout()
+	return v
+}
+
+func (v *traceView) SetSize(w, h int) { v.width, v.height = w, h }
+
+// layout lists the spans depth first, children by start time, skipping
+// the children of folded spans.
+func (v *traceView) layout() {
+	v.rows = v.rows[:0]
+	if len(v.traces) == 0 {
+		return
+	}
+	t := &v.traces[v.cur]
+	kids := map[string][]int{}
+	ids := map[string]bool{}
+	for i := range t.Spans {
+		ids[t.Spans[i].SpanID] = true
+	}
+	var roots []int
+	for i := range t.Spans {
+		p := t.Spans[i].ParentSpanID
+		if p == "" || !ids[p] {
+			roots = append(roots, i)
+		} else {
+			kids[p] = append(kids[p], i)
+		}
+	}
+	var walk func(i, depth int)
+	walk = func(i, depth int) {
+		sp := &t.Spans[i]
+		v.rows = append(v.rows, wfRow{span: sp, depth: depth, kids: len(kids[sp.SpanID])})
+		if v.folded[sp.SpanID] {
+			return
+		}
+		for _, k := range kids[sp.SpanID] {
+			walk(k, depth+1)
+		}
+	}
+	for _, r := range roots {
+		walk(r, 0)
+	}
+	v.sel = min(v.sel, max(0, len(v.rows)-1))
+}
+
+func (v *traceView) Update(msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok || len(v.rows) == 0 {
+		return nil
+	}
+	k := v.c.keys
+	switch {
+	case key.Matches(km, k.Up):
+		v.sel = max(0, v.sel-1)
+	case key.Matches(km, k.Down):
+		v.sel = min(len(v.rows)-1, v.sel+1)
+	case key.Matches(km, k.Top):
+		v.sel = 0
+	case key.Matches(km, k.Bottom):
+		v.sel = len(v.rows) - 1
+	case key.Matches(km, k.Open):
+		if r := v.rows[v.sel]; r.kids > 0 {
+			v.folded[r.span.SpanID] = !v.folded[r.span.SpanID]
+			v.layout()
+		}
+	case key.Matches(km, k.NextTrace):
+		v.cur, v.sel, v.offset = (v.cur+1)%len(v.traces), 0, 0
+		v.layout()
+	case key.Matches(km, k.PrevTrace):
+		v.cur, v.sel, v.offset = (v.cur+len(v.traces)-1)%len(v.traces), 0, 0
+		v.layout()
+	}
+	return nil
+}
+
+// serviceColors are the bar colours, one per service by a stable hash.
+var serviceColors = []string{"#88c0d0", "#a3be8c", "#b48ead", "#ebcb8b", "#81a1c1", "#d08770", "#8fbcbb", "#5e81ac"}
+
+func serviceColor(s string) lipgloss.Style {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return lipgloss.NewStyle().Foreground(lipgloss.Color(serviceColors[h.Sum32()%uint32(len(serviceColors))]))
+}
+
+func (v *traceView) View() string {
+	st, w, h := v.c.styles, v.width, v.height
+	if len(v.traces) == 0 {
+		return fill([]string{st.Muted.Render("no traces in this incident")}, w, h)
+	}
+	t := &v.traces[v.cur]
+	label := max(20, min(48, w*2/5))
+	barW := max(10, w-label-12)
+	lines := []string{st.Heading.Render(fmt.Sprintf("TRACE %s", safe(t.TraceID))) +
+		st.Muted.Render(fmt.Sprintf("  %d of %d · %s %s · %s · enter folds · n/N next/prev trace", v.cur+1, len(v.traces), safe(t.RootService), safe(t.RootName), t.Duration.Round(time.Millisecond)))}
+	axis := fmt.Sprintf("%-*s %s", label, "", timeAxis(t.Duration, barW))
+	lines = append(lines, st.Muted.Render(axis))
+	detail := v.detail(t, w)
+	room := max(3, h-len(lines)-len(detail)-1)
+	if v.sel < v.offset {
+		v.offset = v.sel
+	}
+	if v.sel >= v.offset+room {
+		v.offset = v.sel - room + 1
+	}
+	for i := v.offset; i < len(v.rows) && i < v.offset+room; i++ {
+		r := v.rows[i]
+		sp := r.span
+		fold := "  "
+		if r.kids > 0 {
+			fold = "▾ "
+			if v.folded[sp.SpanID] {
+				fold = "▸ "
+			}
+		}
+		mark := "  "
+		if sp.Status == sources.StatusError {
+			mark = st.Bad.Render("✗ ")
+		}
+		name := strings.Repeat(" ", r.depth) + fold + safe(sp.Service) + " " + safe(sp.Name)
+		row := mark + fit(name, label-2) + " " + serviceColor(sp.Service).Render(bar(t, sp, barW)) + " " + fmt.Sprintf("%8s", sp.Duration.Round(time.Millisecond))
+		if i == v.sel {
+			row = st.Selected.Render(fit(row, w))
+		}
+		lines = append(lines, row)
+	}
+	body := fill(lines, w, h-len(detail))
+	return body + "\n" + strings.Join(detail, "\n")
+}
+
+// bar places a span on the trace's time axis.
+func bar(t *correlate.TraceView, sp *correlate.SpanView, width int) string {
+	if t.Duration <= 0 {
+		return strings.Repeat("█", width)
+	}
+	from := int(float64(sp.Start.Sub(t.Start)) / float64(t.Duration) * float64(width))
+	n := max(1, int(float64(sp.Duration)/float64(t.Duration)*float64(width)))
+	from = min(max(0, from), width-1)
+	n = min(n, width-from)
+	return strings.Repeat(" ", from) + strings.Repeat("█", n) + strings.Repeat(" ", width-from-n)
+}
+
+// timeAxis labels the start, middle and end of the trace.
+func timeAxis(d time.Duration, width int) string {
+	mid := (d / 2).Round(time.Millisecond).String()
+	end := d.Round(time.Millisecond).String()
+	left := "0"
+	gap1 := max(1, width/2-len(left)-len(mid)/2)
+	gap2 := max(1, width-len(left)-gap1-len(mid)-len(end))
+	return left + strings.Repeat(" ", gap1) + mid + strings.Repeat(" ", gap2) + end
+}
+
+// detail is the selected span and the log lines joined to it.
+func (v *traceView) detail(t *correlate.TraceView, w int) []string {
+	st := v.c.styles
+	if len(v.rows) == 0 {
+		return nil
+	}
+	sp := v.rows[v.sel].span
+	out := []string{st.Border.Render(strings.Repeat("─", w)),
+		fit(fmt.Sprintf("%s %s · %s · %s · started +%s · %s", st.Heading.Render(safe(sp.Service)), safe(sp.Name), sp.Kind,
+			sp.Status, sp.Start.Sub(t.Start).Round(time.Millisecond), sp.Duration.Round(time.Millisecond)), w)}
+	if sp.Message != "" {
+		out = append(out, fit(st.Bad.Render("✗ "+safe(sp.Message)), w))
+	}
+	n := 0
+	for _, l := range sp.Logs {
+		if n == 3 {
+			out = append(out, st.Muted.Render(fmt.Sprintf("  … %d more lines", len(sp.Logs)-3)))
+			break
+		}
+		out = append(out, fit(st.Muted.Render("  log "+l.T.UTC().Format("15:04:05")+" "+safe(l.Line)), w))
+		n++
+	}
+	if len(sp.Logs) == 0 {
+		out = append(out, st.Muted.Render("  no log lines joined to this span"))
+	}
+	return out
+}
