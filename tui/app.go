@@ -102,12 +102,12 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			a.help = false
 			return a, nil
 		case key.Matches(msg, k.Back):
-			if len(a.stack) > 0 {
-				if c, ok := a.top().(interface{ close() }); ok {
-					c.close()
-				}
-				a.stack = a.stack[:len(a.stack)-1]
-			}
+			a.pop()
+			return a, nil
+		case key.Matches(msg, k.Palette):
+			p := &palette{c: a.c, items: a.paletteItems()}
+			p.SetSize(a.width, a.bodyHeight())
+			a.stack = append(a.stack, p)
 			return a, nil
 		case key.Matches(msg, k.Logs) && len(a.stack) == 0:
 			if a.c.deps.Sources.Logs == nil {
@@ -175,6 +175,20 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		msg.v.add(msg.ev)
 		return a, msg.v.next()
+	case paletteChoiceMsg:
+		a.pop()
+		return a, tea.Cmd(msg.act)
+	case popViewMsg:
+		a.pop()
+		return a, nil
+	case popAllMsg:
+		for len(a.stack) > 0 {
+			a.pop()
+		}
+		return a, nil
+	case helpMsg:
+		a.help = true
+		return a, nil
 	case flashMsg:
 		a.flash = string(msg)
 		return a, nil
@@ -201,6 +215,17 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return a, nil
 }
 
+// pop closes the view on top, ending its subscriptions.
+func (a *App) pop() {
+	if len(a.stack) == 0 {
+		return
+	}
+	if c, ok := a.top().(interface{ close() }); ok {
+		c.close()
+	}
+	a.stack = a.stack[:len(a.stack)-1]
+}
+
 // bodyHeight is the screen minus the title line.
 func (a *App) bodyHeight() int { return max(1, a.height-1) }
 
@@ -225,6 +250,8 @@ func (a *App) render() string {
 			crumbs += " › traces"
 		case *logsView:
 			crumbs += " › logs"
+		case *palette:
+			crumbs += " › find"
 		}
 	}
 	clock := ""

@@ -21,8 +21,13 @@ type Deps struct {
 	Wall    func() time.Time // the wall clock, for the age of data
 	Refresh time.Duration
 	Timeout time.Duration // per load
+	// Pane forces the compact layout, as for a small pane on a wall screen.
+	Pane bool
 	// ReadOnly hides and refuses every action, acknowledgements included.
 	ReadOnly bool
+	// Runbooks are the config's runbook links per service. The cockpit
+	// shows them; nothing runs from here.
+	Runbooks map[string][]string
 	// User signs acknowledgements; AckFor is how long one lasts.
 	User   string
 	AckFor time.Duration

@@ -28,7 +28,7 @@ func (v *incidentView) SetSize(w, h int) {
 
 func (v *incidentView) render() {
 	if v.inc != nil && v.width > 0 {
-		v.lines = renderIncidentLines(v.inc, v.width, v.c.styles)
+		v.lines = renderIncidentLines(v.inc, v.c.deps.Runbooks, v.width, v.c.styles)
 	}
 }
 

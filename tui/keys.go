@@ -9,6 +9,7 @@ type KeyMap struct {
 	Ack, Yes, No                            key.Binding
 	Traces, NextTrace, PrevTrace            key.Binding
 	Logs, Filter, Wrap                      key.Binding
+	Palette                                 key.Binding
 }
 
 // DefaultKeyMap has arrows and vim keys.
@@ -33,6 +34,7 @@ func DefaultKeyMap() KeyMap {
 		Logs:      key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "live logs of the selected service")),
 		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "logs: filter by regex, !inverse or label=value")),
 		Wrap:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "logs: wrap long lines")),
+		Palette:   key.NewBinding(key.WithKeys(":", "ctrl+k"), key.WithHelp(":/ctrl+k", "find anything: services, alerts, SLOs, traces, runbooks, views")),
 		Yes:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
 		No:        key.NewBinding(key.WithKeys("n", "esc", "enter"), key.WithHelp("n/enter", "no (the default)")),
 	}
@@ -47,7 +49,7 @@ func (k KeyMap) ReadOnly() KeyMap {
 
 // ShortHelp is the one-line hint of the footer.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Open, k.Back, k.Help, k.Quit}
+	return []key.Binding{k.Open, k.Palette, k.Back, k.Help, k.Quit}
 }
 
 // FullHelp is the help overlay, in columns.
@@ -55,6 +57,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
 		{k.Open, k.Ack, k.Traces, k.NextTrace, k.Logs, k.Filter, k.Wrap},
-		{k.Back, k.Refresh, k.Pause, k.Help, k.Quit},
+		{k.Palette, k.Back, k.Refresh, k.Pause, k.Help, k.Quit},
 	}
 }

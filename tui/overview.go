@@ -103,7 +103,7 @@ func (o *overview) View() string {
 	d := o.data
 	lines := renderGauges(d.Budgets, d.BudgetOf, w, st)
 	al := o.firing()
-	compact := h < 20
+	compact := h < 20 || o.c.deps.Pane
 	if compact {
 		// small panes: the gauges, the top alert, the status
 		if len(al) > 0 {

@@ -270,7 +270,9 @@ func statusLine(o *overviewData, wall time.Time, refresh time.Duration, paused b
 }
 
 // renderIncidentLines renders an incident as lines for the scrolling view.
-func renderIncidentLines(inc *correlate.Incident, width int, st *themes.Styles) []string {
+// runbooks are the config's links per service; the panel lists those of
+// the chain's services and nothing runs from it.
+func renderIncidentLines(inc *correlate.Incident, runbooks map[string][]string, width int, st *themes.Styles) []string {
 	var out []string
 	add := func(s string) { out = append(out, fit(s, width)) }
 	wrap := func(s string, style func(...string) string) {
@@ -301,6 +303,18 @@ func renderIncidentLines(inc *correlate.Incident, width int, st *themes.Styles) 
 				add(st.Muted.Render("      log: " + safe(l)))
 			}
 		}
+	}
+	add("")
+	add(st.Heading.Render("RUNBOOKS") + st.Muted.Render("  (links from the config; nothing runs from here)"))
+	shown := 0
+	for _, l := range inc.Chain {
+		for _, link := range runbooks[l.Service] {
+			add("  " + safe(l.Service) + "  " + st.Accent.Render(safe(link)))
+			shown++
+		}
+	}
+	if shown == 0 {
+		add(st.Muted.Render("  none configured for " + safe(chainNames(inc)) + " (services.<name>.runbooks in the config)"))
 	}
 	if rows := inc.Tree(); len(rows) > 0 {
 		add("")
@@ -347,6 +361,17 @@ func renderIncidentLines(inc *correlate.Incident, width int, st *themes.Styles) 
 		}
 	}
 	return out
+}
+
+func chainNames(inc *correlate.Incident) string {
+	var n []string
+	for _, l := range inc.Chain {
+		n = append(n, l.Service)
+	}
+	if len(n) == 0 {
+		return "these services"
+	}
+	return strings.Join(n, ", ")
 }
 
 func orDefault(s, d string) string {

@@ -75,7 +75,9 @@ func run(a *App, cmd tea.Cmd) {
 		for _, c := range m {
 			run(a, c)
 		}
-	case overviewMsg, incidentMsg, openIncidentMsg, ackedMsg, pushViewMsg:
+	case tickMsg, tailStartedMsg, tea.QuitMsg, nil:
+		// timers and subscriptions are driven by the tests themselves
+	default:
 		_, next := a.Update(m)
 		run(a, next)
 	}
@@ -433,3 +435,48 @@ func TestTraceFromIncidentAfterLogsClosed(t *testing.T) {
 		t.Errorf("missing trace not reported:\n%s", screen(a))
 	}
 }
+
+func TestPaletteFindsAndGoes(t *testing.T) {
+	d := deps(testFleet(t))
+	d.Runbooks = map[string][]string{"payment-api": {"https://runbooks.example/payment-api"}}
+	a := New(d, styles())
+	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
+	run(a, loadOverview(d))
+	drive(t, a, press(":"))
+	for _, r := range "payapi" {
+		a.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+	out := screen(a)
+	if !strings.Contains(out, ": payapi▏") || !strings.Contains(out, "payment-api") {
+		t.Fatalf("palette:\n%s", out)
+	}
+	p := a.top().(*palette)
+	first := p.matches()[0]
+	if !strings.Contains(first.label, "payment-api") {
+		t.Errorf("best match %+v", first)
+	}
+	_, cmd := a.Update(press("enter"))
+	runSeq(a, cmd)
+	if iv, ok := a.top().(*incidentView); !ok || iv.trigger.Service != "payment-api" {
+		t.Fatalf("enter did not open payment-api's incident: %T", a.top())
+	}
+	if all := ansi.Strip(strings.Join(a.top().(*incidentView).lines, "\n")); !strings.Contains(all, "RUNBOOKS") || !strings.Contains(all, "payment-api  https://runbooks.example/payment-api") {
+		t.Errorf("no runbooks panel with the link:\n%s", all)
+	}
+	drive(t, a, press("ctrl+k"))
+	for _, r := range "runbook" {
+		a.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+	_, cmd = a.Update(press("enter"))
+	runSeq(a, cmd)
+	if !strings.Contains(screen(a), "runbook for payment-api: https://runbooks.example/payment-api") {
+		t.Errorf("runbook item:\n%s", screen(a))
+	}
+	drive(t, a, press(":"), press("esc"))
+	if _, ok := a.top().(*palette); ok {
+		t.Error("esc did not close the palette")
+	}
+}
+
+// runSeq runs a command and everything it leads to.
+func runSeq(a *App, cmd tea.Cmd) { run(a, cmd) }

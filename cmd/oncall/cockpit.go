@@ -21,11 +21,13 @@ import (
 type cockpitOptions struct {
 	refresh, ackFor  time.Duration
 	theme, themeFile string
+	pane             bool
 }
 
 func cockpitFlags(cmd *cobra.Command, o *cockpitOptions) {
 	cmd.Flags().DurationVar(&o.refresh, "refresh", 2*time.Second, "how often the cockpit (or the demo's text summary) reloads its data")
 	cmd.Flags().StringVar(&o.theme, "theme", "", "cockpit theme: dark, light, high-contrast or colorblind (default: the config's, else dark)")
+	cmd.Flags().BoolVar(&o.pane, "pane", false, "compact layout for a small pane: SLO gauges, the top alert and the status (automatic below 20 rows)")
 	cmd.Flags().DurationVar(&o.ackFor, "ack-for", 30*time.Minute, "how long an acknowledgement (a silence signed with your name) lasts")
 	cmd.Flags().StringVar(&o.themeFile, "theme-file", "", "YAML palette laid over the theme (keys: text, muted, accent, ok, warn, bad, border, select, heading)")
 }
@@ -50,7 +52,7 @@ func runCockpit(ctx context.Context, e *env, g *globalOptions, o *cockpitOptions
 	if o.ackFor <= 0 {
 		return fmt.Errorf("--ack-for %s: must be positive", o.ackFor)
 	}
-	d.Refresh, d.Timeout, d.Wall, d.AckFor, d.ReadOnly = o.refresh, 10*time.Second, time.Now, o.ackFor, g.ReadOnly
+	d.Refresh, d.Timeout, d.Wall, d.AckFor, d.ReadOnly, d.Pane = o.refresh, 10*time.Second, time.Now, o.ackFor, g.ReadOnly, o.pane
 	if d.User = e.getenv("USER"); d.User == "" {
 		d.User = "oncall"
 	}
@@ -86,5 +88,11 @@ func configDeps(cfg *config.Config, path string) (tui.Deps, error) {
 		return tui.Deps{}, fmt.Errorf("no datasources configured in %s: add them (oncall config import-grafana helps), or try oncall demo", path)
 	}
 	slos, _ := configSLOs(cfg)
-	return tui.Deps{Title: path, Sources: src, SLOs: slos, Meta: configMeta(cfg), Now: time.Now}, nil
+	runbooks := map[string][]string{}
+	for name, s := range cfg.Services {
+		if len(s.Runbooks) > 0 {
+			runbooks[name] = s.Runbooks
+		}
+	}
+	return tui.Deps{Title: path, Sources: src, SLOs: slos, Meta: configMeta(cfg), Now: time.Now, Runbooks: runbooks}, nil
 }

@@ -128,16 +128,22 @@ func runDemo(ctx context.Context, e *env, g *globalOptions, o *demoOptions) erro
 	if err != nil {
 		return err
 	}
-	fleet.AdvanceTo(fleet.Onset().Add(-2 * time.Minute))
-	if o.serve != "" {
-		return serveDemo(ctx, e, fleet, o, speed)
-	}
-	if o.text || o.output == "json" || o.forDur > 0 || !isTerminal(e.IO.Out) {
+	warmUp := fleet.Onset().Add(-2 * time.Minute)
+	if o.serve != "" || o.text || o.output == "json" || o.forDur > 0 || !isTerminal(e.IO.Out) {
+		fleet.AdvanceTo(warmUp)
+		if o.serve != "" {
+			return serveDemo(ctx, e, fleet, o, speed)
+		}
 		return watchDemo(ctx, e, g, fleet, o, speed)
 	}
+	// the cockpit draws at once; the history is simulated behind it (about
+	// 0.3 s) and the panels fill in as it arrives
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go fleet.Run(runCtx, speed)
+	go func() {
+		fleet.AdvanceTo(warmUp)
+		fleet.Run(runCtx, speed)
+	}()
 	title := fmt.Sprintf("demo: %s, seed %d, speed %s", fleet.Scenario().Name, o.seed, o.speed)
 	return runCockpit(ctx, e, g, &o.cockpit, simDeps(fleet, title), "")
 }

@@ -90,3 +90,40 @@ func TestCockpitInTmux(t *testing.T) {
 	tm("send-keys", "-t", "e2e", "q")
 	waitFor("the exit", func(s string) bool { return !strings.Contains(s, "FIRING ALERTS") })
 }
+
+// BenchmarkStartToFirstFrame measures, in tmux, the time from starting
+// `oncall demo` to the cockpit's first frame with data on the pane.
+func BenchmarkStartToFirstFrame(b *testing.B) {
+	tmux := testenv.Binary(b, "tmux")
+	bin := filepath.Join(b.TempDir(), "oncall")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("build: %v\n%s", err, out)
+	}
+	sock := filepath.Join(b.TempDir(), "tmux.sock")
+	defer exec.Command(tmux, "-S", sock, "kill-server").Run()
+	var first, data time.Duration
+	for i := 0; i < b.N; i++ {
+		name := fmt.Sprintf("s%d", i)
+		start := time.Now()
+		if out, err := exec.Command(tmux, "-S", sock, "new-session", "-d", "-s", name, "-x", "200", "-y", "50", bin+" demo; sleep 5").CombinedOutput(); err != nil {
+			b.Fatalf("%v %s", err, out)
+		}
+		var sawFirst bool
+		for time.Since(start) < 10*time.Second {
+			out, _ := exec.Command(tmux, "-S", sock, "capture-pane", "-t", name, "-p").Output()
+			s := string(out)
+			if !sawFirst && strings.Contains(s, "oncall ·") {
+				first += time.Since(start)
+				sawFirst = true
+			}
+			if strings.Contains(s, "SERVICES") && strings.Contains(s, "metrics up") {
+				data += time.Since(start)
+				break
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		_ = exec.Command(tmux, "-S", sock, "kill-session", "-t", name).Run()
+	}
+	b.ReportMetric(float64(first.Milliseconds())/float64(b.N), "ms-to-first-frame")
+	b.ReportMetric(float64(data.Milliseconds())/float64(b.N), "ms-to-data")
+}
