@@ -109,13 +109,12 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			p.SetSize(a.width, a.bodyHeight())
 			a.stack = append(a.stack, p)
 			return a, nil
-		case key.Matches(msg, k.Logs) && len(a.stack) == 0:
+		case key.Matches(msg, k.Logs) && a.logsTarget() != nil:
 			if a.c.deps.Sources.Logs == nil {
 				a.flash = "no loki datasource: no logs to tail"
 				return a, nil
 			}
-			t, _ := a.overview.selected()
-			v := &logsView{c: a.c, service: t.Service}
+			v := &logsView{c: a.c, service: *a.logsTarget()}
 			v.SetSize(a.width, a.bodyHeight())
 			a.stack = append(a.stack, v)
 			return a, startTail(a.c, v)
@@ -155,6 +154,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, tea.Batch(cmds...)
 	case overviewMsg:
 		d := overviewData(msg)
+		sortServices(d.Services, a.overview.sortBy)
 		a.overview.data, a.loading = &d, false
 		return a, nil
 	case openIncidentMsg:
@@ -213,6 +213,23 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, nil
 	}
 	return a, nil
+}
+
+// logsTarget is whose logs l opens: the selected service in the
+// overview, the incident's root cause in an incident; nil elsewhere.
+func (a *App) logsTarget() *string {
+	switch v := a.top().(type) {
+	case *overview:
+		t, _ := v.selected()
+		return &t.Service
+	case *incidentView:
+		s := v.trigger.Service
+		if v.inc != nil && len(v.inc.Candidates) > 0 {
+			s = v.inc.Candidates[0].Service
+		}
+		return &s
+	}
+	return nil
 }
 
 // pop closes the view on top, ending its subscriptions.

@@ -11,14 +11,15 @@ import (
 
 // incidentView shows one assembled incident, scrolling.
 type incidentView struct {
-	c       *common
-	trigger correlate.Trigger
-	inc     *correlate.Incident
-	took    time.Duration
-	lines   []string // rendered for width
-	offset  int
-	width   int
-	height  int
+	c         *common
+	trigger   correlate.Trigger
+	inc       *correlate.Incident
+	took      time.Duration
+	lines     []string // rendered for width
+	collapsed bool     // the dependency tree shows only the root's callers
+	offset    int
+	width     int
+	height    int
 }
 
 func (v *incidentView) SetSize(w, h int) {
@@ -28,7 +29,7 @@ func (v *incidentView) SetSize(w, h int) {
 
 func (v *incidentView) render() {
 	if v.inc != nil && v.width > 0 {
-		v.lines = renderIncidentLines(v.inc, v.c.deps.Runbooks, v.width, v.c.styles)
+		v.lines = renderIncidentLines(v.inc, v.c.deps.Runbooks, v.collapsed, v.width, v.c.styles)
 	}
 }
 
@@ -57,6 +58,9 @@ func (v *incidentView) Update(msg tea.Msg) tea.Cmd {
 		v.offset = 0
 	case key.Matches(km, k.Bottom):
 		v.offset = last
+	case key.Matches(km, k.Collapse):
+		v.collapsed = !v.collapsed
+		v.render()
 	case key.Matches(km, k.Traces):
 		if v.inc != nil && len(v.inc.Traces) > 0 {
 			tv := newTraceView(v.c, v.inc.Traces)
@@ -82,6 +86,6 @@ func (v *incidentView) View() string {
 	if v.offset < len(body) {
 		body = body[v.offset:]
 	}
-	foot := st.Muted.Render("incident for " + safe(what) + " · assembled in " + v.took.Round(time.Millisecond).String() + " · ↑↓ scroll · t traces · esc back · ? help")
+	foot := st.Muted.Render("incident for " + safe(what) + " · assembled in " + v.took.Round(time.Millisecond).String() + " · ↑↓ scroll · t traces · c tree · esc back · ? help")
 	return fill(body, v.width, v.height-1) + "\n" + fit(foot, v.width)
 }

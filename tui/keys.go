@@ -9,7 +9,7 @@ type KeyMap struct {
 	Ack, Yes, No                            key.Binding
 	Traces, NextTrace, PrevTrace            key.Binding
 	Logs, Filter, Wrap                      key.Binding
-	Palette                                 key.Binding
+	Palette, Collapse, Sort                 key.Binding
 }
 
 // DefaultKeyMap has arrows and vim keys.
@@ -31,10 +31,12 @@ func DefaultKeyMap() KeyMap {
 		Traces:    key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "incident: open its traces as a waterfall")),
 		NextTrace: key.NewBinding(key.WithKeys("n"), key.WithHelp("n/N", "waterfall: next or previous trace")),
 		PrevTrace: key.NewBinding(key.WithKeys("N")),
-		Logs:      key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "live logs of the selected service")),
+		Logs:      key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "live logs of the selected service (or the incident's)")),
 		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "logs: filter by regex, !inverse or label=value")),
 		Wrap:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "logs: wrap long lines")),
 		Palette:   key.NewBinding(key.WithKeys(":", "ctrl+k"), key.WithHelp(":/ctrl+k", "find anything: services, alerts, SLOs, traces, runbooks, views")),
+		Collapse:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "incident: collapse or expand the dependency tree")),
+		Sort:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "overview: sort services by health, name, rate, errors or p99")),
 		Yes:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
 		No:        key.NewBinding(key.WithKeys("n", "esc", "enter"), key.WithHelp("n/enter", "no (the default)")),
 	}
@@ -56,7 +58,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
-		{k.Open, k.Ack, k.Traces, k.NextTrace, k.Logs, k.Filter, k.Wrap},
+		{k.Open, k.Ack, k.Sort, k.Traces, k.NextTrace, k.Collapse, k.Logs, k.Filter, k.Wrap},
 		{k.Palette, k.Back, k.Refresh, k.Pause, k.Help, k.Quit},
 	}
 }

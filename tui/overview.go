@@ -1,7 +1,10 @@
 package tui
 
 import (
+	"sort"
 	"strings"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -17,6 +20,7 @@ type overview struct {
 	data   *overviewData
 	cursor int // over alerts, then services
 	offset int // first service row shown
+	sortBy int // index into sortOrders
 	width  int
 	height int
 }
@@ -72,6 +76,11 @@ func (o *overview) Update(msg tea.Msg) tea.Cmd {
 		o.cursor = min(max(0, n-1), o.cursor+10)
 	case key.Matches(km, k.PageUp):
 		o.cursor = max(0, o.cursor-10)
+	case key.Matches(km, k.Sort):
+		o.sortBy = (o.sortBy + 1) % len(sortOrders)
+		if o.data != nil {
+			sortServices(o.data.Services, o.sortBy)
+		}
 	case key.Matches(km, k.Open):
 		if t, ok := o.selected(); ok {
 			return func() tea.Msg { return openIncidentMsg(t) }
@@ -101,7 +110,7 @@ func (o *overview) View() string {
 		return fill([]string{st.Muted.Render(o.c.spinner() + " loading the fleet…")}, w, h)
 	}
 	d := o.data
-	lines := renderGauges(d.Budgets, d.BudgetOf, w, st)
+	lines := o.greyIfStale(d.BudgetOf, renderGauges(d.Budgets, d.BudgetOf, w, st))
 	al := o.firing()
 	compact := h < 20 || o.c.deps.Pane
 	if compact {
@@ -115,7 +124,8 @@ func (o *overview) View() string {
 		return body + "\n" + statusLine(d, o.c.deps.Wall(), o.c.deps.Refresh, o.c.paused, w, st)
 	}
 	lines = append(lines, "")
-	title := st.Heading.Render("FIRING ALERTS")
+	title := st.Heading.Render("FIRING ALERTS") + o.staleNote(d.AlertsOf)
+	alertsFrom := len(lines)
 	if d.AlertsOf.Err != nil {
 		lines = append(lines, title+"  "+st.Bad.Render("✗ "+safe(d.AlertsOf.Err.Error())))
 	} else if len(al) == 0 {
@@ -135,8 +145,10 @@ func (o *overview) View() string {
 			lines = append(lines, o.mark(i, renderAlertRow(a, d.At, d.AckedBy, w-2, st)))
 		}
 	}
+	lines = append(lines[:alertsFrom], o.greyIfStale(d.AlertsOf, lines[alertsFrom:])...)
 	lines = append(lines, "")
-	hdr := st.Heading.Render("SERVICES") + st.Muted.Render("  worst first: rate, errors, p99 over 30 minutes")
+	hdr := st.Heading.Render("SERVICES") + st.Muted.Render("  by "+sortOrders[o.sortBy].name+" (s): rate, errors, p99 over 30 minutes") + o.staleNote(d.REDOf)
+	servicesFrom := len(lines)
 	if d.REDOf.Err != nil {
 		lines = append(lines, hdr, st.Bad.Render("✗ "+safe(d.REDOf.Err.Error())))
 	} else {
@@ -155,8 +167,39 @@ func (o *overview) View() string {
 			lines = append(lines, o.mark(len(al)+i, renderServiceRow(d.Services[i], w-2, st)))
 		}
 	}
+	lines = append(lines[:servicesFrom], o.greyIfStale(d.REDOf, lines[servicesFrom:])...)
 	body := fill(lines, w, h-1)
 	return body + "\n" + statusLine(d, o.c.deps.Wall(), o.c.deps.Refresh, o.c.paused, w, st)
+}
+
+// stale is whether a panel's data is older than three refreshes.
+func (o *overview) stale(p part) bool {
+	return !p.LoadedAt.IsZero() && o.c.deps.Wall().Sub(p.LoadedAt) > 3*o.c.deps.Refresh
+}
+
+// staleNote says how old a stale panel's data is.
+func (o *overview) staleNote(p part) string {
+	if !o.stale(p) {
+		return ""
+	}
+	return o.c.styles.Warn.Render("  ! stale: " + fmtAge(o.c.deps.Wall().Sub(p.LoadedAt)) + " old")
+}
+
+// greyIfStale mutes a stale panel's lines, so old numbers do not pass
+// for current ones.
+func (o *overview) greyIfStale(p part, lines []string) []string {
+	if !o.stale(p) {
+		return lines
+	}
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		if i == 0 && strings.Contains(l, "stale:") {
+			out[i] = l
+			continue
+		}
+		out[i] = o.c.styles.Muted.Render(ansi.Strip(l))
+	}
+	return out
 }
 
 // mark draws the cursor on row i.
@@ -182,3 +225,29 @@ func fill(lines []string, w, h int) string {
 }
 
 func fmtInt(n int) string { return commas(float64(n)) }
+
+// sortOrders are the service table's orders; s cycles through them.
+var sortOrders = []struct {
+	name string
+	less func(a, b serviceRow) bool
+}{
+	{"health", func(a, b serviceRow) bool {
+		if a.Level != b.Level {
+			return a.Level > b.Level
+		}
+		return a.Errors > b.Errors
+	}},
+	{"name", func(a, b serviceRow) bool { return a.Service < b.Service }},
+	{"rate", func(a, b serviceRow) bool { return a.Rate > b.Rate }},
+	{"errors", func(a, b serviceRow) bool { return a.Errors > b.Errors }},
+	{"p99", func(a, b serviceRow) bool { return a.P99 > b.P99 }},
+}
+
+func sortServices(rows []serviceRow, by int) {
+	sort.SliceStable(rows, func(i, j int) bool {
+		if sortOrders[by].less(rows[i], rows[j]) != sortOrders[by].less(rows[j], rows[i]) {
+			return sortOrders[by].less(rows[i], rows[j])
+		}
+		return rows[i].Service < rows[j].Service
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -272,7 +273,7 @@ func statusLine(o *overviewData, wall time.Time, refresh time.Duration, paused b
 // renderIncidentLines renders an incident as lines for the scrolling view.
 // runbooks are the config's links per service; the panel lists those of
 // the chain's services and nothing runs from it.
-func renderIncidentLines(inc *correlate.Incident, runbooks map[string][]string, width int, st *themes.Styles) []string {
+func renderIncidentLines(inc *correlate.Incident, runbooks map[string][]string, collapsed bool, width int, st *themes.Styles) []string {
 	var out []string
 	add := func(s string) { out = append(out, fit(s, width)) }
 	wrap := func(s string, style func(...string) string) {
@@ -318,13 +319,31 @@ func renderIncidentLines(inc *correlate.Incident, runbooks map[string][]string, 
 	}
 	if rows := inc.Tree(); len(rows) > 0 {
 		add("")
-		add(st.Heading.Render("DEPENDENCY TREE") + st.Muted.Render("  (callers of the root cause that are hurt; ✗ = in the blast radius)"))
+		hint := "  (hurt callers of the root cause; c collapses)"
+		if collapsed {
+			hint = "  (collapsed to the root's direct callers; c expands)"
+		}
+		add(st.Heading.Render("DEPENDENCY TREE") + st.Muted.Render(hint))
+		hidden := 0
 		for _, r := range rows {
+			depth := utf8.RuneCountInString(r.Prefix) / 3 // three cells per level
+			if collapsed && (depth > 1 || r.ByLoad) {
+				hidden++
+				continue
+			}
 			l := r.Prefix + safe(r.Service)
 			if r.Anomaly != "" {
-				l += "  " + st.Bad.Render("✗ "+safe(r.Anomaly))
+				// errors are failing, latency alone is a warning
+				lvl := 2
+				if !strings.Contains(r.Anomaly, "errors") {
+					lvl = 1
+				}
+				l = r.Prefix + st.Level(lvl).Render(safe(r.Service)) + "  " + st.Level(lvl).Render([...]string{"", "! ", "✗ "}[lvl]+safe(r.Anomaly))
 			}
 			add(l)
+		}
+		if hidden > 0 {
+			add(st.Muted.Render(fmt.Sprintf("   … %d more (c expands)", hidden)))
 		}
 	}
 	if len(inc.Mechanisms) > 0 {

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/sources"
@@ -480,3 +481,108 @@ func TestPaletteFindsAndGoes(t *testing.T) {
 
 // runSeq runs a command and everything it leads to.
 func runSeq(a *App, cmd tea.Cmd) { run(a, cmd) }
+
+func TestStalePanelsGreyOut(t *testing.T) {
+	d := deps(testFleet(t))
+	now := wall
+	d.Wall = func() time.Time { return now }
+	a := New(d, styles())
+	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
+	run(a, loadOverview(d))
+	if strings.Contains(screen(a), "stale") {
+		t.Fatal("fresh data called stale")
+	}
+	now = now.Add(10 * time.Second) // five refreshes missed
+	out := screen(a)
+	if !strings.Contains(out, "FIRING ALERTS  ! stale: 10s old") || !strings.Contains(out, "(stale)") {
+		t.Errorf("stale panels not marked:\n%s", out)
+	}
+}
+
+func TestTreeCollapses(t *testing.T) {
+	a := started(t, 160, 48)
+	drive(t, a, press("enter"))
+	iv := a.top().(*incidentView)
+	full := len(iv.lines)
+	drive(t, a, press("c"))
+	all := ansi.Strip(strings.Join(iv.lines, "\n"))
+	if len(iv.lines) >= full || !strings.Contains(all, "more (c expands)") {
+		t.Errorf("collapsing kept %d of %d lines", len(iv.lines), full)
+	}
+	drive(t, a, press("c"))
+	if len(iv.lines) != full {
+		t.Error("expanding did not restore the tree")
+	}
+}
+
+func TestGoldenHelpAndPalette(t *testing.T) {
+	for _, size := range sizes {
+		a := started(t, size[0], size[1])
+		drive(t, a, press("?"))
+		t.Run(fmt.Sprintf("help/%dx%d", size[0], size[1]), func(t *testing.T) { golden.RequireEqual(t, []byte(screen(a))) })
+		drive(t, a, press("?"), press(":"))
+		for _, r := range "check" {
+			a.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+		}
+		t.Run(fmt.Sprintf("palette/%dx%d", size[0], size[1]), func(t *testing.T) { golden.RequireEqual(t, []byte(screen(a))) })
+	}
+}
+
+func TestGoldenLogs(t *testing.T) {
+	for _, size := range sizes {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			f, err := sim.New(sim.Options{Scenario: "retry-storm", Seed: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.AdvanceTo(f.Onset().Add(5 * time.Minute))
+			d := deps(f)
+			a := New(d, styles())
+			drive(t, a, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			run(a, loadOverview(d))
+			v := &logsView{c: a.c, service: "payment-api"}
+			v.SetSize(size[0], a.bodyHeight())
+			a.stack = append(a.stack, v)
+			_, next := a.Update(startTail(a.c, v)())
+			_, next = a.Update(next())
+			f.Advance(10 * time.Second)
+			a.Update(next())
+			golden.RequireEqual(t, []byte(screen(a)))
+			v.close()
+		})
+	}
+}
+
+func TestSortAndLogsFromIncident(t *testing.T) {
+	a := started(t, 120, 40)
+	drive(t, a, press("s"))
+	if !strings.Contains(screen(a), "by name (s)") || a.overview.data.Services[0].Service != "account-api" {
+		t.Errorf("sort by name: %s first", a.overview.data.Services[0].Service)
+	}
+	drive(t, a, press("s"), press("s"), press("s"), press("s"))
+	if !strings.Contains(screen(a), "by health (s)") {
+		t.Error("s does not cycle back to health")
+	}
+	drive(t, a, press("enter"))
+	if target := a.logsTarget(); target == nil || *target != "user-preferences-api" {
+		t.Errorf("l in the incident would tail %v, want the root cause", target)
+	}
+}
+
+// TestTeatestFlow runs the real program with teatest: it waits for the
+// overview, opens an incident, and quits.
+func TestTeatestFlow(t *testing.T) {
+	d := deps(testFleet(t))
+	tm := teatest.NewTestModel(t, New(d, styles()), teatest.WithInitialTermSize(120, 40))
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(ansi.Strip(string(b)), "FIRING ALERTS") },
+		teatest.WithDuration(20*time.Second))
+	tm.Send(press("enter"))
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(ansi.Strip(string(b)), "CANDIDATES") },
+		teatest.WithDuration(20*time.Second))
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	final := tm.FinalModel(t).(*App)
+	if len(final.stack) != 1 {
+		t.Errorf("final stack %d", len(final.stack))
+	}
+}
