@@ -162,6 +162,12 @@ func (v *traceView) View() string {
 		}
 		lines = append(lines, row)
 	}
+	if len(detail) > h/2 {
+		detail = detail[:h/2]
+	}
+	for i := range detail {
+		detail[i] = fit(detail[i], w)
+	}
 	body := fill(lines, w, h-len(detail))
 	return body + "\n" + strings.Join(detail, "\n")
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
@@ -584,5 +585,30 @@ func TestTeatestFlow(t *testing.T) {
 	final := tm.FinalModel(t).(*App)
 	if len(final.stack) != 1 {
 		t.Errorf("final stack %d", len(final.stack))
+	}
+}
+
+func TestEverySizeFillsTheScreenExactly(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {100, 30}, {200, 60}, {300, 100}, {80, 12}} {
+		a := started(t, size[0], size[1])
+		for _, keys := range [][]string{nil, {"enter"}, {"t"}, {"esc", "esc", "?"}} {
+			drive(t, a, func() []tea.Msg {
+				var m []tea.Msg
+				for _, k := range keys {
+					m = append(m, press(k))
+				}
+				return m
+			}()...)
+			out := screen(a)
+			lines := strings.Split(out, "\n")
+			if len(lines) != size[1] {
+				t.Fatalf("%dx%d after %v: %d lines", size[0], size[1], keys, len(lines))
+			}
+			for i, l := range lines {
+				if w := lipgloss.Width(l); w != size[0] {
+					t.Fatalf("%dx%d after %v: line %d is %d wide: %q", size[0], size[1], keys, i, w, l)
+				}
+			}
+		}
 	}
 }
