@@ -155,7 +155,8 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case overviewMsg:
 		d := overviewData(msg)
 		sortServices(d.Services, a.overview.sortBy)
-		a.overview.data, a.loading = &d, false
+		a.overview.setData(&d)
+		a.loading = false
 		return a, nil
 	case openIncidentMsg:
 		v := &incidentView{c: a.c, trigger: openTrigger(msg, a.c.deps)}

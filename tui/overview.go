@@ -18,9 +18,10 @@ import (
 type overview struct {
 	c      *common
 	data   *overviewData
-	cursor int // over alerts, then services
-	offset int // first service row shown
-	sortBy int // index into sortOrders
+	cursor int  // over SLO gauges, then alerts, then services
+	moved  bool // the user moved the cursor; until then it rests on the first alert
+	offset int  // first service row shown
+	sortBy int  // index into sortOrders
 	width  int
 	height int
 }
@@ -31,7 +32,52 @@ func (o *overview) rows() int {
 	if o.data == nil {
 		return 0
 	}
-	return len(o.firing()) + len(o.data.Services)
+	return len(o.data.Budgets) + len(o.firing()) + len(o.data.Services)
+}
+
+// gauges is how many cursor rows the SLO gauges take.
+func (o *overview) gauges() int {
+	if o.data == nil {
+		return 0
+	}
+	return len(o.data.Budgets)
+}
+
+// rowKey names the row under the cursor, so it survives a refresh that
+// adds or reorders rows.
+func (o *overview) rowKey() string {
+	if o.data == nil {
+		return ""
+	}
+	g, al := o.gauges(), o.firing()
+	switch i := o.cursor; {
+	case i < g:
+		return "slo/" + o.data.Budgets[i].SLO.Name
+	case i < g+len(al):
+		return "alert/" + al[i-g].Fingerprint
+	case i-g-len(al) < len(o.data.Services):
+		return "service/" + o.data.Services[i-g-len(al)].Service
+	}
+	return ""
+}
+
+// setData replaces the data. Until the user moves, the cursor rests on
+// the first alert (or the first service); after that it stays on the
+// same row as rows come and go.
+func (o *overview) setData(d *overviewData) {
+	key := o.rowKey()
+	o.data = d
+	if !o.moved {
+		o.cursor = o.gauges()
+		return
+	}
+	for i := 0; i < o.rows(); i++ {
+		o.cursor = i
+		if o.rowKey() == key {
+			return
+		}
+	}
+	o.cursor = min(o.gauges(), max(0, o.rows()-1))
 }
 
 func (o *overview) firing() []sources.Alert {
@@ -49,11 +95,16 @@ func (o *overview) selected() (correlate.Trigger, bool) {
 	if o.data == nil || o.rows() == 0 {
 		return correlate.Trigger{}, false
 	}
-	al := o.firing()
-	if o.cursor < len(al) {
-		return correlate.Trigger{Service: al[o.cursor].Labels["service"], Alert: al[o.cursor].Name}, true
+	g, al := o.gauges(), o.firing()
+	switch i := o.cursor; {
+	case i < g:
+		return correlate.Trigger{Service: o.data.Budgets[i].SLO.Service}, true
+	case i < g+len(al):
+		return correlate.Trigger{Service: al[i-g].Labels["service"], Alert: al[i-g].Name}, true
+	case i-g-len(al) < len(o.data.Services):
+		return correlate.Trigger{Service: o.data.Services[i-g-len(al)].Service}, true
 	}
-	return correlate.Trigger{Service: o.data.Services[o.cursor-len(al)].Service}, true
+	return correlate.Trigger{}, false
 }
 
 func (o *overview) Update(msg tea.Msg) tea.Cmd {
@@ -63,6 +114,9 @@ func (o *overview) Update(msg tea.Msg) tea.Cmd {
 	}
 	k := o.c.keys
 	n := o.rows()
+	if key.Matches(km, k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown) {
+		o.moved = true
+	}
 	switch {
 	case key.Matches(km, k.Up):
 		o.cursor = max(0, o.cursor-1)
@@ -96,9 +150,9 @@ func (o *overview) selectedAlert() (sources.Alert, bool) {
 	if o.data == nil {
 		return sources.Alert{}, false
 	}
-	al := o.firing()
-	if o.cursor < len(al) {
-		return al[o.cursor], true
+	g, al := o.gauges(), o.firing()
+	if i := o.cursor - g; i >= 0 && i < len(al) {
+		return al[i], true
 	}
 	return sources.Alert{}, false
 }
@@ -110,13 +164,18 @@ func (o *overview) View() string {
 		return fill([]string{st.Muted.Render(o.c.spinner() + " loading the fleet…")}, w, h)
 	}
 	d := o.data
-	lines := o.greyIfStale(d.BudgetOf, renderGauges(d.Budgets, d.BudgetOf, w, st))
+	g := o.gauges()
+	selGauge := -1
+	if o.cursor < g {
+		selGauge = o.cursor
+	}
+	lines := o.greyIfStale(d.BudgetOf, renderGauges(d.Budgets, d.BudgetOf, selGauge, w, st))
 	al := o.firing()
 	compact := h < 20 || o.c.deps.Pane
 	if compact {
 		// small panes: the gauges, the top alert, the status
 		if len(al) > 0 {
-			lines = append(lines, o.mark(0, renderAlertRow(al[0], d.At, d.AckedBy, w-2, st)))
+			lines = append(lines, o.mark(g, renderAlertRow(al[0], d.At, d.AckedBy, w-2, st)))
 		} else {
 			lines = append(lines, st.OK.Render("✓ no alerts firing"))
 		}
@@ -142,7 +201,7 @@ func (o *overview) View() string {
 				lines = append(lines, st.Muted.Render("  … "+fmtInt(len(al)-maxAlerts)+" more"))
 				break
 			}
-			lines = append(lines, o.mark(i, renderAlertRow(a, d.At, d.AckedBy, w-2, st)))
+			lines = append(lines, o.mark(g+i, renderAlertRow(a, d.At, d.AckedBy, w-2, st)))
 		}
 	}
 	lines = append(lines[:alertsFrom], o.greyIfStale(d.AlertsOf, lines[alertsFrom:])...)
@@ -154,7 +213,7 @@ func (o *overview) View() string {
 	} else {
 		lines = append(lines, hdr)
 		room := h - len(lines) - 1
-		sel := o.cursor - len(al)
+		sel := o.cursor - g - len(al)
 		if sel >= 0 {
 			if sel < o.offset {
 				o.offset = sel
@@ -164,7 +223,7 @@ func (o *overview) View() string {
 			}
 		}
 		for i := o.offset; i < len(d.Services) && i < o.offset+room; i++ {
-			lines = append(lines, o.mark(len(al)+i, renderServiceRow(d.Services[i], w-2, st)))
+			lines = append(lines, o.mark(g+len(al)+i, renderServiceRow(d.Services[i], w-2, st)))
 		}
 	}
 	lines = append(lines[:servicesFrom], o.greyIfStale(d.REDOf, lines[servicesFrom:])...)

@@ -154,8 +154,9 @@ func budgetLevel(b correlate.Budget) int {
 	return 0
 }
 
-// renderGauges lays out one gauge per SLO, wrapping to width.
-func renderGauges(bs []correlate.Budget, p part, width int, st *themes.Styles) []string {
+// renderGauges lays out one gauge per SLO, wrapping to width; the gauge
+// at sel (or none, -1) is drawn selected.
+func renderGauges(bs []correlate.Budget, p part, sel, width int, st *themes.Styles) []string {
 	if p.Err != nil && len(bs) == 0 {
 		return []string{st.Bad.Render("✗ SLOs: " + safe(p.Err.Error()))}
 	}
@@ -164,7 +165,7 @@ func renderGauges(bs []correlate.Budget, p part, width int, st *themes.Styles) [
 	}
 	var lines []string
 	cur := ""
-	for _, b := range bs {
+	for i, b := range bs {
 		cells := int(math.Round(6 * math.Max(0, math.Min(1, b.Remaining))))
 		bar := strings.Repeat("█", cells) + strings.Repeat("░", 6-cells)
 		lvl := budgetLevel(b)
@@ -174,6 +175,9 @@ func renderGauges(bs []correlate.Budget, p part, width int, st *themes.Styles) [
 			g = fmt.Sprintf("%s %s %s spent", sym, safe(shortSLO(b.SLO.Name)), bar)
 		}
 		g = st.Level(lvl).Render(g)
+		if i == sel {
+			g = st.Selected.Render("▸ " + g)
+		}
 		if cur != "" && lipgloss.Width(cur)+3+lipgloss.Width(g) > width {
 			lines = append(lines, cur)
 			cur = ""

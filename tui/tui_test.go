@@ -147,16 +147,21 @@ func stripTook(s string) string {
 
 func TestKeysRoute(t *testing.T) {
 	a := started(t, 100, 30)
+	g := a.overview.gauges()
 	drive(t, a, press("j"), press("down"))
-	if a.overview.cursor != 2 {
-		t.Errorf("cursor %d after j, down", a.overview.cursor)
+	if a.overview.cursor != g+2 {
+		t.Errorf("cursor %d after j, down from the first alert (%d gauges)", a.overview.cursor, g)
 	}
 	drive(t, a, press("G"))
 	if a.overview.cursor != a.overview.rows()-1 {
 		t.Errorf("G: cursor %d of %d", a.overview.cursor, a.overview.rows())
 	}
-	drive(t, a, press("g"), press("enter"))
-	if len(a.stack) != 1 || !strings.Contains(screen(a), "overview › incident") {
+	drive(t, a, press("g"))
+	if tr, _ := a.overview.selected(); tr.Service != a.overview.data.Budgets[0].SLO.Service || !strings.Contains(screen(a), "▸ ✗ checkout") {
+		t.Errorf("g should select the first SLO gauge: %+v\n%s", tr, screen(a))
+	}
+	drive(t, a, press("enter"))
+	if len(a.stack) != 1 || !strings.Contains(screen(a), "overview › incident checkout-api") {
 		t.Fatalf("enter did not open an incident:\n%s", screen(a))
 	}
 	drive(t, a, press("?"))
@@ -610,5 +615,21 @@ func TestEverySizeFillsTheScreenExactly(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestCursorStaysOnItsRowAcrossRefreshes(t *testing.T) {
+	a := started(t, 120, 40)
+	o := a.overview
+	if tr, _ := o.selected(); tr.Alert == "" {
+		t.Fatalf("the cursor does not rest on the first alert: %+v", tr)
+	}
+	drive(t, a, press("G"))
+	want, _ := o.selected()
+	d := *o.data
+	d.Alerts = append([]sources.Alert{{Name: "New", State: sources.AlertFiring, Fingerprint: "zz", Labels: sources.Labels{"service": "x"}}}, d.Alerts...)
+	o.setData(&d)
+	if got, _ := o.selected(); got != want {
+		t.Errorf("after a new alert the cursor moved from %+v to %+v", want, got)
 	}
 }
