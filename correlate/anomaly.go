@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -247,24 +248,10 @@ func edgeTotals(edges []sources.Edge) map[string]edgeTotal {
 func (a *Anomaly) describe() string {
 	switch {
 	case a.Kind == "latency" || a.Kind == "edge latency":
-		return fmt.Sprintf("p99 %s → %s", seconds(a.BaseP99), seconds(a.PeakP99))
+		return fmt.Sprintf("p99 %s → %s", humanize.Seconds(a.BaseP99), humanize.Seconds(a.PeakP99))
 	case a.PeakP99 > LatencyFactor*a.BaseP99 && a.BaseP99 > 0:
-		return fmt.Sprintf("errors %s → %s, p99 %s → %s", pct(a.BaseErrors), pct(a.PeakErrors), seconds(a.BaseP99), seconds(a.PeakP99))
+		return fmt.Sprintf("errors %s → %s, p99 %s → %s", humanize.Percent(a.BaseErrors), humanize.Percent(a.PeakErrors), humanize.Seconds(a.BaseP99), humanize.Seconds(a.PeakP99))
 	default:
-		return fmt.Sprintf("errors %s → %s", pct(a.BaseErrors), pct(a.PeakErrors))
+		return fmt.Sprintf("errors %s → %s", humanize.Percent(a.BaseErrors), humanize.Percent(a.PeakErrors))
 	}
-}
-
-func pct(x float64) string {
-	if x < 0.001 {
-		return fmt.Sprintf("%.2f%%", 100*x)
-	}
-	return fmt.Sprintf("%.1f%%", 100*x)
-}
-
-func seconds(s float64) string {
-	if s < 1 {
-		return fmt.Sprintf("%.0f ms", 1000*s)
-	}
-	return fmt.Sprintf("%.1f s", s)
 }

@@ -97,7 +97,7 @@ func TestGraphMergesProvenanceAndSurvivesCycles(t *testing.T) {
 		}
 	}
 	// api and svc call each other: walking upstream ends
-	if up := g.upstream("db"); !up["api"] || !up["svc"] || len(up) != 2 {
+	if up := g.upstream("db", nil); !up["api"] || !up["svc"] || len(up) != 2 {
 		t.Errorf("upstream of db %v", up)
 	}
 }

@@ -101,9 +101,11 @@ func Gather(ctx context.Context, src Sources, t Trigger, o GatherOptions) *Evide
 
 	var mu sync.Mutex
 	done := map[string]bool{}
+	var parts []string // in the order they were started
 	var wg sync.WaitGroup
 	// part runs one query; its result is kept only if it arrives in time
 	part := func(what string, available bool, fetch func(context.Context) (func(), error)) {
+		parts = append(parts, what)
 		if !available {
 			mu.Lock()
 			ev.Missing = append(ev.Missing, Missing{what, "no datasource configured"})
@@ -210,7 +212,7 @@ func Gather(ctx context.Context, src Sources, t Trigger, o GatherOptions) *Evide
 	case <-finished:
 	case <-ctx.Done():
 		mu.Lock()
-		for _, what := range []string{"metrics: RED", "metrics: service graph", "changes", "saturation", "alerts", "logs", "traces"} {
+		for _, what := range parts {
 			if !done[what] {
 				done[what] = true
 				ev.Missing = append(ev.Missing, Missing{what, fmt.Sprintf("did not arrive within %s", o.Deadline)})

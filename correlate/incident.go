@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -319,7 +320,7 @@ func (a *analysis) chain(root string, b BlastRadius, meta Meta) []ChainLink {
 			}
 		}
 		for _, sat := range a.ev.Saturation {
-			if sat.Service == s && sat.Max > 0 && peakOf(sat) >= 0.95*sat.Max && strings.HasPrefix(sat.Resource, "pool:") {
+			if sat.Service == s && poolExhausted(sat) {
 				n += 2
 			}
 		}
@@ -346,7 +347,7 @@ func (a *analysis) chain(root string, b BlastRadius, meta Meta) []ChainLink {
 		}
 		next := a.g.Dependencies(last)
 		for _, e := range next {
-			if in[e.Server] && !contains(path, e.Server) {
+			if in[e.Server] && !slices.Contains(path, e.Server) {
 				walk(append(path, e.Server), bonus)
 			}
 		}
@@ -367,6 +368,11 @@ func (a *analysis) chain(root string, b BlastRadius, meta Meta) []ChainLink {
 	return links
 }
 
+// poolExhausted is whether a connection pool reached 95% of its size.
+func poolExhausted(s sources.Saturation) bool {
+	return s.Max > 0 && strings.HasPrefix(s.Resource, "pool:") && peakOf(s) >= 0.95*s.Max
+}
+
 func peakOf(s sources.Saturation) float64 {
 	p := 0.0
 	for _, x := range s.Used.Samples {
@@ -377,20 +383,11 @@ func peakOf(s sources.Saturation) float64 {
 	return p
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // symptoms lists where the chain may start, best first: the trigger's
 // service; else hurt services with an SLO alert, by value per request;
 // else the busiest hurt service that is not an entry point; else the root.
 func (a *analysis) symptoms(root string, b BlastRadius, meta Meta) []string {
-	if t := a.ev.Trigger.Service; t != "" && contains(b.Names(), t) {
+	if t := a.ev.Trigger.Service; t != "" && slices.Contains(b.Names(), t) {
 		return []string{t}
 	}
 	alerting := map[string]bool{}
@@ -435,7 +432,7 @@ func (a *analysis) link(s string, isRoot bool) ChainLink {
 	an := a.anoms[s]
 	var what []string
 	for _, sat := range a.ev.Saturation {
-		if sat.Service == s && sat.Max > 0 && peakOf(sat) >= 0.95*sat.Max && strings.HasPrefix(sat.Resource, "pool:") {
+		if sat.Service == s && poolExhausted(sat) {
 			what = append(what, fmt.Sprintf("%s exhausted (%.0f/%.0f)", sat.Resource, peakOf(sat), sat.Max))
 			l.Evidence = append(l.Evidence, sat.Used.Query)
 		}

@@ -27,6 +27,12 @@ type Reason struct {
 	Lines    []string `json:"lines,omitempty"`
 }
 
+// Shown is whether a reason is worth a line when a candidate is printed:
+// it weighed something, or it says why the candidate weighs less.
+func (r Reason) Shown() bool {
+	return r.Weight != 0 || r.Kind == "explained" || r.Kind == "load" || r.Kind == "noise"
+}
+
 // Candidate is a service that may be the root cause.
 type Candidate struct {
 	Service    string    `json:"service"`
@@ -163,34 +169,16 @@ func (a *analysis) retryShare(s string) float64 {
 	return float64(retries) / float64(calls)
 }
 
-// upstreamDegraded is every service that depends on s through calls that
-// are degraded (or of unknown health), directly or not.
-func (a *analysis) upstreamDegraded(s string) map[string]bool {
-	seen := map[string]bool{s: true}
-	queue := []string{s}
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		for _, e := range a.g.Dependents(n) {
-			if !seen[e.Client] && a.degraded(e) {
-				seen[e.Client] = true
-				queue = append(queue, e.Client)
-			}
-		}
-	}
-	delete(seen, s)
-	return seen
-}
-
-// upstream is every service that depends on s, directly or not.
-func (g *Graph) upstream(s string) map[string]bool {
+// upstream is every service that depends on s, directly or not, through
+// the calls follow accepts (nil: all calls).
+func (g *Graph) upstream(s string, follow func(*GraphEdge) bool) map[string]bool {
 	seen := map[string]bool{s: true}
 	queue := []string{s}
 	for len(queue) > 0 {
 		n := queue[0]
 		queue = queue[1:]
 		for _, e := range g.Dependents(n) {
-			if !seen[e.Client] {
+			if !seen[e.Client] && (follow == nil || follow(e)) {
 				seen[e.Client] = true
 				queue = append(queue, e.Client)
 			}
@@ -315,9 +303,9 @@ func (a *analysis) score(s string, near []sources.Change, originCount map[string
 	// reach: the anomalous services that depend on it through degraded
 	// calls (for a changed service that is not itself anomalous, through
 	// any calls: a flushed cache answers fast, and wrongly)
-	up := a.upstreamDegraded(s)
+	up := a.g.upstream(s, a.degraded)
 	if an == nil {
-		up = a.g.upstream(s)
+		up = a.g.upstream(s, nil)
 	}
 	hit, total := 0, 0
 	for n := range a.anoms {
@@ -406,7 +394,7 @@ func (a *analysis) score(s string, near []sources.Change, originCount map[string
 }
 
 func (a *analysis) dependentsAnomalous(s string) bool {
-	for n := range a.g.upstream(s) {
+	for n := range a.g.upstream(s, nil) {
 		if a.anoms[n] != nil {
 			return true
 		}

@@ -56,7 +56,7 @@ func New(d Deps, st *themes.Styles) *App {
 }
 
 func (a *App) Init() tea.Cmd {
-	return tea.Batch(loadOverview(a.c.deps), tick(a.c.deps.Refresh))
+	return tea.Batch(loadOverview(a.c.deps, a.overview.data), tick(a.c.deps.Refresh))
 }
 
 func (a *App) top() view {
@@ -139,7 +139,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, k.Refresh):
 			if !a.loading {
 				a.loading = true
-				return a, loadOverview(a.c.deps)
+				return a, loadOverview(a.c.deps, a.overview.data)
 			}
 			return a, nil
 		}
@@ -149,7 +149,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds := []tea.Cmd{tick(a.c.deps.Refresh)}
 		if !a.c.paused && !a.loading {
 			a.loading = true
-			cmds = append(cmds, loadOverview(a.c.deps))
+			cmds = append(cmds, loadOverview(a.c.deps, a.overview.data))
 		}
 		return a, tea.Batch(cmds...)
 	case overviewMsg:
@@ -204,7 +204,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		a.flash = "✓ " + msg.alert + " acknowledged by " + a.c.deps.User + " (silence " + msg.id + ")"
 		a.loading = true
-		return a, loadOverview(a.c.deps)
+		return a, loadOverview(a.c.deps, a.overview.data)
 	case incidentMsg:
 		for _, v := range a.stack {
 			if iv, ok := v.(*incidentView); ok && iv.inc == nil && iv.trigger == msg.trigger {

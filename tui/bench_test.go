@@ -22,7 +22,7 @@ func BenchmarkFirstFrame(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		a := New(d, st)
 		a.Update(tea.WindowSizeMsg{Width: 200, Height: 50})
-		a.Update(loadOverview(d)())
+		a.Update(loadOverview(d, nil)())
 		if a.View().Content == "" {
 			b.Fatal("empty frame")
 		}

@@ -2,6 +2,8 @@ package tui
 
 import (
 	"context"
+	"fmt"
+	"sort"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -37,14 +39,23 @@ type Deps struct {
 type part struct {
 	Err      error
 	Took     time.Duration
-	LoadedAt time.Time // wall clock
+	LoadedAt time.Time     // wall clock
+	Every    time.Duration // reloaded this often, when longer than the refresh
 }
+
+// budgetEvery is how often, on the data's clock, SLO budgets are
+// reloaded. Each needs two range queries over the SLO's window (weeks of
+// data), too heavy for every refresh, and a budget moves slowly. On the
+// data's clock, a simulator running faster than real time reloads them
+// sooner.
+const budgetEvery = time.Minute
 
 // overviewData is one load of the overview.
 type overviewData struct {
 	At       time.Time // data clock
 	Budgets  []correlate.Budget
 	BudgetOf part
+	BudgetAt time.Time // data clock of the budgets' load
 	Alerts   []sources.Alert
 	AlertsOf part
 	// AckedBy maps a silence ID to who created it, to show who is on it.
@@ -73,8 +84,15 @@ type incidentMsg struct {
 type tickMsg time.Time
 
 // loadOverview reads everything the overview shows. Each part keeps its
-// own error, so one failing backend greys one panel, not the screen.
-func loadOverview(d Deps) tea.Cmd {
+// own error, so one failing backend greys one panel, not the screen. The
+// budgets of prev are kept while younger than budgetEvery.
+func loadOverview(d Deps, prev *overviewData) tea.Cmd {
+	var keep []correlate.Budget
+	var keepOf part
+	var keepAt time.Time
+	if prev != nil && prev.BudgetOf.Err == nil && !prev.BudgetOf.LoadedAt.IsZero() && d.Now().Sub(prev.BudgetAt) < budgetEvery {
+		keep, keepOf, keepAt = prev.Budgets, prev.BudgetOf, prev.BudgetAt
+	}
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), d.Timeout)
 		defer cancel()
@@ -92,14 +110,16 @@ func loadOverview(d Deps) tea.Cmd {
 				o.Services = serviceRows(reds, now)
 				return err
 			})
-			timed(&o.BudgetOf, func() error {
-				bs, errs := correlate.LoadBudgets(ctx, d.Sources.Metrics, d.SLOs, now)
-				o.Budgets = bs
-				for _, err := range errs {
-					return err
-				}
-				return nil
-			})
+			if keepOf.LoadedAt.IsZero() {
+				timed(&o.BudgetOf, func() error {
+					bs, errs := correlate.LoadBudgets(ctx, d.Sources.Metrics, d.SLOs, now)
+					o.Budgets = bs
+					return firstError(errs)
+				})
+				o.BudgetOf.Every, o.BudgetAt = budgetEvery, now
+			} else {
+				o.Budgets, o.BudgetOf, o.BudgetAt = keep, keepOf, keepAt
+			}
 		} else {
 			o.REDOf.Err, o.BudgetOf.Err = errNoSource("metrics"), errNoSource("metrics")
 		}
@@ -124,11 +144,21 @@ func loadOverview(d Deps) tea.Cmd {
 	}
 }
 
-type noSourceError string
+// firstError is the error of the first SLO by name, so the panel shows
+// the same one on every refresh.
+func firstError(errs map[string]error) error {
+	names := make([]string, 0, len(errs))
+	for n := range errs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return nil
+	}
+	return errs[names[0]]
+}
 
-func (e noSourceError) Error() string { return "no " + string(e) + " datasource configured" }
-
-func errNoSource(what string) error { return noSourceError(what) }
+func errNoSource(what string) error { return fmt.Errorf("no %s datasource configured", what) }
 
 // loadIncident assembles an incident in the background.
 func loadIncident(d Deps, t correlate.Trigger) tea.Cmd {

@@ -6,7 +6,7 @@ import "charm.land/bubbles/v2/key"
 type KeyMap struct {
 	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
 	Open, Back, Refresh, Pause, Help, Quit  key.Binding
-	Ack, Yes, No                            key.Binding
+	Ack, Yes                                key.Binding
 	Traces, NextTrace, PrevTrace            key.Binding
 	Logs, Filter, Wrap                      key.Binding
 	Palette, Collapse, Sort                 key.Binding
@@ -38,7 +38,6 @@ func DefaultKeyMap() KeyMap {
 		Collapse:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "incident: collapse or expand the dependency tree")),
 		Sort:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "overview: sort services by health, name, rate, errors or p99")),
 		Yes:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
-		No:        key.NewBinding(key.WithKeys("n", "esc", "enter"), key.WithHelp("n/enter", "no (the default)")),
 	}
 }
 

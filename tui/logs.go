@@ -104,6 +104,9 @@ func (v *logsView) add(ev sources.TailEvent) {
 	}
 }
 
+// labelFilter is a filter of the form name=value.
+var labelFilter = regexp.MustCompile(`^([a-zA-Z_][a-zA-Z0-9_]*)=(\S+)$`)
+
 // setFilter parses "regex", "!regex" (inverse) or "name=value" (label).
 func (v *logsView) setFilter(f string) {
 	v.filter, v.re, v.invert, v.label, v.filterOK = f, nil, false, [2]string{}, ""
@@ -113,7 +116,7 @@ func (v *logsView) setFilter(f string) {
 	if strings.HasPrefix(f, "!") {
 		v.invert, f = true, f[1:]
 	}
-	if m := regexp.MustCompile(`^([a-zA-Z_][a-zA-Z0-9_]*)=(\S+)$`).FindStringSubmatch(f); m != nil {
+	if m := labelFilter.FindStringSubmatch(f); m != nil {
 		v.label = [2]string{m[1], m[2]}
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -198,7 +199,7 @@ func (o *overview) View() string {
 		maxAlerts := max(1, (h-len(lines)-6)/3)
 		for i, a := range al {
 			if i == maxAlerts {
-				lines = append(lines, st.Muted.Render("  … "+fmtInt(len(al)-maxAlerts)+" more"))
+				lines = append(lines, st.Muted.Render("  … "+humanize.Commas(float64(len(al)-maxAlerts))+" more"))
 				break
 			}
 			lines = append(lines, o.mark(g+i, renderAlertRow(a, d.At, d.AckedBy, w-2, st)))
@@ -231,9 +232,9 @@ func (o *overview) View() string {
 	return body + "\n" + statusLine(d, o.c.deps.Wall(), o.c.deps.Refresh, o.c.paused, w, st)
 }
 
-// stale is whether a panel's data is older than three refreshes.
+// stale is whether a panel's data is older than three of its reloads.
 func (o *overview) stale(p part) bool {
-	return !p.LoadedAt.IsZero() && o.c.deps.Wall().Sub(p.LoadedAt) > 3*o.c.deps.Refresh
+	return !p.LoadedAt.IsZero() && o.c.deps.Wall().Sub(p.LoadedAt) > 3*max(o.c.deps.Refresh, p.Every)
 }
 
 // staleNote says how old a stale panel's data is.
@@ -282,8 +283,6 @@ func fill(lines []string, w, h int) string {
 	}
 	return strings.Join(lines, "\n")
 }
-
-func fmtInt(n int) string { return commas(float64(n)) }
 
 // sortOrders are the service table's orders; s cycles through them.
 var sortOrders = []struct {

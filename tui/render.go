@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"github.com/oncall-cockpit/oncall/internal/termsafe"
 	"github.com/oncall-cockpit/oncall/sources"
 	"github.com/oncall-cockpit/oncall/themes"
@@ -106,20 +107,6 @@ func fmtRate(v float64) string {
 		return fmt.Sprintf("%.1fk/s", v/1000)
 	}
 	return fmt.Sprintf("%.0f/s", v)
-}
-
-func fmtRatio(v float64) string {
-	if v < 0.001 {
-		return fmt.Sprintf("%.2f%%", 100*v)
-	}
-	return fmt.Sprintf("%.1f%%", 100*v)
-}
-
-func fmtSeconds(s float64) string {
-	if s < 1 {
-		return fmt.Sprintf("%.0fms", 1000*s)
-	}
-	return fmt.Sprintf("%.1fs", s)
 }
 
 func fmtAge(d time.Duration) string {
@@ -239,8 +226,8 @@ func renderServiceRow(r serviceRow, width int, st *themes.Styles) string {
 	sym := st.Level(r.Level).Render([...]string{"✓", "!", "✗"}[r.Level])
 	line := fmt.Sprintf("%s %s %7s %s %7s %s %7s %s", sym, fit(safe(r.Service), name),
 		fmtRate(r.Rate), st.Accent.Render(sparkline(r.RateS, spark)),
-		fmtRatio(r.Errors), st.Level(r.Level).Render(sparkline(r.ErrS, spark)),
-		fmtSeconds(r.P99), st.Muted.Render(sparkline(r.P99S, spark)))
+		humanize.Percent(r.Errors), st.Level(r.Level).Render(sparkline(r.ErrS, spark)),
+		humanize.SecondsShort(r.P99), st.Muted.Render(sparkline(r.P99S, spark)))
 	return fit(line, width)
 }
 
@@ -289,7 +276,7 @@ func renderIncidentLines(inc *correlate.Incident, runbooks map[string][]string, 
 	wrap(head, st.Heading.Render)
 	if b := inc.Blast; b != nil {
 		wrap(fmt.Sprintf("Blast radius: %d services, %s req/min failing of %s at risk, %s %s per minute", len(b.Services),
-			commas(b.FailingPerMin), commas(b.AtRiskPerMin), commas(b.MoneyPerMin), orDefault(b.Currency, "(no currency)")), st.Bad.Render)
+			humanize.Commas(b.FailingPerMin), humanize.Commas(b.AtRiskPerMin), humanize.Commas(b.MoneyPerMin), orDefault(b.Currency, "(no currency)")), st.Bad.Render)
 	}
 	if inc.Thin {
 		wrap("Thin evidence: no cause is likely. "+strings.Join(inc.Notes, "; "), st.Warn.Render)
@@ -300,7 +287,7 @@ func renderIncidentLines(inc *correlate.Incident, runbooks map[string][]string, 
 		lvl := map[string]int{"likely": 2, "possible": 1, "unlikely": 0}[c.Likelihood]
 		add(fmt.Sprintf("%d. %s  %s", i+1, st.Heading.Render(safe(c.Service)), st.Level(lvl).Render(fmt.Sprintf("%s %.2f", c.Likelihood, c.Confidence))))
 		for _, r := range c.Reasons {
-			if r.Weight == 0 && r.Kind != "explained" && r.Kind != "load" && r.Kind != "noise" {
+			if !r.Shown() {
 				continue
 			}
 			add(fmt.Sprintf("   %-11s %s", r.Kind, safe(r.Detail)))
@@ -402,19 +389,4 @@ func orDefault(s, d string) string {
 		return d
 	}
 	return s
-}
-
-func commas(x float64) string {
-	s := fmt.Sprintf("%.0f", math.Abs(x))
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if x < 0 {
-		return "-" + b.String()
-	}
-	return b.String()
 }

@@ -102,7 +102,7 @@ func screen(a *App) string { return ansi.Strip(a.render()) }
 func started(t testing.TB, w, h int) *App {
 	a := New(deps(testFleet(t)), styles())
 	drive(t, a, tea.WindowSizeMsg{Width: w, Height: h})
-	run(a, loadOverview(a.c.deps))
+	run(a, loadOverview(a.c.deps, nil))
 	return a
 }
 
@@ -209,7 +209,7 @@ func TestSlowBackendLeavesTheUIResponsiveAndShowsItsError(t *testing.T) {
 	a.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
 	// the load is a command: while it runs, keys are handled at once
 	done := make(chan tea.Msg, 1)
-	go func() { done <- loadOverview(d)() }()
+	go func() { done <- loadOverview(d, nil)() }()
 	a.Update(press("?"))
 	if !a.help {
 		t.Fatal("the UI did not handle a key while loading")
@@ -236,7 +236,7 @@ func TestHostileTextRendersInert(t *testing.T) {
 	d.Sources.Alerts = hostileAlerts{d.Sources.Alerts}
 	a := New(d, styles())
 	drive(t, a, tea.WindowSizeMsg{Width: 160, Height: 30})
-	run(a, loadOverview(d))
+	run(a, loadOverview(d, nil))
 	raw := a.render()
 	for _, bad := range []string{"\x1b]52", "\x1b[2J", "\x1b[10;10H", "\u202e", "\x07"} {
 		if strings.Contains(raw, bad) {
@@ -279,7 +279,7 @@ func TestAcknowledgeShowsTheRequestAndDefaultsToNo(t *testing.T) {
 	d.User, d.AckFor = "alice", 30*time.Minute
 	a := New(d, styles())
 	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
-	run(a, loadOverview(d))
+	run(a, loadOverview(d, nil))
 	drive(t, a, press("a"))
 	out := screen(a)
 	for _, want := range []string{"POST /api/v2/silences", `alertname="ConnectionPoolExhausted", service="payment-api"`, "created by: alice", "(30m0s)", "[y/N]"} {
@@ -306,7 +306,7 @@ func TestReadOnlyOffersNoAction(t *testing.T) {
 	d.ReadOnly = true
 	a := New(d, styles())
 	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
-	run(a, loadOverview(d))
+	run(a, loadOverview(d, nil))
 	drive(t, a, press("a"))
 	if a.confirm != nil || !strings.Contains(screen(a), "read-only: acknowledgements are disabled") {
 		t.Errorf("read-only asked to acknowledge:\n%s", screen(a))
@@ -364,7 +364,7 @@ func TestLogsTailFiltersAndJumps(t *testing.T) {
 	d := deps(f)
 	a := New(d, styles())
 	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
-	run(a, loadOverview(d))
+	run(a, loadOverview(d, nil))
 	// the cursor to the payment-api service row
 	for i := 0; i < a.overview.rows(); i++ {
 		if tr, _ := a.overview.selected(); tr.Alert == "" && tr.Service == "payment-api" {
@@ -448,7 +448,7 @@ func TestPaletteFindsAndGoes(t *testing.T) {
 	d.Runbooks = map[string][]string{"payment-api": {"https://runbooks.example/payment-api"}}
 	a := New(d, styles())
 	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
-	run(a, loadOverview(d))
+	run(a, loadOverview(d, nil))
 	drive(t, a, press(":"))
 	for _, r := range "payapi" {
 		a.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
@@ -494,7 +494,7 @@ func TestStalePanelsGreyOut(t *testing.T) {
 	d.Wall = func() time.Time { return now }
 	a := New(d, styles())
 	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
-	run(a, loadOverview(d))
+	run(a, loadOverview(d, nil))
 	if strings.Contains(screen(a), "stale") {
 		t.Fatal("fresh data called stale")
 	}
@@ -545,7 +545,7 @@ func TestGoldenLogs(t *testing.T) {
 			d := deps(f)
 			a := New(d, styles())
 			drive(t, a, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-			run(a, loadOverview(d))
+			run(a, loadOverview(d, nil))
 			v := &logsView{c: a.c, service: "payment-api"}
 			v.SetSize(size[0], a.bodyHeight())
 			a.stack = append(a.stack, v)
@@ -631,5 +631,36 @@ func TestCursorStaysOnItsRowAcrossRefreshes(t *testing.T) {
 	o.setData(&d)
 	if got, _ := o.selected(); got != want {
 		t.Errorf("after a new alert the cursor moved from %+v to %+v", want, got)
+	}
+}
+
+// countingMetrics counts RED queries.
+type countingMetrics struct {
+	sources.Metrics
+	n *int
+}
+
+func (c countingMetrics) RED(ctx context.Context, s []string, r sources.TimeRange, step time.Duration) ([]sources.RED, error) {
+	*c.n++
+	return c.Metrics.RED(ctx, s, r, step)
+}
+
+func TestBudgetsAreNotReloadedOnEveryRefresh(t *testing.T) {
+	d := deps(testFleet(t))
+	n := 0
+	d.Sources.Metrics = countingMetrics{d.Sources.Metrics, &n}
+	now := testFleet(t).Now()
+	d.Now = func() time.Time { return now } // the data's clock
+	first := overviewData(loadOverview(d, nil)().(overviewMsg))
+	full := n // one for the services, two per SLO
+	now = now.Add(2 * time.Second)
+	second := overviewData(loadOverview(d, &first)().(overviewMsg))
+	if n-full != 1 || len(second.Budgets) != len(first.Budgets) {
+		t.Errorf("a refresh made %d RED queries, want 1 (budgets kept)", n-full)
+	}
+	now = now.Add(budgetEvery)
+	loadOverview(d, &second)()
+	if n-full-1 != full {
+		t.Errorf("after %s the budgets were not reloaded: %d queries", budgetEvery, n-full-1)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -61,7 +62,7 @@ func runCockpit(ctx context.Context, e *env, g *globalOptions, o *cockpitOptions
 		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
 	}
 	_, err = tea.NewProgram(tui.New(d, themes.New(pal)), opts...).Run()
-	if err == tea.ErrProgramKilled && ctx.Err() != nil {
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil // interrupted: a normal way out
 	}
 	return err
@@ -69,12 +70,7 @@ func runCockpit(ctx context.Context, e *env, g *globalOptions, o *cockpitOptions
 
 // simDeps points the cockpit at a running simulated fleet.
 func simDeps(f *sim.Fleet, title string) tui.Deps {
-	var slos []correlate.SLO
-	for _, s := range f.Topology().SLOs {
-		slos = append(slos, correlate.SLO{Name: s.Name, Service: s.Service, Objective: s.Objective, Window: simSLOWindow})
-	}
-	return tui.Deps{Title: title, Sources: correlate.Sources{Metrics: f, Logs: f, Traces: f, Alerts: f, Changes: f, Resources: f},
-		SLOs: slos, Meta: simMeta(f.Topology()), Now: f.Now}
+	return tui.Deps{Title: title, Sources: simSources(f), SLOs: simSLOs(f.Topology()), Meta: simMeta(f.Topology()), Now: f.Now}
 }
 
 // configDeps points the cockpit at the configured datasources.

@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
+	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"github.com/oncall-cockpit/oncall/sources"
 	"github.com/oncall-cockpit/oncall/sources/sim"
 )
@@ -279,7 +280,7 @@ func printSnapshot(w io.Writer, fleet *sim.Fleet, output string, clear bool) err
 		if i == 10 {
 			break
 		}
-		t.row(sv.Service, fmt.Sprintf("%.0f", sv.RPS), fmt.Sprintf("%.2f%%", 100*sv.ErrorRatio), fmtSeconds(sv.P99Seconds))
+		t.row(sv.Service, fmt.Sprintf("%.0f", sv.RPS), fmt.Sprintf("%.2f%%", 100*sv.ErrorRatio), humanize.SecondsShort(sv.P99Seconds))
 	}
 	if err := t.render(w); err != nil {
 		return err
@@ -307,13 +308,6 @@ func printSnapshot(w io.Writer, fleet *sim.Fleet, output string, clear bool) err
 	}
 	_, err = fmt.Fprintln(w)
 	return err
-}
-
-func fmtSeconds(s float64) string {
-	if s < 1 {
-		return fmt.Sprintf("%.0fms", 1000*s)
-	}
-	return fmt.Sprintf("%.2fs", s)
 }
 
 // serveDemo runs the fleet headless, serving /metrics and pushing

@@ -10,7 +10,6 @@ import (
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/sources"
-	"github.com/oncall-cockpit/oncall/sources/sim"
 )
 
 type incidentOptions struct {
@@ -81,14 +80,11 @@ func runIncident(ctx context.Context, e *env, g *globalOptions, o *incidentOptio
 	now := e.Now()
 	label := ""
 	if o.demo != "" {
-		f, err := sim.New(sim.Options{Scenario: o.demo, Seed: o.seed})
+		f, err := simFleetAt(o.demo, o.seed, o.after)
 		if err != nil {
 			return err
 		}
-		f.AdvanceTo(f.Onset().Add(o.after))
-		now = f.Now()
-		src = correlate.Sources{Metrics: f, Logs: f, Traces: f, Alerts: f, Changes: f, Resources: f}
-		meta = simMeta(f.Topology())
+		now, src, meta = f.Now(), simSources(f), simMeta(f.Topology())
 		label = fmt.Sprintf("simulator: %s, seed %d, onset %+v", o.demo, o.seed, o.after)
 	} else {
 		cfg, path, err := g.loadConfig(e)
@@ -161,14 +157,6 @@ func parseAt(s string, now time.Time) (time.Time, error) {
 		return now.Add(d), nil
 	}
 	return time.Time{}, fmt.Errorf("--at %q: want an RFC 3339 time like 2026-11-27T23:30:00Z or an offset like -10m", s)
-}
-
-func simMeta(t *sim.Topology) correlate.Meta {
-	m := correlate.Meta{Services: map[string]correlate.ServiceMeta{}, Currency: t.Currency}
-	for _, s := range t.Services {
-		m.Services[s.Name] = correlate.ServiceMeta{ValuePerRequest: s.ValuePerRequest, Owner: s.Owner}
-	}
-	return m
 }
 
 func (b *backends) correlateSources() correlate.Sources {

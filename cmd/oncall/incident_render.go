@@ -9,6 +9,7 @@ import (
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/config"
+	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"github.com/oncall-cockpit/oncall/internal/termsafe"
 )
 
@@ -33,25 +34,7 @@ func money(x float64, currency string) string {
 	if currency == "" {
 		currency = "(no currency)"
 	}
-	return fmt.Sprintf("%s %s", commas(x), currency)
-}
-
-// commas writes a number with thousands separators and no decimals.
-func commas(x float64) string {
-	s := fmt.Sprintf("%.0f", x)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return fmt.Sprintf("%s %s", humanize.Commas(x), currency)
 }
 
 // tree renders the blast radius tree as text lines.
@@ -99,7 +82,7 @@ func renderIncidentText(w io.Writer, inc *correlate.Incident, label string) erro
 		}
 		fmt.Fprintf(&b, "  %d. %s  %s (confidence %.2f, score %.2f%s)\n", i+1, safe(c.Service), c.Likelihood, c.Confidence, c.Score, onset)
 		for _, r := range c.Reasons {
-			if !shown(r) {
+			if !r.Shown() {
 				continue
 			}
 			fmt.Fprintf(&b, "       %-11s %s\n", r.Kind, safe(r.Detail))
@@ -129,7 +112,7 @@ func renderIncidentText(w io.Writer, inc *correlate.Incident, label string) erro
 	if br := inc.Blast; br != nil {
 		b.WriteString("\nBLAST RADIUS\n")
 		fmt.Fprintf(&b, "  %d services; entry points: %s\n", len(br.Services), safe(orNone(strings.Join(br.EntryPoints, ", "))))
-		fmt.Fprintf(&b, "  failing %s req/min of %s at risk; %s per minute\n", commas(br.FailingPerMin), commas(br.AtRiskPerMin), money(br.MoneyPerMin, br.Currency))
+		fmt.Fprintf(&b, "  failing %s req/min of %s at risk; %s per minute\n", humanize.Commas(br.FailingPerMin), humanize.Commas(br.AtRiskPerMin), money(br.MoneyPerMin, br.Currency))
 		keys := make([]string, 0, len(br.How))
 		for k := range br.How {
 			keys = append(keys, k)
@@ -186,7 +169,7 @@ func renderIncidentMarkdown(w io.Writer, inc *correlate.Incident, label string) 
 	for i, c := range inc.Candidates {
 		fmt.Fprintf(&b, "%d. **%s**: %s (confidence %.2f)\n", i+1, safe(c.Service), c.Likelihood, c.Confidence)
 		for _, r := range c.Reasons {
-			if !shown(r) {
+			if !r.Shown() {
 				continue
 			}
 			fmt.Fprintf(&b, "   - %s: %s", r.Kind, safe(r.Detail))
@@ -210,7 +193,7 @@ func renderIncidentMarkdown(w io.Writer, inc *correlate.Incident, label string) 
 	}
 	if br := inc.Blast; br != nil {
 		fmt.Fprintf(&b, "\n## Blast radius\n\n- %d services; entry points: %s\n- failing %s req/min of %s at risk; %s per minute\n",
-			len(br.Services), safe(orNone(strings.Join(br.EntryPoints, ", "))), commas(br.FailingPerMin), commas(br.AtRiskPerMin), money(br.MoneyPerMin, br.Currency))
+			len(br.Services), safe(orNone(strings.Join(br.EntryPoints, ", "))), humanize.Commas(br.FailingPerMin), humanize.Commas(br.AtRiskPerMin), money(br.MoneyPerMin, br.Currency))
 	}
 	if len(inc.Timeline) > 0 {
 		b.WriteString("\n## Timeline\n\n| time (UTC) | what | service | detail |\n| --- | --- | --- | --- |\n")
@@ -226,12 +209,6 @@ func renderIncidentMarkdown(w io.Writer, inc *correlate.Incident, label string) 
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// shown is whether a reason is worth a line: it weighed something, or it
-// says why the candidate weighs less.
-func shown(r correlate.Reason) bool {
-	return r.Weight != 0 || r.Kind == "explained" || r.Kind == "load" || r.Kind == "noise"
 }
 
 func orNone(s string) string {

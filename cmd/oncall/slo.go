@@ -14,7 +14,6 @@ import (
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/config"
 	"github.com/oncall-cockpit/oncall/sources"
-	"github.com/oncall-cockpit/oncall/sources/sim"
 )
 
 type sloOptions struct {
@@ -22,10 +21,6 @@ type sloOptions struct {
 	seed         uint64
 	after        time.Duration
 }
-
-// simSLOWindow is the window of the simulator's SLOs, which its topology
-// gives without one.
-const simSLOWindow = 28 * 24 * time.Hour
 
 func newSLOCmd(e *env, g *globalOptions) *cobra.Command {
 	o := &sloOptions{}
@@ -74,15 +69,11 @@ func runSLO(ctx context.Context, e *env, g *globalOptions, o *sloOptions) error 
 	skipped := map[string]string{}
 	now := e.Now()
 	if o.demo != "" {
-		f, err := sim.New(sim.Options{Scenario: o.demo, Seed: o.seed})
+		f, err := simFleetAt(o.demo, o.seed, o.after)
 		if err != nil {
 			return err
 		}
-		f.AdvanceTo(f.Onset().Add(o.after))
-		now, metrics = f.Now(), f
-		for _, s := range f.Topology().SLOs {
-			slos = append(slos, correlate.SLO{Name: s.Name, Service: s.Service, Objective: s.Objective, Window: simSLOWindow})
-		}
+		now, metrics, slos = f.Now(), f, simSLOs(f.Topology())
 	} else {
 		cfg, path, err := g.loadConfig(e)
 		if err != nil {

@@ -1,0 +1,47 @@
+// Package humanize writes numbers the way every oncall output shows them,
+// so the CLI, the cockpit and the incident text agree.
+package humanize
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Percent writes a ratio as a percentage, with two decimals below 0.1%
+// so that small error ratios are not shown as 0.0%.
+func Percent(x float64) string {
+	if x < 0.001 {
+		return fmt.Sprintf("%.2f%%", 100*x)
+	}
+	return fmt.Sprintf("%.1f%%", 100*x)
+}
+
+// Seconds writes a latency: "121 ms", "5.1 s".
+func Seconds(s float64) string {
+	if s < 1 {
+		return fmt.Sprintf("%.0f ms", 1000*s)
+	}
+	return fmt.Sprintf("%.1f s", s)
+}
+
+// SecondsShort is Seconds without the space, for table columns: "121ms".
+func SecondsShort(s float64) string {
+	return strings.Replace(Seconds(s), " ", "", 1)
+}
+
+// Commas writes a number rounded to a whole, with thousands separators.
+func Commas(x float64) string {
+	s := fmt.Sprintf("%.0f", math.Abs(x))
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if x < 0 && s != "0" {
+		return "-" + b.String()
+	}
+	return b.String()
+}
