@@ -8,7 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/oncall-cockpit/oncall/sources/sim"
+	"github.com/oncall-cockpit/oncall/sim"
 )
 
 // BenchmarkFirstFrame is the cockpit's start on a ready simulator: build

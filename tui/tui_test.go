@@ -16,7 +16,8 @@ import (
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/sources"
-	"github.com/oncall-cockpit/oncall/sources/sim"
+	"github.com/oncall-cockpit/oncall/internal/testenv"
+	"github.com/oncall-cockpit/oncall/sim"
 	"github.com/oncall-cockpit/oncall/themes"
 )
 
@@ -46,7 +47,7 @@ func deps(f *sim.Fleet) Deps {
 	for _, s := range f.Topology().SLOs {
 		slos = append(slos, correlate.SLO{Name: s.Name, Service: s.Service, Objective: s.Objective, Window: 28 * 24 * time.Hour})
 	}
-	return Deps{Title: "demo: retry-storm, seed 1", Sources: correlate.Sources{Metrics: f, Logs: f, Traces: f, Alerts: f, Changes: f, Resources: f},
+	return Deps{Title: "demo: retry-storm, seed 1", Sources: testenv.SimSources(f),
 		SLOs: slos, Now: f.Now, Wall: func() time.Time { return wall }, Refresh: 2 * time.Second, Timeout: 2 * time.Minute}
 }
 
@@ -288,11 +289,11 @@ func TestAcknowledgeShowsTheRequestAndDefaultsToNo(t *testing.T) {
 		}
 	}
 	drive(t, a, press("enter")) // the default: no
-	if sil, _ := f.Silences(context.Background()); len(sil) != 0 || !strings.Contains(screen(a), "not acknowledged") {
+	if sil := f.Silences(); len(sil) != 0 || !strings.Contains(screen(a), "not acknowledged") {
 		t.Fatalf("enter acknowledged: %v", sil)
 	}
 	drive(t, a, press("a"), press("y"))
-	sil, _ := f.Silences(context.Background())
+	sil := f.Silences()
 	if len(sil) != 1 || sil[0].CreatedBy != "alice" || !sil[0].EndsAt.Equal(f.Now().Add(30*time.Minute)) {
 		t.Fatalf("silences %+v", sil)
 	}

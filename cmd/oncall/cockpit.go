@@ -13,7 +13,7 @@ import (
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/config"
-	"github.com/oncall-cockpit/oncall/sources/sim"
+	"github.com/oncall-cockpit/oncall/sim"
 	"github.com/oncall-cockpit/oncall/themes"
 	"github.com/oncall-cockpit/oncall/tui"
 )

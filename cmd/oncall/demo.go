@@ -17,8 +17,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oncall-cockpit/oncall/internal/humanize"
+	"github.com/oncall-cockpit/oncall/sim"
 	"github.com/oncall-cockpit/oncall/sources"
-	"github.com/oncall-cockpit/oncall/sources/sim"
+	simsrc "github.com/oncall-cockpit/oncall/sources/sim"
 )
 
 type demoOptions struct {
@@ -230,7 +231,8 @@ func snapshot(fleet *sim.Fleet) (demoSnapshot, error) {
 	ctx := context.Background()
 	now := fleet.Now()
 	s := demoSnapshot{SimTime: now, Scenario: fleet.Scenario().Name, Onset: fleet.Onset()}
-	reds, err := fleet.RED(ctx, nil, sources.TimeRange{Start: now.Add(-time.Minute), End: now}, time.Minute)
+	b := simsrc.New(fleet)
+	reds, err := b.RED(ctx, nil, sources.TimeRange{Start: now.Add(-time.Minute), End: now}, time.Minute)
 	if err != nil {
 		return s, err
 	}
@@ -247,10 +249,10 @@ func snapshot(fleet *sim.Fleet) (demoSnapshot, error) {
 		s.Services = append(s.Services, demoService{r.Service, req, ratio, r.P99.Samples[n-1].V, r.Errors.Query})
 	}
 	sort.SliceStable(s.Services, func(i, j int) bool { return s.Services[i].ErrorRatio > s.Services[j].ErrorRatio })
-	if s.Alerts, err = fleet.Alerts(ctx); err != nil {
+	if s.Alerts, err = b.Alerts(ctx); err != nil {
 		return s, err
 	}
-	s.Changes, err = fleet.Changes(ctx, sources.TimeRange{Start: now.Add(-30 * time.Minute), End: now})
+	s.Changes, err = b.Changes(ctx, sources.TimeRange{Start: now.Add(-30 * time.Minute), End: now})
 	return s, err
 }
 

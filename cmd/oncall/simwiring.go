@@ -4,7 +4,8 @@ import (
 	"time"
 
 	"github.com/oncall-cockpit/oncall/correlate"
-	"github.com/oncall-cockpit/oncall/sources/sim"
+	"github.com/oncall-cockpit/oncall/sim"
+	simsrc "github.com/oncall-cockpit/oncall/sources/sim"
 )
 
 // simSLOWindow is the window of the simulator's SLOs, which its topology
@@ -22,9 +23,10 @@ func simFleetAt(scenario string, seed uint64, after time.Duration) (*sim.Fleet, 
 	return f, nil
 }
 
-// simSources is the fleet as every backend at once.
+// simSources is the fleet, through its adapter, as every backend at once.
 func simSources(f *sim.Fleet) correlate.Sources {
-	return correlate.Sources{Metrics: f, Logs: f, Traces: f, Alerts: f, Changes: f, Resources: f}
+	b := simsrc.New(f)
+	return correlate.Sources{Metrics: b, Logs: b, Traces: b, Alerts: b, Changes: b, Resources: b}
 }
 
 // simSLOs are the topology's SLOs over simSLOWindow.

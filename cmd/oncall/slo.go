@@ -73,7 +73,7 @@ func runSLO(ctx context.Context, e *env, g *globalOptions, o *sloOptions) error 
 		if err != nil {
 			return err
 		}
-		now, metrics, slos = f.Now(), f, simSLOs(f.Topology())
+		now, metrics, slos = f.Now(), simSources(f).Metrics, simSLOs(f.Topology())
 	} else {
 		cfg, path, err := g.loadConfig(e)
 		if err != nil {

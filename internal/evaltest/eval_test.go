@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/oncall-cockpit/oncall/correlate"
-	"github.com/oncall-cockpit/oncall/sources/sim"
+	"github.com/oncall-cockpit/oncall/internal/testenv"
+	"github.com/oncall-cockpit/oncall/sim"
 )
 
 // fleets caches simulated fleets by scenario, seed and time: simulating is
@@ -54,7 +55,7 @@ func assembleWithin(t testing.TB, scenario string, seed uint64, after time.Durat
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := correlate.Sources{Metrics: f, Logs: f, Traces: f, Alerts: f, Changes: f, Resources: f}
+	src := testenv.SimSources(f)
 	if wrap != nil {
 		src = wrap(src)
 	}
@@ -142,7 +143,7 @@ func BenchmarkGatherAndAnalyze(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	src := correlate.Sources{Metrics: f, Logs: f, Traces: f, Alerts: f, Changes: f, Resources: f}
+	src := testenv.SimSources(f)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		ev := correlate.Gather(context.Background(), src, correlate.Trigger{At: f.Now(), Window: 15 * time.Minute}, correlate.GatherOptions{})

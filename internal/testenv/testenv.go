@@ -1,6 +1,6 @@
 // Package testenv gives tests the real things they need: the recorded
-// backend fixtures in ../shared/fixtures/backends, free loopback ports, and
-// real Prometheus and Alertmanager processes from the Debian packages.
+// backend fixtures in testdata/backends, free loopback ports, and real
+// Prometheus and Alertmanager processes from the Debian packages.
 //
 // When a server binary or the fixtures are missing, a test fails under
 // CI=true and is skipped with the reason otherwise; it never skips silently.
@@ -49,16 +49,18 @@ func RepoRoot(t testing.TB) string {
 	}
 }
 
-// FixturesDir is ../shared/fixtures/backends beside the repository, or
-// $ONCALL_FIXTURES.
+// FixturesDir is testdata/backends, the answers recorded from real Loki,
+// Tempo and Prometheus servers, or $ONCALL_FIXTURES to replay another
+// recording. They are part of the repository, so their absence is a
+// broken checkout and fails the test.
 func FixturesDir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("ONCALL_FIXTURES")
 	if dir == "" {
-		dir = filepath.Join(RepoRoot(t), "..", "shared", "fixtures", "backends")
+		dir = filepath.Join(RepoRoot(t), "testdata", "backends")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.json")); err != nil {
-		Missing(t, "the recorded backend fixtures ("+dir+")")
+		t.Fatalf("the recorded backend fixtures are missing from %s: %v", dir, err)
 	}
 	return dir
 }

@@ -1,15 +1,14 @@
-// Package sim is the built-in simulated fleet that `oncall demo` runs and
-// every later capability is tested against.
+// Package sim adapts the simulated fleet (the top-level package sim) to
+// the sources interfaces: Metrics, Rules, Logs, Traces, Alerting, Doctor,
+// Changes and Resources. It is a backend like sources/prometheus or
+// sources/loki, over an in-process world instead of a server.
 //
-// It is a fluid model of request flow, stepped once per simulated second:
-// traffic enters at gateways, flows through the call graph, and each
-// service's latency, errors, worker and connection-pool usage follow from
-// its capacity and its dependencies. Callers time out, retry with backoff
-// and open circuit breakers, so cascades arise from those mechanisms rather
-// than from scripted curves. Sampled requests are walked through the same
-// state to produce traces and the log lines that carry their trace IDs.
+// Like the other adapters it turns domain queries into the backend's
+// reads (here the fleet's Step-resolution rings, log and span records),
+// validates what it is given, and writes for every number the query a
+// real stack would have answered it with: the PromQL that a Prometheus
+// scraping `oncall demo --serve` answers, or the LogQL for Loki, each
+// prefixed with the simulator's seed and scenario.
 //
-// sim implements the sources interfaces in process. It imports only
-// sources (and libraries); scenario ground truth is exposed through Truth
-// for tests and never through the sources interfaces.
+// It imports sources and sim, and nothing else from this module.
 package sim

@@ -32,14 +32,14 @@ type Fleet struct {
 	events []event // pending, sorted by time from the onset
 	hooks  []func() bool
 
-	store   *store
-	traces  *traceStore
-	logs    *logStore
-	alerts  *alertState
-	changes []sources.Change
-	tails   map[int]*tail
-	nextID  int
-	noise   []noiseSource
+	store     *store
+	traces    *traceStore
+	logs      *logStore
+	alerts    *alertState
+	changes   []sources.Change
+	followers map[int]*follower
+	nextID    int
+	noise     []noiseSource
 	// what emitLogs saw last tick, to log transitions once
 	lastBreaker  []breakerState
 	lastRestarts []int
@@ -75,7 +75,7 @@ func New(o Options) (*Fleet, error) {
 	}
 	f := &Fleet{
 		m: newModel(t, o.Seed, start), sc: sc, seed: o.Seed, start: start, onset: start.Add(sc.Onset),
-		events: append([]event(nil), sc.events...), tails: map[int]*tail{},
+		events: append([]event(nil), sc.events...), followers: map[int]*follower{},
 	}
 	f.store = newStore(f.m)
 	f.traces = newTraceStore(o.Seed)

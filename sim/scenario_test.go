@@ -1,4 +1,4 @@
-package sim
+package sim_test
 
 import (
 	"context"
@@ -7,14 +7,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oncall-cockpit/oncall/sim"
 	"github.com/oncall-cockpit/oncall/sources"
+	simsrc "github.com/oncall-cockpit/oncall/sources/sim"
 )
 
 var bg = context.Background()
 
-func run(t *testing.T, scenario string, after time.Duration) *Fleet {
+func run(t *testing.T, scenario string, after time.Duration) *sim.Fleet {
 	t.Helper()
-	f, err := New(Options{Scenario: scenario, Seed: 7})
+	f, err := sim.New(sim.Options{Scenario: scenario, Seed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,10 +24,13 @@ func run(t *testing.T, scenario string, after time.Duration) *Fleet {
 	return f
 }
 
+// src reads a fleet as oncall does: through its adapter.
+func src(f *sim.Fleet) *simsrc.Backend { return simsrc.New(f) }
+
 // rate averages a service's requests (or errors) per second over [from, to].
-func rate(t *testing.T, f *Fleet, svc string, from, to time.Time, errs bool) float64 {
+func rate(t *testing.T, f *sim.Fleet, svc string, from, to time.Time, errs bool) float64 {
 	t.Helper()
-	reds, err := f.RED(bg, []string{svc}, sources.TimeRange{Start: from, End: to}, to.Sub(from))
+	reds, err := src(f).RED(bg, []string{svc}, sources.TimeRange{Start: from, End: to}, to.Sub(from))
 	if err != nil || len(reds) != 1 || len(reds[0].Requests.Samples) == 0 {
 		t.Fatalf("RED %s: %v %v", svc, reds, err)
 	}
@@ -40,13 +45,13 @@ func rate(t *testing.T, f *Fleet, svc string, from, to time.Time, errs bool) flo
 	return sum / float64(len(s))
 }
 
-func errRatio(t *testing.T, f *Fleet, svc string, from, to time.Time) float64 {
+func errRatio(t *testing.T, f *sim.Fleet, svc string, from, to time.Time) float64 {
 	return rate(t, f, svc, from, to, true) / rate(t, f, svc, from, to, false)
 }
 
-func firing(t *testing.T, f *Fleet) []sources.Alert {
+func firing(t *testing.T, f *sim.Fleet) []sources.Alert {
 	t.Helper()
-	a, err := f.Alerts(bg)
+	a, err := src(f).Alerts(bg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +67,7 @@ func hasAlert(alerts []sources.Alert, name, service string) bool {
 	return false
 }
 
-func affected(tr Truth) []string {
+func affected(tr sim.Truth) []string {
 	var out []string
 	for _, a := range tr.Affected {
 		out = append(out, a.Service)
@@ -81,13 +86,13 @@ func TestRetryStorm(t *testing.T) {
 		t.Errorf("user-preferences-api rate %.0f/s after onset vs %.0f/s before: want at least 1.8x", after, before)
 	}
 	// The retry factor itself, from traces: attempts per logical call.
-	tr, err := f.SearchTraces(bg, TraceQueryFor([]string{"payment-api"}, on.Add(5*time.Minute), on.Add(15*time.Minute)))
+	tr, err := src(f).SearchTraces(bg, TraceQueryFor([]string{"payment-api"}, on.Add(5*time.Minute), on.Add(15*time.Minute)))
 	if err != nil || len(tr) == 0 {
 		t.Fatalf("no payment-api traces: %v", err)
 	}
 	calls, attempts := 0, 0
 	for _, s := range tr {
-		full, err := f.Trace(bg, s.TraceID)
+		full, err := src(f).Trace(bg, s.TraceID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +108,7 @@ func TestRetryStorm(t *testing.T) {
 	if calls == 0 || float64(attempts)/float64(calls) < 3 {
 		t.Errorf("payment-api → user-preferences-api: %d attempts for %d calls, want ≥ 3 per call (3 retries)", attempts, calls)
 	}
-	sat, err := f.Saturation(bg, []string{"payment-api"}, sources.TimeRange{Start: on.Add(5 * time.Minute), End: f.Now()}, time.Minute)
+	sat, err := src(f).Saturation(bg, []string{"payment-api"}, sources.TimeRange{Start: on.Add(5 * time.Minute), End: f.Now()}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,22 +134,21 @@ func TestRetryStorm(t *testing.T) {
 	if truth.RootCause != "user-preferences-api" || len(aff) < 8 || aff[0] != "user-preferences-api" || !slices.Contains(aff, "payment-api") {
 		t.Errorf("truth %+v: want root user-preferences-api, first affected, and a cascade through payment-api", truth)
 	}
-	pools := 0
-	for _, s := range f.m.services {
-		for _, p := range s.pools {
-			if p.used >= 0.95*p.size() {
-				pools++
-				break
-			}
-		}
-		if s.workersMax > 0 && s.workersUsed >= 0.95*s.workersMax && instrumented(s) {
-			pools++
+	// pools and worker pools full at the end, as their callers see them
+	sat, err = src(f).Saturation(bg, nil, sources.TimeRange{Start: f.Now().Add(-time.Minute), End: f.Now()}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := map[string]bool{}
+	for _, s := range sat {
+		if n := len(s.Used.Samples); n > 0 && s.Max > 0 && (strings.HasPrefix(s.Resource, sim.ResPoolPrefix) || s.Resource == sim.ResWorkers) && s.Used.Samples[n-1].V >= 0.95*s.Max {
+			full[s.Service] = true
 		}
 	}
-	if pools < 5 {
-		t.Errorf("only %d services have a full pool", pools)
+	if len(full) < 5 {
+		t.Errorf("only %d services have a full pool: %v", len(full), full)
 	}
-	logs, err := f.Logs(bg, sources.LogQuery{Services: []string{"payment-api"}, Levels: []string{"error"}, Range: sources.TimeRange{Start: on, End: f.Now()}, Limit: 500})
+	logs, err := src(f).Logs(bg, sources.LogQuery{Services: []string{"payment-api"}, Levels: []string{"error"}, Range: sources.TimeRange{Start: on, End: f.Now()}, Limit: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +181,7 @@ func TestDBPoolExhaustion(t *testing.T) {
 	}
 	// The runbook: scale payment-api to 24 replicas. Its pool grows to 240 and,
 	// once the new replicas are ready, errors drop under the SLO's budget.
-	if _, err := f.Apply(Action{Kind: ActScale, Service: "payment-api", Replicas: 24}); err != nil {
+	if _, err := f.Apply(sim.Action{Kind: sim.ActScale, Service: "payment-api", Replicas: 24}); err != nil {
 		t.Fatal(err)
 	}
 	fix := f.Now()
@@ -185,7 +189,7 @@ func TestDBPoolExhaustion(t *testing.T) {
 	if r := errRatio(t, f, "payment-api", fix.Add(2*time.Minute), f.Now()); r > 0.001 {
 		t.Errorf("after scaling, payment-api error ratio %.4f, want under the 99.9%% SLO's 0.001", r)
 	}
-	ch, _ := f.Changes(bg, sources.TimeRange{Start: fix, End: f.Now()})
+	ch, _ := src(f).Changes(bg, sources.TimeRange{Start: fix, End: f.Now()})
 	if len(ch) != 1 || ch[0].Kind != sources.ChangeScale || ch[0].Detail != "replicas 10 → 24" {
 		t.Errorf("changes %+v", ch)
 	}
@@ -194,7 +198,7 @@ func TestDBPoolExhaustion(t *testing.T) {
 func TestBadDeploy(t *testing.T) {
 	f := run(t, "bad-deploy", 10*time.Minute)
 	on := f.Onset()
-	ch, _ := f.Changes(bg, sources.TimeRange{Start: on.Add(-5 * time.Minute), End: f.Now()})
+	ch, _ := src(f).Changes(bg, sources.TimeRange{Start: on.Add(-5 * time.Minute), End: f.Now()})
 	var deploy *sources.Change
 	for i := range ch {
 		if ch[i].Service == "inventory" && ch[i].Kind == sources.ChangeDeploy {
@@ -214,7 +218,7 @@ func TestBadDeploy(t *testing.T) {
 	if aff := affected(tr); len(aff) == 0 || aff[0] != "inventory" || tr.Affected[0].At.Before(on) {
 		t.Errorf("truth %+v", tr)
 	}
-	if _, err := f.Apply(Action{Kind: ActRollback, Service: "inventory"}); err != nil {
+	if _, err := f.Apply(sim.Action{Kind: sim.ActRollback, Service: "inventory"}); err != nil {
 		t.Fatal(err)
 	}
 	fix := f.Now()
@@ -229,7 +233,7 @@ func TestCrashLoop(t *testing.T) {
 	if !hasAlert(firing(t, f), "PodCrashLooping", "cart") {
 		t.Errorf("no crash-loop alert: %v", firing(t, f))
 	}
-	logs, _ := f.Logs(bg, sources.LogQuery{Services: []string{"cart"}, Range: sources.TimeRange{Start: f.Onset(), End: f.Now()}, Limit: 5000})
+	logs, _ := src(f).Logs(bg, sources.LogQuery{Services: []string{"cart"}, Range: sources.TimeRange{Start: f.Onset(), End: f.Now()}, Limit: 5000})
 	oom := 0
 	for _, l := range logs {
 		if strings.Contains(l.Line, "OOMKilled") && strings.Contains(l.Line, "pod=cart-7d9f8b6c4-xk2lp") {
@@ -242,7 +246,7 @@ func TestCrashLoop(t *testing.T) {
 	if tr := f.Truth(); len(tr.Affected) == 0 || tr.Affected[0].Service != "cart" {
 		t.Errorf("truth %+v", tr)
 	}
-	if _, err := f.Apply(Action{Kind: ActRestart, Service: "cart"}); err != nil {
+	if _, err := f.Apply(sim.Action{Kind: sim.ActRestart, Service: "cart"}); err != nil {
 		t.Fatal(err)
 	}
 	f.Advance(12 * time.Minute)
@@ -259,7 +263,7 @@ func TestCacheMissStorm(t *testing.T) {
 	if during < 0.05 || before > 0.5 {
 		t.Errorf("product-service errors %.3f during the storm (%.2f/s before)", during, before)
 	}
-	edges, _ := f.ServiceGraph(bg, f.Now(), time.Minute)
+	edges, _ := src(f).ServiceGraph(bg, f.Now(), time.Minute)
 	for _, e := range edges {
 		if e.Client == "product-service" && e.Server == "catalog-db" && (e.Kind != sources.EdgeDatabase || e.RequestRate < 500) {
 			t.Errorf("product-service → catalog-db %+v: want the misses at the database", e)
@@ -281,16 +285,26 @@ func TestQuietFiresNoSLOAlert(t *testing.T) {
 		t.Errorf("quiet truth %+v", tr)
 	}
 	// background noise exists: some error lines at services without an SLO
-	logs, _ := f.Logs(bg, sources.LogQuery{Services: noisy, Levels: []string{"error"}, Range: sources.TimeRange{Start: f.Start(), End: f.Now()}, Limit: 10})
-	if len(logs) == 0 {
-		t.Error("no background error lines")
+	withSLO := map[string]bool{}
+	for _, s := range f.Topology().SLOs {
+		withSLO[s.Service] = true
+	}
+	logs, _ := src(f).Logs(bg, sources.LogQuery{Levels: []string{"error"}, Range: sources.TimeRange{Start: f.Start(), End: f.Now()}, Limit: 5000})
+	noise := 0
+	for _, l := range logs {
+		if !withSLO[l.Service] {
+			noise++
+		}
+	}
+	if noise == 0 {
+		t.Errorf("no background error lines at services without an SLO among %d", len(logs))
 	}
 }
 
 func TestDeterministic(t *testing.T) {
 	a, b := run(t, "retry-storm", time.Minute), run(t, "retry-storm", time.Minute)
-	la, _ := a.Logs(bg, sources.LogQuery{Range: sources.TimeRange{Start: a.Start(), End: a.Now()}, Limit: 50})
-	lb, _ := b.Logs(bg, sources.LogQuery{Range: sources.TimeRange{Start: b.Start(), End: b.Now()}, Limit: 50})
+	la, _ := src(a).Logs(bg, sources.LogQuery{Range: sources.TimeRange{Start: a.Start(), End: a.Now()}, Limit: 50})
+	lb, _ := src(b).Logs(bg, sources.LogQuery{Range: sources.TimeRange{Start: b.Start(), End: b.Now()}, Limit: 50})
 	if len(la) == 0 || len(la) != len(lb) {
 		t.Fatalf("%d vs %d lines", len(la), len(lb))
 	}
@@ -303,11 +317,11 @@ func TestDeterministic(t *testing.T) {
 
 func TestTraceShape(t *testing.T) {
 	f := run(t, "retry-storm", 10*time.Minute)
-	sums, err := f.SearchTraces(bg, sources.TraceSearch{Services: []string{"payment-api"}, ErrorsOnly: true, Range: sources.TimeRange{Start: f.Onset(), End: f.Now()}, Limit: 5})
+	sums, err := src(f).SearchTraces(bg, sources.TraceSearch{Services: []string{"payment-api"}, ErrorsOnly: true, Range: sources.TimeRange{Start: f.Onset(), End: f.Now()}, Limit: 5})
 	if err != nil || len(sums) == 0 {
 		t.Fatalf("no failed payment traces: %v", err)
 	}
-	tr, err := f.Trace(bg, strings.ToUpper(sums[0].TraceID))
+	tr, err := src(f).Trace(bg, strings.ToUpper(sums[0].TraceID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,11 +341,11 @@ func TestTraceShape(t *testing.T) {
 		t.Error("root has a parent")
 	}
 	// every failed trace's error is in the logs under its trace ID
-	logs, _ := f.Logs(bg, sources.LogQuery{TraceID: sums[0].TraceID, Range: sources.TimeRange{Start: f.Start(), End: f.Now()}})
+	logs, _ := src(f).Logs(bg, sources.LogQuery{TraceID: sums[0].TraceID, Range: sources.TimeRange{Start: f.Start(), End: f.Now()}})
 	if len(logs) == 0 {
 		t.Error("no logs carry the failed trace's ID")
 	}
-	if _, err := f.Trace(bg, "0123456789abcdef0123456789abcdef"); err == nil {
+	if _, err := src(f).Trace(bg, "0123456789abcdef0123456789abcdef"); err == nil {
 		t.Error("unknown trace found")
 	}
 }

@@ -84,19 +84,26 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	for i, e := range f.m.edges {
-		ct := ""
-		switch edgeKind(e.to) {
-		case "database":
-			ct = "database"
-		case "virtual_node":
-			ct = "virtual_node"
-		}
+		ct := connectionType(e.to.spec.Kind)
 		cl, sv := e.from.spec.Name, e.to.spec.Name
 		ch <- prometheus.MustNewConstMetric(descGraphReq, counter, st.edgeReqTotal[i], cl, sv, ct)
 		ch <- prometheus.MustNewConstMetric(descGraphFail, counter, st.edgeFailTotal[i], cl, sv, ct)
 		ch <- prometheus.MustNewConstHistogram(descGraphSec, uint64(st.edgeReqTotal[i]), 0, histogram(st.edgeBucketTotal[i]), cl, sv, ct)
 	}
 	ch <- prometheus.MustNewConstMetric(descInfo, gauge, 1, f.m.topo.Name, f.sc.Name, uitoa(f.seed))
+}
+
+// connectionType is the connection_type label Tempo's service graphs give
+// an edge into a service of this kind: databases and caches are seen from
+// their clients' db spans, queues and external APIs are virtual nodes.
+func connectionType(kind string) string {
+	switch kind {
+	case KindDatabase, KindCache:
+		return "database"
+	case KindQueue, KindExternal:
+		return "virtual_node"
+	}
+	return ""
 }
 
 func histogram(cum []float64) map[float64]uint64 {

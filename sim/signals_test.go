@@ -1,8 +1,6 @@
-package sim
+package sim_test
 
 import (
-	"context"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -14,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oncall-cockpit/oncall/internal/testenv"
+	"github.com/oncall-cockpit/oncall/sim"
 	"github.com/oncall-cockpit/oncall/sources"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
@@ -55,7 +55,7 @@ func TestPushOTLPAndLoki(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer srv.Close()
-	p := &Pusher{Fleet: f, OTLPEndpoint: srv.URL, LokiURL: srv.URL}
+	p := &sim.Pusher{Fleet: f, OTLPEndpoint: srv.URL, LokiURL: srv.URL}
 	if n, m, err := p.Push(bg); err != nil || n != 0 || m != 0 {
 		t.Fatalf("first push sends only what is new: %d %d %v", n, m, err)
 	}
@@ -162,18 +162,18 @@ func TestServeMetricsAndActions(t *testing.T) {
 func TestActionsShowInSignals(t *testing.T) {
 	f := run(t, "retry-storm", 5*time.Minute)
 	zero := 0
-	for _, a := range []Action{
-		{Kind: ActSetCall, Service: "payment-api", Target: "user-preferences-api", Retries: &zero, Timeout: 300 * time.Millisecond},
-		{Kind: ActResizePool, Service: "payment-api", Target: "payment-db", Size: 20},
-		{Kind: ActWarmCache, Service: "product-cache"},
-		{Kind: ActRestart, Service: "cart"},
+	for _, a := range []sim.Action{
+		{Kind: sim.ActSetCall, Service: "payment-api", Target: "user-preferences-api", Retries: &zero, Timeout: 300 * time.Millisecond},
+		{Kind: sim.ActResizePool, Service: "payment-api", Target: "payment-db", Size: 20},
+		{Kind: sim.ActWarmCache, Service: "product-cache"},
+		{Kind: sim.ActRestart, Service: "cart"},
 	} {
 		if _, err := f.Apply(a); err != nil {
 			t.Fatalf("%+v: %v", a, err)
 		}
 	}
 	f.Advance(time.Minute)
-	ch, _ := f.Changes(bg, sources.TimeRange{Start: f.Onset(), End: f.Now()})
+	ch, _ := src(f).Changes(bg, sources.TimeRange{Start: f.Onset(), End: f.Now()})
 	var details []string
 	for _, c := range ch {
 		details = append(details, c.Service+": "+c.Detail)
@@ -182,91 +182,23 @@ func TestActionsShowInSignals(t *testing.T) {
 	if strings.Join(details, "|") != strings.Join(want, "|") {
 		t.Errorf("changes\n%q\nwant\n%q", details, want)
 	}
-	sat, _ := f.Saturation(bg, []string{"payment-api"}, sources.TimeRange{Start: f.Now().Add(-15 * time.Second), End: f.Now()}, Step)
+	sat, _ := src(f).Saturation(bg, []string{"payment-api"}, sources.TimeRange{Start: f.Now().Add(-15 * time.Second), End: f.Now()}, sim.Step)
 	for _, s := range sat {
 		if s.Resource == "pool:payment-db" && s.Max != 200 {
 			t.Errorf("pool max %v after resize", s.Max)
 		}
 	}
-	for _, bad := range []Action{
-		{Kind: ActRollback, Service: "cart"},
-		{Kind: ActWarmCache, Service: "cart"},
-		{Kind: ActResizePool, Service: "cart", Target: "payment-db", Size: 5},
-		{Kind: ActScale, Service: "cart", Replicas: 0},
+	for _, bad := range []sim.Action{
+		{Kind: sim.ActRollback, Service: "cart"},
+		{Kind: sim.ActWarmCache, Service: "cart"},
+		{Kind: sim.ActResizePool, Service: "cart", Target: "payment-db", Size: 5},
+		{Kind: sim.ActScale, Service: "cart", Replicas: 0},
 		{Kind: "reboot", Service: "cart"},
 	} {
 		if _, err := f.Apply(bad); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}
 	}
-}
-
-func TestSilences(t *testing.T) {
-	f := run(t, "db-pool-exhaustion", 5*time.Minute)
-	now := f.Now()
-	id, err := f.CreateSilence(bg, sources.Silence{Matchers: []sources.Matcher{{Name: "service", Value: "payment-api", IsEqual: true}},
-		StartsAt: now, EndsAt: now.Add(time.Hour), CreatedBy: "test", Comment: "known"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range firing(t, f) {
-		if a.Labels["service"] == "payment-api" && (a.State != sources.AlertSuppressed || a.SilencedBy[0] != id) {
-			t.Errorf("alert %s %v not silenced", a.Name, a.State)
-		}
-	}
-	if err := f.ExpireSilence(bg, id); err != nil {
-		t.Fatal(err)
-	}
-	f.Advance(time.Second)
-	for _, a := range firing(t, f) {
-		if a.State == sources.AlertSuppressed {
-			t.Errorf("alert %s still silenced", a.Name)
-		}
-	}
-	if _, err := f.CreateSilence(bg, sources.Silence{StartsAt: now, EndsAt: now.Add(time.Hour), CreatedBy: "x", Comment: "y"}); err == nil {
-		t.Error("silence without matchers accepted")
-	}
-}
-
-func TestTailDeliversWithoutBlocking(t *testing.T) {
-	f := run(t, "retry-storm", 0)
-	ctx, cancel := context.WithCancel(bg)
-	ch, err := f.Tail(ctx, sources.LogQuery{Services: []string{"payment-api"}, Levels: []string{"error"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ev := <-ch; !ev.Connected {
-		t.Fatalf("first event %+v", ev)
-	}
-	// nobody reads while ten minutes pass: the simulation must not block
-	f.Advance(10 * time.Minute)
-	ev := <-ch
-	if len(ev.Lines) == 0 || ev.Lines[0].Service != "payment-api" || ev.Lines[0].Level != "error" {
-		t.Fatalf("tail event %+v", ev)
-	}
-	dropped := 0
-	for len(ch) > 0 {
-		dropped += (<-ch).Dropped
-	}
-	f.Advance(2 * time.Second)
-	for ev := range drain(ch) {
-		dropped += ev.Dropped
-	}
-	if dropped == 0 {
-		t.Error("a reader that fell behind was not told how many lines it missed")
-	}
-	cancel()
-	for range ch {
-	}
-}
-
-func drain(ch <-chan sources.TailEvent) <-chan sources.TailEvent {
-	out := make(chan sources.TailEvent, 100)
-	for len(ch) > 0 {
-		out <- <-ch
-	}
-	close(out)
-	return out
 }
 
 func TestTopologyErrorsNameTheLine(t *testing.T) {
@@ -281,13 +213,13 @@ func TestTopologyErrorsNameTheLine(t *testing.T) {
 		if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, err := LoadTopology(p)
+		_, err := sim.LoadTopology(p)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want it to contain %q", src, err, want)
 		}
 	}
 	// the default topology is the one the issue describes
-	d := DefaultTopology()
+	d := sim.DefaultTopology()
 	if len(d.Services) != 47 {
 		t.Errorf("%d services", len(d.Services))
 	}
@@ -298,12 +230,47 @@ func TestTopologyErrorsNameTheLine(t *testing.T) {
 	}
 }
 
-func TestSpanIDsAreHex(t *testing.T) {
-	var id [16]byte
-	for i := 0; i < 100; i++ {
-		s := spanID(id, i)
-		if _, err := hex.DecodeString(s); err != nil || len(s) != 16 {
-			t.Fatal(s)
-		}
+
+// TestTestdataTopologiesRun runs every topology in testdata/topologies for
+// twenty quiet minutes: each loads, serves traffic at every instrumented
+// service, traces and logs, and pages nobody.
+func TestTestdataTopologiesRun(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(t), "testdata", "topologies", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no topologies in testdata/topologies: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			topo, err := sim.LoadTopology(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := sim.New(sim.Options{Topology: topo, Scenario: "quiet", Seed: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Advance(20 * time.Minute)
+			b := src(f)
+			r := sources.TimeRange{Start: f.Now().Add(-5 * time.Minute), End: f.Now()}
+			reds, err := b.RED(bg, nil, r, time.Minute)
+			if err != nil || len(reds) == 0 {
+				t.Fatalf("RED: %v %v", reds, err)
+			}
+			for _, red := range reds {
+				n := len(red.Requests.Samples)
+				if n == 0 || red.Requests.Samples[n-1].V <= 0 {
+					t.Errorf("%s serves no traffic", red.Service)
+				}
+			}
+			if tr, _ := b.SearchTraces(bg, sources.TraceSearch{Range: r}); len(tr) == 0 {
+				t.Error("no traces")
+			}
+			if l, _ := b.Logs(bg, sources.LogQuery{Range: r}); len(l) == 0 {
+				t.Error("no logs")
+			}
+			for _, a := range firing(t, f) {
+				t.Errorf("a quiet %s pages: %s %v", topo.Name, a.Name, a.Labels)
+			}
+		})
 	}
 }

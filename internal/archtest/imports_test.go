@@ -1,0 +1,95 @@
+// Package archtest holds the tests that keep the tree's shape: which
+// package may import which. It has no code of its own.
+package archtest
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/oncall-cockpit/oncall/internal/testenv"
+)
+
+const module = "github.com/oncall-cockpit/oncall/"
+
+// allowed lists, for each package of the module, the packages of the
+// module it may import (tests aside). Imports flow one way:
+// cmd → tui → remediate → correlate → sources; backends and the simulated
+// world import only sources; internal helpers sit where they are needed.
+var allowed = map[string][]string{
+	"sources":              {},
+	"sources/prometheus":   {"sources"},
+	"sources/loki":         {"sources"},
+	"sources/tempo":        {"sources"},
+	"sources/alertmanager": {"sources"},
+	"sim":                  {"sources"},
+	"sources/sim":          {"sources", "sim"},
+	"correlate":            {"sources", "internal/humanize", "internal/termsafe"},
+	"themes":               {},
+	"tui":                  {"sources", "correlate", "themes", "internal/humanize", "internal/termsafe"},
+	"internal/config":      {"sources"},
+	"internal/httpx":       {},
+	"internal/humanize":    {},
+	"internal/termsafe":    {},
+	"internal/testenv":     {"sources", "sources/sim", "sim", "correlate"},
+	"cmd/oncall": {"sources", "sources/prometheus", "sources/loki", "sources/tempo", "sources/alertmanager", "sources/sim", "sim",
+		"correlate", "tui", "themes", "internal/config", "internal/httpx", "internal/humanize", "internal/termsafe"},
+}
+
+// testOnly are packages no product code may import.
+var testOnly = []string{"internal/testenv", "internal/evaltest", "internal/archtest"}
+
+func goList(t *testing.T, args ...string) []string {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"list"}, args...)...)
+	cmd.Dir = testenv.RepoRoot(t)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list %v: %v", args, err)
+	}
+	return strings.Split(strings.TrimSpace(string(out)), "\n")
+}
+
+func TestImportsFlowOneWay(t *testing.T) {
+	seen := map[string]bool{}
+	for _, line := range goList(t, "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", "./...") {
+		f := strings.Fields(line)
+		pkg := strings.TrimPrefix(f[0], module)
+		seen[pkg] = true
+		if slices.Contains(testOnly, pkg) {
+			continue
+		}
+		rules, ok := allowed[pkg]
+		if !ok {
+			t.Errorf("package %s is new: add it to the import rules in this test (and to the README's layout table)", pkg)
+			continue
+		}
+		for _, imp := range f[1:] {
+			if !strings.HasPrefix(imp, module) {
+				continue
+			}
+			imp = strings.TrimPrefix(imp, module)
+			if slices.Contains(testOnly, imp) {
+				t.Errorf("%s imports the test-only package %s", pkg, imp)
+			} else if !slices.Contains(rules, imp) {
+				t.Errorf("%s imports %s; it may import only %v", pkg, imp, rules)
+			}
+		}
+	}
+	for pkg := range allowed {
+		if !seen[pkg] {
+			t.Errorf("the rules name %s, which no longer exists", pkg)
+		}
+	}
+}
+
+// TestSimDependsOnlyOnSources is the simulated world's rule, transitively:
+// it is a world, and the adapter in sources/sim is its only way in.
+func TestSimDependsOnlyOnSources(t *testing.T) {
+	for _, dep := range goList(t, "-deps", "./sim") {
+		if strings.HasPrefix(dep, module) && dep != module+"sources" && dep != module+"sim" {
+			t.Errorf("sim depends on %s", dep)
+		}
+	}
+}
