@@ -10,19 +10,6 @@ import (
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
-// Thresholds for calling a service anomalous: its error ratio up by
-// ErrorDelta, or its p99 up by LatencyFactor (and by at least
-// LatencyFloor), for Sustain consecutive samples.
-const (
-	ErrorDelta    = 0.01
-	LatencyFactor = 1.5
-	LatencyFloor  = 10 * time.Millisecond
-	Sustain       = 2
-	// SurgeFactor is how much an edge's request rate must grow over its
-	// baseline to count as a surge (load or retries).
-	SurgeFactor = 1.8
-)
-
 // Anomaly is how one service departs from its baseline.
 type Anomaly struct {
 	Service string    `json:"service"`
@@ -85,11 +72,9 @@ func detect(service string, pts []point, window sources.TimeRange, source string
 			continue
 		}
 		ratio := p.err / p.req
-		// a low-traffic service needs more than one stray error
-		errBad := ratio > a.BaseErrors+ErrorDelta && p.err > 0.05
+		errBad := ratio > a.BaseErrors+ErrorDelta && p.err > MinErrorsPerSecond
 		latBad := p.hasLatency && a.BaseP99 > 0 && p.p99 > LatencyFactor*a.BaseP99 && p.p99-a.BaseP99 > LatencyFloor.Seconds()
-		// a jump of five points needs no second sample (a crash, a kill)
-		errs.see(errBad, ratio > a.BaseErrors+5*ErrorDelta, p.t)
+		errs.see(errBad, ratio > a.BaseErrors+ErrorJump, p.t)
 		lat.see(latBad, false, p.t)
 		a.errorOnset, a.latencyOnset = errs.onset, lat.onset
 		a.PeakErrors = math.Max(a.PeakErrors, ratio)
@@ -116,13 +101,19 @@ func detect(service string, pts []point, window sources.TimeRange, source string
 	if n > 0 {
 		a.Rate, a.ErrorRate = sumReq/float64(n), sumErr/float64(n)
 	}
-	errMag := math.Min(1, (a.PeakErrors-a.BaseErrors)/0.2)
-	latMag := 0.0
-	if a.BaseP99 > 0 && a.PeakP99 > a.BaseP99 {
-		latMag = math.Min(1, math.Log(a.PeakP99/a.BaseP99)/math.Log(10))
-	}
-	a.Magnitude = math.Max(errMag, latMag)
+	a.Magnitude = magnitude(a.PeakErrors-a.BaseErrors, a.PeakP99, a.BaseP99)
 	return a
+}
+
+// magnitude is how large an anomaly is, from 0 to 1: the larger of its
+// error-ratio rise over FullErrorMagnitude and its p99 growth on a
+// logarithmic scale up to FullLatencyMagnitude.
+func magnitude(errorRise, p99, baseP99 float64) float64 {
+	m := math.Max(0, errorRise/FullErrorMagnitude)
+	if baseP99 > 0 && p99 > baseP99 {
+		m = math.Max(m, math.Log(p99/baseP99)/math.Log(FullLatencyMagnitude))
+	}
+	return math.Min(1, m)
 }
 
 // run tracks consecutive anomalous points; onset is the first point of
@@ -198,7 +189,7 @@ func Anomalies(ev *Evidence) map[string]*Anomaly {
 		default:
 			a.Kind = "edge latency"
 		}
-		a.Magnitude = math.Min(1, math.Max((nErr-bErr)/0.2, math.Log(math.Max(1, n.p99/math.Max(b.p99, 1e-9)))/math.Log(10)))
+		a.Magnitude = magnitude(nErr-bErr, n.p99, b.p99)
 		out[svc] = a
 	}
 	return out

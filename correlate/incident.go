@@ -19,7 +19,12 @@ type Meta struct {
 	Services map[string]ServiceMeta
 	Static   map[string][]string // static dependencies: service → what it calls
 	Currency string
+	// BurnRateAlerts names the SLO burn-rate alerts (the conventions'
+	// alerts.burn_rate): they mark where users are hurt, not a cause.
+	BurnRateAlerts []string
 }
+
+func (m Meta) isBurnRate(alert string) bool { return slices.Contains(m.BurnRateAlerts, alert) }
 
 // Incident is one assembled incident. Its JSON form is stable and
 // documented in docs/incident-json.md.
@@ -72,7 +77,7 @@ type Event struct {
 // Analyze assembles the incident from evidence. It is a pure function.
 func Analyze(ev *Evidence, meta Meta) *Incident {
 	inc := &Incident{Schema: SchemaVersion, Trigger: ev.Trigger, Window: ev.Window, Baseline: ev.Baseline, Missing: ev.Missing}
-	a := &analysis{ev: ev, anoms: Anomalies(ev), tolerance: 2 * ev.Step}
+	a := &analysis{ev: ev, meta: meta, anoms: Anomalies(ev), tolerance: 2 * ev.Step}
 	a.g = BuildGraph(ev.Traces, ev.Edges, ev.BaselineEdges, meta.Static)
 	a.sigs = Signatures(ev.Logs)
 	a.origins = ErrorOrigins(ev.Traces)
@@ -146,7 +151,7 @@ func (a *analysis) noteThinEvidence(inc *Incident) {
 	if len(a.ev.Edges) == 0 {
 		inc.Notes = append(inc.Notes, "no service-graph metrics: the graph comes from traces and the config only")
 	}
-	if len(inc.Candidates) == 0 || inc.Candidates[0].Confidence < Likely {
+	if len(inc.Candidates) == 0 || inc.Candidates[0].Likelihood != Likely {
 		inc.Thin = true
 		switch {
 		case len(inc.Candidates) == 0:
@@ -154,11 +159,11 @@ func (a *analysis) noteThinEvidence(inc *Incident) {
 		case !a.pageworthy():
 			inc.Notes = append(inc.Notes, "no alert fires and no entry point is hurt: what is anomalous looks like background noise")
 		default:
-			inc.Notes = append(inc.Notes, fmt.Sprintf("the best candidate has confidence %.2f, under the %.2f of a likely cause", inc.Candidates[0].Confidence, Likely))
+			inc.Notes = append(inc.Notes, fmt.Sprintf("the best candidate has confidence %.2f, under the %.2f of a likely cause", inc.Candidates[0].Confidence, LikelyConfidence))
 		}
 	}
-	if len(inc.Candidates) > 1 && inc.Candidates[0].Score-inc.Candidates[1].Score < 0.5 {
-		inc.Notes = append(inc.Notes, fmt.Sprintf("%s and %s score within 0.5 of each other: check both", inc.Candidates[0].Service, inc.Candidates[1].Service))
+	if len(inc.Candidates) > 1 && inc.Candidates[0].Score-inc.Candidates[1].Score < CloseScores {
+		inc.Notes = append(inc.Notes, fmt.Sprintf("%s and %s score within %.1f of each other: check both", inc.Candidates[0].Service, inc.Candidates[1].Service, CloseScores))
 	}
 }
 
@@ -208,10 +213,10 @@ func timeline(ev *Evidence, anoms []*Anomaly) []Event {
 	}
 	for _, al := range ev.Alerts {
 		if !al.StartsAt.IsZero() && !al.StartsAt.Before(ev.Baseline.Start) {
-			out = append(out, Event{T: al.StartsAt, Kind: "alert-firing", Service: al.Labels["service"], Detail: al.Name + " " + al.Severity + ": " + al.Annotations["summary"]})
+			out = append(out, Event{T: al.StartsAt, Kind: "alert-firing", Service: al.Service, Detail: al.Name + " " + al.Severity + ": " + al.Annotations["summary"]})
 		}
 		if al.State == sources.AlertResolved && !al.EndsAt.IsZero() {
-			out = append(out, Event{T: al.EndsAt, Kind: "alert-resolved", Service: al.Labels["service"], Detail: al.Name})
+			out = append(out, Event{T: al.EndsAt, Kind: "alert-resolved", Service: al.Service, Detail: al.Name})
 		}
 	}
 	for _, c := range ev.Changes {
@@ -224,6 +229,10 @@ func timeline(ev *Evidence, anoms []*Anomaly) []Event {
 	sort.SliceStable(out, func(i, j int) bool { return out[i].T.Before(out[j].T) })
 	return out
 }
+
+// maxTimeoutMechanisms bounds the timeout mechanisms listed: the loudest
+// few tell the story, the rest repeat it.
+const maxTimeoutMechanisms = 5
 
 // mechanisms names how the failure spread from root through the blast radius.
 func (a *analysis) mechanisms(root string, b BlastRadius) []Mechanism {
@@ -239,12 +248,12 @@ func (a *analysis) mechanisms(root string, b BlastRadius) []Mechanism {
 		for _, e := range a.g.Dependents(s) {
 			base += e.BaseRate
 			now += e.Rate
-			if e.Surge() >= SurgeFactor && e.ErrorRatio > 0.01 {
+			if e.Surge() >= SurgeFactor && e.ErrorRatio > ErrorDelta {
 				surged = append(surged, fmt.Sprintf("%s → %s %.1f×", e.Client, s, e.Surge()))
 			}
 		}
 		share := a.retryShare(s)
-		if base > 0 && now/base >= SurgeFactor && share > 0.2 {
+		if base > 0 && now/base >= SurgeFactor && share > RetryAmplificationShare {
 			sort.Strings(surged)
 			out = append(out, Mechanism{Kind: "retry-amplification", Service: s,
 				Detail:   fmt.Sprintf("calls into %s at %.1f× their baseline rate while they fail; %.0f%% of traced calls were retries", s, now/base, 100*share),
@@ -266,7 +275,7 @@ func (a *analysis) mechanisms(root string, b BlastRadius) []Mechanism {
 				peak, at = x.V, x.T
 			}
 		}
-		if peak >= 0.95*sat.Max {
+		if peak >= SaturatedShare*sat.Max {
 			out = append(out, Mechanism{Kind: "saturation", Service: sat.Service,
 				Detail:   fmt.Sprintf("%s %s at %.0f/%.0f (%s)", sat.Service, sat.Resource, peak, sat.Max, at.UTC().Format("15:04:05")),
 				Evidence: []string{sat.Used.Query}})
@@ -279,7 +288,7 @@ func (a *analysis) mechanisms(root string, b BlastRadius) []Mechanism {
 		}
 		switch sg.Kind {
 		case SigTimeout:
-			if timeouts++; timeouts > 5 {
+			if timeouts++; timeouts > maxTimeoutMechanisms {
 				continue
 			}
 			out = append(out, Mechanism{Kind: "timeouts", Service: sg.Service, Detail: fmt.Sprintf("%d timeout lines at %s (calls to %s)", sg.Count, sg.Service, orDash(sg.Peer)), Evidence: sg.Samples})
@@ -316,12 +325,12 @@ func (a *analysis) chain(root string, b BlastRadius, meta Meta) []ChainLink {
 		n := 0
 		for _, sg := range a.sigs {
 			if sg.Service == s && ownSignature(sg.Kind) {
-				n += 2
+				n++
 			}
 		}
 		for _, sat := range a.ev.Saturation {
 			if sat.Service == s && poolExhausted(sat) {
-				n += 2
+				n++
 			}
 		}
 		return n
@@ -334,7 +343,7 @@ func (a *analysis) chain(root string, b BlastRadius, meta Meta) []ChainLink {
 		if last == root {
 			score := bonus
 			for _, s := range path {
-				score += 10 * evidence(s)
+				score += ChainEvidencePerLink * evidence(s)
 			}
 			score += len(path) // more links with the same evidence explain more
 			if score > bestScore {
@@ -342,7 +351,7 @@ func (a *analysis) chain(root string, b BlastRadius, meta Meta) []ChainLink {
 			}
 			return
 		}
-		if len(path) > 6 {
+		if len(path) >= ChainMaxLinks {
 			return
 		}
 		next := a.g.Dependencies(last)
@@ -368,9 +377,10 @@ func (a *analysis) chain(root string, b BlastRadius, meta Meta) []ChainLink {
 	return links
 }
 
-// poolExhausted is whether a connection pool reached 95% of its size.
+// poolExhausted is whether a connection pool reached SaturatedShare of
+// its size.
 func poolExhausted(s sources.Saturation) bool {
-	return s.Max > 0 && strings.HasPrefix(s.Resource, "pool:") && peakOf(s) >= 0.95*s.Max
+	return s.Max > 0 && strings.HasPrefix(s.Resource, "pool:") && peakOf(s) >= SaturatedShare*s.Max
 }
 
 func peakOf(s sources.Saturation) float64 {
@@ -392,30 +402,33 @@ func (a *analysis) symptoms(root string, b BlastRadius, meta Meta) []string {
 	}
 	alerting := map[string]bool{}
 	for _, al := range a.ev.Alerts {
-		if al.Name == "ErrorBudgetBurn" && al.State != sources.AlertResolved {
-			alerting[al.Labels["service"]] = true
+		if a.meta.isBurnRate(al.Name) && al.State != sources.AlertResolved {
+			alerting[al.Service] = true
 		}
 	}
+	// an SLO burning outranks any value per request
 	type opt struct {
-		s   string
-		key float64
+		s        string
+		alerting bool
+		value    float64
 	}
 	var opts []opt
 	for _, im := range b.Services {
 		if im.Service == root || im.EntryPoint {
 			continue
 		}
-		key := meta.Services[im.Service].ValuePerRequest
-		if alerting[im.Service] {
-			key += 1e6
-		}
-		opts = append(opts, opt{im.Service, key})
+		opts = append(opts, opt{im.Service, alerting[im.Service], meta.Services[im.Service].ValuePerRequest})
 	}
-	sort.SliceStable(opts, func(i, j int) bool { return opts[i].key > opts[j].key })
+	sort.SliceStable(opts, func(i, j int) bool {
+		if opts[i].alerting != opts[j].alerting {
+			return opts[i].alerting
+		}
+		return opts[i].value > opts[j].value
+	})
 	var out []string
 	for _, o := range opts {
 		// equal keys compete on their paths' evidence
-		if len(out) > 0 && o.key < opts[0].key {
+		if len(out) > 0 && (o.alerting != opts[0].alerting || o.value < opts[0].value) {
 			break
 		}
 		out = append(out, o.s)
@@ -470,7 +483,7 @@ func (a *analysis) link(s string, isRoot bool) ChainLink {
 				break
 			}
 		}
-		if share := a.retryShare(s); share > 0.5 {
+		if share := a.retryShare(s); share > RetryStormShare {
 			what = append(what, fmt.Sprintf("retry storm from its callers (%.0f%% of traced calls are retries)", 100*share))
 		}
 	}

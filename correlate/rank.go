@@ -10,47 +10,73 @@ import (
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
-// Confidence bands. A candidate under Likely is reported, but the incident
-// says the evidence is thin.
+// ReasonKind names a kind of evidence about a candidate.
+type ReasonKind string
+
 const (
-	Likely   = 0.6
-	Possible = 0.35
+	ReasonAnomaly     ReasonKind = "anomaly"     // it departs from its baseline
+	ReasonUnexplained ReasonKind = "unexplained" // no dependency was anomalous before it
+	ReasonExplained   ReasonKind = "explained"   // a dependency failed first (weighs nothing; says why)
+	ReasonLoad        ReasonKind = "load"        // its callers' traffic surged (weighs nothing; says why)
+	ReasonEarliest    ReasonKind = "earliest"    // its onset against the first anomaly
+	ReasonReach       ReasonKind = "reach"       // the anomalous services that depend on it
+	ReasonTraces      ReasonKind = "traces"      // failed traces start here
+	ReasonLogs        ReasonKind = "logs"        // log signatures of its own, or of callers naming it
+	ReasonChange      ReasonKind = "change"      // a deploy or change near the onset
+	ReasonAlert       ReasonKind = "alert"       // an alert of its own
+	ReasonNoise       ReasonKind = "noise"       // it looks like background noise (weighs nothing; says why)
 )
+
+// Likelihood is a candidate's confidence band.
+type Likelihood string
+
+const (
+	Likely   Likelihood = "likely"
+	Possible Likelihood = "possible"
+	Unlikely Likelihood = "unlikely"
+)
+
+// LikelihoodOf is the band a confidence falls in.
+func LikelihoodOf(confidence float64) Likelihood {
+	switch {
+	case confidence >= LikelyConfidence:
+		return Likely
+	case confidence >= PossibleConfidence:
+		return Possible
+	}
+	return Unlikely
+}
 
 // Reason is one piece of evidence for or about a candidate.
 type Reason struct {
-	Kind     string   `json:"kind"` // anomaly, unexplained, earliest, reach, traces, logs, change, alert, load
-	Detail   string   `json:"detail"`
-	Weight   float64  `json:"weight"`
-	Source   string   `json:"source,omitempty"` // the query or backend it came from
-	TraceIDs []string `json:"trace_ids,omitempty"`
-	Lines    []string `json:"lines,omitempty"`
+	Kind     ReasonKind `json:"kind"`
+	Detail   string     `json:"detail"`
+	Weight   float64    `json:"weight"`
+	Source   string     `json:"source,omitempty"` // the query or backend it came from
+	TraceIDs []string   `json:"trace_ids,omitempty"`
+	Lines    []string   `json:"lines,omitempty"`
 }
 
 // Shown is whether a reason is worth a line when a candidate is printed:
 // it weighed something, or it says why the candidate weighs less.
 func (r Reason) Shown() bool {
-	return r.Weight != 0 || r.Kind == "explained" || r.Kind == "load" || r.Kind == "noise"
+	return r.Weight != 0 || r.Kind == ReasonExplained || r.Kind == ReasonLoad || r.Kind == ReasonNoise
 }
 
 // Candidate is a service that may be the root cause.
 type Candidate struct {
-	Service    string    `json:"service"`
-	Score      float64   `json:"score"`
-	Confidence float64   `json:"confidence"`
-	Likelihood string    `json:"likelihood"` // likely, possible, unlikely
-	Onset      time.Time `json:"onset"`
-	Reasons    []Reason  `json:"reasons"`
-}
-
-// weights of the scoring components; their sum is the best score
-var weights = struct{ unexplained, earliest, reach, magnitude, traces, logs, change, alert float64 }{
-	unexplained: 2, earliest: 1.5, reach: 2, magnitude: 1, traces: 1.5, logs: 1.5, change: 1.5, alert: 0.5,
+	Service    string     `json:"service"`
+	Score      float64    `json:"score"`
+	Confidence float64    `json:"confidence"`
+	Likelihood Likelihood `json:"likelihood"`
+	Onset      time.Time  `json:"onset"`
+	Reasons    []Reason   `json:"reasons"`
 }
 
 // analysis is the shared state of one Analyze call.
 type analysis struct {
 	ev        *Evidence
+	meta      Meta
 	anoms     map[string]*Anomaly
 	g         *Graph
 	sigs      []Signature
@@ -86,7 +112,7 @@ func (a *analysis) explainedBy(s string) []string {
 			continue
 		}
 		for _, c := range a.ev.Changes {
-			if c.Service == e.Server && !c.T.Before(an.Onset.Add(-5*time.Minute)) && !c.T.After(an.Onset.Add(a.tolerance)) {
+			if c.Service == e.Server && !c.T.Before(an.Onset.Add(-ChangeLeadsOnset)) && !c.T.After(an.Onset.Add(a.tolerance)) {
 				out = append(out, e.Server+" (changed)")
 				break
 			}
@@ -137,7 +163,7 @@ func (a *analysis) findLoad() {
 		}
 		// a service that slowed first and then drew retries is not a victim
 		if an.Kind == "latency" || (an.Kind == "errors+latency" && !an.ErrorsFirst && !an.FromEdges) {
-			if a.retryShare(s) > 0.2 {
+			if a.retryShare(s) > RetryAmplificationShare {
 				continue
 			}
 		}
@@ -220,96 +246,131 @@ func (a *analysis) rank() []Candidate {
 	return out
 }
 
-// nearChanges are changes from 15 minutes before the earliest onset to
-// one minute after it: the usual suspects.
+// nearChanges are the changes from SuspectChangesBefore the earliest
+// onset to SuspectChangesAfter it: the usual suspects.
 func (a *analysis) nearChanges() []sources.Change {
 	if a.earliest.IsZero() {
 		return nil
 	}
 	var out []sources.Change
 	for _, c := range a.ev.Changes {
-		if !c.T.Before(a.earliest.Add(-15*time.Minute)) && !c.T.After(a.earliest.Add(time.Minute)) {
+		if !c.T.Before(a.earliest.Add(-SuspectChangesBefore)) && !c.T.After(a.earliest.Add(SuspectChangesAfter)) {
 			out = append(out, c)
 		}
 	}
 	return out
 }
 
+// score weighs every kind of evidence about s, one function each, then
+// turns the score into a confidence that thin evidence caps.
 func (a *analysis) score(s string, near []sources.Change, originCount map[string]int) Candidate {
-	c := Candidate{Service: s}
-	add := func(kind string, w float64, detail string) *Reason {
-		c.Score += w
-		c.Reasons = append(c.Reasons, Reason{Kind: kind, Detail: detail, Weight: round2(w)})
-		return &c.Reasons[len(c.Reasons)-1]
-	}
+	sc := &scoring{Candidate: Candidate{Service: s}, victim: 1}
 	an := a.anoms[s]
-	kinds := 0 // independent kinds of evidence
-	// evidence at a service whose anomaly a dependency or a load surge
-	// explains counts half: it is a victim showing symptoms
-	victim := 1.0
-	if an != nil {
-		c.Onset = an.Onset
-		r := add("anomaly", weights.magnitude*an.Magnitude, fmt.Sprintf("%s since %s", an.describe(), an.Onset.UTC().Format("15:04:05")))
-		r.Source = an.Source
-		kinds++
-		switch by, load := a.explainedBy(s), a.loadBy[s]; {
-		case len(load) > 0:
-			add("load", 0, "its callers' traffic surged: "+strings.Join(load, ", "))
-			victim = 0.5
-		case len(by) > 0:
-			add("explained", 0, "a dependency failed first: "+strings.Join(by, ", "))
-			victim = 0.5
-		default:
-			add("unexplained", weights.unexplained, "no dependency of it was anomalous before it")
-		}
+	a.scoreAnomaly(sc, an)
+	a.scoreChange(sc, an, near)
+	a.scoreEarliest(sc)
+	a.scoreReach(sc, an)
+	a.scoreTraces(sc, originCount)
+	a.scoreOwnLogs(sc)
+	a.scoreBlame(sc)
+	a.scoreAlert(sc)
+	return a.conclude(sc)
+}
+
+// scoring is a candidate being scored.
+type scoring struct {
+	Candidate
+	kinds  int     // independent kinds of evidence found
+	victim float64 // 1, or VictimDiscount when a dependency or a load surge explains it
+}
+
+func (sc *scoring) add(kind ReasonKind, w float64, detail string) *Reason {
+	sc.Score += w
+	sc.Reasons = append(sc.Reasons, Reason{Kind: kind, Detail: detail, Weight: round2(w)})
+	return &sc.Reasons[len(sc.Reasons)-1]
+}
+
+// scoreAnomaly weighs the departure from baseline, and whether a
+// dependency or a load surge explains it (then the service is a victim,
+// and its other evidence counts less).
+func (a *analysis) scoreAnomaly(sc *scoring, an *Anomaly) {
+	if an == nil {
+		return
 	}
-	// a change near the onset: the usual first suspect
+	sc.Onset = an.Onset
+	r := sc.add(ReasonAnomaly, weights.magnitude*an.Magnitude, fmt.Sprintf("%s since %s", an.describe(), an.Onset.UTC().Format("15:04:05")))
+	r.Source = an.Source
+	sc.kinds++
+	switch by, load := a.explainedBy(sc.Service), a.loadBy[sc.Service]; {
+	case len(load) > 0:
+		sc.add(ReasonLoad, 0, "its callers' traffic surged: "+strings.Join(load, ", "))
+		sc.victim = VictimDiscount
+	case len(by) > 0:
+		sc.add(ReasonExplained, 0, "a dependency failed first: "+strings.Join(by, ", "))
+		sc.victim = VictimDiscount
+	default:
+		sc.add(ReasonUnexplained, weights.unexplained, "no dependency of it was anomalous before it")
+	}
+}
+
+// scoreChange weighs a change near the onset, the usual first suspect:
+// the longer before the first anomaly, the weaker the suspicion.
+func (a *analysis) scoreChange(sc *scoring, an *Anomaly, near []sources.Change) {
 	for _, ch := range near {
-		if ch.Service != s {
+		if ch.Service != sc.Service {
 			continue
 		}
-		if c.Onset.IsZero() || ch.T.Before(c.Onset) {
-			c.Onset = ch.T
+		if sc.Onset.IsZero() || ch.T.Before(sc.Onset) {
+			sc.Onset = ch.T
 		}
-		// the longer before the first anomaly, the weaker the suspicion
-		w := weights.change * math.Max(0.2, 1-math.Max(0, a.earliest.Sub(ch.T).Minutes())/10)
-		if an == nil && len(a.loadBy) == 0 && !a.dependentsAnomalous(s) {
-			w = 0.3 // a change nothing around it noticed
+		lead := max(0, a.earliest.Sub(ch.T))
+		w := weights.change * math.Max(ChangeFloor, 1-float64(lead)/float64(ChangeDecay))
+		if an == nil && len(a.loadBy) == 0 && !a.dependentsAnomalous(sc.Service) {
+			w = UnnoticedChangeWeight
 		}
 		detail := fmt.Sprintf("%s at %s: %s", ch.Kind, ch.T.UTC().Format("15:04:05"), ch.Detail)
 		if ch.Version != "" && ch.Kind == sources.ChangeDeploy {
 			detail = fmt.Sprintf("%s %s at %s: %s", ch.Kind, ch.Version, ch.T.UTC().Format("15:04:05"), ch.Detail)
 		}
-		add("change", w, detail)
+		sc.add(ReasonChange, w, detail)
 		if an == nil {
-			add("unexplained", weights.unexplained*0.8, "changed, while none of its dependencies was anomalous")
+			sc.add(ReasonUnexplained, weights.unexplained*ChangedUnexplainedShare, "changed, while none of its dependencies was anomalous")
 		}
-		kinds++
-		break
+		sc.kinds++
+		return
 	}
-	if !c.Onset.IsZero() && !a.earliest.IsZero() {
-		late := c.Onset.Sub(a.earliest)
-		var w float64
-		if late >= 0 {
-			w = weights.earliest * math.Max(0, 1-late.Seconds()/120)
-		} else {
-			// a change before the first anomaly: the closer, the likelier
-			w = weights.earliest * math.Max(0, 1+late.Seconds()/300)
-		}
-		if w > 0 {
-			add("earliest", w, fmt.Sprintf("onset %s relative to the first anomaly", late))
-		}
+}
+
+// scoreEarliest weighs how soon it started against the first anomaly:
+// full weight at the first onset, none EarliestWindow later; a change
+// before the first anomaly, the closer the likelier.
+func (a *analysis) scoreEarliest(sc *scoring) {
+	if sc.Onset.IsZero() || a.earliest.IsZero() {
+		return
 	}
-	// reach: the anomalous services that depend on it through degraded
-	// calls (for a changed service that is not itself anomalous, through
-	// any calls: a flushed cache answers fast, and wrongly)
-	up := a.g.upstream(s, a.degraded)
+	late := sc.Onset.Sub(a.earliest)
+	var w float64
+	if late >= 0 {
+		w = weights.earliest * math.Max(0, 1-float64(late)/float64(EarliestWindow))
+	} else {
+		w = weights.earliest * math.Max(0, 1+float64(late)/float64(ChangeBeforeOnsetWindow))
+	}
+	if w > 0 {
+		sc.add(ReasonEarliest, w, fmt.Sprintf("onset %s relative to the first anomaly", late))
+	}
+}
+
+// scoreReach weighs the anomalous services that depend on it through
+// degraded calls (for a changed service that is not itself anomalous,
+// through any calls: a flushed cache answers fast, and wrongly).
+func (a *analysis) scoreReach(sc *scoring, an *Anomaly) {
+	up := a.g.upstream(sc.Service, a.degraded)
 	if an == nil {
-		up = a.g.upstream(s, nil)
+		up = a.g.upstream(sc.Service, nil)
 	}
 	hit, total := 0, 0
 	for n := range a.anoms {
-		if n == s {
+		if n == sc.Service {
 			continue
 		}
 		total++
@@ -318,78 +379,98 @@ func (a *analysis) score(s string, near []sources.Change, originCount map[string
 		}
 	}
 	if total > 0 && hit > 0 {
-		add("reach", victim*weights.reach*float64(hit)/float64(total), fmt.Sprintf("%d of %d other anomalous services depend on it", hit, total))
-		kinds++
+		sc.add(ReasonReach, sc.victim*weights.reach*float64(hit)/float64(total), fmt.Sprintf("%d of %d other anomalous services depend on it", hit, total))
+		sc.kinds++
 	}
-	if n := originCount[s]; n > 0 && len(a.origins) > 0 {
-		w := victim * weights.traces * float64(n) / float64(len(a.origins))
-		r := add("traces", w, fmt.Sprintf("errors start here in %d of %d failed traces", n, len(a.origins)))
-		for _, o := range a.origins {
-			if o.Service == s && len(r.TraceIDs) < 3 {
-				r.TraceIDs = append(r.TraceIDs, o.TraceID)
-			}
+}
+
+// tracesCited bounds the trace IDs a reason cites.
+const tracesCited = 3
+
+// scoreTraces weighs the failed traces whose errors start here.
+func (a *analysis) scoreTraces(sc *scoring, originCount map[string]int) {
+	n := originCount[sc.Service]
+	if n == 0 || len(a.origins) == 0 {
+		return
+	}
+	r := sc.add(ReasonTraces, sc.victim*weights.traces*float64(n)/float64(len(a.origins)), fmt.Sprintf("errors start here in %d of %d failed traces", n, len(a.origins)))
+	for _, o := range a.origins {
+		if o.Service == sc.Service && len(r.TraceIDs) < tracesCited {
+			r.TraceIDs = append(r.TraceIDs, o.TraceID)
 		}
-		kinds++
 	}
+	sc.kinds++
+}
+
+// scoreOwnLogs weighs the loudest log signature of its own failure
+// (pool exhausted, OOM, panic, queue full).
+func (a *analysis) scoreOwnLogs(sc *scoring) {
 	for _, sg := range a.sigs {
-		if sg.Service != s || !ownSignature(sg.Kind) {
+		if sg.Service != sc.Service || !ownSignature(sg.Kind) {
 			continue
 		}
 		detail := fmt.Sprintf("%d log lines: %s", sg.Count, sg.Kind)
 		if sg.Usage != "" {
 			detail += fmt.Sprintf(" (%s %s)", sg.Peer, sg.Usage)
 		}
-		enough := 20.0
+		enough := float64(LogLinesForFullWeight)
 		if sg.Kind == SigOOM {
-			enough = 3 // each line is a container killed
+			enough = OOMLinesForFullWeight
 		}
-		r := add("logs", victim*weights.logs*math.Min(1, float64(sg.Count)/enough), detail)
+		r := sc.add(ReasonLogs, sc.victim*weights.logs*math.Min(1, float64(sg.Count)/enough), detail)
 		r.Lines, r.TraceIDs = sg.Samples, sg.TraceIDs
-		kinds++
-		break
+		sc.kinds++
+		return
 	}
-	// dependents that time out on it point at it
+}
+
+// scoreBlame weighs the lines of callers that time out on it, are
+// refused by it or break their circuit to it: they point at it.
+func (a *analysis) scoreBlame(sc *scoring) {
 	blamed := 0
 	for _, sg := range a.sigs {
-		if sg.Peer == s && (sg.Kind == SigTimeout || sg.Kind == SigBreakerOpen || sg.Kind == SigConnRefused) {
+		if sg.Peer == sc.Service && (sg.Kind == SigTimeout || sg.Kind == SigBreakerOpen || sg.Kind == SigConnRefused) {
 			blamed += sg.Count
 		}
 	}
 	if blamed > 0 {
-		add("logs", victim*weights.logs*0.5*math.Min(1, float64(blamed)/20), fmt.Sprintf("%d log lines of its callers name it (timeouts, refused, breaker)", blamed))
+		sc.add(ReasonLogs, sc.victim*weights.logs*BlameShare*math.Min(1, float64(blamed)/LogLinesForFullWeight), fmt.Sprintf("%d log lines of its callers name it (timeouts, refused, breaker)", blamed))
 	}
+}
+
+// scoreAlert weighs a firing alert of its own. SLO burn-rate alerts do
+// not count: they fire wherever users are hurt, not where it broke.
+func (a *analysis) scoreAlert(sc *scoring) {
 	for _, al := range a.ev.Alerts {
-		if al.Labels["service"] == s && al.State != sources.AlertResolved && al.Name != "ErrorBudgetBurn" {
-			r := add("alert", weights.alert, fmt.Sprintf("%s firing since %s: %s", al.Name, al.StartsAt.UTC().Format("15:04:05"), al.Annotations["summary"]))
+		if al.Service == sc.Service && al.State != sources.AlertResolved && !a.meta.isBurnRate(al.Name) {
+			r := sc.add(ReasonAlert, weights.alert, fmt.Sprintf("%s firing since %s: %s", al.Name, al.StartsAt.UTC().Format("15:04:05"), al.Annotations["summary"]))
 			r.Source = al.GeneratorURL
-			kinds++
-			break
+			sc.kinds++
+			return
 		}
 	}
+}
+
+// conclude turns the score into a confidence, capped where the evidence
+// is thin: one kind of evidence, nothing user-facing hurt, or noise.
+func (a *analysis) conclude(sc *scoring) Candidate {
+	c := sc.Candidate
 	best := weights.unexplained + weights.earliest + weights.reach + weights.magnitude + weights.traces + weights.logs + weights.change + weights.alert
-	c.Confidence = math.Min(1, c.Score/(0.55*best))
-	if kinds < 2 {
-		// one kind of evidence is not enough to be sure of anything
-		c.Confidence = math.Min(c.Confidence, Possible)
+	c.Confidence = math.Min(1, c.Score/(ConfidenceAt*best))
+	if sc.kinds < MinEvidenceKinds {
+		c.Confidence = math.Min(c.Confidence, PossibleConfidence)
 	}
 	if !a.pageworthy() {
-		c.Confidence = math.Min(c.Confidence, Likely-0.01)
+		c.Confidence = math.Min(c.Confidence, LikelyConfidence-0.01)
 	}
-	if a.noiseLike(s) {
-		c.Confidence = math.Min(c.Confidence, Possible-0.01)
+	if a.noiseLike(c.Service) {
+		c.Confidence = math.Min(c.Confidence, PossibleConfidence-0.01)
 		c.Score /= 2
-		c.Reasons = append(c.Reasons, Reason{Kind: "noise", Detail: "small, with no anomalous dependency, log signature or alert: looks like background noise"})
+		c.Reasons = append(c.Reasons, Reason{Kind: ReasonNoise, Detail: "small, with no anomalous dependency, log signature or alert: looks like background noise"})
 	}
 	c.Confidence = round2(c.Confidence)
 	c.Score = round2(c.Score)
-	switch {
-	case c.Confidence >= Likely:
-		c.Likelihood = "likely"
-	case c.Confidence >= Possible:
-		c.Likelihood = "possible"
-	default:
-		c.Likelihood = "unlikely"
-	}
+	c.Likelihood = LikelihoodOf(c.Confidence)
 	return c
 }
 
@@ -414,8 +495,8 @@ func (a *analysis) pageworthy() bool {
 		if len(a.g.Dependents(s)) == 0 && len(a.g.Dependencies(s)) > 0 {
 			return true
 		}
-		if an.Magnitude >= 0.5 {
-			return true // a tenth of a service's requests failing is worth a look
+		if an.Magnitude >= PageworthyMagnitude {
+			return true
 		}
 	}
 	return false
@@ -431,7 +512,7 @@ func (a *analysis) noiseLike(s string) bool { return a.noise[s] }
 func (a *analysis) findNoise() {
 	a.noise = map[string]bool{}
 	for s, an := range a.anoms {
-		if an.Magnitude < 0.3 && !a.hasOwnSignature(s) && !a.hasAlert(s) {
+		if an.Magnitude < NoiseMagnitude && !a.hasOwnSignature(s) && !a.hasAlert(s) {
 			a.noise[s] = true
 		}
 	}
@@ -460,7 +541,7 @@ func (a *analysis) hasOwnSignature(s string) bool {
 
 func (a *analysis) hasAlert(s string) bool {
 	for _, al := range a.ev.Alerts {
-		if al.Labels["service"] == s && al.State == sources.AlertFiring {
+		if al.Service == s && al.State == sources.AlertFiring {
 			return true
 		}
 	}

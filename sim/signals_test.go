@@ -230,7 +230,6 @@ func TestTopologyErrorsNameTheLine(t *testing.T) {
 	}
 }
 
-
 // TestTestdataTopologiesRun runs every topology in testdata/topologies for
 // twenty quiet minutes: each loads, serves traffic at every instrumented
 // service, traces and logs, and pages nobody.

@@ -20,7 +20,41 @@ type Conventions struct {
 	// e.g. `env="prod"`.
 	LokiSelector string `yaml:"loki_selector,omitempty" json:"loki_selector,omitempty"`
 	// LevelLabel is the Loki label or structured-metadata field holding the level.
-	LevelLabel string `yaml:"level_label" json:"level_label"`
+	LevelLabel string           `yaml:"level_label" json:"level_label"`
+	Alerts     AlertConventions `yaml:"alerts" json:"alerts"`
+}
+
+// AlertConventions say which alert label holds the service and which
+// alerts page on an SLO's error-budget burn.
+type AlertConventions struct {
+	// ServiceLabels are tried in order; the first one an alert has names
+	// its service.
+	ServiceLabels []string `yaml:"service_labels" json:"service_labels"`
+	// BurnRate lists the names of SLO burn-rate alerts: Pyrra names its
+	// alert ErrorBudgetBurn, and Sloth's are named per SLO in its spec.
+	BurnRate []string `yaml:"burn_rate" json:"burn_rate"`
+}
+
+// Service returns the label that names an alert's service and its value,
+// or two empty strings when the alert has none of ServiceLabels.
+func (c AlertConventions) Service(l Labels) (label, service string) {
+	for _, name := range c.ServiceLabels {
+		if v := l[name]; v != "" {
+			return name, v
+		}
+	}
+	return "", ""
+}
+
+// IsBurnRate reports whether an alert of this name pages on an SLO's
+// error-budget burn.
+func (c AlertConventions) IsBurnRate(name string) bool {
+	for _, n := range c.BurnRate {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 // ServiceLabels name the label that holds the service name, per backend.
@@ -96,6 +130,10 @@ func DefaultConventions() Conventions {
 		RED:          REDTemplates{Preset: PresetSpanMetrics},
 		ServiceGraph: ServiceGraphNames{RequestTotal: "traces_service_graph_request_total", FailedTotal: "traces_service_graph_request_failed_total", ServerSecondsBucket: "traces_service_graph_request_server_seconds_bucket"},
 		LevelLabel:   "detected_level",
+		Alerts: AlertConventions{
+			ServiceLabels: []string{"service", "service_name", "job"},
+			BurnRate:      []string{"ErrorBudgetBurn"},
+		},
 	}
 }
 

@@ -131,9 +131,13 @@ const (
 	AlertResolved   AlertState = "resolved"
 )
 
-// Alert is one alert instance.
+// Alert is one alert instance. Service is the value of the first of the
+// conventions' alert service labels that the alert carries, and
+// ServiceLabel is that label's name; backends fill both.
 type Alert struct {
 	Name         string     `json:"name"`
+	Service      string     `json:"service,omitempty"`
+	ServiceLabel string     `json:"service_label,omitempty"`
 	Fingerprint  string     `json:"fingerprint,omitempty"`
 	State        AlertState `json:"state"`
 	Severity     string     `json:"severity,omitempty"`

@@ -60,17 +60,8 @@ type overviewData struct {
 	AlertsOf part
 	// AckedBy maps a silence ID to who created it, to show who is on it.
 	AckedBy  map[string]string
-	Services []serviceRow
+	Services []correlate.ServiceStatus
 	REDOf    part
-}
-
-// serviceRow is one line of the service table.
-type serviceRow struct {
-	Service           string
-	Level             int // 0 ok, 1 warn, 2 bad
-	Rate, Errors, P99 float64
-	RateS, ErrS, P99S []float64 // for sparklines
-	BaseP99           float64
 }
 
 type overviewMsg overviewData
@@ -107,7 +98,7 @@ func loadOverview(d Deps, prev *overviewData) tea.Cmd {
 		if d.Sources.Metrics != nil {
 			timed(&o.REDOf, func() error {
 				reds, err := d.Sources.Metrics.RED(ctx, nil, sources.TimeRange{Start: now.Add(-30 * time.Minute), End: now}, 30*time.Second)
-				o.Services = serviceRows(reds, now)
+				o.Services = serviceRows(reds)
 				return err
 			})
 			if keepOf.LoadedAt.IsZero() {
@@ -182,12 +173,13 @@ func openTrigger(m openIncidentMsg, d Deps) correlate.Trigger {
 }
 
 // ackRequest is the silence an acknowledgement creates: it matches the
-// alert's name and service, is signed by the user, and lasts AckFor.
+// alert's name and service (by the label the alert names it with), is
+// signed by the user, and lasts AckFor.
 func ackRequest(d Deps, a sources.Alert) sources.Silence {
 	now := d.Now()
 	m := []sources.Matcher{{Name: "alertname", Value: a.Name, IsEqual: true}}
-	if svc := a.Labels["service"]; svc != "" {
-		m = append(m, sources.Matcher{Name: "service", Value: svc, IsEqual: true})
+	if a.ServiceLabel != "" {
+		m = append(m, sources.Matcher{Name: a.ServiceLabel, Value: a.Service, IsEqual: true})
 	}
 	return sources.Silence{Matchers: m, StartsAt: now, EndsAt: now.Add(d.AckFor), CreatedBy: d.User,
 		Comment: "ack: " + d.User + " is on it (oncall)"}

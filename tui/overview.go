@@ -101,7 +101,7 @@ func (o *overview) selected() (correlate.Trigger, bool) {
 	case i < g:
 		return correlate.Trigger{Service: o.data.Budgets[i].SLO.Service}, true
 	case i < g+len(al):
-		return correlate.Trigger{Service: al[i-g].Labels["service"], Alert: al[i-g].Name}, true
+		return correlate.Trigger{Service: al[i-g].Service, Alert: al[i-g].Name}, true
 	case i-g-len(al) < len(o.data.Services):
 		return correlate.Trigger{Service: o.data.Services[i-g-len(al)].Service}, true
 	}
@@ -287,21 +287,21 @@ func fill(lines []string, w, h int) string {
 // sortOrders are the service table's orders; s cycles through them.
 var sortOrders = []struct {
 	name string
-	less func(a, b serviceRow) bool
+	less func(a, b correlate.ServiceStatus) bool
 }{
-	{"health", func(a, b serviceRow) bool {
-		if a.Level != b.Level {
-			return a.Level > b.Level
+	{"health", func(a, b correlate.ServiceStatus) bool {
+		if a.Health != b.Health {
+			return a.Health > b.Health
 		}
-		return a.Errors > b.Errors
+		return a.ErrorRatio > b.ErrorRatio
 	}},
-	{"name", func(a, b serviceRow) bool { return a.Service < b.Service }},
-	{"rate", func(a, b serviceRow) bool { return a.Rate > b.Rate }},
-	{"errors", func(a, b serviceRow) bool { return a.Errors > b.Errors }},
-	{"p99", func(a, b serviceRow) bool { return a.P99 > b.P99 }},
+	{"name", func(a, b correlate.ServiceStatus) bool { return a.Service < b.Service }},
+	{"rate", func(a, b correlate.ServiceStatus) bool { return a.Rate > b.Rate }},
+	{"errors", func(a, b correlate.ServiceStatus) bool { return a.ErrorRatio > b.ErrorRatio }},
+	{"p99", func(a, b correlate.ServiceStatus) bool { return a.P99 > b.P99 }},
 }
 
-func sortServices(rows []serviceRow, by int) {
+func sortServices(rows []correlate.ServiceStatus, by int) {
 	sort.SliceStable(rows, func(i, j int) bool {
 		if sortOrders[by].less(rows[i], rows[j]) != sortOrders[by].less(rows[j], rows[i]) {
 			return sortOrders[by].less(rows[i], rows[j])

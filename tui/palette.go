@@ -119,7 +119,7 @@ func (a *App) paletteItems() []paletteItem {
 	)
 	if d := a.overview.data; d != nil {
 		for _, al := range a.overview.firing() {
-			items = append(items, paletteItem{"alert", al.Name + " " + al.Labels["service"], open(correlate.Trigger{Service: al.Labels["service"], Alert: al.Name})})
+			items = append(items, paletteItem{"alert", al.Name + " " + al.Service, open(correlate.Trigger{Service: al.Service, Alert: al.Name})})
 		}
 		for _, b := range d.Budgets {
 			items = append(items, paletteItem{"slo", b.SLO.Name + " (" + b.SLO.Service + ")", open(correlate.Trigger{Service: b.SLO.Service})})

@@ -3,7 +3,6 @@ package tui
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -21,54 +20,12 @@ import (
 // safe strips control sequences from backend text before it is drawn.
 func safe(s string) string { return termsafe.Line(s) }
 
-// serviceRows turns RED series into table rows, worst health first.
-func serviceRows(reds []sources.RED, now time.Time) []serviceRow {
-	out := make([]serviceRow, 0, len(reds))
+// serviceRows judges each service's RED series (correlate.StatusOf).
+func serviceRows(reds []sources.RED) []correlate.ServiceStatus {
+	out := make([]correlate.ServiceStatus, 0, len(reds))
 	for _, r := range reds {
-		row := serviceRow{Service: r.Service}
-		errAt := map[int64]float64{}
-		for _, s := range r.Errors.Samples {
-			errAt[s.T.UnixNano()] = s.V
-		}
-		for _, s := range r.Requests.Samples {
-			row.RateS = append(row.RateS, s.V)
-			ratio := 0.0
-			if s.V > 0 {
-				ratio = errAt[s.T.UnixNano()] / s.V
-			}
-			row.ErrS = append(row.ErrS, ratio)
-		}
-		for _, s := range r.P99.Samples {
-			if !math.IsNaN(s.V) {
-				row.P99S = append(row.P99S, s.V)
-			}
-		}
-		if n := len(row.RateS); n > 0 {
-			row.Rate, row.Errors = row.RateS[n-1], row.ErrS[n-1]
-		}
-		if n := len(row.P99S); n > 0 {
-			row.P99 = row.P99S[n-1]
-			head := append([]float64(nil), row.P99S[:max(1, n/2)]...)
-			sort.Float64s(head)
-			row.BaseP99 = head[len(head)/2]
-		}
-		switch {
-		case row.Errors > 0.05 || (row.BaseP99 > 0 && row.P99 > 3*row.BaseP99):
-			row.Level = 2
-		case row.Errors > 0.01 || (row.BaseP99 > 0 && row.P99 > 1.5*row.BaseP99 && row.P99-row.BaseP99 > 0.01):
-			row.Level = 1
-		}
-		out = append(out, row)
+		out = append(out, correlate.StatusOf(r))
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Level != out[j].Level {
-			return out[i].Level > out[j].Level
-		}
-		if out[i].Errors != out[j].Errors {
-			return out[i].Errors > out[j].Errors
-		}
-		return out[i].Service < out[j].Service
-	})
 	return out
 }
 
@@ -130,17 +87,6 @@ func fit(s string, width int) string {
 	return s
 }
 
-// budgetLevel is 2 when the budget is spent, 1 when under a quarter is left.
-func budgetLevel(b correlate.Budget) int {
-	switch {
-	case b.Remaining < 0:
-		return 2
-	case b.Remaining < 0.25:
-		return 1
-	}
-	return 0
-}
-
 // renderGauges lays out one gauge per SLO, wrapping to width; the gauge
 // at sel (or none, -1) is drawn selected.
 func renderGauges(bs []correlate.Budget, p part, sel, width int, st *themes.Styles) []string {
@@ -155,7 +101,7 @@ func renderGauges(bs []correlate.Budget, p part, sel, width int, st *themes.Styl
 	for i, b := range bs {
 		cells := int(math.Round(6 * math.Max(0, math.Min(1, b.Remaining))))
 		bar := strings.Repeat("█", cells) + strings.Repeat("░", 6-cells)
-		lvl := budgetLevel(b)
+		lvl := int(correlate.BudgetHealth(b))
 		sym := [...]string{"✓", "!", "✗"}[lvl]
 		g := fmt.Sprintf("%s %s %s %.0f%% %s", sym, safe(shortSLO(b.SLO.Name)), bar, 100*b.Remaining, fmtMinutes(b.MinutesLeft))
 		if b.Remaining < 0 {
@@ -209,12 +155,12 @@ func renderAlertRow(a sources.Alert, now time.Time, ackedBy map[string]string, w
 	if !a.StartsAt.IsZero() {
 		age = fmtAge(now.Sub(a.StartsAt))
 	}
-	line := fmt.Sprintf("%s %-24s %-20s %5s %s %s", sev, fit(safe(a.Name), 24), fit(safe(a.Labels["service"]), 20), age, st.OK.Render(safe(state)), safe(a.Annotations["summary"]))
+	line := fmt.Sprintf("%s %-24s %-20s %5s %s %s", sev, fit(safe(a.Name), 24), fit(safe(a.Service), 20), age, st.OK.Render(safe(state)), safe(a.Annotations["summary"]))
 	return fit(line, width)
 }
 
 // renderServiceRow is one line of the service table.
-func renderServiceRow(r serviceRow, width int, st *themes.Styles) string {
+func renderServiceRow(r correlate.ServiceStatus, width int, st *themes.Styles) string {
 	spark := 8
 	if width >= 120 {
 		spark = 20
@@ -223,11 +169,12 @@ func renderServiceRow(r serviceRow, width int, st *themes.Styles) string {
 	if width < 90 {
 		name = 18
 	}
-	sym := st.Level(r.Level).Render([...]string{"✓", "!", "✗"}[r.Level])
+	lvl := int(r.Health)
+	sym := st.Level(lvl).Render([...]string{"✓", "!", "✗"}[lvl])
 	line := fmt.Sprintf("%s %s %7s %s %7s %s %7s %s", sym, fit(safe(r.Service), name),
-		fmtRate(r.Rate), st.Accent.Render(sparkline(r.RateS, spark)),
-		humanize.Percent(r.Errors), st.Level(r.Level).Render(sparkline(r.ErrS, spark)),
-		humanize.SecondsShort(r.P99), st.Muted.Render(sparkline(r.P99S, spark)))
+		fmtRate(r.Rate), st.Accent.Render(sparkline(r.Rates, spark)),
+		humanize.Percent(r.ErrorRatio), st.Level(lvl).Render(sparkline(r.ErrorRatios, spark)),
+		humanize.SecondsShort(r.P99), st.Muted.Render(sparkline(r.P99s, spark)))
 	return fit(line, width)
 }
 
@@ -284,7 +231,7 @@ func renderIncidentLines(inc *correlate.Incident, runbooks map[string][]string, 
 	add("")
 	add(st.Heading.Render("ROOT-CAUSE CANDIDATES"))
 	for i, c := range inc.Candidates {
-		lvl := map[string]int{"likely": 2, "possible": 1, "unlikely": 0}[c.Likelihood]
+		lvl := map[correlate.Likelihood]int{correlate.Likely: 2, correlate.Possible: 1, correlate.Unlikely: 0}[c.Likelihood]
 		add(fmt.Sprintf("%d. %s  %s", i+1, st.Heading.Render(safe(c.Service)), st.Level(lvl).Render(fmt.Sprintf("%s %.2f", c.Likelihood, c.Confidence))))
 		for _, r := range c.Reasons {
 			if !r.Shown() {

@@ -15,9 +15,9 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/oncall-cockpit/oncall/correlate"
-	"github.com/oncall-cockpit/oncall/sources"
 	"github.com/oncall-cockpit/oncall/internal/testenv"
 	"github.com/oncall-cockpit/oncall/sim"
+	"github.com/oncall-cockpit/oncall/sources"
 	"github.com/oncall-cockpit/oncall/themes"
 )
 
@@ -47,7 +47,7 @@ func deps(f *sim.Fleet) Deps {
 	for _, s := range f.Topology().SLOs {
 		slos = append(slos, correlate.SLO{Name: s.Name, Service: s.Service, Objective: s.Objective, Window: 28 * 24 * time.Hour})
 	}
-	return Deps{Title: "demo: retry-storm, seed 1", Sources: testenv.SimSources(f),
+	return Deps{Title: "demo: retry-storm, seed 1", Sources: testenv.SimSources(f), Meta: testenv.SimMeta,
 		SLOs: slos, Now: f.Now, Wall: func() time.Time { return wall }, Refresh: 2 * time.Second, Timeout: 2 * time.Minute}
 }
 

@@ -79,7 +79,7 @@ func newBackends(cfg *config.Config) (*backends, error) {
 			b.Tempo, e = tempo.New(ds.URL, hc)
 			d = b.Tempo
 		case "alertmanager":
-			b.Alertmanager, e = alertmanager.New(ds.URL, hc)
+			b.Alertmanager, e = alertmanager.New(ds.URL, hc, cfg.Conventions)
 			d = b.Alertmanager
 		}
 		if e != nil {

@@ -125,7 +125,7 @@ func runIncident(ctx context.Context, e *env, g *globalOptions, o *incidentOptio
 			if a.Name == o.alert {
 				found = true
 				if t.Service == "" {
-					t.Service = a.Labels["service"]
+					t.Service = a.Service
 				}
 			}
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/sim"
+	"github.com/oncall-cockpit/oncall/sources"
 	simsrc "github.com/oncall-cockpit/oncall/sources/sim"
 )
 
@@ -39,7 +40,7 @@ func simSLOs(t *sim.Topology) []correlate.SLO {
 }
 
 func simMeta(t *sim.Topology) correlate.Meta {
-	m := correlate.Meta{Services: map[string]correlate.ServiceMeta{}, Currency: t.Currency}
+	m := correlate.Meta{Services: map[string]correlate.ServiceMeta{}, Currency: t.Currency, BurnRateAlerts: sources.DefaultConventions().Alerts.BurnRate}
 	for _, s := range t.Services {
 		m.Services[s.Name] = correlate.ServiceMeta{ValuePerRequest: s.ValuePerRequest, Owner: s.Owner}
 	}

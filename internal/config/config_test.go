@@ -64,6 +64,7 @@ func TestValidationErrorsNameLineAndColumn(t *testing.T) {
 		{"bad red preset", "conventions:\n  red:\n    preset: jaeger\n", 3, 5, `"jaeger" is not one of`},
 		{"bad trace regex", "conventions:\n  trace_id:\n    regexes: ['trace=(\\w+']\n", 3, 14, "trace_id regex 1"},
 		{"regex without group", "conventions:\n  trace_id:\n    regexes: ['trace=\\w+']\n", 3, 14, "no capture group"},
+		{"no alert service label", "conventions:\n  alerts:\n    service_labels: []\n", 3, 21, "needs at least one label"},
 		{"slo objective", "slos:\n  - name: a\n    service: s\n    indicator: availability\n    objective: 100\n    window: 28d\n", 5, 16, "between 0 and 100"},
 		{"slo indicator", "slos:\n  - name: a\n    service: s\n    indicator: vibes\n    objective: 99\n    window: 28d\n", 4, 16, "not availability or latency"},
 		{"duplicate key", "datasources:\n  loki: {url: http://a}\n  loki: {url: http://b}\n", 3, 3, "appears twice"},
@@ -114,13 +115,14 @@ services:
 }
 
 func TestConventionsOverrideDefaultsFieldByField(t *testing.T) {
-	cfg, err := parse(t, "conventions:\n  service_label: {loki: app}\n  red: {preset: otel-http}\n", nil)
+	cfg, err := parse(t, "conventions:\n  service_label: {loki: app}\n  red: {preset: otel-http}\n  alerts: {service_labels: [app]}\n", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := cfg.Conventions
 	if c.ServiceLabel.Loki != "app" || c.ServiceLabel.SpanMetrics != "service" || c.RED.Preset != "otel-http" ||
-		c.TraceID.Label != "trace_id" || c.ServiceGraph.RequestTotal != "traces_service_graph_request_total" {
+		c.TraceID.Label != "trace_id" || c.ServiceGraph.RequestTotal != "traces_service_graph_request_total" ||
+		c.Alerts.ServiceLabels[0] != "app" || c.Alerts.BurnRate[0] != "ErrorBudgetBurn" {
 		t.Fatalf("conventions %+v", c)
 	}
 }

@@ -296,6 +296,9 @@ func (v *validator) check(c *Config) {
 	if _, err := c.Conventions.CompileTraceID(); err != nil {
 		v.atPath("conventions.trace_id.regexes", "%v", err)
 	}
+	if len(c.Conventions.Alerts.ServiceLabels) == 0 {
+		v.atPath("conventions.alerts.service_labels", "needs at least one label, or no alert names its service")
+	}
 	for name, s := range c.Services {
 		p := "services." + name
 		if s.ValuePerRequest < 0 {

@@ -65,7 +65,7 @@ func assembleWithin(t testing.TB, scenario string, seed uint64, after time.Durat
 			t.Fatalf("%s did not arrive within %s: the machine is too slow for this test", m.What, deadline)
 		}
 	}
-	return correlate.Analyze(ev, correlate.Meta{}), f.Truth()
+	return correlate.Analyze(ev, testenv.SimMeta), f.Truth()
 }
 
 // precisionRecall compares the blast radius with the truth's affected set.
@@ -125,7 +125,7 @@ func TestQuietHasNoLikelyCause(t *testing.T) {
 	for seed := uint64(1); seed <= 5; seed++ {
 		for _, after := range []time.Duration{10 * time.Minute, 40 * time.Minute} {
 			inc, _ := assemble(t, "quiet", seed, after, nil)
-			if len(inc.Candidates) > 0 && inc.Candidates[0].Confidence >= correlate.Likely {
+			if len(inc.Candidates) > 0 && inc.Candidates[0].Likelihood == correlate.Likely {
 				t.Errorf("seed %d +%s: %s is %s (%.2f) in quiet", seed, after, inc.Candidates[0].Service, inc.Candidates[0].Likelihood, inc.Candidates[0].Confidence)
 			}
 			if len(inc.Candidates) > 0 && !inc.Thin {
@@ -147,7 +147,7 @@ func BenchmarkGatherAndAnalyze(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		ev := correlate.Gather(context.Background(), src, correlate.Trigger{At: f.Now(), Window: 15 * time.Minute}, correlate.GatherOptions{})
-		if inc := correlate.Analyze(ev, correlate.Meta{}); len(inc.Candidates) == 0 {
+		if inc := correlate.Analyze(ev, testenv.SimMeta); len(inc.Candidates) == 0 {
 			b.Fatal("no candidates")
 		}
 	}

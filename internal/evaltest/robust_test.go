@@ -204,7 +204,7 @@ func TestRobustToUnrelatedErrors(t *testing.T) {
 		return s
 	}, nil, func(t *testing.T, inc *correlate.Incident) {
 		for _, c := range inc.Candidates {
-			if contains(noisyServices, c.Service) && c.Confidence >= correlate.Likely {
+			if contains(noisyServices, c.Service) && c.Likelihood == correlate.Likely {
 				t.Errorf("unrelated %s is %s (%.2f)", c.Service, c.Likelihood, c.Confidence)
 			}
 		}

@@ -18,8 +18,9 @@ const backend = "alertmanager"
 
 // Client talks to one Alertmanager.
 type Client struct {
-	base *url.URL
-	hc   *http.Client
+	base   *url.URL
+	hc     *http.Client
+	alerts sources.AlertConventions
 }
 
 var (
@@ -27,13 +28,14 @@ var (
 	_ sources.Doctor   = (*Client)(nil)
 )
 
-// New returns a client for the Alertmanager at baseURL.
-func New(baseURL string, hc *http.Client) (*Client, error) {
+// New returns a client for the Alertmanager at baseURL. The conventions
+// say which alert label names the service.
+func New(baseURL string, hc *http.Client, conv sources.Conventions) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("alertmanager url %q: want http(s)://host[:port][/prefix]", baseURL)
 	}
-	return &Client{base: u, hc: hc}, nil
+	return &Client{base: u, hc: hc, alerts: conv.Alerts}, nil
 }
 
 func (c *Client) call(ctx context.Context, op, method, path string, q url.Values, in, out any) error {
@@ -80,8 +82,8 @@ type gettableAlert struct {
 	} `json:"status"`
 }
 
-// DecodeAlerts decodes GET /api/v2/alerts.
-func DecodeAlerts(b []byte) ([]sources.Alert, error) {
+// DecodeAlerts decodes GET /api/v2/alerts; conv names each alert's service.
+func DecodeAlerts(b []byte, conv sources.AlertConventions) ([]sources.Alert, error) {
 	var in []gettableAlert
 	if err := json.Unmarshal(b, &in); err != nil {
 		return nil, fmt.Errorf("decoding alerts: %w", err)
@@ -95,7 +97,8 @@ func DecodeAlerts(b []byte) ([]sources.Alert, error) {
 		if a.Status.State == "suppressed" {
 			state = sources.AlertSuppressed
 		}
-		out = append(out, sources.Alert{Name: a.Labels["alertname"], Fingerprint: a.Fingerprint, State: state,
+		label, service := conv.Service(a.Labels)
+		out = append(out, sources.Alert{Name: a.Labels["alertname"], Service: service, ServiceLabel: label, Fingerprint: a.Fingerprint, State: state,
 			Severity: a.Labels["severity"], Labels: a.Labels, Annotations: a.Annotations,
 			StartsAt: a.StartsAt, EndsAt: a.EndsAt, SilencedBy: a.Status.SilencedBy,
 			InhibitedBy: a.Status.InhibitedBy, GeneratorURL: a.GeneratorURL})
@@ -110,7 +113,7 @@ func (c *Client) Alerts(ctx context.Context) ([]sources.Alert, error) {
 	if err := c.call(ctx, "alerts", http.MethodGet, "/api/v2/alerts", nil, nil, &raw); err != nil {
 		return nil, err
 	}
-	alerts, err := DecodeAlerts(raw)
+	alerts, err := DecodeAlerts(raw, c.alerts)
 	if err != nil {
 		return nil, &sources.BackendError{Backend: backend, Op: "alerts", Err: err}
 	}

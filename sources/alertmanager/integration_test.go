@@ -26,7 +26,7 @@ func TestAgainstRealAlertmanager(t *testing.T) {
         labels: {severity: page, service: checkout-api}
         annotations: {summary: checkout is down}
 `})
-	c, err := New(amURL, http.DefaultClient)
+	c, err := New(amURL, http.DefaultClient, sources.DefaultConventions())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -254,18 +254,19 @@ func (c *Client) Alerts(ctx context.Context) ([]sources.Alert, error) {
 	}
 	out := make([]sources.Alert, 0, len(res.Alerts))
 	for _, a := range res.Alerts {
-		out = append(out, toAlert(a))
+		out = append(out, c.toAlert(a))
 	}
 	return out, nil
 }
 
-func toAlert(a v1.Alert) sources.Alert {
+func (c *Client) toAlert(a v1.Alert) sources.Alert {
 	l := toLabels(a.Labels)
+	label, service := c.conv.Alerts.Service(l)
 	state := sources.AlertFiring
 	if a.State == v1.AlertStatePending {
 		state = sources.AlertPending
 	}
-	return sources.Alert{Name: l["alertname"], State: state, Severity: l["severity"], Labels: l,
+	return sources.Alert{Name: l["alertname"], Service: service, ServiceLabel: label, State: state, Severity: l["severity"], Labels: l,
 		Annotations: toLabels(a.Annotations), StartsAt: a.ActiveAt}
 }
 
@@ -283,7 +284,7 @@ func (c *Client) Rules(ctx context.Context) ([]sources.RuleGroup, error) {
 			case v1.AlertingRule:
 				rule := sources.Rule{Name: r.Name, Type: "alerting", Query: r.Query, Health: string(r.Health), Error: r.LastError}
 				for _, a := range r.Alerts {
-					rule.Alerts = append(rule.Alerts, toAlert(*a))
+					rule.Alerts = append(rule.Alerts, c.toAlert(*a))
 				}
 				rg.Rules = append(rg.Rules, rule)
 			case v1.RecordingRule:

@@ -12,8 +12,9 @@ import (
 
 // Backend serves one simulated fleet through the sources interfaces.
 type Backend struct {
-	f   *world.Fleet
-	red sources.REDQueries
+	f    *world.Fleet
+	conv sources.Conventions
+	red  sources.REDQueries
 }
 
 // The Backend is every backend at once.
@@ -31,11 +32,12 @@ var (
 // New adapts a fleet. The queries it reports are written from the
 // default conventions, the names `oncall demo --serve` exposes.
 func New(f *world.Fleet) *Backend {
-	red, err := sources.DefaultConventions().CompileRED()
+	conv := sources.DefaultConventions()
+	red, err := conv.CompileRED()
 	if err != nil {
 		panic("sources/sim: the default RED templates do not compile: " + err.Error())
 	}
-	return &Backend{f: f, red: red}
+	return &Backend{f: f, conv: conv, red: red}
 }
 
 // serviceLabel is the label the simulator's span metrics carry the

@@ -105,11 +105,14 @@ func TestBadQueriesAreRefusedWithTheReason(t *testing.T) {
 	f, b := run(t, "quiet", time.Minute)
 	r := sources.TimeRange{Start: f.Start(), End: f.Now()}
 	for name, err := range map[string]error{
-		"RED":          func() error { _, e := b.RED(bg, []string{"nosuch"}, r, time.Minute); return e }(),
-		"Saturation":   func() error { _, e := b.Saturation(bg, []string{"nosuch"}, r, time.Minute); return e }(),
-		"Exemplars":    func() error { _, e := b.Exemplars(bg, []string{"nosuch"}, r); return e }(),
-		"Logs":         func() error { _, e := b.Logs(bg, sources.LogQuery{Services: []string{"nosuch"}, Range: r}); return e }(),
-		"SearchTraces": func() error { _, e := b.SearchTraces(bg, sources.TraceSearch{Services: []string{"nosuch"}, Range: r}); return e }(),
+		"RED":        func() error { _, e := b.RED(bg, []string{"nosuch"}, r, time.Minute); return e }(),
+		"Saturation": func() error { _, e := b.Saturation(bg, []string{"nosuch"}, r, time.Minute); return e }(),
+		"Exemplars":  func() error { _, e := b.Exemplars(bg, []string{"nosuch"}, r); return e }(),
+		"Logs":       func() error { _, e := b.Logs(bg, sources.LogQuery{Services: []string{"nosuch"}, Range: r}); return e }(),
+		"SearchTraces": func() error {
+			_, e := b.SearchTraces(bg, sources.TraceSearch{Services: []string{"nosuch"}, Range: r})
+			return e
+		}(),
 	} {
 		if err == nil || !strings.Contains(err.Error(), `no service "nosuch" in topology "shop"`) {
 			t.Errorf("%s: %v", name, err)
@@ -179,7 +182,6 @@ func TestSilences(t *testing.T) {
 	}
 }
 
-
 func TestTailDeliversWithoutBlocking(t *testing.T) {
 	f, b := run(t, "retry-storm", 0)
 	ctx, cancel := context.WithCancel(bg)
@@ -212,7 +214,6 @@ func TestTailDeliversWithoutBlocking(t *testing.T) {
 	}
 }
 
-
 func drain(ch <-chan sources.TailEvent) <-chan sources.TailEvent {
 	out := make(chan sources.TailEvent, 100)
 	for len(ch) > 0 {
@@ -221,4 +222,3 @@ func drain(ch <-chan sources.TailEvent) <-chan sources.TailEvent {
 	close(out)
 	return out
 }
-

@@ -1,0 +1,89 @@
+package correlate
+
+import (
+	"math"
+	"sort"
+
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// Health is how a service or an SLO is doing. Renderers always show it
+// with a symbol and a word, never by colour alone.
+type Health int
+
+const (
+	Healthy  Health = iota // ✓ ok
+	Degraded               // ! warn
+	Failing                // ✗ failing
+)
+
+// ServiceStatus is a service's latest numbers from its RED series and its
+// health, judged against its own recent p99 (the overview has no baseline
+// window: the series is all it has).
+type ServiceStatus struct {
+	Service    string  `json:"service"`
+	Rate       float64 `json:"rate"`        // requests per second, the last step
+	ErrorRatio float64 `json:"error_ratio"` // the last step
+	P99        float64 `json:"p99_seconds"` // the last step with a p99
+	// BaseP99 is the median p99 of the first half of the series.
+	BaseP99 float64 `json:"base_p99_seconds"`
+	Health  Health  `json:"health"`
+	// Rates, ErrorRatios and P99s are the series the numbers come from,
+	// oldest first; steps without a p99 are left out of P99s.
+	Rates       []float64 `json:"rates"`
+	ErrorRatios []float64 `json:"error_ratios"`
+	P99s        []float64 `json:"p99s"`
+}
+
+// StatusOf aligns a service's RED series by time and judges its health:
+// failing at FailingErrorRatio or FailingLatencyFactor × its base p99,
+// degraded past ErrorDelta or LatencyFactor × (and LatencyFloor over) it.
+func StatusOf(r sources.RED) ServiceStatus {
+	st := ServiceStatus{Service: r.Service}
+	errAt := make(map[int64]float64, len(r.Errors.Samples))
+	for _, s := range r.Errors.Samples {
+		errAt[s.T.UnixNano()] = s.V
+	}
+	for _, s := range r.Requests.Samples {
+		st.Rates = append(st.Rates, s.V)
+		ratio := 0.0
+		if s.V > 0 {
+			ratio = errAt[s.T.UnixNano()] / s.V
+		}
+		st.ErrorRatios = append(st.ErrorRatios, ratio)
+	}
+	for _, s := range r.P99.Samples {
+		if !math.IsNaN(s.V) {
+			st.P99s = append(st.P99s, s.V)
+		}
+	}
+	if n := len(st.Rates); n > 0 {
+		st.Rate, st.ErrorRatio = st.Rates[n-1], st.ErrorRatios[n-1]
+	}
+	if n := len(st.P99s); n > 0 {
+		st.P99 = st.P99s[n-1]
+		head := append([]float64(nil), st.P99s[:max(1, n/2)]...)
+		sort.Float64s(head)
+		st.BaseP99 = head[len(head)/2]
+	}
+	slower := func(factor float64) bool { return st.BaseP99 > 0 && st.P99 > factor*st.BaseP99 }
+	switch {
+	case st.ErrorRatio > FailingErrorRatio || slower(FailingLatencyFactor):
+		st.Health = Failing
+	case st.ErrorRatio > ErrorDelta || (slower(LatencyFactor) && st.P99-st.BaseP99 > LatencyFloor.Seconds()):
+		st.Health = Degraded
+	}
+	return st
+}
+
+// BudgetHealth is failing when the budget is spent and degraded when
+// less than LowBudget of it is left.
+func BudgetHealth(b Budget) Health {
+	switch {
+	case b.Remaining < 0:
+		return Failing
+	case b.Remaining < LowBudget:
+		return Degraded
+	}
+	return Healthy
+}

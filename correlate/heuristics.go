@@ -1,0 +1,168 @@
+package correlate
+
+import "time"
+
+// Every threshold and weight the analysis uses, each with why it has its
+// value. They were set on the simulator's scenarios and are checked by
+// internal/evaltest; change one here and run those tests.
+
+// Calling a service anomalous (anomaly.go).
+const (
+	// ErrorDelta is how far a service's error ratio must rise above its
+	// baseline: one request in a hundred is what a user starts to notice,
+	// and it clears the background noise of a healthy fleet (under 0.1%).
+	ErrorDelta = 0.01
+	// ErrorJump is a rise large enough to need no second sample: five
+	// points at once is a crash or a kill, not noise.
+	ErrorJump = 5 * ErrorDelta
+	// MinErrorsPerSecond keeps a low-traffic service from turning
+	// anomalous on one stray error: below it a ratio means nothing.
+	MinErrorsPerSecond = 0.05
+	// LatencyFactor is how much a p99 must grow over its baseline: 1.5×
+	// is beyond a p99's run-to-run wobble at 15 s resolution.
+	LatencyFactor = 1.5
+	// LatencyFloor is the least p99 growth that counts, so a 2 ms cache
+	// going to 3.5 ms is not news.
+	LatencyFloor = 10 * time.Millisecond
+	// Sustain is how many consecutive steps must be bad: one bad scrape
+	// is a blip.
+	Sustain = 2
+	// FullErrorMagnitude is the error-ratio rise that counts as the
+	// largest anomaly (magnitude 1): a fifth of requests failing.
+	FullErrorMagnitude = 0.2
+	// FullLatencyMagnitude is the p99 growth that counts as the largest
+	// anomaly: ten times slower. Magnitude grows with its logarithm.
+	FullLatencyMagnitude = 10.0
+	// SurgeFactor is how much an edge's request rate must grow over its
+	// baseline to count as a surge (load or retries): the daily traffic
+	// shape moves rates by up to 30% within an hour, and a surge that
+	// hurts is almost always a doubling.
+	SurgeFactor = 1.8
+)
+
+// Telling victims from causes (rank.go).
+const (
+	// RetryAmplificationShare is the share of traced calls into a service
+	// that are retries above which its callers' extra traffic is the
+	// retries it provoked (retry amplification), not a load surge that
+	// explains it away. A healthy fleet retries under 1% of calls.
+	RetryAmplificationShare = 0.2
+	// RetryStormShare is the share of retries above which the chain says
+	// "retry storm": most calls into the service are repeats.
+	RetryStormShare = 0.5
+	// ChangeLeadsOnset is how long before a dependency's anomaly a change
+	// to it still explains the anomaly: a bad rollout takes minutes to
+	// reach every replica.
+	ChangeLeadsOnset = 5 * time.Minute
+	// SuspectChangesBefore and SuspectChangesAfter bound the changes that
+	// are suspects, around the first anomaly: a deploy an hour earlier is
+	// rarely the cause, and one after the onset may be the fix.
+	SuspectChangesBefore = 15 * time.Minute
+	SuspectChangesAfter  = time.Minute
+	// SaturatedShare is the share of a pool (connections, workers) in use
+	// that counts as exhausted: at 95% acquisitions start to queue.
+	SaturatedShare = 0.95
+	// NoiseMagnitude is the magnitude under which an anomaly with no log
+	// signature, no alert and no anomalous dependency is background noise.
+	NoiseMagnitude = 0.3
+	// PageworthyMagnitude is the magnitude from which an anomaly is worth
+	// a look on its own, with no alert and no hurt entry point: about a
+	// tenth of a service's requests failing.
+	PageworthyMagnitude = 0.5
+)
+
+// Scoring candidates (rank.go). The weights add up to the best score a
+// candidate can reach; confidence is the score over a share of that sum.
+var weights = struct{ unexplained, earliest, reach, magnitude, traces, logs, change, alert float64 }{
+	// no dependency explains it: the strongest sign of a root cause
+	unexplained: 2,
+	// it started first
+	earliest: 1.5,
+	// the other anomalous services depend on it
+	reach: 2,
+	// how far it departs from its baseline
+	magnitude: 1,
+	// failed traces start here
+	traces: 1.5,
+	// its own logs name a failure of its own (pool, OOM, panic, queue)
+	logs: 1.5,
+	// it changed shortly before
+	change: 1.5,
+	// an alert of its own, not an SLO burn: weak, since alerts lag
+	alert: 0.5,
+}
+
+const (
+	// VictimDiscount scales the evidence at a service whose anomaly a
+	// dependency or a load surge explains: it is a victim showing symptoms.
+	VictimDiscount = 0.5
+	// EarliestWindow is how late after the first anomaly an onset still
+	// earns some of the earliest weight, falling to none: two minutes is
+	// how long a cascade takes to climb a few tiers.
+	EarliestWindow = 2 * time.Minute
+	// ChangeBeforeOnsetWindow is how long before the first anomaly a
+	// change still earns some of the earliest weight.
+	ChangeBeforeOnsetWindow = 5 * time.Minute
+	// ChangeDecay is how fast a change's suspicion fades with its lead
+	// over the first anomaly, to ChangeFloor: a deploy ten minutes before
+	// is a weaker suspect than one a minute before.
+	ChangeDecay = 10 * time.Minute
+	ChangeFloor = 0.2
+	// UnnoticedChangeWeight is what a change weighs when nothing around
+	// it is anomalous: a deploy nobody noticed.
+	UnnoticedChangeWeight = 0.3
+	// ChangedUnexplainedShare is the unexplained weight a changed but not
+	// anomalous service earns (a flushed cache answers fast, and wrongly):
+	// less than an anomaly nothing explains.
+	ChangedUnexplainedShare = 0.8
+	// LogLinesForFullWeight is how many lines of its own failure
+	// signature earn the full log weight; OOMLinesForFullWeight is the
+	// same for OOM kills, each of which is a container killed.
+	LogLinesForFullWeight = 20
+	OOMLinesForFullWeight = 3
+	// BlameShare is the share of the log weight earned by the lines of
+	// callers that name a service (timeouts, refused, breaker): they
+	// point at it, but a caller blames whatever it waited on.
+	BlameShare = 0.5
+	// ConfidenceAt is the share of the best score that means certainty:
+	// no real incident has every kind of evidence at once.
+	ConfidenceAt = 0.55
+	// MinEvidenceKinds is how many independent kinds of evidence a
+	// candidate needs to be more than "possible".
+	MinEvidenceKinds = 2
+	// CloseScores is the score gap under which two candidates are both
+	// named in the notes: check both.
+	CloseScores = 0.5
+)
+
+// Confidence bands. A candidate under LikelyConfidence is reported, but
+// the incident says the evidence is thin.
+const (
+	LikelyConfidence   = 0.6
+	PossibleConfidence = 0.35
+)
+
+// The explanation chain (incident.go).
+const (
+	// ChainMaxLinks bounds the chain: past seven hops an explanation is a
+	// graph, not a sentence.
+	ChainMaxLinks = 7
+	// ChainEvidencePerLink is what each piece of a link's own evidence (a
+	// log signature of its own, an exhausted pool) adds to a path, where
+	// each link adds 1: a path through services with evidence beats a
+	// longer one without.
+	ChainEvidencePerLink = 20
+)
+
+// The overview's health of a service (health.go).
+const (
+	// FailingErrorRatio is the error ratio at which a service is failing
+	// rather than degraded: one request in twenty.
+	FailingErrorRatio = 0.05
+	// FailingLatencyFactor is the p99 growth at which a service is failing:
+	// three times slower breaks most callers' timeouts.
+	FailingLatencyFactor = 3.0
+	// LowBudget is the share of an error budget left under which an SLO
+	// is a warning: a quarter leaves room for one more bad day.
+	LowBudget = 0.25
+)
