@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/present"
 )
 
 // incidentView shows one assembled incident, scrolling.
@@ -14,6 +15,7 @@ type incidentView struct {
 	c         *common
 	trigger   correlate.Trigger
 	inc       *correlate.Incident
+	shown     present.Incident // inc as it is presented
 	took      time.Duration
 	lines     []string // rendered for width
 	collapsed bool     // the dependency tree shows only the root's callers
@@ -29,12 +31,17 @@ func (v *incidentView) SetSize(w, h int) {
 
 func (v *incidentView) render() {
 	if v.inc != nil && v.width > 0 {
-		v.lines = renderIncidentLines(v.inc, v.c.deps.Runbooks, v.collapsed, v.width, v.c.styles)
+		v.lines = renderIncident(v.shown, v.collapsed, v.width, v.c.styles)
 	}
 }
 
 func (v *incidentView) set(inc *correlate.Incident, took time.Duration) {
 	v.inc, v.took = inc, took
+	runbooks := v.c.deps.Runbooks
+	if runbooks == nil {
+		runbooks = map[string][]string{} // the panel says none are configured
+	}
+	v.shown = present.NewIncident(inc, "", runbooks)
 	v.render()
 }
 

@@ -5,7 +5,6 @@ import (
 	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -206,129 +205,6 @@ func statusLine(o *overviewData, wall time.Time, refresh time.Duration, paused b
 		mode = st.Warn.Render("! refresh paused (p)")
 	}
 	return fit(strings.Join(parts, "  ")+"  · "+age+" · "+mode, width)
-}
-
-// renderIncidentLines renders an incident as lines for the scrolling view.
-// runbooks are the config's links per service; the panel lists those of
-// the chain's services and nothing runs from it.
-func renderIncidentLines(inc *correlate.Incident, runbooks map[string][]string, collapsed bool, width int, st *themes.Styles) []string {
-	var out []string
-	add := func(s string) { out = append(out, fit(s, width)) }
-	wrap := func(s string, style func(...string) string) {
-		for _, l := range strings.Split(lipgloss.NewStyle().Width(width).Render(s), "\n") {
-			add(style(l))
-		}
-	}
-	head := safe(inc.Summary)
-	wrap(head, st.Heading.Render)
-	if b := inc.Blast; b != nil {
-		wrap(fmt.Sprintf("Blast radius: %d services, %s req/min failing of %s at risk, %s %s per minute", len(b.Services),
-			humanize.Commas(b.FailingPerMin), humanize.Commas(b.AtRiskPerMin), humanize.Commas(b.MoneyPerMin), orDefault(b.Currency, "(no currency)")), st.Bad.Render)
-	}
-	if inc.Thin {
-		wrap("Thin evidence: no cause is likely. "+strings.Join(inc.Notes, "; "), st.Warn.Render)
-	}
-	add("")
-	add(st.Heading.Render("ROOT-CAUSE CANDIDATES"))
-	for i, c := range inc.Candidates {
-		lvl := map[correlate.Likelihood]int{correlate.Likely: 2, correlate.Possible: 1, correlate.Unlikely: 0}[c.Likelihood]
-		add(fmt.Sprintf("%d. %s  %s", i+1, st.Heading.Render(safe(c.Service)), st.Level(lvl).Render(fmt.Sprintf("%s %.2f", c.Likelihood, c.Confidence))))
-		for _, r := range c.Reasons {
-			if !r.Shown() {
-				continue
-			}
-			add(fmt.Sprintf("   %-11s %s", r.Kind, safe(r.Detail)))
-			for _, l := range r.Lines {
-				add(st.Muted.Render("      log: " + safe(l)))
-			}
-		}
-	}
-	add("")
-	add(st.Heading.Render("RUNBOOKS") + st.Muted.Render("  (links from the config; nothing runs from here)"))
-	shown := 0
-	for _, l := range inc.Chain {
-		for _, link := range runbooks[l.Service] {
-			add("  " + safe(l.Service) + "  " + st.Accent.Render(safe(link)))
-			shown++
-		}
-	}
-	if shown == 0 {
-		add(st.Muted.Render("  none configured for " + safe(chainNames(inc)) + " (services.<name>.runbooks in the config)"))
-	}
-	if rows := inc.Tree(); len(rows) > 0 {
-		add("")
-		hint := "  (hurt callers of the root cause; c collapses)"
-		if collapsed {
-			hint = "  (collapsed to the root's direct callers; c expands)"
-		}
-		add(st.Heading.Render("DEPENDENCY TREE") + st.Muted.Render(hint))
-		hidden := 0
-		for _, r := range rows {
-			depth := utf8.RuneCountInString(r.Prefix) / 3 // three cells per level
-			if collapsed && (depth > 1 || r.ByLoad) {
-				hidden++
-				continue
-			}
-			l := r.Prefix + safe(r.Service)
-			if r.Anomaly != "" {
-				// errors are failing, latency alone is a warning
-				lvl := 2
-				if !strings.Contains(r.Anomaly, "errors") {
-					lvl = 1
-				}
-				l = r.Prefix + st.Level(lvl).Render(safe(r.Service)) + "  " + st.Level(lvl).Render([...]string{"", "! ", "✗ "}[lvl]+safe(r.Anomaly))
-			}
-			add(l)
-		}
-		if hidden > 0 {
-			add(st.Muted.Render(fmt.Sprintf("   … %d more (c expands)", hidden)))
-		}
-	}
-	if len(inc.Mechanisms) > 0 {
-		add("")
-		add(st.Heading.Render("MECHANISMS"))
-		for _, m := range inc.Mechanisms {
-			add(fmt.Sprintf("  %-20s %s", m.Kind, safe(m.Detail)))
-		}
-	}
-	if len(inc.Timeline) > 0 {
-		add("")
-		add(st.Heading.Render("TIMELINE"))
-		for _, e := range inc.Timeline {
-			add(fmt.Sprintf("  %s  %-13s %-20s %s", e.T.UTC().Format("15:04:05"), e.Kind, fit(safe(e.Service), 20), safe(e.Detail)))
-		}
-	}
-	if len(inc.Traces) > 0 {
-		add("")
-		add(st.Heading.Render("TRACES") + st.Muted.Render("  (failing spans, and the log lines joined to them)"))
-		for i, tv := range inc.Traces {
-			if i == 3 {
-				break
-			}
-			add(fmt.Sprintf("  %s  %s %s  %s", safe(tv.TraceID), safe(tv.RootService), safe(tv.RootName), tv.Duration.Round(time.Millisecond)))
-			for _, sp := range tv.Spans {
-				if sp.Status != sources.StatusError && len(sp.Logs) == 0 {
-					continue
-				}
-				add(fmt.Sprintf("    %s %s %s %s", sp.Kind, safe(sp.Service), safe(sp.Name), st.Bad.Render("✗ "+safe(sp.Message))))
-				for _, l := range sp.Logs {
-					add(st.Muted.Render("      log: " + safe(l.Line)))
-				}
-			}
-		}
-	}
-	return out
-}
-
-func chainNames(inc *correlate.Incident) string {
-	var n []string
-	for _, l := range inc.Chain {
-		n = append(n, l.Service)
-	}
-	if len(n) == 0 {
-		return "these services"
-	}
-	return strings.Join(n, ", ")
 }
 
 func orDefault(s, d string) string {

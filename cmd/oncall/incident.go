@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -139,9 +140,9 @@ func runIncident(ctx context.Context, e *env, g *globalOptions, o *incidentOptio
 	case "json":
 		return writeJSON(e.IO.Out, inc)
 	case "markdown":
-		return renderIncidentMarkdown(e.IO.Out, inc, label)
+		return present.Markdown(e.IO.Out, present.NewIncident(inc, label, nil))
 	default:
-		return renderIncidentText(g.styledOut(e), inc, label)
+		return present.Text(g.styledOut(e), present.NewIncident(inc, label, nil))
 	}
 }
 

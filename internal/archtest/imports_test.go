@@ -27,14 +27,15 @@ var allowed = map[string][]string{
 	"sources/sim":          {"sources", "sim"},
 	"correlate":            {"sources", "internal/humanize", "internal/termsafe"},
 	"themes":               {},
-	"tui":                  {"sources", "correlate", "themes", "internal/humanize", "internal/termsafe"},
+	"tui":                  {"sources", "correlate", "themes", "internal/present", "internal/humanize", "internal/termsafe"},
+	"internal/present":     {"sources", "correlate", "internal/humanize", "internal/termsafe"},
 	"internal/config":      {"sources"},
 	"internal/httpx":       {},
 	"internal/humanize":    {},
 	"internal/termsafe":    {},
 	"internal/testenv":     {"sources", "sources/sim", "sim", "correlate"},
 	"cmd/oncall": {"sources", "sources/prometheus", "sources/loki", "sources/tempo", "sources/alertmanager", "sources/sim", "sim",
-		"correlate", "tui", "themes", "internal/config", "internal/httpx", "internal/humanize", "internal/termsafe"},
+		"correlate", "tui", "themes", "internal/config", "internal/httpx", "internal/present", "internal/humanize", "internal/termsafe"},
 }
 
 // testOnly are packages no product code may import.

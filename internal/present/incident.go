@@ -1,0 +1,256 @@
+// Package present turns correlate's answers into what a person reads:
+// one presentation model per screen, built once, and rendered several
+// ways. An incident is presented as its sections (the chain, the
+// candidates with their evidence, the tree, the blast radius, the
+// mechanisms, the runbooks, the traces, the timeline, the notes), with
+// every string from a backend made terminal-safe and every number
+// written once, by internal/humanize. Text and Markdown render it here;
+// the cockpit renders it as styled lines in tui; postmortems will be one
+// more renderer.
+//
+// It imports correlate and sources types and the internal text helpers,
+// never a backend, the cockpit or cmd.
+package present
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/humanize"
+	"github.com/oncall-cockpit/oncall/internal/termsafe"
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// Safe strips terminal control sequences: every string an incident holds
+// came from a backend at some point.
+func Safe(s string) string { return termsafe.Line(s) }
+
+// Clock writes a time of day in UTC, as every incident time is written.
+func Clock(t time.Time) string { return t.UTC().Format("15:04:05") }
+
+// Incident is the presentation of one incident.
+type Incident struct {
+	// Label says what the incident was assembled from (the config, or the
+	// simulator and its scenario).
+	Label    string
+	Window   sources.TimeRange
+	Baseline time.Duration
+	Summary  string // the chain as one sentence
+	// Thin is set when no cause is likely; Notes say why.
+	Thin       bool
+	Chain      []ChainLink
+	Candidates []Candidate
+	Mechanisms []Mechanism
+	Tree       []TreeRow
+	Blast      *Blast
+	// Runbooks is nil when the caller has no runbook links to offer.
+	Runbooks *Runbooks
+	Traces   []Trace
+	// MoreTraces is how many traces the incident holds beyond Traces.
+	MoreTraces int
+	Timeline   []Event
+	Notes      []string
+}
+
+// ChainLink is one step of the explanation, symptom first.
+type ChainLink struct{ Service, What string }
+
+// Candidate is a possible root cause and the evidence that is worth a line.
+type Candidate struct {
+	Rank       int
+	Service    string
+	Likelihood correlate.Likelihood
+	Confidence float64
+	Score      float64
+	Onset      string // empty when unknown
+	Reasons    []Reason
+}
+
+// Reason is one piece of evidence: what it says, the query it came from,
+// the log lines and the traces it cites.
+type Reason struct {
+	Kind     correlate.ReasonKind
+	Detail   string
+	Source   string
+	Lines    []string
+	TraceIDs []string
+}
+
+// Mechanism is a way the failure spread.
+type Mechanism struct{ Kind, Detail string }
+
+// TreeRow is one service of the dependency tree above the root cause.
+type TreeRow struct {
+	Prefix  string // box-drawing indent
+	Depth   int    // 0 for the root, 1 for its direct callers, …
+	Service string
+	Anomaly string
+	// Health is failing for errors and degraded for latency alone.
+	Health correlate.Health
+	// ByLoad marks a peer hurt by load from the tree, not a caller.
+	ByLoad bool
+	Calls  []string // the root's own dependencies
+}
+
+// Blast is the blast radius, with how each number was computed.
+type Blast struct {
+	Services    int
+	EntryPoints []string
+	Failing     string // requests per minute
+	AtRisk      string
+	Money       string // "1,234 USD" or "0 (no currency)"
+	How         []How  // sorted by what
+}
+
+// How says how one number was computed.
+type How struct{ What, Method string }
+
+// Runbooks are the runbook links of the chain's services.
+type Runbooks struct {
+	Links []RunbookLink
+	// Gap names the services when none has a link.
+	Gap string
+}
+
+// RunbookLink is one link of one service.
+type RunbookLink struct{ Service, Link string }
+
+// Trace is a trace the incident cites, with its failed spans and the log
+// lines joined to them.
+type Trace struct {
+	ID, RootService, RootName string
+	Duration                  time.Duration
+	Origin                    string // where its error starts, if known
+	Spans                     []Span
+}
+
+// Span is a failed span, or one with log lines.
+type Span struct {
+	Kind, Service, Name string
+	Status              sources.SpanStatus
+	Message             string
+	Logs                []LogLine
+}
+
+// LogLine is a log line joined to a span.
+type LogLine struct{ Time, Line string }
+
+// Event is one line of the timeline.
+type Event struct{ Time, Kind, Service, Detail string }
+
+// tracesShown is how many traces an incident shows; the rest are in the
+// JSON form.
+const tracesShown = 3
+
+// NewIncident builds the presentation of inc. runbooks are the config's
+// links per service; nil leaves the runbooks section out.
+func NewIncident(inc *correlate.Incident, label string, runbooks map[string][]string) Incident {
+	p := Incident{Label: Safe(label), Window: inc.Window, Baseline: inc.Baseline.End.Sub(inc.Baseline.Start),
+		Summary: Safe(inc.Summary), Thin: inc.Thin}
+	for _, l := range inc.Chain {
+		p.Chain = append(p.Chain, ChainLink{Safe(l.Service), Safe(l.What)})
+	}
+	for i, c := range inc.Candidates {
+		pc := Candidate{Rank: i + 1, Service: Safe(c.Service), Likelihood: c.Likelihood, Confidence: c.Confidence, Score: c.Score}
+		if !c.Onset.IsZero() {
+			pc.Onset = Clock(c.Onset)
+		}
+		for _, r := range c.Reasons {
+			if !r.Shown() {
+				continue
+			}
+			pr := Reason{Kind: r.Kind, Detail: Safe(r.Detail), Source: Safe(r.Source), TraceIDs: safeAll(r.TraceIDs)}
+			pr.Lines = safeAll(r.Lines)
+			pc.Reasons = append(pc.Reasons, pr)
+		}
+		p.Candidates = append(p.Candidates, pc)
+	}
+	for _, m := range inc.Mechanisms {
+		p.Mechanisms = append(p.Mechanisms, Mechanism{m.Kind, Safe(m.Detail)})
+	}
+	for _, r := range inc.Tree() {
+		row := TreeRow{Prefix: r.Prefix, Depth: len([]rune(r.Prefix)) / 3, Service: Safe(r.Service), Anomaly: Safe(r.Anomaly), ByLoad: r.ByLoad, Calls: safeAll(r.Calls)}
+		if r.Anomaly != "" {
+			// errors are failing; latency alone is a warning
+			row.Health = correlate.Degraded
+			if strings.Contains(r.Anomaly, "errors") {
+				row.Health = correlate.Failing
+			}
+		}
+		p.Tree = append(p.Tree, row)
+	}
+	if b := inc.Blast; b != nil {
+		money := humanize.Commas(b.MoneyPerMin) + " " + b.Currency
+		if b.Currency == "" {
+			money = humanize.Commas(b.MoneyPerMin) + " (no currency)"
+		}
+		pb := &Blast{Services: len(b.Services), EntryPoints: safeAll(b.EntryPoints), Failing: humanize.Commas(b.FailingPerMin),
+			AtRisk: humanize.Commas(b.AtRiskPerMin), Money: Safe(money)}
+		for k, v := range b.How {
+			pb.How = append(pb.How, How{k, v})
+		}
+		sort.Slice(pb.How, func(i, j int) bool { return pb.How[i].What < pb.How[j].What })
+		p.Blast = pb
+	}
+	if runbooks != nil {
+		p.Runbooks = &Runbooks{}
+		var chain []string
+		for _, l := range inc.Chain {
+			chain = append(chain, Safe(l.Service))
+			for _, link := range runbooks[l.Service] {
+				p.Runbooks.Links = append(p.Runbooks.Links, RunbookLink{Safe(l.Service), Safe(link)})
+			}
+		}
+		if len(p.Runbooks.Links) == 0 {
+			p.Runbooks.Gap = "these services"
+			if len(chain) > 0 {
+				p.Runbooks.Gap = strings.Join(chain, ", ")
+			}
+		}
+	}
+	for i, tv := range inc.Traces {
+		if i == tracesShown {
+			p.MoreTraces = len(inc.Traces) - tracesShown
+			break
+		}
+		pt := Trace{ID: Safe(tv.TraceID), RootService: Safe(tv.RootService), RootName: Safe(tv.RootName), Duration: tv.Duration.Round(time.Millisecond)}
+		if tv.Origin != nil {
+			pt.Origin = Safe(tv.Origin.Service)
+		}
+		for _, sp := range tv.Spans {
+			if sp.Status != sources.StatusError && len(sp.Logs) == 0 {
+				continue
+			}
+			ps := Span{Kind: Safe(sp.Kind), Service: Safe(sp.Service), Name: Safe(sp.Name), Status: sp.Status, Message: Safe(sp.Message)}
+			for _, l := range sp.Logs {
+				ps.Logs = append(ps.Logs, LogLine{Clock(l.T), Safe(l.Line)})
+			}
+			pt.Spans = append(pt.Spans, ps)
+		}
+		p.Traces = append(p.Traces, pt)
+	}
+	for _, e := range inc.Timeline {
+		p.Timeline = append(p.Timeline, Event{Clock(e.T), e.Kind, Safe(e.Service), Safe(e.Detail)})
+	}
+	p.Notes = safeAll(inc.Notes)
+	return p
+}
+
+// Title is the incident's heading: its window.
+func (p Incident) Title() string {
+	return fmt.Sprintf("%s–%s UTC", Clock(p.Window.Start), Clock(p.Window.End))
+}
+
+func safeAll(in []string) []string {
+	if in == nil {
+		return nil
+	}
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = Safe(s)
+	}
+	return out
+}

@@ -1,0 +1,55 @@
+package present
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Markdown writes the incident as Markdown, for a ticket or a chat.
+func Markdown(w io.Writer, p Incident) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Incident %s\n\n_%s; window %s, baseline %s._\n\n", p.Title(), p.Label, p.Window.End.Sub(p.Window.Start), p.Baseline)
+	fmt.Fprintf(&b, "## What broke first\n\n%s\n\n", p.Summary)
+	b.WriteString("## Root-cause candidates\n\n")
+	for _, c := range p.Candidates {
+		fmt.Fprintf(&b, "%d. **%s**: %s (confidence %.2f)\n", c.Rank, c.Service, c.Likelihood, c.Confidence)
+		for _, r := range c.Reasons {
+			fmt.Fprintf(&b, "   - %s: %s", r.Kind, r.Detail)
+			if r.Source != "" {
+				fmt.Fprintf(&b, " (`%s`)", r.Source)
+			}
+			b.WriteString("\n")
+			for _, l := range r.Lines {
+				fmt.Fprintf(&b, "     - `%s`\n", strings.ReplaceAll(l, "`", "'"))
+			}
+		}
+	}
+	if len(p.Mechanisms) > 0 {
+		b.WriteString("\n## Mechanisms\n\n")
+		for _, m := range p.Mechanisms {
+			fmt.Fprintf(&b, "- **%s**: %s\n", m.Kind, m.Detail)
+		}
+	}
+	if t := TreeText(p.Tree); len(t) > 0 {
+		b.WriteString("\n## Dependency tree\n\n```\n" + strings.Join(t, "\n") + "\n```\n")
+	}
+	if br := p.Blast; br != nil {
+		fmt.Fprintf(&b, "\n## Blast radius\n\n- %d services; entry points: %s\n- failing %s req/min of %s at risk; %s per minute\n",
+			br.Services, orNone(strings.Join(br.EntryPoints, ", ")), br.Failing, br.AtRisk, br.Money)
+	}
+	if len(p.Timeline) > 0 {
+		b.WriteString("\n## Timeline\n\n| time (UTC) | what | service | detail |\n| --- | --- | --- | --- |\n")
+		for _, ev := range p.Timeline {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", ev.Time, ev.Kind, ev.Service, strings.ReplaceAll(ev.Detail, "|", "\\|"))
+		}
+	}
+	if len(p.Notes) > 0 {
+		b.WriteString("\n## Notes\n\n")
+		for _, n := range p.Notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,140 @@
+package present
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// healthSymbols are the symbols of correlate's health levels; a word
+// always stands beside them.
+var healthSymbols = [...]string{"✓", "!", "✗"}
+
+// Text writes the incident as plain text for a terminal or a file.
+func Text(w io.Writer, p Incident) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "INCIDENT  window %s (%s), baseline %s before it · %s\n\n", p.Title(), p.Window.End.Sub(p.Window.Start), p.Baseline, p.Label)
+	b.WriteString("WHAT BROKE FIRST\n")
+	if p.Thin {
+		b.WriteString("  (thin evidence: no cause is likely; see NOTES)\n")
+	}
+	for i, l := range p.Chain {
+		arrow := "  "
+		if i > 0 {
+			arrow = "  ← "
+		}
+		fmt.Fprintf(&b, "%s%s: %s\n", arrow, l.Service, l.What)
+	}
+	if len(p.Chain) == 0 {
+		fmt.Fprintf(&b, "  %s\n", p.Summary)
+	}
+	b.WriteString("\nROOT-CAUSE CANDIDATES\n")
+	for _, c := range p.Candidates {
+		onset := ""
+		if c.Onset != "" {
+			onset = ", onset " + c.Onset
+		}
+		fmt.Fprintf(&b, "  %d. %s  %s (confidence %.2f, score %.2f%s)\n", c.Rank, c.Service, c.Likelihood, c.Confidence, c.Score, onset)
+		for _, r := range c.Reasons {
+			fmt.Fprintf(&b, "       %-11s %s\n", r.Kind, r.Detail)
+			if r.Source != "" {
+				fmt.Fprintf(&b, "                   from %s\n", r.Source)
+			}
+			for _, l := range r.Lines {
+				fmt.Fprintf(&b, "                   log: %s\n", truncate(l, 110))
+			}
+			if len(r.TraceIDs) > 0 {
+				fmt.Fprintf(&b, "                   traces: %s\n", strings.Join(r.TraceIDs, " "))
+			}
+		}
+	}
+	if len(p.Mechanisms) > 0 {
+		b.WriteString("\nMECHANISMS\n")
+		for _, m := range p.Mechanisms {
+			fmt.Fprintf(&b, "  %-20s %s\n", m.Kind, m.Detail)
+		}
+	}
+	if t := TreeText(p.Tree); len(t) > 0 {
+		b.WriteString("\nDEPENDENCY TREE (callers of the root cause that are hurt)\n")
+		for _, l := range t {
+			b.WriteString("  " + l + "\n")
+		}
+	}
+	if br := p.Blast; br != nil {
+		b.WriteString("\nBLAST RADIUS\n")
+		fmt.Fprintf(&b, "  %d services; entry points: %s\n", br.Services, orNone(strings.Join(br.EntryPoints, ", ")))
+		fmt.Fprintf(&b, "  failing %s req/min of %s at risk; %s per minute\n", br.Failing, br.AtRisk, br.Money)
+		for _, h := range br.How {
+			fmt.Fprintf(&b, "  how %s: %s\n", h.What, h.Method)
+		}
+	}
+	if len(p.Traces) > 0 {
+		b.WriteString("\nTRACES (failing spans and the log lines joined to them by trace ID)\n")
+		for _, t := range p.Traces {
+			origin := ""
+			if t.Origin != "" {
+				origin = ", error starts at " + t.Origin
+			}
+			fmt.Fprintf(&b, "  %s  %s %s  %s%s\n", t.ID, t.RootService, t.RootName, t.Duration, origin)
+			for _, sp := range t.Spans {
+				fmt.Fprintf(&b, "    %s %s %s [%s] %s\n", sp.Kind, sp.Service, sp.Name, sp.Status, truncate(sp.Message, 80))
+				for _, l := range sp.Logs {
+					fmt.Fprintf(&b, "      log %s %s\n", l.Time, truncate(l.Line, 100))
+				}
+			}
+		}
+		if p.MoreTraces > 0 {
+			fmt.Fprintf(&b, "  … %d more in -o json\n", p.MoreTraces)
+		}
+	}
+	if len(p.Timeline) > 0 {
+		b.WriteString("\nTIMELINE\n")
+		for _, ev := range p.Timeline {
+			fmt.Fprintf(&b, "  %s  %-14s %-22s %s\n", ev.Time, ev.Kind, ev.Service, truncate(ev.Detail, 100))
+		}
+	}
+	if len(p.Notes) > 0 {
+		b.WriteString("\nNOTES\n")
+		for _, n := range p.Notes {
+			fmt.Fprintf(&b, "  %s\n", n)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// TreeText lays the dependency tree out as plain lines: each row with its
+// health symbol and anomaly, peers hurt by load marked, and the root's
+// own dependencies under it.
+func TreeText(rows []TreeRow) []string {
+	var lines []string
+	for i, r := range rows {
+		l := r.Prefix + r.Service
+		if r.Anomaly != "" {
+			l += "  " + healthSymbols[r.Health] + " " + r.Anomaly
+		}
+		if r.ByLoad {
+			l += "  (driven by load from the tree above)"
+		}
+		lines = append(lines, l)
+		if i == 0 && len(r.Calls) > 0 {
+			lines = append(lines, "│ calls: "+strings.Join(r.Calls, ", "))
+		}
+	}
+	return lines
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
