@@ -6,6 +6,7 @@ package themes
 
 import (
 	"fmt"
+	"hash/fnv"
 	"image/color"
 	"os"
 	"sort"
@@ -27,15 +28,23 @@ type Palette struct {
 	Border  string `yaml:"border"`
 	Select  string `yaml:"select"`  // background of the selected row
 	Heading string `yaml:"heading"` // panel titles
+	// Series are the colours of things told apart by colour as well as by
+	// name, such as the services of a trace waterfall.
+	Series []string `yaml:"series"`
 }
 
 // Palettes are the built-in themes. colorblind uses the Okabe–Ito colours,
 // which stay apart under the common colour-vision deficiencies.
 var palettes = map[string]Palette{
-	"dark":          {Text: "#d8dee9", Muted: "#7b8394", Accent: "#88c0d0", OK: "#a3be8c", Warn: "#ebcb8b", Bad: "#bf616a", Border: "#4c566a", Select: "#3b4252", Heading: "#e5e9f0"},
-	"light":         {Text: "#2e3440", Muted: "#6b7280", Accent: "#005f87", OK: "#2e7d32", Warn: "#9a6700", Bad: "#b3261e", Border: "#c0c4cc", Select: "#e5e9f0", Heading: "#111827"},
-	"high-contrast": {Text: "#ffffff", Muted: "#c0c0c0", Accent: "#00ffff", OK: "#00ff00", Warn: "#ffff00", Bad: "#ff3030", Border: "#ffffff", Select: "#303030", Heading: "#ffffff"},
-	"colorblind":    {Text: "#e6e6e6", Muted: "#999999", Accent: "#56b4e9", OK: "#009e73", Warn: "#e69f00", Bad: "#d55e00", Border: "#666666", Select: "#333333", Heading: "#ffffff"},
+	"dark": {Text: "#d8dee9", Muted: "#7b8394", Accent: "#88c0d0", OK: "#a3be8c", Warn: "#ebcb8b", Bad: "#bf616a", Border: "#4c566a", Select: "#3b4252", Heading: "#e5e9f0",
+		Series: []string{"#88c0d0", "#a3be8c", "#b48ead", "#ebcb8b", "#81a1c1", "#d08770", "#8fbcbb", "#5e81ac"}},
+	"light": {Text: "#2e3440", Muted: "#6b7280", Accent: "#005f87", OK: "#2e7d32", Warn: "#9a6700", Bad: "#b3261e", Border: "#c0c4cc", Select: "#e5e9f0", Heading: "#111827",
+		Series: []string{"#005f87", "#2e7d32", "#6a3d9a", "#9a6700", "#1f4e99", "#a14a00", "#00796b", "#4a5568"}},
+	"high-contrast": {Text: "#ffffff", Muted: "#c0c0c0", Accent: "#00ffff", OK: "#00ff00", Warn: "#ffff00", Bad: "#ff3030", Border: "#ffffff", Select: "#303030", Heading: "#ffffff",
+		Series: []string{"#00ffff", "#ffffff", "#ff80ff", "#ffff00", "#80c0ff", "#ffa040", "#80ff80", "#c0c0c0"}},
+	// Okabe–Ito's eight, in their published order
+	"colorblind": {Text: "#e6e6e6", Muted: "#999999", Accent: "#56b4e9", OK: "#009e73", Warn: "#e69f00", Bad: "#d55e00", Border: "#666666", Select: "#333333", Heading: "#ffffff",
+		Series: []string{"#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#bbbbbb"}},
 }
 
 // Names lists the built-in themes.
@@ -80,6 +89,14 @@ func Load(name, path string) (Palette, error) {
 			*f.dst = *f.src
 		}
 	}
+	if len(over.Series) > 0 {
+		for _, c := range over.Series {
+			if !isHex(c) {
+				return Palette{}, fmt.Errorf("%s: series: %q is not a colour like #88c0d0", path, c)
+			}
+		}
+		p.Series = over.Series
+	}
 	return p, nil
 }
 
@@ -99,12 +116,19 @@ func isHex(s string) bool {
 type Styles struct {
 	Text, Muted, Accent, OK, Warn, Bad, Heading, Selected, Border lipgloss.Style
 	Panel                                                         lipgloss.Style
+	// Series tell apart things that have names, such as services; see
+	// SeriesOf.
+	Series []lipgloss.Style
 }
 
 // New builds the styles of a palette.
 func New(p Palette) *Styles {
 	c := func(s string) color.Color { return lipgloss.Color(s) }
 	base := lipgloss.NewStyle().Foreground(c(p.Text))
+	series := make([]lipgloss.Style, len(p.Series))
+	for i, x := range p.Series {
+		series[i] = lipgloss.NewStyle().Foreground(c(x))
+	}
 	return &Styles{
 		Text:     base,
 		Muted:    lipgloss.NewStyle().Foreground(c(p.Muted)),
@@ -116,7 +140,19 @@ func New(p Palette) *Styles {
 		Selected: lipgloss.NewStyle().Background(c(p.Select)).Bold(true),
 		Border:   lipgloss.NewStyle().Foreground(c(p.Border)),
 		Panel:    lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(c(p.Border)).Padding(0, 1),
+		Series:   series,
 	}
+}
+
+// SeriesOf is the series style of a name, stable across runs and themes:
+// the same service keeps its colour wherever it is drawn.
+func (s *Styles) SeriesOf(name string) lipgloss.Style {
+	if len(s.Series) == 0 {
+		return s.Text
+	}
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return s.Series[h.Sum32()%uint32(len(s.Series))]
 }
 
 // State renders a health state as a symbol and a word in its colour:

@@ -72,8 +72,6 @@ type incidentMsg struct {
 	took    time.Duration
 }
 
-type tickMsg time.Time
-
 // loadOverview reads everything the overview shows. Each part keeps its
 // own error, so one failing backend greys one panel, not the screen. The
 // budgets of prev are kept while younger than budgetEvery.
@@ -150,53 +148,3 @@ func firstError(errs map[string]error) error {
 }
 
 func errNoSource(what string) error { return fmt.Errorf("no %s datasource configured", what) }
-
-// loadIncident assembles an incident in the background.
-func loadIncident(d Deps, t correlate.Trigger) tea.Cmd {
-	return func() tea.Msg {
-		start := d.Wall()
-		ev := correlate.Gather(context.Background(), d.Sources, t, correlate.GatherOptions{Deadline: d.Timeout})
-		return incidentMsg{trigger: t, inc: correlate.Analyze(ev, d.Meta), took: d.Wall().Sub(start)}
-	}
-}
-
-func tick(d time.Duration) tea.Cmd {
-	return tea.Tick(d, func(t time.Time) tea.Msg { return tickMsg(t) })
-}
-
-// openTrigger is the incident trigger for a selection: the window ends at
-// the data's now.
-func openTrigger(m openIncidentMsg, d Deps) correlate.Trigger {
-	t := correlate.Trigger(m)
-	t.At = d.Now()
-	return t
-}
-
-// ackRequest is the silence an acknowledgement creates: it matches the
-// alert's name and service (by the label the alert names it with), is
-// signed by the user, and lasts AckFor.
-func ackRequest(d Deps, a sources.Alert) sources.Silence {
-	now := d.Now()
-	m := []sources.Matcher{{Name: "alertname", Value: a.Name, IsEqual: true}}
-	if a.ServiceLabel != "" {
-		m = append(m, sources.Matcher{Name: a.ServiceLabel, Value: a.Service, IsEqual: true})
-	}
-	return sources.Silence{Matchers: m, StartsAt: now, EndsAt: now.Add(d.AckFor), CreatedBy: d.User,
-		Comment: "ack: " + d.User + " is on it (oncall)"}
-}
-
-type ackedMsg struct {
-	alert string
-	id    string
-	err   error
-}
-
-// acknowledge creates the silence, then reloads the overview.
-func acknowledge(d Deps, s sources.Silence, alert string) tea.Cmd {
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), d.Timeout)
-		defer cancel()
-		id, err := d.Sources.Alerts.CreateSilence(ctx, s)
-		return ackedMsg{alert: alert, id: id, err: err}
-	}
-}

@@ -1,38 +1,84 @@
 package tui
 
 import (
+	"context"
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/present"
 )
 
-// incidentView shows one assembled incident, scrolling.
+// incidentView shows one assembled incident in a scrolling viewport.
 type incidentView struct {
-	c         *common
+	base
 	trigger   correlate.Trigger
 	inc       *correlate.Incident
 	shown     present.Incident // inc as it is presented
 	took      time.Duration
-	lines     []string // rendered for width
+	lines     []string // rendered for the width
 	collapsed bool     // the dependency tree shows only the root's callers
-	offset    int
-	width     int
-	height    int
+	vp        viewport.Model
+}
+
+// openIncident assembles the incident of a trigger, whose window ends at
+// the data's now, in a new view.
+func openIncident(c *common, t correlate.Trigger) tea.Cmd {
+	t.At = c.deps.Now()
+	v := &incidentView{base: base{c: c}, trigger: t, vp: viewport.New()}
+	k := c.keys
+	v.vp.KeyMap = viewport.KeyMap{Up: k.Up, Down: k.Down, PageUp: k.PageUp, PageDown: k.PageDown}
+	return push(v, loadIncident(c.deps, t))
+}
+
+// loadIncident gathers and analyses in the background.
+func loadIncident(d Deps, t correlate.Trigger) tea.Cmd {
+	return func() tea.Msg {
+		start := d.Wall()
+		ev := correlate.Gather(context.Background(), d.Sources, t, correlate.GatherOptions{Deadline: d.Timeout})
+		return incidentMsg{trigger: t, inc: correlate.Analyze(ev, d.Meta), took: d.Wall().Sub(start)}
+	}
+}
+
+func (v *incidentView) Title() string { return "incident " + safe(v.trigger.Service) }
+
+func (v *incidentView) ShortHelp() []key.Binding {
+	k := v.c.keys
+	return []key.Binding{either("↑↓", "scroll", k.Up, k.Down), relabel(k.Traces, "t", "traces"), relabel(k.Collapse, "c", "tree"),
+		relabel(k.Back, "esc", "back"), relabel(k.Help, "?", "help")}
 }
 
 func (v *incidentView) SetSize(w, h int) {
-	v.width, v.height = w, h
+	v.base.SetSize(w, h)
+	v.vp.SetWidth(w)
+	v.vp.SetHeight(max(0, h-1)) // the footer takes a line
 	v.render()
 }
 
+// render lays the incident out for the width; the offset is kept.
 func (v *incidentView) render() {
-	if v.inc != nil && v.width > 0 {
-		v.lines = renderIncident(v.shown, v.collapsed, v.width, v.c.styles)
+	if v.inc == nil || v.width <= 0 {
+		return
 	}
+	v.lines = renderIncident(v.shown, v.collapsed, v.width, v.c.styles)
+	v.vp.SetContentLines(v.lines)
+}
+
+func (v *incidentView) Close() { delete(v.c.traces, v) }
+
+func (v *incidentView) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case incidentMsg:
+		if v.inc == nil && msg.trigger == v.trigger {
+			v.set(msg.inc, msg.took)
+		}
+	case tea.KeyPressMsg:
+		return v.key(msg)
+	}
+	return nil
 }
 
 func (v *incidentView) set(inc *correlate.Incident, took time.Duration) {
@@ -42,43 +88,43 @@ func (v *incidentView) set(inc *correlate.Incident, took time.Duration) {
 		runbooks = map[string][]string{} // the panel says none are configured
 	}
 	v.shown = present.NewIncident(inc, "", runbooks)
+	v.c.traces[v] = inc.Traces
 	v.render()
 }
 
-func (v *incidentView) Update(msg tea.Msg) tea.Cmd {
-	km, ok := msg.(tea.KeyPressMsg)
-	if !ok {
-		return nil
-	}
+func (v *incidentView) key(km tea.KeyPressMsg) tea.Cmd {
 	k := v.c.keys
-	last := max(0, len(v.lines)-(v.height-1))
 	switch {
-	case key.Matches(km, k.Up):
-		v.offset = max(0, v.offset-1)
-	case key.Matches(km, k.Down):
-		v.offset = min(last, v.offset+1)
-	case key.Matches(km, k.PageUp):
-		v.offset = max(0, v.offset-(v.height-2))
-	case key.Matches(km, k.PageDown):
-		v.offset = min(last, v.offset+(v.height-2))
 	case key.Matches(km, k.Top):
-		v.offset = 0
+		v.vp.GotoTop()
 	case key.Matches(km, k.Bottom):
-		v.offset = last
+		v.vp.GotoBottom()
+	case key.Matches(km, k.PageUp):
+		v.vp.ScrollUp(max(1, v.vp.Height()-1))
+	case key.Matches(km, k.PageDown):
+		v.vp.ScrollDown(max(1, v.vp.Height()-1))
+	case key.Matches(km, k.Up, k.Down):
+		v.vp, _ = v.vp.Update(km)
 	case key.Matches(km, k.Collapse):
 		v.collapsed = !v.collapsed
 		v.render()
 	case key.Matches(km, k.Traces):
 		if v.inc != nil && len(v.inc.Traces) > 0 {
-			tv := newTraceView(v.c, v.inc.Traces)
-			return func() tea.Msg { return pushViewMsg{tv} }
+			return push(newTraceView(v.c, v.inc.Traces), nil)
 		}
+	case key.Matches(km, k.Logs):
+		return openLogs(v.c, v.logsTarget())
 	}
 	return nil
 }
 
-// pushViewMsg asks the root to show a view above the current one.
-type pushViewMsg struct{ v view }
+// logsTarget is whose logs l tails: the root cause once it is known.
+func (v *incidentView) logsTarget() string {
+	if v.inc != nil && len(v.inc.Candidates) > 0 {
+		return v.inc.Candidates[0].Service
+	}
+	return v.trigger.Service
+}
 
 func (v *incidentView) View() string {
 	st := v.c.styles
@@ -89,10 +135,6 @@ func (v *incidentView) View() string {
 	if v.inc == nil {
 		return fill([]string{st.Muted.Render(v.c.spinner() + " assembling the incident for " + safe(what) + "…")}, v.width, v.height)
 	}
-	body := v.lines
-	if v.offset < len(body) {
-		body = body[v.offset:]
-	}
-	foot := st.Muted.Render("incident for " + safe(what) + " · assembled in " + v.took.Round(time.Millisecond).String() + " · ↑↓ scroll · t traces · c tree · esc back · ? help")
-	return fill(body, v.width, v.height-1) + "\n" + fit(foot, v.width)
+	foot := st.Muted.Render("incident for "+safe(what)+" · assembled in "+v.took.Round(time.Millisecond).String()+" · ") + v.c.hint(v.ShortHelp())
+	return v.vp.View() + "\n" + fit(foot, v.width)
 }

@@ -1,6 +1,9 @@
 package tui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
 
 // KeyMap is every binding of the cockpit. Help is generated from it.
 type KeyMap struct {
@@ -10,6 +13,9 @@ type KeyMap struct {
 	Traces, NextTrace, PrevTrace            key.Binding
 	Logs, Filter, Wrap                      key.Binding
 	Palette, Collapse, Sort                 key.Binding
+	// While typing: Cancel leaves the input, PickUp and PickDown move a
+	// selection (j and k are text then).
+	Cancel, PickUp, PickDown key.Binding
 }
 
 // DefaultKeyMap has arrows and vim keys.
@@ -38,20 +44,66 @@ func DefaultKeyMap() KeyMap {
 		Collapse:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "incident: collapse or expand the dependency tree")),
 		Sort:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "overview: sort services by health, name, rate, errors or p99")),
 		Yes:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
+		Cancel:    key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc", "cancel")),
+		PickUp:    key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "previous")),
+		PickDown:  key.NewBinding(key.WithKeys("down", "ctrl+n"), key.WithHelp("↓", "next")),
 	}
 }
 
 // ReadOnly removes every action from the map, so neither the keys nor
 // the help offer them.
 func (k KeyMap) ReadOnly() KeyMap {
-	k.Ack.SetEnabled(false)
+	for _, a := range k.actions() {
+		a.b.SetEnabled(false)
+	}
 	return k
 }
 
-// ShortHelp is the one-line hint of the footer.
-func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Open, k.Palette, k.Back, k.Help, k.Quit}
+// action is a binding that changes something, and what to call it when
+// read-only refuses it.
+type action struct {
+	b    *key.Binding
+	what string
 }
+
+// actions are the bindings that change something; read-only disables them.
+func (k *KeyMap) actions() []action { return []action{{&k.Ack, "acknowledgements"}} }
+
+// refused says, for a key of a disabled action, why nothing happens.
+func (k KeyMap) refused(msg tea.KeyPressMsg) (string, bool) {
+	for _, a := range k.actions() {
+		if a.b.Enabled() {
+			continue
+		}
+		probe := *a.b
+		probe.SetEnabled(true)
+		if key.Matches(msg, probe) {
+			return "read-only: " + a.what + " are disabled", true
+		}
+	}
+	return "", false
+}
+
+// relabel is b under another help text: the same keys, described as a
+// view's footer says them.
+func relabel(b key.Binding, label, desc string) key.Binding {
+	r := key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(label, desc))
+	r.SetEnabled(b.Enabled())
+	return r
+}
+
+// either is one binding for the keys of several, for a footer that names
+// them together ("↑↓ scroll").
+func either(label, desc string, bs ...key.Binding) key.Binding {
+	var keys []string
+	for _, b := range bs {
+		keys = append(keys, b.Keys()...)
+	}
+	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(label, desc))
+}
+
+// Global are the keys the root handles, whatever is on top.
+func (k KeyMap) Global() []key.Binding { return []key.Binding{k.Help, k.Quit} }
 
 // FullHelp is the help overlay, in columns.
 func (k KeyMap) FullHelp() [][]key.Binding {

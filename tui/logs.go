@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
@@ -21,9 +22,10 @@ const maxLogLines = 2000
 // logsView is a live tail of one service's logs (or all), with a pause
 // (the global p), a regex filter, wrapping, and a jump to a line's trace.
 type logsView struct {
-	c        *common
+	base
 	service  string
 	lines    []sources.LogLine
+	visible  []sources.LogLine // lines that pass the filter, kept in step with lines
 	dropped  int
 	status   string // connection state
 	filter   string
@@ -31,13 +33,11 @@ type logsView struct {
 	invert   bool
 	label    [2]string // name, value when the filter is name=value
 	editing  bool
-	input    string
+	input    textinput.Model
 	wrap     bool
 	sel      int // index into the visible lines, from the newest
 	cancel   context.CancelFunc
 	ch       <-chan sources.TailEvent
-	width    int
-	height   int
 	filterOK string // the error of the last filter, if any
 }
 
@@ -51,6 +51,22 @@ type tailStartedMsg struct {
 	v   *logsView
 	ch  <-chan sources.TailEvent
 	err error
+}
+
+// openLogs tails a service's logs in a new view.
+func openLogs(c *common, service string) tea.Cmd {
+	if c.deps.Sources.Logs == nil {
+		return flash("no loki datasource: no logs to tail")
+	}
+	v := newLogsView(c, service)
+	return push(v, startTail(c, v))
+}
+
+func newLogsView(c *common, service string) *logsView {
+	in := textinput.New()
+	in.Prompt = ""
+	in.SetVirtualCursor(false)
+	return &logsView{base: base{c: c}, service: service, input: in}
 }
 
 // startTail subscribes to the service's lines.
@@ -76,16 +92,25 @@ func (v *logsView) next() tea.Cmd {
 	}
 }
 
-func (v *logsView) close() {
+func (v *logsView) Title() string { return "logs" }
+
+func (v *logsView) Close() {
 	if v.cancel != nil {
 		v.cancel()
 	}
 }
 
-func (v *logsView) SetSize(w, h int) { v.width, v.height = w, h }
+// Capturing is true while the filter is being typed: keys are text then.
+func (v *logsView) Capturing() bool { return v.editing }
 
-// capturing is true while the filter is being typed: keys are text then.
-func (v *logsView) capturing() bool { return v.editing }
+func (v *logsView) ShortHelp() []key.Binding {
+	k := v.c.keys
+	if v.editing {
+		return []key.Binding{relabel(k.Open, "enter", "apply"), relabel(k.Cancel, "esc", "cancel")}
+	}
+	return []key.Binding{relabel(k.Filter, "/", "filter (regex, !inverse, label=value)"), relabel(k.Wrap, "w", "wrap"),
+		relabel(k.Open, "enter:", "the line's trace"), relabel(k.Back, "esc", "back")}
+}
 
 func (v *logsView) add(ev sources.TailEvent) {
 	v.dropped += ev.Dropped
@@ -101,6 +126,13 @@ func (v *logsView) add(ev sources.TailEvent) {
 	v.lines = append(v.lines, ev.Lines...)
 	if n := len(v.lines) - maxLogLines; n > 0 {
 		v.lines = append(v.lines[:0], v.lines[n:]...)
+		v.refilter()
+		return
+	}
+	for _, l := range ev.Lines {
+		if v.keep(l) {
+			v.visible = append(v.visible, l)
+		}
 	}
 }
 
@@ -109,6 +141,7 @@ var labelFilter = regexp.MustCompile(`^([a-zA-Z_][a-zA-Z0-9_]*)=(\S+)$`)
 
 // setFilter parses "regex", "!regex" (inverse) or "name=value" (label).
 func (v *logsView) setFilter(f string) {
+	defer v.refilter()
 	v.filter, v.re, v.invert, v.label, v.filterOK = f, nil, false, [2]string{}, ""
 	if f == "" {
 		return
@@ -146,44 +179,73 @@ func (v *logsView) keep(l sources.LogLine) bool {
 	return match != v.invert
 }
 
-func (v *logsView) visible() []sources.LogLine {
-	var out []sources.LogLine
+// refilter recomputes the visible lines after the filter or the buffer
+// changed; View only reads them.
+func (v *logsView) refilter() {
+	v.visible = v.visible[:0]
 	for _, l := range v.lines {
 		if v.keep(l) {
-			out = append(out, l)
+			v.visible = append(v.visible, l)
 		}
 	}
-	return out
+	v.sel = min(v.sel, max(0, len(v.visible)-1))
 }
 
 func (v *logsView) Update(msg tea.Msg) tea.Cmd {
-	km, ok := msg.(tea.KeyPressMsg)
-	if !ok {
-		return nil
-	}
-	if v.editing {
-		switch km.String() {
-		case "enter":
-			v.editing = false
-			v.setFilter(v.input)
-		case "esc":
-			v.editing = false
-		case "backspace":
-			if r := []rune(v.input); len(r) > 0 {
-				v.input = string(r[:len(r)-1])
-			}
-		default:
-			if km.Text != "" {
-				v.input += km.Text
-			}
+	switch msg := msg.(type) {
+	case tailStartedMsg:
+		if msg.v != v {
+			return nil
 		}
-		return nil
+		if msg.err != nil {
+			v.status = "✗ " + msg.err.Error()
+			return nil
+		}
+		v.ch = msg.ch
+		return v.next()
+	case tailMsg:
+		if msg.v != v || !msg.ok {
+			return nil // another view's, or the tail ended: the view was closed
+		}
+		v.add(msg.ev)
+		return v.next()
+	case tea.PasteMsg:
+		if v.editing {
+			v.input, _ = v.input.Update(msg)
+		}
+	case tea.KeyPressMsg:
+		if v.editing {
+			v.edit(msg)
+			return nil
+		}
+		return v.key(msg)
 	}
+	return nil
+}
+
+// edit handles a key while the filter is typed.
+func (v *logsView) edit(km tea.KeyPressMsg) {
 	k := v.c.keys
-	vis := len(v.visible())
+	switch {
+	case key.Matches(km, k.Open):
+		v.editing = false
+		v.setFilter(v.input.Value())
+	case key.Matches(km, k.Cancel):
+		v.editing = false
+	default:
+		v.input, _ = v.input.Update(km)
+	}
+}
+
+func (v *logsView) key(km tea.KeyPressMsg) tea.Cmd {
+	k := v.c.keys
+	vis := len(v.visible)
 	switch {
 	case key.Matches(km, k.Filter):
-		v.editing, v.input = true, v.filter
+		v.editing = true
+		v.input.SetValue(v.filter)
+		v.input.CursorEnd()
+		v.input.Focus()
 	case key.Matches(km, k.Wrap):
 		v.wrap = !v.wrap
 	case key.Matches(km, k.Up):
@@ -195,11 +257,10 @@ func (v *logsView) Update(msg tea.Msg) tea.Cmd {
 	case key.Matches(km, k.Top):
 		v.sel = max(0, vis-1)
 	case key.Matches(km, k.Open):
-		lines := v.visible()
-		if len(lines) == 0 {
+		if vis == 0 {
 			return nil
 		}
-		l := lines[len(lines)-1-min(v.sel, len(lines)-1)]
+		l := v.visible[vis-1-min(v.sel, vis-1)]
 		if l.TraceID == "" || v.c.deps.Sources.Traces == nil {
 			return nil
 		}
@@ -219,12 +280,16 @@ func openTrace(c *common, id string, logs []sources.LogLine) tea.Cmd {
 			return flashMsg("✗ trace " + id + ": " + err.Error())
 		}
 		tv := correlate.JoinTraces([]sources.Trace{t}, buffered, correlate.ErrorOrigins([]sources.Trace{t}))
-		return pushViewMsg{newTraceView(c, tv)}
+		return pushMsg{c: newTraceView(c, tv)}
 	}
 }
 
-// flashMsg puts a one-line outcome in the status area.
-type flashMsg string
+// inputLine draws a text input's value with a bar at its cursor.
+func inputLine(in textinput.Model) string {
+	r := []rune(in.Value())
+	p := min(in.Position(), len(r))
+	return safe(string(r[:p])) + "▏" + safe(string(r[p:]))
+}
 
 func (v *logsView) View() string {
 	st, w, h := v.c.styles, v.width, v.height
@@ -243,17 +308,17 @@ func (v *logsView) View() string {
 	if v.dropped > 0 {
 		head += "  " + st.Warn.Render(fmt.Sprintf("! %d dropped by the server", v.dropped))
 	}
-	filt := st.Muted.Render("/ filter (regex, !inverse, label=value) · w wrap · enter: the line's trace · esc back")
+	filt := v.c.hint(v.ShortHelp())
 	switch {
 	case v.editing:
-		filt = st.Accent.Render("/"+safe(v.input)+"▏") + st.Muted.Render("  enter apply · esc cancel")
+		filt = st.Accent.Render("/"+inputLine(v.input)) + st.Muted.Render("  ") + v.c.hint(v.ShortHelp())
 	case v.filterOK != "":
 		filt = st.Bad.Render("✗ filter " + safe(v.filter) + ": " + safe(v.filterOK))
 	case v.filter != "":
 		filt = st.Accent.Render("filter: "+safe(v.filter)) + st.Muted.Render("  (/ to change)")
 	}
 	lines := []string{fit(head, w), fit(filt, w)}
-	vis := v.visible()
+	vis := v.visible
 	room := h - len(lines)
 	var body []string
 	// newest at the bottom; the selection counts up from it

@@ -15,19 +15,32 @@ import (
 )
 
 // overview is the home view: SLO gauges, firing alerts, services by
-// health and the status of each backend.
+// health and the status of each backend. It loads the fleet on every
+// refresh tick.
 type overview struct {
-	c      *common
-	data   *overviewData
-	cursor int  // over SLO gauges, then alerts, then services
-	moved  bool // the user moved the cursor; until then it rests on the first alert
-	offset int  // first service row shown
-	sortBy int  // index into sortOrders
-	width  int
-	height int
+	base
+	data    *overviewData
+	loading bool
+	cursor  int  // over SLO gauges, then alerts, then services
+	moved   bool // the user moved the cursor; until then it rests on the first alert
+	offset  int  // first service row shown
+	sortBy  int  // index into sortOrders
 }
 
-func (o *overview) SetSize(w, h int) { o.width, o.height = w, h }
+func newOverview(c *common) *overview { return &overview{base: base{c: c}} }
+
+func (o *overview) Title() string { return "overview" }
+
+func (o *overview) SetSize(w, h int) {
+	o.base.SetSize(w, h)
+	o.clampOffset()
+}
+
+// ShortHelp is what the alerts' heading offers.
+func (o *overview) ShortHelp() []key.Binding {
+	k := o.c.keys
+	return []key.Binding{relabel(k.Open, "enter:", "incident"), relabel(k.Ack, "a:", "acknowledge")}
+}
 
 func (o *overview) rows() int {
 	if o.data == nil {
@@ -66,6 +79,7 @@ func (o *overview) rowKey() string {
 // the first alert (or the first service); after that it stays on the
 // same row as rows come and go.
 func (o *overview) setData(d *overviewData) {
+	defer o.clampOffset()
 	key := o.rowKey()
 	o.data = d
 	if !o.moved {
@@ -79,6 +93,15 @@ func (o *overview) setData(d *overviewData) {
 		}
 	}
 	o.cursor = min(o.gauges(), max(0, o.rows()-1))
+}
+
+// reload starts a load of the fleet, unless one is under way.
+func (o *overview) reload() tea.Cmd {
+	if o.loading {
+		return nil
+	}
+	o.loading = true
+	return loadOverview(o.c.deps, o.data)
 }
 
 func (o *overview) firing() []sources.Alert {
@@ -109,14 +132,38 @@ func (o *overview) selected() (correlate.Trigger, bool) {
 }
 
 func (o *overview) Update(msg tea.Msg) tea.Cmd {
-	km, ok := msg.(tea.KeyPressMsg)
-	if !ok {
+	switch msg := msg.(type) {
+	case overviewMsg:
+		d := overviewData(msg)
+		sortServices(d.Services, o.sortBy)
+		o.setData(&d)
+		o.c.fleet = o.data
+		o.loading = false
 		return nil
+	case tickMsg:
+		if o.c.paused {
+			return nil
+		}
+		return o.reload()
+	case refreshMsg:
+		return o.reload()
+	case ackedMsg:
+		if msg.err != nil {
+			return flash("✗ acknowledging " + msg.alert + " failed: " + msg.err.Error())
+		}
+		return tea.Batch(flash("✓ "+msg.alert+" acknowledged by "+o.c.deps.User+" (silence "+msg.id+")"), o.reload())
+	case tea.KeyPressMsg:
+		return o.key(msg)
 	}
+	return nil
+}
+
+func (o *overview) key(km tea.KeyPressMsg) tea.Cmd {
 	k := o.c.keys
 	n := o.rows()
 	if key.Matches(km, k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown) {
 		o.moved = true
+		defer o.clampOffset()
 	}
 	switch {
 	case key.Matches(km, k.Up):
@@ -138,13 +185,31 @@ func (o *overview) Update(msg tea.Msg) tea.Cmd {
 		}
 	case key.Matches(km, k.Open):
 		if t, ok := o.selected(); ok {
-			return func() tea.Msg { return openIncidentMsg(t) }
+			return openIncident(o.c, t)
 		}
+	case key.Matches(km, k.Logs):
+		if t, ok := o.selected(); ok {
+			return openLogs(o.c, t.Service)
+		}
+	case key.Matches(km, k.Ack):
+		return o.acknowledge()
 	}
 	return nil
 }
 
-type openIncidentMsg correlate.Trigger
+// acknowledge asks before it silences the selected alert, showing the
+// exact request.
+func (o *overview) acknowledge() tea.Cmd {
+	al, ok := o.selectedAlert()
+	switch {
+	case !ok:
+		return flash("select a firing alert to acknowledge")
+	case o.c.deps.Sources.Alerts == nil:
+		return flash("no alertmanager datasource: nothing to acknowledge with")
+	}
+	s := ackRequest(o.c.deps, al)
+	return push(newConfirm(o.c, ackLines(o.c.styles, al.Name, s), "Acknowledge?", acknowledge(o.c.deps, s, al.Name), "not acknowledged"), nil)
+}
 
 // selectedAlert is the alert under the cursor, if the cursor is on one.
 func (o *overview) selectedAlert() (sources.Alert, bool) {
@@ -158,6 +223,75 @@ func (o *overview) selectedAlert() (sources.Alert, bool) {
 	return sources.Alert{}, false
 }
 
+// compact is the layout of small panes: the gauges, the top alert, the
+// status.
+func (o *overview) compact() bool { return o.height < 20 || o.c.deps.Pane }
+
+// top renders the gauges and the firing alerts: their height sets how
+// many service rows fit below.
+func (o *overview) top() (gauges, alerts []string) {
+	st, w, h, d := o.c.styles, o.width, o.height, o.data
+	g := o.gauges()
+	selGauge := -1
+	if o.cursor < g {
+		selGauge = o.cursor
+	}
+	gauges = o.greyIfStale(d.BudgetOf, renderGauges(d.Budgets, d.BudgetOf, selGauge, w, st))
+	al := o.firing()
+	if o.compact() {
+		if len(al) > 0 {
+			return gauges, []string{o.mark(g, renderAlertRow(al[0], d.At, d.AckedBy, w-2, st))}
+		}
+		return gauges, []string{st.OK.Render("✓ no alerts firing")}
+	}
+	title := st.Heading.Render("FIRING ALERTS") + o.staleNote(d.AlertsOf)
+	switch {
+	case d.AlertsOf.Err != nil:
+		alerts = append(alerts, title+"  "+st.Bad.Render("✗ "+safe(d.AlertsOf.Err.Error())))
+	case len(al) == 0:
+		alerts = append(alerts, title+"  "+st.OK.Render("✓ none"))
+	default:
+		hint := o.c.hint(o.ShortHelp(), ", ")
+		if o.c.deps.ReadOnly {
+			hint += st.Muted.Render("; read-only")
+		}
+		alerts = append(alerts, title+st.Muted.Render("  (")+hint+st.Muted.Render(")"))
+		maxAlerts := max(1, (h-len(gauges)-2-6)/3)
+		for i, a := range al {
+			if i == maxAlerts {
+				alerts = append(alerts, st.Muted.Render("  … "+humanize.Commas(float64(len(al)-maxAlerts))+" more"))
+				break
+			}
+			alerts = append(alerts, o.mark(g+i, renderAlertRow(a, d.At, d.AckedBy, w-2, st)))
+		}
+	}
+	return gauges, o.greyIfStale(d.AlertsOf, alerts)
+}
+
+// serviceRoom is how many service rows fit under the top part: the
+// screen less the gauges, a blank, the alerts, a blank, the services'
+// heading and the status line.
+func (o *overview) serviceRoom(gauges, alerts int) int { return o.height - gauges - alerts - 4 }
+
+// clampOffset scrolls the service table so that the cursor's row shows.
+func (o *overview) clampOffset() {
+	if o.data == nil || o.compact() || o.data.REDOf.Err != nil {
+		return
+	}
+	sel := o.cursor - o.gauges() - len(o.firing())
+	if sel < 0 {
+		return
+	}
+	g, a := o.top()
+	room := o.serviceRoom(len(g), len(a))
+	if sel < o.offset {
+		o.offset = sel
+	}
+	if sel >= o.offset+room {
+		o.offset = sel - room + 1
+	}
+}
+
 // View renders the overview in exactly width × height cells.
 func (o *overview) View() string {
 	st, w, h := o.c.styles, o.width, o.height
@@ -165,76 +299,30 @@ func (o *overview) View() string {
 		return fill([]string{st.Muted.Render(o.c.spinner() + " loading the fleet…")}, w, h)
 	}
 	d := o.data
-	g := o.gauges()
-	selGauge := -1
-	if o.cursor < g {
-		selGauge = o.cursor
+	gauges, alerts := o.top()
+	status := statusLine(d, o.c.wall, o.c.deps.Refresh, o.c.paused, w, st)
+	if o.compact() {
+		return fill(append(gauges, alerts...), w, h-1) + "\n" + status
 	}
-	lines := o.greyIfStale(d.BudgetOf, renderGauges(d.Budgets, d.BudgetOf, selGauge, w, st))
-	al := o.firing()
-	compact := h < 20 || o.c.deps.Pane
-	if compact {
-		// small panes: the gauges, the top alert, the status
-		if len(al) > 0 {
-			lines = append(lines, o.mark(g, renderAlertRow(al[0], d.At, d.AckedBy, w-2, st)))
-		} else {
-			lines = append(lines, st.OK.Render("✓ no alerts firing"))
-		}
-		body := fill(lines, w, h-1)
-		return body + "\n" + statusLine(d, o.c.deps.Wall(), o.c.deps.Refresh, o.c.paused, w, st)
-	}
-	lines = append(lines, "")
-	title := st.Heading.Render("FIRING ALERTS") + o.staleNote(d.AlertsOf)
-	alertsFrom := len(lines)
-	if d.AlertsOf.Err != nil {
-		lines = append(lines, title+"  "+st.Bad.Render("✗ "+safe(d.AlertsOf.Err.Error())))
-	} else if len(al) == 0 {
-		lines = append(lines, title+"  "+st.OK.Render("✓ none"))
-	} else {
-		hint := "  (enter: incident, a: acknowledge)"
-		if o.c.deps.ReadOnly {
-			hint = "  (enter: incident; read-only)"
-		}
-		lines = append(lines, title+st.Muted.Render(hint))
-		maxAlerts := max(1, (h-len(lines)-6)/3)
-		for i, a := range al {
-			if i == maxAlerts {
-				lines = append(lines, st.Muted.Render("  … "+humanize.Commas(float64(len(al)-maxAlerts))+" more"))
-				break
-			}
-			lines = append(lines, o.mark(g+i, renderAlertRow(a, d.At, d.AckedBy, w-2, st)))
-		}
-	}
-	lines = append(lines[:alertsFrom], o.greyIfStale(d.AlertsOf, lines[alertsFrom:])...)
-	lines = append(lines, "")
+	lines := append(append(append(gauges, ""), alerts...), "")
 	hdr := st.Heading.Render("SERVICES") + st.Muted.Render("  by "+sortOrders[o.sortBy].name+" (s): rate, errors, p99 over 30 minutes") + o.staleNote(d.REDOf)
-	servicesFrom := len(lines)
+	services := []string{hdr}
 	if d.REDOf.Err != nil {
-		lines = append(lines, hdr, st.Bad.Render("✗ "+safe(d.REDOf.Err.Error())))
+		services = append(services, st.Bad.Render("✗ "+safe(d.REDOf.Err.Error())))
 	} else {
-		lines = append(lines, hdr)
-		room := h - len(lines) - 1
-		sel := o.cursor - g - len(al)
-		if sel >= 0 {
-			if sel < o.offset {
-				o.offset = sel
-			}
-			if sel >= o.offset+room {
-				o.offset = sel - room + 1
-			}
-		}
+		room := o.serviceRoom(len(gauges), len(alerts))
+		first := o.gauges() + len(o.firing()) // the first service's cursor row
 		for i := o.offset; i < len(d.Services) && i < o.offset+room; i++ {
-			lines = append(lines, o.mark(g+len(al)+i, renderServiceRow(d.Services[i], w-2, st)))
+			services = append(services, o.mark(first+i, renderServiceRow(d.Services[i], w-2, st)))
 		}
 	}
-	lines = append(lines[:servicesFrom], o.greyIfStale(d.REDOf, lines[servicesFrom:])...)
-	body := fill(lines, w, h-1)
-	return body + "\n" + statusLine(d, o.c.deps.Wall(), o.c.deps.Refresh, o.c.paused, w, st)
+	lines = append(lines, o.greyIfStale(d.REDOf, services)...)
+	return fill(lines, w, h-1) + "\n" + status
 }
 
 // stale is whether a panel's data is older than three of its reloads.
 func (o *overview) stale(p part) bool {
-	return !p.LoadedAt.IsZero() && o.c.deps.Wall().Sub(p.LoadedAt) > 3*max(o.c.deps.Refresh, p.Every)
+	return !p.LoadedAt.IsZero() && o.c.wall.Sub(p.LoadedAt) > 3*max(o.c.deps.Refresh, p.Every)
 }
 
 // staleNote says how old a stale panel's data is.
@@ -242,7 +330,7 @@ func (o *overview) staleNote(p part) string {
 	if !o.stale(p) {
 		return ""
 	}
-	return o.c.styles.Warn.Render("  ! stale: " + fmtAge(o.c.deps.Wall().Sub(p.LoadedAt)) + " old")
+	return o.c.styles.Warn.Render("  ! stale: " + fmtAge(o.c.wall.Sub(p.LoadedAt)) + " old")
 }
 
 // greyIfStale mutes a stale panel's lines, so old numbers do not pass

@@ -4,37 +4,52 @@ import (
 	"fmt"
 	"sort"
 
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/sahilm/fuzzy"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/sources"
 )
 
 // paletteItem is one thing the palette can go to.
 type paletteItem struct {
 	kind  string // service, alert, slo, trace, runbook, view
 	label string
-	act   func() tea.Msg
+	act   func() tea.Cmd // built when chosen, not for every item shown
 }
 
 // palette is the command palette (:) and fuzzy finder (ctrl+k): one
-// list of services, alerts, SLOs, the open incident's traces, runbooks
-// and views, narrowed as you type.
+// list of services, alerts, SLOs, the open incidents' traces, runbooks
+// and views, narrowed as you type. It takes every key while it is open.
 type palette struct {
-	c      *common
-	items  []paletteItem
-	input  string
-	sel    int
-	width  int
-	height int
+	base
+	items []paletteItem
+	input textinput.Model
+	sel   int
 }
 
-func (p *palette) SetSize(w, h int) { p.width, p.height = w, h }
-func (p *palette) capturing() bool  { return true }
+func newPalette(c *common) *palette {
+	in := textinput.New()
+	in.Prompt = ""
+	in.SetVirtualCursor(false)
+	in.Focus()
+	return &palette{base: base{c: c}, items: paletteItems(c), input: in}
+}
+
+func (p *palette) Title() string   { return "find" }
+func (p *palette) Capturing() bool { return true }
+
+func (p *palette) ShortHelp() []key.Binding {
+	k := p.c.keys
+	return []key.Binding{either("↑↓", "choose", k.PickUp, k.PickDown), relabel(k.Open, "enter", "go"), relabel(k.Cancel, "esc", "close")}
+}
 
 // matches are the items that fit the input, best first.
 func (p *palette) matches() []paletteItem {
-	if p.input == "" {
+	q := p.input.Value()
+	if q == "" {
 		return p.items
 	}
 	labels := make([]string, len(p.items))
@@ -42,52 +57,47 @@ func (p *palette) matches() []paletteItem {
 		labels[i] = it.kind + " " + it.label
 	}
 	var out []paletteItem
-	for _, m := range fuzzy.Find(p.input, labels) {
+	for _, m := range fuzzy.Find(q, labels) {
 		out = append(out, p.items[m.Index])
 	}
 	return out
 }
 
 func (p *palette) Update(msg tea.Msg) tea.Cmd {
-	km, ok := msg.(tea.KeyPressMsg)
-	if !ok {
-		return nil
-	}
-	ms := p.matches()
-	switch km.String() {
-	case "esc", "ctrl+c":
-		return func() tea.Msg { return popViewMsg{} }
-	case "enter":
-		if len(ms) == 0 {
-			return nil
-		}
-		it := ms[min(p.sel, len(ms)-1)]
-		return func() tea.Msg { return paletteChoiceMsg{it.act} }
-	case "up", "ctrl+p":
-		p.sel = max(0, p.sel-1)
-	case "down", "ctrl+n":
-		p.sel = min(max(0, len(ms)-1), p.sel+1)
-	case "backspace":
-		if r := []rune(p.input); len(r) > 0 {
-			p.input, p.sel = string(r[:len(r)-1]), 0
-		}
-	default:
-		if km.Text != "" {
-			p.input, p.sel = p.input+km.Text, 0
+	switch msg := msg.(type) {
+	case tea.PasteMsg:
+		p.input, _ = p.input.Update(msg)
+		p.sel = 0
+	case tea.KeyPressMsg:
+		k := p.c.keys
+		ms := p.matches()
+		switch {
+		case key.Matches(msg, k.Cancel):
+			return pop(nil)
+		case key.Matches(msg, k.Open):
+			if len(ms) == 0 {
+				return nil
+			}
+			return pop(ms[min(p.sel, len(ms)-1)].act())
+		case key.Matches(msg, k.PickUp):
+			p.sel = max(0, p.sel-1)
+		case key.Matches(msg, k.PickDown):
+			p.sel = min(max(0, len(ms)-1), p.sel+1)
+		default:
+			before := p.input.Value()
+			p.input, _ = p.input.Update(msg)
+			if p.input.Value() != before {
+				p.sel = 0
+			}
 		}
 	}
 	return nil
 }
 
-// popViewMsg closes the view on top.
-type popViewMsg struct{}
-
-// paletteChoiceMsg closes the palette, then does what was chosen.
-type paletteChoiceMsg struct{ act func() tea.Msg }
-
 func (p *palette) View() string {
 	st := p.c.styles
-	lines := []string{st.Accent.Render(": "+safe(p.input)+"▏") + st.Muted.Render("  type to narrow · ↑↓ choose · enter go · esc close"), ""}
+	lines := []string{st.Accent.Render(": "+inputLine(p.input)) + st.Muted.Render("  type to narrow · ") + p.c.hint(p.ShortHelp())}
+	lines = append(lines, "")
 	ms := p.matches()
 	if len(ms) == 0 {
 		lines = append(lines, st.Muted.Render("  nothing matches"))
@@ -107,18 +117,21 @@ func (p *palette) View() string {
 	return fill(lines, p.width, p.height)
 }
 
-// paletteItems gathers what the palette offers from the current state.
-func (a *App) paletteItems() []paletteItem {
+// paletteItems gathers what the palette offers from what the cockpit
+// knows now: the fleet's last load, the open incidents' traces, the
+// config's runbooks and the views.
+func paletteItems(c *common) []paletteItem {
 	var items []paletteItem
-	open := func(t correlate.Trigger) func() tea.Msg {
-		return func() tea.Msg { return openIncidentMsg(t) }
-	}
+	open := func(t correlate.Trigger) func() tea.Cmd { return func() tea.Cmd { return openIncident(c, t) } }
 	items = append(items,
-		paletteItem{"view", "overview", func() tea.Msg { return popAllMsg{} }},
-		paletteItem{"view", "help", func() tea.Msg { return helpMsg{} }},
+		paletteItem{"view", "overview", func() tea.Cmd { return func() tea.Msg { return popAllMsg{} } }},
+		paletteItem{"view", "help", func() tea.Cmd { return push(newHelpView(c, c.keys.FullHelp()), nil) }},
 	)
-	if d := a.overview.data; d != nil {
-		for _, al := range a.overview.firing() {
+	if d := c.fleet; d != nil {
+		for _, al := range d.Alerts {
+			if al.State == sources.AlertResolved {
+				continue
+			}
 			items = append(items, paletteItem{"alert", al.Name + " " + al.Service, open(correlate.Trigger{Service: al.Service, Alert: al.Name})})
 		}
 		for _, b := range d.Budgets {
@@ -128,31 +141,26 @@ func (a *App) paletteItems() []paletteItem {
 			items = append(items, paletteItem{"service", s.Service, open(correlate.Trigger{Service: s.Service})})
 		}
 	}
-	for _, v := range a.stack {
-		iv, ok := v.(*incidentView)
-		if !ok || iv.inc == nil {
-			continue
-		}
-		for i := range iv.inc.Traces {
-			traces := iv.inc.Traces[i:]
-			items = append(items, paletteItem{"trace", iv.inc.Traces[i].TraceID + " " + iv.inc.Traces[i].RootService, func() tea.Msg {
-				return pushViewMsg{newTraceView(a.c, traces)}
-			}})
+	var sets [][]correlate.TraceView
+	for _, ts := range c.traces {
+		sets = append(sets, ts)
+	}
+	sort.Slice(sets, func(i, j int) bool { return sets[i][0].TraceID < sets[j][0].TraceID })
+	for _, ts := range sets {
+		for i := range ts {
+			from := ts[i:]
+			items = append(items, paletteItem{"trace", ts[i].TraceID + " " + ts[i].RootService, func() tea.Cmd { return push(newTraceView(c, from), nil) }})
 		}
 	}
-	names := make([]string, 0, len(a.c.deps.Runbooks))
-	for svc := range a.c.deps.Runbooks {
+	names := make([]string, 0, len(c.deps.Runbooks))
+	for svc := range c.deps.Runbooks {
 		names = append(names, svc)
 	}
 	sort.Strings(names)
 	for _, svc := range names {
-		for _, link := range a.c.deps.Runbooks[svc] {
-			link := link
-			items = append(items, paletteItem{"runbook", svc + " " + link, func() tea.Msg { return flashMsg("runbook for " + svc + ": " + link) }})
+		for _, link := range c.deps.Runbooks[svc] {
+			items = append(items, paletteItem{"runbook", svc + " " + link, func() tea.Cmd { return flash("runbook for " + svc + ": " + link) }})
 		}
 	}
 	return items
 }
-
-type popAllMsg struct{}
-type helpMsg struct{}

@@ -102,9 +102,9 @@ func renderGauges(bs []correlate.Budget, p part, sel, width int, st *themes.Styl
 		bar := strings.Repeat("█", cells) + strings.Repeat("░", 6-cells)
 		lvl := int(correlate.BudgetHealth(b))
 		sym := [...]string{"✓", "!", "✗"}[lvl]
-		g := fmt.Sprintf("%s %s %s %.0f%% %s", sym, safe(shortSLO(b.SLO.Name)), bar, 100*b.Remaining, fmtMinutes(b.MinutesLeft))
+		g := fmt.Sprintf("%s %s %s %.0f%% %s", sym, safe(b.SLO.Name), bar, 100*b.Remaining, fmtMinutes(b.MinutesLeft))
 		if b.Remaining < 0 {
-			g = fmt.Sprintf("%s %s %s spent", sym, safe(shortSLO(b.SLO.Name)), bar)
+			g = fmt.Sprintf("%s %s %s spent", sym, safe(b.SLO.Name), bar)
 		}
 		g = st.Level(lvl).Render(g)
 		if i == sel {
@@ -120,11 +120,6 @@ func renderGauges(bs []correlate.Budget, p part, sel, width int, st *themes.Styl
 		cur += g
 	}
 	return append(lines, cur)
-}
-
-// shortSLO drops the common suffix so more gauges fit a line.
-func shortSLO(name string) string {
-	return strings.TrimSuffix(name, "-availability")
 }
 
 func fmtMinutes(m float64) string {

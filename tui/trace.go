@@ -2,13 +2,11 @@ package tui
 
 import (
 	"fmt"
-	"hash/fnv"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/sources"
@@ -18,15 +16,13 @@ import (
 // shared time axis, folding with enter, and the selected span's details
 // and log lines below.
 type traceView struct {
-	c      *common
+	base
 	traces []correlate.TraceView
 	cur    int // which trace
 	rows   []wfRow
 	folded map[string]bool
 	sel    int
-	offset int
-	width  int
-	height int
+	offset int // first span row shown
 }
 
 type wfRow struct {
@@ -36,12 +32,41 @@ type wfRow struct {
 }
 
 func newTraceView(c *common, traces []correlate.TraceView) *traceView {
-	v := &traceView{c: c, traces: traces, folded: map[string]bool{}}
+	v := &traceView{base: base{c: c}, traces: traces, folded: map[string]bool{}}
 	v.layout()
 	return v
 }
 
-func (v *traceView) SetSize(w, h int) { v.width, v.height = w, h }
+func (v *traceView) Title() string { return "traces" }
+
+func (v *traceView) ShortHelp() []key.Binding {
+	k := v.c.keys
+	return []key.Binding{relabel(k.Open, "enter", "folds"), relabel(k.NextTrace, "n/N", "next/prev trace")}
+}
+
+func (v *traceView) SetSize(w, h int) {
+	v.base.SetSize(w, h)
+	v.clampOffset()
+}
+
+// room is how many span rows fit above the selected span's details.
+func (v *traceView) room() int {
+	return max(3, v.height-2-len(v.detail(&v.traces[v.cur], v.width))-1)
+}
+
+// clampOffset scrolls the span rows so that the selected one shows.
+func (v *traceView) clampOffset() {
+	if len(v.rows) == 0 {
+		return
+	}
+	room := v.room()
+	if v.sel < v.offset {
+		v.offset = v.sel
+	}
+	if v.sel >= v.offset+room {
+		v.offset = v.sel - room + 1
+	}
+}
 
 // layout lists the spans depth first, children by start time, skipping
 // the children of folded spans.
@@ -87,6 +112,7 @@ func (v *traceView) Update(msg tea.Msg) tea.Cmd {
 	if !ok || len(v.rows) == 0 {
 		return nil
 	}
+	defer v.clampOffset()
 	k := v.c.keys
 	switch {
 	case key.Matches(km, k.Up):
@@ -112,15 +138,6 @@ func (v *traceView) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// serviceColors are the bar colours, one per service by a stable hash.
-var serviceColors = []string{"#88c0d0", "#a3be8c", "#b48ead", "#ebcb8b", "#81a1c1", "#d08770", "#8fbcbb", "#5e81ac"}
-
-func serviceColor(s string) lipgloss.Style {
-	h := fnv.New32a()
-	h.Write([]byte(s))
-	return lipgloss.NewStyle().Foreground(lipgloss.Color(serviceColors[h.Sum32()%uint32(len(serviceColors))]))
-}
-
 func (v *traceView) View() string {
 	st, w, h := v.c.styles, v.width, v.height
 	if len(v.traces) == 0 {
@@ -130,17 +147,12 @@ func (v *traceView) View() string {
 	label := max(20, min(48, w*2/5))
 	barW := max(10, w-label-12)
 	lines := []string{st.Heading.Render(fmt.Sprintf("TRACE %s", safe(t.TraceID))) +
-		st.Muted.Render(fmt.Sprintf("  %d of %d · %s %s · %s · enter folds · n/N next/prev trace", v.cur+1, len(v.traces), safe(t.RootService), safe(t.RootName), t.Duration.Round(time.Millisecond)))}
+		st.Muted.Render(fmt.Sprintf("  %d of %d · %s %s · %s · ", v.cur+1, len(v.traces), safe(t.RootService), safe(t.RootName), t.Duration.Round(time.Millisecond))) +
+		v.c.hint(v.ShortHelp())}
 	axis := fmt.Sprintf("%-*s %s", label, "", timeAxis(t.Duration, barW))
 	lines = append(lines, st.Muted.Render(axis))
 	detail := v.detail(t, w)
-	room := max(3, h-len(lines)-len(detail)-1)
-	if v.sel < v.offset {
-		v.offset = v.sel
-	}
-	if v.sel >= v.offset+room {
-		v.offset = v.sel - room + 1
-	}
+	room := v.room()
 	for i := v.offset; i < len(v.rows) && i < v.offset+room; i++ {
 		r := v.rows[i]
 		sp := r.span
@@ -156,7 +168,7 @@ func (v *traceView) View() string {
 			mark = st.Bad.Render("✗ ")
 		}
 		name := strings.Repeat(" ", r.depth) + fold + safe(sp.Service) + " " + safe(sp.Name)
-		row := mark + fit(name, label-2) + " " + serviceColor(sp.Service).Render(bar(t, sp, barW)) + " " + fmt.Sprintf("%8s", sp.Duration.Round(time.Millisecond))
+		row := mark + fit(name, label-2) + " " + st.SeriesOf(sp.Service).Render(bar(t, sp, barW)) + " " + fmt.Sprintf("%8s", sp.Duration.Round(time.Millisecond))
 		if i == v.sel {
 			row = st.Selected.Render(fit(row, w))
 		}

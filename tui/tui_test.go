@@ -100,6 +100,9 @@ func press(s string) tea.KeyPressMsg {
 
 func screen(a *App) string { return ansi.Strip(a.render()) }
 
+// ov is the overview, at the bottom of the stack.
+func ov(a *App) *overview { return a.stack[0].(*overview) }
+
 func started(t testing.TB, w, h int) *App {
 	a := New(deps(testFleet(t)), styles())
 	drive(t, a, tea.WindowSizeMsg{Width: w, Height: h})
@@ -148,21 +151,21 @@ func stripTook(s string) string {
 
 func TestKeysRoute(t *testing.T) {
 	a := started(t, 100, 30)
-	g := a.overview.gauges()
+	g := ov(a).gauges()
 	drive(t, a, press("j"), press("down"))
-	if a.overview.cursor != g+2 {
-		t.Errorf("cursor %d after j, down from the first alert (%d gauges)", a.overview.cursor, g)
+	if ov(a).cursor != g+2 {
+		t.Errorf("cursor %d after j, down from the first alert (%d gauges)", ov(a).cursor, g)
 	}
 	drive(t, a, press("G"))
-	if a.overview.cursor != a.overview.rows()-1 {
-		t.Errorf("G: cursor %d of %d", a.overview.cursor, a.overview.rows())
+	if ov(a).cursor != ov(a).rows()-1 {
+		t.Errorf("G: cursor %d of %d", ov(a).cursor, ov(a).rows())
 	}
 	drive(t, a, press("g"))
-	if tr, _ := a.overview.selected(); tr.Service != a.overview.data.Budgets[0].SLO.Service || !strings.Contains(screen(a), "▸ ✗ checkout") {
+	if tr, _ := ov(a).selected(); tr.Service != ov(a).data.Budgets[0].SLO.Service || !strings.Contains(screen(a), "▸ ✗ checkout") {
 		t.Errorf("g should select the first SLO gauge: %+v\n%s", tr, screen(a))
 	}
 	drive(t, a, press("enter"))
-	if len(a.stack) != 1 || !strings.Contains(screen(a), "overview › incident checkout-api") {
+	if len(a.stack) != 2 || !strings.Contains(screen(a), "overview › incident checkout-api") {
 		t.Fatalf("enter did not open an incident:\n%s", screen(a))
 	}
 	drive(t, a, press("?"))
@@ -170,11 +173,11 @@ func TestKeysRoute(t *testing.T) {
 		t.Errorf("help:\n%s", screen(a))
 	}
 	drive(t, a, press("esc"))
-	if a.help || len(a.stack) != 1 {
+	if _, help := a.top().(*helpView); help || len(a.stack) != 2 {
 		t.Error("esc closes the help first")
 	}
 	drive(t, a, press("esc"))
-	if len(a.stack) != 0 || !strings.Contains(screen(a), "FIRING ALERTS") {
+	if len(a.stack) != 1 || !strings.Contains(screen(a), "FIRING ALERTS") {
 		t.Error("esc goes back to the overview")
 	}
 	drive(t, a, press("p"))
@@ -211,11 +214,11 @@ func TestSlowBackendLeavesTheUIResponsiveAndShowsItsError(t *testing.T) {
 	// the load is a command: while it runs, keys are handled at once
 	done := make(chan tea.Msg, 1)
 	go func() { done <- loadOverview(d, nil)() }()
-	a.Update(press("?"))
-	if !a.help {
+	drive(t, a, press("?"))
+	if _, help := a.top().(*helpView); !help {
 		t.Fatal("the UI did not handle a key while loading")
 	}
-	a.Update(press("?"))
+	drive(t, a, press("?"))
 	a.Update(<-done)
 	out := screen(a)
 	if !strings.Contains(out, "✗ context deadline exceeded") || !strings.Contains(out, "metrics down") || !strings.Contains(out, "FIRING ALERTS") {
@@ -309,7 +312,7 @@ func TestReadOnlyOffersNoAction(t *testing.T) {
 	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
 	run(a, loadOverview(d, nil))
 	drive(t, a, press("a"))
-	if a.confirm != nil || !strings.Contains(screen(a), "read-only: acknowledgements are disabled") {
+	if _, asked := a.top().(*confirmDialog); asked || !strings.Contains(screen(a), "read-only: acknowledgements are disabled") {
 		t.Errorf("read-only asked to acknowledge:\n%s", screen(a))
 	}
 	drive(t, a, press("?"))
@@ -330,6 +333,41 @@ func TestGoldenTraceWaterfall(t *testing.T) {
 			golden.RequireEqual(t, []byte(out))
 		})
 	}
+}
+
+// TestGoldenTraceWaterfallColorblind keeps the colours: every bar takes
+// its service's colour from the theme's series, so the colour-blind
+// palette (Okabe–Ito) reaches the waterfall too.
+func TestGoldenTraceWaterfallColorblind(t *testing.T) {
+	p, err := themes.Load("colorblind", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := New(deps(testFleet(t)), themes.New(p))
+	drive(t, a, tea.WindowSizeMsg{Width: 100, Height: 30})
+	run(a, loadOverview(a.c.deps, nil))
+	drive(t, a, press("enter"), press("t"))
+	raw := a.render()
+	okabeIto := 0
+	for _, hex := range p.Series {
+		var r, g, b int
+		fmt.Sscanf(hex, "#%02x%02x%02x", &r, &g, &b)
+		if strings.Contains(raw, fmt.Sprintf("38;2;%d;%d;%dm█", r, g, b)) {
+			okabeIto++
+		}
+	}
+	dark, _ := themes.Load("dark", "")
+	for _, hex := range dark.Series {
+		var r, g, b int
+		fmt.Sscanf(hex, "#%02x%02x%02x", &r, &g, &b)
+		if strings.Contains(raw, fmt.Sprintf("38;2;%d;%d;%dm", r, g, b)) {
+			t.Errorf("the dark theme's %s is drawn under the colour-blind theme", hex)
+		}
+	}
+	if okabeIto < 2 {
+		t.Errorf("the bars use %d of the colour-blind series", okabeIto)
+	}
+	golden.RequireEqual(t, []byte(raw))
 }
 
 func TestWaterfallFoldsAndCycles(t *testing.T) {
@@ -367,15 +405,16 @@ func TestLogsTailFiltersAndJumps(t *testing.T) {
 	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
 	run(a, loadOverview(d, nil))
 	// the cursor to the payment-api service row
-	for i := 0; i < a.overview.rows(); i++ {
-		if tr, _ := a.overview.selected(); tr.Alert == "" && tr.Service == "payment-api" {
+	for i := 0; i < ov(a).rows(); i++ {
+		if tr, _ := ov(a).selected(); tr.Alert == "" && tr.Service == "payment-api" {
 			break
 		}
 		a.Update(press("j"))
 	}
 	_, cmd := a.Update(press("l"))
-	_, next := a.Update(cmd()) // subscribed
-	_, next = a.Update(next()) // connected
+	_, start := a.Update(cmd())  // the view is pushed; its tail starts
+	_, next := a.Update(start()) // subscribed
+	_, next = a.Update(next())   // connected
 	f.Advance(5 * time.Second)
 	_, _ = a.Update(next())
 	lv := a.top().(*logsView)
@@ -393,7 +432,7 @@ func TestLogsTailFiltersAndJumps(t *testing.T) {
 		t.Errorf("the filter is not echoed:\n%s", screen(a))
 	}
 	a.Update(press("enter"))
-	for _, l := range lv.visible() {
+	for _, l := range lv.visible {
 		if !strings.Contains(l.Line, "pool") {
 			t.Fatalf("filter kept %q", l.Line)
 		}
@@ -404,7 +443,7 @@ func TestLogsTailFiltersAndJumps(t *testing.T) {
 	}
 	typeText("level=warn")
 	a.Update(press("enter"))
-	for _, l := range lv.visible() {
+	for _, l := range lv.visible {
 		if l.Level != "warn" {
 			t.Fatalf("label filter kept %+v", l)
 		}
@@ -500,6 +539,7 @@ func TestStalePanelsGreyOut(t *testing.T) {
 		t.Fatal("fresh data called stale")
 	}
 	now = now.Add(10 * time.Second) // five refreshes missed
+	a.Update(tickMsg(now))          // the clock advances with the model, not in View
 	out := screen(a)
 	if !strings.Contains(out, "FIRING ALERTS  ! stale: 10s old") || !strings.Contains(out, "(stale)") {
 		t.Errorf("stale panels not marked:\n%s", out)
@@ -547,7 +587,7 @@ func TestGoldenLogs(t *testing.T) {
 			a := New(d, styles())
 			drive(t, a, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
 			run(a, loadOverview(d, nil))
-			v := &logsView{c: a.c, service: "payment-api"}
+			v := newLogsView(a.c, "payment-api")
 			v.SetSize(size[0], a.bodyHeight())
 			a.stack = append(a.stack, v)
 			_, next := a.Update(startTail(a.c, v)())
@@ -555,7 +595,7 @@ func TestGoldenLogs(t *testing.T) {
 			f.Advance(10 * time.Second)
 			a.Update(next())
 			golden.RequireEqual(t, []byte(screen(a)))
-			v.close()
+			v.Close()
 		})
 	}
 }
@@ -563,16 +603,16 @@ func TestGoldenLogs(t *testing.T) {
 func TestSortAndLogsFromIncident(t *testing.T) {
 	a := started(t, 120, 40)
 	drive(t, a, press("s"))
-	if !strings.Contains(screen(a), "by name (s)") || a.overview.data.Services[0].Service != "account-api" {
-		t.Errorf("sort by name: %s first", a.overview.data.Services[0].Service)
+	if !strings.Contains(screen(a), "by name (s)") || ov(a).data.Services[0].Service != "account-api" {
+		t.Errorf("sort by name: %s first", ov(a).data.Services[0].Service)
 	}
 	drive(t, a, press("s"), press("s"), press("s"), press("s"))
 	if !strings.Contains(screen(a), "by health (s)") {
 		t.Error("s does not cycle back to health")
 	}
 	drive(t, a, press("enter"))
-	if target := a.logsTarget(); target == nil || *target != "user-preferences-api" {
-		t.Errorf("l in the incident would tail %v, want the root cause", target)
+	if target := a.top().(*incidentView).logsTarget(); target != "user-preferences-api" {
+		t.Errorf("l in the incident would tail %q, want the root cause", target)
 	}
 }
 
@@ -589,7 +629,7 @@ func TestTeatestFlow(t *testing.T) {
 	tm.Send(press("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
 	final := tm.FinalModel(t).(*App)
-	if len(final.stack) != 1 {
+	if len(final.stack) != 2 {
 		t.Errorf("final stack %d", len(final.stack))
 	}
 }
@@ -621,7 +661,7 @@ func TestEverySizeFillsTheScreenExactly(t *testing.T) {
 
 func TestCursorStaysOnItsRowAcrossRefreshes(t *testing.T) {
 	a := started(t, 120, 40)
-	o := a.overview
+	o := ov(a)
 	if tr, _ := o.selected(); tr.Alert == "" {
 		t.Fatalf("the cursor does not rest on the first alert: %+v", tr)
 	}
@@ -663,5 +703,85 @@ func TestBudgetsAreNotReloadedOnEveryRefresh(t *testing.T) {
 	loadOverview(d, &second)()
 	if n-full-1 != full {
 		t.Errorf("after %s the budgets were not reloaded: %d queries", budgetEvery, n-full-1)
+	}
+}
+
+// TestPasteIntoThePaletteAndTheFilter pastes as a terminal does
+// (bracketed paste), into the palette and into the logs' filter.
+func TestPasteIntoThePaletteAndTheFilter(t *testing.T) {
+	a := started(t, 120, 30)
+	drive(t, a, press(":"), tea.PasteMsg{Content: "payment-api"})
+	p := a.top().(*palette)
+	if got := p.input.Value(); got != "payment-api" {
+		t.Errorf("pasted %q", got)
+	}
+	if ms := p.matches(); len(ms) == 0 || !strings.Contains(ms[0].label, "payment-api") {
+		t.Errorf("matches after a paste: %+v", ms)
+	}
+	drive(t, a, press("esc"))
+	v := newLogsView(a.c, "payment-api")
+	v.lines = []sources.LogLine{{Level: "warn", Line: "slow"}, {Level: "error", Line: "boom"}}
+	v.refilter()
+	drive(t, a, pushMsg{c: v}, press("/"), tea.PasteMsg{Content: "level=error"}, press("enter"))
+	if v.filter != "level=error" || len(v.visible) != 1 || v.visible[0].Line != "boom" {
+		t.Errorf("filter %q keeps %+v", v.filter, v.visible)
+	}
+}
+
+// TestViewIsPure checks that the scroll offsets are set by Update and
+// SetSize: rendering twice draws the same, and changes nothing.
+func TestViewIsPure(t *testing.T) {
+	a := started(t, 100, 24)
+	drive(t, a, press("G"))
+	o := ov(a)
+	if o.offset == 0 {
+		t.Fatalf("G at 24 rows should scroll the services: offset %d", o.offset)
+	}
+	before, offset := screen(a), o.offset
+	if screen(a) != before || o.offset != offset {
+		t.Error("rendering moved the overview")
+	}
+	drive(t, a, press("g"), press("enter"), press("t"))
+	tv := a.top().(*traceView)
+	for range tv.rows {
+		drive(t, a, press("j"))
+	}
+	if tv.offset == 0 || tv.sel != len(tv.rows)-1 {
+		t.Fatalf("the waterfall did not scroll to its last span: sel %d offset %d of %d", tv.sel, tv.offset, len(tv.rows))
+	}
+	before, offset = screen(a), tv.offset
+	if screen(a) != before || tv.offset != offset {
+		t.Error("rendering moved the waterfall")
+	}
+}
+
+// TestEveryComponentMeetsTheContract walks the stack through every
+// component and checks what the root relies on: breadcrumbs from
+// Title, footers from ShortHelp, Capturing while typing.
+func TestEveryComponentMeetsTheContract(t *testing.T) {
+	a := started(t, 160, 40)
+	drive(t, a, press("enter"), press("t"))
+	if got := screen(a); !strings.Contains(got, "overview › incident payment-api › traces") {
+		t.Errorf("breadcrumbs:\n%s", got)
+	}
+	for _, c := range a.stack {
+		if len(c.ShortHelp()) == 0 && c.Title() != "overview" {
+			t.Errorf("%s has no footer", c.Title())
+		}
+		if c.Capturing() {
+			t.Errorf("%s captures keys while nothing is typed", c.Title())
+		}
+	}
+	drive(t, a, press(":"))
+	if !a.top().Capturing() || a.top().Title() != "find" {
+		t.Error("the palette does not take the keys")
+	}
+	drive(t, a, press("q"))
+	if a.top().Title() != "find" || a.top().(*palette).input.Value() != "q" {
+		t.Error("q is text in the palette, not quit")
+	}
+	drive(t, a, press("esc"), press("?"))
+	if a.top().Title() != "" || !strings.Contains(screen(a), "overview › incident payment-api › traces") {
+		t.Errorf("help joined the breadcrumbs:\n%s", screen(a))
 	}
 }

@@ -30,7 +30,7 @@ func cockpitFlags(cmd *cobra.Command, o *cockpitOptions) {
 	cmd.Flags().StringVar(&o.theme, "theme", "", "cockpit theme: dark, light, high-contrast or colorblind (default: the config's, else dark)")
 	cmd.Flags().BoolVar(&o.pane, "pane", false, "compact layout for a small pane: SLO gauges, the top alert and the status (automatic below 20 rows)")
 	cmd.Flags().DurationVar(&o.ackFor, "ack-for", 30*time.Minute, "how long an acknowledgement (a silence signed with your name) lasts")
-	cmd.Flags().StringVar(&o.themeFile, "theme-file", "", "YAML palette laid over the theme (keys: text, muted, accent, ok, warn, bad, border, select, heading)")
+	cmd.Flags().StringVar(&o.themeFile, "theme-file", "", "YAML palette laid over the theme (keys: text, muted, accent, ok, warn, bad, border, select, heading, and series: a list of colours)")
 }
 
 // runCockpit runs the interactive cockpit until the user quits or ctx ends.

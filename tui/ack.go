@@ -1,0 +1,62 @@
+package tui
+
+import (
+	"context"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/oncall-cockpit/oncall/sources"
+	"github.com/oncall-cockpit/oncall/themes"
+)
+
+// ackRequest is the silence an acknowledgement creates: it matches the
+// alert's name and service (by the label the alert names it with), is
+// signed by the user, and lasts AckFor.
+func ackRequest(d Deps, a sources.Alert) sources.Silence {
+	now := d.Now()
+	m := []sources.Matcher{{Name: "alertname", Value: a.Name, IsEqual: true}}
+	if a.ServiceLabel != "" {
+		m = append(m, sources.Matcher{Name: a.ServiceLabel, Value: a.Service, IsEqual: true})
+	}
+	return sources.Silence{Matchers: m, StartsAt: now, EndsAt: now.Add(d.AckFor), CreatedBy: d.User,
+		Comment: "ack: " + d.User + " is on it (oncall)"}
+}
+
+// ackLines shows the exact request an acknowledgement sends.
+func ackLines(st *themes.Styles, alert string, s sources.Silence) []string {
+	var m []string
+	for _, x := range s.Matchers {
+		m = append(m, x.Name+"="+quote(x.Value))
+	}
+	return []string{
+		st.Heading.Render("ACKNOWLEDGE " + safe(alert) + "?"),
+		"",
+		"This creates an Alertmanager silence:",
+		"",
+		"  POST /api/v2/silences",
+		"  matchers:   " + safe(strings.Join(m, ", ")),
+		"  starts at:  " + s.StartsAt.UTC().Format("2006-01-02 15:04:05 UTC"),
+		"  ends at:    " + s.EndsAt.UTC().Format("2006-01-02 15:04:05 UTC") + " (" + s.EndsAt.Sub(s.StartsAt).String() + ")",
+		"  created by: " + safe(s.CreatedBy),
+		"  comment:    " + safe(s.Comment),
+	}
+}
+
+func quote(s string) string { return "\"" + strings.ReplaceAll(s, "\"", "\\\"") + "\"" }
+
+type ackedMsg struct {
+	alert string
+	id    string
+	err   error
+}
+
+// acknowledge creates the silence; the overview then reloads.
+func acknowledge(d Deps, s sources.Silence, alert string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), d.Timeout)
+		defer cancel()
+		id, err := d.Sources.Alerts.CreateSilence(ctx, s)
+		return ackedMsg{alert: alert, id: id, err: err}
+	}
+}

@@ -1,0 +1,125 @@
+package tui
+
+import (
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/themes"
+)
+
+// Component is the one contract of every view and dialog of the cockpit.
+// The root model routes by it alone.
+type Component interface {
+	// Update handles a message and returns the command it starts. Keys go
+	// to the top component only; every other message goes to them all,
+	// and each takes what is its own.
+	Update(tea.Msg) tea.Cmd
+	// View renders exactly the size SetSize gave. It does no I/O.
+	View() string
+	SetSize(width, height int)
+	// Title names the component in the breadcrumbs; "" keeps it out, as
+	// for help and dialogs that sit above a view.
+	Title() string
+	// ShortHelp is its footer; FullHelp is what the help overlay lists.
+	help.KeyMap
+	// Capturing is true while it takes text input: every key is its own,
+	// q included.
+	Capturing() bool
+	// Close ends what it started (a live tail) as it leaves the screen.
+	Close()
+}
+
+// common is what every component shares: the world it reads, the styles
+// and keys, and the cockpit's clocks and switches.
+type common struct {
+	deps   Deps
+	styles *themes.Styles
+	keys   KeyMap
+	hints  help.Model // renders ShortHelp as footers
+	paused bool
+	frame  int // spinner frame, advanced by the refresh tick
+	// wall is the wall clock as of the last message: View reads it, so
+	// that View stays a pure function of the model.
+	wall time.Time
+	// fleet is the overview's last load; the title's clock and the
+	// palette read it.
+	fleet *overviewData
+	// traces are the traces of the open incidents, for the palette.
+	traces map[Component][]correlate.TraceView
+}
+
+func newCommon(d Deps, st *themes.Styles) *common {
+	keys := DefaultKeyMap()
+	if d.ReadOnly {
+		keys = keys.ReadOnly()
+	}
+	h := help.New()
+	h.ShortSeparator = " · "
+	h.Styles.ShortKey, h.Styles.ShortDesc, h.Styles.ShortSeparator, h.Styles.Ellipsis = st.Muted, st.Muted, st.Muted, st.Muted
+	return &common{deps: d, styles: st, keys: keys, hints: h, wall: d.Wall(), traces: map[Component][]correlate.TraceView{}}
+}
+
+var spinFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+func (c *common) spinner() string { return spinFrames[c.frame%len(spinFrames)] }
+
+// hint renders bindings as a footer, "key desc · key desc"; sep replaces
+// the separator when given.
+func (c *common) hint(bindings []key.Binding, sep ...string) string {
+	h := c.hints
+	if len(sep) > 0 {
+		h.ShortSeparator = sep[0]
+	}
+	return h.ShortHelpView(bindings)
+}
+
+// pushMsg puts a component on top of the stack, then runs start (a load
+// or a subscription that needs the component in place).
+type pushMsg struct {
+	c     Component
+	start tea.Cmd
+}
+
+func push(c Component, start tea.Cmd) tea.Cmd {
+	return func() tea.Msg { return pushMsg{c, start} }
+}
+
+// popMsg closes the component on top, then runs then.
+type popMsg struct{ then tea.Cmd }
+
+func pop(then tea.Cmd) tea.Cmd { return func() tea.Msg { return popMsg{then} } }
+
+// popAllMsg goes back to the overview.
+type popAllMsg struct{}
+
+// flashMsg puts a one-line outcome in the status area until the next key.
+type flashMsg string
+
+func flash(s string) tea.Cmd { return func() tea.Msg { return flashMsg(s) } }
+
+// refreshMsg asks the views to reload now.
+type refreshMsg struct{}
+
+// tickMsg is the refresh timer.
+type tickMsg time.Time
+
+func tick(d time.Duration) tea.Cmd {
+	return tea.Tick(d, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// base is what most components share: their size, and no text input, no
+// subscription and the one KeyMap's full help. Components embed it and
+// override what they do differently.
+type base struct {
+	c             *common
+	width, height int
+}
+
+func (b *base) SetSize(w, h int)          { b.width, b.height = w, h }
+func (b *base) Capturing() bool           { return false }
+func (b *base) Close()                    {}
+func (b *base) FullHelp() [][]key.Binding { return b.c.keys.FullHelp() }

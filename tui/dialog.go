@@ -1,0 +1,117 @@
+package tui
+
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// confirmDialog shows exactly what an action will do and asks. Only the
+// Yes key goes ahead; every other key is the default answer, no. It
+// takes every key while it is open.
+type confirmDialog struct {
+	base
+	lines []string // what will happen, already safe to draw
+	ask   string   // the question, "Acknowledge?"
+	yes   tea.Cmd  // what runs on yes
+	no    string   // the flash when the answer is no
+}
+
+func newConfirm(c *common, lines []string, ask string, yes tea.Cmd, no string) *confirmDialog {
+	return &confirmDialog{base: base{c: c}, lines: lines, ask: ask, yes: yes, no: no}
+}
+
+func (d *confirmDialog) Title() string   { return "" }
+func (d *confirmDialog) Capturing() bool { return true }
+
+func (d *confirmDialog) ShortHelp() []key.Binding {
+	return []key.Binding{relabel(d.c.keys.Yes, "y:", "yes")}
+}
+
+func (d *confirmDialog) Update(msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
+	}
+	if key.Matches(km, d.c.keys.Yes) {
+		return pop(d.yes)
+	}
+	return pop(flash(d.no))
+}
+
+func (d *confirmDialog) View() string {
+	st := d.c.styles
+	lines := append(append([]string(nil), d.lines...), "",
+		st.Warn.Render(d.ask+" [y/N]")+st.Muted.Render("  (")+d.c.hint(d.ShortHelp())+st.Muted.Render("; any other key: no)"))
+	return fill(lines, d.width, d.height)
+}
+
+// flashLine is the outcome of the last action, drawn over the last line
+// of the screen until the next key.
+type flashLine struct {
+	c    *common
+	text string
+}
+
+func (f *flashLine) set(s string) { f.text = s }
+func (f *flashLine) clear()       { f.text = "" }
+
+// over draws the flash over the body's last line.
+func (f *flashLine) over(body string, width int) string {
+	if f.text == "" {
+		return body
+	}
+	i := len(body)
+	for i > 0 && body[i-1] != '\n' {
+		i--
+	}
+	return body[:i] + fit(f.c.styles.Accent.Render(safe(f.text)), width)
+}
+
+// helpView lists the bindings of the component it was opened over,
+// generated from the one KeyMap. Every key closes it; q still quits.
+type helpView struct {
+	base
+	groups [][]key.Binding
+}
+
+func newHelpView(c *common, groups [][]key.Binding) *helpView {
+	return &helpView{base: base{c: c}, groups: groups}
+}
+
+func (h *helpView) Title() string   { return "" }
+func (h *helpView) Capturing() bool { return true }
+
+func (h *helpView) ShortHelp() []key.Binding {
+	return []key.Binding{either("esc or ?", "closes this help", h.c.keys.Back, h.c.keys.Help)}
+}
+
+func (h *helpView) Update(msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyPressMsg)
+	switch {
+	case !ok:
+		return nil
+	case key.Matches(km, h.c.keys.Quit):
+		return tea.Quit
+	case key.Matches(km, h.c.keys.Back, h.c.keys.Help):
+		return pop(nil)
+	}
+	return nil
+}
+
+func (h *helpView) View() string {
+	st := h.c.styles
+	lines := []string{st.Heading.Render("KEYS"), ""}
+	for _, col := range h.groups {
+		for _, b := range col {
+			if !b.Enabled() {
+				continue
+			}
+			hp := b.Help()
+			lines = append(lines, "  "+st.Accent.Render(fit(hp.Key, 10))+" "+hp.Desc)
+		}
+	}
+	lines = append(lines, "", st.Muted.Render("Every state is shown by a symbol and a word: ✓ ok, ! warning, ✗ failing."),
+		st.Muted.Render("Numbers come from the queries shown in `oncall incident -o json` and `oncall slo -o json`."),
+		"", h.c.hint(h.ShortHelp()))
+	return fill(lines, h.width, h.height)
+}
