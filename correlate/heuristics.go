@@ -133,6 +133,15 @@ const (
 	// CloseScores is the score gap under which two candidates are both
 	// named in the notes: check both.
 	CloseScores = 0.5
+	// NoiseScoreShare is what is left of the score of a candidate that
+	// looks like background noise, so a real cause outranks it.
+	NoiseScoreShare = 0.5
+	// OnsetTolerance is how many metric steps apart two onsets may be and
+	// still count as simultaneous: a scrape lands anywhere in its step.
+	OnsetTolerance = 2
+	// CandidatesShown is how many candidates an incident reports: three
+	// is what a person weighs at once.
+	CandidatesShown = 3
 )
 
 // Confidence bands. A candidate under LikelyConfidence is reported, but

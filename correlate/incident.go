@@ -35,7 +35,7 @@ type Incident struct {
 	Baseline   sources.TimeRange `json:"baseline"`
 	Summary    string            `json:"summary"` // the explanation chain as one sentence
 	Chain      []ChainLink       `json:"chain"`
-	Candidates []Candidate       `json:"candidates"` // top 3, best first
+	Candidates []Candidate       `json:"candidates"` // the top CandidatesShown, best first
 	Mechanisms []Mechanism       `json:"mechanisms"`
 	Anomalies  []*Anomaly        `json:"anomalies"`
 	Graph      []*GraphEdge      `json:"graph"`
@@ -77,7 +77,7 @@ type Event struct {
 // Analyze assembles the incident from evidence. It is a pure function.
 func Analyze(ev *Evidence, meta Meta) *Incident {
 	inc := &Incident{Schema: SchemaVersion, Trigger: ev.Trigger, Window: ev.Window, Baseline: ev.Baseline, Missing: ev.Missing}
-	a := &analysis{ev: ev, meta: meta, anoms: Anomalies(ev), tolerance: 2 * ev.Step}
+	a := &analysis{ev: ev, meta: meta, anoms: Anomalies(ev), tolerance: OnsetTolerance * ev.Step}
 	a.g = BuildGraph(ev.Traces, ev.Edges, ev.BaselineEdges, meta.Static)
 	a.sigs = Signatures(ev.Logs)
 	a.origins = ErrorOrigins(ev.Traces)
@@ -114,8 +114,8 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 	a.findLoad()
 	inc.Graph, inc.Signatures = a.g.Edges, a.sigs
 	cands := a.rank()
-	if len(cands) > 3 {
-		cands = cands[:3]
+	if len(cands) > CandidatesShown {
+		cands = cands[:CandidatesShown]
 	}
 	inc.Candidates = cands
 	inc.Timeline = timeline(ev, inc.Anomalies)

@@ -465,7 +465,7 @@ func (a *analysis) conclude(sc *scoring) Candidate {
 	}
 	if a.noiseLike(c.Service) {
 		c.Confidence = math.Min(c.Confidence, PossibleConfidence-0.01)
-		c.Score /= 2
+		c.Score *= NoiseScoreShare
 		c.Reasons = append(c.Reasons, Reason{Kind: ReasonNoise, Detail: "small, with no anomalous dependency, log signature or alert: looks like background noise"})
 	}
 	c.Confidence = round2(c.Confidence)
