@@ -40,3 +40,33 @@ func TestStateNeverRestsOnColour(t *testing.T) {
 		}
 	}
 }
+
+func TestSeriesColoursComeFromThePalette(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "theme.yaml")
+	os.WriteFile(p, []byte("series: [\"#000001\", \"#000002\"]\n"), 0o600)
+	pal, err := Load("colorblind", p)
+	if err != nil || len(pal.Series) != 2 {
+		t.Fatalf("%+v %v", pal.Series, err)
+	}
+	s := New(pal)
+	a, b := s.SeriesOf("payment-api"), s.SeriesOf("payment-api")
+	if a.Render("x") != b.Render("x") {
+		t.Error("a name changed colour between calls")
+	}
+	seen := map[string]bool{}
+	for _, name := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
+		seen[s.SeriesOf(name).Render("x")] = true
+	}
+	if len(seen) != 2 {
+		t.Errorf("8 names drew %d colours from a series of 2", len(seen))
+	}
+	os.WriteFile(p, []byte("series: [blue]\n"), 0o600)
+	if _, err := Load("dark", p); err == nil || !strings.Contains(err.Error(), "series") {
+		t.Errorf("a bad series colour was accepted: %v", err)
+	}
+	for _, name := range Names() {
+		if pal, _ := Load(name, ""); len(pal.Series) < 8 {
+			t.Errorf("theme %s has %d series colours", name, len(pal.Series))
+		}
+	}
+}
