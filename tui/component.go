@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -40,6 +41,9 @@ type common struct {
 	styles *themes.Styles
 	keys   KeyMap
 	hints  help.Model // renders ShortHelp as footers
+	// hinted memoises rendered footers: they change with the bindings,
+	// not with every frame.
+	hinted map[string]string
 	paused bool
 	frame  int // spinner frame, advanced by the refresh tick
 	// wall is the wall clock as of the last message: View reads it, so
@@ -60,7 +64,7 @@ func newCommon(d Deps, st *themes.Styles) *common {
 	h := help.New()
 	h.ShortSeparator = " · "
 	h.Styles.ShortKey, h.Styles.ShortDesc, h.Styles.ShortSeparator, h.Styles.Ellipsis = st.Muted, st.Muted, st.Muted, st.Muted
-	return &common{deps: d, styles: st, keys: keys, hints: h, wall: d.Wall(), traces: map[Component][]correlate.TraceView{}}
+	return &common{deps: d, styles: st, keys: keys, hints: h, hinted: map[string]string{}, wall: d.Wall(), traces: map[Component][]correlate.TraceView{}}
 }
 
 var spinFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
@@ -74,7 +78,19 @@ func (c *common) hint(bindings []key.Binding, sep ...string) string {
 	if len(sep) > 0 {
 		h.ShortSeparator = sep[0]
 	}
-	return h.ShortHelpView(bindings)
+	var k strings.Builder
+	k.WriteString(h.ShortSeparator)
+	for _, b := range bindings {
+		if b.Enabled() {
+			k.WriteString("\x00" + b.Help().Key + "\x01" + b.Help().Desc)
+		}
+	}
+	if out, ok := c.hinted[k.String()]; ok {
+		return out
+	}
+	out := h.ShortHelpView(bindings)
+	c.hinted[k.String()] = out
+	return out
 }
 
 // pushMsg puts a component on top of the stack, then runs start (a load

@@ -136,5 +136,8 @@ func (v *incidentView) View() string {
 		return fill([]string{st.Muted.Render(v.c.spinner() + " assembling the incident for " + safe(what) + "…")}, v.width, v.height)
 	}
 	foot := st.Muted.Render("incident for "+safe(what)+" · assembled in "+v.took.Round(time.Millisecond).String()+" · ") + v.c.hint(v.ShortHelp())
-	return v.vp.View() + "\n" + fit(foot, v.width)
+	// the viewport keeps the offset; the lines are drawn here, already cut
+	// to the width, which is cheaper than the viewport's own restyling
+	from := min(v.vp.YOffset(), len(v.lines))
+	return fill(v.lines[from:min(len(v.lines), from+v.vp.Height())], v.width, v.height-1) + "\n" + fit(foot, v.width)
 }
