@@ -69,3 +69,15 @@ func AccessCheck(err error) []Check {
 		return []Check{{Name: "reachable", Status: CheckFail, Detail: err.Error()}}
 	}
 }
+
+// VersionCheck is the doctor line for a backend's version. A server built
+// from source may report none: that is said as unknown, not as an empty ok.
+func VersionCheck(version string, err error) Check {
+	switch {
+	case err != nil:
+		return Check{Name: "version", Status: CheckWarn, Detail: "buildinfo unavailable: " + err.Error()}
+	case version == "":
+		return Check{Name: "version", Status: CheckOK, Detail: "unknown (the server reports none; built from source?)"}
+	}
+	return Check{Name: "version", Status: CheckOK, Detail: version}
+}

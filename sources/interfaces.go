@@ -14,6 +14,9 @@ type Metrics interface {
 	ServiceGraph(ctx context.Context, at time.Time, window time.Duration) ([]Edge, error)
 	// Exemplars returns exemplars of the services' request metrics over r.
 	Exemplars(ctx context.Context, services []string, r TimeRange) ([]Exemplar, error)
+	// Services names every service the backend knows now: those with RED
+	// metrics and the peers their calls reach, sorted.
+	Services(ctx context.Context) ([]string, error)
 }
 
 // Rules lists Prometheus-side alerting state.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -29,6 +30,10 @@ suggestion when a known key is close. Exit status 1 when anything is wrong.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, path, err := g.loadConfig(e)
+			var bad usageError
+			if errors.As(err, &bad) {
+				return bad.error // here a bad config is the check failing: exit 1
+			}
 			if err != nil {
 				return err
 			}

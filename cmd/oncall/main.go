@@ -14,6 +14,9 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+	_ "time/tzdata" // --timezone works where the system has no zoneinfo
+
+	"github.com/oncall-cockpit/oncall/sources"
 )
 
 // IOStreams is where a command reads and writes; tests swap in buffers.
@@ -28,6 +31,8 @@ type env struct {
 	IO        IOStreams
 	LookupEnv func(string) (string, bool)
 	Now       func() time.Time
+	// osUser names the OS user, for when $USER is unset.
+	osUser func() string
 }
 
 func (e *env) getenv(k string) string {
@@ -35,14 +40,67 @@ func (e *env) getenv(k string) string {
 	return v
 }
 
+// Exit codes, as --help, the README and the man pages document them.
+const (
+	exitOK         = 0
+	exitFailed     = 1 // a check failed (doctor, the SLO gate, config validate), or an action was refused or failed
+	exitUsage      = 2 // a usage error: unknown command or flag, bad value, bad config, unknown service
+	exitIncomplete = 3 // the evidence is incomplete: a backend did not answer, or answered with an error
+)
+
+// exitStatus is the EXIT STATUS section of --help and the man pages.
+const exitStatus = `Exit status:
+  0  ok
+  1  a check failed (doctor, the SLO gate, config validate), or an action
+     was refused or failed
+  2  usage error: unknown command or flag, bad value, bad config, unknown
+     service
+  3  the evidence is incomplete: a backend did not answer or answered with
+     an error; what did arrive is still printed`
+
 // exitError carries an exit code for failures already reported to the user.
 type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
+// usageError is a mistake in how oncall was called: exit 2.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// actionError is an action a backend refused or that failed: exit 1, even
+// when the backend's answer was an error.
+type actionError struct{ error }
+
+func (e actionError) Unwrap() error { return e.error }
+
+// exitCode maps an error to its exit code: usage errors 2, failed actions
+// 1, reads from backends that failed 3, the rest 1.
+func exitCode(err error) int {
+	var ee exitError
+	var ue usageError
+	var ae actionError
+	var be *sources.BackendError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.As(err, &ae):
+		return exitFailed
+	case errors.As(err, &be):
+		return exitIncomplete
+	}
+	return exitFailed
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	e := &env{IO: IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}, LookupEnv: os.LookupEnv, Now: time.Now}
+	e := &env{IO: IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}, LookupEnv: os.LookupEnv, Now: time.Now, osUser: osUserName}
 	code := run(ctx, e, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -57,13 +115,8 @@ func run(ctx context.Context, e *env, args []string) int {
 	root.SetErr(e.IO.ErrOut)
 	err := root.ExecuteContext(ctx)
 	var ee exitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &ee):
-		return ee.code
-	default:
+	if err != nil && !errors.As(err, &ee) {
 		fmt.Fprintln(e.IO.ErrOut, "oncall:", err)
-		return 1
 	}
+	return exitCode(err)
 }

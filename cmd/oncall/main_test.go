@@ -23,11 +23,18 @@ type result struct {
 // environment and standard input.
 func oncall(t testing.TB, vars map[string]string, stdin string, args ...string) result {
 	t.Helper()
+	return oncallAt(t, func() time.Time { return time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC) }, vars, stdin, args...)
+}
+
+// oncallAt is oncall with a clock: time.Now for tests against real servers.
+func oncallAt(t testing.TB, now func() time.Time, vars map[string]string, stdin string, args ...string) result {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	e := &env{
 		IO:        IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut},
 		LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
-		Now:       func() time.Time { return time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC) },
+		Now:       now,
+		osUser:    osUserName,
 	}
 	code := run(context.Background(), e, args)
 	return result{out.String(), errOut.String(), code}

@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/spf13/cobra"
 
 	"github.com/oncall-cockpit/oncall/internal/config"
+	"github.com/oncall-cockpit/oncall/internal/timeparse"
 )
 
 // globalOptions are the persistent flags every command shares.
@@ -16,6 +18,31 @@ type globalOptions struct {
 	ConfigPath string
 	ReadOnly   bool
 	NoColor    bool
+	Timezone   string
+	loc        *time.Location // Timezone, read before any command runs
+}
+
+// clock writes a time of day in the chosen zone, with the zone.
+func (g *globalOptions) clock(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.In(g.zone()).Format("15:04:05 MST")
+}
+
+// timestamp writes a full time in the chosen zone, with its offset.
+func (g *globalOptions) timestamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.In(g.zone()).Format(time.RFC3339)
+}
+
+func (g *globalOptions) zone() *time.Location {
+	if g.loc == nil {
+		return time.UTC
+	}
+	return g.loc
 }
 
 func newRootCmd(e *env) *cobra.Command {
@@ -55,6 +82,21 @@ that every datasource answers and holds the data oncall expects.`,
 	root.PersistentFlags().StringVar(&g.ConfigPath, "config", "", "config file (default $ONCALL_CONFIG, else $XDG_CONFIG_HOME/oncall/config.yaml)")
 	root.PersistentFlags().BoolVar(&g.ReadOnly, "read-only", false, "refuse every action that changes anything: silences, acknowledgements, runbooks")
 	root.PersistentFlags().BoolVar(&g.NoColor, "no-color", false, "no colour in output (also set by NO_COLOR)")
+	root.PersistentFlags().StringVar(&g.Timezone, "timezone", "UTC", "zone times are shown in: UTC, local, or an IANA name like Europe/Berlin (also $ONCALL_TIMEZONE)")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		tz := g.Timezone
+		if !root.PersistentFlags().Changed("timezone") {
+			if v := e.getenv("ONCALL_TIMEZONE"); v != "" {
+				tz = v
+			}
+		}
+		loc, err := timeparse.Zone(tz)
+		if err != nil {
+			return usagef("--timezone: %v", err)
+		}
+		g.loc = loc
+		return nil
+	}
 	root.AddCommand(
 		newVersionCmd(e),
 		newManCmd(root),
@@ -66,15 +108,41 @@ that every datasource answers and holds the data oncall expects.`,
 		newIncidentCmd(e, g),
 		newSLOCmd(e, g),
 	)
+	markUsageErrors(root)
+	root.Long += "\n\n" + exitStatus
 	return root
 }
 
-// loadConfig reads the config the flags and environment point at.
+// markUsageErrors makes every flag and argument error of the tree a usage
+// error (exit 2), and unknown commands too.
+func markUsageErrors(c *cobra.Command) {
+	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	if c.HasSubCommands() && !c.Runnable() {
+		// a group: its help, or an unknown subcommand
+		c.Args = cobra.NoArgs
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
+	if args := c.Args; args != nil {
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if err := args(cmd, a); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		markUsageErrors(sub)
+	}
+}
+
+// loadConfig reads the config the flags and environment point at. A bad
+// config is a usage error (exit 2); `config validate` reports it as a
+// failed check instead.
 func (g *globalOptions) loadConfig(e *env) (*config.Config, string, error) {
 	path, explicit := config.Locate(g.ConfigPath, e.getenv)
 	cfg, err := config.Load(path, explicit, e.LookupEnv)
 	if err != nil {
-		return nil, path, err
+		return nil, path, usageError{err}
 	}
 	return cfg, path, nil
 }

@@ -1,13 +1,13 @@
 package config
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -136,10 +136,4 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 	return []byte(strconv.Quote(model.Duration(d).String())), nil
 }
 
-func parseDuration(s string) (time.Duration, error) {
-	v, err := model.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration (want e.g. 30s, 5m, 1h, 28d)", s)
-	}
-	return time.Duration(v), nil
-}
+func parseDuration(s string) (time.Duration, error) { return timeparse.Duration(s) }

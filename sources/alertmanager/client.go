@@ -217,11 +217,11 @@ func (c *Client) Doctor(ctx context.Context) []sources.Check {
 	if err != nil {
 		return checks
 	}
-	detail := st.Version
+	v := sources.VersionCheck(st.Version, nil)
 	if st.Cluster != "" {
-		detail += ", cluster " + st.Cluster
+		v.Detail += ", cluster " + st.Cluster
 	}
-	checks = append(checks, sources.Check{Name: "version", Status: sources.CheckOK, Detail: detail})
+	checks = append(checks, v)
 	alerts, err := c.Alerts(ctx)
 	if err != nil {
 		return append(checks, sources.Check{Name: "alerts", Status: sources.CheckFail, Detail: err.Error()})

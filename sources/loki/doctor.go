@@ -18,11 +18,8 @@ func (c *Client) Doctor(ctx context.Context) []sources.Check {
 	if err != nil {
 		return checks
 	}
-	if b, err := c.BuildInfo(ctx); err != nil {
-		checks = append(checks, sources.Check{Name: "version", Status: sources.CheckWarn, Detail: "buildinfo unavailable: " + err.Error()})
-	} else {
-		checks = append(checks, sources.Check{Name: "version", Status: sources.CheckOK, Detail: b.Version})
-	}
+	b, err := c.BuildInfo(ctx)
+	checks = append(checks, sources.VersionCheck(b.Version, err))
 	svc := c.conv.ServiceLabel.Loki
 	if !slices.Contains(labels, svc) {
 		return append(checks, sources.Check{Name: "service label", Status: sources.CheckFail,

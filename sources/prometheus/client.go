@@ -169,6 +169,43 @@ func (c *Client) RED(ctx context.Context, services []string, r sources.TimeRange
 	return out, nil
 }
 
+// servicesWindow is how far back Services looks for traffic: long enough
+// to see a service that is down now but was called a moment ago.
+const servicesWindow = 15 * time.Minute
+
+// Services names the services with RED metrics over the last
+// servicesWindow, and the peers of their service-graph edges.
+func (c *Client) Services(ctx context.Context) ([]string, error) {
+	rate, _, _ := c.red.Render(sources.REDTemplateData{Service: ".+", ServiceLabel: c.red.ServiceLabel, Window: model.Duration(servicesWindow).String()})
+	series, err := c.Query(ctx, rate, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, s := range series {
+		if n := s.Labels[c.red.ServiceLabel]; n != "" {
+			seen[n] = true
+		}
+	}
+	edges, err := c.ServiceGraph(ctx, time.Now(), servicesWindow)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range edges {
+		for _, n := range []string{e.Client, e.Server} {
+			if n != "" && n != "user" {
+				seen[n] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
 // ServiceGraph returns Tempo service-graph edges over the window ending at at.
 func (c *Client) ServiceGraph(ctx context.Context, at time.Time, window time.Duration) ([]sources.Edge, error) {
 	g := c.conv.ServiceGraph

@@ -21,11 +21,8 @@ func (c *Client) Doctor(ctx context.Context) []sources.Check {
 	if err != nil {
 		return checks
 	}
-	if b, err := c.BuildInfo(ctx); err != nil {
-		checks = append(checks, sources.Check{Name: "version", Status: sources.CheckWarn, Detail: "buildinfo unavailable: " + err.Error()})
-	} else {
-		checks = append(checks, sources.Check{Name: "version", Status: sources.CheckOK, Detail: b.Version})
-	}
+	b, err := c.BuildInfo(ctx)
+	checks = append(checks, sources.VersionCheck(b.Version, err))
 	checks = append(checks, c.redCheck(red, rate))
 	sg := fmt.Sprintf("count by (client, server) (%s)", c.conv.ServiceGraph.RequestTotal)
 	edges, err := c.Query(ctx, sg, now)

@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -197,6 +198,16 @@ func (b *Backend) Exemplars(_ context.Context, services []string, r sources.Time
 			SeriesLabels: sources.Labels{"__name__": "traces_spanmetrics_latency_bucket", serviceLabel: x.Service},
 			Labels:       sources.Labels{"trace_id": x.TraceID}, TraceID: x.TraceID, Value: x.Seconds, T: x.T})
 	}
+	return out, nil
+}
+
+// Services names every service of the topology, sorted.
+func (b *Backend) Services(context.Context) ([]string, error) {
+	var out []string
+	for _, s := range b.f.Topology().Services {
+		out = append(out, s.Name)
+	}
+	sort.Strings(out)
 	return out, nil
 }
 
