@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -80,10 +81,14 @@ type Evidence struct {
 	Missing       []Missing            `json:"missing,omitempty"`
 }
 
-// Missing is one part of the evidence that is absent, and why.
+// Missing is one part of the evidence that is absent, and why. Down is
+// set when a configured backend failed or did not answer in time: the
+// verdict lacks evidence it should have had. (A backend that is not
+// configured, or trace IDs that were not sampled, are not down.)
 type Missing struct {
 	What string `json:"what"`
 	Why  string `json:"why"`
+	Down bool   `json:"down,omitempty"`
 }
 
 // Gather collects evidence for t from src in parallel. It returns when all
@@ -108,7 +113,7 @@ func Gather(ctx context.Context, src Sources, t Trigger, o GatherOptions) *Evide
 		parts = append(parts, what)
 		if !available {
 			mu.Lock()
-			ev.Missing = append(ev.Missing, Missing{what, "no datasource configured"})
+			ev.Missing = append(ev.Missing, Missing{What: what, Why: "no datasource configured"})
 			done[what] = true
 			mu.Unlock()
 			return
@@ -125,11 +130,11 @@ func Gather(ctx context.Context, src Sources, t Trigger, o GatherOptions) *Evide
 			done[what] = true
 			if err != nil && ctx.Err() != nil {
 				// the deadline cut it off: say so, not the context's error
-				ev.Missing = append(ev.Missing, Missing{what, fmt.Sprintf("did not arrive within %s", o.Deadline)})
+				ev.Missing = append(ev.Missing, Missing{what, fmt.Sprintf("did not arrive within %s", o.Deadline), true})
 				return
 			}
 			if err != nil {
-				ev.Missing = append(ev.Missing, Missing{what, err.Error()})
+				ev.Missing = append(ev.Missing, Missing{what, err.Error(), true})
 				return
 			}
 			apply()
@@ -188,7 +193,7 @@ func Gather(ctx context.Context, src Sources, t Trigger, o GatherOptions) *Evide
 		if src.Metrics != nil {
 			x, err := src.Metrics.Exemplars(ctx, nil, ev.Window)
 			if err != nil {
-				notes = append(notes, Missing{"metrics: exemplars", err.Error()})
+				notes = append(notes, Missing{"metrics: exemplars", err.Error(), true})
 			}
 			exemplars = x
 		}
@@ -215,7 +220,7 @@ func Gather(ctx context.Context, src Sources, t Trigger, o GatherOptions) *Evide
 		for _, what := range parts {
 			if !done[what] {
 				done[what] = true
-				ev.Missing = append(ev.Missing, Missing{what, fmt.Sprintf("did not arrive within %s", o.Deadline)})
+				ev.Missing = append(ev.Missing, Missing{what, fmt.Sprintf("did not arrive within %s", o.Deadline), true})
 			}
 		}
 		mu.Unlock()
@@ -268,7 +273,7 @@ func fetchTraces(ctx context.Context, tr sources.Traces, t Trigger, w sources.Ti
 	add(t.TraceID)
 	hits, err := tr.SearchTraces(ctx, sources.TraceSearch{ErrorsOnly: true, Range: w, Limit: max / 2})
 	if err != nil {
-		notes = append(notes, Missing{"trace search", err.Error()})
+		notes = append(notes, Missing{"trace search", err.Error(), true})
 	}
 	for _, h := range hits {
 		add(h.TraceID)
@@ -292,7 +297,8 @@ func fetchTraces(ctx context.Context, tr sources.Traces, t Trigger, w sources.Ti
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
 	var mu sync.Mutex
-	notFound := 0
+	notFound, failed := 0, 0
+	var firstErr error
 	for i, id := range ids {
 		wg.Add(1)
 		go func() {
@@ -305,8 +311,14 @@ func fetchTraces(ctx context.Context, tr sources.Traces, t Trigger, w sources.Ti
 				return
 			}
 			mu.Lock()
-			notFound++
-			mu.Unlock()
+			defer mu.Unlock()
+			if errors.Is(err, sources.ErrNotFound) {
+				notFound++
+				return
+			}
+			if failed++; firstErr == nil {
+				firstErr = err
+			}
 		}()
 	}
 	wg.Wait()
@@ -318,7 +330,10 @@ func fetchTraces(ctx context.Context, tr sources.Traces, t Trigger, w sources.Ti
 	}
 	if notFound > 0 {
 		// unsampled or aged-out IDs are normal; say how many
-		notes = append(notes, Missing{"traces", fmt.Sprintf("%d of %d trace IDs named by logs or search were not found (unsampled or aged out)", notFound, len(ids))})
+		notes = append(notes, Missing{What: "traces", Why: fmt.Sprintf("%d of %d trace IDs named by logs or search were not found (unsampled or aged out)", notFound, len(ids))})
+	}
+	if failed > 0 {
+		notes = append(notes, Missing{"traces", fmt.Sprintf("%d of %d traces could not be fetched: %v", failed, len(ids), firstErr), true})
 	}
 	return got, notes
 }

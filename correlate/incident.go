@@ -123,6 +123,11 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 	a.noteThinEvidence(inc)
 	if len(cands) == 0 {
 		inc.Summary = "no service departs from its baseline in this window"
+		for _, m := range inc.Down() {
+			if m.What == "metrics: RED" {
+				inc.Summary = "no verdict: the metrics did not arrive (" + m.Why + ")"
+			}
+		}
 		return inc
 	}
 	root := cands[0].Service
@@ -139,6 +144,18 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 		inc.Summary = "(thin evidence) " + inc.Summary
 	}
 	return inc
+}
+
+// Down lists the evidence that configured backends failed to deliver:
+// the verdict lacks what it should have had.
+func (inc *Incident) Down() []Missing {
+	var out []Missing
+	for _, m := range inc.Missing {
+		if m.Down {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func (a *analysis) noteThinEvidence(inc *Incident) {

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -24,7 +25,7 @@ func ackRequest(d Deps, a sources.Alert) sources.Silence {
 }
 
 // ackLines shows the exact request an acknowledgement sends.
-func ackLines(st *themes.Styles, alert string, s sources.Silence) []string {
+func ackLines(st *themes.Styles, zone *time.Location, alert string, s sources.Silence) []string {
 	var m []string
 	for _, x := range s.Matchers {
 		m = append(m, x.Name+"="+quote(x.Value))
@@ -36,8 +37,8 @@ func ackLines(st *themes.Styles, alert string, s sources.Silence) []string {
 		"",
 		"  POST /api/v2/silences",
 		"  matchers:   " + safe(strings.Join(m, ", ")),
-		"  starts at:  " + s.StartsAt.UTC().Format("2006-01-02 15:04:05 UTC"),
-		"  ends at:    " + s.EndsAt.UTC().Format("2006-01-02 15:04:05 UTC") + " (" + s.EndsAt.Sub(s.StartsAt).String() + ")",
+		"  starts at:  " + s.StartsAt.In(zone).Format("2006-01-02 15:04:05 MST"),
+		"  ends at:    " + s.EndsAt.In(zone).Format("2006-01-02 15:04:05 MST") + " (" + s.EndsAt.Sub(s.StartsAt).String() + ")",
 		"  created by: " + safe(s.CreatedBy),
 		"  comment:    " + safe(s.Comment),
 	}

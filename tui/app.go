@@ -143,7 +143,7 @@ func (a *App) render() string {
 	}
 	clock := ""
 	if d := a.c.fleet; d != nil {
-		clock = d.At.UTC().Format("15:04:05 UTC")
+		clock = a.c.clock(d.At) + " " + d.At.In(a.c.zone()).Format("MST")
 	}
 	left := st.Heading.Render("oncall") + st.Muted.Render(" · "+safe(a.c.deps.Title)+" · "+strings.Join(crumbs, " › "))
 	right := st.Muted.Render(clock+"  ") + a.c.hint(a.c.keys.Global(), "  ")

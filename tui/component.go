@@ -67,6 +67,17 @@ func newCommon(d Deps, st *themes.Styles) *common {
 	return &common{deps: d, styles: st, keys: keys, hints: h, hinted: map[string]string{}, wall: d.Wall(), traces: map[Component][]correlate.TraceView{}}
 }
 
+// zone is where the cockpit writes times: the --timezone, else UTC.
+func (c *common) zone() *time.Location {
+	if c.deps.Zone == nil {
+		return time.UTC
+	}
+	return c.deps.Zone
+}
+
+// clock writes a time of day in the cockpit's zone.
+func (c *common) clock(t time.Time) string { return t.In(c.zone()).Format("15:04:05") }
+
 var spinFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
 
 func (c *common) spinner() string { return spinFrames[c.frame%len(spinFrames)] }

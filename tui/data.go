@@ -33,6 +33,8 @@ type Deps struct {
 	// User signs acknowledgements; AckFor is how long one lasts.
 	User   string
 	AckFor time.Duration
+	// Zone is the zone the cockpit writes times in; nil is UTC.
+	Zone *time.Location
 }
 
 // part is one panel's data: its age, its error, and how long it took.

@@ -87,7 +87,7 @@ func (v *incidentView) set(inc *correlate.Incident, took time.Duration) {
 	if runbooks == nil {
 		runbooks = map[string][]string{} // the panel says none are configured
 	}
-	v.shown = present.NewIncident(inc, "", runbooks)
+	v.shown = present.NewIncident(inc, present.Options{Runbooks: runbooks, Zone: v.c.deps.Zone})
 	v.c.traces[v] = inc.Traces
 	v.render()
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"strings"
 
 	"charm.land/lipgloss/v2"
@@ -26,9 +27,12 @@ func renderIncident(p present.Incident, collapsed bool, width int, st *themes.St
 			add(style(l))
 		}
 	}
+	if len(p.Incomplete) > 0 {
+		wrap("✗ Evidence incomplete: "+strings.Join(p.Incomplete, "; "), st.Bad.Render)
+	}
 	wrap(p.Summary, st.Heading.Render)
 	if b := p.Blast; b != nil {
-		wrap(fmt.Sprintf("Blast radius: %d services, %s req/min failing of %s at risk, %s per minute", b.Services, b.Failing, b.AtRisk, b.Money), st.Bad.Render)
+		wrap(fmt.Sprintf("Blast radius: %s, %s req/min failing of %s at risk, %s per minute", humanize.Count(b.Services, "service"), b.Failing, b.AtRisk, b.Money), st.Bad.Render)
 	}
 	if p.Thin {
 		wrap("Thin evidence: no cause is likely. "+strings.Join(p.Notes, "; "), st.Warn.Render)

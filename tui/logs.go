@@ -325,7 +325,7 @@ func (v *logsView) View() string {
 	for i := len(vis) - 1; i >= 0 && len(body) < room; i-- {
 		l := vis[i]
 		lvl := map[string]int{"error": 2, "warn": 1}[l.Level]
-		text := l.T.UTC().Format("15:04:05") + " " + st.Level(lvl).Render(fmt.Sprintf("%-5s", l.Level)) + " " + safe(l.Service) + " " + safe(l.Line)
+		text := v.c.clock(l.T) + " " + st.Level(lvl).Render(fmt.Sprintf("%-5s", l.Level)) + " " + safe(l.Service) + " " + safe(l.Line)
 		var rows []string
 		if v.wrap {
 			rows = strings.Split(lipgloss.NewStyle().Width(w).Render(text), "\n")

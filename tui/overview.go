@@ -208,7 +208,7 @@ func (o *overview) acknowledge() tea.Cmd {
 		return flash("no alertmanager datasource: nothing to acknowledge with")
 	}
 	s := ackRequest(o.c.deps, al)
-	return push(newConfirm(o.c, ackLines(o.c.styles, al.Name, s), "Acknowledge?", acknowledge(o.c.deps, s, al.Name), "not acknowledged"), nil)
+	return push(newConfirm(o.c, ackLines(o.c.styles, o.c.zone(), al.Name, s), "Acknowledge?", acknowledge(o.c.deps, s, al.Name), "not acknowledged"), nil)
 }
 
 // selectedAlert is the alert under the cursor, if the cursor is on one.

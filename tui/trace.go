@@ -225,7 +225,7 @@ func (v *traceView) detail(t *correlate.TraceView, w int) []string {
 			out = append(out, st.Muted.Render(fmt.Sprintf("  … %d more lines", len(sp.Logs)-3)))
 			break
 		}
-		out = append(out, fit(st.Muted.Render("  log "+l.T.UTC().Format("15:04:05")+" "+safe(l.Line)), w))
+		out = append(out, fit(st.Muted.Render("  log "+v.c.clock(l.T)+" "+safe(l.Line)), w))
 		n++
 	}
 	if len(sp.Logs) == 0 {

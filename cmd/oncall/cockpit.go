@@ -36,7 +36,7 @@ func cockpitFlags(cmd *cobra.Command, o *cockpitOptions) {
 // runCockpit runs the interactive cockpit until the user quits or ctx ends.
 func runCockpit(ctx context.Context, e *env, g *globalOptions, o *cockpitOptions, d tui.Deps, configTheme string) error {
 	if o.refresh < 200*time.Millisecond {
-		return fmt.Errorf("--refresh %s: at least 200ms", o.refresh)
+		return usagef("--refresh %s: at least 200ms", o.refresh)
 	}
 	name, file := o.theme, o.themeFile
 	if name == "" {
@@ -51,10 +51,10 @@ func runCockpit(ctx context.Context, e *env, g *globalOptions, o *cockpitOptions
 		return err
 	}
 	if o.ackFor <= 0 {
-		return fmt.Errorf("--ack-for %s: must be positive", o.ackFor)
+		return usagef("--ack-for %s: must be positive", o.ackFor)
 	}
-	d.Refresh, d.Timeout, d.Wall, d.AckFor, d.ReadOnly, d.Pane = o.refresh, 10*time.Second, time.Now, o.ackFor, g.ReadOnly, o.pane
-	if d.User = e.getenv("USER"); d.User == "" {
+	d.Refresh, d.Timeout, d.Wall, d.AckFor, d.ReadOnly, d.Pane, d.Zone = o.refresh, 10*time.Second, time.Now, o.ackFor, g.ReadOnly, o.pane, g.zone()
+	if d.User = whoami(e); d.User == "" {
 		d.User = "oncall"
 	}
 	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(e.IO.In), tea.WithOutput(e.IO.Out)}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -39,7 +40,7 @@ suggestion when a known key is close. Exit status 1 when anything is wrong.`,
 			}
 			n := 0
 			cfg.Datasources.Each(func(string, *config.Datasource) { n++ })
-			_, err = fmt.Fprintf(e.IO.Out, "%s: ok (%d datasources, %d services, %d SLOs)\n", path, n, len(cfg.Services), len(cfg.SLOs))
+			_, err = fmt.Fprintf(e.IO.Out, "%s: ok (%s, %s, %s)\n", path, humanize.Count(n, "datasource"), humanize.Count(len(cfg.Services), "service"), humanize.Count(len(cfg.SLOs), "SLO"))
 			return err
 		},
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -111,15 +110,15 @@ func runDemo(ctx context.Context, e *env, g *globalOptions, o *demoOptions) erro
 	}
 	speed, err := parseSpeed(o.speed)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	if o.serve == "" && (o.otlp != "" || o.loki != "") {
-		return errors.New("--otlp-endpoint and --loki-url need --serve")
+		return usagef("--otlp-endpoint and --loki-url need --serve")
 	}
 	opts := sim.Options{Scenario: o.scenario, Seed: o.seed}
 	if o.topology != "" {
 		if opts.Topology, err = sim.LoadTopology(o.topology); err != nil {
-			return err
+			return usageError{err}
 		}
 	}
 	if o.serve != "" {
@@ -128,7 +127,7 @@ func runDemo(ctx context.Context, e *env, g *globalOptions, o *demoOptions) erro
 	}
 	fleet, err := sim.New(opts)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	warmUp := fleet.Onset().Add(-2 * time.Minute)
 	if o.serve != "" || o.text || o.output == "json" || o.forDur > 0 || !isTerminal(e.IO.Out) {
@@ -262,7 +261,7 @@ func printSnapshot(w io.Writer, fleet *sim.Fleet, output string, clear bool) err
 		return err
 	}
 	if output == "json" {
-		return writeJSON(w, s)
+		return writeJSONFor(w, s, true) // one line per summary: NDJSON
 	}
 	var b strings.Builder
 	if clear {

@@ -27,9 +27,13 @@ func TestDemoShowsTheIncident(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.err)
 	}
+	// NDJSON: every line is one whole summary
+	lines := strings.Split(strings.TrimSpace(r.out), "\n")
 	var s demoSnapshot
-	if err := json.Unmarshal([]byte(r.out), &s); err != nil {
-		t.Fatalf("%v: %s", err, r.out)
+	for _, l := range lines {
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatalf("line %q: %v", l[:min(80, len(l))], err)
+		}
 	}
 	if s.Scenario != "retry-storm" || s.SimTime.Sub(s.Onset) != 8*time.Minute {
 		t.Errorf("snapshot at %s, onset %s", s.SimTime, s.Onset)

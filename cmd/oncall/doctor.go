@@ -54,7 +54,7 @@ is a failure, and doctor exits 1.`,
 				return err
 			}
 			if len(b.Doctors) == 0 {
-				return fmt.Errorf("no datasources configured (config %s); add a datasources section or run 'oncall config import-grafana'", path)
+				return fmt.Errorf("no datasources configured (config %s); add a datasources section or run 'oncall config import-grafana'", path) // the check fails: exit 1
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), o.Timeout)
 			defer cancel()

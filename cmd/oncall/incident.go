@@ -2,14 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/present"
+	"github.com/oncall-cockpit/oncall/internal/suggest"
+	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -52,14 +54,17 @@ docs/incident-json.md.`,
 	f.StringVar(&o.service, "service", "", "start from this service")
 	f.StringVar(&o.alert, "alert", "", "start from this firing alert (by name)")
 	f.StringVar(&o.trace, "trace", "", "start from this trace ID")
-	f.StringVar(&o.at, "at", "", "end of the window: RFC 3339 time, or an offset like -10m (default now)")
-	f.DurationVar(&o.window, "window", 15*time.Minute, "how far back from --at to look for the incident")
-	f.DurationVar(&o.baseline, "baseline", 30*time.Minute, "healthy history before the window to compare with")
-	f.DurationVar(&o.deadline, "deadline", 10*time.Second, "how long to wait for evidence; what has not arrived is named as missing")
+	f.StringVar(&o.at, "at", "now", "end of the window: now, -10m, now-1h, an RFC 3339 time or Unix seconds")
+	durationFlag(cmd, &o.window, "window", "", 15*time.Minute, "how far back from --at to look for the incident (15m, 1h, 1d)")
+	durationFlag(cmd, &o.baseline, "baseline", "", 30*time.Minute, "healthy history before the window to compare with")
+	durationFlag(cmd, &o.deadline, "deadline", "", 10*time.Second, "how long to wait for evidence; what has not arrived is named as missing")
 	f.StringVar(&o.demo, "demo", "", "run on the simulator with this scenario (see oncall demo --list)")
 	f.Uint64Var(&o.seed, "seed", 1, "with --demo: the simulator's seed")
-	f.DurationVar(&o.after, "after", 10*time.Minute, "with --demo: how long after the scenario's onset to look")
+	durationFlag(cmd, &o.after, "after", "", 10*time.Minute, "with --demo: how long after the scenario's onset to look")
 	outputFlag(cmd, &o.output, "text", "json", "markdown")
+	_ = cmd.RegisterFlagCompletionFunc("service", completeServices(e, g))
+	_ = cmd.RegisterFlagCompletionFunc("alert", completeAlertNames(e, g))
+	_ = cmd.RegisterFlagCompletionFunc("demo", completeScenarios)
 	return cmd
 }
 
@@ -71,10 +76,10 @@ func runIncident(ctx context.Context, e *env, g *globalOptions, o *incidentOptio
 		}
 	}
 	if n > 1 {
-		return errors.New("give at most one of --service, --alert and --trace")
+		return usagef("give at most one of --service, --alert and --trace")
 	}
 	if o.window <= 0 || o.baseline <= 0 {
-		return errors.New("--window and --baseline must be positive")
+		return usagef("--window and --baseline must be positive")
 	}
 	var src correlate.Sources
 	var meta correlate.Meta
@@ -83,7 +88,7 @@ func runIncident(ctx context.Context, e *env, g *globalOptions, o *incidentOptio
 	if o.demo != "" {
 		f, err := simFleetAt(o.demo, o.seed, o.after)
 		if err != nil {
-			return err
+			return usageError{err}
 		}
 		now, src, meta = f.Now(), simSources(f), simMeta(f.Topology())
 		label = fmt.Sprintf("simulator: %s, seed %d, onset %+v", o.demo, o.seed, o.after)
@@ -98,66 +103,82 @@ func runIncident(ctx context.Context, e *env, g *globalOptions, o *incidentOptio
 		}
 		src = b.correlateSources()
 		if src == (correlate.Sources{}) {
-			return fmt.Errorf("no datasources configured in %s: add them (oncall config import-grafana helps), or try --demo retry-storm", path)
+			return usagef("no datasources configured in %s: add them (oncall config import-grafana helps), or try --demo retry-storm", path)
 		}
 		meta = configMeta(cfg)
 		label = "config " + path
 	}
-	at, err := parseAt(o.at, now)
+	at, err := timeparse.Time(o.at, now)
 	if err != nil {
-		return err
+		return usagef("--at: %v", err)
+	}
+	if at.After(now.Add(time.Minute)) {
+		return usagef("--at %s is %s in the future; an incident window ends now or before", o.at, at.Sub(now).Round(time.Second))
 	}
 	t := correlate.Trigger{Service: o.service, Alert: o.alert, TraceID: o.trace, At: at, Window: o.window}
 	if o.trace != "" {
 		if t.TraceID, err = sources.NormalizeTraceID(o.trace); err != nil {
-			return fmt.Errorf("--trace: %w", err)
+			return usagef("--trace: %v", err)
+		}
+	}
+	if o.service != "" {
+		if err := knownService(ctx, src, o.service); err != nil {
+			return err
 		}
 	}
 	if o.alert != "" {
 		if src.Alerts == nil {
-			return errors.New("--alert needs an alertmanager datasource")
+			return usagef("--alert needs an alertmanager datasource")
 		}
 		alerts, err := src.Alerts.Alerts(ctx)
 		if err != nil {
 			return fmt.Errorf("--alert %s: %w", o.alert, err)
 		}
-		found := false
+		var names []string
 		for _, a := range alerts {
-			if a.Name == o.alert {
-				found = true
-				if t.Service == "" {
-					t.Service = a.Service
-				}
+			names = append(names, a.Name)
+			if a.Name == o.alert && t.Service == "" {
+				t.Service = a.Service
 			}
 		}
-		if !found {
-			return fmt.Errorf("--alert %s: no such alert is firing", o.alert)
+		if !slices.Contains(names, o.alert) {
+			return usagef("--alert %s: no such alert is firing%s", o.alert, suggest.DidYouMean(o.alert, names))
 		}
 	}
 	ev := correlate.Gather(ctx, src, t, correlate.GatherOptions{Baseline: o.baseline, Deadline: o.deadline})
 	inc := correlate.Analyze(ev, meta)
+	var out error
 	switch o.output {
 	case "json":
-		return writeJSON(e.IO.Out, inc)
+		out = writeJSON(e.IO.Out, inc)
 	case "markdown":
-		return present.Markdown(e.IO.Out, present.NewIncident(inc, label, nil))
+		out = present.Markdown(e.IO.Out, present.NewIncident(inc, present.Options{Label: label, Zone: g.zone()}))
 	default:
-		return present.Text(g.styledOut(e), present.NewIncident(inc, label, nil))
+		out = present.Text(g.styledOut(e), present.NewIncident(inc, present.Options{Label: label, Zone: g.zone()}))
 	}
+	if out != nil {
+		return out
+	}
+	if down := inc.Down(); len(down) > 0 {
+		// printed in full above; the exit status says the verdict lacks evidence
+		fmt.Fprintf(e.IO.ErrOut, "oncall: evidence incomplete: %d part(s) did not arrive (%s)\n", len(down), down[0].What+": "+down[0].Why)
+		return exitError{code: exitIncomplete}
+	}
+	return nil
 }
 
-// parseAt reads --at: empty for now, an RFC 3339 time, or an offset.
-func parseAt(s string, now time.Time) (time.Time, error) {
-	if s == "" {
-		return now, nil
+// knownService refuses a service the metrics backend does not know, with
+// the names close to it. When the backend cannot say, the incident goes
+// on and names what did not arrive.
+func knownService(ctx context.Context, src correlate.Sources, service string) error {
+	if src.Metrics == nil {
+		return nil
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
+	names, err := src.Metrics.Services(ctx)
+	if err != nil || len(names) == 0 || slices.Contains(names, service) {
+		return nil
 	}
-	if d, err := time.ParseDuration(s); err == nil {
-		return now.Add(d), nil
-	}
-	return time.Time{}, fmt.Errorf("--at %q: want an RFC 3339 time like 2026-11-27T23:30:00Z or an offset like -10m", s)
+	return usagef("--service %s: no such service in the metrics%s", service, suggest.DidYouMean(service, names))
 }
 
 func (b *backends) correlateSources() correlate.Sources {

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/testenv"
 )
 
 func TestIncidentDemoText(t *testing.T) {
@@ -63,21 +65,69 @@ func TestIncidentBadInput(t *testing.T) {
 	for args, want := range map[string]string{
 		"incident --demo nope":                        `unknown scenario "nope"`,
 		"incident --demo quiet --service a --trace b": "at most one of",
-		"incident --demo quiet --at yesterday":        `--at "yesterday"`,
+		"incident --demo quiet --at yesterday":        `"yesterday" is not a time`,
+		"incident --demo quiet --at 10m":              `"10m" has no sign: write -10m`,
+		"incident --demo quiet --at +1h":              "in the future",
+		"incident --demo quiet --service paymnt-api":  `no such service in the metrics (did you mean "payment-api"?)`,
+		"incident --demo quiet --window 1fortnight":   `"1fortnight" is not a duration`,
 		"incident --demo quiet --trace xyz":           "--trace",
 		"incident --demo quiet --alert NoSuchAlert":   "no such alert is firing",
 		"incident --config " + empty:                  "no datasources configured",
 		"incident --demo quiet -o yaml":               "--output",
 	} {
 		r := oncall(t, nil, "", strings.Fields(args)...)
-		if r.code == 0 || !strings.Contains(r.err, want) {
-			t.Errorf("%s: exit %d, stderr %q, want %q", args, r.code, r.err, want)
+		if r.code != 2 || !strings.Contains(r.err, want) {
+			t.Errorf("%s: exit %d, stderr %q, want exit 2 and %q", args, r.code, r.err, want)
 		}
 	}
 	// quiet: it says there is nothing likely, and exits 0
 	r := oncall(t, nil, "", "incident", "--deadline", "2m", "--demo", "quiet")
 	if r.code != 0 || !strings.Contains(r.out, "thin evidence: no cause is likely") {
 		t.Errorf("quiet: %d %s", r.code, r.out)
+	}
+}
+
+// TestIncidentTimesAndDurationsAsTheConfigReadsThem: --window takes the
+// config's units, and an --at with an offset comes back in UTC.
+func TestIncidentTimesAndDurationsAsTheConfigReadsThem(t *testing.T) {
+	r := oncall(t, nil, "", "incident", "--deadline", "2m", "--demo", "bad-deploy", "--window", "1d", "--baseline", "1h",
+		"--at", "2026-11-28T00:33:00+01:00", "-o", "json")
+	var inc correlate.Incident
+	if err := json.Unmarshal([]byte(r.out), &inc); err != nil || r.code != 0 {
+		t.Fatalf("%v %+v", err, r)
+	}
+	if inc.Trigger.At.Location() != time.UTC || inc.Trigger.At.Hour() != 23 || inc.Trigger.Window != 24*time.Hour {
+		t.Errorf("trigger %+v", inc.Trigger)
+	}
+	if !strings.HasSuffix(strings.Split(r.out, "\"at\": \"")[1][:21], "Z\"") {
+		t.Errorf("the JSON time is not in UTC: %s", r.out[:200])
+	}
+	// --timezone writes the text in another zone, and says which
+	txt := oncall(t, nil, "", "incident", "--deadline", "2m", "--demo", "bad-deploy", "--timezone", "Asia/Tokyo")
+	if !strings.Contains(txt.out, " JST (") {
+		t.Errorf("the window's zone is not named:\n%s", txt.out[:200])
+	}
+}
+
+// TestIncidentWithDeadBackendsSaysSoFirst points every datasource at a
+// closed port: the headline says the evidence is missing, not that all
+// is calm, and the exit status is 3.
+func TestIncidentWithDeadBackendsSaysSoFirst(t *testing.T) {
+	dead := "http://" + testenv.FreeAddr(t)
+	cfg := writeFile(t, "config.yaml", "datasources:\n  prometheus: {url: "+dead+", retries: 0}\n  alertmanager: {url: "+dead+", retries: 0}\n")
+	r := oncallAt(t, time.Now, nil, "", "incident", "--config", cfg, "--deadline", "5s")
+	if r.code != 3 {
+		t.Fatalf("exit %d: %+v", r.code, r)
+	}
+	head := strings.SplitN(r.out, "WHAT BROKE FIRST", 2)[0]
+	if !strings.Contains(head, "EVIDENCE INCOMPLETE") || !strings.Contains(head, "metrics: RED") || !strings.Contains(r.out, "no verdict: the metrics did not arrive") {
+		t.Errorf("the headline does not lead with what is missing:\n%s", r.out)
+	}
+	if strings.Contains(r.out, "no service departs from its baseline") {
+		t.Errorf("a dead backend reported as calm:\n%s", r.out)
+	}
+	if !strings.Contains(r.err, "evidence incomplete") {
+		t.Errorf("stderr %q", r.err)
 	}
 }
 

@@ -78,7 +78,7 @@ func TestConfigValidateNamesTheLine(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 	ok := writeFile(t, "config.yaml", "datasources:\n  prometheus:\n    url: http://localhost:9090\n")
-	if r := oncall(t, nil, "", "config", "validate", "--config", ok); r.code != 0 || !strings.Contains(r.out, "ok (1 datasources") {
+	if r := oncall(t, nil, "", "config", "validate", "--config", ok); r.code != 0 || !strings.Contains(r.out, "ok (1 datasource,") {
 		t.Fatalf("%+v", r)
 	}
 	// $ONCALL_CONFIG is used when --config is not given.

@@ -173,7 +173,7 @@ func outputFlag(cmd *cobra.Command, dst *string, formats ...string) {
 				return nil
 			}
 		}
-		return fmt.Errorf("--output %q: want one of %v", *dst, formats)
+		return usagef("--output %q: want one of %v", *dst, formats)
 	})
 }
 

@@ -84,12 +84,12 @@ func runSLO(ctx context.Context, e *env, g *globalOptions, o *sloOptions) error 
 			return err
 		}
 		if b.Prometheus == nil {
-			return fmt.Errorf("slo needs a prometheus datasource (config %s), or try --demo retry-storm", path)
+			return usagef("slo needs a prometheus datasource (config %s), or try --demo retry-storm", path)
 		}
 		metrics = b.Prometheus
 		slos, skipped = configSLOs(cfg)
 		if len(slos) == 0 && len(skipped) == 0 {
-			return fmt.Errorf("no slos in %s: add them under the slos key", path)
+			return usagef("no slos in %s: add them under the slos key", path)
 		}
 	}
 	rep := sloReport{At: now, Errors: skipped}

@@ -29,13 +29,15 @@ var allowed = map[string][]string{
 	"themes":               {},
 	"tui":                  {"sources", "correlate", "themes", "internal/present", "internal/humanize", "internal/termsafe"},
 	"internal/present":     {"sources", "correlate", "internal/humanize", "internal/termsafe"},
-	"internal/config":      {"sources"},
+	"internal/config":      {"sources", "internal/suggest", "internal/timeparse"},
+	"internal/suggest":     {},
+	"internal/timeparse":   {},
 	"internal/httpx":       {},
 	"internal/humanize":    {},
 	"internal/termsafe":    {},
 	"internal/testenv":     {"sources", "sources/sim", "sim", "correlate"},
 	"cmd/oncall": {"sources", "sources/prometheus", "sources/loki", "sources/tempo", "sources/alertmanager", "sources/sim", "sim",
-		"correlate", "tui", "themes", "internal/config", "internal/httpx", "internal/present", "internal/humanize", "internal/termsafe"},
+		"correlate", "tui", "themes", "internal/config", "internal/httpx", "internal/present", "internal/humanize", "internal/termsafe", "internal/suggest", "internal/timeparse"},
 }
 
 // testOnly are packages no product code may import.

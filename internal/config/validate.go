@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/oncall-cockpit/oncall/internal/suggest"
 )
 
 type validator struct {
@@ -126,11 +128,7 @@ func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
 			seen[k.Value] = true
 			f, ok := fields[k.Value]
 			if !ok {
-				msg := fmt.Sprintf("unknown key %q in %s; expected one of: %s", k.Value, where, strings.Join(fieldNames(t), ", "))
-				if s := closest(k.Value, fieldNames(t)); s != "" {
-					msg += fmt.Sprintf(" (did you mean %q?)", s)
-				}
-				v.at(k, "%s", msg)
+				v.at(k, "unknown key %q in %s; expected one of: %s%s", k.Value, where, strings.Join(fieldNames(t), ", "), suggest.DidYouMean(k.Value, fieldNames(t)))
 				continue
 			}
 			v.walk(val, f.Type, join(path, k.Value))
@@ -215,37 +213,6 @@ func fieldNames(t reflect.Type) []string {
 		}
 	}
 	return names
-}
-
-// closest returns the candidate within edit distance 2 of s, if any.
-func closest(s string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(s), c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // resolveSecrets reads *_file secrets, relative to the config file.

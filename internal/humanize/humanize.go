@@ -45,3 +45,16 @@ func Commas(x float64) string {
 	}
 	return b.String()
 }
+
+// Count writes a count with its noun, singular for one: "1 service",
+// "18 services". plural is the noun's plural when it is not noun+"s".
+func Count(n int, noun string, plural ...string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	p := noun + "s"
+	if len(plural) > 0 {
+		p = plural[0]
+	}
+	return fmt.Sprintf("%s %s", Commas(float64(n)), p)
+}

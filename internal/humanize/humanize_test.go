@@ -13,3 +13,17 @@ func TestFormats(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		want string
+	}{{0, "0 services"}, {1, "1 service"}, {18, "18 services"}, {1500, "1,500 services"}} {
+		if got := Count(c.n, "service"); got != c.want {
+			t.Errorf("%d: %q", c.n, got)
+		}
+	}
+	if got := Count(1, "entry point"); got != "1 entry point" {
+		t.Error(got)
+	}
+}

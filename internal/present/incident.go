@@ -28,17 +28,37 @@ import (
 // came from a backend at some point.
 func Safe(s string) string { return termsafe.Line(s) }
 
-// Clock writes a time of day in UTC, as every incident time is written.
-func Clock(t time.Time) string { return t.UTC().Format("15:04:05") }
+// Clock writes a time of day in a zone (UTC when nil).
+func Clock(t time.Time, zone *time.Location) string {
+	if zone == nil {
+		zone = time.UTC
+	}
+	return t.In(zone).Format("15:04:05")
+}
+
+// Options say what an incident is presented with.
+type Options struct {
+	// Label says what the incident was assembled from.
+	Label string
+	// Runbooks are the config's links per service; nil leaves the
+	// runbooks section out.
+	Runbooks map[string][]string
+	// Zone is the zone times are written in; nil is UTC.
+	Zone *time.Location
+}
 
 // Incident is the presentation of one incident.
 type Incident struct {
 	// Label says what the incident was assembled from (the config, or the
 	// simulator and its scenario).
 	Label    string
+	Zone     *time.Location // times are written in it; nil is UTC
 	Window   sources.TimeRange
 	Baseline time.Duration
 	Summary  string // the chain as one sentence
+	// Incomplete names the evidence configured backends failed to
+	// deliver, so that it is read before the verdict.
+	Incomplete []string
 	// Thin is set when no cause is likely; Notes say why.
 	Thin       bool
 	Chain      []ChainLink
@@ -145,18 +165,22 @@ type Event struct{ Time, Kind, Service, Detail string }
 // JSON form.
 const tracesShown = 3
 
-// NewIncident builds the presentation of inc. runbooks are the config's
-// links per service; nil leaves the runbooks section out.
-func NewIncident(inc *correlate.Incident, label string, runbooks map[string][]string) Incident {
-	p := Incident{Label: Safe(label), Window: inc.Window, Baseline: inc.Baseline.End.Sub(inc.Baseline.Start),
+// NewIncident builds the presentation of inc.
+func NewIncident(inc *correlate.Incident, o Options) Incident {
+	runbooks := o.Runbooks
+	p := Incident{Label: Safe(o.Label), Zone: o.Zone, Window: inc.Window, Baseline: inc.Baseline.End.Sub(inc.Baseline.Start),
 		Summary: Safe(inc.Summary), Thin: inc.Thin}
+	clock := func(t time.Time) string { return Clock(t, o.Zone) }
+	for _, m := range inc.Down() {
+		p.Incomplete = append(p.Incomplete, Safe(m.What+": "+m.Why))
+	}
 	for _, l := range inc.Chain {
 		p.Chain = append(p.Chain, ChainLink{Safe(l.Service), Safe(l.What)})
 	}
 	for i, c := range inc.Candidates {
 		pc := Candidate{Rank: i + 1, Service: Safe(c.Service), Likelihood: c.Likelihood, Confidence: c.Confidence, Score: c.Score}
 		if !c.Onset.IsZero() {
-			pc.Onset = Clock(c.Onset)
+			pc.Onset = clock(c.Onset)
 		}
 		for _, r := range c.Reasons {
 			if !r.Shown() {
@@ -226,14 +250,14 @@ func NewIncident(inc *correlate.Incident, label string, runbooks map[string][]st
 			}
 			ps := Span{Kind: Safe(sp.Kind), Service: Safe(sp.Service), Name: Safe(sp.Name), Status: sp.Status, Message: Safe(sp.Message)}
 			for _, l := range sp.Logs {
-				ps.Logs = append(ps.Logs, LogLine{Clock(l.T), Safe(l.Line)})
+				ps.Logs = append(ps.Logs, LogLine{clock(l.T), Safe(l.Line)})
 			}
 			pt.Spans = append(pt.Spans, ps)
 		}
 		p.Traces = append(p.Traces, pt)
 	}
 	for _, e := range inc.Timeline {
-		p.Timeline = append(p.Timeline, Event{Clock(e.T), e.Kind, Safe(e.Service), Safe(e.Detail)})
+		p.Timeline = append(p.Timeline, Event{clock(e.T), e.Kind, Safe(e.Service), Safe(e.Detail)})
 	}
 	p.Notes = safeAll(inc.Notes)
 	return p
@@ -241,7 +265,11 @@ func NewIncident(inc *correlate.Incident, label string, runbooks map[string][]st
 
 // Title is the incident's heading: its window.
 func (p Incident) Title() string {
-	return fmt.Sprintf("%s–%s UTC", Clock(p.Window.Start), Clock(p.Window.End))
+	zone := p.Zone
+	if zone == nil {
+		zone = time.UTC
+	}
+	return fmt.Sprintf("%s–%s %s", Clock(p.Window.Start, zone), Clock(p.Window.End, zone), p.Window.End.In(zone).Format("MST"))
 }
 
 func safeAll(in []string) []string {

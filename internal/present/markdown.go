@@ -2,6 +2,7 @@ package present
 
 import (
 	"fmt"
+	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"io"
 	"strings"
 )
@@ -10,6 +11,13 @@ import (
 func Markdown(w io.Writer, p Incident) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Incident %s\n\n_%s; window %s, baseline %s._\n\n", p.Title(), p.Label, p.Window.End.Sub(p.Window.Start), p.Baseline)
+	if len(p.Incomplete) > 0 {
+		b.WriteString("> **Evidence incomplete.** Read the verdict with this in mind:\n")
+		for _, m := range p.Incomplete {
+			fmt.Fprintf(&b, "> - %s\n", m)
+		}
+		b.WriteString("\n")
+	}
 	fmt.Fprintf(&b, "## What broke first\n\n%s\n\n", p.Summary)
 	b.WriteString("## Root-cause candidates\n\n")
 	for _, c := range p.Candidates {
@@ -35,8 +43,8 @@ func Markdown(w io.Writer, p Incident) error {
 		b.WriteString("\n## Dependency tree\n\n```\n" + strings.Join(t, "\n") + "\n```\n")
 	}
 	if br := p.Blast; br != nil {
-		fmt.Fprintf(&b, "\n## Blast radius\n\n- %d services; entry points: %s\n- failing %s req/min of %s at risk; %s per minute\n",
-			br.Services, orNone(strings.Join(br.EntryPoints, ", ")), br.Failing, br.AtRisk, br.Money)
+		fmt.Fprintf(&b, "\n## Blast radius\n\n- %s; entry points: %s\n- failing %s req/min of %s at risk; %s per minute\n",
+			humanize.Count(br.Services, "service"), orNone(strings.Join(br.EntryPoints, ", ")), br.Failing, br.AtRisk, br.Money)
 	}
 	if len(p.Timeline) > 0 {
 		b.WriteString("\n## Timeline\n\n| time (UTC) | what | service | detail |\n| --- | --- | --- | --- |\n")

@@ -37,7 +37,7 @@ func hostile() *correlate.Incident {
 }
 
 func TestTextAndMarkdownAreInertAndComplete(t *testing.T) {
-	p := NewIncident(hostile(), "config /etc/oncall.yaml", nil)
+	p := NewIncident(hostile(), Options{Label: "config /etc/oncall.yaml"})
 	for name, render := range map[string]func(*bytes.Buffer) error{
 		"text":     func(b *bytes.Buffer) error { return Text(b, p) },
 		"markdown": func(b *bytes.Buffer) error { return Markdown(b, p) },
@@ -80,11 +80,11 @@ func TestTextAndMarkdownAreInertAndComplete(t *testing.T) {
 
 func TestRunbooksOfTheChain(t *testing.T) {
 	inc := hostile()
-	p := NewIncident(inc, "", map[string][]string{"api": {"https://runbooks.example/api"}, "web": {"https://runbooks.example/web"}})
+	p := NewIncident(inc, Options{Runbooks: map[string][]string{"api": {"https://runbooks.example/api"}, "web": {"https://runbooks.example/web"}}})
 	if p.Runbooks == nil || len(p.Runbooks.Links) != 1 || p.Runbooks.Links[0] != (RunbookLink{"api", "https://runbooks.example/api"}) || p.Runbooks.Gap != "" {
 		t.Errorf("runbooks %+v: want only the chain's", p.Runbooks)
 	}
-	p = NewIncident(inc, "", map[string][]string{})
+	p = NewIncident(inc, Options{Runbooks: map[string][]string{}})
 	if p.Runbooks == nil || p.Runbooks.Gap != "api, db" {
 		t.Errorf("no links: %+v", p.Runbooks)
 	}

@@ -2,6 +2,7 @@ package present
 
 import (
 	"fmt"
+	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"io"
 	"strings"
 )
@@ -14,6 +15,13 @@ var healthSymbols = [...]string{"✓", "!", "✗"}
 func Text(w io.Writer, p Incident) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "INCIDENT  window %s (%s), baseline %s before it · %s\n\n", p.Title(), p.Window.End.Sub(p.Window.Start), p.Baseline, p.Label)
+	if len(p.Incomplete) > 0 {
+		b.WriteString("✗ EVIDENCE INCOMPLETE: read the verdict below with this in mind\n")
+		for _, m := range p.Incomplete {
+			fmt.Fprintf(&b, "  %s\n", m)
+		}
+		b.WriteString("\n")
+	}
 	b.WriteString("WHAT BROKE FIRST\n")
 	if p.Thin {
 		b.WriteString("  (thin evidence: no cause is likely; see NOTES)\n")
@@ -62,7 +70,7 @@ func Text(w io.Writer, p Incident) error {
 	}
 	if br := p.Blast; br != nil {
 		b.WriteString("\nBLAST RADIUS\n")
-		fmt.Fprintf(&b, "  %d services; entry points: %s\n", br.Services, orNone(strings.Join(br.EntryPoints, ", ")))
+		fmt.Fprintf(&b, "  %s; entry points: %s\n", humanize.Count(br.Services, "service"), orNone(strings.Join(br.EntryPoints, ", ")))
 		fmt.Fprintf(&b, "  failing %s req/min of %s at risk; %s per minute\n", br.Failing, br.AtRisk, br.Money)
 		for _, h := range br.How {
 			fmt.Fprintf(&b, "  how %s: %s\n", h.What, h.Method)
