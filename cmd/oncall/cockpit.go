@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -35,6 +34,13 @@ func cockpitFlags(cmd *cobra.Command, o *cockpitOptions) {
 
 // runCockpit runs the interactive cockpit until the user quits or ctx ends.
 func runCockpit(ctx context.Context, e *env, g *globalOptions, o *cockpitOptions, d tui.Deps, configTheme string) error {
+	if !isTerminal(e.IO.Out) || !isTerminalReader(e.IO.In) {
+		return usagef(`the cockpit needs a terminal, and stdin or stdout is not one.
+Without a terminal, the same data comes from the text commands:
+  oncall alerts       firing alerts          oncall incident   what broke first, and why
+  oncall slo          error budgets          oncall logs       log lines
+  oncall doctor       the datasources        oncall demo --text  the simulator's summary`)
+	}
 	if o.refresh < 200*time.Millisecond {
 		return usagef("--refresh %s: at least 200ms", o.refresh)
 	}
@@ -81,7 +87,7 @@ func configDeps(cfg *config.Config, path string) (tui.Deps, error) {
 	}
 	src := b.correlateSources()
 	if src == (correlate.Sources{}) {
-		return tui.Deps{}, fmt.Errorf("no datasources configured in %s: add them (oncall config import-grafana helps), or try oncall demo", path)
+		return tui.Deps{}, usagef("no datasources configured in %s: add them (oncall config import-grafana helps), or try oncall demo", path)
 	}
 	slos, _ := configSLOs(cfg)
 	runbooks := map[string][]string{}

@@ -208,6 +208,11 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(f.Fd())
 }
 
+func isTerminalReader(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
+}
+
 // demoSnapshot is one refresh of the summary.
 type demoSnapshot struct {
 	SimTime  time.Time        `json:"sim_time"`

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/oncall-cockpit/oncall/internal/testenv"
 )
 
 type result struct {
@@ -184,5 +186,36 @@ func TestAlertsStripsControlSequences(t *testing.T) {
 	}
 	if strings.Contains(r.out, "\x1b") {
 		t.Fatalf("escape sequence from a label value reached the terminal: %q", r.out)
+	}
+}
+
+func TestCockpitWithoutATerminalNamesTheTextCommands(t *testing.T) {
+	cfg := writeFile(t, "config.yaml", "datasources:\n  prometheus: {url: \"http://127.0.0.1:1\"}\n")
+	r := oncall(t, nil, "", "--config", cfg)
+	if r.code != 2 || !strings.Contains(r.err, "the cockpit needs a terminal") || !strings.Contains(r.err, "oncall incident") || strings.Contains(r.err, "bubbletea") {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	for args, want := range map[string]int{
+		"version":                         0,
+		"nosuch":                          2,
+		"config nosuch":                   2,
+		"--nosuch":                        2,
+		"alerts --watch --refresh x":      2,
+		"--timezone Mars/Olympus version": 2,
+	} {
+		if r := oncall(t, nil, "", strings.Fields(args)...); r.code != want {
+			t.Errorf("%s: exit %d, want %d (%s)", args, r.code, want, r.err)
+		}
+	}
+	// a backend that does not answer a read: the evidence is incomplete
+	cfg := writeFile(t, "config.yaml", "datasources:\n  alertmanager: {url: \"http://"+testenv.FreeAddr(t)+"\", retries: 0}\n")
+	if r := oncall(t, nil, "", "alerts", "--config", cfg); r.code != 3 || !strings.Contains(r.err, "alertmanager") {
+		t.Errorf("alerts from a dead alertmanager: %+v", r)
+	}
+	if r := oncall(t, nil, "", "--help"); !strings.Contains(r.out, "Exit status:") || !strings.Contains(r.out, "3  the evidence is incomplete") {
+		t.Errorf("--help does not document the exit codes:\n%s", r.out)
 	}
 }

@@ -82,8 +82,51 @@ func TestValidationErrorsNameLineAndColumn(t *testing.T) {
 func TestEveryProblemIsReportedInFileOrder(t *testing.T) {
 	_, err := parse(t, "datasources:\n  loki:\n    urll: x\n  tempo:\n    timeout: x\n", nil)
 	var ps Problems
-	if !errors.As(err, &ps) || len(ps) != 2 || ps[0].Line != 3 || ps[1].Line != 5 {
-		t.Fatalf("problems %v, want two, at lines 3 and 5", err)
+	if !errors.As(err, &ps) || len(ps) != 4 || ps[0].Line != 3 || ps[3].Line != 5 {
+		t.Fatalf("problems %v, want four, from line 3 to 5", err)
+	}
+	for i, want := range []string{`unknown key "urll"`, "datasources.loki: url is required", "datasources.tempo: url is required", "datasources.tempo.timeout"} {
+		if !strings.Contains(ps[i].Msg, want) {
+			t.Errorf("problem %d: %s, want %q", i, ps[i].Msg, want)
+		}
+	}
+}
+
+// TestEveryKindOfProblemAtOnce: a file with a mistake of every kind gets
+// them all in one run, values that do not decode included.
+func TestEveryKindOfProblemAtOnce(t *testing.T) {
+	_, err := parse(t, `datasources:
+  prometheus:
+    url: localhost:9090
+    timeotu: 5s
+  loki:
+    url: http://loki:3100
+    timeout: 5 seconds
+services:
+  checkout-api:
+    value_per_request: lots
+    tier: -1
+slos:
+  - name: a
+    service: checkout-api
+    indicator: availabilty
+    objective: abc
+    window: 28d
+theme: neon
+`, nil)
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatal(err)
+	}
+	want := []string{`"localhost:9090" is not an http(s) URL`, `unknown key "timeotu"`, `"5 seconds" is not a duration`, `expected a number, got "lots"`,
+		"tier: must not be negative", `"availabilty" is not availability or latency (did you mean "availability"?)`, `objective: expected a number, got "abc"`, `theme: "neon"`}
+	if len(ps) != len(want) {
+		t.Fatalf("%d problems, want %d:\n%v", len(ps), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.Contains(ps[i].Msg, w) {
+			t.Errorf("problem %d: %s, want %q", i, ps[i].Msg, w)
+		}
 	}
 }
 

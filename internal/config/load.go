@@ -95,11 +95,13 @@ func Parse(name string, b []byte, getenv func(string) (string, bool)) (*Config, 
 	}
 	root := doc.Content[0]
 	v.expandEnv(root, getenv)
+	// every problem at once: the walk blanks what it cannot decode, so the
+	// checks of meaning below still run on the rest
 	v.walk(root, typeOf(cfg), "")
-	if len(v.problems) > 0 {
-		return nil, v.sorted()
-	}
 	if err := root.Decode(cfg); err != nil {
+		if len(v.problems) > 0 {
+			return nil, v.sorted() // the walk saw it (a duplicate key)
+		}
 		// The walk checks every type yaml decodes; this is a safety net.
 		return nil, Problems{v.syntaxProblem(err)}
 	}
@@ -111,6 +113,7 @@ func Parse(name string, b []byte, getenv func(string) (string, bool)) (*Config, 
 	return cfg, nil
 }
 
+// sorted orders the problems by position.
 func (v *validator) sorted() Problems {
 	sort.SliceStable(v.problems, func(i, j int) bool {
 		a, b := v.problems[i], v.problems[j]

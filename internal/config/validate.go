@@ -20,6 +20,9 @@ type validator struct {
 	file     string
 	dir      string
 	problems Problems
+	// blanked are the values bad() reported and blanked: the checks of
+	// meaning say nothing more of them.
+	blanked map[*yaml.Node]bool
 	// pos maps a dotted path (datasources.loki.url, slos[0].name) to its value node.
 	pos map[string]*yaml.Node
 }
@@ -32,8 +35,22 @@ func (v *validator) at(n *yaml.Node, format string, args ...any) {
 	v.problems = append(v.problems, p)
 }
 
+// bad reports a value that cannot be decoded and blanks it, so that the
+// rest of the file still decodes and every problem is reported at once.
+func (v *validator) bad(n *yaml.Node, format string, args ...any) {
+	v.at(n, format, args...)
+	*n = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
+	if v.blanked == nil {
+		v.blanked = map[*yaml.Node]bool{}
+	}
+	v.blanked[n] = true
+}
+
 // atPath reports at the node recorded for path, or the file when absent.
 func (v *validator) atPath(path string, format string, args ...any) {
+	if n := v.pos[path]; n != nil && v.blanked[n] {
+		return
+	}
 	v.at(v.pos[path], "%s: %s", path, fmt.Sprintf(format, args...))
 }
 
@@ -104,9 +121,9 @@ func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
 	switch {
 	case t == durationType:
 		if n.Kind != yaml.ScalarNode {
-			v.at(n, "%s: expected a duration such as 30s or 5m, got a %s", where, kindName(n))
+			v.bad(n, "%s: expected a duration such as 30s or 5m, got a %s", where, kindName(n))
 		} else if _, err := parseDuration(n.Value); err != nil {
-			v.at(n, "%s: %v", where, err)
+			v.bad(n, "%s: %v", where, err)
 		}
 		return
 	case reflect.PointerTo(t).Implements(unmarshalerType):
@@ -115,11 +132,12 @@ func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
 	switch t.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
-			v.at(n, "%s: expected a mapping of %s, got a %s", where, strings.Join(fieldNames(t), ", "), kindName(n))
+			v.bad(n, "%s: expected a mapping of %s, got a %s", where, strings.Join(fieldNames(t), ", "), kindName(n))
 			return
 		}
 		fields := yamlFields(t)
 		seen := map[string]bool{}
+		kept := n.Content[:0:0]
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, val := n.Content[i], n.Content[i+1]
 			if seen[k.Value] {
@@ -129,13 +147,15 @@ func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
 			f, ok := fields[k.Value]
 			if !ok {
 				v.at(k, "unknown key %q in %s; expected one of: %s%s", k.Value, where, strings.Join(fieldNames(t), ", "), suggest.DidYouMean(k.Value, fieldNames(t)))
-				continue
+				continue // dropped, so the rest decodes
 			}
 			v.walk(val, f.Type, join(path, k.Value))
+			kept = append(kept, k, val)
 		}
+		n.Content = kept
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			v.at(n, "%s: expected a mapping, got a %s", where, kindName(n))
+			v.bad(n, "%s: expected a mapping, got a %s", where, kindName(n))
 			return
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -143,7 +163,7 @@ func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
 		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			v.at(n, "%s: expected a list, got a %s", where, kindName(n))
+			v.bad(n, "%s: expected a list, got a %s", where, kindName(n))
 			return
 		}
 		for i, c := range n.Content {
@@ -151,19 +171,19 @@ func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
 		}
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
-			v.at(n, "%s: expected a string, got a %s", where, kindName(n))
+			v.bad(n, "%s: expected a string, got a %s", where, kindName(n))
 		}
 	case reflect.Bool:
 		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
-			v.at(n, "%s: expected true or false, got %s", where, describe(n))
+			v.bad(n, "%s: expected true or false, got %s", where, describe(n))
 		}
 	case reflect.Int, reflect.Int64, reflect.Uint32:
 		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
-			v.at(n, "%s: expected a whole number, got %s", where, describe(n))
+			v.bad(n, "%s: expected a whole number, got %s", where, describe(n))
 		}
 	case reflect.Float64:
 		if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!int" && n.ShortTag() != "!!float") {
-			v.at(n, "%s: expected a number, got %s", where, describe(n))
+			v.bad(n, "%s: expected a number, got %s", where, describe(n))
 		}
 	}
 }
@@ -306,7 +326,7 @@ func (v *validator) check(c *Config) {
 				v.atPath(p, "a latency SLO needs latency_threshold, e.g. 300ms")
 			}
 		default:
-			v.atPath(p+".indicator", "%q is not availability or latency", s.Indicator)
+			v.atPath(p+".indicator", "%q is not availability or latency%s", s.Indicator, suggest.DidYouMean(s.Indicator, []string{"availability", "latency"}))
 		}
 	}
 	if c.Runbooks != "" {
@@ -318,7 +338,7 @@ func (v *validator) check(c *Config) {
 	}
 	if c.Theme != "" && !slices.Contains(themes, c.Theme) {
 		if !strings.HasSuffix(c.Theme, ".yaml") && !strings.HasSuffix(c.Theme, ".yml") {
-			v.atPath("theme", "%q is not one of %s, nor a .yaml palette file", c.Theme, strings.Join(themes, ", "))
+			v.atPath("theme", "%q is not one of %s, nor a .yaml palette file%s", c.Theme, strings.Join(themes, ", "), suggest.DidYouMean(c.Theme, themes))
 		} else if _, err := os.Stat(v.resolve(c.Theme)); err != nil {
 			v.atPath("theme", "palette file: %v", err)
 		} else {
