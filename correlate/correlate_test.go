@@ -105,6 +105,7 @@ func TestGraphMergesProvenanceAndSurvivesCycles(t *testing.T) {
 func TestSignaturesClassifyAndSanitise(t *testing.T) {
 	logs := []sources.LogLine{
 		{Service: "pay", Level: "error", TraceID: "t1", Line: `msg="POST failed: timeout acquiring connection from pool payment-db (100/100 in use)" pool=payment-db`},
+		{Service: "pay", Level: "error", TraceID: "t1", Line: `msg="POST retry failed: timeout acquiring connection from pool payment-db (100/100 in use)" pool=payment-db`},
 		{Service: "pay", Level: "error", Line: "msg=\"boom \x1b]0;pwned\x07\" OOMKilled"},
 		{Service: "co", Level: "warn", Line: `msg="retrying call to pay (attempt 2/4): context deadline exceeded" peer=pay`},
 		{Service: "co", Level: "info", Line: `msg="timeout but info"`},
@@ -114,7 +115,7 @@ func TestSignaturesClassifyAndSanitise(t *testing.T) {
 	for _, s := range sigs {
 		byKind[s.Service+"/"+s.Kind] = s
 	}
-	if s := byKind["pay/pool-exhausted"]; s.Usage != "100/100" || s.Peer != "payment-db" || s.TraceIDs[0] != "t1" {
+	if s := byKind["pay/pool-exhausted"]; s.Usage != "100/100" || s.Peer != "payment-db" || len(s.TraceIDs) != 1 || s.TraceIDs[0] != "t1" {
 		t.Errorf("pool %+v", s)
 	}
 	if s := byKind["pay/oom-killed"]; s.Count != 1 || strings.ContainsRune(s.Samples[0], '\x1b') {

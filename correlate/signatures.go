@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -119,7 +120,7 @@ func Signatures(logs []sources.LogLine) []Signature {
 		if len(s.Samples) < maxSamplesPerSig {
 			s.Samples = append(s.Samples, termsafe.Line(l.Line))
 		}
-		if l.TraceID != "" && len(s.TraceIDs) < maxSamplesPerSig {
+		if l.TraceID != "" && len(s.TraceIDs) < maxSamplesPerSig && !slices.Contains(s.TraceIDs, l.TraceID) {
 			s.TraceIDs = append(s.TraceIDs, l.TraceID)
 		}
 		if kind == SigPoolExhausted && strings.Contains(l.Line, " in use)") {

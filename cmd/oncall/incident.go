@@ -154,7 +154,7 @@ func runIncident(ctx context.Context, e *env, g *globalOptions, o *incidentOptio
 	case "markdown":
 		out = present.Markdown(e.IO.Out, present.NewIncident(inc, present.Options{Label: label, Zone: g.zone()}))
 	default:
-		out = present.Text(g.styledOut(e), present.NewIncident(inc, present.Options{Label: label, Zone: g.zone()}))
+		out = present.Text(g.styledOut(e), present.NewIncident(inc, present.Options{Label: label, Zone: g.zone()}), isTerminal(e.IO.Out))
 	}
 	if out != nil {
 		return out

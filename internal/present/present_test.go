@@ -39,7 +39,7 @@ func hostile() *correlate.Incident {
 func TestTextAndMarkdownAreInertAndComplete(t *testing.T) {
 	p := NewIncident(hostile(), Options{Label: "config /etc/oncall.yaml"})
 	for name, render := range map[string]func(*bytes.Buffer) error{
-		"text":     func(b *bytes.Buffer) error { return Text(b, p) },
+		"text":     func(b *bytes.Buffer) error { return Text(b, p, true) },
 		"markdown": func(b *bytes.Buffer) error { return Markdown(b, p) },
 	} {
 		var b bytes.Buffer
@@ -59,7 +59,7 @@ func TestTextAndMarkdownAreInertAndComplete(t *testing.T) {
 		}
 	}
 	var b bytes.Buffer
-	_ = Text(&b, p)
+	_ = Text(&b, p, true)
 	out := b.String()
 	for _, want := range []string{
 		"  ← db: p99 5 ms → 900 ms",              // the chain, control sequences gone
@@ -87,5 +87,23 @@ func TestRunbooksOfTheChain(t *testing.T) {
 	p = NewIncident(inc, Options{Runbooks: map[string][]string{}})
 	if p.Runbooks == nil || p.Runbooks.Gap != "api, db" {
 		t.Errorf("no links: %+v", p.Runbooks)
+	}
+}
+
+// TestTextIsWholeOffATerminal: into a file nothing is cut, so a log
+// line's trace ID survives; on a terminal long lines are shortened.
+func TestTextIsWholeOffATerminal(t *testing.T) {
+	inc := hostile()
+	long := "level=error msg=\"" + strings.Repeat("x", 150) + "\" trace_id=4bf92f3577b34da6a3ce929d0e0e4736"
+	inc.Candidates[0].Reasons[0].Lines = []string{long}
+	p := NewIncident(inc, Options{})
+	var file, tty bytes.Buffer
+	_ = Text(&file, p, false)
+	_ = Text(&tty, p, true)
+	if !strings.Contains(file.String(), "trace_id=4bf92f3577b34da6a3ce929d0e0e4736") {
+		t.Error("the trace ID was cut from a file")
+	}
+	if strings.Contains(tty.String(), "trace_id=4bf92") {
+		t.Error("a terminal line was not shortened")
 	}
 }

@@ -11,8 +11,16 @@ import (
 // always stands beside them.
 var healthSymbols = [...]string{"✓", "!", "✗"}
 
-// Text writes the incident as plain text for a terminal or a file.
-func Text(w io.Writer, p Incident) error {
+// Text writes the incident as plain text. On a terminal (cut) long log
+// lines and messages are cut to keep the layout; into a file or a pipe
+// they are written whole, trace IDs and all.
+func Text(w io.Writer, p Incident, cut bool) error {
+	truncate := func(s string, n int) string {
+		if !cut {
+			return s
+		}
+		return shorten(s, n)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "INCIDENT  window %s (%s), baseline %s before it · %s\n\n", p.Title(), p.Window.End.Sub(p.Window.Start), p.Baseline, p.Label)
 	if len(p.Incomplete) > 0 {
@@ -139,7 +147,7 @@ func orNone(s string) string {
 	return s
 }
 
-func truncate(s string, n int) string {
+func shorten(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s
