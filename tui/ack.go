@@ -46,6 +46,16 @@ func ackLines(st *themes.Styles, zone *time.Location, alert string, s sources.Si
 
 func quote(s string) string { return "\"" + strings.ReplaceAll(s, "\"", "\\\"") + "\"" }
 
+// askToAcknowledge shows the exact silence an acknowledgement creates and
+// asks; only y goes ahead.
+func askToAcknowledge(c *common, al sources.Alert) tea.Cmd {
+	if c.deps.Sources.Alerts == nil {
+		return flash("no alertmanager datasource: nothing to acknowledge with")
+	}
+	s := ackRequest(c.deps, al)
+	return push(newConfirm(c, ackLines(c.styles, c.zone(), al.Name, s), "Acknowledge?", acknowledge(c.deps, s, al.Name), "not acknowledged"), nil)
+}
+
 type ackedMsg struct {
 	alert string
 	id    string

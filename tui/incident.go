@@ -10,6 +10,7 @@ import (
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/present"
+	"github.com/oncall-cockpit/oncall/sources"
 )
 
 // incidentView shows one assembled incident in a scrolling viewport.
@@ -114,8 +115,25 @@ func (v *incidentView) key(km tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(km, k.Logs):
 		return openLogs(v.c, v.logsTarget())
+	case key.Matches(km, k.Ack):
+		return v.acknowledge()
 	}
 	return nil
+}
+
+// acknowledge asks to silence the alert the incident was opened from.
+func (v *incidentView) acknowledge() tea.Cmd {
+	if v.trigger.Alert == "" {
+		return flash("this incident was not opened from an alert: nothing to acknowledge")
+	}
+	if d := v.c.fleet; d != nil {
+		for _, al := range d.Alerts {
+			if al.Name == v.trigger.Alert && al.Service == v.trigger.Service && al.State != sources.AlertResolved {
+				return askToAcknowledge(v.c, al)
+			}
+		}
+	}
+	return flash(v.trigger.Alert + " is no longer firing: nothing to acknowledge")
 }
 
 // logsTarget is whose logs l tails: the root cause once it is known.

@@ -197,18 +197,13 @@ func (o *overview) key(km tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// acknowledge asks before it silences the selected alert, showing the
-// exact request.
+// acknowledge asks before it silences the selected alert.
 func (o *overview) acknowledge() tea.Cmd {
 	al, ok := o.selectedAlert()
-	switch {
-	case !ok:
+	if !ok {
 		return flash("select a firing alert to acknowledge")
-	case o.c.deps.Sources.Alerts == nil:
-		return flash("no alertmanager datasource: nothing to acknowledge with")
 	}
-	s := ackRequest(o.c.deps, al)
-	return push(newConfirm(o.c, ackLines(o.c.styles, o.c.zone(), al.Name, s), "Acknowledge?", acknowledge(o.c.deps, s, al.Name), "not acknowledged"), nil)
+	return askToAcknowledge(o.c, al)
 }
 
 // selectedAlert is the alert under the cursor, if the cursor is on one.

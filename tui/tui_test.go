@@ -785,3 +785,30 @@ func TestEveryComponentMeetsTheContract(t *testing.T) {
 		t.Errorf("help joined the breadcrumbs:\n%s", screen(a))
 	}
 }
+
+// TestAcknowledgeFromTheIncident: a in an incident opened from an alert
+// asks to acknowledge that alert, with the same request shown.
+func TestAcknowledgeFromTheIncident(t *testing.T) {
+	f, err := sim.New(sim.Options{Scenario: "db-pool-exhaustion", Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.AdvanceTo(f.Onset().Add(6 * time.Minute))
+	d := deps(f)
+	d.User, d.AckFor = "alice", 30*time.Minute
+	a := New(d, styles())
+	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
+	run(a, loadOverview(d, nil))
+	drive(t, a, press("enter"), press("a"))
+	if !strings.Contains(screen(a), `alertname="ConnectionPoolExhausted", service="payment-api"`) {
+		t.Fatalf("no confirmation of the trigger alert:\n%s", screen(a))
+	}
+	drive(t, a, press("y"))
+	if sil := f.Silences(); len(sil) != 1 || sil[0].CreatedBy != "alice" {
+		t.Fatalf("silences %+v", sil)
+	}
+	drive(t, a, press("esc"), press("j"), press("j"), press("j"), press("G"), press("enter"), press("a"))
+	if !strings.Contains(screen(a), "not opened from an alert") {
+		t.Errorf("a service's incident offered to acknowledge:\n%s", screen(a))
+	}
+}
