@@ -2,12 +2,12 @@ package tui
 
 import (
 	"fmt"
-	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"strings"
 
 	"charm.land/lipgloss/v2"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/themes"
 )

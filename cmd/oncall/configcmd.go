@@ -3,13 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oncall-cockpit/oncall/internal/config"
+	"github.com/oncall-cockpit/oncall/internal/humanize"
 )
 
 func newConfigCmd(e *env, g *globalOptions) *cobra.Command {
@@ -86,20 +87,21 @@ traces-to-logs mapping of service.name as the Loki service label.
 
 Secrets are never copied: each becomes a ${VAR} reference and the variables
 to set are listed on stderr.`,
-		Example: "  oncall config import-grafana /etc/grafana/provisioning/datasources/*.yaml > ~/.config/oncall/config.yaml",
+		Example: `  oncall config import-grafana -w ~/.config/oncall/config.yaml /etc/grafana/provisioning/datasources/*.yaml
+  oncall config import-grafana grafana-datasources.yaml          # print it, to read first`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			files := map[string][]byte{}
 			for _, a := range args {
 				b, err := os.ReadFile(a)
 				if err != nil {
-					return err
+					return usageError{err}
 				}
 				files[a] = b
 			}
 			imp, err := config.ImportGrafana(files)
 			if err != nil {
-				return err
+				return usageError{err}
 			}
 			for _, n := range imp.Notes {
 				fmt.Fprintln(e.IO.ErrOut, "note:", n)
@@ -108,26 +110,43 @@ to set are listed on stderr.`,
 				_, err = e.IO.Out.Write(imp.YAML)
 				return err
 			}
-			flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-			if force {
-				flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-			}
-			f, err := os.OpenFile(write, flags, 0o600)
-			if err != nil {
-				return fmt.Errorf("%w (use --force to replace it)", err)
-			}
-			if _, err := f.Write(imp.YAML); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
+			if err := writeFileAtomic(write, imp.YAML, force); err != nil {
 				return err
 			}
 			_, err = fmt.Fprintf(e.IO.ErrOut, "wrote %s; check it with: oncall config validate --config %s\n", write, write)
 			return err
 		},
 	}
-	cmd.Flags().StringVarP(&write, "write", "w", "", "write to this file instead of stdout")
+	cmd.Flags().StringVarP(&write, "write", "w", "", "write to this file instead of stdout; an existing file is kept unless --force")
 	cmd.Flags().BoolVar(&force, "force", false, "with --write, replace an existing file")
 	return cmd
+}
+
+// writeFileAtomic writes a config file whole or not at all: into a
+// temporary file beside it, synced, then renamed over it. An existing file
+// is replaced only with replace; a failure leaves it as it was.
+func writeFileAtomic(path string, b []byte, replace bool) error {
+	if _, err := os.Stat(path); err == nil && !replace {
+		return usagef("%s exists (use --force to replace it)", path)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

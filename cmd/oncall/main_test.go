@@ -133,6 +133,19 @@ func TestImportGrafanaWritesAValidConfig(t *testing.T) {
 	if r := oncall(t, nil, "", "config", "import-grafana", in, "-w", out); r.code == 0 || !strings.Contains(r.err, "--force") {
 		t.Fatalf("overwrote without --force: %+v", r)
 	}
+	// an import that fails leaves the existing file as it was, even with --force
+	bad := writeFile(t, "bad.yaml", "datasources: [:
+")
+	if r := oncall(t, nil, "", "config", "import-grafana", bad, "-w", out, "--force"); r.code != 2 {
+		t.Fatalf("a bad input was imported: %+v", r)
+	}
+	if after, _ := os.ReadFile(out); string(after) != string(b) {
+		t.Fatal("a failed import changed the file")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(out))
+	if len(entries) != 1 {
+		t.Errorf("left behind: %v", entries)
+	}
 }
 
 // fakeAlertmanager counts silence creations.

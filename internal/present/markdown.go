@@ -2,9 +2,10 @@ package present
 
 import (
 	"fmt"
-	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"io"
 	"strings"
+
+	"github.com/oncall-cockpit/oncall/internal/humanize"
 )
 
 // Markdown writes the incident as Markdown, for a ticket or a chat.

@@ -2,9 +2,10 @@ package present
 
 import (
 	"fmt"
-	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"io"
 	"strings"
+
+	"github.com/oncall-cockpit/oncall/internal/humanize"
 )
 
 // healthSymbols are the symbols of correlate's health levels; a word
