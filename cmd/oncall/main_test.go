@@ -134,8 +134,7 @@ func TestImportGrafanaWritesAValidConfig(t *testing.T) {
 		t.Fatalf("overwrote without --force: %+v", r)
 	}
 	// an import that fails leaves the existing file as it was, even with --force
-	bad := writeFile(t, "bad.yaml", "datasources: [:
-")
+	bad := writeFile(t, "bad.yaml", "datasources: [:\n")
 	if r := oncall(t, nil, "", "config", "import-grafana", bad, "-w", out, "--force"); r.code != 2 {
 		t.Fatalf("a bad input was imported: %+v", r)
 	}
