@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -66,10 +67,35 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-func TestManPage(t *testing.T) {
+func TestManPages(t *testing.T) {
 	r := oncall(t, nil, "", "man")
 	if r.code != 0 || !strings.Contains(r.out, `.TH "ONCALL" "1"`) || !strings.Contains(r.out, "doctor") {
 		t.Fatalf("man page: %+v", r.out[:min(200, len(r.out))])
+	}
+	for _, want := range []string{".SH KEYS", "acknowledge the selected alert", ".SH EXIT STATUS", "3  the evidence is incomplete", ".SH ENVIRONMENT", "ONCALL_CONFIG", ".SH FILES"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("oncall(1) lacks %q", want)
+		}
+	}
+	dir := t.TempDir()
+	if r := oncall(t, nil, "", "man", "--dir", dir); r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	// every page SEE ALSO names is written
+	pages, _ := filepath.Glob(filepath.Join(dir, "*.1"))
+	if len(pages) < 15 {
+		t.Fatalf("%d pages", len(pages))
+	}
+	for _, p := range pages {
+		b, _ := os.ReadFile(p)
+		for _, m := range regexp.MustCompile(`fB(oncall[a-z-]*)\(1\)`).FindAllStringSubmatch(string(b), -1) {
+			if _, err := os.Stat(filepath.Join(dir, m[1]+".1")); err != nil {
+				t.Errorf("%s names %s(1), which is not written", filepath.Base(p), m[1])
+			}
+		}
+		if !strings.Contains(string(b), ".SH EXIT STATUS") {
+			t.Errorf("%s has no EXIT STATUS", filepath.Base(p))
+		}
 	}
 }
 

@@ -1,20 +1,133 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
+
+	"github.com/oncall-cockpit/oncall/tui"
 )
 
-// newManCmd prints the roff man page for oncall(1) and its subcommands'
-// sections. Hidden: packagers call it, people read `man oncall`.
+// newManCmd writes the man pages: oncall(1) to stdout, or one page per
+// command into --dir. Hidden: packagers call it, people read `man oncall`.
 func newManCmd(root *cobra.Command) *cobra.Command {
-	return &cobra.Command{
-		Use:    "man",
-		Short:  "Print the man page (roff) to stdout",
+	var dir string
+	cmd := &cobra.Command{
+		Use:    "man [--dir DIR]",
+		Short:  "Write the man pages (roff): oncall(1) to stdout, or every command's page into --dir",
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return doc.GenMan(root, &doc.GenManHeader{Title: "ONCALL", Section: "1", Source: "oncall " + buildVersion().Version}, cmd.OutOrStdout())
+			root.DisableAutoGenTag = true // no build date: reproducible pages
+			if dir == "" {
+				page, err := manPage(root)
+				if err != nil {
+					return err
+				}
+				_, err = cmd.OutOrStdout().Write(page)
+				return err
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			return eachCommand(root, func(c *cobra.Command) error {
+				page, err := manPage(c)
+				if err != nil {
+					return err
+				}
+				name := strings.ReplaceAll(c.CommandPath(), " ", "-") + ".1"
+				return os.WriteFile(filepath.Join(dir, name), page, 0o644)
+			})
 		},
 	}
+	cmd.Flags().StringVar(&dir, "dir", "", "write oncall.1, oncall-alerts.1, … into this directory")
+	return cmd
+}
+
+// eachCommand calls fn for c and every command below it that has a page:
+// the ones SEE ALSO names.
+func eachCommand(c *cobra.Command, fn func(*cobra.Command) error) error {
+	if err := fn(c); err != nil {
+		return err
+	}
+	for _, sub := range c.Commands() {
+		if !sub.IsAvailableCommand() || sub.IsAdditionalHelpTopicCommand() {
+			continue
+		}
+		if err := eachCommand(sub, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// manPage is cobra's page for c with the sections cobra does not write:
+// EXIT STATUS, ENVIRONMENT and FILES, and KEYS for the cockpit's pages.
+func manPage(c *cobra.Command) ([]byte, error) {
+	var b bytes.Buffer
+	if err := doc.GenMan(c, &doc.GenManHeader{Title: strings.ToUpper(strings.ReplaceAll(c.CommandPath(), " ", "-")), Section: "1",
+		Source: "oncall " + buildVersion().Version, Manual: "oncall manual"}, &b); err != nil {
+		return nil, err
+	}
+	var extra strings.Builder
+	if c.Name() == "oncall" || c.Name() == "demo" {
+		extra.WriteString(".SH KEYS\nIn the cockpit:\n.TP\n")
+		first := true
+		for _, col := range tui.DefaultKeyMap().FullHelp() {
+			for _, k := range col {
+				if !first {
+					extra.WriteString(".TP\n")
+				}
+				first = false
+				fmt.Fprintf(&extra, "\\fB%s\\fP\n%s\n", roff(k.Help().Key), roff(k.Help().Desc))
+			}
+		}
+	}
+	extra.WriteString(".SH EXIT STATUS\n.nf\n" + roff(strings.TrimPrefix(exitStatus, "Exit status:\n")) + "\n.fi\n")
+	extra.WriteString(`.SH ENVIRONMENT
+.TP
+\fBONCALL_CONFIG\fP
+the config file, when --config is not given
+.TP
+\fBXDG_CONFIG_HOME\fP
+where the default config file is looked for ($XDG_CONFIG_HOME/oncall/config.yaml)
+.TP
+\fBONCALL_TIMEZONE\fP
+the zone times are written in, when --timezone is not given
+.TP
+\fBNO_COLOR\fP
+no colour, as --no-color
+.TP
+\fBUSER\fP
+who signs silences and acknowledgements (else the OS user name)
+.SH FILES
+.TP
+\fI$XDG_CONFIG_HOME/oncall/config.yaml\fP
+the default config file (~/.config/oncall/config.yaml)
+`)
+	page := b.String()
+	at := strings.Index(page, ".SH SEE ALSO")
+	if at < 0 {
+		at = len(page)
+	}
+	return []byte(page[:at] + extra.String() + page[at:]), nil
+}
+
+// roff escapes text for a roff line: backslashes, and a leading dot or
+// quote that would read as a request.
+func roff(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\e`)
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, ".") || strings.HasPrefix(l, "'") {
+			l = `\&` + l
+		}
+		lines = append(lines, l)
+	}
+	return strings.Join(lines, "\n")
 }
