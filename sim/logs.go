@@ -311,7 +311,9 @@ type follower struct {
 
 func (t *follower) offer(f *Fleet, r *logRec) {
 	if f.matches(r, &t.sel) {
-		t.pending = append(t.pending, f.format(r))
+		if l := f.format(r); t.sel.Grep == nil || t.sel.Grep.MatchString(l.Line) {
+			t.pending = append(t.pending, l)
+		}
 	}
 }
 

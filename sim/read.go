@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -206,7 +207,8 @@ type LogSelector struct {
 	From, To time.Time
 	Services []string
 	Levels   []string
-	TraceID  string // 32 lowercase hex characters; empty: any
+	TraceID  string         // 32 lowercase hex characters; empty: any
+	Grep     *regexp.Regexp // the formatted line matches it; nil: any
 	// Limit keeps the newest lines (the oldest with OldestFirst); 0 keeps all.
 	Limit       int
 	OldestFirst bool
@@ -221,7 +223,7 @@ func (f *Fleet) SelectLogs(sel LogSelector) []sources.LogLine {
 	from, to := sel.From.Sub(f.start).Nanoseconds(), sel.To.Sub(f.start).Nanoseconds()
 	var recs []*logRec
 	f.logs.each(func(r *logRec) bool {
-		if r.t >= from && r.t <= to && f.matches(r, &sel) {
+		if r.t >= from && r.t <= to && f.matches(r, &sel) && (sel.Grep == nil || sel.Grep.MatchString(f.format(r).Line)) {
 			recs = append(recs, r)
 		}
 		return true
@@ -251,7 +253,7 @@ func (f *Fleet) CountLogs(sel LogSelector, step time.Duration) map[string][]floa
 	out := map[string][]float64{}
 	from, to := sel.From.Sub(f.start).Nanoseconds(), sel.To.Sub(f.start).Nanoseconds()
 	f.logs.each(func(r *logRec) bool {
-		if r.t >= from && r.t <= to && f.matches(r, &sel) {
+		if r.t >= from && r.t <= to && f.matches(r, &sel) && (sel.Grep == nil || sel.Grep.MatchString(f.format(r).Line)) {
 			name := f.m.services[r.svc].spec.Name
 			c := out[name]
 			if c == nil {

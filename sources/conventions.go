@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strings"
 	"text/template"
 )
 
@@ -199,6 +200,43 @@ func or(a, b string) string {
 	return b
 }
 
+// jsonStringField finds the string value of a field in a JSON object line
+// without decoding the whole line (a log line is decoded thousands of
+// times a second): the first `"name"` followed by a colon and a string.
+// A value with escapes is decoded properly; anything unexpected is "not
+// found".
+func jsonStringField(line, name string) (string, bool) {
+	key := `"` + name + `"`
+	for from := 0; ; {
+		i := strings.Index(line[from:], key)
+		if i < 0 {
+			return "", false
+		}
+		rest := strings.TrimLeft(line[from+i+len(key):], " \t\r\n")
+		from += i + len(key)
+		if !strings.HasPrefix(rest, ":") {
+			continue // the name was a value, not a key
+		}
+		rest = strings.TrimLeft(rest[1:], " \t\r\n")
+		if !strings.HasPrefix(rest, `"`) {
+			return "", false
+		}
+		end := strings.IndexByte(rest[1:], '"')
+		if end < 0 {
+			return "", false
+		}
+		v := rest[1 : end+1]
+		if !strings.Contains(v, `\`) {
+			return v, true
+		}
+		var out string
+		if err := json.NewDecoder(strings.NewReader(rest)).Decode(&out); err != nil {
+			return "", false
+		}
+		return out, true
+	}
+}
+
 // TraceIDExtractor finds trace IDs in log lines per the conventions.
 type TraceIDExtractor struct {
 	label      string
@@ -233,14 +271,13 @@ func (x TraceIDExtractor) Extract(labels Labels, line string) string {
 		}
 	}
 	if len(x.jsonFields) > 0 && len(line) > 0 && line[0] == '{' {
-		var fields map[string]any
-		if json.Unmarshal([]byte(line), &fields) == nil {
-			for _, f := range x.jsonFields {
-				if s, ok := fields[f].(string); ok {
-					if id, err := NormalizeTraceID(s); err == nil {
-						return id
-					}
-				}
+		for _, f := range x.jsonFields {
+			s, ok := jsonStringField(line, f)
+			if !ok {
+				continue
+			}
+			if id, err := NormalizeTraceID(s); err == nil {
+				return id
 			}
 		}
 	}

@@ -78,3 +78,22 @@ func TestTraceIDExtraction(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONStringFieldWithoutDecodingTheLine(t *testing.T) {
+	for line, want := range map[string]string{
+		`{"trace_id":"abc"}`:                        "abc",
+		`{"msg": "x", "trace_id" :  "abc", "n": 1}`: "abc",
+		`{"msg":"trace_id","trace_id":"abc"}`:       "abc", // the name first appears as a value
+		`{"trace_id":"a\"b"}`:                       `a"b`,
+		`{"trace_id":"\u0061bc"}`:                   "abc",
+		`{"trace_id": 123}`:                         "",
+		`{"trace_id":"unterminated}`:                "",
+		`{"span":{"trace_id":"nested"}}`:            "nested",
+		`{"other":"x"}`:                             "",
+	} {
+		got, ok := jsonStringField(line, "trace_id")
+		if got != want || ok != (want != "") {
+			t.Errorf("%s: %q %v, want %q", line, got, ok, want)
+		}
+	}
+}

@@ -30,9 +30,11 @@ type LogQuery struct {
 	Services []string
 	Levels   []string // e.g. "error", "warn"
 	TraceID  string
-	Range    TimeRange
-	Limit    int
-	Forward  bool // oldest first; default newest first
+	// Grep keeps the lines whose text matches this RE2 regular expression.
+	Grep    string
+	Range   TimeRange
+	Limit   int
+	Forward bool // oldest first; default newest first
 }
 
 // Logs reads and follows log lines.

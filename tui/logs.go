@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
@@ -28,6 +30,7 @@ type logsView struct {
 	visible  []sources.LogLine // lines that pass the filter, kept in step with lines
 	dropped  int
 	status   string // connection state
+	history  string // what went wrong reading the earlier lines, if anything
 	filter   string
 	re       *regexp.Regexp
 	invert   bool
@@ -53,14 +56,69 @@ type tailStartedMsg struct {
 	err error
 }
 
-// openLogs tails a service's logs in a new view.
+// openLogs shows a service's last lines in a new view, and tails it.
 func openLogs(c *common, service string) tea.Cmd {
 	if c.deps.Sources.Logs == nil {
 		return flash("no loki datasource: no logs to tail")
 	}
 	v := newLogsView(c, service)
-	return push(v, startTail(c, v))
+	return push(v, tea.Batch(loadHistory(c, v), startTail(c, v)))
 }
+
+// historyLines is how many lines from before the view opened it shows, so
+// a quiet service does not open on a blank screen.
+const historyLines = 200
+
+// historyWindow is how far back those lines are looked for.
+const historyWindow = time.Hour
+
+type historyMsg struct {
+	v     *logsView
+	lines []sources.LogLine // oldest first
+	err   error
+}
+
+// loadHistory reads the newest lines of the last historyWindow.
+func loadHistory(c *common, v *logsView) tea.Cmd {
+	now := c.deps.Now()
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), c.deps.Timeout)
+		defer cancel()
+		q := sources.LogQuery{Range: sources.TimeRange{Start: now.Add(-historyWindow), End: now}, Limit: historyLines}
+		if v.service != "" {
+			q.Services = []string{v.service}
+		}
+		lines, err := c.deps.Sources.Logs.Logs(ctx, q)
+		slices.Reverse(lines)
+		return historyMsg{v: v, lines: lines, err: err}
+	}
+}
+
+// addHistory puts the earlier lines before what the tail delivered, once
+// each.
+func (v *logsView) addHistory(m historyMsg) {
+	if m.err != nil {
+		v.history = "! earlier lines: " + m.err.Error()
+		return
+	}
+	have := make(map[string]bool, len(v.lines))
+	for _, l := range v.lines {
+		have[logKey(l)] = true
+	}
+	merged := make([]sources.LogLine, 0, len(m.lines)+len(v.lines))
+	for _, l := range m.lines {
+		if !have[logKey(l)] {
+			merged = append(merged, l)
+		}
+	}
+	v.lines = append(merged, v.lines...)
+	if n := len(v.lines) - maxLogLines; n > 0 {
+		v.lines = v.lines[n:]
+	}
+	v.refilter()
+}
+
+func logKey(l sources.LogLine) string { return l.T.String() + "\x00" + l.Service + "\x00" + l.Line }
 
 func newLogsView(c *common, service string) *logsView {
 	in := textinput.New()
@@ -193,6 +251,10 @@ func (v *logsView) refilter() {
 
 func (v *logsView) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
+	case historyMsg:
+		if msg.v == v {
+			v.addHistory(msg)
+		}
 	case tailStartedMsg:
 		if msg.v != v {
 			return nil
@@ -307,6 +369,9 @@ func (v *logsView) View() string {
 	head := st.Heading.Render("LOGS "+safe(who)) + "  " + state + st.Muted.Render(fmt.Sprintf("  %d lines kept (max %d)", len(v.lines), maxLogLines))
 	if v.dropped > 0 {
 		head += "  " + st.Warn.Render(fmt.Sprintf("! %d dropped by the server", v.dropped))
+	}
+	if v.history != "" {
+		head += "  " + st.Warn.Render(safe(v.history))
 	}
 	filt := v.c.hint(v.ShortHelp())
 	switch {

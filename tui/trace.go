@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -19,16 +20,10 @@ type traceView struct {
 	base
 	traces []correlate.TraceView
 	cur    int // which trace
-	rows   []wfRow
+	rows   []present.SpanRow
 	folded map[string]bool
 	sel    int
 	offset int // first span row shown
-}
-
-type wfRow struct {
-	span  *correlate.SpanView
-	depth int
-	kids  int
 }
 
 func newTraceView(c *common, traces []correlate.TraceView) *traceView {
@@ -68,42 +63,14 @@ func (v *traceView) clampOffset() {
 	}
 }
 
-// layout lists the spans depth first, children by start time, skipping
-// the children of folded spans.
+// layout lists the current trace's spans in tree order, without the
+// children of folded spans.
 func (v *traceView) layout() {
-	v.rows = v.rows[:0]
+	v.rows = nil
 	if len(v.traces) == 0 {
 		return
 	}
-	t := &v.traces[v.cur]
-	kids := map[string][]int{}
-	ids := map[string]bool{}
-	for i := range t.Spans {
-		ids[t.Spans[i].SpanID] = true
-	}
-	var roots []int
-	for i := range t.Spans {
-		p := t.Spans[i].ParentSpanID
-		if p == "" || !ids[p] {
-			roots = append(roots, i)
-		} else {
-			kids[p] = append(kids[p], i)
-		}
-	}
-	var walk func(i, depth int)
-	walk = func(i, depth int) {
-		sp := &t.Spans[i]
-		v.rows = append(v.rows, wfRow{span: sp, depth: depth, kids: len(kids[sp.SpanID])})
-		if v.folded[sp.SpanID] {
-			return
-		}
-		for _, k := range kids[sp.SpanID] {
-			walk(k, depth+1)
-		}
-	}
-	for _, r := range roots {
-		walk(r, 0)
-	}
+	v.rows = present.SpanRows(&v.traces[v.cur], v.folded)
 	v.sel = min(v.sel, max(0, len(v.rows)-1))
 }
 
@@ -124,8 +91,8 @@ func (v *traceView) Update(msg tea.Msg) tea.Cmd {
 	case key.Matches(km, k.Bottom):
 		v.sel = len(v.rows) - 1
 	case key.Matches(km, k.Open):
-		if r := v.rows[v.sel]; r.kids > 0 {
-			v.folded[r.span.SpanID] = !v.folded[r.span.SpanID]
+		if r := v.rows[v.sel]; r.Kids > 0 {
+			v.folded[r.Span.SpanID] = !v.folded[r.Span.SpanID]
 			v.layout()
 		}
 	case key.Matches(km, k.NextTrace):
@@ -149,15 +116,15 @@ func (v *traceView) View() string {
 	lines := []string{st.Heading.Render(fmt.Sprintf("TRACE %s", safe(t.TraceID))) +
 		st.Muted.Render(fmt.Sprintf("  %d of %d · %s %s · %s · ", v.cur+1, len(v.traces), safe(t.RootService), safe(t.RootName), t.Duration.Round(time.Millisecond))) +
 		v.c.hint(v.ShortHelp())}
-	axis := fmt.Sprintf("%-*s %s", label, "", timeAxis(t.Duration, barW))
+	axis := fmt.Sprintf("%-*s %s", label, "", present.TimeAxis(t.Duration, barW))
 	lines = append(lines, st.Muted.Render(axis))
 	detail := v.detail(t, w)
 	room := v.room()
 	for i := v.offset; i < len(v.rows) && i < v.offset+room; i++ {
 		r := v.rows[i]
-		sp := r.span
+		sp := r.Span
 		fold := "  "
-		if r.kids > 0 {
+		if r.Kids > 0 {
 			fold = "▾ "
 			if v.folded[sp.SpanID] {
 				fold = "▸ "
@@ -167,8 +134,8 @@ func (v *traceView) View() string {
 		if sp.Status == sources.StatusError {
 			mark = st.Bad.Render("✗ ")
 		}
-		name := strings.Repeat(" ", r.depth) + fold + safe(sp.Service) + " " + safe(sp.Name)
-		row := mark + fit(name, label-2) + " " + st.SeriesOf(sp.Service).Render(bar(t, sp, barW)) + " " + fmt.Sprintf("%8s", sp.Duration.Round(time.Millisecond))
+		name := strings.Repeat(" ", r.Depth) + fold + safe(sp.Service) + " " + safe(sp.Name)
+		row := mark + fit(name, label-2) + " " + st.SeriesOf(sp.Service).Render(present.Bar(t, sp, barW)) + " " + fmt.Sprintf("%8s", sp.Duration.Round(time.Millisecond))
 		if i == v.sel {
 			row = st.Selected.Render(fit(row, w))
 		}
@@ -184,35 +151,13 @@ func (v *traceView) View() string {
 	return body + "\n" + strings.Join(detail, "\n")
 }
 
-// bar places a span on the trace's time axis.
-func bar(t *correlate.TraceView, sp *correlate.SpanView, width int) string {
-	if t.Duration <= 0 {
-		return strings.Repeat("█", width)
-	}
-	from := int(float64(sp.Start.Sub(t.Start)) / float64(t.Duration) * float64(width))
-	n := max(1, int(float64(sp.Duration)/float64(t.Duration)*float64(width)))
-	from = min(max(0, from), width-1)
-	n = min(n, width-from)
-	return strings.Repeat(" ", from) + strings.Repeat("█", n) + strings.Repeat(" ", width-from-n)
-}
-
-// timeAxis labels the start, middle and end of the trace.
-func timeAxis(d time.Duration, width int) string {
-	mid := (d / 2).Round(time.Millisecond).String()
-	end := d.Round(time.Millisecond).String()
-	left := "0"
-	gap1 := max(1, width/2-len(left)-len(mid)/2)
-	gap2 := max(1, width-len(left)-gap1-len(mid)-len(end))
-	return left + strings.Repeat(" ", gap1) + mid + strings.Repeat(" ", gap2) + end
-}
-
 // detail is the selected span and the log lines joined to it.
 func (v *traceView) detail(t *correlate.TraceView, w int) []string {
 	st := v.c.styles
 	if len(v.rows) == 0 {
 		return nil
 	}
-	sp := v.rows[v.sel].span
+	sp := v.rows[v.sel].Span
 	out := []string{st.Border.Render(strings.Repeat("─", w)),
 		fit(fmt.Sprintf("%s %s · %s · %s · started +%s · %s", st.Heading.Render(safe(sp.Service)), safe(sp.Name), sp.Kind,
 			sp.Status, sp.Start.Sub(t.Start).Round(time.Millisecond), sp.Duration.Round(time.Millisecond)), w)}

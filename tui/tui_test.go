@@ -412,9 +412,14 @@ func TestLogsTailFiltersAndJumps(t *testing.T) {
 		a.Update(press("j"))
 	}
 	_, cmd := a.Update(press("l"))
-	_, start := a.Update(cmd())  // the view is pushed; its tail starts
-	_, next := a.Update(start()) // subscribed
-	_, next = a.Update(next())   // connected
+	_, start := a.Update(cmd()) // the view is pushed; its history loads and its tail starts
+	batch := start().(tea.BatchMsg)
+	a.Update(batch[0]()) // the last lines before now
+	if lv := a.top().(*logsView); len(lv.lines) == 0 || len(lv.lines) > historyLines || lv.lines[0].T.After(lv.lines[len(lv.lines)-1].T) {
+		t.Fatalf("the view opened without the earlier lines, oldest first: %d", len(lv.lines))
+	}
+	_, next := a.Update(batch[1]()) // subscribed
+	_, next = a.Update(next())      // connected
 	f.Advance(5 * time.Second)
 	_, _ = a.Update(next())
 	lv := a.top().(*logsView)

@@ -89,7 +89,7 @@ Secrets are never copied: each becomes a ${VAR} reference and the variables
 to set are listed on stderr.`,
 		Example: `  oncall config import-grafana -w ~/.config/oncall/config.yaml /etc/grafana/provisioning/datasources/*.yaml
   oncall config import-grafana grafana-datasources.yaml          # print it, to read first`,
-		Args:    cobra.MinimumNArgs(1),
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			files := map[string][]byte{}
 			for _, a := range args {

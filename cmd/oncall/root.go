@@ -107,6 +107,8 @@ that every datasource answers and holds the data oncall expects.`,
 		newDemoCmd(e, g),
 		newIncidentCmd(e, g),
 		newSLOCmd(e, g),
+		newLogsCmd(e, g),
+		newTraceCmd(e, g),
 	)
 	markUsageErrors(root)
 	root.Long += "\n\n" + exitStatus

@@ -83,10 +83,14 @@ func (c *Client) Selector(q sources.LogQuery) string {
 	return "{" + strings.Join(m, ", ") + "}"
 }
 
-// pipeline is the LogQL after the selector: level filter and trace filter.
+// pipeline is the LogQL after the selector: line, level and trace filters.
 // byLabel selects the trace ID by structured metadata instead of line content.
 func (c *Client) pipeline(q sources.LogQuery, byLabel bool) string {
 	var b strings.Builder
+	if q.Grep != "" {
+		// a line filter first: it is the cheapest stage of a pipeline
+		fmt.Fprintf(&b, " |~ %s", logqlString(q.Grep))
+	}
 	if len(q.Levels) > 0 {
 		quoted := make([]string, len(q.Levels))
 		for i, l := range q.Levels {

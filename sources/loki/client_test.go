@@ -100,6 +100,21 @@ func TestLogsDecodesRecordedStreams(t *testing.T) {
 	}
 }
 
+// TestGrepIsALineFilter: --grep becomes a LogQL line filter, first in the
+// pipeline, quoted so a regex with quotes and backslashes stays one string.
+func TestGrepIsALineFilter(t *testing.T) {
+	c, err := New("http://loki", http.DefaultClient, sources.DefaultConventions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := sources.LogQuery{Services: []string{"checkout"}, Levels: []string{"error"}, Grep: `timeout "pool\d"`}
+	got := c.Selector(q) + c.pipeline(q, false)
+	want := `{service_name=~"checkout"} |~ "timeout \"pool\\d\"" | detected_level=~"error"`
+	if got != want {
+		t.Errorf("LogQL %s, want %s", got, want)
+	}
+}
+
 func TestLogsByTraceIDAsksByLabelAndByContentAndMerges(t *testing.T) {
 	rp := &replay{routes: map[string]func(*http.Request) (int, []byte){
 		"/loki/api/v1/query_range": file(t, "loki_query_range_by_trace_id.json")}}

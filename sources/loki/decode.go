@@ -54,23 +54,31 @@ func NewDecoder(conv sources.Conventions) (Decoder, error) {
 	return Decoder{serviceLabel: conv.ServiceLabel.Loki, levelLabel: conv.LevelLabel, ids: ids}, nil
 }
 
+// streamsResponse is the envelope with its result decoded as streams, so
+// that the answer is parsed once.
+type streamsResponse struct {
+	Status string `json:"status"`
+	Data   struct {
+		ResultType string   `json:"resultType"`
+		Result     []stream `json:"result"`
+	} `json:"data"`
+}
+
 // Streams decodes a query_range response of resultType "streams".
 func (d Decoder) Streams(body []byte) ([]sources.LogLine, error) {
-	var r queryResponse
-	if err := json.Unmarshal(body, &r); err != nil {
+	var r streamsResponse
+	err := json.Unmarshal(body, &r)
+	switch {
+	case err != nil && r.Data.ResultType != "" && r.Data.ResultType != "streams":
+		return nil, fmt.Errorf("resultType %q, want streams", r.Data.ResultType)
+	case err != nil:
 		return nil, fmt.Errorf("decoding query response: %w", err)
-	}
-	if r.Status != "success" {
+	case r.Status != "success":
 		return nil, fmt.Errorf("status %q", r.Status)
-	}
-	if r.Data.ResultType != "streams" {
+	case r.Data.ResultType != "streams":
 		return nil, fmt.Errorf("resultType %q, want streams", r.Data.ResultType)
 	}
-	var ss []stream
-	if err := json.Unmarshal(r.Data.Result, &ss); err != nil {
-		return nil, fmt.Errorf("decoding streams: %w", err)
-	}
-	return d.lines(ss)
+	return d.lines(r.Data.Result)
 }
 
 // Matrix decodes a query_range response of resultType "matrix".

@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 	"time"
 
@@ -30,6 +31,13 @@ func (b *Backend) selector(q sources.LogQuery) (world.LogSelector, error) {
 			return sel, fmt.Errorf("sim: %w", err)
 		}
 		sel.TraceID = id
+	}
+	if q.Grep != "" {
+		re, err := regexp.Compile(q.Grep)
+		if err != nil {
+			return sel, fmt.Errorf("sim: grep %q: %w", q.Grep, err)
+		}
+		sel.Grep = re
 	}
 	return sel, nil
 }
