@@ -123,6 +123,27 @@ func (a *App) pop() {
 // bodyHeight is the screen minus the title line.
 func (a *App) bodyHeight() int { return max(1, a.height-1) }
 
+// contextBadge is the context's name in its own colour, so nobody acts in
+// the wrong stack; with how carefully the cockpit acts in it.
+func (a *App) contextBadge() string {
+	d := a.c.deps
+	if d.Context == "" {
+		return ""
+	}
+	style := a.c.styles.SeriesOf(d.Context).Bold(true)
+	if d.ContextColor != "" {
+		style = lipgloss.NewStyle().Foreground(lipgloss.Color(d.ContextColor)).Bold(true)
+	}
+	word := ""
+	switch {
+	case d.ReadOnly:
+		word = " read-only"
+	case d.ConfirmTyped:
+		word = " typed"
+	}
+	return " " + style.Render("["+safe(d.Context)+word+"]")
+}
+
 // View draws the title line, then the top component.
 func (a *App) View() tea.View {
 	v := tea.NewView(a.render())
@@ -145,7 +166,7 @@ func (a *App) render() string {
 	if d := a.c.fleet; d != nil {
 		clock = a.c.clock(d.At) + " " + d.At.In(a.c.zone()).Format("MST")
 	}
-	left := st.Heading.Render("oncall") + st.Muted.Render(" · "+safe(a.c.deps.Title)+" · "+strings.Join(crumbs, " › "))
+	left := st.Heading.Render("oncall") + a.contextBadge() + st.Muted.Render(" · "+safe(a.c.deps.Title)+" · "+strings.Join(crumbs, " › "))
 	right := st.Muted.Render(clock+"  ") + a.c.hint(a.c.keys.Global(), "  ")
 	gap := a.width - lipgloss.Width(left) - lipgloss.Width(right)
 	title := fit(left+strings.Repeat(" ", max(1, gap))+right, a.width)

@@ -35,6 +35,12 @@ type Deps struct {
 	AckFor time.Duration
 	// Zone is the zone the cockpit writes times in; nil is UTC.
 	Zone *time.Location
+	// Context is the config's context in use, shown in the header in
+	// ContextColor (a #rrggbb, or "" for one of the theme's series).
+	Context, ContextColor string
+	// ConfirmTyped makes every acknowledgement ask for the context's name
+	// to be typed, instead of y.
+	ConfirmTyped bool
 }
 
 // part is one panel's data: its age, its error, and how long it took.

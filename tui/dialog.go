@@ -2,32 +2,50 @@ package tui
 
 import (
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 )
 
 // confirmDialog shows exactly what an action will do and asks. Only the
-// Yes key goes ahead; every other key is the default answer, no. It
-// takes every key while it is open.
+// Yes key goes ahead; every other key is the default answer, no. In a
+// context that wants its name typed, only the typed name and enter go
+// ahead, and esc is no. It takes every key while it is open.
 type confirmDialog struct {
 	base
 	lines []string // what will happen, already safe to draw
 	ask   string   // the question, "Acknowledge?"
 	yes   tea.Cmd  // what runs on yes
 	no    string   // the flash when the answer is no
+	typed string   // the name to type, in a typed context
+	input textinput.Model
 }
 
 func newConfirm(c *common, lines []string, ask string, yes tea.Cmd, no string) *confirmDialog {
-	return &confirmDialog{base: base{c: c}, lines: lines, ask: ask, yes: yes, no: no}
+	d := &confirmDialog{base: base{c: c}, lines: lines, ask: ask, yes: yes, no: no}
+	if c.deps.ConfirmTyped {
+		d.typed = c.deps.Context
+		d.input = textinput.New()
+		d.input.Prompt = ""
+		d.input.SetVirtualCursor(false)
+		d.input.Focus()
+	}
+	return d
 }
 
 func (d *confirmDialog) Title() string   { return "" }
 func (d *confirmDialog) Capturing() bool { return true }
 
 func (d *confirmDialog) ShortHelp() []key.Binding {
+	if d.typed != "" {
+		return []key.Binding{relabel(d.c.keys.Open, "enter", "go ahead"), relabel(d.c.keys.Cancel, "esc", "no")}
+	}
 	return []key.Binding{relabel(d.c.keys.Yes, "y:", "yes")}
 }
 
 func (d *confirmDialog) Update(msg tea.Msg) tea.Cmd {
+	if d.typed != "" {
+		return d.updateTyped(msg)
+	}
 	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
@@ -38,11 +56,36 @@ func (d *confirmDialog) Update(msg tea.Msg) tea.Cmd {
 	return pop(flash(d.no))
 }
 
+// updateTyped takes the typed name: enter goes ahead only on an exact
+// match, esc is no.
+func (d *confirmDialog) updateTyped(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.PasteMsg:
+		d.input, _ = d.input.Update(msg)
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, d.c.keys.Cancel):
+			return pop(flash(d.no))
+		case key.Matches(msg, d.c.keys.Open):
+			if d.input.Value() == d.typed {
+				return pop(d.yes)
+			}
+			return pop(flash(d.no + ": the name typed was not " + d.typed))
+		default:
+			d.input, _ = d.input.Update(msg)
+		}
+	}
+	return nil
+}
+
 func (d *confirmDialog) View() string {
 	st := d.c.styles
-	lines := append(append([]string(nil), d.lines...), "",
-		st.Warn.Render(d.ask+" [y/N]")+st.Muted.Render("  (")+d.c.hint(d.ShortHelp())+st.Muted.Render("; any other key: no)"))
-	return fill(lines, d.width, d.height)
+	ask := st.Warn.Render(d.ask+" [y/N]") + st.Muted.Render("  (") + d.c.hint(d.ShortHelp()) + st.Muted.Render("; any other key: no)")
+	if d.typed != "" {
+		ask = st.Warn.Render(d.ask+" This is "+safe(d.typed)+": type "+safe(d.typed)+" to go ahead: ") + st.Accent.Render(inputLine(d.input)) +
+			st.Muted.Render("  ") + d.c.hint(d.ShortHelp())
+	}
+	return fill(append(append([]string(nil), d.lines...), "", ask), d.width, d.height)
 }
 
 // flashLine is the outcome of the last action, drawn over the last line

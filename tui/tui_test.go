@@ -817,3 +817,40 @@ func TestAcknowledgeFromTheIncident(t *testing.T) {
 		t.Errorf("a service's incident offered to acknowledge:\n%s", screen(a))
 	}
 }
+
+// TestContextBadgeAndTypedConfirmation: the header names the context in
+// its colour, and in a typed context only the name acknowledges.
+func TestContextBadgeAndTypedConfirmation(t *testing.T) {
+	f, err := sim.New(sim.Options{Scenario: "db-pool-exhaustion", Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.AdvanceTo(f.Onset().Add(6 * time.Minute))
+	d := deps(f)
+	d.User, d.AckFor, d.Context, d.ContextColor, d.ConfirmTyped = "alice", time.Minute, "prod", "#d55e00", true
+	a := New(d, styles())
+	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
+	run(a, loadOverview(d, nil))
+	if raw := a.render(); !strings.Contains(ansi.Strip(raw), "oncall [prod typed] ·") || !strings.Contains(raw, "38;2;213;94;0") {
+		t.Errorf("no coloured context badge: %q", strings.SplitN(raw, "\n", 2)[0])
+	}
+	drive(t, a, press("a"), press("y"))
+	if len(f.Silences()) != 0 {
+		t.Fatal("y acknowledged in a typed context")
+	}
+	drive(t, a, press("a"))
+	if !strings.Contains(screen(a), "type prod to go ahead") {
+		t.Fatalf("no typed prompt:\n%s", screen(a))
+	}
+	for _, r := range "stag" {
+		a.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+	drive(t, a, press("enter"))
+	if len(f.Silences()) != 0 || !strings.Contains(screen(a), "the name typed was not prod") {
+		t.Fatalf("a wrong name acknowledged:\n%s", screen(a))
+	}
+	drive(t, a, press("a"), tea.PasteMsg{Content: "prod"}, press("enter"))
+	if len(f.Silences()) != 1 {
+		t.Fatalf("the typed name did not acknowledge: %v", f.Silences())
+	}
+}

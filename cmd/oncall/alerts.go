@@ -248,8 +248,12 @@ will be sent, and only "y" or "yes" creates it.`,
       --duration 30m --comment "investigating, see INC-123"
   oncall silences add -m 'alertname="Foo Bar"' -m 'team = sre' -c "known, fix deploying"`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			am, err := alertmanagerFrom(e, g)
+			if err != nil {
+				return err
+			}
 			if g.ReadOnly {
-				return refused("--read-only is set")
+				return refused("read-only (--read-only, or the context's read_only)")
 			}
 			var ms []sources.Matcher
 			for _, m := range append(append([]string(nil), o.Matchers...), args...) {
@@ -272,13 +276,9 @@ will be sent, and only "y" or "yes" creates it.`,
 			if s.CreatedBy == "" {
 				return usagef("--author is required: neither $USER nor the OS names you")
 			}
-			am, err := alertmanagerFrom(e, g)
-			if err != nil {
-				return err
-			}
 			plan := fmt.Sprintf("POST /api/v2/silences\n  matchers:   %s\n  starts:     %s\n  ends:       %s (in %s)\n  created by: %s\n  comment:    %s",
 				matchersString(s.Matchers), g.timestamp(s.StartsAt), g.timestamp(s.EndsAt), o.Duration, s.CreatedBy, s.Comment)
-			if !confirm(e, plan, "Create this silence?", o.Yes) {
+			if !confirm(e, g, plan, "Create this silence?", o.Yes) {
 				return exitError{code: exitFailed}
 			}
 			id, err := am.CreateSilence(cmd.Context(), s)
@@ -311,8 +311,12 @@ or "yes" expires them.`,
   oncall silences expire --matching 'alertname="Foo Bar"'`,
 		ValidArgsFunction: completeSilenceIDs(e, g),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			am, err := alertmanagerFrom(e, g)
+			if err != nil {
+				return err
+			}
 			if g.ReadOnly {
-				return refused("--read-only is set")
+				return refused("read-only (--read-only, or the context's read_only)")
 			}
 			var want []sources.Matcher
 			for _, m := range matching {
@@ -324,10 +328,6 @@ or "yes" expires them.`,
 			}
 			if len(args) == 0 && len(want) == 0 {
 				return usagef("name silence IDs, or select them with --matching")
-			}
-			am, err := alertmanagerFrom(e, g)
-			if err != nil {
-				return err
 			}
 			all, err := am.Silences(cmd.Context())
 			if err != nil {
@@ -346,7 +346,7 @@ or "yes" expires them.`,
 			if len(chosen) > 1 {
 				q = fmt.Sprintf("Expire these %d silences?", len(chosen))
 			}
-			if !confirm(e, strings.TrimRight(plan.String(), "\n"), q, yes) {
+			if !confirm(e, g, strings.TrimRight(plan.String(), "\n"), q, yes) {
 				return exitError{code: exitFailed}
 			}
 			for _, s := range chosen {
@@ -396,9 +396,24 @@ func chooseSilences(all []sources.Silence, ids []string, want []sources.Matcher)
 }
 
 // confirm prints exactly what will be sent and asks; anything but "y" or
-// "yes" (including no input at all) is no.
-func confirm(e *env, plan, question string, yes bool) bool {
+// "yes" (including no input at all) is no. In a context that wants its
+// name typed, only the name goes ahead, and --yes is refused: a script
+// must not act on production by mistake.
+func confirm(e *env, g *globalOptions, plan, question string, yes bool) bool {
 	fmt.Fprintf(e.IO.ErrOut, "%s\n", plan)
+	if g.typed != "" {
+		if yes {
+			fmt.Fprintf(e.IO.ErrOut, "context %s asks for its name to be typed: --yes is refused; not done\n", g.typed)
+			return false
+		}
+		fmt.Fprintf(e.IO.ErrOut, "%s This is context %s: type %s to go ahead: ", question, g.typed, g.typed)
+		line, _ := bufio.NewReader(e.IO.In).ReadString('\n')
+		if strings.TrimSpace(line) == g.typed {
+			return true
+		}
+		fmt.Fprintln(e.IO.ErrOut, "not done")
+		return false
+	}
 	if yes {
 		return true
 	}

@@ -96,5 +96,9 @@ func configDeps(cfg *config.Config, path string) (tui.Deps, error) {
 			runbooks[name] = s.Runbooks
 		}
 	}
-	return tui.Deps{Title: path, Sources: src, SLOs: slos, Meta: configMeta(cfg), Now: time.Now, Runbooks: runbooks}, nil
+	d := tui.Deps{Title: path, Sources: src, SLOs: slos, Meta: configMeta(cfg), Now: time.Now, Runbooks: runbooks, Context: cfg.Context}
+	if ctx, ok := cfg.Contexts[cfg.Context]; ok {
+		d.ContextColor, d.ConfirmTyped = ctx.Color, ctx.Confirm == config.ConfirmTyped
+	}
+	return d, nil
 }

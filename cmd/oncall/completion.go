@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/oncall-cockpit/oncall/internal/config"
 	"github.com/oncall-cockpit/oncall/sim"
 	"github.com/oncall-cockpit/oncall/sources"
 )
@@ -100,4 +101,32 @@ func completeScenarios(*cobra.Command, []string, string) ([]cobra.Completion, co
 		out = append(out, cobra.CompletionWithDesc(s.Name, s.Description))
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeContexts offers the config's contexts, described by their
+// safety settings.
+func completeContexts(e *env, g *globalOptions) cobra.CompletionFunc {
+	return complete(func(context.Context) ([]cobra.Completion, error) {
+		path, explicit := config.Locate(g.ConfigPath, e.getenv)
+		cfg, err := config.Load(path, explicit, e.LookupEnv)
+		if err != nil {
+			return nil, err
+		}
+		var out []cobra.Completion
+		for _, n := range cfg.ContextNames() {
+			out = append(out, cobra.CompletionWithDesc(n, contextSafety(cfg.Contexts[n])))
+		}
+		return out, nil
+	})
+}
+
+// contextSafety says how carefully oncall acts in a context.
+func contextSafety(c config.Context) string {
+	switch {
+	case c.ReadOnly:
+		return "read-only"
+	case c.Confirm == config.ConfirmTyped:
+		return "actions need the name typed"
+	}
+	return "actions ask y/N"
 }

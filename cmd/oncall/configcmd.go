@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -18,8 +21,98 @@ func newConfigCmd(e *env, g *globalOptions) *cobra.Command {
 		Use:   "config",
 		Short: "Validate, show and import configuration",
 	}
-	cmd.AddCommand(newConfigValidateCmd(e, g), newConfigShowCmd(e, g), newConfigImportGrafanaCmd(e))
+	cmd.AddCommand(newConfigValidateCmd(e, g), newConfigShowCmd(e, g), newConfigImportGrafanaCmd(e),
+		newGetContextsCmd(e, g), newUseContextCmd(e, g))
 	return cmd
+}
+
+func newGetContextsCmd(e *env, g *globalOptions) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "get-contexts",
+		Short: "List the config's contexts; * marks the one in use",
+		Long: `get-contexts lists the contexts (named stacks) of the config, like
+kubectl config get-contexts: the one in use is marked *, chosen by
+--context, else $ONCALL_CONTEXT, else current-context.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, _, err := g.loadConfig(e)
+			if err != nil {
+				return err
+			}
+			type row struct {
+				Name        string   `json:"name"`
+				Current     bool     `json:"current"`
+				Datasources []string `json:"datasources"`
+				Safety      string   `json:"safety"`
+			}
+			var rows []row
+			for _, n := range cfg.ContextNames() {
+				c := cfg.Contexts[n]
+				var ds []string
+				c.Datasources.Each(func(name string, _ *config.Datasource) { ds = append(ds, name) })
+				rows = append(rows, row{n, n == cfg.Context, ds, contextSafety(c)})
+			}
+			if output == "json" {
+				return writeJSON(e.IO.Out, rows)
+			}
+			t := newTable("CURRENT", "NAME", "DATASOURCES", "ACTIONS")
+			for _, r := range rows {
+				mark := ""
+				if r.Current {
+					mark = "*"
+				}
+				t.row(mark, r.Name, strings.Join(r.Datasources, ", "), r.Safety)
+			}
+			return t.render(e.IO.Out)
+		},
+	}
+	outputFlag(cmd, &output, "text", "json")
+	return cmd
+}
+
+func newUseContextCmd(e *env, g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "use-context NAME",
+		Short: "Make a context the config's current-context",
+		Long: `use-context writes current-context into the config file, changing that
+one line (or adding it at the top) and nothing else; comments and layout
+are kept. The file is replaced whole or not at all.`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeContexts(e, g),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, explicit := config.Locate(g.ConfigPath, e.getenv)
+			cfg, err := config.Load(path, explicit, e.LookupEnv)
+			if err != nil {
+				return usageError{err}
+			}
+			if err := cfg.UseContext(args[0]); err != nil {
+				return usageError{fmt.Errorf("%s: %w", path, err)}
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			if err := writeFileAtomic(path, setCurrentContext(b, args[0]), true); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(e.IO.Out, "current-context: %s (%s)\n", args[0], path)
+			return err
+		},
+	}
+}
+
+// currentContextLine is a top-level current-context line of a config.
+var currentContextLine = regexp.MustCompile(`(?m)^current-context:.*$`)
+
+// setCurrentContext changes the current-context line of a config file, or
+// adds one at the top, leaving every other byte as it was.
+func setCurrentContext(b []byte, name string) []byte {
+	line := []byte("current-context: " + strconv.Quote(name))
+	if currentContextLine.Match(b) {
+		return currentContextLine.ReplaceAllLiteral(b, line)
+	}
+	return append(append(line, '\n'), b...)
 }
 
 func newConfigValidateCmd(e *env, g *globalOptions) *cobra.Command {

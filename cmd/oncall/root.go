@@ -19,6 +19,10 @@ type globalOptions struct {
 	ReadOnly   bool
 	NoColor    bool
 	Timezone   string
+	Context    string
+	// typed is the context's name when it asks for it to be typed before
+	// any action; set by loadConfig.
+	typed string
 	loc        *time.Location // Timezone, read before any command runs
 }
 
@@ -82,6 +86,8 @@ that every datasource answers and holds the data oncall expects.`,
 	root.PersistentFlags().StringVar(&g.ConfigPath, "config", "", "config file (default $ONCALL_CONFIG, else $XDG_CONFIG_HOME/oncall/config.yaml)")
 	root.PersistentFlags().BoolVar(&g.ReadOnly, "read-only", false, "refuse every action that changes anything: silences, acknowledgements, runbooks")
 	root.PersistentFlags().BoolVar(&g.NoColor, "no-color", false, "no colour in output (also set by NO_COLOR)")
+	root.PersistentFlags().StringVar(&g.Context, "context", "", "the config's context (stack) to use (default $ONCALL_CONTEXT, else the config's current-context)")
+	_ = root.RegisterFlagCompletionFunc("context", completeContexts(e, g))
 	root.PersistentFlags().StringVar(&g.Timezone, "timezone", "UTC", "zone times are shown in: UTC, local, or an IANA name like Europe/Berlin (also $ONCALL_TIMEZONE)")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
 		tz := g.Timezone
@@ -140,11 +146,29 @@ func markUsageErrors(c *cobra.Command) {
 // loadConfig reads the config the flags and environment point at. A bad
 // config is a usage error (exit 2); `config validate` reports it as a
 // failed check instead.
+// The context is --context, else $ONCALL_CONTEXT, else the config's
+// current-context; a read-only context makes every command read-only.
 func (g *globalOptions) loadConfig(e *env) (*config.Config, string, error) {
 	path, explicit := config.Locate(g.ConfigPath, e.getenv)
 	cfg, err := config.Load(path, explicit, e.LookupEnv)
 	if err != nil {
 		return nil, path, usageError{err}
+	}
+	name := g.Context
+	if name == "" {
+		name = e.getenv("ONCALL_CONTEXT")
+	}
+	if name == "" {
+		name = cfg.CurrentContext
+	}
+	if err := cfg.UseContext(name); err != nil {
+		return nil, path, usageError{fmt.Errorf("%s: %w", path, err)}
+	}
+	if ctx, ok := cfg.Contexts[cfg.Context]; ok {
+		g.ReadOnly = g.ReadOnly || ctx.ReadOnly
+		if ctx.Confirm == config.ConfirmTyped {
+			g.typed = cfg.Context
+		}
 	}
 	return cfg, path, nil
 }

@@ -70,6 +70,11 @@ func TestValidationErrorsNameLineAndColumn(t *testing.T) {
 		{"duplicate key", "datasources:\n  loki: {url: http://a}\n  loki: {url: http://b}\n", 3, 3, "appears twice"},
 		{"tab indentation", "datasources:\n\tloki: {url: http://a}\n", 2, 1, "invalid YAML: found character that cannot start any token"},
 		{"theme", "theme: neon\n", 1, 8, "not one of dark, light"},
+		{"context confirm", "contexts:\n  prod:\n    confirm: typd\n    datasources: {loki: {url: http://l}}\n", 3, 14, `"typd" is not "typed"`},
+		{"context colour", "contexts:\n  prod:\n    color: red\n    datasources: {loki: {url: http://l}}\n", 3, 12, "not a colour"},
+		{"context without datasources", "contexts:\n  prod:\n    read_only: true\n", 3, 5, "a context needs datasources"},
+		{"context datasource", "contexts:\n  prod:\n    datasources: {loki: {url: loki:3100}}\n", 3, 31, "is not an http(s) URL"},
+		{"current context", "current-context: prd\ncontexts:\n  prod:\n    datasources: {loki: {url: http://l}}\n", 1, 18, `did you mean "prod"?`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/oncall-cockpit/oncall/internal/suggest"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -58,6 +59,35 @@ func Locate(flag string, getenv func(string) string) (path string, explicit bool
 		dir = filepath.Join(home, ".config")
 	}
 	return filepath.Join(dir, "oncall", "config.yaml"), false
+}
+
+// UseContext switches cfg to a context: its datasources replace the
+// top-level ones. "" keeps the top-level datasources; an unknown name is
+// an error that names the contexts there are.
+func (c *Config) UseContext(name string) error {
+	if name == "" {
+		return nil
+	}
+	ctx, ok := c.Contexts[name]
+	if !ok {
+		names := c.ContextNames()
+		if len(names) == 0 {
+			return fmt.Errorf("context %q: the config has no contexts", name)
+		}
+		return fmt.Errorf("context %q: not one of %s%s", name, strings.Join(names, ", "), suggest.DidYouMean(name, names))
+	}
+	c.Context, c.Datasources = name, ctx.Datasources
+	return nil
+}
+
+// ContextNames lists the contexts, sorted.
+func (c *Config) ContextNames() []string {
+	names := make([]string, 0, len(c.Contexts))
+	for n := range c.Contexts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Default is the configuration with no file: no datasources, default conventions.

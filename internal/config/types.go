@@ -13,6 +13,13 @@ import (
 
 // Config is the whole configuration file.
 type Config struct {
+	// CurrentContext names the context used when neither --context nor
+	// $ONCALL_CONTEXT names one.
+	CurrentContext string             `yaml:"current-context,omitempty" json:"current-context,omitempty"`
+	Contexts       map[string]Context `yaml:"contexts,omitempty" json:"contexts,omitempty"`
+	// Context is the context in use, after UseContext; "" for the
+	// top-level datasources.
+	Context     string              `yaml:"-" json:"context,omitempty"`
 	Datasources Datasources         `yaml:"datasources" json:"datasources"`
 	Conventions sources.Conventions `yaml:"conventions" json:"conventions"`
 	Services    map[string]Service  `yaml:"services,omitempty" json:"services,omitempty"`
@@ -21,6 +28,24 @@ type Config struct {
 	Theme       string              `yaml:"theme,omitempty" json:"theme,omitempty"`       // dark, light, high-contrast, colorblind, or a palette YAML file
 	Currency    string              `yaml:"currency,omitempty" json:"currency,omitempty"` // for value_per_request; default USD
 }
+
+// Context is one named stack, like kubectl's: its datasources, and how
+// carefully oncall acts in it. Conventions, services, SLOs and runbooks
+// are shared by every context.
+type Context struct {
+	Datasources Datasources `yaml:"datasources" json:"datasources"`
+	// ReadOnly refuses every action in this context, as --read-only does.
+	ReadOnly bool `yaml:"read_only,omitempty" json:"read_only,omitempty"`
+	// Confirm "typed" makes every acknowledgement and action ask for the
+	// context's name to be typed, instead of y.
+	Confirm string `yaml:"confirm,omitempty" json:"confirm,omitempty"`
+	// Color is the colour of the context's name in the cockpit's header,
+	// like #d55e00; by default one of the theme's series.
+	Color string `yaml:"color,omitempty" json:"color,omitempty"`
+}
+
+// ConfirmTyped is the Confirm value that asks for the context's name.
+const ConfirmTyped = "typed"
 
 // Datasources are the four backends; an absent one is not used.
 type Datasources struct {

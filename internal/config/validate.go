@@ -235,10 +235,19 @@ func fieldNames(t reflect.Type) []string {
 	return names
 }
 
+// eachDatasource calls f for every datasource, the top-level ones and the
+// contexts', with its path in the file.
+func eachDatasource(c *Config, f func(path string, ds *Datasource)) {
+	c.Datasources.Each(func(name string, ds *Datasource) { f("datasources."+name, ds) })
+	for _, cn := range c.ContextNames() {
+		ctx := c.Contexts[cn]
+		ctx.Datasources.Each(func(name string, ds *Datasource) { f("contexts."+cn+".datasources."+name, ds) })
+	}
+}
+
 // resolveSecrets reads *_file secrets, relative to the config file.
 func (v *validator) resolveSecrets(c *Config) {
-	c.Datasources.Each(func(name string, ds *Datasource) {
-		base := "datasources." + name
+	eachDatasource(c, func(base string, ds *Datasource) {
 		if ds.BearerTokenFile != "" {
 			if ds.BearerToken != "" {
 				v.atPath(base+".bearer_token_file", "set bearer_token or bearer_token_file, not both")
@@ -272,11 +281,31 @@ func (v *validator) readSecret(path, file string) Secret {
 
 var themes = []string{"dark", "light", "high-contrast", "colorblind"}
 
+var hexColour = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
 // check validates meaning: URLs, exclusive options, files, SLO maths.
 func (v *validator) check(c *Config) {
-	c.Datasources.Each(func(name string, ds *Datasource) {
-		v.checkDatasource("datasources."+name, ds)
-	})
+	eachDatasource(c, v.checkDatasource)
+	for _, name := range c.ContextNames() {
+		ctx := c.Contexts[name]
+		p := "contexts." + name
+		if ctx.Confirm != "" && ctx.Confirm != ConfirmTyped {
+			v.atPath(p+".confirm", "%q is not %q (leave it out for y/N)%s", ctx.Confirm, ConfirmTyped, suggest.DidYouMean(ctx.Confirm, []string{ConfirmTyped}))
+		}
+		if ctx.Color != "" && !hexColour.MatchString(ctx.Color) {
+			v.atPath(p+".color", "%q is not a colour like #d55e00", ctx.Color)
+		}
+		n := 0
+		ctx.Datasources.Each(func(string, *Datasource) { n++ })
+		if n == 0 {
+			v.atPath(p, "a context needs datasources")
+		}
+	}
+	if cur := c.CurrentContext; cur != "" {
+		if _, ok := c.Contexts[cur]; !ok {
+			v.atPath("current-context", "%q is not one of the contexts (%s)%s", cur, strings.Join(c.ContextNames(), ", "), suggest.DidYouMean(cur, c.ContextNames()))
+		}
+	}
 	if _, err := c.Conventions.CompileRED(); err != nil {
 		v.atPath("conventions.red", "%v", err)
 	}
