@@ -28,6 +28,8 @@ type ServiceStatus struct {
 	// BaseP99 is the median p99 of the first half of the series.
 	BaseP99 float64 `json:"base_p99_seconds"`
 	Health  Health  `json:"health"`
+	// Query is the query behind the error numbers.
+	Query string `json:"query,omitempty"`
 	// Rates, ErrorRatios and P99s are the series the numbers come from,
 	// oldest first; steps without a p99 are left out of P99s.
 	Rates       []float64 `json:"rates"`
@@ -39,7 +41,7 @@ type ServiceStatus struct {
 // failing at FailingErrorRatio or FailingLatencyFactor × its base p99,
 // degraded past ErrorDelta or LatencyFactor × (and LatencyFloor over) it.
 func StatusOf(r sources.RED) ServiceStatus {
-	st := ServiceStatus{Service: r.Service}
+	st := ServiceStatus{Service: r.Service, Query: r.Errors.Query}
 	errAt := make(map[int64]float64, len(r.Errors.Samples))
 	for _, s := range r.Errors.Samples {
 		errAt[s.T.UnixNano()] = s.V

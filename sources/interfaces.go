@@ -47,6 +47,12 @@ type Logs interface {
 	Tail(ctx context.Context, q LogQuery) (<-chan TailEvent, error)
 }
 
+// LogQueryWriter is a Logs backend that can say which query it would run
+// for a LogQuery, so that it can be shown, copied or linked to.
+type LogQueryWriter interface {
+	LogQL(q LogQuery) string
+}
+
 // TailEvent is what a live tail delivers: lines, a report of lines the
 // server dropped, or a connection state change.
 type TailEvent struct {

@@ -50,8 +50,15 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return a, cmd
 		}
 		return a, a.top().Update(msg)
-	case tea.PasteMsg:
+	case tea.PasteMsg, tea.MouseClickMsg:
 		return a, a.top().Update(msg)
+	case tea.MouseWheelMsg:
+		// the wheel scrolls as the arrows do, in whatever is on top
+		k := tea.KeyPressMsg{Code: tea.KeyDown}
+		if msg.Button == tea.MouseWheelUp {
+			k = tea.KeyPressMsg{Code: tea.KeyUp}
+		}
+		return a, a.top().Update(k)
 	case tickMsg:
 		a.c.frame++
 		return a, tea.Batch(tick(a.c.deps.Refresh), a.broadcast(msg))
@@ -148,6 +155,9 @@ func (a *App) contextBadge() string {
 func (a *App) View() tea.View {
 	v := tea.NewView(a.render())
 	v.AltScreen = true
+	if !a.c.deps.NoMouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
 	return v
 }
 

@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/grafana"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -41,6 +42,10 @@ type Deps struct {
 	// ConfirmTyped makes every acknowledgement ask for the context's name
 	// to be typed, instead of y.
 	ConfirmTyped bool
+	// Explore is the Grafana that o links to.
+	Explore grafana.Explore
+	// NoMouse leaves the mouse to the terminal (for selecting text).
+	NoMouse bool
 }
 
 // part is one panel's data: its age, its error, and how long it took.

@@ -111,10 +111,12 @@ func (f *flashLine) over(body string, width int) string {
 }
 
 // helpView lists the bindings of the component it was opened over,
-// generated from the one KeyMap. Every key closes it; q still quits.
+// generated from the one KeyMap, scrolling when the screen is short.
+// Every other key closes it; q still quits.
 type helpView struct {
 	base
 	groups [][]key.Binding
+	offset int
 }
 
 func newHelpView(c *common, groups [][]key.Binding) *helpView {
@@ -125,23 +127,43 @@ func (h *helpView) Title() string   { return "" }
 func (h *helpView) Capturing() bool { return true }
 
 func (h *helpView) ShortHelp() []key.Binding {
-	return []key.Binding{either("esc or ?", "closes this help", h.c.keys.Back, h.c.keys.Help)}
+	k := h.c.keys
+	return []key.Binding{either("esc or ?", "closes this help", k.Back, k.Help), either("↑↓", "scroll", k.Up, k.Down)}
 }
+
+func (h *helpView) SetSize(w, hh int) {
+	h.base.SetSize(w, hh)
+	h.offset = min(h.offset, h.last())
+}
+
+// last is the largest offset: the end of the list on the last line above
+// the footer.
+func (h *helpView) last() int { return max(0, len(h.lines())-(h.height-1)) }
 
 func (h *helpView) Update(msg tea.Msg) tea.Cmd {
 	km, ok := msg.(tea.KeyPressMsg)
+	k := h.c.keys
 	switch {
 	case !ok:
 		return nil
-	case key.Matches(km, h.c.keys.Quit):
+	case key.Matches(km, k.Quit):
 		return tea.Quit
-	case key.Matches(km, h.c.keys.Back, h.c.keys.Help):
+	case key.Matches(km, k.Down):
+		h.offset = min(h.last(), h.offset+1)
+	case key.Matches(km, k.Up):
+		h.offset = max(0, h.offset-1)
+	case key.Matches(km, k.PageDown, k.Bottom):
+		h.offset = h.last()
+	case key.Matches(km, k.PageUp, k.Top):
+		h.offset = 0
+	case key.Matches(km, k.Back, k.Help):
 		return pop(nil)
 	}
 	return nil
 }
 
-func (h *helpView) View() string {
+// lines are the whole list, before scrolling.
+func (h *helpView) lines() []string {
 	st := h.c.styles
 	lines := []string{st.Heading.Render("KEYS"), ""}
 	for _, col := range h.groups {
@@ -153,8 +175,16 @@ func (h *helpView) View() string {
 			lines = append(lines, "  "+st.Accent.Render(fit(hp.Key, 10))+" "+hp.Desc)
 		}
 	}
-	lines = append(lines, "", st.Muted.Render("Every state is shown by a symbol and a word: ✓ ok, ! warning, ✗ failing."),
-		st.Muted.Render("Numbers come from the queries shown in `oncall incident -o json` and `oncall slo -o json`."),
-		"", h.c.hint(h.ShortHelp()))
-	return fill(lines, h.width, h.height)
+	return append(lines, "", st.Muted.Render("Every state is shown by a symbol and a word: ✓ ok, ! warning, ✗ failing."),
+		st.Muted.Render("Numbers come from the queries shown in `oncall incident -o json` and `oncall slo -o json`."))
+}
+
+func (h *helpView) View() string {
+	lines := h.lines()
+	from := min(h.offset, len(lines))
+	foot := h.c.hint(h.ShortHelp())
+	if h.last() > h.offset {
+		foot += h.c.styles.Muted.Render(" · more below")
+	}
+	return fill(lines[from:], h.width, h.height-1) + "\n" + fit(foot, h.width)
 }

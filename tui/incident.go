@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/grafana"
 	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/sources"
 )
@@ -117,8 +118,29 @@ func (v *incidentView) key(km tea.KeyPressMsg) tea.Cmd {
 		return openLogs(v.c, v.logsTarget())
 	case key.Matches(km, k.Ack):
 		return v.acknowledge()
+	case key.Matches(km, k.Copy):
+		if v.inc == nil {
+			return nil
+		}
+		return copyText("the incident's summary", v.shown.Summary)
+	case key.Matches(km, k.Link):
+		return v.link()
 	}
 	return nil
+}
+
+// link opens the likeliest cause's anomaly query in Explore over the
+// incident's window and baseline.
+func (v *incidentView) link() tea.Cmd {
+	if v.inc == nil || len(v.inc.Candidates) == 0 {
+		return flash("no cause to link to yet")
+	}
+	for _, r := range v.inc.Candidates[0].Reasons {
+		if r.Kind == correlate.ReasonAnomaly && r.Source != "" {
+			return exploreLink(v.c, grafana.Prometheus, r.Source, v.inc.Baseline.Start, v.inc.Window.End)
+		}
+	}
+	return flash("the likeliest cause has no query to link to")
 }
 
 // acknowledge asks to silence the alert the incident was opened from.

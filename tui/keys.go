@@ -13,6 +13,7 @@ type KeyMap struct {
 	Traces, NextTrace, PrevTrace            key.Binding
 	Logs, Filter, Wrap                      key.Binding
 	Palette, Collapse, Sort                 key.Binding
+	Copy, Link                              key.Binding
 	// While typing: Cancel leaves the input, PickUp and PickDown move a
 	// selection (j and k are text then).
 	Cancel, PickUp, PickDown key.Binding
@@ -43,6 +44,8 @@ func DefaultKeyMap() KeyMap {
 		Palette:   key.NewBinding(key.WithKeys(":", "ctrl+k"), key.WithHelp(":/ctrl+k", "find anything: services, alerts, SLOs, traces, runbooks, views")),
 		Collapse:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "incident: collapse or expand the dependency tree")),
 		Sort:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "overview: sort services by health, name, rate, errors or p99")),
+		Copy:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy the selection (a query, a trace ID, a log line) by OSC 52")),
+		Link:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "a Grafana Explore link for the selection, shown and copied")),
 		Yes:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
 		Cancel:    key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc", "cancel")),
 		PickUp:    key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "previous")),
@@ -110,6 +113,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
 		{k.Open, k.Ack, k.Sort, k.Traces, k.NextTrace, k.Collapse, k.Logs, k.Filter, k.Wrap},
-		{k.Palette, k.Back, k.Refresh, k.Pause, k.Help, k.Quit},
+		{k.Palette, k.Copy, k.Link, k.Back, k.Refresh, k.Pause, k.Help, k.Quit},
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/grafana"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -327,6 +328,22 @@ func (v *logsView) key(km tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		return openTrace(v.c, l.TraceID, v.lines)
+	case key.Matches(km, k.Copy):
+		if vis == 0 {
+			return copyText("", "")
+		}
+		return copyText("the line", safe(v.visible[vis-1-min(v.sel, vis-1)].Line))
+	case key.Matches(km, k.Link):
+		w, ok := v.c.deps.Sources.Logs.(sources.LogQueryWriter)
+		if !ok {
+			return flash("this log source writes no LogQL to link to")
+		}
+		q := sources.LogQuery{}
+		if v.service != "" {
+			q.Services = []string{v.service}
+		}
+		now := v.c.deps.Now()
+		return exploreLink(v.c, grafana.Loki, w.LogQL(q), now.Add(-historyWindow), now)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -10,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/grafana"
 	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"github.com/oncall-cockpit/oncall/sources"
 )
@@ -154,8 +156,50 @@ func (o *overview) Update(msg tea.Msg) tea.Cmd {
 		return tea.Batch(flash("✓ "+msg.alert+" acknowledged by "+o.c.deps.User+" (silence "+msg.id+")"), o.reload())
 	case tea.KeyPressMsg:
 		return o.key(msg)
+	case tea.MouseClickMsg:
+		return o.click(msg.Y - 1) // the title line is above the view
 	}
 	return nil
+}
+
+// click selects the alert or service row at line y of the view; a click
+// on the row already selected opens its incident.
+func (o *overview) click(y int) tea.Cmd {
+	row, ok := o.rowAt(y)
+	if !ok {
+		return nil
+	}
+	if row == o.cursor && o.moved {
+		if t, ok := o.selected(); ok {
+			return openIncident(o.c, t)
+		}
+	}
+	o.cursor, o.moved = row, true
+	o.clampOffset()
+	return nil
+}
+
+// rowAt maps a line of the view to the cursor row drawn there: the alert
+// and service rows, as View lays them out.
+func (o *overview) rowAt(y int) (int, bool) {
+	if o.data == nil {
+		return 0, false
+	}
+	g, a := o.top()
+	gauges, firing := o.gauges(), o.firing()
+	if o.compact() {
+		if y == len(g) && len(firing) > 0 {
+			return gauges, true
+		}
+		return 0, false
+	}
+	if i := y - len(g) - 2; i >= 0 && i < len(a)-1 && i < len(firing) { // past a blank and the alerts' heading
+		return gauges + i, true
+	}
+	if i := y - len(g) - len(a) - 3; i >= 0 && i < o.serviceRoom(len(g), len(a)) && o.offset+i < len(o.data.Services) {
+		return gauges + len(firing) + o.offset + i, true
+	}
+	return 0, false
 }
 
 func (o *overview) key(km tea.KeyPressMsg) tea.Cmd {
@@ -193,8 +237,78 @@ func (o *overview) key(km tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(km, k.Ack):
 		return o.acknowledge()
+	case key.Matches(km, k.Copy):
+		return o.copySelection()
+	case key.Matches(km, k.Link):
+		return o.linkSelection()
 	}
 	return nil
+}
+
+// selection is what the cursor is on: a gauge's budget, an alert or a
+// service's status (one of them set).
+func (o *overview) selection() (b *correlate.Budget, al *sources.Alert, st *correlate.ServiceStatus) {
+	if o.data == nil {
+		return nil, nil, nil
+	}
+	g, firing := o.gauges(), o.firing()
+	switch i := o.cursor; {
+	case i < g:
+		return &o.data.Budgets[i], nil, o.status(o.data.Budgets[i].SLO.Service)
+	case i < g+len(firing):
+		return nil, &firing[i-g], nil
+	case i-g-len(firing) < len(o.data.Services):
+		return nil, nil, &o.data.Services[i-g-len(firing)]
+	}
+	return nil, nil, nil
+}
+
+func (o *overview) status(service string) *correlate.ServiceStatus {
+	for i := range o.data.Services {
+		if o.data.Services[i].Service == service {
+			return &o.data.Services[i]
+		}
+	}
+	return nil
+}
+
+// copySelection copies the queries behind a gauge or a service, or an
+// alert's matchers as amtool and silences take them.
+func (o *overview) copySelection() tea.Cmd {
+	b, al, st := o.selection()
+	switch {
+	case b != nil:
+		return copyText("the budget's queries", b.Source)
+	case al != nil:
+		m := []sources.Matcher{{Name: "alertname", Value: al.Name, IsEqual: true}}
+		if al.ServiceLabel != "" {
+			m = append(m, sources.Matcher{Name: al.ServiceLabel, Value: al.Service, IsEqual: true})
+		}
+		var parts []string
+		for _, x := range m {
+			parts = append(parts, x.String())
+		}
+		return copyText("the alert's matchers", strings.Join(parts, ", "))
+	case st != nil:
+		return copyText("the query", st.Query)
+	}
+	return copyText("", "")
+}
+
+// linkSelection opens a service's (or a gauge's service's) error query in
+// Explore over the sparklines' half hour, or an alert at its source.
+func (o *overview) linkSelection() tea.Cmd {
+	_, al, st := o.selection()
+	if al != nil {
+		if al.GeneratorURL == "" {
+			return flash("the alert carries no link to where it was raised")
+		}
+		return copyText("the alert's source", al.GeneratorURL)
+	}
+	if st == nil {
+		return flash("no metrics for this selection")
+	}
+	return exploreLink(o.c, grafana.Prometheus, st.Query, o.data.At.Add(-30*time.Minute), o.data.At)
 }
 
 // acknowledge asks before it silences the selected alert.

@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/grafana"
 	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/sources"
 )
@@ -101,6 +102,11 @@ func (v *traceView) Update(msg tea.Msg) tea.Cmd {
 	case key.Matches(km, k.PrevTrace):
 		v.cur, v.sel, v.offset = (v.cur+len(v.traces)-1)%len(v.traces), 0, 0
 		v.layout()
+	case key.Matches(km, k.Copy):
+		return copyText("the trace ID", v.traces[v.cur].TraceID)
+	case key.Matches(km, k.Link):
+		t := v.traces[v.cur]
+		return exploreLink(v.c, grafana.Tempo, t.TraceID, t.Start.Add(-time.Minute), t.Start.Add(t.Duration+time.Minute))
 	}
 	return nil
 }

@@ -854,3 +854,81 @@ func TestContextBadgeAndTypedConfirmation(t *testing.T) {
 		t.Fatalf("the typed name did not acknowledge: %v", f.Silences())
 	}
 }
+
+// TestHelpScrollsOnASmallScreen: at 80×24 every key is reachable.
+func TestHelpScrollsOnASmallScreen(t *testing.T) {
+	a := started(t, 80, 24)
+	drive(t, a, press("?"))
+	if strings.Contains(screen(a), "  q          quit") || !strings.Contains(screen(a), "more below") {
+		t.Fatalf("the help fits 80x24 without scrolling? \n%s", screen(a))
+	}
+	drive(t, a, press("G"))
+	if !strings.Contains(screen(a), "  q          quit") || strings.Contains(screen(a), "more below") {
+		t.Errorf("G did not reach the end of the help:\n%s", screen(a))
+	}
+	drive(t, a, press("esc"))
+	if _, ok := a.top().(*overview); !ok {
+		t.Error("esc did not close the help")
+	}
+}
+
+// TestCopyAndLink: y copies the selection with OSC 52, and o makes an
+// Explore link when Grafana is configured, or says what is missing.
+func TestCopyAndLink(t *testing.T) {
+	a := started(t, 120, 40)
+	drive(t, a, press("G")) // the last service
+	_, cmd := a.Update(press("y"))
+	msgs := cmd().(tea.BatchMsg)
+	if len(msgs) != 2 || fmt.Sprint(msgs[0]()) == "" {
+		t.Fatalf("y: %v", msgs)
+	}
+	a.Update(msgs[1]())
+	if !strings.Contains(screen(a), "copied the query: sim(seed 1, retry-storm): sum by (service)") {
+		t.Errorf("no copy of the service's query:\n%s", screen(a))
+	}
+	drive(t, a, press("o"))
+	if !strings.Contains(screen(a), "no grafana.url in the config") {
+		t.Errorf("o without grafana:\n%s", screen(a))
+	}
+	a.c.deps.Explore.URL, a.c.deps.Explore.UIDs = "https://grafana.example", map[string]string{"prometheus": "prom"}
+	drive(t, a, press("o"))
+	if !strings.Contains(screen(a), "copied https://grafana.example/explore?") {
+		t.Errorf("o with grafana:\n%s", screen(a))
+	}
+	drive(t, a, press("g"), press("enter"), press("t"), press("y"))
+	if tv := a.top().(*traceView); !strings.Contains(screen(a), "copied the trace ID: "+tv.traces[tv.cur].TraceID) {
+		t.Errorf("y in the waterfall:\n%s", screen(a))
+	}
+}
+
+// TestMouse: the wheel scrolls, a click selects a row and a second click
+// opens it.
+func TestMouse(t *testing.T) {
+	a := started(t, 120, 40)
+	o := ov(a)
+	first := o.cursor
+	drive(t, a, tea.MouseWheelMsg{Button: tea.MouseWheelDown})
+	if o.cursor != first+1 {
+		t.Errorf("the wheel moved the cursor from %d to %d", first, o.cursor)
+	}
+	// find the screen line of the second service row
+	lines := strings.Split(screen(a), "\n")
+	y := -1
+	for i, l := range lines {
+		if strings.Contains(l, o.data.Services[1].Service) && strings.Contains(l, "/s ") {
+			y = i
+			break
+		}
+	}
+	if y < 0 {
+		t.Fatal("no service row on screen")
+	}
+	drive(t, a, tea.MouseClickMsg{Y: y, Button: tea.MouseLeft})
+	if tr, _ := o.selected(); tr.Service != o.data.Services[1].Service || tr.Alert != "" {
+		t.Fatalf("the click selected %+v", tr)
+	}
+	drive(t, a, tea.MouseClickMsg{Y: y, Button: tea.MouseLeft})
+	if iv, ok := a.top().(*incidentView); !ok || iv.trigger.Service != o.data.Services[1].Service {
+		t.Errorf("a second click did not open the service's incident")
+	}
+}

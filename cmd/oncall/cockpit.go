@@ -12,6 +12,7 @@ import (
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/config"
+	"github.com/oncall-cockpit/oncall/internal/grafana"
 	"github.com/oncall-cockpit/oncall/sim"
 	"github.com/oncall-cockpit/oncall/themes"
 	"github.com/oncall-cockpit/oncall/tui"
@@ -21,7 +22,7 @@ import (
 type cockpitOptions struct {
 	refresh, ackFor  time.Duration
 	theme, themeFile string
-	pane             bool
+	pane, noMouse    bool
 }
 
 func cockpitFlags(cmd *cobra.Command, o *cockpitOptions) {
@@ -29,6 +30,7 @@ func cockpitFlags(cmd *cobra.Command, o *cockpitOptions) {
 	cmd.Flags().StringVar(&o.theme, "theme", "", "cockpit theme: dark, light, high-contrast or colorblind (default: the config's, else dark)")
 	cmd.Flags().BoolVar(&o.pane, "pane", false, "compact layout for a small pane: SLO gauges, the top alert and the status (automatic below 20 rows)")
 	cmd.Flags().DurationVar(&o.ackFor, "ack-for", 30*time.Minute, "how long an acknowledgement (a silence signed with your name) lasts")
+	cmd.Flags().BoolVar(&o.noMouse, "no-mouse", false, "leave the mouse to the terminal, to select text (the wheel and clicks then do nothing in the cockpit)")
 	cmd.Flags().StringVar(&o.themeFile, "theme-file", "", "YAML palette laid over the theme (keys: text, muted, accent, ok, warn, bad, border, select, heading, and series: a list of colours)")
 }
 
@@ -59,7 +61,7 @@ Without a terminal, the same data comes from the text commands:
 	if o.ackFor <= 0 {
 		return usagef("--ack-for %s: must be positive", o.ackFor)
 	}
-	d.Refresh, d.Timeout, d.Wall, d.AckFor, d.ReadOnly, d.Pane, d.Zone = o.refresh, 10*time.Second, time.Now, o.ackFor, g.ReadOnly, o.pane, g.zone()
+	d.Refresh, d.Timeout, d.Wall, d.AckFor, d.ReadOnly, d.Pane, d.Zone, d.NoMouse = o.refresh, 10*time.Second, time.Now, o.ackFor, g.ReadOnly, o.pane, g.zone(), o.noMouse
 	if d.User = whoami(e); d.User == "" {
 		d.User = "oncall"
 	}
@@ -96,7 +98,8 @@ func configDeps(cfg *config.Config, path string) (tui.Deps, error) {
 			runbooks[name] = s.Runbooks
 		}
 	}
-	d := tui.Deps{Title: path, Sources: src, SLOs: slos, Meta: configMeta(cfg), Now: time.Now, Runbooks: runbooks, Context: cfg.Context}
+	d := tui.Deps{Title: path, Sources: src, SLOs: slos, Meta: configMeta(cfg), Now: time.Now, Runbooks: runbooks, Context: cfg.Context,
+		Explore: grafana.Explore{URL: cfg.Grafana.URL, UIDs: cfg.Grafana.Datasources}}
 	if ctx, ok := cfg.Contexts[cfg.Context]; ok {
 		d.ContextColor, d.ConfirmTyped = ctx.Color, ctx.Confirm == config.ConfirmTyped
 	}

@@ -27,7 +27,8 @@ var allowed = map[string][]string{
 	"sources/sim":          {"sources", "sim"},
 	"correlate":            {"sources", "internal/humanize", "internal/termsafe"},
 	"themes":               {},
-	"tui":                  {"sources", "correlate", "themes", "internal/present", "internal/humanize", "internal/termsafe"},
+	"tui":                  {"sources", "correlate", "themes", "internal/present", "internal/humanize", "internal/termsafe", "internal/grafana"},
+	"internal/grafana":     {},
 	"internal/present":     {"sources", "correlate", "internal/humanize", "internal/termsafe"},
 	"internal/config":      {"sources", "internal/suggest", "internal/timeparse"},
 	"internal/suggest":     {},
@@ -37,7 +38,7 @@ var allowed = map[string][]string{
 	"internal/termsafe":    {},
 	"internal/testenv":     {"sources", "sources/sim", "sim", "correlate"},
 	"cmd/oncall": {"sources", "sources/prometheus", "sources/loki", "sources/tempo", "sources/alertmanager", "sources/sim", "sim",
-		"correlate", "tui", "themes", "internal/config", "internal/httpx", "internal/present", "internal/humanize", "internal/termsafe", "internal/suggest", "internal/timeparse"},
+		"correlate", "tui", "themes", "internal/config", "internal/httpx", "internal/present", "internal/humanize", "internal/termsafe", "internal/suggest", "internal/timeparse", "internal/grafana"},
 }
 
 // testOnly are packages no product code may import.

@@ -49,6 +49,7 @@ type importedDatasource struct {
 type importedConfig struct {
 	Datasources map[string]importedDatasource `yaml:"datasources"`
 	Conventions map[string]any                `yaml:"conventions,omitempty"`
+	Grafana     *Grafana                      `yaml:"grafana,omitempty"`
 }
 
 var grafanaTypes = map[string]string{
@@ -143,6 +144,13 @@ func ImportGrafana(files map[string][]byte) (Import, error) {
 			imp.Notes = append(imp.Notes, fmt.Sprintf("%q uses a CA certificate held by Grafana: save it to a file and set tls.ca_file", ds.Name))
 		}
 		out.Datasources[kind] = o
+		if ds.UID != "" && kind != "alertmanager" {
+			if out.Grafana == nil {
+				out.Grafana = &Grafana{URL: "${GRAFANA_URL:-}", Datasources: map[string]string{}}
+				imp.Notes = append(imp.Notes, "set GRAFANA_URL (or grafana.url): the address of this Grafana, for the cockpit's Explore links (o)")
+			}
+			out.Grafana.Datasources[kind] = ds.UID
+		}
 		switch kind {
 		case "loki":
 			importDerivedFields(ds, chosen, traceID, &imp)

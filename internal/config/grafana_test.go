@@ -42,6 +42,9 @@ func TestImportGrafana(t *testing.T) {
 	if c.ServiceLabel.Loki != "service_name" {
 		t.Fatalf("loki service label %q", c.ServiceLabel.Loki)
 	}
+	if g := cfg.Grafana.Datasources; g["prometheus"] != "mimir" || g["loki"] != "loki" || g["tempo"] != "tempo" || cfg.Grafana.URL != "" {
+		t.Fatalf("grafana %+v: want the datasource UIDs for Explore links, the URL left to set", cfg.Grafana)
+	}
 	notes := strings.Join(imp.Notes, "\n")
 	for _, want := range []string{"GRAFANA_MIMIR_PASSWORD", "GRAFANA_MIMIR_TENANT", `skipped "Prometheus (old)"`, `skipped "Postgres"`, `skipped derived field "Ticket"`} {
 		if !strings.Contains(notes, want) {

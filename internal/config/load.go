@@ -77,6 +77,9 @@ func (c *Config) UseContext(name string) error {
 		return fmt.Errorf("context %q: not one of %s%s", name, strings.Join(names, ", "), suggest.DidYouMean(name, names))
 	}
 	c.Context, c.Datasources = name, ctx.Datasources
+	if ctx.Grafana != nil {
+		c.Grafana = *ctx.Grafana
+	}
 	return nil
 }
 

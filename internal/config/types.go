@@ -26,6 +26,7 @@ type Config struct {
 	SLOs        []SLO               `yaml:"slos,omitempty" json:"slos,omitempty"`
 	Runbooks    string              `yaml:"runbooks,omitempty" json:"runbooks,omitempty"` // a directory of runbook files
 	Theme       string              `yaml:"theme,omitempty" json:"theme,omitempty"`       // dark, light, high-contrast, colorblind, or a palette YAML file
+	Grafana     Grafana             `yaml:"grafana,omitempty" json:"grafana,omitempty"`
 	Currency    string              `yaml:"currency,omitempty" json:"currency,omitempty"` // for value_per_request; default USD
 }
 
@@ -42,6 +43,15 @@ type Context struct {
 	// Color is the colour of the context's name in the cockpit's header,
 	// like #d55e00; by default one of the theme's series.
 	Color string `yaml:"color,omitempty" json:"color,omitempty"`
+	// Grafana replaces the top-level grafana for this context.
+	Grafana *Grafana `yaml:"grafana,omitempty" json:"grafana,omitempty"`
+}
+
+// Grafana is where the cockpit's Explore links point: the URL, and the
+// UIDs of Grafana's datasources for prometheus, loki and tempo.
+type Grafana struct {
+	URL         string            `yaml:"url,omitempty" json:"url,omitempty"`
+	Datasources map[string]string `yaml:"datasources,omitempty" json:"datasources,omitempty"`
 }
 
 // ConfirmTyped is the Confirm value that asks for the context's name.

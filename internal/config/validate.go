@@ -301,6 +301,12 @@ func (v *validator) check(c *Config) {
 			v.atPath(p, "a context needs datasources")
 		}
 	}
+	v.checkGrafana("grafana", c.Grafana)
+	for _, name := range c.ContextNames() {
+		if g := c.Contexts[name].Grafana; g != nil {
+			v.checkGrafana("contexts."+name+".grafana", *g)
+		}
+	}
 	if cur := c.CurrentContext; cur != "" {
 		if _, ok := c.Contexts[cur]; !ok {
 			v.atPath("current-context", "%q is not one of the contexts (%s)%s", cur, strings.Join(c.ContextNames(), ", "), suggest.DidYouMean(cur, c.ContextNames()))
@@ -376,6 +382,22 @@ func (v *validator) check(c *Config) {
 	}
 	if c.Currency == "" {
 		c.Currency = "USD"
+	}
+}
+
+// checkGrafana checks the Explore settings: an http(s) URL, and UIDs for
+// the datasources links can open.
+func (v *validator) checkGrafana(p string, g Grafana) {
+	if g.URL != "" {
+		if u, err := url.Parse(g.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.atPath(p+".url", "%q is not an http(s) URL", g.URL)
+		}
+	}
+	kinds := []string{"prometheus", "loki", "tempo"}
+	for k := range g.Datasources {
+		if !slices.Contains(kinds, k) {
+			v.atPath(p+".datasources."+k, "links open prometheus, loki or tempo, not %q%s", k, suggest.DidYouMean(k, kinds))
+		}
 	}
 }
 

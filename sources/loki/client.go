@@ -83,6 +83,9 @@ func (c *Client) Selector(q sources.LogQuery) string {
 	return "{" + strings.Join(m, ", ") + "}"
 }
 
+// LogQL is the query Logs runs for q (by line content, for a trace ID).
+func (c *Client) LogQL(q sources.LogQuery) string { return c.Selector(q) + c.pipeline(q, false) }
+
 // pipeline is the LogQL after the selector: line, level and trace filters.
 // byLabel selects the trace ID by structured metadata instead of line content.
 func (c *Client) pipeline(q sources.LogQuery, byLabel bool) string {
