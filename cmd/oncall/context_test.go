@@ -105,3 +105,28 @@ contexts:
 		t.Errorf("use-context nosuch: %+v", r)
 	}
 }
+
+// TestDynamicCompletion asks the shell completion what the shells ask.
+func TestDynamicCompletion(t *testing.T) {
+	complete := func(args ...string) string {
+		r := oncall(t, nil, "", append([]string{"__complete"}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("%v: %+v", args, r)
+		}
+		return r.out
+	}
+	if out := complete("incident", "--demo", ""); !strings.Contains(out, "retry-storm\t") || !strings.Contains(out, "db-pool-exhaustion") {
+		t.Errorf("scenarios:\n%s", out)
+	}
+	if out := complete("demo", "--scenario", ""); !strings.Contains(out, "cache-miss-storm") {
+		t.Errorf("demo scenarios:\n%s", out)
+	}
+	var posts atomic.Int32
+	cfg := writeFile(t, "config.yaml", "contexts:\n  prod:\n    read_only: true\n    datasources:\n      alertmanager: {url: "+amNamed(t, "prod", &posts)+"}\n")
+	if out := complete("--config", cfg, "alerts", "--context", ""); !strings.Contains(out, "prod\tread-only") {
+		t.Errorf("contexts:\n%s", out)
+	}
+	if out := complete("--config", cfg, "--context", "prod", "alerts", ""); !strings.Contains(out, "Downprod") {
+		t.Errorf("alert names:\n%s", out)
+	}
+}

@@ -65,6 +65,7 @@ clock, so the timestamps it pushes are current.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.scenario, "scenario", "retry-storm", "scenario to run (see --list)")
+	_ = cmd.RegisterFlagCompletionFunc("scenario", completeScenarios)
 	f.StringVar(&o.speed, "speed", "1", `simulated seconds per wall second, or "max"`)
 	f.Uint64Var(&o.seed, "seed", 1, "random seed: the same seed replays the same incident")
 	f.BoolVar(&o.list, "list", false, "list the scenarios and exit")

@@ -20,6 +20,7 @@ type sloOptions struct {
 	output, demo string
 	seed         uint64
 	after        time.Duration
+	watch        watchOptions
 }
 
 func newSLOCmd(e *env, g *globalOptions) *cobra.Command {
@@ -51,8 +52,10 @@ the output says so. --demo computes them on the simulator.`,
 	f := cmd.Flags()
 	f.StringVar(&o.demo, "demo", "", "run on the simulator with this scenario (see oncall demo --list)")
 	f.Uint64Var(&o.seed, "seed", 1, "with --demo: the simulator's seed")
-	f.DurationVar(&o.after, "after", 10*time.Minute, "with --demo: how long after the scenario's onset to look")
+	durationFlag(cmd, &o.after, "after", "", 10*time.Minute, "with --demo: how long after the scenario's onset to look")
+	_ = cmd.RegisterFlagCompletionFunc("demo", completeScenarios)
 	outputFlag(cmd, &o.output, "text", "json")
+	o.watch.flags(cmd)
 	return cmd
 }
 
@@ -71,7 +74,7 @@ func runSLO(ctx context.Context, e *env, g *globalOptions, o *sloOptions) error 
 	if o.demo != "" {
 		f, err := simFleetAt(o.demo, o.seed, o.after)
 		if err != nil {
-			return err
+			return usageError{err}
 		}
 		now, metrics, slos = f.Now(), simSources(f).Metrics, simSLOs(f.Topology())
 	} else {
@@ -92,19 +95,27 @@ func runSLO(ctx context.Context, e *env, g *globalOptions, o *sloOptions) error 
 			return usagef("no slos in %s: add them under the slos key", path)
 		}
 	}
-	rep := sloReport{At: now, Errors: skipped}
-	budgets, errs := correlate.LoadBudgets(ctx, metrics, slos, now)
-	rep.Budgets = budgets
-	for name, err := range errs {
-		if rep.Errors == nil {
-			rep.Errors = map[string]string{}
+	return o.watch.run(ctx, e, g, func(ctx context.Context) (func() error, error) {
+		at := now
+		if o.demo == "" {
+			at = e.Now() // each round of a watch reads the budgets as of then
 		}
-		rep.Errors[name] = err.Error()
-	}
-	if o.output == "json" {
-		return writeJSON(e.IO.Out, rep)
-	}
-	return renderSLOText(g.styledOut(e), rep)
+		rep := sloReport{At: at, Errors: map[string]string{}}
+		for n, why := range skipped {
+			rep.Errors[n] = why
+		}
+		budgets, errs := correlate.LoadBudgets(ctx, metrics, slos, at)
+		rep.Budgets = budgets
+		for name, err := range errs {
+			rep.Errors[name] = err.Error()
+		}
+		return func() error {
+			if o.output == "json" {
+				return writeJSONFor(e.IO.Out, rep, o.watch.on)
+			}
+			return renderSLOText(g.styledOut(e), rep)
+		}, nil
+	})
 }
 
 // configSLOs turns the config's availability SLOs (objectives in percent)

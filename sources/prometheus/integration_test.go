@@ -126,6 +126,14 @@ func TestAgainstRealPrometheus(t *testing.T) {
 		}
 	})
 
+	t.Run("services: RED and the peers they call, without Tempo's user", func(t *testing.T) {
+		got, err := c.Services(ctx)
+		want := []string{"checkout", "inventory", "payments", "payments-db", "web-gateway"}
+		if err != nil || !slices.Equal(got, want) {
+			t.Fatalf("services %v, %v; want %v", got, err, want)
+		}
+	})
+
 	t.Run("instant query, series and labels", func(t *testing.T) {
 		v, err := c.Query(ctx, `count(traces_spanmetrics_calls_total)`, end)
 		if err != nil || len(v) != 1 || v[0].Samples[0].V != 6 {
