@@ -43,7 +43,7 @@ func (e *env) getenv(k string) string {
 // Exit codes, as --help, the README and the man pages document them.
 const (
 	exitOK         = 0
-	exitFailed     = 1 // a check failed (doctor, the SLO gate, config validate), or an action was refused or failed
+	exitFailed     = 1 // a check failed (doctor, config validate), or an action was refused or failed
 	exitUsage      = 2 // a usage error: unknown command or flag, bad value, bad config, unknown service
 	exitIncomplete = 3 // the evidence is incomplete: a backend did not answer, or answered with an error
 )
@@ -51,7 +51,7 @@ const (
 // exitStatus is the EXIT STATUS section of --help and the man pages.
 const exitStatus = `Exit status:
   0  ok
-  1  a check failed (doctor, the SLO gate, config validate), or an action
+  1  a check failed (doctor, config validate), or an action
      was refused or failed
   2  usage error: unknown command or flag, bad value, bad config, unknown
      service

@@ -117,7 +117,8 @@ that every datasource answers and holds the data oncall expects.`,
 		newTraceCmd(e, g),
 	)
 	markUsageErrors(root)
-	root.Long += "\n\n" + exitStatus
+	// every command's --help ends with the exit status
+	root.SetHelpTemplate(root.HelpTemplate() + "\n" + exitStatus + "\n")
 	return root
 }
 
