@@ -125,9 +125,13 @@ func TestDemoServeScrapedByRealPrometheus(t *testing.T) {
 	}
 }
 
+// waitFor waits for a server to answer 200. The demo simulates its
+// warm-up before it listens, which takes seconds under the race detector
+// on two busy cores; a minute is the patience of CI, not of a user.
 func waitFor(t *testing.T, url string) {
 	t.Helper()
-	for i := 0; i < 100; i++ {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
 		if resp, err := http.Get(url); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
