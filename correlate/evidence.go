@@ -20,6 +20,7 @@ type Sources struct {
 	Alerts    sources.Alerting
 	Changes   sources.Changes
 	Resources sources.Resources
+	SLIs      sources.SLIs
 }
 
 // Trigger is what an incident starts from: a service, an alert, or a

@@ -10,174 +10,465 @@ import (
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
-// SLO is an availability objective on a service's requests.
+// SLO is a service level objective over a rolling window.
 type SLO struct {
-	Name      string        `json:"name"`
-	Service   string        `json:"service"`
-	Objective float64       `json:"objective"` // a ratio: 0.999
-	Window    time.Duration `json:"window_ns"` // the rolling window: 28 days
+	Name      string            `json:"name"`
+	Service   string            `json:"service"`
+	Objective float64           `json:"objective"` // a ratio: 0.999
+	Window    time.Duration     `json:"window_ns"` // the rolling window: 28 days
+	Indicator sources.Indicator `json:"indicator"`
+	// Policy is the multiwindow, multi-burn-rate alerting policy; empty
+	// means DefaultPolicy.
+	Policy Policy `json:"policy,omitempty"`
+	// ValuePerMinuteDown is what a minute of full outage costs, in the
+	// config's currency; 0 when not said.
+	ValuePerMinuteDown float64 `json:"value_per_minute_down,omitempty"`
+	// Origin is where the SLO is defined: "oncall.yaml:42", or an imported
+	// file and its format.
+	Origin string `json:"origin,omitempty"`
 }
 
-// BurnWindows are the windows burn rates are reported over: those of the
-// SRE workbook's multiwindow alerts.
-var BurnWindows = []time.Duration{5 * time.Minute, 30 * time.Minute, time.Hour, 6 * time.Hour}
-
-// Budget is an SLO's error budget as the data shows it.
-type Budget struct {
-	SLO SLO `json:"slo"`
-	// Total and Bad are requests and failed requests over the part of the
-	// window the data covers.
-	Total float64 `json:"total"`
-	Bad   float64 `json:"bad"`
-	// Covered is how much of the window the data covers; when it is
-	// shorter than the window, the budget is that of the covered part.
-	Covered time.Duration `json:"covered_ns"`
-	SLI     float64       `json:"sli"` // good / total
-	// Remaining is the share of the error budget left: 1 - bad/(total ×
-	// (1 - objective)). It goes below 0 when the budget is spent.
-	Remaining float64 `json:"remaining"`
-	// MinutesLeft is the remaining budget as minutes of total outage over
-	// the window: Remaining × (1 - objective) × window.
-	MinutesLeft float64 `json:"minutes_left"`
-	// Burn is the error ratio over each of BurnWindows divided by the
-	// budget ratio (1 - objective): 1 spends the budget exactly over the
-	// window; 14.4 spends 2% of a 30-day budget in an hour. Keyed by the
-	// window, as "5m", "1h".
-	Burn   map[string]float64 `json:"burn"`
-	Source string             `json:"source"` // the queries the numbers came from
-}
-
-// ErrorBudget computes an SLO's budget from the service's RED series
-// ending at now. Samples are rates per second at a fixed step.
-func ErrorBudget(slo SLO, red sources.RED, now time.Time) (Budget, error) {
-	b := Budget{SLO: slo, Burn: map[string]float64{}, Source: red.Requests.Query + " ; " + red.Errors.Query}
-	if slo.Objective <= 0 || slo.Objective >= 1 {
-		return b, fmt.Errorf("slo %s: objective %v is not between 0 and 1", slo.Name, slo.Objective)
+// Check reports what makes the SLO impossible to compute.
+func (s SLO) Check() error {
+	if s.Objective <= 0 || s.Objective >= 1 {
+		return fmt.Errorf("slo %s: objective %v is not between 0 and 1", s.Name, s.Objective)
 	}
-	if slo.Window <= 0 {
-		return b, fmt.Errorf("slo %s: window must be positive", slo.Name)
+	if s.Window <= 0 {
+		return fmt.Errorf("slo %s: window must be positive", s.Name)
 	}
-	req, errs := red.Requests.Samples, red.Errors.Samples
-	if len(req) < 2 {
-		return b, fmt.Errorf("slo %s: no request data for %s", slo.Name, slo.Service)
+	if err := s.Indicator.Check(); err != nil {
+		return fmt.Errorf("slo %s: %w", s.Name, err)
 	}
-	step := req[1].T.Sub(req[0].T)
-	errAt := make(map[int64]float64, len(errs))
-	for _, e := range errs {
-		if !math.IsNaN(e.V) {
-			errAt[e.T.UnixNano()] = e.V
+	for _, w := range s.policy() {
+		if w.Short <= 0 || w.Long <= w.Short || w.Factor <= 0 {
+			return fmt.Errorf("slo %s: burn-rate window %s/%s ×%g: the long window must be longer than the short, and the factor positive", s.Name, w.Long, w.Short, w.Factor)
 		}
 	}
-	from := now.Add(-slo.Window)
-	type acc struct{ total, bad float64 }
-	per := make([]acc, len(BurnWindows))
-	var first time.Time
-	for _, s := range req {
-		if s.T.Before(from) || s.T.After(now) || math.IsNaN(s.V) {
+	return nil
+}
+
+// Allowed is the error budget as a ratio: 1 - objective.
+func (s SLO) Allowed() float64 { return 1 - s.Objective }
+
+func (s SLO) policy() Policy {
+	if len(s.Policy) == 0 {
+		return DefaultPolicy
+	}
+	return s.Policy
+}
+
+// Severity of a burn-rate alert.
+type Severity string
+
+const (
+	SeverityPage   Severity = "page"
+	SeverityTicket Severity = "ticket"
+)
+
+// BurnAlert is one line of a multiwindow, multi-burn-rate policy: it
+// fires when the burn rate exceeds Factor over both the Long and the
+// Short window (the short one makes it reset soon after a fix).
+type BurnAlert struct {
+	Severity Severity      `json:"severity"`
+	Long     time.Duration `json:"long_ns"`
+	Short    time.Duration `json:"short_ns"`
+	Factor   float64       `json:"factor"`
+}
+
+// Policy is an SLO's burn-rate alerts.
+type Policy []BurnAlert
+
+// DefaultPolicy is the SRE Workbook's recommendation (table 5-8) for a
+// 30-day window: page on 2% of the budget in an hour or 5% in six hours,
+// ticket on 10% in three days.
+var DefaultPolicy = Policy{
+	{Severity: SeverityPage, Long: time.Hour, Short: 5 * time.Minute, Factor: 14.4},
+	{Severity: SeverityPage, Long: 6 * time.Hour, Short: 30 * time.Minute, Factor: 6},
+	{Severity: SeverityTicket, Long: 3 * 24 * time.Hour, Short: 6 * time.Hour, Factor: 1},
+}
+
+// Windows lists the SLO's window, CurrentBurnWindow and every window of
+// its policy, without repeats, longest first.
+func (s SLO) Windows() []time.Duration {
+	seen := map[time.Duration]bool{}
+	var out []time.Duration
+	add := func(d time.Duration) {
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	add(s.Window)
+	add(CurrentBurnWindow)
+	for _, w := range s.policy() {
+		add(w.Long)
+		add(w.Short)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] > out[j] })
+	return out
+}
+
+// Status is an SLO's state at a glance.
+type Status string
+
+const (
+	StatusOK       Status = "ok"
+	StatusTicket   Status = "ticket"    // a ticket burn-rate alert fires
+	StatusPage     Status = "page"      // a page burn-rate alert fires
+	StatusSpent    Status = "spent"     // no budget left, and nothing fires
+	StatusNoData   Status = "no data"   // the indicator has no traffic in the window
+	StatusDegraded Status = "low"       // under LowBudget left
+	StatusError    Status = "error"     // the budget could not be read
+	StatusUnknown  Status = "no answer" // not loaded yet
+)
+
+// Burn is the burn rate over one window.
+type Burn struct {
+	Window time.Duration `json:"window_ns"`
+	// Rate is the error ratio over the window ÷ (1 - objective): 1
+	// spends the budget exactly over the SLO's window. Undefined when the
+	// window had no traffic.
+	Rate     sources.Float `json:"rate"`
+	Recorded bool          `json:"recorded,omitempty"` // read from a recording rule
+	Queries  []string      `json:"queries"`
+}
+
+// AlertState is one burn-rate alert of the policy, evaluated.
+type AlertState struct {
+	BurnAlert
+	LongRate  sources.Float `json:"long_rate"`
+	ShortRate sources.Float `json:"short_rate"`
+	Firing    bool          `json:"firing"`
+}
+
+// Budget is an SLO's error budget at one time, and where each number
+// came from.
+type Budget struct {
+	SLO SLO       `json:"slo"`
+	At  time.Time `json:"at"`
+	// Err is why the budget could not be read; the rest is then empty.
+	Err string `json:"error,omitempty"`
+	// Path says how the numbers were computed; Queries are those of the
+	// SLO's window.
+	Path    string   `json:"path,omitempty"`
+	Queries []string `json:"queries,omitempty"`
+	// Total and Bad are events over the covered part of the window;
+	// undefined when only a recorded ratio answered.
+	Total sources.Float `json:"total"`
+	Bad   sources.Float `json:"bad"`
+	// Covered is how much of the window the data covers. When it is less
+	// than the window, the budget is partial: that of the covered part.
+	Covered time.Duration `json:"covered_ns"`
+	Partial bool          `json:"partial"`
+	// SLI is the share of good events: undefined with no traffic.
+	SLI sources.Float `json:"sli"`
+	// Consumed is the share of the error budget spent: error ratio ÷
+	// (1 - objective). Remaining is 1 - Consumed and goes below 0 when
+	// the budget is overspent.
+	Consumed  sources.Float `json:"consumed"`
+	Remaining sources.Float `json:"remaining"`
+	// MinutesLeft is the remaining budget as minutes of total outage the
+	// rest of the window can absorb: Remaining × (1 - objective) × window.
+	MinutesLeft sources.Float `json:"minutes_left"`
+	// Burns are the burn rates over every window of SLO.Windows.
+	Burns []Burn `json:"burns"`
+	// Alerts is the policy evaluated; Status sums it up.
+	Alerts []AlertState `json:"alerts"`
+	Status Status       `json:"status"`
+	// Exhaustion is how long the remaining budget lasts at the burn rate
+	// of CurrentBurnWindow; 0 when that rate is 1 or less (the budget
+	// outlasts the window) or the budget is already spent.
+	Exhaustion time.Duration `json:"exhaustion_ns,omitempty"`
+	// Threshold is, for a latency SLO, the histogram boundary counted
+	// against (the nearest to the SLO's threshold).
+	Threshold time.Duration `json:"threshold_ns,omitempty"`
+	// Forecast is the budget's forecast, when its history was read.
+	Forecast *Forecast `json:"forecast,omitempty"`
+}
+
+// BurnOver returns the burn rate over d, undefined when it was not read.
+func (b Budget) BurnOver(d time.Duration) sources.Float {
+	for _, br := range b.Burns {
+		if br.Window == d {
+			return br.Rate
+		}
+	}
+	return sources.NaN()
+}
+
+// ComputeBudget turns an indicator's reading into the SLO's budget: the
+// SLI, the budget consumed and left, burn rates, the policy's alerts and
+// the time to exhaustion.
+func ComputeBudget(s SLO, r sources.SLIReading, at time.Time) Budget {
+	b := Budget{SLO: s, At: at, Path: r.Path, Threshold: r.Threshold, Total: sources.NaN(), Bad: sources.NaN(),
+		SLI: sources.NaN(), Consumed: sources.NaN(), Remaining: sources.NaN(), MinutesLeft: sources.NaN(), Status: StatusNoData}
+	allowed := s.Allowed()
+	for _, w := range r.Windows {
+		rate := sources.NaN()
+		if w.ErrorRatio.Defined() {
+			rate = w.ErrorRatio / sources.Float(allowed)
+		}
+		b.Burns = append(b.Burns, Burn{Window: w.Window, Rate: rate, Recorded: w.Recorded, Queries: w.Queries})
+	}
+	main, ok := r.Window(s.Window)
+	if ok {
+		b.Queries, b.Total, b.Bad = main.Queries, main.Total, main.Bad
+	}
+	if !r.Since.IsZero() {
+		b.Covered = min(s.Window, at.Sub(r.Since))
+		b.Partial = b.Covered < s.Window-PartialSlack(s.Window)
+	}
+	for _, pa := range s.policy() {
+		st := AlertState{BurnAlert: pa, LongRate: b.BurnOver(pa.Long), ShortRate: b.BurnOver(pa.Short)}
+		st.Firing = st.LongRate.Defined() && st.ShortRate.Defined() && st.LongRate > sources.Float(pa.Factor) && st.ShortRate > sources.Float(pa.Factor)
+		b.Alerts = append(b.Alerts, st)
+	}
+	if !ok || !main.ErrorRatio.Defined() {
+		return b // no traffic over the window: the SLI is undefined
+	}
+	ratio := float64(main.ErrorRatio)
+	b.SLI = sources.Float(1 - ratio)
+	b.Consumed = sources.Float(ratio / allowed)
+	b.Remaining = 1 - b.Consumed
+	b.MinutesLeft = b.Remaining * sources.Float(allowed*s.Window.Minutes())
+	if cur := b.BurnOver(CurrentBurnWindow); cur.Defined() && cur > 1 && b.Remaining > 0 {
+		// the remaining share lasts remaining × window ÷ burn
+		b.Exhaustion = time.Duration(float64(b.Remaining) * float64(s.Window) / float64(cur))
+	}
+	b.Status = statusOf(b)
+	return b
+}
+
+func statusOf(b Budget) Status {
+	page, ticket := false, false
+	for _, a := range b.Alerts {
+		if a.Firing {
+			page = page || a.Severity == SeverityPage
+			ticket = ticket || a.Severity == SeverityTicket
+		}
+	}
+	switch {
+	case page:
+		return StatusPage
+	case ticket:
+		return StatusTicket
+	case b.Remaining <= 0:
+		return StatusSpent
+	case b.Remaining < LowBudget:
+		return StatusDegraded
+	}
+	return StatusOK
+}
+
+// PartialSlack is how much of a window may be missing before a budget is
+// called partial: one part in a hundred, so a scrape gap or the
+// resolution of the coverage query does not flag a full history.
+func PartialSlack(window time.Duration) time.Duration { return window / 100 }
+
+// LoadBudget reads one SLO's indicator over all its windows at at. An
+// error is kept in the budget: one SLO's failure greys that SLO alone.
+func LoadBudget(ctx context.Context, slis sources.SLIs, s SLO, at time.Time) Budget {
+	if err := s.Check(); err != nil {
+		return Budget{SLO: s, At: at, Err: err.Error(), Status: StatusError}
+	}
+	if slis == nil {
+		return Budget{SLO: s, At: at, Err: "no metrics datasource configured", Status: StatusError}
+	}
+	r, err := slis.SLI(ctx, s.Indicator, s.Windows(), at)
+	if err != nil {
+		return Budget{SLO: s, At: at, Err: err.Error(), Status: StatusError}
+	}
+	return ComputeBudget(s, r, at)
+}
+
+// LoadBudgets reads every SLO's budget at at, in the order given, at
+// most four at once.
+func LoadBudgets(ctx context.Context, slis sources.SLIs, slos []SLO, at time.Time) []Budget {
+	out := make([]Budget, len(slos))
+	sem := make(chan struct{}, 4)
+	done := make(chan struct{})
+	for i, s := range slos {
+		go func() {
+			sem <- struct{}{}
+			out[i] = LoadBudget(ctx, slis, s, at)
+			<-sem
+			done <- struct{}{}
+		}()
+	}
+	for range slos {
+		<-done
+	}
+	return out
+}
+
+// WorstFirst orders budgets by what needs attention: paging, then
+// ticketing, then least budget left; unreadable and undefined ones last.
+func WorstFirst(bs []Budget) {
+	rank := func(b Budget) int {
+		switch b.Status {
+		case StatusPage:
+			return 0
+		case StatusTicket:
+			return 1
+		case StatusError, StatusNoData, StatusUnknown:
+			return 3
+		}
+		return 2
+	}
+	sort.SliceStable(bs, func(i, j int) bool {
+		ri, rj := rank(bs[i]), rank(bs[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return bs[i].Remaining.Defined() && (!bs[j].Remaining.Defined() || bs[i].Remaining < bs[j].Remaining)
+	})
+}
+
+// WindowName writes a window as SLO tools do: 5m, 1h, 3d.
+func WindowName(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}
+
+// BurnDown is the budget left over the window as its events came in:
+// point i is the share left after the events up to Ends[i], out of the
+// budget of the whole history's events.
+type BurnDown struct {
+	Ends      []time.Time     `json:"ends"`
+	Remaining []sources.Float `json:"remaining"`
+}
+
+// Spend is a stretch of time that spent a notable share of the budget:
+// an incident, as the budget saw it.
+type Spend struct {
+	Start    time.Time     `json:"start"`
+	End      time.Time     `json:"end"`
+	Share    float64       `json:"share"` // of the window's budget
+	PeakBurn float64       `json:"peak_burn"`
+	Bad      float64       `json:"bad"`
+}
+
+// BudgetHistory is the budget's account over its window: the burn-down
+// and the incidents that spent it, most costly first.
+type BudgetHistory struct {
+	Step     time.Duration `json:"step_ns"`
+	BurnDown BurnDown      `json:"burn_down"`
+	Spends   []Spend       `json:"spends"`
+	Queries  []string      `json:"queries"`
+}
+
+// AccountBudget reads a history of the SLO's events (oldest first) into
+// its burn-down and the stretches that burned the budget faster than
+// SpendBurn, merged across gaps of one step, and worth at least
+// MinSpendShare of it.
+func AccountBudget(s SLO, h sources.SLIHistory) BudgetHistory {
+	out := BudgetHistory{Step: h.Step, Queries: []string{h.Bad.Query, h.Total.Query}}
+	badAt := map[int64]float64{}
+	for _, p := range h.Bad.Samples {
+		if !math.IsNaN(p.V) {
+			badAt[p.T.UnixNano()] = p.V
+		}
+	}
+	total := 0.0
+	for _, p := range h.Total.Samples {
+		if !math.IsNaN(p.V) {
+			total += p.V
+		}
+	}
+	allowed := s.Allowed()
+	budget := allowed * total
+	if budget <= 0 {
+		return out
+	}
+	cum := 0.0
+	var cur *Spend
+	gap, pending := 0, 0.0
+	for _, p := range h.Total.Samples {
+		bad := badAt[p.T.UnixNano()]
+		cum += bad
+		out.BurnDown.Ends = append(out.BurnDown.Ends, p.T)
+		out.BurnDown.Remaining = append(out.BurnDown.Remaining, sources.Float(1-cum/budget))
+		burn := 0.0
+		if p.V > 0 {
+			burn = bad / p.V / allowed
+		}
+		if burn > SpendBurn {
+			if cur == nil {
+				cur = &Spend{Start: p.T.Add(-h.Step)}
+			}
+			cur.End, cur.Bad, cur.PeakBurn = p.T, cur.Bad+pending+bad, math.Max(cur.PeakBurn, burn)
+			gap, pending = 0, 0
 			continue
 		}
-		if first.IsZero() {
-			first = s.T
-		}
-		n, bad := s.V*step.Seconds(), errAt[s.T.UnixNano()]*step.Seconds()
-		b.Total += n
-		b.Bad += bad
-		for i, w := range BurnWindows {
-			if now.Sub(s.T) < w {
-				per[i].total += n
-				per[i].bad += bad
+		if cur != nil {
+			gap++
+			pending += bad
+			if gap > 1 {
+				out.Spends = append(out.Spends, *cur)
+				cur, gap, pending = nil, 0, 0
 			}
 		}
 	}
-	if b.Total == 0 {
-		return b, fmt.Errorf("slo %s: no requests at %s in the window", slo.Name, slo.Service)
+	if cur != nil {
+		out.Spends = append(out.Spends, *cur)
 	}
-	b.Covered = now.Sub(first) + step
-	if b.Covered > slo.Window {
-		b.Covered = slo.Window
-	}
-	allowed := 1 - slo.Objective
-	b.SLI = 1 - b.Bad/b.Total
-	b.Remaining = 1 - (b.Bad/b.Total)/allowed
-	b.MinutesLeft = b.Remaining * allowed * slo.Window.Minutes()
-	for i, w := range BurnWindows {
-		if per[i].total > 0 {
-			b.Burn[windowName(w)] = (per[i].bad / per[i].total) / allowed
+	keep := out.Spends[:0]
+	for _, sp := range out.Spends {
+		sp.Share = sp.Bad / budget
+		if sp.Share >= MinSpendShare {
+			keep = append(keep, sp)
 		}
 	}
-	return b, nil
+	out.Spends = keep
+	sort.SliceStable(out.Spends, func(i, j int) bool { return out.Spends[i].Share > out.Spends[j].Share })
+	return out
 }
 
-func windowName(d time.Duration) string {
-	switch {
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	default:
-		return fmt.Sprintf("%dm", d/time.Minute)
-	}
-}
+// The histories forecasts and the budget's account read.
+const (
+	// recentSpan at recentStep is what the error ratio's trend is fitted
+	// on: two hours of minutes, long enough for a slow burn's slope, short
+	// enough that yesterday's incident does not bend it.
+	recentSpan = 2 * time.Hour
+	recentStep = time.Minute
+	// seasonalSpan at seasonalStep is the traffic's history: three days,
+	// for two full daily seasons and one to fit them on.
+	seasonalSpan = 3 * 24 * time.Hour
+	seasonalStep = 5 * time.Minute
+	// accountPoints is how many steps the budget's account divides the
+	// window into: hours over 28 days.
+	accountPoints = 672
+)
 
-// Budgets computes every SLO's budget from the RED series of its service,
-// worst first. An SLO whose service has no data gets an error instead.
-func Budgets(slos []SLO, reds []sources.RED, now time.Time) ([]Budget, map[string]error) {
-	byService := map[string]sources.RED{}
-	for _, r := range reds {
-		byService[r.Service] = r
-	}
-	var out []Budget
-	errs := map[string]error{}
-	for _, s := range slos {
-		r, ok := byService[s.Service]
-		if !ok {
-			errs[s.Name] = fmt.Errorf("slo %s: no data for service %s", s.Name, s.Service)
-			continue
-		}
-		b, err := ErrorBudget(s, r, now)
-		if err != nil {
-			errs[s.Name] = err
-			continue
-		}
-		out = append(out, b)
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Remaining < out[j].Remaining })
-	return out, errs
-}
-
-// LoadBudgets reads each SLO's service through m and computes its budget,
-// worst first: over the SLO's window at a step of 1 to 15 minutes for the
-// budget, and over the last six hours at one minute for the burn rates.
-func LoadBudgets(ctx context.Context, m sources.Metrics, slos []SLO, now time.Time) ([]Budget, map[string]error) {
-	var out []Budget
-	errs := map[string]error{}
-	for _, s := range slos {
-		b, err := loadBudget(ctx, m, s, now)
-		if err != nil {
-			errs[s.Name] = err
-			continue
-		}
-		out = append(out, b)
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Remaining < out[j].Remaining })
-	return out, errs
-}
-
-func loadBudget(ctx context.Context, m sources.Metrics, s SLO, now time.Time) (Budget, error) {
-	step := min(15*time.Minute, max(time.Minute, (s.Window/720).Truncate(time.Minute)))
-	long, err := m.RED(ctx, []string{s.Service}, sources.TimeRange{Start: now.Add(-s.Window), End: now}, step)
+// LoadForecast reads the recent and seasonal histories of b's indicator
+// and forecasts when b runs out, up to horizon ahead.
+func LoadForecast(ctx context.Context, slis sources.SLIs, b Budget, horizon time.Duration) (Forecast, error) {
+	ind := b.SLO.Indicator
+	recent, err := slis.SLIHistory(ctx, ind, sources.TimeRange{Start: b.At.Add(-recentSpan), End: b.At}, recentStep)
 	if err != nil {
-		return Budget{}, fmt.Errorf("slo %s: %w", s.Name, err)
+		return Forecast{}, err
 	}
-	bs, errs := Budgets([]SLO{s}, long, now)
-	if err := errs[s.Name]; err != nil {
-		return Budget{}, err
-	}
-	b := bs[0]
-	short, err := m.RED(ctx, []string{s.Service}, sources.TimeRange{Start: now.Add(-6 * time.Hour), End: now}, time.Minute)
+	seasonal, err := slis.SLIHistory(ctx, ind, sources.TimeRange{Start: b.At.Add(-seasonalSpan), End: b.At}, seasonalStep)
 	if err != nil {
-		return b, fmt.Errorf("slo %s burn rates: %w", s.Name, err)
+		return Forecast{}, err
 	}
-	if recent, errs := Budgets([]SLO{s}, short, now); errs[s.Name] == nil {
-		b.Burn = recent[0].Burn
+	return ForecastExhaustion(b, recent, seasonal, horizon)
+}
+
+// LoadAccount reads the SLO's events over its window ending at at and
+// accounts for its budget.
+func LoadAccount(ctx context.Context, slis sources.SLIs, s SLO, at time.Time) (BudgetHistory, error) {
+	step := max(time.Minute, (s.Window / accountPoints).Truncate(time.Minute))
+	h, err := slis.SLIHistory(ctx, s.Indicator, sources.TimeRange{Start: at.Add(-s.Window).Add(step), End: at}, step)
+	if err != nil {
+		return BudgetHistory{}, err
 	}
-	return b, nil
+	return AccountBudget(s, h), nil
 }

@@ -44,6 +44,9 @@ type Fleet struct {
 	lastBreaker  []breakerState
 	lastRestarts []int
 	ticks        uint64
+	// hist is the coarse history of each SLO service, by name.
+	hist          map[string]*history
+	pastIncidents []PastIncident
 }
 
 // maxChanges bounds the change log.

@@ -64,6 +64,8 @@ type store struct {
 	edgeFailTotal      []float64
 	edgeBucketTotal    [][]float64
 	restarts           []int
+	// this tick's events per service, for the SLO history
+	tickReq, tickErr []float64
 }
 
 func newStore(m *model) *store {
@@ -92,6 +94,7 @@ func newStore(m *model) *store {
 	st.accEdge = make([]float64, 2*ne)
 	st.accPool = make([]float64, len(st.pools))
 	st.reqTotal, st.errTotal, st.sumTotal = make([]float64, ns), make([]float64, ns), make([]float64, ns)
+	st.tickReq, st.tickErr = make([]float64, ns), make([]float64, ns)
 	st.edgeReqTotal, st.edgeFailTotal = make([]float64, ne), make([]float64, ne)
 	st.restarts = make([]int, ns)
 	return st
@@ -128,6 +131,7 @@ func (st *store) record(f *Fleet) {
 		errs := math.Min(req, poisson(rng, req*s.pErr))
 		st.acc[4*i] += req
 		st.acc[4*i+1] += errs
+		st.tickReq[i], st.tickErr[i] = req, errs
 		st.acc[4*i+2] += s.cpu
 		st.acc[4*i+3] += s.workersUsed
 		st.reqTotal[i] += req
@@ -149,6 +153,7 @@ func (st *store) record(f *Fleet) {
 	for i, p := range st.pools {
 		st.accPool[i] += p.used
 	}
+	f.recordHistory(func(i int) float64 { return st.tickReq[i] }, func(i int) float64 { return st.tickErr[i] })
 	st.ticks++
 	if m.now.Unix()%int64(Step/time.Second) != 0 {
 		return

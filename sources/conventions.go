@@ -81,6 +81,9 @@ type REDTemplates struct {
 	Rate    string `yaml:"rate,omitempty" json:"rate,omitempty"`
 	Errors  string `yaml:"errors,omitempty" json:"errors,omitempty"`
 	Latency string `yaml:"latency,omitempty" json:"latency,omitempty"`
+	// Buckets is the rate of the latency histogram's buckets by le, for
+	// latency SLOs. Optional with the custom preset.
+	Buckets string `yaml:"buckets,omitempty" json:"buckets,omitempty"`
 }
 
 // REDTemplateData is what a RED template sees. Service is a regular
@@ -111,11 +114,13 @@ var redPresets = map[string]REDTemplates{
 		Rate:    `sum by ({{.ServiceLabel}}) (rate(traces_spanmetrics_calls_total{ {{- .ServiceLabel}}=~"{{.Service}}", span_kind="SPAN_KIND_SERVER"}[{{.Window}}]))`,
 		Errors:  `sum by ({{.ServiceLabel}}) (rate(traces_spanmetrics_calls_total{ {{- .ServiceLabel}}=~"{{.Service}}", span_kind="SPAN_KIND_SERVER", status_code="STATUS_CODE_ERROR"}[{{.Window}}]))`,
 		Latency: `histogram_quantile(0.99, sum by ({{.ServiceLabel}}, le) (rate(traces_spanmetrics_latency_bucket{ {{- .ServiceLabel}}=~"{{.Service}}", span_kind="SPAN_KIND_SERVER"}[{{.Window}}])))`,
+		Buckets: `sum by ({{.ServiceLabel}}, le) (rate(traces_spanmetrics_latency_bucket{ {{- .ServiceLabel}}=~"{{.Service}}", span_kind="SPAN_KIND_SERVER"}[{{.Window}}]))`,
 	},
 	PresetOTelHTTP: {
 		Rate:    `sum by ({{.ServiceLabel}}) (rate(http_server_request_duration_seconds_count{ {{- .ServiceLabel}}=~"{{.Service}}"}[{{.Window}}]))`,
 		Errors:  `sum by ({{.ServiceLabel}}) (rate(http_server_request_duration_seconds_count{ {{- .ServiceLabel}}=~"{{.Service}}", http_response_status_code=~"5.."}[{{.Window}}]))`,
 		Latency: `histogram_quantile(0.99, sum by ({{.ServiceLabel}}, le) (rate(http_server_request_duration_seconds_bucket{ {{- .ServiceLabel}}=~"{{.Service}}"}[{{.Window}}])))`,
+		Buckets: `sum by ({{.ServiceLabel}}, le) (rate(http_server_request_duration_seconds_bucket{ {{- .ServiceLabel}}=~"{{.Service}}"}[{{.Window}}]))`,
 	},
 }
 
@@ -140,8 +145,8 @@ func DefaultConventions() Conventions {
 
 // REDQueries is the compiled form of the RED templates.
 type REDQueries struct {
-	rate, errors, latency *template.Template
-	ServiceLabel          string
+	rate, errors, latency, buckets *template.Template
+	ServiceLabel                   string
 }
 
 // CompileRED resolves the preset and parses the templates. The error names
@@ -155,7 +160,7 @@ func (c Conventions) CompileRED() (REDQueries, error) {
 		fallthrough
 	case PresetOTelHTTP:
 		p := redPresets[t.Preset]
-		t.Rate, t.Errors, t.Latency = or(t.Rate, p.Rate), or(t.Errors, p.Errors), or(t.Latency, p.Latency)
+		t.Rate, t.Errors, t.Latency, t.Buckets = or(t.Rate, p.Rate), or(t.Errors, p.Errors), or(t.Latency, p.Latency), or(t.Buckets, p.Buckets)
 	case PresetCustom:
 		if t.Rate == "" || t.Errors == "" || t.Latency == "" {
 			return REDQueries{}, fmt.Errorf("red preset custom needs rate, errors and latency templates")
@@ -168,7 +173,10 @@ func (c Conventions) CompileRED() (REDQueries, error) {
 		name string
 		src  string
 		dst  **template.Template
-	}{{"rate", t.Rate, &q.rate}, {"errors", t.Errors, &q.errors}, {"latency", t.Latency, &q.latency}} {
+	}{{"rate", t.Rate, &q.rate}, {"errors", t.Errors, &q.errors}, {"latency", t.Latency, &q.latency}, {"buckets", t.Buckets, &q.buckets}} {
+		if f.src == "" {
+			continue // only buckets may be absent: checked above
+		}
 		tpl, err := template.New(f.name).Option("missingkey=error").Parse(f.src)
 		if err != nil {
 			return REDQueries{}, fmt.Errorf("red %s template: %w", f.name, err)
@@ -185,6 +193,15 @@ func (c Conventions) CompileRED() (REDQueries, error) {
 // Render returns the rate, errors and latency queries for the data.
 func (q REDQueries) Render(d REDTemplateData) (rate, errs, latency string) {
 	return exec(q.rate, d), exec(q.errors, d), exec(q.latency, d)
+}
+
+// RenderBuckets returns the query of the latency histogram's bucket rates
+// by le, and false when the conventions have no buckets template.
+func (q REDQueries) RenderBuckets(d REDTemplateData) (string, bool) {
+	if q.buckets == nil {
+		return "", false
+	}
+	return exec(q.buckets, d), true
 }
 
 func exec(t *template.Template, d REDTemplateData) string {

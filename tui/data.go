@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -56,11 +55,11 @@ type part struct {
 	Every    time.Duration // reloaded this often, when longer than the refresh
 }
 
-// budgetEvery is how often, on the data's clock, SLO budgets are
-// reloaded. Each needs two range queries over the SLO's window (weeks of
-// data), too heavy for every refresh, and a budget moves slowly. On the
-// data's clock, a simulator running faster than real time reloads them
-// sooner.
+// budgetEvery is how often, on the data's clock, SLO budgets and their
+// forecasts are reloaded. Each reads every window of the SLO (weeks of
+// data) and two histories, too heavy for every refresh, and a budget
+// moves slowly. On the data's clock, a simulator running faster than
+// real time reloads them sooner.
 const budgetEvery = time.Minute
 
 // overviewData is one load of the overview.
@@ -75,6 +74,10 @@ type overviewData struct {
 	AckedBy  map[string]string
 	Services []correlate.ServiceStatus
 	REDOf    part
+	// Saturating are the resources predicted to fill within
+	// SaturationHorizon, soonest first.
+	Saturating []correlate.Forecast
+	SatOf      part
 }
 
 type overviewMsg overviewData
@@ -112,18 +115,27 @@ func loadOverview(d Deps, prev *overviewData) tea.Cmd {
 				o.Services = serviceRows(reds)
 				return err
 			})
-			if keepOf.LoadedAt.IsZero() {
-				timed(&o.BudgetOf, func() error {
-					bs, errs := correlate.LoadBudgets(ctx, d.Sources.Metrics, d.SLOs, now)
-					o.Budgets = bs
-					return firstError(errs)
-				})
-				o.BudgetOf.Every, o.BudgetAt = budgetEvery, now
-			} else {
-				o.Budgets, o.BudgetOf, o.BudgetAt = keep, keepOf, keepAt
-			}
 		} else {
-			o.REDOf.Err, o.BudgetOf.Err = errNoSource("metrics"), errNoSource("metrics")
+			o.REDOf.Err = errNoSource("metrics")
+		}
+		switch {
+		case d.Sources.SLIs == nil:
+			o.BudgetOf.Err = errNoSource("metrics")
+		case keepOf.LoadedAt.IsZero():
+			timed(&o.BudgetOf, func() error {
+				o.Budgets = loadBudgets(ctx, d.Sources.SLIs, d.SLOs, now)
+				return nil // each budget keeps its own error
+			})
+			o.BudgetOf.Every, o.BudgetAt = budgetEvery, now
+		default:
+			o.Budgets, o.BudgetOf, o.BudgetAt = keep, keepOf, keepAt
+		}
+		if d.Sources.Resources != nil {
+			timed(&o.SatOf, func() error {
+				var err error
+				o.Saturating, err = correlate.LoadSaturationForecasts(ctx, d.Sources.Resources, nil, now, correlate.SaturationHorizon)
+				return err
+			})
 		}
 		if d.Sources.Alerts != nil {
 			timed(&o.AlertsOf, func() error {
@@ -146,18 +158,19 @@ func loadOverview(d Deps, prev *overviewData) tea.Cmd {
 	}
 }
 
-// firstError is the error of the first SLO by name, so the panel shows
-// the same one on every refresh.
-func firstError(errs map[string]error) error {
-	names := make([]string, 0, len(errs))
-	for n := range errs {
-		names = append(names, n)
+// loadBudgets reads every SLO's budget, worst first, and forecasts the
+// exhaustion of those with budget left.
+func loadBudgets(ctx context.Context, slis sources.SLIs, slos []correlate.SLO, now time.Time) []correlate.Budget {
+	bs := correlate.LoadBudgets(ctx, slis, slos, now)
+	for i := range bs {
+		if bs[i].Err == "" && bs[i].Remaining.Defined() && bs[i].Remaining > 0 {
+			if f, err := correlate.LoadForecast(ctx, slis, bs[i], correlate.ForecastHorizon); err == nil {
+				bs[i].Forecast = &f
+			}
+		}
 	}
-	sort.Strings(names)
-	if len(names) == 0 {
-		return nil
-	}
-	return errs[names[0]]
+	correlate.WorstFirst(bs)
+	return bs
 }
 
 func errNoSource(what string) error { return fmt.Errorf("no %s datasource configured", what) }

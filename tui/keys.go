@@ -9,6 +9,7 @@ import (
 type KeyMap struct {
 	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
 	Open, Back, Refresh, Pause, Help, Quit  key.Binding
+	Incident                                key.Binding
 	Ack, Yes                                key.Binding
 	Traces, NextTrace, PrevTrace            key.Binding
 	Logs, Filter, Wrap                      key.Binding
@@ -28,7 +29,8 @@ func DefaultKeyMap() KeyMap {
 		Bottom:    key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "bottom")),
 		PageUp:    key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("ctrl+u", "page up")),
 		PageDown:  key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("ctrl+d", "page down")),
-		Open:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open the selected alert's or service's incident; fold a span")),
+		Open:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open the selection: an SLO's budget, an alert's or service's incident; fold a span")),
+		Incident:  key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "the incident of the selection (an SLO's service too)")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Refresh:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh now")),
 		Pause:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause or resume refresh")),
@@ -112,7 +114,7 @@ func (k KeyMap) Global() []key.Binding { return []key.Binding{k.Help, k.Quit} }
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
-		{k.Open, k.Ack, k.Sort, k.Traces, k.NextTrace, k.Collapse, k.Logs, k.Filter, k.Wrap},
+		{k.Open, k.Incident, k.Ack, k.Sort, k.Traces, k.NextTrace, k.Collapse, k.Logs, k.Filter, k.Wrap},
 		{k.Palette, k.Copy, k.Link, k.Back, k.Refresh, k.Pause, k.Help, k.Quit},
 	}
 }

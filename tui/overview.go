@@ -44,6 +44,12 @@ func (o *overview) ShortHelp() []key.Binding {
 	return []key.Binding{relabel(k.Open, "enter:", "incident"), relabel(k.Ack, "a:", "acknowledge")}
 }
 
+// gaugeHelp is what the gauges offer, once one is selected.
+func (o *overview) gaugeHelp() []key.Binding {
+	k := o.c.keys
+	return []key.Binding{relabel(k.Open, "enter:", "budget"), relabel(k.Incident, "i:", "incident")}
+}
+
 func (o *overview) rows() int {
 	if o.data == nil {
 		return 0
@@ -228,6 +234,13 @@ func (o *overview) key(km tea.KeyPressMsg) tea.Cmd {
 			sortServices(o.data.Services, o.sortBy)
 		}
 	case key.Matches(km, k.Open):
+		if b, _, _ := o.selection(); b != nil {
+			return openSLO(o.c, *b)
+		}
+		if t, ok := o.selected(); ok {
+			return openIncident(o.c, t)
+		}
+	case key.Matches(km, k.Incident):
 		if t, ok := o.selected(); ok {
 			return openIncident(o.c, t)
 		}
@@ -278,7 +291,7 @@ func (o *overview) copySelection() tea.Cmd {
 	b, al, st := o.selection()
 	switch {
 	case b != nil:
-		return copyText("the budget's queries", b.Source)
+		return copyText("the budget's queries", strings.Join(b.Queries, "\n"))
 	case al != nil:
 		m := []sources.Matcher{{Name: "alertname", Value: al.Name, IsEqual: true}}
 		if al.ServiceLabel != "" {
@@ -346,6 +359,12 @@ func (o *overview) top() (gauges, alerts []string) {
 		selGauge = o.cursor
 	}
 	gauges = o.greyIfStale(d.BudgetOf, renderGauges(d.Budgets, d.BudgetOf, selGauge, w, st))
+	if selGauge >= 0 {
+		gauges = append(gauges, st.Muted.Render("  ")+o.c.hint(o.gaugeHelp(), ", "))
+	}
+	if sat := saturationLine(d.Saturating, w, st); sat != "" {
+		gauges = append(gauges, o.greyIfStale(d.SatOf, []string{sat})...)
+	}
 	al := o.firing()
 	if o.compact() {
 		if len(al) > 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"github.com/oncall-cockpit/oncall/internal/termsafe"
 	"github.com/oncall-cockpit/oncall/sources"
@@ -28,35 +29,8 @@ func serviceRows(reds []sources.RED) []correlate.ServiceStatus {
 	return out
 }
 
-var sparks = []rune("▁▂▃▄▅▆▇█")
-
-// sparkline draws the last width values between their minimum and
-// maximum; a flat series is a flat low line.
-func sparkline(vals []float64, width int) string {
-	if width <= 0 {
-		return ""
-	}
-	if len(vals) > width {
-		vals = vals[len(vals)-width:]
-	}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, v := range vals {
-		lo, hi = math.Min(lo, v), math.Max(hi, v)
-	}
-	var b strings.Builder
-	for i := len(vals); i < width; i++ {
-		b.WriteRune(' ')
-	}
-	for _, v := range vals {
-		k := 0
-		// ignore jitter under 2% of the level: noise is not a trend
-		if span := hi - lo; span > 0.02*math.Abs(hi) && span > 0 {
-			k = int(math.Round((v - lo) / span * float64(len(sparks)-1)))
-		}
-		b.WriteRune(sparks[k])
-	}
-	return b.String()
-}
+// sparkline draws the last width values between their minimum and maximum.
+func sparkline(vals []float64, width int) string { return present.Sparkline(vals, width) }
 
 func fmtRate(v float64) string {
 	if v >= 1000 {
@@ -87,7 +61,8 @@ func fit(s string, width int) string {
 }
 
 // renderGauges lays out one gauge per SLO, wrapping to width; the gauge
-// at sel (or none, -1) is drawn selected.
+// at sel (or none, -1) is drawn selected. A gauge that could not be read
+// is grey with its reason; the others stay live.
 func renderGauges(bs []correlate.Budget, p part, sel, width int, st *themes.Styles) []string {
 	if p.Err != nil && len(bs) == 0 {
 		return []string{st.Bad.Render("✗ SLOs: " + safe(p.Err.Error()))}
@@ -98,15 +73,13 @@ func renderGauges(bs []correlate.Budget, p part, sel, width int, st *themes.Styl
 	var lines []string
 	cur := ""
 	for i, b := range bs {
-		cells := int(math.Round(6 * math.Max(0, math.Min(1, b.Remaining))))
-		bar := strings.Repeat("█", cells) + strings.Repeat("░", 6-cells)
-		lvl := int(correlate.BudgetHealth(b))
-		sym := [...]string{"✓", "!", "✗"}[lvl]
-		g := fmt.Sprintf("%s %s %s %.0f%% %s", sym, safe(b.SLO.Name), bar, 100*b.Remaining, fmtMinutes(b.MinutesLeft))
-		if b.Remaining < 0 {
-			g = fmt.Sprintf("%s %s %s spent", sym, safe(b.SLO.Name), bar)
+		g := gaugeText(b)
+		if b.Err != "" || !b.Remaining.Defined() {
+			g = st.Muted.Render(g)
+		} else {
+			_, _, lvl := present.BudgetState(b)
+			g = st.Level(int(lvl)).Render(g)
 		}
-		g = st.Level(lvl).Render(g)
 		if i == sel {
 			g = st.Selected.Render("▸ " + g)
 		}
@@ -120,6 +93,44 @@ func renderGauges(bs []correlate.Budget, p part, sel, width int, st *themes.Styl
 		cur += g
 	}
 	return append(lines, cur)
+}
+
+// gaugeText is one SLO at a glance: symbol, name, word, bar, budget
+// left, minutes left, burn arrow, and the flags: partial, and a
+// predicted exhaustion within the forecast horizon.
+func gaugeText(b correlate.Budget) string {
+	sym, word, _ := present.BudgetState(b)
+	name := safe(b.SLO.Name)
+	if b.Err != "" {
+		return fmt.Sprintf("%s %s %s: %s", sym, name, word, ansi.Truncate(safe(b.Err), 48, "…"))
+	}
+	if !b.Remaining.Defined() {
+		return fmt.Sprintf("%s %s %s", sym, name, word)
+	}
+	g := fmt.Sprintf("%s %s %s %s %.0f%% %s", sym, name, word, present.Gauge(b, 6), 100*float64(b.Remaining), fmtMinutes(float64(b.MinutesLeft)))
+	if a := present.BurnArrow(b); a != "" {
+		g += " " + a
+	}
+	if b.Partial {
+		g += " partial"
+	}
+	if f := b.Forecast; f != nil && f.Within() {
+		g += " ⚠ out ~" + fmtMinutes(f.In().Minutes())
+	}
+	return g
+}
+
+// saturationLine flags the resources predicted to fill within the
+// saturation horizon, soonest first, or "" when none is.
+func saturationLine(fs []correlate.Forecast, width int, st *themes.Styles) string {
+	if len(fs) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, f := range fs {
+		parts = append(parts, safe(f.What)+" full "+f.Describe())
+	}
+	return fit(st.Warn.Render("⚠ predicted: "+strings.Join(parts, " · ")), width)
 }
 
 func fmtMinutes(m float64) string {

@@ -91,7 +91,7 @@ func configDeps(cfg *config.Config, path string) (tui.Deps, error) {
 	if src == (correlate.Sources{}) {
 		return tui.Deps{}, usagef("no datasources configured in %s: add them (oncall config import-grafana helps), or try oncall demo", path)
 	}
-	slos, _ := configSLOs(cfg)
+	slos := configSLOs(cfg)
 	runbooks := map[string][]string{}
 	for name, s := range cfg.Services {
 		if len(s.Runbooks) > 0 {

@@ -185,7 +185,7 @@ func (b *backends) correlateSources() correlate.Sources {
 	var s correlate.Sources
 	// only non-nil clients: a nil pointer in an interface is not a nil interface
 	if b.Prometheus != nil {
-		s.Metrics = b.Prometheus
+		s.Metrics, s.SLIs = b.Prometheus, b.Prometheus
 	}
 	if b.Loki != nil {
 		s.Logs = b.Loki

@@ -27,14 +27,15 @@ func simFleetAt(scenario string, seed uint64, after time.Duration) (*sim.Fleet, 
 // simSources is the fleet, through its adapter, as every backend at once.
 func simSources(f *sim.Fleet) correlate.Sources {
 	b := simsrc.New(f)
-	return correlate.Sources{Metrics: b, Logs: b, Traces: b, Alerts: b, Changes: b, Resources: b}
+	return correlate.Sources{Metrics: b, Logs: b, Traces: b, Alerts: b, Changes: b, Resources: b, SLIs: b}
 }
 
 // simSLOs are the topology's SLOs over simSLOWindow.
 func simSLOs(t *sim.Topology) []correlate.SLO {
 	out := make([]correlate.SLO, 0, len(t.SLOs))
 	for _, s := range t.SLOs {
-		out = append(out, correlate.SLO{Name: s.Name, Service: s.Service, Objective: s.Objective, Window: simSLOWindow})
+		out = append(out, correlate.SLO{Name: s.Name, Service: s.Service, Objective: s.Objective, Window: simSLOWindow,
+			Indicator: sources.Indicator{Kind: sources.SLIAvailability, Service: s.Service}, Origin: "the simulator's topology " + t.Name})
 	}
 	return out
 }

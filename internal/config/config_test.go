@@ -66,7 +66,7 @@ func TestValidationErrorsNameLineAndColumn(t *testing.T) {
 		{"regex without group", "conventions:\n  trace_id:\n    regexes: ['trace=\\w+']\n", 3, 14, "no capture group"},
 		{"no alert service label", "conventions:\n  alerts:\n    service_labels: []\n", 3, 21, "needs at least one label"},
 		{"slo objective", "slos:\n  - name: a\n    service: s\n    indicator: availability\n    objective: 100\n    window: 28d\n", 5, 16, "between 0 and 100"},
-		{"slo indicator", "slos:\n  - name: a\n    service: s\n    indicator: vibes\n    objective: 99\n    window: 28d\n", 4, 16, "not availability or latency"},
+		{"slo indicator", "slos:\n  - name: a\n    service: s\n    indicator: vibes\n    objective: 99\n    window: 28d\n", 4, 16, "not availability, latency or raw"},
 		{"duplicate key", "datasources:\n  loki: {url: http://a}\n  loki: {url: http://b}\n", 3, 3, "appears twice"},
 		{"tab indentation", "datasources:\n\tloki: {url: http://a}\n", 2, 1, "invalid YAML: found character that cannot start any token"},
 		{"theme", "theme: neon\n", 1, 8, "not one of dark, light"},
@@ -124,7 +124,7 @@ theme: neon
 		t.Fatal(err)
 	}
 	want := []string{`"localhost:9090" is not an http(s) URL`, `unknown key "timeotu"`, `"5 seconds" is not a duration`, `expected a number, got "lots"`,
-		"tier: must not be negative", `"availabilty" is not availability or latency (did you mean "availability"?)`, `objective: expected a number, got "abc"`, `theme: "neon"`}
+		"tier: must not be negative", `"availabilty" is not availability, latency or raw (did you mean "availability"?)`, `objective: expected a number, got "abc"`, `theme: "neon"`}
 	if len(ps) != len(want) {
 		t.Fatalf("%d problems, want %d:\n%v", len(ps), len(want), err)
 	}

@@ -24,10 +24,13 @@ type Config struct {
 	Conventions sources.Conventions `yaml:"conventions" json:"conventions"`
 	Services    map[string]Service  `yaml:"services,omitempty" json:"services,omitempty"`
 	SLOs        []SLO               `yaml:"slos,omitempty" json:"slos,omitempty"`
-	Runbooks    string              `yaml:"runbooks,omitempty" json:"runbooks,omitempty"` // a directory of runbook files
-	Theme       string              `yaml:"theme,omitempty" json:"theme,omitempty"`       // dark, light, high-contrast, colorblind, or a palette YAML file
-	Grafana     Grafana             `yaml:"grafana,omitempty" json:"grafana,omitempty"`
-	Currency    string              `yaml:"currency,omitempty" json:"currency,omitempty"` // for value_per_request; default USD
+	// SLOFiles are Sloth, Pyrra, OpenSLO or oncall SLO files, read as
+	// they are; their SLOs join SLOs.
+	SLOFiles []string `yaml:"slo_files,omitempty" json:"slo_files,omitempty"`
+	Runbooks string   `yaml:"runbooks,omitempty" json:"runbooks,omitempty"` // a directory of runbook files
+	Theme    string   `yaml:"theme,omitempty" json:"theme,omitempty"`       // dark, light, high-contrast, colorblind, or a palette YAML file
+	Grafana  Grafana  `yaml:"grafana,omitempty" json:"grafana,omitempty"`
+	Currency string   `yaml:"currency,omitempty" json:"currency,omitempty"` // for value_per_request; default USD
 }
 
 // Context is one named stack, like kubectl's: its datasources, and how
@@ -117,12 +120,52 @@ type Service struct {
 
 // SLO is a service level objective over a rolling window.
 type SLO struct {
-	Name             string   `yaml:"name" json:"name"`
-	Service          string   `yaml:"service" json:"service"`
-	Indicator        string   `yaml:"indicator" json:"indicator"` // availability or latency
-	Objective        float64  `yaml:"objective" json:"objective"` // percent, e.g. 99.9
-	Window           Duration `yaml:"window" json:"window"`       // e.g. 28d
+	Name    string `yaml:"name" json:"name"`
+	Service string `yaml:"service" json:"service"`
+	// Indicator is availability (the default), latency or raw.
+	Indicator string   `yaml:"indicator,omitempty" json:"indicator,omitempty"`
+	Objective float64  `yaml:"objective" json:"objective"` // percent, e.g. 99.9
+	Window    Duration `yaml:"window" json:"window"`       // e.g. 28d
+	// Availability: counter selectors of the errors (or good events) and
+	// of all events; all empty means the conventions' RED metrics.
+	Errors string `yaml:"errors,omitempty" json:"errors,omitempty"`
+	Good   string `yaml:"good,omitempty" json:"good,omitempty"`
+	Total  string `yaml:"total,omitempty" json:"total,omitempty"`
+	// Latency: requests faster than the threshold are good, counted on
+	// the histogram (a _bucket selector; default: the conventions').
 	LatencyThreshold Duration `yaml:"latency_threshold,omitempty" json:"latency_threshold,omitempty"`
+	Histogram        string   `yaml:"histogram,omitempty" json:"histogram,omitempty"`
+	// Raw: PromQL of the bad (or good) and total event rates with
+	// {{.Window}}, or of the error ratio.
+	ErrorQuery      string `yaml:"error_query,omitempty" json:"error_query,omitempty"`
+	GoodQuery       string `yaml:"good_query,omitempty" json:"good_query,omitempty"`
+	TotalQuery      string `yaml:"total_query,omitempty" json:"total_query,omitempty"`
+	ErrorRatioQuery string `yaml:"error_ratio_query,omitempty" json:"error_ratio_query,omitempty"`
+	// Recorded names Sloth's or Pyrra's recording rules for this SLO.
+	Recorded *SLORecording `yaml:"recorded,omitempty" json:"recorded,omitempty"`
+	// Alerting is the burn-rate policy; empty: the SRE Workbook's.
+	Alerting []BurnAlert `yaml:"alerting,omitempty" json:"alerting,omitempty"`
+	// ValuePerMinuteDown is what a minute of full outage costs, in the
+	// config's currency.
+	ValuePerMinuteDown float64 `yaml:"value_per_minute_down,omitempty" json:"value_per_minute_down,omitempty"`
+	// Origin is where the SLO was read: file:line, and the format when
+	// imported. Not read from YAML.
+	Origin string `yaml:"-" json:"origin,omitempty"`
+}
+
+// SLORecording names an SLO tool's recording rules.
+type SLORecording struct {
+	By     string `yaml:"by" json:"by"` // sloth or pyrra
+	ID     string `yaml:"id" json:"id"`
+	Metric string `yaml:"metric,omitempty" json:"metric,omitempty"`
+}
+
+// BurnAlert is one multiwindow burn-rate alert of an SLO's policy.
+type BurnAlert struct {
+	Severity string   `yaml:"severity" json:"severity"` // page or ticket
+	Long     Duration `yaml:"long" json:"long"`
+	Short    Duration `yaml:"short" json:"short"`
+	Factor   float64  `yaml:"factor" json:"factor"`
 }
 
 // Secret is a credential. It prints, marshals and logs as "<redacted>";

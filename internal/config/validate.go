@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oncall-cockpit/oncall/internal/suggest"
+	"github.com/oncall-cockpit/oncall/sources"
 )
 
 type validator struct {
@@ -336,32 +338,56 @@ func (v *validator) check(c *Config) {
 		}
 	}
 	names := map[string]bool{}
-	for i, s := range c.SLOs {
+	for i := range c.SLOs {
+		s := &c.SLOs[i]
 		p := fmt.Sprintf("slos[%d]", i)
-		switch {
-		case s.Name == "":
-			v.atPath(p, "name is required")
-		case names[s.Name]:
+		if n := v.pos[p]; n != nil {
+			s.Origin = fmt.Sprintf("%s:%d", v.file, n.Line)
+		}
+		if s.Name != "" && names[s.Name] {
 			v.atPath(p+".name", "SLO %q is defined twice", s.Name)
 		}
 		names[s.Name] = true
-		if s.Service == "" {
-			v.atPath(p, "service is required")
+		if s.Indicator == "" {
+			s.Indicator = string(sources.SLIAvailability)
 		}
-		if s.Objective <= 0 || s.Objective >= 100 {
-			v.atPath(p+".objective", "must be a percentage between 0 and 100 exclusive, e.g. 99.9")
+		kinds := []string{string(sources.SLIAvailability), string(sources.SLILatency), string(sources.SLIRaw)}
+		if !slices.Contains(kinds, s.Indicator) {
+			v.atPath(p+".indicator", "%q is not availability, latency or raw%s", s.Indicator, suggest.DidYouMean(s.Indicator, kinds))
+			continue
 		}
-		if s.Window <= 0 {
-			v.atPath(p, "window is required, e.g. 28d")
-		}
-		switch s.Indicator {
-		case "availability":
-		case "latency":
-			if s.LatencyThreshold <= 0 {
-				v.atPath(p, "a latency SLO needs latency_threshold, e.g. 300ms")
+		for _, msg := range CheckSLO(*s) {
+			// "objective: …" is reported at the objective's line
+			field := msg
+			if i := strings.IndexAny(field, ": "); i > 0 {
+				field = field[:i]
 			}
-		default:
-			v.atPath(p+".indicator", "%q is not availability or latency%s", s.Indicator, suggest.DidYouMean(s.Indicator, []string{"availability", "latency"}))
+			if _, ok := v.pos[p+"."+field]; ok {
+				v.atPath(p+"."+field, "%s", strings.TrimPrefix(strings.TrimPrefix(msg, field), ":"))
+				continue
+			}
+			v.atPath(p, "%s", msg)
+		}
+	}
+	for i, f := range c.SLOFiles {
+		p := fmt.Sprintf("slo_files[%d]", i)
+		b, err := os.ReadFile(v.resolve(f))
+		if err != nil {
+			v.atPath(p, "%v", err)
+			continue
+		}
+		slos, err := ImportSLOs(v.resolve(f), b)
+		var ps Problems
+		if errors.As(err, &ps) {
+			v.problems = append(v.problems, ps...)
+			continue
+		}
+		for _, s := range slos {
+			if names[s.Name] {
+				v.atPath(p, "SLO %q of %s is defined twice", s.Name, s.Origin)
+			}
+			names[s.Name] = true
+			c.SLOs = append(c.SLOs, s)
 		}
 	}
 	if c.Runbooks != "" {

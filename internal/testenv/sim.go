@@ -16,5 +16,5 @@ var SimMeta = correlate.Meta{BurnRateAlerts: sources.DefaultConventions().Alerts
 // at once: what `oncall demo` and `oncall incident --demo` read.
 func SimSources(f *sim.Fleet) correlate.Sources {
 	b := simsrc.New(f)
-	return correlate.Sources{Metrics: b, Logs: b, Traces: b, Alerts: b, Changes: b, Resources: b}
+	return correlate.Sources{Metrics: b, Logs: b, Traces: b, Alerts: b, Changes: b, Resources: b, SLIs: b}
 }

@@ -106,8 +106,11 @@ func peak(v []float64) float64 {
 	return m
 }
 
-// promDuration writes d as Prometheus does: 15s, 1m, 5m30s, 1h.
+// promDuration writes d as Prometheus does: 15s, 1m, 5m30s, 1h, 28d.
 func promDuration(d time.Duration) string {
+	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
 	s := max(d, world.Step).String()
 	s = strings.Replace(s, "m0s", "m", 1)
 	return strings.Replace(s, "h0m", "h", 1)
