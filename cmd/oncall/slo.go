@@ -432,6 +432,9 @@ saying why: a gate that cannot see must not say yes.`,
   oncall slo gate --min-budget 0.1 --slo checkout-availability --slo payments-availability`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if minBudget == "" {
+				return usagef("--min-budget is required: the least share of the budget that must be left, e.g. --min-budget 25%%")
+			}
 			min, err := parseShare(minBudget)
 			if err != nil {
 				return usagef("--min-budget %q: %v", minBudget, err)
@@ -442,7 +445,6 @@ saying why: a gate that cannot see must not say yes.`,
 	o.flags(cmd, false)
 	cmd.Flags().StringVar(&minBudget, "min-budget", "", "the least share of the error budget that must be left: 25% or 0.25 (required)")
 	cmd.Flags().StringArrayVar(&names, "slo", nil, "an SLO to judge (repeatable); default: every SLO")
-	_ = cmd.MarkFlagRequired("min-budget")
 	_ = cmd.RegisterFlagCompletionFunc("slo", completeSLONames(e, g, o))
 	return cmd
 }

@@ -2,8 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/config"
+	"github.com/oncall-cockpit/oncall/internal/testenv"
 )
 
 func TestSLODemo(t *testing.T) {
@@ -15,16 +21,81 @@ func TestSLODemo(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Budgets) != 8 || len(rep.Errors) != 0 {
-		t.Fatalf("%d budgets, errors %v", len(rep.Budgets), rep.Errors)
+	if len(rep.Budgets) != 8 {
+		t.Fatalf("%d budgets", len(rep.Budgets))
+	}
+	for _, b := range rep.Budgets {
+		if b.Err != "" {
+			t.Errorf("%s: %s", b.SLO.Name, b.Err)
+		}
 	}
 	worst := rep.Budgets[0]
-	if worst.Remaining >= 0 || worst.Burn["5m"] < 14.4 || !strings.Contains(worst.Source, "traces_spanmetrics_calls_total") {
+	if worst.Status != correlate.StatusPage || worst.BurnOver(5*time.Minute) < 14.4 || !strings.Contains(strings.Join(worst.Queries, " "), "traces_spanmetrics_calls_total") {
 		t.Errorf("worst budget after a retry storm %+v", worst)
 	}
+	if worst.Forecast == nil || !worst.Forecast.Within() {
+		t.Errorf("no forecast of the worst budget's exhaustion: %+v", worst.Forecast)
+	}
 	quiet := oncall(t, nil, "", "slo", "--demo", "quiet", "--after", "2h", "--no-color")
-	if quiet.code != 0 || strings.Contains(quiet.out, "spent") || !strings.Contains(quiet.out, "✓ ok") || !strings.Contains(quiet.out, "of its 28d window") {
+	if quiet.code != 0 || strings.Contains(quiet.out, "spent") || strings.Contains(quiet.out, "page") || !strings.Contains(quiet.out, "✓ ok") {
 		t.Errorf("quiet: %d\n%s", quiet.code, quiet.out)
+	}
+	show := oncall(t, nil, "", "slo", "show", "payments-availability", "--demo", "retry-storm", "--after", "20m", "--no-color")
+	for _, want := range []string{"✗ page", "ALERTS", "FIRING", "forecast", "BURN-DOWN", "SPENT BY", "the simulator's topology"} {
+		if !strings.Contains(show.out, want) {
+			t.Errorf("show is missing %q:\n%s", want, show.out)
+		}
+	}
+	if r := oncall(t, nil, "", "slo", "show", "payment-availability", "--demo", "quiet"); r.code != 2 || !strings.Contains(r.err, `did you mean "payments-availability"`) {
+		t.Errorf("an unknown SLO: %+v", r)
+	}
+}
+
+func TestSLOGateOnTheSimulator(t *testing.T) {
+	// retry-storm spends the payments budget about half an hour in
+	spent := oncall(t, nil, "", "slo", "gate", "--demo", "retry-storm", "--after", "40m", "--min-budget", "25%", "--slo", "payments-availability")
+	if spent.code != 1 || !strings.HasPrefix(spent.out, "gate: payments-availability has -") || !strings.HasSuffix(spent.out, "deploys blocked\n") {
+		t.Errorf("a spent budget: %+v", spent)
+	}
+	ok := oncall(t, nil, "", "slo", "gate", "--demo", "quiet", "--min-budget", "0.1", "--slo", "payments-availability", "-o", "json")
+	var res gateResult
+	if ok.code != 0 || json.Unmarshal([]byte(ok.out), &res) != nil || !res.Pass || res.MinBudget != 0.1 {
+		t.Errorf("a healthy budget: %+v", ok)
+	}
+	for _, bad := range []string{"lots", "150%", "-1"} {
+		if r := oncall(t, nil, "", "slo", "gate", "--demo", "quiet", "--min-budget", bad); r.code != 2 {
+			t.Errorf("--min-budget %s: %+v", bad, r)
+		}
+	}
+	if r := oncall(t, nil, "", "slo", "gate", "--demo", "quiet"); r.code != 2 || !strings.Contains(r.err, "min-budget") {
+		t.Errorf("no --min-budget: %+v", r)
+	}
+}
+
+func TestSLOImportAndValidate(t *testing.T) {
+	dir := filepath.Join(testenv.RepoRoot(t), "testdata", "slos")
+	r := oncall(t, nil, "", "slo", "import", filepath.Join(dir, "sloth.yaml"), filepath.Join(dir, "pyrra.yaml"))
+	if r.code != 0 || !strings.HasPrefix(r.out, "slos:\n") || strings.Count(r.out, "# from ") != 4 {
+		t.Fatalf("import: %+v", r)
+	}
+	// what import prints is a config the loader takes as it is
+	cfg, err := config.Parse("imported.yaml", []byte(r.out), func(string) (string, bool) { return "", false })
+	if err != nil || len(cfg.SLOs) != 4 || cfg.SLOs[0].Recorded == nil || cfg.SLOs[3].Indicator != "latency" {
+		t.Fatalf("re-reading the import: %v %+v", err, cfg)
+	}
+	v := oncall(t, nil, "", "slo", "validate", filepath.Join(dir, "sloth.yaml"), filepath.Join(dir, "openslo.yaml"))
+	if v.code != 0 || v.out != "ok: 4 SLOs: 2 openslo, 2 sloth\n" {
+		t.Errorf("validate: %+v", v)
+	}
+	bad := writeFile(t, "bad.yaml", "version: prometheus/v1\nservice: a\nslos:\n  - name: x\n    objective: 100\n    sli: {events: {error_query: 'a[{{.window}}]', total_query: 'b[{{.window}}]'}}\n")
+	v = oncall(t, nil, "", "slo", "validate", bad)
+	if v.code != 1 || !strings.Contains(v.err, bad+":4:") || !strings.Contains(v.err, "objective: 100") {
+		t.Errorf("a bad file: %+v", v)
+	}
+	cfgFile := writeFile(t, "oncall.yaml", "slos:\n  - {name: a, service: s, objective: 99.9, window: 28d}\nslo_files: ["+filepath.Join(dir, "pyrra.yaml")+"]\n")
+	v = oncall(t, nil, "", "slo", "validate", "--config", cfgFile)
+	if v.code != 0 || !strings.Contains(v.out, "ok (3 SLOs: 2 pyrra)") {
+		t.Errorf("validate the config: %+v", v)
 	}
 }
 

@@ -94,8 +94,11 @@ func Partial(b correlate.Budget) string {
 		return ""
 	}
 	w := b.SLO.Window
-	if w >= 48*time.Hour {
+	if w >= 48*time.Hour && b.Covered >= 24*time.Hour {
 		return fmt.Sprintf("partial: %s of %d days", trimFloat(b.Covered.Hours()/24), int(w.Hours()/24))
+	}
+	if w >= 48*time.Hour {
+		return fmt.Sprintf("partial: %s of %d days", span(b.Covered), int(w.Hours()/24))
 	}
 	return fmt.Sprintf("partial: %s of %s", span(b.Covered), span(w))
 }

@@ -176,7 +176,9 @@ func Prometheus(t testing.TB, o PrometheusOptions) string {
 		promtool := Binary(t, "promtool")
 		om := filepath.Join(dir, "backfill.om")
 		write(t, om, o.OpenMetrics)
-		if out, err := exec.Command(promtool, "tsdb", "create-blocks-from", "openmetrics", om, data).CombinedOutput(); err != nil {
+		// one block per month rather than promtool's default of one per two
+		// hours: a month's history backfills in a second, not a minute
+		if out, err := exec.Command(promtool, "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=744h", om, data).CombinedOutput(); err != nil {
 			t.Fatalf("promtool backfill: %v\n%s", err, out)
 		}
 	}
@@ -207,5 +209,17 @@ func write(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// WaitFor polls cond every 100ms until it holds, failing the test after d.
+func WaitFor(t testing.TB, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %s", d)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

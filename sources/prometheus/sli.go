@@ -336,35 +336,63 @@ func (c *Client) readWindow(ctx context.Context, p sliPlan, ind sources.Indicato
 }
 
 // since finds the first time within longest before at that the
-// indicator has data, at a resolution of a thousandth of the window: a
-// subquery of the timestamps at which the five-minute total has a value.
+// indicator has data: first at a thousandth of the window, over rates of
+// two such steps (so that a coarse scrape interval still shows), then to
+// the minute within that step, over ten-minute rates. A rate first has a
+// value at the second sample, one scrape after the data begins.
 func (c *Client) since(ctx context.Context, p sliPlan, longest time.Duration, at time.Time) (time.Time, error) {
 	res := max(time.Minute, (longest / 1000).Truncate(time.Minute))
-	var inner string
-	switch {
-	case p.ratio != nil:
-		inner = p.ratio(5 * time.Minute)
-	case p.buckets != nil:
-		inner = p.buckets(5 * time.Minute)
-	default:
-		_, inner = p.counts(5 * time.Minute)
-	}
-	q := fmt.Sprintf("min(min_over_time(timestamp(%s)[%s:%s]))", inner, promDuration(longest), promDuration(res))
-	series, err := c.Query(ctx, q, at)
+	from := at.Add(-longest)
+	coarse, ok, err := c.firstData(ctx, p, 2*res, longest, res, at)
 	if err != nil {
 		return time.Time{}, err
 	}
+	if !ok {
+		// subquery steps are aligned to multiples of res: data younger
+		// than the last step before at shows only at the minute
+		coarse = at
+	}
+	if coarse.Sub(from) <= 2*res {
+		return from, nil // the data covers the window
+	}
+	fine, ok, err := c.firstData(ctx, p, 10*time.Minute, 2*res+10*time.Minute, time.Minute, coarse)
+	if err != nil {
+		return time.Time{}, err
+	}
+	switch {
+	case ok && fine.Before(coarse):
+		coarse = fine
+	case coarse.Equal(at):
+		return time.Time{}, nil // no data at all
+	}
+	if coarse.Before(from) {
+		coarse = from
+	}
+	return coarse, nil
+}
+
+// firstData is the earliest step, over span before at at res, at which
+// the indicator's events over inner have a value.
+func (c *Client) firstData(ctx context.Context, p sliPlan, inner, span, res time.Duration, at time.Time) (time.Time, bool, error) {
+	var expr string
+	switch {
+	case p.ratio != nil:
+		expr = p.ratio(inner)
+	case p.buckets != nil:
+		expr = p.buckets(inner)
+	default:
+		_, expr = p.counts(inner)
+	}
+	q := fmt.Sprintf("min(min_over_time(timestamp(%s)[%s:%s]))", expr, promDuration(span), promDuration(res))
+	series, err := c.Query(ctx, q, at)
+	if err != nil {
+		return time.Time{}, false, err
+	}
 	v, ok := sumOf(series)
 	if !ok {
-		return time.Time{}, nil
+		return time.Time{}, false, nil
 	}
-	// the first five-minute rate with a value ends five minutes after the
-	// first sample
-	t := time.Unix(0, int64(v*1e9)).Add(-5 * time.Minute)
-	if from := at.Add(-longest); t.Before(from) {
-		t = from
-	}
-	return t, nil
+	return time.Unix(0, int64(v*1e9)).UTC(), true, nil
 }
 
 // snap returns the le boundary nearest the threshold (in seconds), and
