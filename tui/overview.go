@@ -57,12 +57,22 @@ func (o *overview) rows() int {
 	return len(o.data.Budgets) + len(o.firing()) + len(o.data.Services)
 }
 
-// gauges is how many cursor rows the SLO gauges take.
+// gauges is how many cursor rows the SLO gauges take: those shown.
 func (o *overview) gauges() int {
 	if o.data == nil {
 		return 0
 	}
-	return len(o.data.Budgets)
+	_, shown := gaugeLayout(o.data.Budgets, o.width, o.gaugeLines())
+	return shown
+}
+
+// gaugeLines is how many lines the gauges may take: in the compact
+// layout all but the alert and the status, else gaugeRoom.
+func (o *overview) gaugeLines() int {
+	if o.compact() {
+		return max(1, o.height-3)
+	}
+	return gaugeRoom(o.height)
 }
 
 // rowKey names the row under the cursor, so it survives a refresh that
@@ -358,7 +368,7 @@ func (o *overview) top() (gauges, alerts []string) {
 	if o.cursor < g {
 		selGauge = o.cursor
 	}
-	gauges = o.greyIfStale(d.BudgetOf, renderGauges(d.Budgets, d.BudgetOf, selGauge, w, st))
+	gauges = o.greyIfStale(d.BudgetOf, renderGauges(d.Budgets, d.BudgetOf, selGauge, w, o.gaugeLines(), st))
 	if selGauge >= 0 {
 		gauges = append(gauges, st.Muted.Render("  ")+o.c.hint(o.gaugeHelp(), ", "))
 	}

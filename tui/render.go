@@ -60,20 +60,59 @@ func fit(s string, width int) string {
 	return s
 }
 
-// renderGauges lays out one gauge per SLO, wrapping to width; the gauge
-// at sel (or none, -1) is drawn selected. A gauge that could not be read
-// is grey with its reason; the others stay live.
-func renderGauges(bs []correlate.Budget, p part, sel, width int, st *themes.Styles) []string {
+// gaugeRoom is how many lines the gauges may take in a view of height
+// h: a quarter of it, so that alerts and services keep the rest.
+func gaugeRoom(h int) int { return max(2, h/4) }
+
+// gaugeLayout decides how the gauges are laid out in maxLines of width:
+// side by side when they all fit, else one per line, aligned, the first
+// shown of them (worst first) and a line that counts the rest.
+func gaugeLayout(bs []correlate.Budget, width, maxLines int) (packed bool, shown int) {
+	lines, cur := 0, 0
+	for _, b := range bs {
+		w := lipgloss.Width(gaugeText(b, 0)) + 2 // room for the selection mark
+		if cur > 0 && cur+3+w > width {
+			lines++
+			cur = 0
+		}
+		if cur > 0 {
+			cur += 3
+		}
+		cur += w
+	}
+	if cur > 0 {
+		lines++
+	}
+	if lines <= maxLines {
+		return true, len(bs)
+	}
+	if len(bs) <= maxLines {
+		return false, len(bs)
+	}
+	return false, max(1, maxLines-1)
+}
+
+// renderGauges lays out the gauges as gaugeLayout says; the gauge at sel
+// (or none, -1) is drawn selected. A gauge that could not be read is grey
+// with its reason; the others stay live.
+func renderGauges(bs []correlate.Budget, p part, sel, width, maxLines int, st *themes.Styles) []string {
 	if p.Err != nil && len(bs) == 0 {
 		return []string{st.Bad.Render("✗ SLOs: " + safe(p.Err.Error()))}
 	}
 	if len(bs) == 0 {
 		return []string{st.Muted.Render("no SLOs configured")}
 	}
+	packed, shown := gaugeLayout(bs, width, maxLines)
+	nameWidth := 0
+	if !packed {
+		for _, b := range bs[:shown] {
+			nameWidth = max(nameWidth, lipgloss.Width(safe(b.SLO.Name)))
+		}
+	}
 	var lines []string
 	cur := ""
-	for i, b := range bs {
-		g := gaugeText(b)
+	for i, b := range bs[:shown] {
+		g := gaugeText(b, nameWidth)
 		if b.Err != "" || !b.Remaining.Defined() {
 			g = st.Muted.Render(g)
 		} else {
@@ -82,6 +121,10 @@ func renderGauges(bs []correlate.Budget, p part, sel, width int, st *themes.Styl
 		}
 		if i == sel {
 			g = st.Selected.Render("▸ " + g)
+		}
+		if !packed {
+			lines = append(lines, fit(g, width))
+			continue
 		}
 		if cur != "" && lipgloss.Width(cur)+3+lipgloss.Width(g) > width {
 			lines = append(lines, cur)
@@ -92,15 +135,42 @@ func renderGauges(bs []correlate.Budget, p part, sel, width int, st *themes.Styl
 		}
 		cur += g
 	}
+	if !packed {
+		if rest := bs[shown:]; len(rest) > 0 {
+			lines = append(lines, st.Muted.Render(fit("… "+humanize.Count(len(rest), "more SLO")+": "+gaugeCounts(rest)+" · : to find one", width)))
+		}
+		return lines
+	}
 	return append(lines, cur)
 }
 
-// gaugeText is one SLO at a glance: symbol, name, word, bar, budget
-// left, minutes left, burn arrow, and the flags: partial, and a
-// predicted exhaustion within the forecast horizon.
-func gaugeText(b correlate.Budget) string {
+// gaugeCounts sums budgets up by state: "3 ok, 1 no traffic".
+func gaugeCounts(bs []correlate.Budget) string {
+	n := map[string]int{}
+	var order []string
+	for _, b := range bs {
+		_, word, _ := present.BudgetState(b)
+		if n[word] == 0 {
+			order = append(order, word)
+		}
+		n[word]++
+	}
+	var parts []string
+	for _, w := range order {
+		parts = append(parts, fmt.Sprintf("%d %s", n[w], w))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// gaugeText is one SLO at a glance: symbol, name (padded to nameWidth),
+// word, bar, budget left, minutes left, burn arrow, and the flags:
+// partial, and a predicted exhaustion within the forecast horizon.
+func gaugeText(b correlate.Budget, nameWidth int) string {
 	sym, word, _ := present.BudgetState(b)
 	name := safe(b.SLO.Name)
+	if pad := nameWidth - lipgloss.Width(name); pad > 0 {
+		name += strings.Repeat(" ", pad)
+	}
 	if b.Err != "" {
 		return fmt.Sprintf("%s %s %s: %s", sym, name, word, ansi.Truncate(safe(b.Err), 48, "…"))
 	}

@@ -45,7 +45,8 @@ var wall = time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 func deps(f *sim.Fleet) Deps {
 	var slos []correlate.SLO
 	for _, s := range f.Topology().SLOs {
-		slos = append(slos, correlate.SLO{Name: s.Name, Service: s.Service, Objective: s.Objective, Window: 28 * 24 * time.Hour})
+		slos = append(slos, correlate.SLO{Name: s.Name, Service: s.Service, Objective: s.Objective, Window: 28 * 24 * time.Hour,
+			Indicator: sources.Indicator{Kind: sources.SLIAvailability, Service: s.Service}})
 	}
 	return Deps{Title: "demo: retry-storm, seed 1", Sources: testenv.SimSources(f), Meta: testenv.SimMeta,
 		SLOs: slos, Now: f.Now, Wall: func() time.Time { return wall }, Refresh: 2 * time.Second, Timeout: 2 * time.Minute}
@@ -125,6 +126,43 @@ func TestGoldenOverview(t *testing.T) {
 	}
 }
 
+// The SLO view of the worst budget, ten minutes into the retry storm:
+// paging, its forecast, the burn-down and what spent it.
+func TestGoldenSLO(t *testing.T) {
+	for _, size := range sizes {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			a := started(t, size[0], size[1])
+			b := ov(a).data.Budgets[0]
+			drive(t, a, press("g"), press("enter"))
+			run(a, loadSLO(a.c.deps, b.SLO))
+			out := screen(a)
+			for _, want := range []string{"✗ page", "predicted to exhaust budget in", "BURN-DOWN", "SPENT BY", "✗ firing"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("missing %q", want)
+				}
+			}
+			golden.RequireEqual(t, []byte(out))
+		})
+	}
+}
+
+// One SLO that cannot be read greys its gauge alone, with its reason.
+func TestOneUnreadableSLOGreysItsGaugeAlone(t *testing.T) {
+	d := deps(testFleet(t))
+	d.SLOs = append(d.SLOs, correlate.SLO{Name: "ghost-availability", Service: "ghost", Objective: 0.999, Window: 28 * 24 * time.Hour,
+		Indicator: sources.Indicator{Kind: sources.SLIAvailability, Service: "ghost"}})
+	a := New(d, styles())
+	drive(t, a, tea.WindowSizeMsg{Width: 160, Height: 48})
+	run(a, loadOverview(a.c.deps, nil))
+	out := screen(a)
+	if !strings.Contains(out, `? ghost-availability unread: sim: no service "ghost"`) {
+		t.Errorf("the unreadable SLO's gauge:\n%s", out)
+	}
+	if !strings.Contains(out, "✗ checkout-availability page") || !strings.Contains(out, "✓ slo up") {
+		t.Errorf("the other gauges are not live:\n%s", out)
+	}
+}
+
 func TestGoldenIncident(t *testing.T) {
 	for _, size := range sizes {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
@@ -165,8 +203,12 @@ func TestKeysRoute(t *testing.T) {
 		t.Errorf("g should select the first SLO gauge: %+v\n%s", tr, screen(a))
 	}
 	drive(t, a, press("enter"))
+	if len(a.stack) != 2 || !strings.Contains(screen(a), "overview › slo checkout-availability") || !strings.Contains(screen(a), "BURN-RATE ALERTS") {
+		t.Fatalf("enter on a gauge did not open its budget:\n%s", screen(a))
+	}
+	drive(t, a, press("esc"), press("i"))
 	if len(a.stack) != 2 || !strings.Contains(screen(a), "overview › incident checkout-api") {
-		t.Fatalf("enter did not open an incident:\n%s", screen(a))
+		t.Fatalf("i on a gauge did not open its service's incident:\n%s", screen(a))
 	}
 	drive(t, a, press("?"))
 	if !strings.Contains(screen(a), "KEYS") || !strings.Contains(screen(a), "pause or resume refresh") {
@@ -746,7 +788,7 @@ func TestViewIsPure(t *testing.T) {
 	if screen(a) != before || o.offset != offset {
 		t.Error("rendering moved the overview")
 	}
-	drive(t, a, press("g"), press("enter"), press("t"))
+	drive(t, a, press("g"), press("i"), press("t"))
 	tv := a.top().(*traceView)
 	for range tv.rows {
 		drive(t, a, press("j"))
@@ -895,7 +937,7 @@ func TestCopyAndLink(t *testing.T) {
 	if !strings.Contains(screen(a), "copied https://grafana.example/explore?") {
 		t.Errorf("o with grafana:\n%s", screen(a))
 	}
-	drive(t, a, press("g"), press("enter"), press("t"), press("y"))
+	drive(t, a, press("g"), press("i"), press("t"), press("y"))
 	if tv := a.top().(*traceView); !strings.Contains(screen(a), "copied the trace ID: "+tv.traces[tv.cur].TraceID) {
 		t.Errorf("y in the waterfall:\n%s", screen(a))
 	}
