@@ -114,12 +114,13 @@ func (h *holt) run(y []float64, errs *[]float64) float64 {
 
 // fitHolt picks the smoothing parameters with the least squared one-step
 // error over a small grid: enough for a few hours of one-minute points,
-// and deterministic.
-func fitHolt(y []float64) holt {
+// and deterministic. damping lists the trend dampings to try: {1} is
+// Holt's linear trend.
+func fitHolt(y []float64, damping []float64) holt {
 	best, bestSSE := holt{}, math.Inf(1)
 	for _, a := range []float64{0.1, 0.2, 0.3, 0.5, 0.7, 0.9} {
 		for _, b := range []float64{0.01, 0.05, 0.1, 0.2, 0.4} {
-			for _, p := range []float64{0.9, 0.98, 1} {
+			for _, p := range damping {
 				h := holt{alpha: a, beta: b, phi: p}
 				if sse := h.run(y, nil); sse < bestSSE {
 					best, bestSSE = h, sse
@@ -306,7 +307,9 @@ func ForecastExhaustion(b Budget, recent, seasonal sources.SLIHistory, horizon t
 	if len(ratios) < MinForecastPoints {
 		return f, fmt.Errorf("%d minutes with traffic; the forecast needs %d", len(ratios), MinForecastPoints)
 	}
-	h := fitHolt(ratios)
+	// an error ratio's climb slows as it nears what the failure can
+	// reach: a damped trend
+	h := fitHolt(ratios, []float64{0.9, 0.98, 1})
 	tr, how := trafficModel(events, seasonal)
 	f.Method = "Holt (damped trend) on the error ratio; " + how
 	// the budget in events over the whole window, at the covered traffic
@@ -329,7 +332,9 @@ func ForecastExhaustion(b Budget, recent, seasonal sources.SLIHistory, horizon t
 	spent := [3]float64{} // pessimistic, point, optimistic
 	var when [3]time.Time
 	for k := 1; k <= int(horizon/time.Minute); k++ {
-		e, s := h.at(k), z*h.spread(k)
+		// a ratio ends at 1, however steep the climb to it
+		e := math.Min(1, math.Max(0, h.at(k)))
+		s := z * math.Max(h.spread(k), ForecastLevelSpread*e)
 		n := tr(k)
 		for i, r := range [3]float64{e + s, e, e - s} {
 			if !when[i].IsZero() {
@@ -350,10 +355,10 @@ func ForecastExhaustion(b Budget, recent, seasonal sources.SLIHistory, horizon t
 
 // ForecastSaturation predicts when a resource's use (a share of its
 // limit, oldest first, at a fixed step) reaches SaturatedShare, by
-// Holt's damped trend. A resource already past it gives a forecast of
+// Holt's linear trend. A resource already past it gives a forecast of
 // now.
 func ForecastSaturation(what string, use []sources.Sample, horizon time.Duration) (Forecast, error) {
-	f := Forecast{What: what, Horizon: horizon, Method: "Holt (damped trend) on the share in use"}
+	f := Forecast{What: what, Horizon: horizon, Method: "Holt (linear trend) on the share in use"}
 	var y []float64
 	var ts []time.Time
 	for _, p := range use {
@@ -374,11 +379,14 @@ func ForecastSaturation(what string, use []sources.Sample, horizon time.Duration
 	if step <= 0 {
 		return f, fmt.Errorf("the samples are not in time order")
 	}
-	h := fitHolt(y)
+	// a pool fills at the pace of what holds it, to the wall: a linear
+	// trend, undamped
+	h := fitHolt(y, []float64{1})
 	z := zOf(ForecastConfidence)
 	var when [3]time.Time
 	for k := 1; k <= int(horizon/step); k++ {
-		v, s := h.at(k), z*h.spread(k)
+		v := h.at(k)
+		s := z * math.Max(h.spread(k), ForecastLevelSpread*math.Abs(v))
 		for i, x := range [3]float64{v + s, v, v - s} {
 			if when[i].IsZero() && x >= SaturatedShare {
 				when[i] = f.Made.Add(time.Duration(k) * step)

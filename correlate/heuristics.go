@@ -199,6 +199,12 @@ const (
 	// 80%, the usual choice for operational forecasts (a 95% interval is
 	// too wide to act on). The simulator's evaluation checks it holds.
 	ForecastConfidence = 0.8
+	// ForecastLevelSpread is the least uncertainty a forecast grants the
+	// level it extrapolates, as a share of it: a level the data has just
+	// moved to is known to a few percent at best, and the one-step errors
+	// of a saturated series (96% of requests failing, a full pool) are
+	// near zero and would claim a forecast exact to the minute.
+	ForecastLevelSpread = 0.05
 	// ForecastHorizon is how far ahead forecasts look by default, and
 	// the horizon inside which the overview flags a predicted exhaustion
 	// or saturation: the rest of a shift.

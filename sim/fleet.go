@@ -95,6 +95,8 @@ var scenarioNeeds = map[string][]string{
 	"bad-deploy":         {"inventory"},
 	"crash-loop":         {"cart"},
 	"cache-miss-storm":   {"product-cache"},
+	"slow-burn":          {"payment-api"},
+	"connection-leak":    {"payment-api", "payment-db"},
 }
 
 // Scenario is the scenario the fleet runs.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/oncall-cockpit/oncall/sources"
@@ -153,6 +154,8 @@ func (f *Fleet) emitLogs() {
 				}
 			case causeQueueFull:
 				r.a, r.b = float32(s.workersUsed), float32(s.workersMax)
+			case causeLeak:
+				r.a = float32(s.errorBoost) // the leak's progress sets the pause and the heap
 			case causeUpstreamTimeout, causeUpstreamError:
 				if e := m.edgeOf(s.idx, s.topPeer); e != nil {
 					r.retries = uint8(e.retries)
@@ -278,6 +281,8 @@ func causeMessage(r *logRec, s *service, peer, op string) string {
 		return fmt.Sprintf(`msg="%s rejected: %.0f/%.0f workers busy and queue full" status=503`, op, r.a, r.b)
 	case causeCrash:
 		return fmt.Sprintf(`msg="%s failed: connection reset by peer (pod terminated)" status=502`, op)
+	case causeLeak:
+		return fmt.Sprintf(`msg="%s failed: request timed out after a %.0f ms GC pause (heap %.2f GiB of 2 GiB)" status=503`, op, 900+3000*r.a, 1.2+0.8*math.Min(1, 3*float64(r.a)))
 	case causeBadDeploy:
 		return fmt.Sprintf(`msg="%s failed: panic recovered: runtime error: invalid memory address or nil pointer dereference" version=%s caller=reservation.go:212 status=500`, op, s.version)
 	default:

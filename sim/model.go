@@ -26,6 +26,7 @@ const (
 	causeQueueFull
 	causeCrash
 	causeTooManyConnections
+	causeLeak
 )
 
 // service is one service's mutable state: what scenarios and actions
@@ -140,6 +141,7 @@ type pool struct {
 	demand  float64 // connections wanted
 	usable  float64 // connections available (size, capped by the server)
 	used    float64
+	leaked  float64 // connections checked out and never returned
 	fail    float64 // share of pooled requests that time out acquiring
 	need    float64 // share of requests that need a connection
 }
@@ -421,15 +423,16 @@ func (m *model) computeService(s *service, dt float64) {
 	for _, p := range s.pools {
 		p.demand = s.offered * (1 - s.rejectQ) * p.hold // wanted by every request admitted, including those that will time out waiting
 		size := p.size()
-		p.usable = size
+		leaked := math.Min(p.leaked, size)
+		p.usable = size - leaked
 		if g := p.target.dbGrant; g < 1 {
-			p.usable = math.Min(size, math.Min(p.demand, size)*g)
+			p.usable = math.Min(p.usable, math.Min(p.demand, size)*g)
 		}
 		p.fail = 0
 		if p.demand > p.usable && p.demand > 0 {
 			p.fail = 1 - p.usable/p.demand
 		}
-		p.used = math.Min(p.demand, p.usable)
+		p.used = math.Min(p.demand, p.usable) + leaked
 		f := p.fail * p.need
 		poolOK *= 1 - f
 		poolWait += f * p.acquire

@@ -16,6 +16,8 @@ const (
 	MechBadDeploy      = "bad-deploy"
 	MechCrashLoop      = "crash-loop"
 	MechCacheMissStorm = "cache-miss-storm"
+	MechMemoryLeak     = "memory-leak"
+	MechConnectionLeak = "connection-leak"
 )
 
 // Truth is what really happened in a scenario. Tests read it to grade the
@@ -103,11 +105,33 @@ func Scenarios() []Scenario {
 			events: []event{{0, func(f *Fleet) { f.flush("product-cache") }}},
 		},
 		{
+			Name:        "slow-burn",
+			Description: "payment-api leaks memory: GC pauses time out a little more of its requests every minute, from none to about 30% over three hours; the payments SLO burns down for hours before its budget runs out",
+			root:        "payment-api", mechanism: MechMemoryLeak,
+			events: []event{{0, func(f *Fleet) { f.leak("payment-api", slowBurnPerMinute) }}},
+		},
+		{
+			Name:        "connection-leak",
+			Description: "payment-api leaks a payment-db connection on every failed refund; its pool fills over about half an hour, with no error until it is full, and then payments time out waiting for a connection",
+			root:        "payment-api", resource: "pool:payment-db", mechanism: MechConnectionLeak,
+			events: []event{{0, func(f *Fleet) { f.leakConnections("payment-api", "payment-db", connectionLeakPerMinute) }}},
+		},
+		{
 			Name:        "quiet",
 			Description: "healthy traffic with background noise: short error bursts at services without an SLO and harmless deploys; no SLO alert fires",
 		},
 	}
 }
+
+// slowBurnPerMinute is how much slow-burn's leak adds to payment-api's
+// error ratio each minute: calibrated so that its budget runs out one to
+// three hours after the onset, for a forecast to have something to see.
+const slowBurnPerMinute = 0.0017
+
+// connectionLeakPerMinute is how many payment-db connections
+// connection-leak's payment-api leaks a minute: its pool fills about half
+// an hour after the onset.
+const connectionLeakPerMinute = 2.0
 
 // dbPoolSpike is the checkout traffic multiplier of db-pool-exhaustion,
 // calibrated so payment-api fails about 47% of its requests.
@@ -124,6 +148,30 @@ func FindScenario(name string) (Scenario, error) {
 		names = append(names, s.Name)
 	}
 	return Scenario{}, fmt.Errorf("unknown scenario %q: one of %v", name, names)
+}
+
+// leak raises a service's error ratio by perMinute every minute, as a
+// memory leak's GC pauses time out more and more requests.
+func (f *Fleet) leak(name string, perMinute float64) {
+	s := f.m.byName[name]
+	s.bugCause = causeLeak
+	f.every(func() bool {
+		s.errorBoost = math.Min(1, s.errorBoost+perMinute*tick.Minutes())
+		return s.errorBoost < 1
+	})
+}
+
+// leakConnections makes a service's pool to a store lose perMinute
+// connections a minute, never returned.
+func (f *Fleet) leakConnections(name, store string, perMinute float64) {
+	for _, p := range f.m.byName[name].pools {
+		if p.target.spec.Name == store {
+			f.every(func() bool {
+				p.leaked += perMinute * tick.Minutes()
+				return p.leaked < p.size()
+			})
+		}
+	}
 }
 
 // ramp multiplies a service's own latency by factor, linearly over d.
