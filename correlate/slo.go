@@ -348,11 +348,11 @@ type BurnDown struct {
 // Spend is a stretch of time that spent a notable share of the budget:
 // an incident, as the budget saw it.
 type Spend struct {
-	Start    time.Time     `json:"start"`
-	End      time.Time     `json:"end"`
-	Share    float64       `json:"share"` // of the window's budget
-	PeakBurn float64       `json:"peak_burn"`
-	Bad      float64       `json:"bad"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	Share    float64   `json:"share"` // of the window's budget
+	PeakBurn float64   `json:"peak_burn"`
+	Bad      float64   `json:"bad"`
 }
 
 // BudgetHistory is the budget's account over its window: the burn-down

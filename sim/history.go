@@ -29,7 +29,6 @@ type history struct {
 	accErr   float64
 }
 
-
 // histStart is when every history begins.
 func (f *Fleet) histStart() time.Time { return f.start.Add(-HistoryLength) }
 

@@ -211,7 +211,7 @@ func renderSLO(b correlate.Budget, a *correlate.BudgetHistory, accErr error, cur
 			}
 		}
 		add(fmt.Sprintf("  %-6s %4s & %-4s > %-5s  %7s %7s  ", al.Severity, correlate.WindowName(al.Long), correlate.WindowName(al.Short),
-			strconv.FormatFloat(al.Factor, 'f', -1, 64)+"×", present.Burn(float64(al.LongRate)), present.Burn(float64(al.ShortRate)))+st.Level(l).Render(state))
+			strconv.FormatFloat(al.Factor, 'f', -1, 64)+"×", present.Burn(float64(al.LongRate)), present.Burn(float64(al.ShortRate))) + st.Level(l).Render(state))
 	}
 	var burns []string
 	for _, br := range b.Burns {

@@ -23,7 +23,7 @@ type globalOptions struct {
 	// typed is the context's name when it asks for it to be typed before
 	// any action; set by loadConfig.
 	typed string
-	loc        *time.Location // Timezone, read before any command runs
+	loc   *time.Location // Timezone, read before any command runs
 }
 
 // clock writes a time of day in the chosen zone, with the zone.
