@@ -43,7 +43,7 @@ requests, timeouts, retries, pools and breakers behave. Nothing to install.
 The simulation starts thirty simulated minutes before the scenario's onset
 and fast-forwards to two minutes before it, then runs at --speed, in the
 cockpit: SLO budgets, firing alerts and services by health; enter on an
-SLO, an alert or a service opens its incident, ? lists the keys. With --text, -o
+SLO opens its budget, on an alert or a service its incident, ? lists the keys. With --text, -o
 json, --for, or when the output is not a terminal, demo prints a live text
 summary instead: the services with the most errors, firing alerts and
 recent changes.

@@ -60,8 +60,8 @@ func newRootCmd(e *env) *cobra.Command {
 first, what depends on it, and what it costs.
 
 With no command, oncall opens the cockpit on the configured datasources:
-SLO budgets, firing alerts and services by health; enter on an SLO, an
-alert or a service opens its incident. Press ? inside for the keys. 'oncall demo'
+SLO budgets, firing alerts and services by health; enter on an SLO opens
+its budget, on an alert or a service its incident. Press ? inside for the keys. 'oncall demo'
 opens it on the built-in simulated fleet.
 
 Configuration is read from --config, else $ONCALL_CONFIG, else
@@ -113,6 +113,7 @@ that every datasource answers and holds the data oncall expects.`,
 		newDemoCmd(e, g),
 		newIncidentCmd(e, g),
 		newSLOCmd(e, g),
+		newForecastCmd(e, g),
 		newLogsCmd(e, g),
 		newTraceCmd(e, g),
 	)

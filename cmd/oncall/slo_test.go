@@ -105,3 +105,21 @@ func TestSLOFromConfigNeedsPrometheus(t *testing.T) {
 		t.Errorf("%d %s", r.code, r.err)
 	}
 }
+
+func TestForecast(t *testing.T) {
+	r := oncall(t, nil, "", "forecast", "--demo", "connection-leak", "--after", "8m", "-o", "json")
+	var rep forecastReport
+	if r.code != 0 || json.Unmarshal([]byte(r.out), &rep) != nil {
+		t.Fatalf("%+v", r)
+	}
+	if len(rep.Saturation) != 1 || rep.Saturation[0].What != "payment-api pool:payment-db" || !rep.Saturation[0].Within() || !strings.Contains(rep.Saturation[0].Query, "db_client_connection_count") {
+		t.Errorf("saturation forecasts %+v", rep.Saturation)
+	}
+	if in := rep.Saturation[0].In(); in < 10*time.Minute || in > 40*time.Minute {
+		t.Errorf("the pool fills about 20 minutes later; forecast says %s", in)
+	}
+	quiet := oncall(t, nil, "", "forecast", "--demo", "quiet", "--after", "1h", "--no-color")
+	if quiet.code != 0 || !strings.HasPrefix(quiet.out, "✓ nothing is predicted") {
+		t.Errorf("quiet: %+v", quiet)
+	}
+}

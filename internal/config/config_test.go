@@ -257,7 +257,7 @@ func TestFullExampleIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.SLOs) != 2 || cfg.SLOs[0].Window != Duration(28*24*time.Hour) || cfg.Services["payment-api"].ValuePerRequest != 0.9 {
+	if len(cfg.SLOs) != 4 || cfg.SLOs[0].Window != Duration(28*24*time.Hour) || cfg.SLOs[3].Recorded == nil || cfg.Services["payment-api"].ValuePerRequest != 0.9 {
 		t.Fatalf("example decoded wrong: %+v", cfg)
 	}
 	if err := cfg.UseContext("prod"); err != nil || cfg.Datasources.Prometheus.Tenant != "prod" || cfg.Datasources.Loki != nil || cfg.Grafana.URL != "http://localhost:3000" {
