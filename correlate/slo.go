@@ -138,7 +138,11 @@ type AlertState struct {
 	BurnAlert
 	LongRate  sources.Float `json:"long_rate"`
 	ShortRate sources.Float `json:"short_rate"`
-	Firing    bool          `json:"firing"`
+	// Covered is how much of the long window the data covers, when it is
+	// less than the window: the alert then asks for the budget share the
+	// long window stands for to have been spent in what there is.
+	Covered time.Duration `json:"covered_ns,omitempty"`
+	Firing  bool          `json:"firing"`
 }
 
 // Budget is an SLO's error budget at one time, and where each number
@@ -219,9 +223,7 @@ func ComputeBudget(s SLO, r sources.SLIReading, at time.Time) Budget {
 		b.Partial = b.Covered < s.Window-PartialSlack(s.Window)
 	}
 	for _, pa := range s.policy() {
-		st := AlertState{BurnAlert: pa, LongRate: b.BurnOver(pa.Long), ShortRate: b.BurnOver(pa.Short)}
-		st.Firing = st.LongRate.Defined() && st.ShortRate.Defined() && st.LongRate > sources.Float(pa.Factor) && st.ShortRate > sources.Float(pa.Factor)
-		b.Alerts = append(b.Alerts, st)
+		b.Alerts = append(b.Alerts, evaluate(pa, b.BurnOver(pa.Long), b.BurnOver(pa.Short), b.Covered, !r.Since.IsZero()))
 	}
 	if !ok || !main.ErrorRatio.Defined() {
 		return b // no traffic over the window: the SLI is undefined
@@ -237,6 +239,25 @@ func ComputeBudget(s SLO, r sources.SLIReading, at time.Time) Budget {
 	}
 	b.Status = statusOf(b)
 	return b
+}
+
+// evaluate is one burn-rate alert at its windows' rates. An alert says
+// "factor × long ÷ window of the budget was spent over the long window":
+// when the data covers less than the long window, that share must have
+// been spent in what there is, so a fresh stack's few minutes at 1.4×
+// do not raise a three-day ticket, while a 900× outage still pages.
+func evaluate(pa BurnAlert, long, short sources.Float, covered time.Duration, known bool) AlertState {
+	st := AlertState{BurnAlert: pa, LongRate: long, ShortRate: short}
+	if !long.Defined() || !short.Defined() {
+		return st
+	}
+	need := pa.Factor
+	if known && covered < pa.Long {
+		st.Covered = covered
+		need = pa.Factor * float64(pa.Long) / math.Max(float64(covered), 1)
+	}
+	st.Firing = float64(long) > need && float64(short) > pa.Factor
+	return st
 }
 
 func statusOf(b Budget) Status {
@@ -358,6 +379,9 @@ type Spend struct {
 // BudgetHistory is the budget's account over its window: the burn-down
 // and the incidents that spent it, most costly first.
 type BudgetHistory struct {
+	// Span is how far back the account goes: the window, or the part of
+	// it the data covers.
+	Span     time.Duration `json:"span_ns"`
 	Step     time.Duration `json:"step_ns"`
 	BurnDown BurnDown      `json:"burn_down"`
 	Spends   []Spend       `json:"spends"`
@@ -462,13 +486,20 @@ func LoadForecast(ctx context.Context, slis sources.SLIs, b Budget, horizon time
 	return ForecastExhaustion(b, recent, seasonal, horizon)
 }
 
-// LoadAccount reads the SLO's events over its window ending at at and
-// accounts for its budget.
-func LoadAccount(ctx context.Context, slis sources.SLIs, s SLO, at time.Time) (BudgetHistory, error) {
-	step := max(time.Minute, (s.Window / accountPoints).Truncate(time.Minute))
-	h, err := slis.SLIHistory(ctx, s.Indicator, sources.TimeRange{Start: at.Add(-s.Window).Add(step), End: at}, step)
+// LoadAccount reads the events of b's SLO over its window, or over the
+// part its data covers when the budget is partial, and accounts for the
+// budget.
+func LoadAccount(ctx context.Context, slis sources.SLIs, b Budget) (BudgetHistory, error) {
+	span := b.SLO.Window
+	if b.Partial && b.Covered > 0 {
+		span = b.Covered
+	}
+	step := max(time.Minute, (span / accountPoints).Truncate(time.Minute))
+	h, err := slis.SLIHistory(ctx, b.SLO.Indicator, sources.TimeRange{Start: b.At.Add(-span).Add(step), End: b.At}, step)
 	if err != nil {
 		return BudgetHistory{}, err
 	}
-	return AccountBudget(s, h), nil
+	a := AccountBudget(b.SLO, h)
+	a.Span = span
+	return a, nil
 }

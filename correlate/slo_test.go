@@ -70,6 +70,12 @@ func TestComputeBudgetByHand(t *testing.T) {
 		{"no traffic", reading(0, 0, time.Time{}, nil), StatusNoData, math.NaN(), math.NaN(), math.NaN(), 0, false},
 		// nine days of data in a 28-day window: a partial budget
 		{"partial", reading(3e5, 60, at.Add(-9*day), burns(0.2, 0.2, 0.2, 0.2, 0.2)), StatusOK, 0.9998, 0.8, 32.256, 0, true},
+		// four minutes of a fresh stack at 1.5×: the budget is over, but no
+		// three-day ticket: 10% of it was not spent in four minutes
+		{"four minutes at 1.5x", reading(2e4, 30, at.Add(-4*time.Minute), burns(1.5, 1.5, 1.5, 1.5, 1.5)), StatusSpent, 0.9985, -0.5, -0.5 * 40.32, 0, true},
+		// four minutes at 900×: 2% of the budget is gone already, a page;
+		// lasts nothing, the budget is spent
+		{"four minutes at 900x", reading(2e4, 18000, at.Add(-4*time.Minute), burns(900, 900, 900, 900, 900)), StatusPage, 0.1, -899, -899 * 40.32, 0, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -91,8 +97,8 @@ func TestComputeBudgetByHand(t *testing.T) {
 			if b.Partial != c.partial {
 				t.Errorf("partial %v (covered %v), want %v", b.Partial, b.Covered, c.partial)
 			}
-			if c.partial && b.Covered != 9*day {
-				t.Errorf("covered %v, want 9 days", b.Covered)
+			if c.partial && b.Covered != at.Sub(c.r.Since) {
+				t.Errorf("covered %v, want %v", b.Covered, at.Sub(c.r.Since))
 			}
 			// every number survives JSON, undefined ones as null
 			js, err := json.Marshal(b)

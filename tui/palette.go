@@ -135,7 +135,7 @@ func paletteItems(c *common) []paletteItem {
 			items = append(items, paletteItem{"alert", al.Name + " " + al.Service, open(correlate.Trigger{Service: al.Service, Alert: al.Name})})
 		}
 		for _, b := range d.Budgets {
-			items = append(items, paletteItem{"slo", b.SLO.Name + " (" + b.SLO.Service + ")", open(correlate.Trigger{Service: b.SLO.Service})})
+			items = append(items, paletteItem{"slo", b.SLO.Name + " (" + b.SLO.Service + ")", func() tea.Cmd { return openSLO(c, b) }})
 		}
 		for _, s := range d.Services {
 			items = append(items, paletteItem{"service", s.Service, open(correlate.Trigger{Service: s.Service})})

@@ -59,7 +59,7 @@ func loadSLO(d Deps, s correlate.SLO) tea.Cmd {
 		bs := loadBudgets(ctx, d.Sources.SLIs, []correlate.SLO{s}, now)
 		m := sloMsg{name: s.Name, budget: bs[0]}
 		if m.budget.Err == "" {
-			a, err := correlate.LoadAccount(ctx, d.Sources.SLIs, s, now)
+			a, err := correlate.LoadAccount(ctx, d.Sources.SLIs, m.budget)
 			if err != nil {
 				m.err = err
 			} else {
@@ -232,7 +232,7 @@ func renderSLO(b correlate.Budget, a *correlate.BudgetHistory, accErr error, cur
 			}
 		}
 		w := max(10, width-4)
-		add(st.Heading.Render("BURN-DOWN") + st.Muted.Render(fmt.Sprintf("  budget left over %s on a 0–100%% scale, a point per %s", correlate.WindowName(b.SLO.Window), correlate.WindowName(a.Step))))
+		add(st.Heading.Render("BURN-DOWN") + st.Muted.Render(fmt.Sprintf("  budget left over %s on a 0–100%% scale, a point per %s", present.AccountSpan(a.Span), correlate.WindowName(a.Step))))
 		add("  " + st.Level(int(lvl)).Render(present.SparklineBetween(present.Resample(vals, w), w, 0, 1)))
 		add("")
 		if len(a.Spends) == 0 {

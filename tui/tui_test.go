@@ -566,6 +566,15 @@ func TestPaletteFindsAndGoes(t *testing.T) {
 	if !strings.Contains(screen(a), "runbook for payment-api: https://runbooks.example/payment-api") {
 		t.Errorf("runbook item:\n%s", screen(a))
 	}
+	drive(t, a, press(":"))
+	for _, r := range "slo payments-avail" {
+		a.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+	_, cmd = a.Update(press("enter"))
+	runSeq(a, cmd)
+	if v, ok := a.top().(*sloView); !ok || v.budget.SLO.Name != "payments-availability" {
+		t.Errorf("an SLO from the palette opens its budget: %T", a.top())
+	}
 	drive(t, a, press(":"), press("esc"))
 	if _, ok := a.top().(*palette); ok {
 		t.Error("esc did not close the palette")

@@ -314,7 +314,7 @@ func runSLOShow(ctx context.Context, e *env, g *globalOptions, o *sloOptions, na
 		at := se.now()
 		d := sloDetail{Source: se.label, Budget: loadWithForecasts(ctx, se, []correlate.SLO{s}, at, o.horizon)[0], Errors: map[string]string{}}
 		if d.Budget.Err == "" {
-			if a, err := correlate.LoadAccount(ctx, se.slis, s, at); err != nil {
+			if a, err := correlate.LoadAccount(ctx, se.slis, d.Budget); err != nil {
 				d.Errors["account"] = err.Error()
 			} else {
 				d.Account = &a
@@ -391,7 +391,7 @@ func renderSLOShow(w io.Writer, d sloDetail, currency string, zone *time.Locatio
 			present.Burn(float64(a.LongRate)), present.Burn(float64(a.ShortRate)), state)
 	}
 	if a := d.Account; a != nil {
-		fmt.Fprintf(&sb, "\n  BURN-DOWN over %s (0 to 100%% of the budget), a point per %s\n    %s\n", correlate.WindowName(b.SLO.Window), correlate.WindowName(a.Step), present.SparklineBetween(present.Resample(floats(a.BurnDown.Remaining), 60), 60, 0, 1))
+		fmt.Fprintf(&sb, "\n  BURN-DOWN over %s (0 to 100%% of the budget), a point per %s\n    %s\n", present.AccountSpan(a.Span), correlate.WindowName(a.Step), present.SparklineBetween(present.Resample(floats(a.BurnDown.Remaining), 60), 60, 0, 1))
 		if len(a.Spends) == 0 {
 			sb.WriteString("\n  SPENT BY  nothing over twice the sustainable burn\n")
 		} else {

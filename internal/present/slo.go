@@ -148,3 +148,12 @@ func Money(b correlate.Budget, currency string) string {
 	}
 	return fmt.Sprintf("%s %s", humanize.Commas(float64(b.MinutesLeft)*b.SLO.ValuePerMinuteDown), currency)
 }
+
+// AccountSpan names how far back a budget's account goes: "28d", or
+// "the last 2 min" of a partial one.
+func AccountSpan(d time.Duration) string {
+	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
+		return correlate.WindowName(d)
+	}
+	return "the last " + span(d)
+}

@@ -234,8 +234,7 @@ func (c *Client) SLI(ctx context.Context, ind sources.Indicator, windows []time.
 		out.Threshold = time.Duration(le * float64(time.Second))
 		p.threshold = le
 	}
-	var recorded []bool
-	recorded = make([]bool, len(windows))
+	recorded := make([]bool, len(windows))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
 	for i, w := range windows {
