@@ -96,17 +96,10 @@ func (v *incidentView) set(inc *correlate.Incident, took time.Duration) {
 
 func (v *incidentView) key(km tea.KeyPressMsg) tea.Cmd {
 	k := v.c.keys
+	if scroll(&v.vp, k, km) {
+		return nil
+	}
 	switch {
-	case key.Matches(km, k.Top):
-		v.vp.GotoTop()
-	case key.Matches(km, k.Bottom):
-		v.vp.GotoBottom()
-	case key.Matches(km, k.PageUp):
-		v.vp.ScrollUp(max(1, v.vp.Height()-1))
-	case key.Matches(km, k.PageDown):
-		v.vp.ScrollDown(max(1, v.vp.Height()-1))
-	case key.Matches(km, k.Up, k.Down):
-		v.vp, _ = v.vp.Update(km)
 	case key.Matches(km, k.Collapse):
 		v.collapsed = !v.collapsed
 		v.render()
@@ -127,6 +120,26 @@ func (v *incidentView) key(km tea.KeyPressMsg) tea.Cmd {
 		return v.link()
 	}
 	return nil
+}
+
+// scroll moves a viewport by the scrolling keys, and reports whether km
+// was one of them.
+func scroll(vp *viewport.Model, k KeyMap, km tea.KeyPressMsg) bool {
+	switch {
+	case key.Matches(km, k.Top):
+		vp.GotoTop()
+	case key.Matches(km, k.Bottom):
+		vp.GotoBottom()
+	case key.Matches(km, k.PageUp):
+		vp.ScrollUp(max(1, vp.Height()-1))
+	case key.Matches(km, k.PageDown):
+		vp.ScrollDown(max(1, vp.Height()-1))
+	case key.Matches(km, k.Up, k.Down):
+		*vp, _ = vp.Update(km)
+	default:
+		return false
+	}
+	return true
 }
 
 // link opens the likeliest cause's anomaly query in Explore over the

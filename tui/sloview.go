@@ -111,17 +111,10 @@ func (v *sloView) Update(msg tea.Msg) tea.Cmd {
 
 func (v *sloView) key(km tea.KeyPressMsg) tea.Cmd {
 	k := v.c.keys
+	if scroll(&v.vp, k, km) {
+		return nil
+	}
 	switch {
-	case key.Matches(km, k.Top):
-		v.vp.GotoTop()
-	case key.Matches(km, k.Bottom):
-		v.vp.GotoBottom()
-	case key.Matches(km, k.PageUp):
-		v.vp.ScrollUp(max(1, v.vp.Height()-1))
-	case key.Matches(km, k.PageDown):
-		v.vp.ScrollDown(max(1, v.vp.Height()-1))
-	case key.Matches(km, k.Up, k.Down):
-		v.vp, _ = v.vp.Update(km)
 	case key.Matches(km, k.Incident, k.Open):
 		return openIncident(v.c, correlate.Trigger{Service: v.budget.SLO.Service})
 	case key.Matches(km, k.Logs):

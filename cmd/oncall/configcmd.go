@@ -125,12 +125,8 @@ suggestion when a known key is close. Exit status 1 when anything is wrong.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, path, err := g.loadConfig(e)
-			var bad usageError
-			if errors.As(err, &bad) {
-				return bad.error // here a bad config is the check failing: exit 1
-			}
 			if err != nil {
-				return err
+				return asCheck(err)
 			}
 			n := 0
 			cfg.Datasources.Each(func(string, *config.Datasource) { n++ })
@@ -213,6 +209,16 @@ to set are listed on stderr.`,
 	cmd.Flags().StringVarP(&write, "write", "w", "", "write to this file instead of stdout; an existing file is kept unless --force")
 	cmd.Flags().BoolVar(&force, "force", false, "with --write, replace an existing file")
 	return cmd
+}
+
+// asCheck turns a usage error (a bad config or file) into what it is
+// for a validate command: the check failing, exit 1.
+func asCheck(err error) error {
+	var bad usageError
+	if errors.As(err, &bad) {
+		return bad.error
+	}
+	return err
 }
 
 // writeFileAtomic writes a config file whole or not at all: into a

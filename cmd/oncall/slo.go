@@ -615,23 +615,15 @@ names its file and line. Exit status 1 when anything is wrong.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				cfg, path, err := g.loadConfig(e)
-				var bad usageError
-				if errors.As(err, &bad) {
-					return bad.error // a bad config is the check failing: exit 1
-				}
 				if err != nil {
-					return err
+					return asCheck(err)
 				}
 				_, err = fmt.Fprintf(e.IO.Out, "%s: ok (%s%s)\n", path, humanize.Count(len(cfg.SLOs), "SLO"), byFormat(cfg.SLOs))
 				return err
 			}
 			slos, err := importFiles(args)
-			var bad usageError
-			if errors.As(err, &bad) {
-				return bad.error
-			}
 			if err != nil {
-				return err
+				return asCheck(err)
 			}
 			_, err = fmt.Fprintf(e.IO.Out, "ok: %s%s\n", humanize.Count(len(slos), "SLO"), byFormat(slos))
 			return err

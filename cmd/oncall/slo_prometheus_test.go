@@ -93,18 +93,7 @@ slos:
 		return err == nil && len(s) == 1
 	})
 	now := func() time.Time { return at }
-	r := oncallAt(t, now, nil, "", "slo", "--config", cfg, "-o", "json")
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.err)
-	}
-	var rep sloReport
-	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
-		t.Fatal(err)
-	}
-	by := map[string]correlate.Budget{}
-	for _, b := range rep.Budgets {
-		by[b.SLO.Name] = b
-	}
+	r, by := budgetsOf(t, oncallAt(t, now, nil, "", "slo", "--config", cfg, "-o", "json"))
 	// what PromQL says, asked by the test itself
 	promql := func(q string) float64 {
 		t.Helper()
@@ -239,18 +228,7 @@ slos:
   - {name: hotrod-availability, service: frontend, objective: 99.9, window: 28d}
 `, url))
 	at := time.Now().Truncate(time.Second)
-	r := oncallAt(t, func() time.Time { return at }, nil, "", "slo", "--config", cfg, "-o", "json")
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.err)
-	}
-	var rep sloReport
-	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
-		t.Fatal(err)
-	}
-	by := map[string]correlate.Budget{}
-	for _, b := range rep.Budgets {
-		by[b.SLO.Name] = b
-	}
+	_, by := budgetsOf(t, oncallAt(t, func() time.Time { return at }, nil, "", "slo", "--config", cfg, "-o", "json"))
 	for _, c := range []struct {
 		name           string
 		rps, errs, obj float64
@@ -271,4 +249,21 @@ slos:
 	if !strings.Contains(text.out, "partial: 10 min of 28 days") && !strings.Contains(text.out, "partial: 9 min of 28 days") {
 		t.Errorf("no partial note:\n%s", text.out)
 	}
+}
+
+// budgetsOf reads `oncall slo -o json` into its budgets by name.
+func budgetsOf(t *testing.T, r result) (result, map[string]correlate.Budget) {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	var rep sloReport
+	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	by := map[string]correlate.Budget{}
+	for _, b := range rep.Budgets {
+		by[b.SLO.Name] = b
+	}
+	return r, by
 }

@@ -104,18 +104,8 @@ func budgetOutcomes(t *testing.T, scenario string, seed uint64, span, lead time.
 // see a cliff (retry-storm) before it happens, and the test below grades
 // those at the lead they allow.
 func TestBudgetForecastsHoldAnHourAhead(t *testing.T) {
-	var mu sync.Mutex
-	var all []outcome
-	t.Run("slow-burn", func(t *testing.T) {
-		for seed := uint64(1); seed <= 5; seed++ {
-			t.Run(fmt.Sprint(seed), func(t *testing.T) {
-				t.Parallel()
-				o := budgetOutcomes(t, "slow-burn", seed, 4*time.Hour, forecastLead)
-				mu.Lock()
-				all = append(all, o...)
-				mu.Unlock()
-			})
-		}
+	all := bySeed(t, "slow-burn", 5, func(t *testing.T, seed uint64) []outcome {
+		return budgetOutcomes(t, "slow-burn", seed, 4*time.Hour, forecastLead)
 	})
 	report(t, "budget, an hour ahead", all, 10)
 }
@@ -124,20 +114,29 @@ func TestBudgetForecastsHoldAnHourAhead(t *testing.T) {
 // minutes before its budgets run out: the storm is minutes old then, and
 // its burn is what the forecast extrapolates.
 func TestBudgetForecastsBeforeACliff(t *testing.T) {
+	all := bySeed(t, "retry-storm", 3, func(t *testing.T, seed uint64) []outcome {
+		return budgetOutcomes(t, "retry-storm", seed, time.Hour, 10*time.Minute)
+	})
+	report(t, "budget, ten minutes ahead of a cliff", all, 6)
+}
+
+// bySeed runs grade for seeds 1 to n of a scenario in parallel and
+// gathers what they graded.
+func bySeed(t *testing.T, scenario string, n uint64, grade func(t *testing.T, seed uint64) []outcome) []outcome {
 	var mu sync.Mutex
 	var all []outcome
-	t.Run("retry-storm", func(t *testing.T) {
-		for seed := uint64(1); seed <= 3; seed++ {
+	t.Run(scenario, func(t *testing.T) {
+		for seed := uint64(1); seed <= n; seed++ {
 			t.Run(fmt.Sprint(seed), func(t *testing.T) {
 				t.Parallel()
-				o := budgetOutcomes(t, "retry-storm", seed, time.Hour, 10*time.Minute)
+				o := grade(t, seed)
 				mu.Lock()
 				all = append(all, o...)
 				mu.Unlock()
 			})
 		}
 	})
-	report(t, "budget, ten minutes ahead of a cliff", all, 6)
+	return all
 }
 
 // report fails under 80% hits, and logs the figure for the README.
@@ -171,59 +170,50 @@ const saturationLead = 20 * time.Minute
 // full holds the truth within its interval at least 80% of the time, and
 // it is made before any request fails.
 func TestSaturationForecastsHoldBeforeAnyError(t *testing.T) {
-	var mu sync.Mutex
-	var all []outcome
-	t.Run("connection-leak", func(t *testing.T) {
-		for seed := uint64(1); seed <= 5; seed++ {
-			t.Run(fmt.Sprint(seed), func(t *testing.T) {
-				t.Parallel()
-				f, err := sim.New(sim.Options{Scenario: "connection-leak", Seed: seed})
-				if err != nil {
-					t.Fatal(err)
-				}
-				src := testenv.SimSources(f)
-				ctx := context.Background()
-				made := map[time.Time]correlate.Forecast{}
-				f.AdvanceTo(f.Onset())
-				for f.Now().Before(f.Onset().Add(time.Hour)) {
-					f.Advance(time.Minute)
-					now := f.Now()
-					sats, err := src.Resources.Saturation(ctx, []string{"payment-api"}, sources.TimeRange{Start: now.Add(-30 * time.Minute), End: now}, 30*time.Second)
-					if err != nil {
-						t.Fatal(err)
-					}
-					for _, s := range sats {
-						if s.Resource != "pool:payment-db" {
-							continue
-						}
-						share := make([]sources.Sample, len(s.Used.Samples))
-						for i, p := range s.Used.Samples {
-							share[i] = sources.Sample{T: p.T, V: p.V / s.Max}
-						}
-						if share[len(share)-1].V >= correlate.SaturatedShare {
-							fc, ok := made[now.Add(-saturationLead)]
-							if !ok {
-								t.Fatalf("no forecast %s before the pool filled at %s", saturationLead, now)
-							}
-							red, _ := src.Metrics.RED(ctx, []string{"payment-api"}, sources.TimeRange{Start: fc.Made.Add(-10 * time.Minute), End: fc.Made}, time.Minute)
-							for _, p := range red[0].Errors.Samples {
-								if p.V > 0.01*red[0].Requests.Samples[0].V {
-									t.Errorf("errors (%v/s) before the forecast at %s: it did not come first", p.V, fc.Made)
-								}
-							}
-							mu.Lock()
-							all = append(all, outcome{what: fmt.Sprintf("connection-leak seed %d payment-api pool", seed), made: fc.Made, truth: now, forecast: fc, hit: grade(fc, now), predicted: fc.Within()})
-							mu.Unlock()
-							return
-						}
-						if fc, err := correlate.ForecastSaturation("payment-api pool:payment-db", share, correlate.SaturationHorizon); err == nil {
-							made[now] = fc
-						}
-					}
-				}
-				t.Errorf("the pool did not fill within the hour")
-			})
+	all := bySeed(t, "connection-leak", 5, func(t *testing.T, seed uint64) []outcome {
+		f, err := sim.New(sim.Options{Scenario: "connection-leak", Seed: seed})
+		if err != nil {
+			t.Fatal(err)
 		}
+		src := testenv.SimSources(f)
+		ctx := context.Background()
+		made := map[time.Time]correlate.Forecast{}
+		f.AdvanceTo(f.Onset())
+		for f.Now().Before(f.Onset().Add(time.Hour)) {
+			f.Advance(time.Minute)
+			now := f.Now()
+			sats, err := src.Resources.Saturation(ctx, []string{"payment-api"}, sources.TimeRange{Start: now.Add(-30 * time.Minute), End: now}, 30*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range sats {
+				if s.Resource != "pool:payment-db" {
+					continue
+				}
+				share := make([]sources.Sample, len(s.Used.Samples))
+				for i, p := range s.Used.Samples {
+					share[i] = sources.Sample{T: p.T, V: p.V / s.Max}
+				}
+				if share[len(share)-1].V >= correlate.SaturatedShare {
+					fc, ok := made[now.Add(-saturationLead)]
+					if !ok {
+						t.Fatalf("no forecast %s before the pool filled at %s", saturationLead, now)
+					}
+					red, _ := src.Metrics.RED(ctx, []string{"payment-api"}, sources.TimeRange{Start: fc.Made.Add(-10 * time.Minute), End: fc.Made}, time.Minute)
+					for _, p := range red[0].Errors.Samples {
+						if p.V > 0.01*red[0].Requests.Samples[0].V {
+							t.Errorf("errors (%v/s) before the forecast at %s: it did not come first", p.V, fc.Made)
+						}
+					}
+					return []outcome{{what: fmt.Sprintf("connection-leak seed %d payment-api pool", seed), made: fc.Made, truth: now, forecast: fc, hit: grade(fc, now), predicted: fc.Within()}}
+				}
+				if fc, err := correlate.ForecastSaturation("payment-api pool:payment-db", share, correlate.SaturationHorizon); err == nil {
+					made[now] = fc
+				}
+			}
+		}
+		t.Errorf("the pool did not fill within the hour")
+		return nil
 	})
 	report(t, "saturation, twenty minutes ahead", all, 5)
 }
