@@ -76,6 +76,7 @@ type Event struct {
 
 // Analyze assembles the incident from evidence. It is a pure function.
 func Analyze(ev *Evidence, meta Meta) *Incident {
+	ev = finiteEvidence(ev)
 	inc := &Incident{Schema: SchemaVersion, Trigger: ev.Trigger, Window: ev.Window, Baseline: ev.Baseline, Missing: ev.Missing}
 	a := &analysis{ev: ev, meta: meta, anoms: Anomalies(ev), tolerance: OnsetTolerance * ev.Step}
 	a.g = BuildGraph(ev.Traces, ev.Edges, ev.BaselineEdges, meta.Static)
