@@ -116,3 +116,10 @@ type Changes interface {
 type Resources interface {
 	Saturation(ctx context.Context, services []string, r TimeRange, step time.Duration) ([]Saturation, error)
 }
+
+// Prober answers the cheapest question a backend has, its build info:
+// the cockpit's status line asks it of the logs and traces backends on
+// every refresh, to show each as up, slow or down.
+type Prober interface {
+	BuildInfo(ctx context.Context) (BuildInfo, error)
+}

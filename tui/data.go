@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -78,6 +79,9 @@ type overviewData struct {
 	// SaturationHorizon, soonest first.
 	Saturating []correlate.Forecast
 	SatOf      part
+	// LogsOf and TracesOf are the logs and traces backends' readiness:
+	// set only when one is configured and can be probed.
+	LogsOf, TracesOf *part
 }
 
 type overviewMsg overviewData
@@ -130,6 +134,16 @@ func loadOverview(d Deps, prev *overviewData) tea.Cmd {
 		default:
 			o.Budgets, o.BudgetOf, o.BudgetAt = keep, keepOf, keepAt
 		}
+		probe := func(src any) *part {
+			pr, ok := src.(sources.Prober)
+			if !ok || src == nil {
+				return nil
+			}
+			p := &part{}
+			timed(p, func() error { _, err := pr.BuildInfo(ctx); return err })
+			return p
+		}
+		o.LogsOf, o.TracesOf = probe(d.Sources.Logs), probe(d.Sources.Traces)
 		if d.Sources.Resources != nil {
 			timed(&o.SatOf, func() error {
 				var err error
@@ -173,4 +187,8 @@ func loadBudgets(ctx context.Context, slis sources.SLIs, slos []correlate.SLO, n
 	return bs
 }
 
-func errNoSource(what string) error { return fmt.Errorf("no %s datasource configured", what) }
+// errNotConfigured is the error of a part whose backend is not
+// configured: not down, just absent.
+var errNotConfigured = errors.New("not configured")
+
+func errNoSource(what string) error { return fmt.Errorf("no %s datasource %w", what, errNotConfigured) }

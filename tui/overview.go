@@ -122,6 +122,8 @@ func (o *overview) reload() tea.Cmd {
 	return loadOverview(o.c.deps, o.data)
 }
 
+// firing is the alerts not resolved, by severity (pages first, so that
+// one never hides under "… 4 more" below warnings), then oldest first.
 func (o *overview) firing() []sources.Alert {
 	var out []sources.Alert
 	for _, a := range o.data.Alerts {
@@ -129,7 +131,33 @@ func (o *overview) firing() []sources.Alert {
 			out = append(out, a)
 		}
 	}
+	sort.SliceStable(out, func(i, j int) bool {
+		ri, rj := severityRank(out[i]), severityRank(out[j])
+		if ri != rj {
+			return ri < rj
+		}
+		if !out[i].StartsAt.Equal(out[j].StartsAt) {
+			return out[i].StartsAt.Before(out[j].StartsAt)
+		}
+		return out[i].Name+out[i].Service < out[j].Name+out[j].Service
+	})
 	return out
+}
+
+// severityRank orders alerts: pages, then warnings and tickets, then the
+// rest; silenced ones last.
+func severityRank(a sources.Alert) int {
+	r := 2
+	switch strings.ToLower(a.Severity) {
+	case "page", "critical", "error":
+		r = 0
+	case "warning", "ticket", "warn":
+		r = 1
+	}
+	if a.State == sources.AlertSuppressed {
+		r += 3
+	}
+	return r
 }
 
 // selected is the trigger for the row under the cursor.

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -255,19 +256,29 @@ func renderServiceRow(r correlate.ServiceStatus, width int, st *themes.Styles) s
 
 // statusLine reports each backend part: up, slow or down, and data age.
 func statusLine(o *overviewData, wall time.Time, refresh time.Duration, paused bool, width int, st *themes.Styles) string {
-	var parts []string
-	for _, p := range []struct {
+	var parts, short []string
+	ps := []struct {
 		name string
-		p    part
-	}{{"metrics", o.REDOf}, {"slo", o.BudgetOf}, {"alerts", o.AlertsOf}} {
+		p    *part
+	}{{"metrics", &o.REDOf}, {"slo", &o.BudgetOf}, {"alerts", &o.AlertsOf}, {"logs", o.LogsOf}, {"traces", o.TracesOf}}
+	for _, p := range ps {
 		switch {
+		case p.p == nil:
+			// not configured, or nothing to probe: not a state to show
+		case errors.Is(p.p.Err, errNotConfigured):
+			parts = append(parts, st.Muted.Render("– "+p.name+" not configured"))
 		case p.p.Err != nil:
 			parts = append(parts, st.State(2, p.name+" down"))
+		case p.p.LoadedAt.IsZero():
+			parts = append(parts, st.Muted.Render("… "+p.name))
 		case p.p.Took > 2*time.Second:
 			parts = append(parts, st.State(1, fmt.Sprintf("%s slow %s", p.name, p.p.Took.Round(time.Millisecond))))
 		default:
 			parts = append(parts, st.State(0, fmt.Sprintf("%s up %s", p.name, p.p.Took.Round(time.Millisecond))))
+			short = append(short, st.State(0, p.name))
+			continue
 		}
+		short = append(short, parts[len(parts)-1])
 	}
 	age := "no data yet"
 	if !o.REDOf.LoadedAt.IsZero() {
@@ -280,7 +291,12 @@ func statusLine(o *overviewData, wall time.Time, refresh time.Duration, paused b
 	if paused {
 		mode = st.Warn.Render("! refresh paused (p)")
 	}
-	return fit(strings.Join(parts, "  ")+"  · "+age+" · "+mode, width)
+	line := strings.Join(parts, "  ") + "  · " + age + " · " + mode
+	if lipgloss.Width(line) > width {
+		// narrow: a healthy part is its symbol and name alone
+		line = strings.Join(short, " ") + " · " + age + " · " + mode
+	}
+	return fit(line, width)
 }
 
 func orDefault(s, d string) string {

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"context"
 	"fmt"
 	"strings"
@@ -234,7 +235,8 @@ func TestKeysRoute(t *testing.T) {
 func TestCompactLayoutKeepsGaugesAndTopAlert(t *testing.T) {
 	a := started(t, 80, 12)
 	out := screen(a)
-	if !strings.Contains(out, "checkout") || !strings.Contains(out, "ConnectionPoolExhausted") || strings.Contains(out, "SERVICES") {
+	// the top alert is a page: pages come before warnings
+	if !strings.Contains(out, "checkout") || !strings.Contains(out, "✗ page    ErrorBudgetBurn") || strings.Contains(out, "SERVICES") {
 		t.Errorf("compact:\n%s", out)
 	}
 }
@@ -326,9 +328,13 @@ func TestAcknowledgeShowsTheRequestAndDefaultsToNo(t *testing.T) {
 	a := New(d, styles())
 	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
 	run(a, loadOverview(d, nil))
+	top := ov(a).firing()[0]
+	if top.Severity != "page" {
+		t.Fatalf("the first alert is %s %s, not a page", top.Severity, top.Name)
+	}
 	drive(t, a, press("a"))
 	out := screen(a)
-	for _, want := range []string{"POST /api/v2/silences", `alertname="ConnectionPoolExhausted", service="payment-api"`, "created by: alice", "(30m0s)", "[y/N]"} {
+	for _, want := range []string{"POST /api/v2/silences", fmt.Sprintf(`alertname=%q, service=%q`, top.Name, top.Service), "created by: alice", "(30m0s)", "[y/N]"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("confirmation lacks %q:\n%s", want, out)
 		}
@@ -817,7 +823,7 @@ func TestViewIsPure(t *testing.T) {
 func TestEveryComponentMeetsTheContract(t *testing.T) {
 	a := started(t, 160, 40)
 	drive(t, a, press("enter"), press("t"))
-	if got := screen(a); !strings.Contains(got, "overview › incident payment-api › traces") {
+	if got := screen(a); !strings.Contains(got, "overview › incident checkout-api › traces") {
 		t.Errorf("breadcrumbs:\n%s", got)
 	}
 	for _, c := range a.stack {
@@ -837,7 +843,7 @@ func TestEveryComponentMeetsTheContract(t *testing.T) {
 		t.Error("q is text in the palette, not quit")
 	}
 	drive(t, a, press("esc"), press("?"))
-	if a.top().Title() != "" || !strings.Contains(screen(a), "overview › incident payment-api › traces") {
+	if a.top().Title() != "" || !strings.Contains(screen(a), "overview › incident checkout-api › traces") {
 		t.Errorf("help joined the breadcrumbs:\n%s", screen(a))
 	}
 }
@@ -855,8 +861,9 @@ func TestAcknowledgeFromTheIncident(t *testing.T) {
 	a := New(d, styles())
 	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
 	run(a, loadOverview(d, nil))
+	top := ov(a).firing()[0]
 	drive(t, a, press("enter"), press("a"))
-	if !strings.Contains(screen(a), `alertname="ConnectionPoolExhausted", service="payment-api"`) {
+	if !strings.Contains(screen(a), fmt.Sprintf(`alertname=%q, service=%q`, top.Name, top.Service)) {
 		t.Fatalf("no confirmation of the trigger alert:\n%s", screen(a))
 	}
 	drive(t, a, press("y"))
@@ -981,5 +988,28 @@ func TestMouse(t *testing.T) {
 	drive(t, a, tea.MouseClickMsg{Y: y, Button: tea.MouseLeft})
 	if iv, ok := a.top().(*incidentView); !ok || iv.trigger.Service != o.data.Services[1].Service {
 		t.Errorf("a second click did not open the service's incident")
+	}
+}
+
+// The status line says each part's state: loading is not down, a
+// backend that is not configured is not down, and logs and traces are
+// probed like the rest.
+func TestStatusLineStates(t *testing.T) {
+	st := styles()
+	loaded := part{LoadedAt: wall, Took: 3 * time.Millisecond}
+	o := &overviewData{REDOf: loaded, BudgetOf: part{}, AlertsOf: part{Err: errNoSource("alertmanager")},
+		LogsOf: &part{LoadedAt: wall, Err: errors.New("connection refused")}, TracesOf: &loaded}
+	got := ansi.Strip(statusLine(o, wall, 2*time.Second, false, 200, st))
+	for _, want := range []string{"✓ metrics up 3ms", "… slo", "– alerts not configured", "✗ logs down", "✓ traces up 3ms"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in %q", want, got)
+		}
+	}
+	if strings.Contains(got, "slo down") {
+		t.Errorf("a part still loading is shown down: %q", got)
+	}
+	narrow := ansi.Strip(statusLine(o, wall, 2*time.Second, false, 80, st))
+	if !strings.Contains(narrow, "✓ metrics ") || !strings.Contains(narrow, "data 0s old") {
+		t.Errorf("narrow: %q", narrow)
 	}
 }

@@ -28,6 +28,7 @@ var (
 	_ sources.Doctor    = (*Backend)(nil)
 	_ sources.Changes   = (*Backend)(nil)
 	_ sources.Resources = (*Backend)(nil)
+	_ sources.Prober    = (*Backend)(nil)
 )
 
 // New adapts a fleet. The queries it reports are written from the
@@ -251,6 +252,11 @@ func saturationQuery(service, resource string) string {
 	default:
 		return fmt.Sprintf(`sum(db_client_connection_count{service=%q, pool_name=%q, state="used"})`, service, strings.TrimPrefix(resource, world.ResPoolPrefix))
 	}
+}
+
+// BuildInfo says the simulator answers: it is in process, always up.
+func (b *Backend) BuildInfo(context.Context) (sources.BuildInfo, error) {
+	return sources.BuildInfo{Version: "simulator", Revision: b.f.Topology().Name}, nil
 }
 
 // Doctor reports the simulator's state: it is always reachable.
