@@ -43,6 +43,9 @@ type logsView struct {
 	cancel   context.CancelFunc
 	ch       <-chan sources.TailEvent
 	filterOK string // the error of the last filter, if any
+	// held are the lines that came while paused, shown on resume: a
+	// pause stills the view, it loses nothing.
+	held []sources.LogLine
 }
 
 type tailMsg struct {
@@ -180,20 +183,58 @@ func (v *logsView) add(ev sources.TailEvent) {
 		v.status = "live"
 	}
 	if v.c.paused {
+		v.held = append(v.held, ev.Lines...)
 		return // paused: the view holds still; the tail keeps up
 	}
-	v.lines = append(v.lines, ev.Lines...)
-	if n := len(v.lines) - maxLogLines; n > 0 {
-		v.lines = append(v.lines[:0], v.lines[n:]...)
+	lines := append(v.held, ev.Lines...)
+	v.held = nil
+	if v.merge(lines) {
 		v.refilter()
 		return
 	}
-	for _, l := range ev.Lines {
+	for _, l := range lines {
 		if v.keep(l) {
 			v.visible = append(v.visible, l)
 		}
 	}
 }
+
+// merge puts new lines in time order among the kept ones: streams and
+// reconnects deliver out of order (23:40:05 before 23:39:58), and a
+// reconnect may deliver a line again, which is kept once. It reports
+// whether anything but a plain append happened, when the visible lines
+// must be filtered again.
+func (v *logsView) merge(lines []sources.LogLine) bool {
+	reordered := false
+	seen := make(map[string]bool, reorderCheck)
+	for i := max(0, len(v.lines)-reorderCheck); i < len(v.lines); i++ {
+		seen[logKey(v.lines[i])] = true
+	}
+	for _, l := range lines {
+		k := logKey(l)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		i := len(v.lines)
+		for i > 0 && v.lines[i-1].T.After(l.T) {
+			i--
+		}
+		if i < len(v.lines) {
+			reordered = true
+		}
+		v.lines = slices.Insert(v.lines, i, l)
+	}
+	if n := len(v.lines) - maxLogLines; n > 0 {
+		v.lines = append(v.lines[:0], v.lines[n:]...)
+		reordered = true
+	}
+	return reordered
+}
+
+// reorderCheck is how many of the newest kept lines a new line is
+// checked against for a repeat: a reconnect resends seconds, not hours.
+const reorderCheck = 500
 
 // labelFilter is a filter of the form name=value.
 var labelFilter = regexp.MustCompile(`^([a-zA-Z_][a-zA-Z0-9_]*)=(\S+)$`)

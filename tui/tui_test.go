@@ -1013,3 +1013,32 @@ func TestStatusLineStates(t *testing.T) {
 		t.Errorf("narrow: %q", narrow)
 	}
 }
+
+// Live lines are shown in time order across streams and reconnects, a
+// line a reconnect delivers again is kept once, and a pause holds lines
+// back without losing them.
+func TestLogsInTimeOrderOnceAndNothingLostOnPause(t *testing.T) {
+	a := started(t, 100, 30)
+	v := newLogsView(a.c, "payment-api")
+	at := func(s int) time.Time { return wall.Add(time.Duration(s) * time.Second) }
+	line := func(s int, text string) sources.LogLine {
+		return sources.LogLine{T: at(s), Service: "payment-api", Line: text}
+	}
+	v.add(sources.TailEvent{Lines: []sources.LogLine{line(5, "b"), line(10, "d")}})
+	v.add(sources.TailEvent{Lines: []sources.LogLine{line(1, "a"), line(7, "c")}}) // another stream, behind
+	v.add(sources.TailEvent{Lines: []sources.LogLine{line(7, "c"), line(12, "e")}}) // a reconnect resends c
+	a.c.paused = true
+	v.add(sources.TailEvent{Lines: []sources.LogLine{line(11, "held")}})
+	if len(v.lines) != 5 {
+		t.Errorf("paused, the view moved: %d lines", len(v.lines))
+	}
+	a.c.paused = false
+	v.add(sources.TailEvent{Lines: []sources.LogLine{line(13, "f")}})
+	var got []string
+	for _, l := range v.visible {
+		got = append(got, l.Line)
+	}
+	if strings.Join(got, "") != "abcdheldef" {
+		t.Errorf("lines %v", got)
+	}
+}
