@@ -16,18 +16,26 @@ type Anomaly struct {
 	Onset   time.Time `json:"onset"`
 	// Kind is "errors", "latency" or "errors+latency"; from edges only
 	// (databases and other uninstrumented peers) it is prefixed "edge ".
-	Kind         string  `json:"kind"`
-	BaseErrors   float64 `json:"base_error_ratio"`
-	PeakErrors   float64 `json:"peak_error_ratio"`
-	BaseP99      float64 `json:"base_p99_seconds"`
-	PeakP99      float64 `json:"peak_p99_seconds"`
-	BaseRate     float64 `json:"base_rate"`
-	Rate         float64 `json:"rate"` // mean over the window after the onset
-	ErrorRate    float64 `json:"error_rate"`
-	Source       string  `json:"source"` // the query behind the numbers
-	FromEdges    bool    `json:"from_edges,omitempty"`
-	Magnitude    float64 `json:"magnitude"` // 0..1
-	ErrorsFirst  bool    `json:"-"`
+	Kind        string  `json:"kind"`
+	BaseErrors  float64 `json:"base_error_ratio"`
+	PeakErrors  float64 `json:"peak_error_ratio"`
+	BaseP99     float64 `json:"base_p99_seconds"`
+	PeakP99     float64 `json:"peak_p99_seconds"`
+	BaseRate    float64 `json:"base_rate"`
+	Rate        float64 `json:"rate"` // mean over the window after the onset
+	ErrorRate   float64 `json:"error_rate"`
+	Source      string  `json:"source"` // the query behind the numbers
+	FromEdges   bool    `json:"from_edges,omitempty"`
+	Magnitude   float64 `json:"magnitude"` // 0..1
+	ErrorsFirst bool    `json:"-"`
+	// Baseline is the span of healthy history the anomaly was judged
+	// against; ShortBaseline says it is the earliest data, not the
+	// baseline before the window (which had too little).
+	Baseline      sources.TimeRange `json:"baseline"`
+	ShortBaseline bool              `json:"short_baseline,omitempty"`
+	// Recovered is when the anomaly ended, if it did RecoveredFor before
+	// the data's end: an earlier incident, not the one going on.
+	Recovered    time.Time `json:"recovered,omitzero"`
 	latencyOnset time.Time
 	errorOnset   time.Time
 }
@@ -41,34 +49,46 @@ type point struct {
 
 // detect finds the first run of Sustain anomalous points after the
 // baseline and reports the anomaly, or nil.
+//
+// The baseline is the points before the window. When they are fewer
+// than MinBaselinePoints (a Prometheus restarted minutes ago, a new
+// service, short retention), it is the healthy history that exists: the
+// earliest third of the series, at least MinBaselinePoints, and the
+// anomaly is looked for after it. Either way it is built from healthy
+// steps only (robustBaseline), so an earlier incident inside it does not
+// raise it and hide the next one.
 func detect(service string, pts []point, window sources.TimeRange, source string) *Anomaly {
-	var bReq, bErr float64
-	var nb int
-	var p99s []float64
+	var valid []point
 	for _, p := range pts {
-		if p.t.After(window.Start) {
-			continue
-		}
-		bReq += p.req
-		bErr += p.err
-		nb++
-		if p.hasLatency && p.p99 > 0 {
-			p99s = append(p99s, p.p99)
+		if p.req > 0 {
+			valid = append(valid, p)
 		}
 	}
-	if nb == 0 || bReq == 0 {
-		return nil
+	var base []point
+	from := window.Start // detection starts after this
+	for _, p := range valid {
+		if !p.t.After(window.Start) {
+			base = append(base, p)
+		}
 	}
-	a := &Anomaly{Service: service, BaseRate: bReq / float64(nb), BaseErrors: bErr / bReq, Source: source}
-	if len(p99s) > 0 {
-		sort.Float64s(p99s)
-		a.BaseP99 = p99s[len(p99s)/2] // the median: robust to a single slow scrape
+	short := len(base) < MinBaselinePoints
+	if short {
+		k := max(MinBaselinePoints, len(valid)/3)
+		if len(valid) < k+Sustain {
+			return nil // too little data to tell a change from the norm
+		}
+		base, from = valid[:k], valid[k-1].t
 	}
+	a := &Anomaly{Service: service, Source: source, ShortBaseline: short,
+		Baseline: sources.TimeRange{Start: base[0].t, End: base[len(base)-1].t}}
+	a.BaseRate, a.BaseErrors, a.BaseP99 = robustBaseline(base)
 	var errs, lat run
 	var sumReq, sumErr float64
 	var n int
-	for _, p := range pts {
-		if !p.t.After(window.Start) || p.req <= 0 {
+	var lastBad time.Time
+	var flap time.Duration // the longest healthy gap between bad steps since the onset
+	for _, p := range valid {
+		if !p.t.After(from) {
 			continue
 		}
 		ratio := p.err / p.req
@@ -84,6 +104,12 @@ func detect(service string, pts []point, window sources.TimeRange, source string
 			sumErr += p.err
 			n++
 		}
+		if errBad || latBad {
+			if started := !a.errorOnset.IsZero() || !a.latencyOnset.IsZero(); started && !lastBad.IsZero() {
+				flap = max(flap, p.t.Sub(lastBad))
+			}
+			lastBad = p.t
+		}
 	}
 	if a.errorOnset.IsZero() && a.latencyOnset.IsZero() {
 		return nil
@@ -98,11 +124,63 @@ func detect(service string, pts []point, window sources.TimeRange, source string
 		a.Onset, a.Kind = minTime(a.errorOnset, a.latencyOnset), "errors+latency"
 		a.ErrorsFirst = a.errorOnset.Before(a.latencyOnset)
 	}
+	// over when the last bad step is RecoveredFor before the data's end,
+	// and longer ago than twice the longest lull between bad steps: a
+	// crash loop is healthy between restarts, and not recovered
+	if end := valid[len(valid)-1].t; end.Sub(lastBad) >= max(RecoveredFor, 2*flap) {
+		a.Recovered = lastBad
+	}
 	if n > 0 {
 		a.Rate, a.ErrorRate = sumReq/float64(n), sumErr/float64(n)
 	}
 	a.Magnitude = magnitude(a.PeakErrors-a.BaseErrors, a.PeakP99, a.BaseP99)
 	return a
+}
+
+// robustBaseline is the rate, error ratio and p99 of the healthy steps of
+// base: those whose error ratio is within ErrorDelta of the median step's
+// and whose p99 is under LatencyFactor times the median p99. The median
+// is what most of the history looks like; the steps far from it are an
+// earlier incident, left out.
+func robustBaseline(base []point) (rate, errRatio, p99 float64) {
+	median := func(v []float64) float64 {
+		if len(v) == 0 {
+			return 0
+		}
+		c := append([]float64(nil), v...)
+		sort.Float64s(c)
+		return c[len(c)/2]
+	}
+	var ratios, p99s []float64
+	for _, p := range base {
+		ratios = append(ratios, p.err/p.req)
+		if p.hasLatency && p.p99 > 0 {
+			p99s = append(p99s, p.p99)
+		}
+	}
+	medRatio, medP99 := median(ratios), median(p99s)
+	var req, errs float64
+	var n int
+	var healthyP99 []float64
+	for _, p := range base {
+		if p.err/p.req > medRatio+ErrorDelta {
+			continue
+		}
+		if p.hasLatency && medP99 > 0 && p.p99 > LatencyFactor*medP99 {
+			continue
+		}
+		req += p.req
+		errs += p.err
+		n++
+		if p.hasLatency && p.p99 > 0 {
+			healthyP99 = append(healthyP99, p.p99)
+		}
+	}
+	if n == 0 || req == 0 {
+		return 0, 0, medP99
+	}
+	// the median p99 of the healthy steps: robust to a single slow scrape
+	return req / float64(n), errs / req, median(healthyP99)
 }
 
 // magnitude is how large an anomaly is, from 0 to 1: the larger of its

@@ -33,6 +33,15 @@ const (
 	// FullLatencyMagnitude is the p99 growth that counts as the largest
 	// anomaly: ten times slower. Magnitude grows with its logarithm.
 	FullLatencyMagnitude = 10.0
+	// MinBaselinePoints is the least healthy history a baseline needs:
+	// two minutes at 15 s. With less before the window, the earliest data
+	// is the baseline instead, and the notes say so.
+	MinBaselinePoints = 8
+	// RecoveredFor is how long an anomaly must have been over before the
+	// data's end to be an earlier incident that recovered, not the one
+	// going on: two minutes of healthy steps is past a blip between bad
+	// ones.
+	RecoveredFor = 2 * time.Minute
 	// SurgeFactor is how much an edge's request rate must grow over its
 	// baseline to count as a surge (load or retries): the daily traffic
 	// shape moves rates by up to 30% within an hour, and a surge that

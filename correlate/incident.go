@@ -93,6 +93,7 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 			}
 		}
 	}
+	earlier := a.setAsideRecovered()
 	a.findNoise()
 	// the first anomaly that is not background noise sets the clock
 	for s, an := range a.anoms {
@@ -106,6 +107,7 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 	for _, an := range a.anoms {
 		inc.Anomalies = append(inc.Anomalies, an)
 	}
+	inc.Anomalies = append(inc.Anomalies, earlier...)
 	sort.Slice(inc.Anomalies, func(i, j int) bool {
 		if !inc.Anomalies[i].Onset.Equal(inc.Anomalies[j].Onset) {
 			return inc.Anomalies[i].Onset.Before(inc.Anomalies[j].Onset)
@@ -121,6 +123,10 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 	inc.Candidates = cands
 	inc.Timeline = timeline(ev, inc.Anomalies)
 	inc.Traces = citedTraces(ev, a.origins, cands)
+	a.noteBaseline(inc)
+	for _, an := range earlier {
+		inc.Notes = append(inc.Notes, fmt.Sprintf("earlier, recovered at %s: %s %s (another incident; not ranked)", an.Recovered.UTC().Format("15:04"), an.Service, an.describe()))
+	}
 	a.noteThinEvidence(inc)
 	if len(cands) == 0 {
 		inc.Summary = "no service departs from its baseline in this window"
@@ -145,6 +151,68 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 		inc.Summary = "(thin evidence) " + inc.Summary
 	}
 	return inc
+}
+
+// setAsideRecovered takes out of the analysis the anomalies that were
+// over before the first ongoing one began: they are an earlier incident,
+// and must not win "what broke first" over the one happening now. An
+// anomaly that recovered after the ongoing ones began overlaps them (a
+// caller whose retries or cache hid the fault again) and stays. With
+// nothing going on all stay: the incident asked about is the one that
+// recovered.
+func (a *analysis) setAsideRecovered() []*Anomaly {
+	var began time.Time // the first onset among the ongoing anomalies
+	for _, an := range a.anoms {
+		if an.Recovered.IsZero() && (began.IsZero() || an.Onset.Before(began)) {
+			began = an.Onset
+		}
+	}
+	if began.IsZero() {
+		return nil
+	}
+	var out []*Anomaly
+	for s, an := range a.anoms {
+		if !an.Recovered.IsZero() && an.Recovered.Before(began) {
+			out = append(out, an)
+			delete(a.anoms, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Recovered.Before(out[j].Recovered) })
+	return out
+}
+
+// noteBaseline says which history the anomalies were judged against,
+// when it is not the baseline before the window: "baseline: 0 of 30
+// minutes have data; judged against the earliest data, 13:02–13:05".
+func (a *analysis) noteBaseline(inc *Incident) {
+	var used sources.TimeRange
+	for _, an := range a.anoms {
+		if !an.ShortBaseline {
+			continue
+		}
+		if used.Start.IsZero() || an.Baseline.Start.Before(used.Start) {
+			used.Start = an.Baseline.Start
+		}
+		if an.Baseline.End.After(used.End) {
+			used.End = an.Baseline.End
+		}
+	}
+	if used.Start.IsZero() {
+		return
+	}
+	covered := 0
+	for _, r := range a.ev.RED {
+		n := 0
+		for _, p := range r.Requests.Samples {
+			if !p.T.Before(a.ev.Baseline.Start) && !p.T.After(a.ev.Baseline.End) {
+				n++
+			}
+		}
+		covered = max(covered, n)
+	}
+	have := time.Duration(covered) * a.ev.Step
+	inc.Notes = append(inc.Notes, fmt.Sprintf("baseline: %d of %d minutes have data; judged against the earliest data, %s–%s",
+		int(have.Minutes()), int(a.ev.Baseline.End.Sub(a.ev.Baseline.Start).Minutes()), used.Start.UTC().Format("15:04"), used.End.UTC().Format("15:04")))
 }
 
 // Down lists the evidence that configured backends failed to deliver:

@@ -1,0 +1,113 @@
+package correlate
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// spells is an error ratio that is bad (0.2) on the given step ranges
+// [from, to) and healthy (0.001) elsewhere.
+func spells(r ...[2]int) func(int) float64 {
+	return func(i int) float64 {
+		for _, s := range r {
+			if i >= s[0] && i < s[1] {
+				return 0.2
+			}
+		}
+		return 0.001
+	}
+}
+
+func TestAnEarlierRecoveredIncidentIsNotWhatBrokeFirst(t *testing.T) {
+	ev := &Evidence{Window: window, Step: 15 * time.Second, Baseline: sources.TimeRange{Start: t0, End: window.Start}, RED: []sources.RED{
+		red("old", 180, 100, spells([2]int{122, 130}), flat(0.05)),
+		red("now", 180, 100, spells([2]int{150, 180}), flat(0.05)),
+	}}
+	inc := Analyze(ev, Meta{})
+	if len(inc.Candidates) == 0 || inc.Candidates[0].Service != "now" {
+		t.Fatalf("candidates %v", inc.Candidates)
+	}
+	for _, c := range inc.Candidates {
+		if c.Service == "old" {
+			t.Errorf("the recovered incident is ranked: %+v", c)
+		}
+	}
+	if !strings.Contains(strings.Join(inc.Notes, "\n"), "earlier, recovered at 23:32: old errors") {
+		t.Errorf("notes %q", inc.Notes)
+	}
+	// it stays among the anomalies, for the timeline
+	found := false
+	for _, a := range inc.Anomalies {
+		found = found || a.Service == "old"
+	}
+	if !found {
+		t.Error("the recovered anomaly left the incident")
+	}
+}
+
+func TestOverlappingAndFlappingAnomaliesAreNotRecovered(t *testing.T) {
+	got := Anomalies(&Evidence{Window: window, RED: []sources.RED{
+		// bad for two minutes at a time, two minutes apart: a crash loop,
+		// healthy for three minutes at the end
+		red("flapping", 180, 100, spells([2]int{125, 128}, [2]int{136, 139}, [2]int{147, 150}, [2]int{158, 167}), flat(0.05)),
+		// recovered for good: healthy for over twice its one lull
+		red("over", 180, 100, spells([2]int{125, 128}, [2]int{130, 133}), flat(0.05)),
+	}})
+	if a := got["flapping"]; a == nil || !a.Recovered.IsZero() {
+		t.Errorf("flapping: %+v", a)
+	}
+	if a := got["over"]; a == nil || !a.Recovered.Equal(t0.Add(132*15*time.Second)) {
+		t.Errorf("over: %+v", a)
+	}
+}
+
+func TestAnEarlierIncidentInTheBaselineDoesNotHideTheNext(t *testing.T) {
+	// half an hour of baseline, ten minutes of it at 20% errors and 1 s
+	// p99: the baseline is what the healthy steps look like
+	got := Anomalies(&Evidence{Window: window, RED: []sources.RED{
+		red("svc", 180, 100, func(i int) float64 {
+			switch {
+			case i >= 20 && i < 60:
+				return 0.2
+			case i >= 150:
+				return 0.03
+			}
+			return 0.001
+		}, step(150, 0.05, 0.05)),
+	}})
+	a := got["svc"]
+	if a == nil || !a.Onset.Equal(t0.Add(150*15*time.Second)) || a.BaseErrors > 0.002 || a.ShortBaseline {
+		t.Fatalf("%+v", a)
+	}
+}
+
+func TestShortHistoryIsJudgedAgainstTheEarliestData(t *testing.T) {
+	// Prometheus has six minutes: all inside the window
+	ev := &Evidence{Window: window, Step: 15 * time.Second, Baseline: sources.TimeRange{Start: t0, End: window.Start}}
+	r := red("svc", 180, 100, step(165, 0.001, 0.2), flat(0.05))
+	for _, s := range []*sources.Series{&r.Requests, &r.Errors, &r.P99} {
+		s.Samples = s.Samples[156:]
+	}
+	ev.RED = []sources.RED{r}
+	inc := Analyze(ev, Meta{})
+	if len(inc.Anomalies) != 1 {
+		t.Fatalf("anomalies %+v", inc.Anomalies)
+	}
+	a := inc.Anomalies[0]
+	if !a.ShortBaseline || !a.Onset.Equal(t0.Add(165*15*time.Second)) || a.BaseErrors > 0.002 {
+		t.Errorf("%+v", a)
+	}
+	if want := "baseline: 0 of 30 minutes have data; judged against the earliest data, 23:39–23:40"; !strings.Contains(strings.Join(inc.Notes, "\n"), want) {
+		t.Errorf("notes %q, want %q", inc.Notes, want)
+	}
+	// with less than a baseline and a sustained run, nothing is claimed
+	for _, s := range []*sources.Series{&r.Requests, &r.Errors, &r.P99} {
+		s.Samples = s.Samples[len(s.Samples)-9:]
+	}
+	if got := Anomalies(&Evidence{Window: window, RED: []sources.RED{r}}); len(got) != 0 {
+		t.Errorf("nine points made %v", keys(got))
+	}
+}
