@@ -1,7 +1,9 @@
 package correlate
 
 import (
+	"fmt"
 	"sort"
+	"strings"
 )
 
 // ServiceMeta is what the config says of a service.
@@ -29,6 +31,9 @@ type BlastRadius struct {
 	AtRiskPerMin  float64    `json:"at_risk_per_min"`
 	MoneyPerMin   float64    `json:"money_per_min"`
 	Currency      string     `json:"currency,omitempty"`
+	// Unknown says why the requests at the entry points are not known
+	// (failing_per_min and at_risk_per_min are then 0, not measured).
+	Unknown string `json:"unknown,omitempty"`
 	// How says how each number was computed.
 	How map[string]string `json:"how"`
 }
@@ -65,7 +70,7 @@ func Blast(root string, g *Graph, anoms map[string]*Anomaly, loadBy map[string][
 	}
 	b := BlastRadius{Root: root, Currency: currency, How: map[string]string{
 		"services":        "the root cause, every anomalous service that depends on a member (directly or not), and every anomalous peer whose traffic surged from a member",
-		"entry_points":    "members that nothing in the graph calls: where users meet the failure",
+		"entry_points":    "members that Tempo's user node calls, or that nothing in the graph calls: where users meet the failure",
 		"failing_per_min": "failed requests per second at the entry points, averaged from the onset to the end of the window, times 60",
 		"at_risk_per_min": "all requests per second at the entry points over the same span, times 60",
 		"money_per_min":   "for each member with a value per request in the config, failed requests per second above its baseline times that value, times 60",
@@ -74,7 +79,7 @@ func Blast(root string, g *Graph, anoms map[string]*Anomaly, loadBy map[string][
 		im := Impacted{Service: s}
 		if a := anoms[s]; a != nil {
 			im.Anomaly, im.Rate, im.ErrorRate = a.describe(), a.Rate, a.ErrorRate
-			im.EntryPoint = len(g.Dependents(s)) == 0
+			im.EntryPoint = g.EntryPoint(s)
 			if m, ok := meta[s]; ok && m.ValuePerRequest > 0 {
 				im.Value = m.ValuePerRequest
 				extra := a.ErrorRate - a.BaseErrors*a.Rate
@@ -91,6 +96,9 @@ func Blast(root string, g *Graph, anoms map[string]*Anomaly, loadBy map[string][
 		b.Services = append(b.Services, im)
 	}
 	sort.Strings(b.EntryPoints)
+	if len(b.EntryPoints) == 0 {
+		b.Unknown = noEntryPoint(root, g, anoms)
+	}
 	sort.Slice(b.Services, func(i, j int) bool {
 		if b.Services[i].Service == root {
 			return true
@@ -117,4 +125,28 @@ func (b BlastRadius) Names() []string {
 		out[i] = s.Service
 	}
 	return out
+}
+
+// noEntryPoint says why no member of the blast radius is an entry point:
+// the hurt stops short of the services users call, or the graph has no
+// place where users come in.
+func noEntryPoint(root string, g *Graph, anoms map[string]*Anomaly) string {
+	if anoms[root] == nil {
+		return "no entry point is hurt: " + root + " shows no anomaly of its own to follow to its callers"
+	}
+	var entries []string
+	for _, n := range g.Nodes() {
+		if g.EntryPoint(n) && len(g.Dependencies(n)) > 0 {
+			entries = append(entries, n)
+		}
+	}
+	if len(entries) == 0 {
+		return "the graph has no entry point: no service is called by Tempo's user node or by nothing"
+	}
+	const show = 3
+	list := strings.Join(entries[:min(show, len(entries))], ", ")
+	if len(entries) > show {
+		list += fmt.Sprintf(" and %d more", len(entries)-show)
+	}
+	return "no entry point is hurt: the failure stops at callers that absorb it, and the entry points (" + list + ") show no anomaly"
 }

@@ -32,9 +32,16 @@ type GraphEdge struct {
 // Graph is the dependency graph around an incident.
 type Graph struct {
 	Edges []*GraphEdge `json:"edges"`
-	deps  map[string][]*GraphEdge
-	users map[string][]*GraphEdge
+	// Called names the services Tempo's user node calls: entry points
+	// even when services call them too.
+	Called map[string]bool `json:"-"`
+	deps   map[string][]*GraphEdge
+	users  map[string][]*GraphEdge
 }
+
+// EntryPoint says users meet s: Tempo's user node calls it, or nothing in
+// the graph does.
+func (g *Graph) EntryPoint(s string) bool { return g.Called[s] || len(g.users[s]) == 0 }
 
 // Dependencies are the edges out of a service (what it calls).
 func (g *Graph) Dependencies(s string) []*GraphEdge { return g.deps[s] }
@@ -60,10 +67,15 @@ func (g *Graph) Nodes() []string {
 // metrics and in the config. Self-edges are dropped; cycles are kept
 // (walks over the graph track what they visited).
 func BuildGraph(traces []sources.Trace, edges, baseline []sources.Edge, static map[string][]string) *Graph {
-	g := &Graph{deps: map[string][]*GraphEdge{}, users: map[string][]*GraphEdge{}}
+	g := &Graph{Called: map[string]bool{}, deps: map[string][]*GraphEdge{}, users: map[string][]*GraphEdge{}}
 	idx := map[[2]string]*GraphEdge{}
 	get := func(c, s string) *GraphEdge {
 		if c == "" || s == "" || c == s {
+			return nil
+		}
+		if c == sources.UserNode {
+			// the users, not a service: s is an entry point
+			g.Called[s] = true
 			return nil
 		}
 		k := [2]string{c, s}

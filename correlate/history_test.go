@@ -111,3 +111,42 @@ func TestShortHistoryIsJudgedAgainstTheEarliestData(t *testing.T) {
 		t.Errorf("nine points made %v", keys(got))
 	}
 }
+
+func TestEntryPointsAreWhatTempoUserNodeCalls(t *testing.T) {
+	// Tempo names the callers of root spans "user": frontend is called by
+	// it (and by a batch job), so it is an entry point; "user" is no service
+	edges := []sources.Edge{
+		{Client: sources.UserNode, Server: "frontend", Kind: sources.EdgeVirtualNode, RequestRate: 100},
+		{Client: "batch", Server: "frontend", RequestRate: 5},
+		{Client: "frontend", Server: "api", RequestRate: 100},
+		{Client: "api", Server: "db", Kind: sources.EdgeDatabase, RequestRate: 300},
+	}
+	g := BuildGraph(nil, edges, nil, nil)
+	for _, n := range g.Nodes() {
+		if n == sources.UserNode {
+			t.Fatal("the user node is in the graph")
+		}
+	}
+	an := func(s string, rate, errs float64) *Anomaly {
+		return &Anomaly{Service: s, Rate: rate, ErrorRate: errs, Kind: "errors"}
+	}
+	b := Blast("db", g, map[string]*Anomaly{"db": an("db", 300, 30), "api": an("api", 100, 10), "frontend": an("frontend", 100, 10)}, nil, nil, nil, "")
+	if strings.Join(b.EntryPoints, ",") != "frontend" || b.FailingPerMin != 600 || b.Unknown != "" {
+		t.Errorf("%+v", b)
+	}
+	// the frontend hides the failure (retries, a fallback): nothing hurt
+	// meets users, and the blast radius says so instead of printing zeros
+	b = Blast("db", g, map[string]*Anomaly{"db": an("db", 300, 30), "api": an("api", 100, 10)}, nil, nil, nil, "")
+	if len(b.EntryPoints) != 0 || !strings.Contains(b.Unknown, "the entry points (batch, frontend) show no anomaly") {
+		t.Errorf("%+v", b)
+	}
+}
+
+func TestATimeoutWithNoPeerNamesNone(t *testing.T) {
+	if got := timeoutDetail(Signature{Count: 3, Service: "api"}); got != "3 timeout lines at api" {
+		t.Error(got)
+	}
+	if got := timeoutDetail(Signature{Count: 3, Service: "api", Peer: "db"}); got != "3 timeout lines at api (calls to db)" {
+		t.Error(got)
+	}
+}

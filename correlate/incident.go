@@ -377,7 +377,7 @@ func (a *analysis) mechanisms(root string, b BlastRadius) []Mechanism {
 			if timeouts++; timeouts > maxTimeoutMechanisms {
 				continue
 			}
-			out = append(out, Mechanism{Kind: "timeouts", Service: sg.Service, Detail: fmt.Sprintf("%d timeout lines at %s (calls to %s)", sg.Count, sg.Service, orDash(sg.Peer)), Evidence: sg.Samples})
+			out = append(out, Mechanism{Kind: "timeouts", Service: sg.Service, Detail: timeoutDetail(sg), Evidence: sg.Samples})
 		case SigOOM:
 			out = append(out, Mechanism{Kind: "crash-loop", Service: sg.Service, Detail: fmt.Sprintf("%d OOM kills at %s", sg.Count, sg.Service), Evidence: sg.Samples})
 		case SigPanic:
@@ -392,12 +392,6 @@ func (a *analysis) mechanisms(root string, b BlastRadius) []Mechanism {
 	return out
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
 
 // chain walks from the most important hurt service down to the root
 // through the blast radius, preferring paths whose links have evidence.
@@ -578,4 +572,14 @@ func (a *analysis) link(s string, isRoot bool) ChainLink {
 	}
 	l.What = strings.Join(what, ", ")
 	return l
+}
+
+// timeoutDetail names the peer of timeouts when the log lines do; an
+// unknown peer is left out rather than printed as "-".
+func timeoutDetail(sg Signature) string {
+	d := fmt.Sprintf("%d timeout lines at %s", sg.Count, sg.Service)
+	if sg.Peer != "" {
+		d += " (calls to " + sg.Peer + ")"
+	}
+	return d
 }

@@ -49,10 +49,16 @@ type RED struct {
 type EdgeKind string
 
 const (
-	EdgeService     EdgeKind = "service"      // an instrumented service
-	EdgeVirtualNode EdgeKind = "virtual_node" // an uninstrumented peer, or "user" for root spans
-	EdgeDatabase    EdgeKind = "database"     // a database seen only from client spans
+	EdgeService     EdgeKind = "service"          // an instrumented service
+	EdgeVirtualNode EdgeKind = "virtual_node"     // an uninstrumented peer, or "user" for root spans
+	EdgeDatabase    EdgeKind = "database"         // a database seen only from client spans
+	EdgeMessaging   EdgeKind = "messaging_system" // a queue or topic between a producer and its consumers
 )
+
+// UserNode is the client Tempo's service graph names for the callers of
+// root spans, which have no client span: the users. A service it calls is
+// an entry point.
+const UserNode = "user"
 
 // Edge is a call relation from Client to Server, as Tempo's service-graph
 // metrics report it.

@@ -122,7 +122,10 @@ type Blast struct {
 	Failing     string // requests per minute
 	AtRisk      string
 	Money       string // "1,234 USD" or "0 (no currency)"
-	How         []How  // sorted by what
+	// Unknown says why the requests at the entry points are not known;
+	// Failing and AtRisk are empty then.
+	Unknown string
+	How     []How // sorted by what
 }
 
 // How says how one number was computed.
@@ -212,7 +215,10 @@ func NewIncident(inc *correlate.Incident, o Options) Incident {
 			money = humanize.Commas(b.MoneyPerMin) + " (no currency)"
 		}
 		pb := &Blast{Services: len(b.Services), EntryPoints: safeAll(b.EntryPoints), Failing: humanize.Commas(b.FailingPerMin),
-			AtRisk: humanize.Commas(b.AtRiskPerMin), Money: Safe(money)}
+			AtRisk: humanize.Commas(b.AtRiskPerMin), Money: Safe(money), Unknown: Safe(b.Unknown)}
+		if b.Unknown != "" {
+			pb.Failing, pb.AtRisk = "", ""
+		}
 		for k, v := range b.How {
 			pb.How = append(pb.How, How{k, v})
 		}
@@ -281,4 +287,13 @@ func safeAll(in []string) []string {
 		out[i] = Safe(s)
 	}
 	return out
+}
+
+// Requests is the blast radius's requests at its entry points: "failing
+// 12 req/min of 340 at risk", or why they are not known.
+func (b *Blast) Requests() string {
+	if b.Unknown != "" {
+		return "requests at entry points not known: " + b.Unknown
+	}
+	return fmt.Sprintf("failing %s req/min of %s at risk", b.Failing, b.AtRisk)
 }

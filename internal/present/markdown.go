@@ -44,8 +44,8 @@ func Markdown(w io.Writer, p Incident) error {
 		b.WriteString("\n## Dependency tree\n\n```\n" + strings.Join(t, "\n") + "\n```\n")
 	}
 	if br := p.Blast; br != nil {
-		fmt.Fprintf(&b, "\n## Blast radius\n\n- %s; entry points: %s\n- failing %s req/min of %s at risk; %s per minute\n",
-			humanize.Count(br.Services, "service"), orNone(strings.Join(br.EntryPoints, ", ")), br.Failing, br.AtRisk, br.Money)
+		fmt.Fprintf(&b, "\n## Blast radius\n\n- %s; entry points: %s\n- %s; %s per minute\n",
+			humanize.Count(br.Services, "service"), orNone(strings.Join(br.EntryPoints, ", ")), br.Requests(), br.Money)
 	}
 	if len(p.Timeline) > 0 {
 		b.WriteString("\n## Timeline\n\n| time (UTC) | what | service | detail |\n| --- | --- | --- | --- |\n")

@@ -80,7 +80,7 @@ func Text(w io.Writer, p Incident, cut bool) error {
 	if br := p.Blast; br != nil {
 		b.WriteString("\nBLAST RADIUS\n")
 		fmt.Fprintf(&b, "  %s; entry points: %s\n", humanize.Count(br.Services, "service"), orNone(strings.Join(br.EntryPoints, ", ")))
-		fmt.Fprintf(&b, "  failing %s req/min of %s at risk; %s per minute\n", br.Failing, br.AtRisk, br.Money)
+		fmt.Fprintf(&b, "  %s; %s per minute\n", br.Requests(), br.Money)
 		for _, h := range br.How {
 			fmt.Fprintf(&b, "  how %s: %s\n", h.What, h.Method)
 		}
