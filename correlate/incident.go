@@ -392,7 +392,6 @@ func (a *analysis) mechanisms(root string, b BlastRadius) []Mechanism {
 	return out
 }
 
-
 // chain walks from the most important hurt service down to the root
 // through the blast radius, preferring paths whose links have evidence.
 func (a *analysis) chain(root string, b BlastRadius, meta Meta) []ChainLink {

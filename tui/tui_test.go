@@ -1,8 +1,8 @@
 package tui
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -1025,7 +1025,7 @@ func TestLogsInTimeOrderOnceAndNothingLostOnPause(t *testing.T) {
 		return sources.LogLine{T: at(s), Service: "payment-api", Line: text}
 	}
 	v.add(sources.TailEvent{Lines: []sources.LogLine{line(5, "b"), line(10, "d")}})
-	v.add(sources.TailEvent{Lines: []sources.LogLine{line(1, "a"), line(7, "c")}}) // another stream, behind
+	v.add(sources.TailEvent{Lines: []sources.LogLine{line(1, "a"), line(7, "c")}})  // another stream, behind
 	v.add(sources.TailEvent{Lines: []sources.LogLine{line(7, "c"), line(12, "e")}}) // a reconnect resends c
 	a.c.paused = true
 	v.add(sources.TailEvent{Lines: []sources.LogLine{line(11, "held")}})
