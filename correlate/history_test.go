@@ -150,3 +150,50 @@ func TestATimeoutWithNoPeerNamesNone(t *testing.T) {
 		t.Error(got)
 	}
 }
+
+func TestAnIncidentAboutAServiceIsAboutItsPartOfTheGraph(t *testing.T) {
+	// two apps share the Prometheus: shop (frontend → cart → cart-db) and
+	// blog (web → posts); posts broke first and worse, cart-db later
+	ev := &Evidence{Window: window, Step: 15 * time.Second, Baseline: sources.TimeRange{Start: t0, End: window.Start},
+		Trigger: Trigger{Service: "frontend"},
+		RED: []sources.RED{
+			red("frontend", 180, 100, step(150, 0.001, 0.1), flat(0.05)),
+			red("cart", 180, 100, step(150, 0.001, 0.1), flat(0.05)),
+			red("cart-db", 180, 100, step(150, 0.001, 0.1), flat(0.05)),
+			red("web", 180, 100, step(130, 0.001, 0.5), flat(0.05)),
+			red("posts", 180, 100, step(130, 0.001, 0.9), flat(0.05)),
+		},
+		Edges: []sources.Edge{
+			{Client: sources.UserNode, Server: "frontend", RequestRate: 100},
+			{Client: "frontend", Server: "cart", RequestRate: 100, FailedRate: 10},
+			{Client: "cart", Server: "cart-db", RequestRate: 100, FailedRate: 10},
+			{Client: sources.UserNode, Server: "web", RequestRate: 100},
+			{Client: "web", Server: "posts", RequestRate: 100, FailedRate: 90},
+		}}
+	inc := Analyze(ev, Meta{})
+	if len(inc.Candidates) == 0 || inc.Candidates[0].Service != "cart-db" {
+		t.Fatalf("candidates %+v", inc.Candidates)
+	}
+	for _, c := range inc.Candidates {
+		if c.Service == "posts" || c.Service == "web" {
+			t.Errorf("the other app is a candidate: %+v", c)
+		}
+	}
+	if got := strings.Join(inc.Blast.Names(), ","); got != "cart-db,cart,frontend" {
+		t.Errorf("blast %s", got)
+	}
+	if want := "elsewhere: 2 anomalous services outside what frontend calls and its callers (posts, web); not ranked"; !strings.Contains(strings.Join(inc.Notes, "\n"), want) {
+		t.Errorf("notes %q", inc.Notes)
+	}
+	// the fleet-wide incident is the blog's
+	ev.Trigger.Service = ""
+	if inc := Analyze(ev, Meta{}); inc.Candidates[0].Service != "posts" {
+		t.Errorf("fleet-wide: %+v", inc.Candidates[0])
+	}
+	// a service the graph does not know is not scoped, and the notes say so
+	ev.Trigger.Service = "batch"
+	inc = Analyze(ev, Meta{})
+	if inc.Candidates[0].Service != "posts" || !strings.Contains(strings.Join(inc.Notes, "\n"), "scope: no call from or to batch is known") {
+		t.Errorf("unknown service: %+v %q", inc.Candidates[0], inc.Notes)
+	}
+}

@@ -93,6 +93,7 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 			}
 		}
 	}
+	scopeNotes := a.scopeTo(ev.Trigger.Service)
 	earlier := a.setAsideRecovered()
 	a.findNoise()
 	// the first anomaly that is not background noise sets the clock
@@ -124,6 +125,7 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 	inc.Timeline = timeline(ev, inc.Anomalies)
 	inc.Traces = citedTraces(ev, a.origins, cands)
 	a.noteBaseline(inc)
+	inc.Notes = append(inc.Notes, scopeNotes...)
 	for _, an := range earlier {
 		inc.Notes = append(inc.Notes, fmt.Sprintf("earlier, recovered at %s: %s %s (another incident; not ranked)", an.Recovered.UTC().Format("15:04"), an.Service, an.describe()))
 	}

@@ -85,6 +85,9 @@ type analysis struct {
 	tolerance time.Duration
 	loadBy    map[string][]string // service → callers whose load surge explains it
 	noise     map[string]bool     // anomalies that look like background noise
+	// candidates, when set, are the services an incident about one
+	// service may blame (scopeTo); nil is the whole fleet
+	candidates map[string]bool
 }
 
 // ownSignature reports whether a signature speaks of the service's own
@@ -235,6 +238,9 @@ func (a *analysis) rank() []Candidate {
 	}
 	var out []Candidate
 	for s := range cands {
+		if a.candidates != nil && !a.candidates[s] {
+			continue
+		}
 		out = append(out, a.score(s, near, originCount))
 	}
 	sort.Slice(out, func(i, j int) bool {

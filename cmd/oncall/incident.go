@@ -51,7 +51,7 @@ docs/incident-json.md.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.service, "service", "", "start from this service")
+	f.StringVar(&o.service, "service", "", "start from this service: candidates come from what it calls, the blast radius from its callers")
 	f.StringVar(&o.alert, "alert", "", "start from this firing alert (by name)")
 	f.StringVar(&o.trace, "trace", "", "start from this trace ID")
 	f.StringVar(&o.at, "at", "now", "end of the window: now, -10m, now-1h, an RFC 3339 time or Unix seconds")
