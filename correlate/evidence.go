@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -148,16 +150,30 @@ func Gather(ctx context.Context, src Sources, t Trigger, o GatherOptions) *Evide
 	})
 	part("metrics: service graph", src.Metrics != nil, func(ctx context.Context) (func(), error) {
 		// the window in slices of five minutes, each edge at its peak slice,
-		// so a surge is not averaged away by the quiet part of the window
-		var now []sources.Edge
+		// so a surge is not averaged away by the quiet part of the window;
+		// the slices and the baseline are asked for at once
+		var ends []time.Time
 		for end := t.At; end.After(ev.Window.Start); end = end.Add(-graphSlice) {
-			part, err := src.Metrics.ServiceGraph(ctx, end, min(graphSlice, end.Sub(ev.Window.Start)))
-			if err != nil {
-				return nil, err
-			}
-			now = peakEdges(now, part)
+			ends = append(ends, end)
 		}
-		base, err := src.Metrics.ServiceGraph(ctx, ev.Baseline.End, o.Baseline)
+		slices := make([][]sources.Edge, len(ends))
+		var base []sources.Edge
+		g, gctx := errgroup.WithContext(ctx)
+		for i, end := range ends {
+			g.Go(func() (err error) {
+				slices[i], err = src.Metrics.ServiceGraph(gctx, end, min(graphSlice, end.Sub(ev.Window.Start)))
+				return err
+			})
+		}
+		g.Go(func() (err error) {
+			base, err = src.Metrics.ServiceGraph(gctx, ev.Baseline.End, o.Baseline)
+			return err
+		})
+		err := g.Wait()
+		var now []sources.Edge
+		for _, sl := range slices {
+			now = peakEdges(now, sl)
+		}
 		return func() { ev.Edges, ev.BaselineEdges = now, base }, err
 	})
 	part("changes", src.Changes != nil, func(ctx context.Context) (func(), error) {
@@ -172,8 +188,9 @@ func Gather(ctx context.Context, src Sources, t Trigger, o GatherOptions) *Evide
 		a, err := src.Alerts.Alerts(ctx)
 		return func() { ev.Alerts = a }, err
 	})
-	// logs, and traces: a search for failed traces at once, then the
-	// traces the error logs name, if the logs come in time
+	// logs, and traces: the search for failed traces and the exemplars'
+	// traces are fetched as they come, and the traces the error logs name
+	// as soon as the logs arrive, if they come in time
 	logsReady := make(chan []sources.LogLine, 1)
 	part("logs", src.Logs != nil, func(ctx context.Context) (func(), error) {
 		q := sources.LogQuery{Levels: []string{"error", "warn"}, Range: ev.Window, Limit: o.LogLimit, TraceID: t.TraceID}
@@ -188,15 +205,49 @@ func Gather(ctx context.Context, src Sources, t Trigger, o GatherOptions) *Evide
 		logsReady <- nil
 	}
 	part("traces", src.Traces != nil, func(ctx context.Context) (func(), error) {
-		// exemplars point at the slow and failed requests behind the metrics
+		f := newTraceFetcher(ctx, src.Traces, o.MaxTraces)
+		f.add(fromTrigger, []string{t.TraceID})
+		var wg sync.WaitGroup
+		var mu sync.Mutex
 		var exemplars []sources.Exemplar
 		var notes []Missing
-		if src.Metrics != nil {
-			x, err := src.Metrics.Exemplars(ctx, nil, ev.Window)
+		note := func(m Missing) { mu.Lock(); notes = append(notes, m); mu.Unlock() }
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hits, err := src.Traces.SearchTraces(ctx, sources.TraceSearch{ErrorsOnly: true, Range: ev.Window, Limit: o.MaxTraces / 2})
 			if err != nil {
-				notes = append(notes, Missing{"metrics: exemplars", err.Error(), true})
+				note(Missing{"trace search", err.Error(), true})
 			}
-			exemplars = x
+			ids := make([]string, len(hits))
+			for i, h := range hits {
+				ids[i] = h.TraceID
+			}
+			f.add(fromSearch, ids)
+		}()
+		if src.Metrics != nil {
+			// exemplars point at the slow and failed requests behind the
+			// metrics; the slowest first, as the p99 is made of them
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				x, err := src.Metrics.Exemplars(ctx, nil, ev.Window)
+				if err != nil {
+					note(Missing{"metrics: exemplars", err.Error(), true})
+				}
+				mu.Lock()
+				exemplars = x
+				mu.Unlock()
+				ex := append([]sources.Exemplar(nil), x...)
+				sort.SliceStable(ex, func(i, j int) bool { return ex[i].Value > ex[j].Value })
+				ids := make([]string, len(ex))
+				for i, e := range ex {
+					ids[i] = e.TraceID
+				}
+				f.add(fromExemplars, ids)
+			}()
+		} else {
+			f.add(fromExemplars, nil)
 		}
 		wait := time.NewTimer(o.Deadline / 2)
 		defer wait.Stop()
@@ -206,7 +257,15 @@ func Gather(ctx context.Context, src Sources, t Trigger, o GatherOptions) *Evide
 		case <-wait.C: // go on without the logs' trace IDs
 		case <-ctx.Done():
 		}
-		traces, more := fetchTraces(ctx, src.Traces, t, ev.Window, logs, exemplars, o.MaxTraces)
+		var ids []string
+		for _, l := range logs {
+			if l.Level == "error" {
+				ids = append(ids, l.TraceID)
+			}
+		}
+		wg.Wait()
+		f.add(fromLogs, ids)
+		traces, more := f.wait()
 		return func() {
 			ev.Traces, ev.Exemplars = traces, exemplars
 			ev.Missing = append(ev.Missing, append(notes, more...)...)
@@ -258,83 +317,142 @@ func peakEdges(a, b []sources.Edge) []sources.Edge {
 	return a
 }
 
-// fetchTraces gets the trigger's trace, a search for failed traces, the
-// traces exemplars name, and those the error logs name, up to max, four
-// at a time.
-func fetchTraces(ctx context.Context, tr sources.Traces, t Trigger, w sources.TimeRange, logs []sources.LogLine, exemplars []sources.Exemplar, max int) ([]sources.Trace, []Missing) {
-	var notes []Missing
-	var ids []string
-	seen := map[string]bool{}
-	add := func(id string) {
-		if id != "" && !seen[id] && len(ids) < max {
-			seen[id] = true
-			ids = append(ids, id)
-		}
+// Where the trace IDs an incident fetches come from, in the order their
+// traces are listed. Each has a quota of the traces fetched: the search
+// half, the exemplars a quarter, the error logs the rest.
+const (
+	fromTrigger = iota
+	fromSearch
+	fromExemplars
+	fromLogs
+)
+
+// traceFetches is how many traces are fetched by ID at once.
+const traceFetches = 8
+
+// traceFetcher fetches traces by ID as their IDs arrive, traceFetches at
+// a time, each ID once, up to max in all.
+type traceFetcher struct {
+	ctx  context.Context
+	tr   sources.Traces
+	max  int
+	sem  chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	seen map[string]bool
+	got  []fetched
+	// added says which sources have given their IDs; a source still to
+	// come keeps its quota
+	added                      [fromLogs + 1]bool
+	used                       int
+	notFound, failed, attempts int
+	firstErr                   error
+}
+
+type fetched struct {
+	from, pos int
+	trace     sources.Trace
+}
+
+func newTraceFetcher(ctx context.Context, tr sources.Traces, max int) *traceFetcher {
+	return &traceFetcher{ctx: ctx, tr: tr, max: max, sem: make(chan struct{}, traceFetches), seen: map[string]bool{}}
+}
+
+// quota is how many IDs from may still start.
+func (f *traceFetcher) quota(from int) int {
+	switch from {
+	case fromTrigger:
+		return 1
+	case fromSearch:
+		return f.max / 2
+	case fromExemplars:
+		return f.max / 4
 	}
-	add(t.TraceID)
-	hits, err := tr.SearchTraces(ctx, sources.TraceSearch{ErrorsOnly: true, Range: w, Limit: max / 2})
-	if err != nil {
-		notes = append(notes, Missing{"trace search", err.Error(), true})
+	left := f.max - f.used // the logs: what the others leave
+	if !f.added[fromSearch] {
+		left -= f.max / 2
 	}
-	for _, h := range hits {
-		add(h.TraceID)
+	if !f.added[fromExemplars] {
+		left -= f.max / 4
 	}
-	// the slowest exemplars first: they are the requests the p99 is made of
-	ex := append([]sources.Exemplar(nil), exemplars...)
-	sort.SliceStable(ex, func(i, j int) bool { return ex[i].Value > ex[j].Value })
-	for i, x := range ex {
-		if i == max/4 {
+	return left
+}
+
+// add starts fetching from's IDs, as many as its quota allows.
+func (f *traceFetcher) add(from int, ids []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	q := f.quota(from)
+	f.added[from] = true
+	pos := 0
+	for _, id := range ids {
+		if pos >= q || f.used >= f.max {
 			break
 		}
-		add(x.TraceID)
+		if id == "" || f.seen[id] {
+			continue
+		}
+		f.seen[id] = true
+		f.used++
+		f.attempts++
+		f.wg.Add(1)
+		go f.fetch(from, pos, id)
+		pos++
 	}
-	for _, l := range logs {
-		if l.Level == "error" {
-			add(l.TraceID)
+}
+
+func (f *traceFetcher) fetch(from, pos int, id string) {
+	defer f.wg.Done()
+	select {
+	case f.sem <- struct{}{}:
+	case <-f.ctx.Done():
+		f.record(from, pos, sources.Trace{}, f.ctx.Err())
+		return
+	}
+	defer func() { <-f.sem }()
+	x, err := f.tr.Trace(f.ctx, id)
+	f.record(from, pos, x, err)
+}
+
+func (f *traceFetcher) record(from, pos int, x sources.Trace, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case err == nil:
+		f.got = append(f.got, fetched{from, pos, x})
+	case errors.Is(err, sources.ErrNotFound):
+		f.notFound++
+	default:
+		if f.failed++; f.firstErr == nil {
+			f.firstErr = err
 		}
 	}
-	out := make([]sources.Trace, len(ids))
-	ok := make([]bool, len(ids))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 4)
-	var mu sync.Mutex
-	notFound, failed := 0, 0
-	var firstErr error
-	for i, id := range ids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			x, err := tr.Trace(ctx, id)
-			if err == nil {
-				out[i], ok[i] = x, true
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if errors.Is(err, sources.ErrNotFound) {
-				notFound++
-				return
-			}
-			if failed++; firstErr == nil {
-				firstErr = err
-			}
-		}()
-	}
-	wg.Wait()
-	var got []sources.Trace
-	for i := range out {
-		if ok[i] {
-			got = append(got, out[i])
+}
+
+// wait returns the traces fetched, the trigger's first, then the
+// search's, the exemplars' and the logs', each in its own order, and
+// notes on the IDs that were not found or failed.
+func (f *traceFetcher) wait() ([]sources.Trace, []Missing) {
+	f.wg.Wait()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sort.Slice(f.got, func(i, j int) bool {
+		if f.got[i].from != f.got[j].from {
+			return f.got[i].from < f.got[j].from
 		}
+		return f.got[i].pos < f.got[j].pos
+	})
+	var out []sources.Trace
+	for _, g := range f.got {
+		out = append(out, g.trace)
 	}
-	if notFound > 0 {
+	var notes []Missing
+	if f.notFound > 0 {
 		// unsampled or aged-out IDs are normal; say how many
-		notes = append(notes, Missing{What: "traces", Why: fmt.Sprintf("%d of %d trace IDs named by logs or search were not found (unsampled or aged out)", notFound, len(ids))})
+		notes = append(notes, Missing{What: "traces", Why: fmt.Sprintf("%d of %d trace IDs named by logs or search were not found (unsampled or aged out)", f.notFound, f.attempts)})
 	}
-	if failed > 0 {
-		notes = append(notes, Missing{"traces", fmt.Sprintf("%d of %d traces could not be fetched: %v", failed, len(ids), firstErr), true})
+	if f.failed > 0 {
+		notes = append(notes, Missing{"traces", fmt.Sprintf("%d of %d traces could not be fetched: %v", f.failed, f.attempts, f.firstErr), true})
 	}
-	return got, notes
+	return out, notes
 }

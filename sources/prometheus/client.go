@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/oncall-cockpit/oncall/sources"
 )
@@ -145,19 +146,28 @@ func (c *Client) RED(ctx context.Context, services []string, r sources.TimeRange
 		}
 		return byService[s]
 	}
-	for _, q := range []struct {
+	qs := []struct {
 		promql string
 		set    func(*sources.RED, sources.Series)
 	}{
 		{rate, func(r *sources.RED, s sources.Series) { r.Requests = s }},
 		{errs, func(r *sources.RED, s sources.Series) { r.Errors = s }},
 		{lat, func(r *sources.RED, s sources.Series) { r.P99 = s }},
-	} {
-		series, err := c.QueryRange(ctx, q.promql, r, step)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range series {
+	}
+	// the three queries at once: the answer takes as long as the slowest
+	results := make([][]sources.Series, len(qs))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, q := range qs {
+		g.Go(func() (err error) {
+			results[i], err = c.QueryRange(gctx, q.promql, r, step)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for i, q := range qs {
+		for _, s := range results[i] {
 			q.set(get(s.Labels[c.red.ServiceLabel]), s)
 		}
 	}
@@ -216,11 +226,19 @@ func (c *Client) ServiceGraph(ctx context.Context, at time.Time, window time.Dur
 	type key struct{ client, server, kind string }
 	edges := map[key]*sources.Edge{}
 	var order []key
-	for i, q := range []string{reqQ, failQ, latQ} {
-		series, err := c.Query(ctx, q, at)
-		if err != nil {
-			return nil, err
-		}
+	qs := []string{reqQ, failQ, latQ}
+	results := make([][]sources.Series, len(qs))
+	eg, gctx := errgroup.WithContext(ctx)
+	for i, q := range qs {
+		eg.Go(func() (err error) {
+			results[i], err = c.Query(gctx, q, at)
+			return err
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	for i, series := range results {
 		for _, s := range series {
 			k := key{s.Labels["client"], s.Labels["server"], s.Labels["connection_type"]}
 			e := edges[k]
