@@ -489,8 +489,11 @@ func (a *analysis) dependentsAnomalous(s string) bool {
 	return false
 }
 
-// pageworthy is whether anything user-facing is hurt: an SLO alert fires
-// or an entry point is anomalous. Without that, no cause is "likely".
+// pageworthy is whether anything user-facing is hurt: an SLO alert fires,
+// an entry point is anomalous, an anomaly is large, or an anomalous
+// service is crashing (OOM kills or panics in its logs: a crash loop
+// fails requests in bursts that a rate over minutes averages down).
+// Without that, no cause is "likely".
 func (a *analysis) pageworthy() bool {
 	for _, al := range a.ev.Alerts {
 		if al.State == sources.AlertFiring {
@@ -498,10 +501,20 @@ func (a *analysis) pageworthy() bool {
 		}
 	}
 	for s, an := range a.anoms {
-		if len(a.g.Dependents(s)) == 0 && len(a.g.Dependencies(s)) > 0 {
+		if a.g.EntryPoint(s) && len(a.g.Dependencies(s)) > 0 {
 			return true
 		}
-		if an.Magnitude >= PageworthyMagnitude {
+		if an.Magnitude >= PageworthyMagnitude || a.crashing(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// crashing is whether s logged OOM kills or panics.
+func (a *analysis) crashing(s string) bool {
+	for _, sg := range a.sigs {
+		if sg.Service == s && (sg.Kind == SigOOM || sg.Kind == SigPanic) {
 			return true
 		}
 	}
