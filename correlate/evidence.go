@@ -68,20 +68,23 @@ func (o GatherOptions) withDefaults() GatherOptions {
 // Evidence is everything gathered for one incident. Missing names each
 // part that did not arrive and why.
 type Evidence struct {
-	Trigger       Trigger              `json:"trigger"`
-	Baseline      sources.TimeRange    `json:"baseline"`
-	Window        sources.TimeRange    `json:"window"`
-	Step          time.Duration        `json:"step"`
-	RED           []sources.RED        `json:"red"`
-	Edges         []sources.Edge       `json:"edges"`          // over the window
-	BaselineEdges []sources.Edge       `json:"baseline_edges"` // over the baseline
-	Logs          []sources.LogLine    `json:"logs"`
-	Traces        []sources.Trace      `json:"traces"`
-	Exemplars     []sources.Exemplar   `json:"exemplars"`
-	Changes       []sources.Change     `json:"changes"`
-	Saturation    []sources.Saturation `json:"saturation"`
-	Alerts        []sources.Alert      `json:"alerts"`
-	Missing       []Missing            `json:"missing,omitempty"`
+	Trigger       Trigger           `json:"trigger"`
+	Baseline      sources.TimeRange `json:"baseline"`
+	Window        sources.TimeRange `json:"window"`
+	Step          time.Duration     `json:"step"`
+	RED           []sources.RED     `json:"red"`
+	Edges         []sources.Edge    `json:"edges"`          // over the window
+	BaselineEdges []sources.Edge    `json:"baseline_edges"` // over the baseline
+	// EdgeBaseline is set when BaselineEdges are not the baseline's,
+	// which had none, but the window's earliest slice with edges.
+	EdgeBaseline sources.TimeRange    `json:"edge_baseline,omitzero"`
+	Logs         []sources.LogLine    `json:"logs"`
+	Traces       []sources.Trace      `json:"traces"`
+	Exemplars    []sources.Exemplar   `json:"exemplars"`
+	Changes      []sources.Change     `json:"changes"`
+	Saturation   []sources.Saturation `json:"saturation"`
+	Alerts       []sources.Alert      `json:"alerts"`
+	Missing      []Missing            `json:"missing,omitempty"`
 }
 
 // Missing is one part of the evidence that is absent, and why. Down is
@@ -174,7 +177,20 @@ func Gather(ctx context.Context, src Sources, t Trigger, o GatherOptions) *Evide
 		for _, sl := range slices {
 			now = peakEdges(now, sl)
 		}
-		return func() { ev.Edges, ev.BaselineEdges = now, base }, err
+		// no service graph before the window (a Prometheus restarted
+		// minutes ago): the window's earliest slice with edges, other than
+		// its last, is the baseline the uninstrumented peers are judged by
+		var from sources.TimeRange
+		if len(base) == 0 {
+			for i := len(slices) - 1; i > 0; i-- {
+				if len(slices[i]) > 0 {
+					base = slices[i]
+					from = sources.TimeRange{Start: ends[i].Add(-min(graphSlice, ends[i].Sub(ev.Window.Start))), End: ends[i]}
+					break
+				}
+			}
+		}
+		return func() { ev.Edges, ev.BaselineEdges, ev.EdgeBaseline = now, base, from }, err
 	})
 	part("changes", src.Changes != nil, func(ctx context.Context) (func(), error) {
 		c, err := src.Changes.Changes(ctx, all)

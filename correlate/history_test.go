@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -196,4 +197,70 @@ func TestAnIncidentAboutAServiceIsAboutItsPartOfTheGraph(t *testing.T) {
 	if inc.Candidates[0].Service != "posts" || !strings.Contains(strings.Join(inc.Notes, "\n"), "scope: no call from or to batch is known") {
 		t.Errorf("unknown service: %+v %q", inc.Candidates[0], inc.Notes)
 	}
+}
+
+func TestRetriesIntoASlowDatabaseAreNotALoadSurge(t *testing.T) {
+	// payment-db slows by 300 ms; api's pool fills and its requests fail.
+	// api retries its failed queries: three times the calls reach the
+	// database, 60% of them retries, while api's own traffic is flat
+	ev := &Evidence{Window: window, Step: 15 * time.Second, Baseline: sources.TimeRange{Start: t0, End: window.Start},
+		RED: []sources.RED{
+			red("gw", 180, 100, step(152, 0.001, 0.3), step(152, 0.1, 1.2)),
+			red("api", 180, 100, step(152, 0.001, 0.4), step(152, 0.05, 1.1)),
+		},
+		Edges: []sources.Edge{
+			{Client: sources.UserNode, Server: "gw", RequestRate: 100},
+			{Client: "gw", Server: "api", RequestRate: 100, FailedRate: 40, P99Seconds: 1.1},
+			{Client: "api", Server: "db", Kind: sources.EdgeDatabase, RequestRate: 300, FailedRate: 60, P99Seconds: 0.35},
+		},
+		BaselineEdges: []sources.Edge{
+			{Client: "gw", Server: "api", RequestRate: 100, P99Seconds: 0.05},
+			{Client: "api", Server: "db", Kind: sources.EdgeDatabase, RequestRate: 100, P99Seconds: 0.025},
+		},
+		Logs: []sources.LogLine{{T: t0.Add(40 * time.Minute), Service: "api", Level: "error",
+			Line: `msg="POST /pay failed: timeout acquiring connection from pool payment-db (100/100 in use)" pool=payment-db`}},
+	}
+	for i := 0; i < 10; i++ {
+		ev.Traces = append(ev.Traces, retriedTrace(fmt.Sprintf("%032x", i+1)))
+	}
+	inc := Analyze(ev, Meta{})
+	if len(inc.Candidates) == 0 || inc.Candidates[0].Service != "db" {
+		t.Fatalf("ranked %+v\n%s", inc.Candidates, inc.Summary)
+	}
+	for _, r := range inc.Candidates[0].Reasons {
+		if strings.Contains(r.Detail, "surged") {
+			t.Errorf("the retries explain the database away: %+v", r)
+		}
+	}
+	// the same surge with api's own traffic tripled is load: a flash sale
+	// on a database whose pool is the bottleneck is another story, and the
+	// database is then a victim
+	ev.RED[1] = red("api", 180, 100, flat(0.001), flat(0.05))
+	for i := range ev.RED[1].Requests.Samples {
+		if i >= 150 {
+			ev.RED[1].Requests.Samples[i].V = 300
+			ev.RED[1].Errors.Samples[i].V = 300 * 0.4
+		}
+	}
+	a := &analysis{ev: ev, anoms: Anomalies(ev), g: BuildGraph(ev.Traces, ev.Edges, ev.BaselineEdges, nil)}
+	a.sigs = Signatures(ev.Logs)
+	a.findLoad()
+	if len(a.loadBy["db"]) == 0 {
+		t.Errorf("a tripled demand is not load: %v", a.loadBy)
+	}
+}
+
+// retriedTrace is gw → api → db, where api tried the query three times.
+func retriedTrace(id string) sources.Trace {
+	sp := func(sid, parent, svc, kind string, attrs map[string]string) sources.Span {
+		return sources.Span{TraceID: id, SpanID: sid, ParentSpanID: parent, Service: svc, Kind: kind, Name: "call", Start: t0.Add(40 * time.Minute), End: t0.Add(40*time.Minute + time.Second), Attributes: attrs}
+	}
+	return sources.Trace{ID: id, Spans: []sources.Span{
+		sp("01", "", "gw", "server", nil),
+		sp("02", "01", "gw", "client", map[string]string{"peer.service": "api"}),
+		sp("03", "02", "api", "server", nil),
+		sp("04", "03", "api", "client", map[string]string{"peer.service": "db"}),
+		sp("05", "03", "api", "client", map[string]string{"peer.service": "db", "http.request.resend_count": "1"}),
+		sp("06", "03", "api", "client", map[string]string{"peer.service": "db", "http.request.resend_count": "2"}),
+	}}
 }

@@ -187,6 +187,10 @@ func (a *analysis) setAsideRecovered() []*Anomaly {
 // when it is not the baseline before the window: "baseline: 0 of 30
 // minutes have data; judged against the earliest data, 13:02–13:05".
 func (a *analysis) noteBaseline(inc *Incident) {
+	if r := a.ev.EdgeBaseline; !r.Start.IsZero() {
+		inc.Notes = append(inc.Notes, fmt.Sprintf("service-graph baseline: none before the window; uninstrumented peers are judged against %s–%s",
+			r.Start.UTC().Format("15:04"), r.End.UTC().Format("15:04")))
+	}
 	var used sources.TimeRange
 	for _, an := range a.anoms {
 		if !an.ShortBaseline {

@@ -3,6 +3,7 @@ package correlate
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -170,9 +171,42 @@ func (a *analysis) findLoad() {
 				continue
 			}
 		}
+		// nor is one whose extra traffic is mostly retries while its
+		// callers' own demand held: its failures multiplied, not a cause
+		if a.retryShare(s) > RetryAmplificationShare && !a.demandSurged(senders) {
+			continue
+		}
 		sort.Strings(senders)
 		a.loadBy[s] = senders
 	}
+}
+
+// demandSurged is whether any of the services' own request rate, over the
+// last graphSlice of the window, grew SurgeFactor times its baseline: new
+// demand, which retries are not.
+func (a *analysis) demandSurged(services []string) bool {
+	recent := a.ev.Window.End.Add(-graphSlice)
+	for _, r := range a.ev.RED {
+		if !slices.Contains(services, r.Service) {
+			continue
+		}
+		var base, now float64
+		var nb, nn int
+		for _, p := range r.Requests.Samples {
+			switch {
+			case !p.T.After(a.ev.Window.Start):
+				base += p.V
+				nb++
+			case p.T.After(recent):
+				now += p.V
+				nn++
+			}
+		}
+		if nb > 0 && nn > 0 && base > 0 && (now/float64(nn))/(base/float64(nb)) >= SurgeFactor {
+			return true
+		}
+	}
+	return false
 }
 
 // ownSaturation is whether s logged the exhaustion of its own resources.

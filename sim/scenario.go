@@ -18,6 +18,7 @@ const (
 	MechCacheMissStorm = "cache-miss-storm"
 	MechMemoryLeak     = "memory-leak"
 	MechConnectionLeak = "connection-leak"
+	MechSlowDependency = "slow-dependency"
 )
 
 // Truth is what really happened in a scenario. Tests read it to grade the
@@ -117,6 +118,21 @@ func Scenarios() []Scenario {
 			events: []event{{0, func(f *Fleet) { f.leakConnections("payment-api", "payment-db", connectionLeakPerMinute) }}},
 		},
 		{
+			Name:        "slow-db",
+			Description: "payment-db slows by about 300 ms (a vacuum, a bad plan); payment-api and fraud-detection-api hold their pooled connections longer, the pools fill, and their requests fail waiting for a connection",
+			root:        "payment-db", mechanism: MechSlowDependency,
+			events: []event{
+				// its clients retry failed queries twice, as database drivers
+				// are often set to: from the start, not a change
+				{-warmup + tick, func(f *Fleet) {
+					f.retry("payment-api", "payment-db", 2)
+					f.retry("fraud-detection-api", "payment-db", 2)
+					f.retry("ledger-service", "payment-db", 2)
+				}},
+				{0, func(f *Fleet) { f.ramp("payment-db", slowDBFactor, time.Minute) }},
+			},
+		},
+		{
 			Name:        "quiet",
 			Description: "healthy traffic with background noise: short error bursts at services without an SLO and harmless deploys; no SLO alert fires",
 		},
@@ -132,6 +148,10 @@ const slowBurnPerMinute = 0.0017
 // connection-leak's payment-api leaks a minute: its pool fills about half
 // an hour after the onset.
 const connectionLeakPerMinute = 2.0
+
+// slowDBFactor is slow-db's multiplier of payment-db's own latency: its
+// 3 ms median becomes about 300 ms.
+const slowDBFactor = 100.0
 
 // dbPoolSpike is the checkout traffic multiplier of db-pool-exhaustion,
 // calibrated so payment-api fails about 47% of its requests.
@@ -170,6 +190,15 @@ func (f *Fleet) leakConnections(name, store string, perMinute float64) {
 				p.leaked += perMinute * tick.Minutes()
 				return p.leaked < p.size()
 			})
+		}
+	}
+}
+
+// retry sets how many times name retries its failed calls to target.
+func (f *Fleet) retry(name, target string, n int) {
+	for _, e := range f.m.byName[name].out {
+		if e.to.spec.Name == target {
+			e.retries = n
 		}
 	}
 }

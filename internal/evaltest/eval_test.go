@@ -93,7 +93,7 @@ func precisionRecall(got []string, truth sim.Truth) (p, r float64) {
 // and five seeds, the true root cause is first and the blast radius has
 // precision and recall of at least 0.9 against the affected set.
 func TestScenariosRankTheTrueRootFirst(t *testing.T) {
-	for _, sc := range []string{"retry-storm", "db-pool-exhaustion", "bad-deploy", "crash-loop", "cache-miss-storm"} {
+	for _, sc := range []string{"retry-storm", "db-pool-exhaustion", "bad-deploy", "crash-loop", "cache-miss-storm", "slow-db"} {
 		for seed := uint64(1); seed <= 5; seed++ {
 			t.Run(fmt.Sprintf("%s/seed%d", sc, seed), func(t *testing.T) {
 				t.Parallel()

@@ -44,7 +44,7 @@ func (s shortHistory) ServiceGraph(ctx context.Context, at time.Time, w time.Dur
 // 30-minute baseline that is empty), the root is found likely two
 // minutes after the onset, and the notes name the baseline used.
 func TestShortHistoryStillFindsTheRoot(t *testing.T) {
-	for _, sc := range []string{"retry-storm", "db-pool-exhaustion", "bad-deploy", "crash-loop", "cache-miss-storm"} {
+	for _, sc := range []string{"retry-storm", "db-pool-exhaustion", "bad-deploy", "crash-loop", "cache-miss-storm", "slow-db"} {
 		for seed := uint64(1); seed <= 2; seed++ {
 			t.Run(fmt.Sprintf("%s/seed%d", sc, seed), func(t *testing.T) {
 				t.Parallel()

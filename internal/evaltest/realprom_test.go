@@ -24,7 +24,7 @@ import (
 // mostly empty). Logs and traces come from the simulator's adapter, as
 // Loki and Tempo would serve them.
 func TestTenMinutesOfRealPrometheusHistory(t *testing.T) {
-	for _, sc := range []string{"retry-storm", "db-pool-exhaustion", "bad-deploy", "crash-loop", "cache-miss-storm"} {
+	for _, sc := range []string{"retry-storm", "db-pool-exhaustion", "bad-deploy", "crash-loop", "cache-miss-storm", "slow-db"} {
 		for seed := uint64(1); seed <= 2; seed++ {
 			t.Run(fmt.Sprintf("%s/seed%d", sc, seed), func(t *testing.T) {
 				t.Parallel()
@@ -37,6 +37,9 @@ func TestTenMinutesOfRealPrometheusHistory(t *testing.T) {
 				}
 				if !strings.Contains(strings.Join(inc.Notes, "\n"), "baseline: 0 of 30 minutes have data; judged against the earliest data") {
 					t.Errorf("the notes do not name the baseline used: %v", inc.Notes)
+				}
+				if !strings.Contains(strings.Join(inc.Notes, "\n"), "service-graph baseline: none before the window; uninstrumented peers are judged against") {
+					t.Errorf("the notes do not name the service graph's baseline: %v", inc.Notes)
 				}
 			})
 		}
