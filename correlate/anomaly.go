@@ -35,9 +35,12 @@ type Anomaly struct {
 	ShortBaseline bool              `json:"short_baseline,omitempty"`
 	// Recovered is when the anomaly ended, if it did RecoveredFor before
 	// the data's end: an earlier incident, not the one going on.
-	Recovered    time.Time `json:"recovered,omitzero"`
-	latencyOnset time.Time
-	errorOnset   time.Time
+	Recovered time.Time `json:"recovered,omitzero"`
+	// EarlierEpisode is when an earlier bad spell of the service ended,
+	// RecoveredFor or more before this one began: another incident.
+	EarlierEpisode time.Time `json:"earlier_episode,omitzero"`
+	latencyOnset   time.Time
+	errorOnset     time.Time
 }
 
 type point struct {
@@ -87,6 +90,18 @@ func detect(service string, pts []point, window sources.TimeRange, source string
 	var n int
 	var lastBad time.Time
 	var flap time.Duration // the longest healthy gap between bad steps since the onset
+	// an episode that ended before a new one began is an earlier
+	// incident: the new one is judged, and the earlier kept in case the
+	// new one never lasts
+	type episode struct {
+		a            Anomaly
+		errs, lat    run
+		sumReq, sumE float64
+		n            int
+		lastBad      time.Time
+		flap         time.Duration
+	}
+	var earlier *episode
 	for _, p := range valid {
 		if !p.t.After(from) {
 			continue
@@ -94,6 +109,12 @@ func detect(service string, pts []point, window sources.TimeRange, source string
 		ratio := p.err / p.req
 		errBad := ratio > a.BaseErrors+ErrorDelta && p.err > MinErrorsPerSecond
 		latBad := p.hasLatency && a.BaseP99 > 0 && p.p99 > LatencyFactor*a.BaseP99 && p.p99-a.BaseP99 > LatencyFloor.Seconds()
+		started := !a.errorOnset.IsZero() || !a.latencyOnset.IsZero()
+		if (errBad || latBad) && started && !lastBad.IsZero() && p.t.Sub(lastBad) >= max(EpisodeGap, 2*flap) {
+			earlier = &episode{*a, errs, lat, sumReq, sumErr, n, lastBad, flap}
+			errs, lat, sumReq, sumErr, n, lastBad, flap = run{}, run{}, 0, 0, 0, time.Time{}, 0
+			a.errorOnset, a.latencyOnset, a.PeakErrors, a.PeakP99 = time.Time{}, time.Time{}, 0, 0
+		}
 		errs.see(errBad, ratio > a.BaseErrors+ErrorJump, p.t)
 		lat.see(latBad, false, p.t)
 		a.errorOnset, a.latencyOnset = errs.onset, lat.onset
@@ -111,8 +132,16 @@ func detect(service string, pts []point, window sources.TimeRange, source string
 			lastBad = p.t
 		}
 	}
+	if a.errorOnset.IsZero() && a.latencyOnset.IsZero() && earlier != nil {
+		// what came after the earlier episode never lasted
+		*a, errs, lat, sumReq, sumErr, n, lastBad = earlier.a, earlier.errs, earlier.lat, earlier.sumReq, earlier.sumE, earlier.n, earlier.lastBad
+		earlier = nil
+	}
 	if a.errorOnset.IsZero() && a.latencyOnset.IsZero() {
 		return nil
+	}
+	if earlier != nil {
+		a.EarlierEpisode = earlier.lastBad
 	}
 	// the onset is the first point of the sustained run
 	switch {
@@ -243,8 +272,12 @@ func Anomalies(ev *Evidence) map[string]*Anomaly {
 	}
 	base := edgeTotals(ev.BaselineEdges)
 	now := edgeTotals(ev.Edges)
+	recent := edgeTotals(ev.RecentEdges)
+	// and instrumented services whose own metrics show nothing yet: a
+	// latency histogram read through a rate over minutes lags a slowdown
+	// that the calls into the service already show
 	for svc, n := range now {
-		if instrumented[svc] {
+		if instrumented[svc] && out[svc] != nil {
 			continue
 		}
 		b, ok := base[svc]
@@ -268,6 +301,15 @@ func Anomalies(ev *Evidence) map[string]*Anomaly {
 			a.Kind = "edge latency"
 		}
 		a.Magnitude = magnitude(nErr-bErr, n.p99, b.p99)
+		// the window's peak slice was bad; if its last slice is healthy
+		// again, it was over by then
+		if r, ok := recent[svc]; ok && r.rate > 0 {
+			rErr := r.failed / r.rate
+			rLat := b.p99 > 0 && r.p99 > LatencyFactor*b.p99 && r.p99-b.p99 > LatencyFloor.Seconds()
+			if rErr <= bErr+ErrorDelta && !rLat {
+				a.Recovered = ev.Window.End.Add(-graphSlice)
+			}
+		}
 		out[svc] = a
 	}
 	return out

@@ -75,6 +75,7 @@ type Evidence struct {
 	RED           []sources.RED     `json:"red"`
 	Edges         []sources.Edge    `json:"edges"`          // over the window
 	BaselineEdges []sources.Edge    `json:"baseline_edges"` // over the baseline
+	RecentEdges   []sources.Edge    `json:"recent_edges"`   // over the window's last slice: what goes on now
 	// EdgeBaseline is set when BaselineEdges are not the baseline's,
 	// which had none, but the window's earliest slice with edges.
 	EdgeBaseline sources.TimeRange    `json:"edge_baseline,omitzero"`
@@ -190,7 +191,11 @@ func Gather(ctx context.Context, src Sources, t Trigger, o GatherOptions) *Evide
 				}
 			}
 		}
-		return func() { ev.Edges, ev.BaselineEdges, ev.EdgeBaseline = now, base, from }, err
+		var recent []sources.Edge
+		if len(slices) > 0 {
+			recent = slices[0]
+		}
+		return func() { ev.Edges, ev.BaselineEdges, ev.EdgeBaseline, ev.RecentEdges = now, base, from, recent }, err
 	})
 	part("changes", src.Changes != nil, func(ctx context.Context) (func(), error) {
 		c, err := src.Changes.Changes(ctx, all)

@@ -42,6 +42,12 @@ const (
 	// going on: two minutes of healthy steps is past a blip between bad
 	// ones.
 	RecoveredFor = 2 * time.Minute
+	// EpisodeGap is the healthy stretch between two bad spells of a
+	// service that makes them two incidents, the later one judged: longer
+	// than RecoveredFor, because a crash loop's restarts come a minute or
+	// two apart, and twice the longest lull between the earlier spell's
+	// bad steps, for the same reason.
+	EpisodeGap = 3 * time.Minute
 	// SurgeFactor is how much an edge's request rate must grow over its
 	// baseline to count as a surge (load or retries): the daily traffic
 	// shape moves rates by up to 30% within an hour, and a surge that

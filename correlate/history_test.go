@@ -264,3 +264,20 @@ func retriedTrace(id string) sources.Trace {
 		sp("06", "03", "api", "client", map[string]string{"peer.service": "db", "http.request.resend_count": "2"}),
 	}}
 }
+
+func TestASecondSpellAfterALongHealthyGapIsTheIncident(t *testing.T) {
+	// bad for 2.5 minutes, healthy for 3.75, bad again until now: the
+	// second spell is the incident, the first an earlier one
+	got := Anomalies(&Evidence{Window: window, RED: []sources.RED{
+		red("svc", 180, 100, spells([2]int{125, 135}, [2]int{150, 180}), flat(0.05)),
+		// two minutes apart is one crash loop, not two incidents
+		red("loop", 180, 100, spells([2]int{125, 130}, [2]int{138, 143}, [2]int{151, 156}, [2]int{164, 180}), flat(0.05)),
+	}})
+	a := got["svc"]
+	if a == nil || !a.Onset.Equal(t0.Add(150*15*time.Second)) || !a.EarlierEpisode.Equal(t0.Add(134*15*time.Second)) || !a.Recovered.IsZero() {
+		t.Errorf("svc: %+v", a)
+	}
+	if l := got["loop"]; l == nil || !l.Onset.Equal(t0.Add(125*15*time.Second)) || !l.EarlierEpisode.IsZero() {
+		t.Errorf("loop: %+v", l)
+	}
+}

@@ -171,9 +171,11 @@ func (a *analysis) findLoad() {
 				continue
 			}
 		}
-		// nor is one whose extra traffic is mostly retries while its
-		// callers' own demand held: its failures multiplied, not a cause
-		if a.retryShare(s) > RetryAmplificationShare && !a.demandSurged(senders) {
+		// nor is one whose extra traffic is its retries: when the first
+		// attempts alone did not surge and the callers' own demand held,
+		// it is its failures multiplied, not a cause (a cache that stopped
+		// hitting surges first attempts, which retries do not explain)
+		if share := a.retryShare(s); share > RetryAmplificationShare && now/base*(1-share) < SurgeFactor && !a.demandSurged(senders) {
 			continue
 		}
 		sort.Strings(senders)

@@ -82,6 +82,12 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		if s.spec.Kind == KindCache {
 			ch <- prometheus.MustNewConstMetric(descHit, gauge, s.hitRatio, n)
 		}
+		// Tempo names the caller of a root span "user", a virtual node
+		if s.spec.Entry > 0 && instrumented(s) {
+			ch <- prometheus.MustNewConstMetric(descGraphReq, counter, st.reqTotal[i], "user", n, "virtual_node")
+			ch <- prometheus.MustNewConstMetric(descGraphFail, counter, st.errTotal[i], "user", n, "virtual_node")
+			ch <- prometheus.MustNewConstHistogram(descGraphSec, uint64(st.reqTotal[i]), st.sumTotal[i], histogram(st.bucketTotal[i]), "user", n, "virtual_node")
+		}
 	}
 	for i, e := range f.m.edges {
 		ct := connectionType(e.to.spec.Kind)

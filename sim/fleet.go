@@ -17,6 +17,9 @@ type Options struct {
 	// Start is the simulated time the fleet starts at; the onset comes
 	// thirty simulated minutes later. Zero means Epoch.
 	Start time.Time
+	// Faults, when given, are the incident instead of Scenario: any
+	// topology can carry them (see Fault).
+	Faults []Fault
 }
 
 // Fleet is the simulated fleet. It implements the sources interfaces in
@@ -30,6 +33,7 @@ type Fleet struct {
 	start  time.Time
 	onset  time.Time
 	events []event // pending, sorted by time from the onset
+	faults []Fault
 	hooks  []func() bool
 
 	store     *store
@@ -64,6 +68,12 @@ func New(o Options) (*Fleet, error) {
 		name = "quiet"
 	}
 	sc, err := FindScenario(name)
+	if len(o.Faults) > 0 {
+		if o.Scenario != "" {
+			return nil, fmt.Errorf("give a scenario or faults, not both")
+		}
+		sc, err = faultScenario(t, o.Faults)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +89,7 @@ func New(o Options) (*Fleet, error) {
 	f := &Fleet{
 		m: newModel(t, o.Seed, start), sc: sc, seed: o.Seed, start: start, onset: start.Add(sc.Onset),
 		events: append([]event(nil), sc.events...), followers: map[int]*follower{},
+		faults: o.Faults,
 	}
 	f.store = newStore(f.m)
 	f.traces = newTraceStore(o.Seed)
