@@ -44,6 +44,17 @@ type GatherOptions struct {
 	Deadline  time.Duration // for all of gathering; default 10s
 	LogLimit  int           // default 5000
 	MaxTraces int           // traces fetched by ID; default 50
+	// Progress, when set, is called with a copy of the evidence each time
+	// a part arrives or fails, so that a screen can draw what it has while
+	// the rest comes in. Gather returns the whole after the last call.
+	Progress func(*Evidence)
+}
+
+// Arrival is when one part of the evidence arrived, from the start of
+// gathering.
+type Arrival struct {
+	What  string        `json:"what"`
+	After time.Duration `json:"after"`
 }
 
 func (o GatherOptions) withDefaults() GatherOptions {
@@ -86,6 +97,16 @@ type Evidence struct {
 	Saturation   []sources.Saturation `json:"saturation"`
 	Alerts       []sources.Alert      `json:"alerts"`
 	Missing      []Missing            `json:"missing,omitempty"`
+	// Arrived lists the parts that arrived, in order, with when.
+	Arrived []Arrival `json:"arrived,omitempty"`
+}
+
+// snapshot is a copy of ev whose lists can be read while gathering goes on.
+func (ev *Evidence) snapshot() *Evidence {
+	c := *ev
+	c.Missing = append([]Missing(nil), ev.Missing...)
+	c.Arrived = append([]Arrival(nil), ev.Arrived...)
+	return &c
 }
 
 // Missing is one part of the evidence that is absent, and why. Down is
@@ -110,6 +131,7 @@ func Gather(ctx context.Context, src Sources, t Trigger, o GatherOptions) *Evide
 		Baseline: sources.TimeRange{Start: t.At.Add(-t.Window - o.Baseline), End: t.At.Add(-t.Window)}}
 	ctx, cancel := context.WithTimeout(ctx, o.Deadline)
 	defer cancel()
+	began := time.Now()
 
 	var mu sync.Mutex
 	done := map[string]bool{}
@@ -129,22 +151,33 @@ func Gather(ctx context.Context, src Sources, t Trigger, o GatherOptions) *Evide
 		go func() {
 			defer wg.Done()
 			apply, err := fetch(ctx)
-			mu.Lock()
-			defer mu.Unlock()
-			if done[what] {
-				return // the deadline passed and it was reported missing
+			// the part is kept under the lock; the progress is told after it
+			snap := func() *Evidence {
+				mu.Lock()
+				defer mu.Unlock()
+				if done[what] {
+					return nil // the deadline passed and it was reported missing
+				}
+				done[what] = true
+				if err != nil && ctx.Err() != nil {
+					// the deadline cut it off: say so, not the context's error
+					ev.Missing = append(ev.Missing, Missing{what, fmt.Sprintf("did not arrive within %s", o.Deadline), true})
+					return nil
+				}
+				if err != nil {
+					ev.Missing = append(ev.Missing, Missing{what, err.Error(), true})
+				} else {
+					apply()
+					ev.Arrived = append(ev.Arrived, Arrival{what, time.Since(began)})
+				}
+				if o.Progress == nil {
+					return nil
+				}
+				return ev.snapshot()
+			}()
+			if snap != nil {
+				o.Progress(snap)
 			}
-			done[what] = true
-			if err != nil && ctx.Err() != nil {
-				// the deadline cut it off: say so, not the context's error
-				ev.Missing = append(ev.Missing, Missing{what, fmt.Sprintf("did not arrive within %s", o.Deadline), true})
-				return
-			}
-			if err != nil {
-				ev.Missing = append(ev.Missing, Missing{what, err.Error(), true})
-				return
-			}
-			apply()
 		}()
 	}
 	all := sources.TimeRange{Start: ev.Baseline.Start, End: t.At}

@@ -35,6 +35,39 @@ type ServiceStatus struct {
 	Rates       []float64 `json:"rates"`
 	ErrorRatios []float64 `json:"error_ratios"`
 	P99s        []float64 `json:"p99s"`
+	// FromEdges marks an uninstrumented peer (a database, a cache, an
+	// external API) judged from its callers' service-graph edges: its
+	// numbers are those of the calls into it, and it has no series.
+	FromEdges bool `json:"from_edges,omitempty"`
+}
+
+// PeerStatuses judges the uninstrumented peers, the servers of edges
+// with no RED series of their own, from the calls into them: now are the
+// edges over the last minutes, base over a longer span before. Health
+// follows StatusOf's thresholds, the base p99 being base's.
+func PeerStatuses(now, base []sources.Edge, instrumented []string) []ServiceStatus {
+	skip := map[string]bool{sources.UserNode: true}
+	for _, s := range instrumented {
+		skip[s] = true
+	}
+	n, b := edgeTotals(now), edgeTotals(base)
+	var out []ServiceStatus
+	for svc, t := range n {
+		if skip[svc] || t.rate <= 0 {
+			continue
+		}
+		st := ServiceStatus{Service: svc, Rate: t.rate, ErrorRatio: t.failed / t.rate, P99: t.p99, BaseP99: b[svc].p99, Query: t.query, FromEdges: true}
+		slower := func(factor float64) bool { return st.BaseP99 > 0 && st.P99 > factor*st.BaseP99 }
+		switch {
+		case st.ErrorRatio > FailingErrorRatio || slower(FailingLatencyFactor):
+			st.Health = Failing
+		case st.ErrorRatio > ErrorDelta || (slower(LatencyFactor) && st.P99-st.BaseP99 > LatencyFloor.Seconds()):
+			st.Health = Degraded
+		}
+		out = append(out, st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Service < out[j].Service })
+	return out
 }
 
 // StatusOf aligns a service's RED series by time and judges its health:

@@ -281,3 +281,25 @@ func TestASecondSpellAfterALongHealthyGapIsTheIncident(t *testing.T) {
 		t.Errorf("loop: %+v", l)
 	}
 }
+
+func TestUninstrumentedPeersAreJudgedFromTheirCallers(t *testing.T) {
+	now := []sources.Edge{
+		{Client: "api", Server: "db", RequestRate: 100, FailedRate: 1, P99Seconds: 0.33, Query: "q"},
+		{Client: "worker", Server: "db", RequestRate: 50, P99Seconds: 0.2},
+		{Client: "api", Server: "cache", RequestRate: 300, P99Seconds: 0.002},
+		{Client: sources.UserNode, Server: "api", RequestRate: 100},
+		{Client: "gw", Server: "api", RequestRate: 100},
+	}
+	base := []sources.Edge{{Client: "api", Server: "db", RequestRate: 100, P99Seconds: 0.03}, {Client: "api", Server: "cache", RequestRate: 300, P99Seconds: 0.002}}
+	got := PeerStatuses(now, base, []string{"api", "gw", "worker"})
+	if len(got) != 2 || got[0].Service != "cache" || got[1].Service != "db" {
+		t.Fatalf("%+v", got)
+	}
+	db := got[1]
+	if !db.FromEdges || db.Rate != 150 || db.P99 != 0.33 || db.BaseP99 != 0.03 || db.Health != Failing || db.Query != "q" {
+		t.Errorf("db %+v", db)
+	}
+	if got[0].Health != Healthy {
+		t.Errorf("cache %+v", got[0])
+	}
+}

@@ -86,10 +86,15 @@ type overviewData struct {
 
 type overviewMsg overviewData
 
+// incidentMsg is the incident as assembled so far: partial while parts
+// of the evidence are still coming (next waits for the following one),
+// whole when next is nil.
 type incidentMsg struct {
 	trigger correlate.Trigger
 	inc     *correlate.Incident
 	took    time.Duration
+	arrived []correlate.Arrival
+	next    tea.Cmd
 }
 
 // loadOverview reads everything the overview shows. Each part keeps its
@@ -117,7 +122,13 @@ func loadOverview(d Deps, prev *overviewData) tea.Cmd {
 			timed(&o.REDOf, func() error {
 				reds, err := d.Sources.Metrics.RED(ctx, nil, sources.TimeRange{Start: now.Add(-30 * time.Minute), End: now}, 30*time.Second)
 				o.Services = serviceRows(reds)
-				return err
+				if err != nil {
+					return err
+				}
+				// uninstrumented peers, judged from the calls into them; a
+				// Prometheus without service graphs simply has none
+				o.Services = append(o.Services, peerRows(ctx, d.Sources.Metrics, reds, now)...)
+				return nil
 			})
 		} else {
 			o.REDOf.Err = errNoSource("metrics")

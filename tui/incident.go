@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -21,8 +22,10 @@ type incidentView struct {
 	inc       *correlate.Incident
 	shown     present.Incident // inc as it is presented
 	took      time.Duration
-	lines     []string // rendered for the width
-	collapsed bool     // the dependency tree shows only the root's callers
+	arrived   []correlate.Arrival // the evidence's parts so far, with when
+	whole     bool                // every part is in (or reported missing)
+	lines     []string            // rendered for the width
+	collapsed bool                // the dependency tree shows only the root's callers
 	vp        viewport.Model
 }
 
@@ -36,12 +39,27 @@ func openIncident(c *common, t correlate.Trigger) tea.Cmd {
 	return push(v, loadIncident(c.deps, t))
 }
 
-// loadIncident gathers and analyses in the background.
+// loadIncident gathers and analyses in the background, and sends the
+// incident as each part of the evidence arrives: the chain and the
+// candidates from the metrics first, then logs and traces fill in.
 func loadIncident(d Deps, t correlate.Trigger) tea.Cmd {
+	// room for every part's progress and the whole, so that gathering
+	// never waits on the screen
+	ch := make(chan incidentMsg, 16)
+	next := tea.Cmd(func() tea.Msg { return <-ch })
 	return func() tea.Msg {
 		start := d.Wall()
-		ev := correlate.Gather(context.Background(), d.Sources, t, correlate.GatherOptions{Deadline: d.Timeout})
-		return incidentMsg{trigger: t, inc: correlate.Analyze(ev, d.Meta), took: d.Wall().Sub(start)}
+		go func() {
+			progress := func(ev *correlate.Evidence) {
+				select {
+				case ch <- incidentMsg{trigger: t, inc: correlate.Analyze(ev, d.Meta), took: d.Wall().Sub(start), arrived: ev.Arrived, next: next}:
+				default: // a full channel: the whole comes soon enough
+				}
+			}
+			ev := correlate.Gather(context.Background(), d.Sources, t, correlate.GatherOptions{Deadline: d.Timeout, Progress: progress})
+			ch <- incidentMsg{trigger: t, inc: correlate.Analyze(ev, d.Meta), took: d.Wall().Sub(start), arrived: ev.Arrived}
+		}()
+		return next()
 	}
 }
 
@@ -74,9 +92,12 @@ func (v *incidentView) Close() { delete(v.c.traces, v) }
 func (v *incidentView) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case incidentMsg:
-		if v.inc == nil && msg.trigger == v.trigger {
-			v.set(msg.inc, msg.took)
+		if v.whole || msg.trigger != v.trigger {
+			return nil
 		}
+		v.arrived, v.whole = msg.arrived, msg.next == nil
+		v.set(msg.inc, msg.took)
+		return msg.next
 	case tea.KeyPressMsg:
 		return v.key(msg)
 	}
@@ -188,9 +209,26 @@ func (v *incidentView) View() string {
 	if v.inc == nil {
 		return fill([]string{st.Muted.Render(v.c.spinner() + " assembling the incident for " + safe(what) + "…")}, v.width, v.height)
 	}
-	foot := st.Muted.Render("incident for "+safe(what)+" · assembled in "+v.took.Round(time.Millisecond).String()+" · ") + v.c.hint(v.ShortHelp())
+	state := "assembled in " + v.took.Round(time.Millisecond).String()
+	if !v.whole {
+		state = v.c.spinner() + " assembling, " + arrivals(v.arrived)
+	}
+	foot := st.Muted.Render("incident for "+safe(what)+" · "+state+" · ") + v.c.hint(v.ShortHelp())
 	// the viewport keeps the offset; the lines are drawn here, already cut
 	// to the width, which is cheaper than the viewport's own restyling
 	from := min(v.vp.YOffset(), len(v.lines))
 	return fill(v.lines[from:min(len(v.lines), from+v.vp.Height())], v.width, v.height-1) + "\n" + fit(foot, v.width)
+}
+
+// arrivals says which parts of the evidence are in, and when each came:
+// "RED 120ms, service graph 130ms, logs 210ms in".
+func arrivals(a []correlate.Arrival) string {
+	if len(a) == 0 {
+		return "nothing in yet"
+	}
+	parts := make([]string, len(a))
+	for i, x := range a {
+		parts[i] = strings.TrimPrefix(x.What, "metrics: ") + " " + x.After.Round(time.Millisecond).String()
+	}
+	return strings.Join(parts, ", ") + " in"
 }

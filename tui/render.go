@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -28,6 +29,31 @@ func serviceRows(reds []sources.RED) []correlate.ServiceStatus {
 		out = append(out, correlate.StatusOf(r))
 	}
 	return out
+}
+
+// peerWindow is the span the overview judges uninstrumented peers over:
+// the calls into them over the last five minutes against the half hour
+// before.
+const peerWindow = 5 * time.Minute
+
+// peerRows reads the service graph now and before, and judges the peers
+// the RED series do not cover (correlate.PeerStatuses). Without service
+// graphs, or when they fail, there are none: the services panel still
+// has its instrumented rows.
+func peerRows(ctx context.Context, m sources.Metrics, reds []sources.RED, now time.Time) []correlate.ServiceStatus {
+	cur, err := m.ServiceGraph(ctx, now, peerWindow)
+	if err != nil || len(cur) == 0 {
+		return nil
+	}
+	base, err := m.ServiceGraph(ctx, now.Add(-peerWindow), 30*time.Minute)
+	if err != nil {
+		base = nil
+	}
+	names := make([]string, len(reds))
+	for i, r := range reds {
+		names[i] = r.Service
+	}
+	return correlate.PeerStatuses(cur, base, names)
 }
 
 // sparkline draws the last width values between their minimum and maximum.
@@ -247,6 +273,13 @@ func renderServiceRow(r correlate.ServiceStatus, width int, st *themes.Styles) s
 	}
 	lvl := int(r.Health)
 	sym := st.Level(lvl).Render([...]string{"✓", "!", "✗"}[lvl])
+	if r.FromEdges {
+		// a peer has the calls into it, not series of its own
+		blank := st.Muted.Render(fit("", spark))
+		line := fmt.Sprintf("%s %s %7s %s %7s %s %7s %s", sym, fit(safe(r.Service)+" (edges)", name),
+			fmtRate(r.Rate), blank, humanize.Percent(r.ErrorRatio), blank, humanize.SecondsShort(r.P99), st.Muted.Render("from its callers' calls"))
+		return fit(line, width)
+	}
 	line := fmt.Sprintf("%s %s %7s %s %7s %s %7s %s", sym, fit(safe(r.Service), name),
 		fmtRate(r.Rate), st.Accent.Render(sparkline(r.Rates, spark)),
 		humanize.Percent(r.ErrorRatio), st.Level(lvl).Render(sparkline(r.ErrorRatios, spark)),

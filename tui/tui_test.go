@@ -941,6 +941,16 @@ func TestCopyAndLink(t *testing.T) {
 		t.Fatalf("y: %v", msgs)
 	}
 	a.Update(msgs[1]())
+	// the last row is an uninstrumented peer: its query is the calls into it
+	if !strings.Contains(screen(a), "▸ ✓ users-db (edges)") || !strings.Contains(screen(a), "copied the query: sim(seed 1, retry-storm): sum by (client, server) (rate(traces_service_graph_request_total") {
+		t.Errorf("no copy of the peer's query:\n%s", screen(a))
+	}
+	drive(t, a, press("g"))
+	for !strings.Contains(screen(a), "▸ ✗ payment-api") {
+		drive(t, a, press("j"))
+	}
+	_, cmd = a.Update(press("y"))
+	a.Update(cmd().(tea.BatchMsg)[1]())
 	if !strings.Contains(screen(a), "copied the query: sim(seed 1, retry-storm): sum by (service)") {
 		t.Errorf("no copy of the service's query:\n%s", screen(a))
 	}
@@ -1040,5 +1050,61 @@ func TestLogsInTimeOrderOnceAndNothingLostOnPause(t *testing.T) {
 	}
 	if strings.Join(got, "") != "abcdheldef" {
 		t.Errorf("lines %v", got)
+	}
+}
+
+// gatedLogs answers only once release is closed: a slow Loki.
+type gatedLogs struct {
+	inner   sources.Logs
+	release chan struct{}
+}
+
+func (g gatedLogs) LogRate(ctx context.Context, q sources.LogQuery, step time.Duration) ([]sources.Series, error) {
+	return g.inner.LogRate(ctx, q, step)
+}
+
+func (g gatedLogs) Tail(ctx context.Context, q sources.LogQuery) (<-chan sources.TailEvent, error) {
+	return g.inner.Tail(ctx, q)
+}
+
+func (g gatedLogs) Logs(ctx context.Context, q sources.LogQuery) ([]sources.LogLine, error) {
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return g.inner.Logs(ctx, q)
+}
+
+// TestIncidentDrawsPartsAsTheyArrive: with the logs held back, the
+// incident already shows the candidates from the metrics and says which
+// parts are in; when the logs come, it is whole.
+func TestIncidentDrawsPartsAsTheyArrive(t *testing.T) {
+	a := started(t, 120, 40)
+	release := make(chan struct{})
+	a.c.deps.Sources.Logs = gatedLogs{a.c.deps.Sources.Logs, release}
+	_, cmd := a.Update(press("enter"))
+	pm := cmd().(pushMsg)
+	_, _ = a.Update(pushMsg{pm.c, nil})
+	msg := pm.start().(incidentMsg)
+	for msg.next != nil && !strings.Contains(fmt.Sprint(msg.arrived), "metrics: RED") {
+		a.Update(msg)
+		msg = msg.next().(incidentMsg)
+	}
+	_, next := a.Update(msg)
+	s := screen(a)
+	if next == nil || !strings.Contains(s, "ROOT-CAUSE CANDIDATES") || !strings.Contains(s, "assembling, ") || strings.Contains(s, "assembled in") ||
+		strings.Contains(fmt.Sprint(a.top().(*incidentView).arrived), "logs") {
+		t.Fatalf("partial incident:\n%s", s)
+	}
+	close(release)
+	for next != nil {
+		_, next = a.Update(next())
+	}
+	if s := screen(a); !strings.Contains(s, "assembled in") || strings.Contains(s, "assembling, ") {
+		t.Errorf("whole incident:\n%s", s)
+	}
+	if v := a.top().(*incidentView); !strings.Contains(fmt.Sprint(v.arrived), "logs") || !strings.Contains(fmt.Sprint(v.arrived), "traces") {
+		t.Errorf("arrived %v", v.arrived)
 	}
 }
