@@ -125,8 +125,13 @@ func (v *incidentView) key(km tea.KeyPressMsg) tea.Cmd {
 		v.collapsed = !v.collapsed
 		v.render()
 	case key.Matches(km, k.Traces):
-		if v.inc != nil && len(v.inc.Traces) > 0 {
+		switch {
+		case v.inc != nil && len(v.inc.Traces) > 0:
 			return push(newTraceView(v.c, v.inc.Traces), nil)
+		case !v.whole:
+			return flash("the traces are still coming: try again in a moment")
+		default:
+			return flash("no traces in this incident (see its notes)")
 		}
 	case key.Matches(km, k.Logs):
 		return openLogs(v.c, v.logsTarget())

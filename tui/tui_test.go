@@ -1097,6 +1097,9 @@ func TestIncidentDrawsPartsAsTheyArrive(t *testing.T) {
 		strings.Contains(fmt.Sprint(a.top().(*incidentView).arrived), "logs") {
 		t.Fatalf("partial incident:\n%s", s)
 	}
+	if drive(t, a, press("t")); !strings.Contains(screen(a), "the traces are still coming") {
+		t.Errorf("t before the traces:\n%s", screen(a))
+	}
 	close(release)
 	for next != nil {
 		_, next = a.Update(next())

@@ -62,7 +62,8 @@ func TestCockpitInTmux(t *testing.T) {
 	// pages come first: the SLO burn of a service the storm reaches
 	waitFor("a page", has("▸ ✗ page    ErrorBudgetBurn"))
 	tm("send-keys", "-t", "e2e", "Enter")
-	s := waitFor("the incident", has("ROOT-CAUSE CANDIDATES", "1. user-preferences-api", "Blast radius:"))
+	// drawn as its parts arrive: wait for the whole, traces included
+	s := waitFor("the incident", has("ROOT-CAUSE CANDIDATES", "1. user-preferences-api", "Blast radius:", "assembled in"))
 	if !strings.Contains(s, "per minute") {
 		t.Errorf("no money per minute in the incident:\n%s", s)
 	}
