@@ -1104,6 +1104,7 @@ func TestIncidentDrawsPartsAsTheyArrive(t *testing.T) {
 	for next != nil {
 		_, next = a.Update(next())
 	}
+	drive(t, a, press("j")) // the flash stays until the next key
 	if s := screen(a); !strings.Contains(s, "assembled in") || strings.Contains(s, "assembling, ") {
 		t.Errorf("whole incident:\n%s", s)
 	}
