@@ -57,13 +57,7 @@ func PeerStatuses(now, base []sources.Edge, instrumented []string) []ServiceStat
 			continue
 		}
 		st := ServiceStatus{Service: svc, Rate: t.rate, ErrorRatio: t.failed / t.rate, P99: t.p99, BaseP99: b[svc].p99, Query: t.query, FromEdges: true}
-		slower := func(factor float64) bool { return st.BaseP99 > 0 && st.P99 > factor*st.BaseP99 }
-		switch {
-		case st.ErrorRatio > FailingErrorRatio || slower(FailingLatencyFactor):
-			st.Health = Failing
-		case st.ErrorRatio > ErrorDelta || (slower(LatencyFactor) && st.P99-st.BaseP99 > LatencyFloor.Seconds()):
-			st.Health = Degraded
-		}
+		st.judge()
 		out = append(out, st)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Service < out[j].Service })
@@ -101,6 +95,14 @@ func StatusOf(r sources.RED) ServiceStatus {
 		sort.Float64s(head)
 		st.BaseP99 = head[len(head)/2]
 	}
+	st.judge()
+	return st
+}
+
+// judge sets the health from the latest numbers: failing at
+// FailingErrorRatio or FailingLatencyFactor × the base p99, degraded past
+// ErrorDelta or LatencyFactor × (and LatencyFloor over) it.
+func (st *ServiceStatus) judge() {
 	slower := func(factor float64) bool { return st.BaseP99 > 0 && st.P99 > factor*st.BaseP99 }
 	switch {
 	case st.ErrorRatio > FailingErrorRatio || slower(FailingLatencyFactor):
@@ -108,7 +110,6 @@ func StatusOf(r sources.RED) ServiceStatus {
 	case st.ErrorRatio > ErrorDelta || (slower(LatencyFactor) && st.P99-st.BaseP99 > LatencyFloor.Seconds()):
 		st.Health = Degraded
 	}
-	return st
 }
 
 // BudgetHealth is failing when the budget is spent and degraded when
