@@ -1,9 +1,7 @@
 package correlate
 
 import (
-	"fmt"
 	"sort"
-	"strings"
 )
 
 // ServiceMeta is what the config says of a service.
@@ -143,10 +141,5 @@ func noEntryPoint(root string, g *Graph, anoms map[string]*Anomaly) string {
 	if len(entries) == 0 {
 		return "the graph has no entry point: no service is called by Tempo's user node or by nothing"
 	}
-	const show = 3
-	list := strings.Join(entries[:min(show, len(entries))], ", ")
-	if len(entries) > show {
-		list += fmt.Sprintf(" and %d more", len(entries)-show)
-	}
-	return "no entry point is hurt: the failure stops at callers that absorb it, and the entry points (" + list + ") show no anomaly"
+	return "no entry point is hurt: the failure stops at callers that absorb it, and the entry points (" + firstFew(entries, 3) + ") show no anomaly"
 }

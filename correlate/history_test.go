@@ -183,7 +183,7 @@ func TestAnIncidentAboutAServiceIsAboutItsPartOfTheGraph(t *testing.T) {
 	if got := strings.Join(inc.Blast.Names(), ","); got != "cart-db,cart,frontend" {
 		t.Errorf("blast %s", got)
 	}
-	if want := "elsewhere: 2 anomalous services outside what frontend calls and its callers (posts, web); not ranked"; !strings.Contains(strings.Join(inc.Notes, "\n"), want) {
+	if want := "elsewhere: 2 services anomalous outside what frontend calls and its callers (posts, web); not ranked"; !strings.Contains(strings.Join(inc.Notes, "\n"), want) {
 		t.Errorf("notes %q", inc.Notes)
 	}
 	// the fleet-wide incident is the blog's

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/oncall-cockpit/oncall/internal/humanize"
 )
 
 // scopeTo narrows an incident about one service to its part of the
@@ -70,18 +72,15 @@ func (a *analysis) scopeTo(svc string) []string {
 		return nil
 	}
 	sort.Strings(out)
-	const show = 4
-	list := strings.Join(out[:min(show, len(out))], ", ")
-	if len(out) > show {
-		list += fmt.Sprintf(" and %d more", len(out)-show)
-	}
-	return []string{fmt.Sprintf("elsewhere: %d anomalous %s outside what %s calls and its callers (%s); not ranked (without a service, the incident covers the whole fleet)",
-		len(out), plural(len(out), "service", "services"), svc, list)}
+	return []string{fmt.Sprintf("elsewhere: %s anomalous outside what %s calls and its callers (%s); not ranked (without a service, the incident covers the whole fleet)",
+		humanize.Count(len(out), "service"), svc, firstFew(out, 4))}
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
+// firstFew lists up to n names, and how many more there are.
+func firstFew(names []string, n int) string {
+	list := strings.Join(names[:min(n, len(names))], ", ")
+	if len(names) > n {
+		list += fmt.Sprintf(" and %d more", len(names)-n)
 	}
-	return many
+	return list
 }
