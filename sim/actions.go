@@ -35,6 +35,33 @@ func ActionKinds() []string {
 	return []string{ActScale, ActRestart, ActResizePool, ActRollback, ActWarmCache, ActSetCall}
 }
 
+// Replicas is a service's desired replica count.
+func (f *Fleet) Replicas(service string) (int, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	s, ok := f.m.byName[service]
+	if !ok {
+		return 0, fmt.Errorf("sim: no service %q", service)
+	}
+	return s.replicas, nil
+}
+
+// PoolSize is the connections per replica of a service's pool towards target.
+func (f *Fleet) PoolSize(service, target string) (int, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	s, ok := f.m.byName[service]
+	if !ok {
+		return 0, fmt.Errorf("sim: no service %q", service)
+	}
+	for _, p := range s.pools {
+		if p.target.spec.Name == target {
+			return p.perRep, nil
+		}
+	}
+	return 0, fmt.Errorf("sim: %s has no pool towards %q", service, target)
+}
+
 // Apply carries out an action. Its effect unfolds in simulated time (new
 // replicas take their start-up time) and shows in every signal: a change
 // event, a log line, and the metrics that follow.
@@ -65,8 +92,16 @@ func (f *Fleet) Apply(a Action) (sources.Change, error) {
 		f.log(a.Service, lvlInfo, tplScale, -1, float64(old), float64(a.Replicas), nil)
 	case ActRestart:
 		// one replica at a time is out for its start-up time; a crash loop
-		// caused by a bad pod ends with it
+		// caused by a bad pod ends with it, and new processes start without
+		// what the old ones leaked (memory, pooled connections), though a
+		// leak in the code starts leaking again
 		s.crash = nil
+		if s.bugCause == causeLeak {
+			s.errorBoost = 0
+		}
+		for _, p := range s.pools {
+			p.leaked = 0
+		}
 		if s.replicas > 1 {
 			s.ready = math.Max(1, s.ready-1)
 			s.pending = append(s.pending, now.Add(time.Duration(s.spec.StartupTime)))

@@ -123,3 +123,20 @@ type Resources interface {
 type Prober interface {
 	BuildInfo(ctx context.Context) (BuildInfo, error)
 }
+
+// Action is an operator action for an Actuator: what, on which service,
+// towards which peer, with which parameters (numbers may be relative:
+// "+50%" or "x2" of the current value).
+type Action struct {
+	Kind    string            `json:"kind"`
+	Service string            `json:"service"`
+	Target  string            `json:"target,omitempty"`
+	Params  map[string]string `json:"params,omitempty"`
+}
+
+// Actuator carries out operator actions through the backend itself. Only
+// the simulator has one, so that a runbook can fix the demo; real fleets
+// are acted on by the commands and requests runbooks declare.
+type Actuator interface {
+	Act(ctx context.Context, a Action) (Change, error)
+}

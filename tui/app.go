@@ -27,7 +27,25 @@ func New(d Deps, st *themes.Styles) *App {
 }
 
 func (a *App) Init() tea.Cmd {
-	return tea.Batch(a.stack[0].Update(refreshMsg{}), tick(a.c.deps.Refresh))
+	return tea.Batch(a.stack[0].Update(refreshMsg{}), tick(a.c.deps.Refresh), a.notice())
+}
+
+// noticeMsg is a line from outside the cockpit (the demo's autopilot).
+type noticeMsg string
+
+// notice waits for the next notice, if the cockpit has a source of them.
+func (a *App) notice() tea.Cmd {
+	ch := a.c.deps.Notices
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		s, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return noticeMsg(s)
+	}
 }
 
 func (a *App) top() Component { return a.stack[len(a.stack)-1] }
@@ -77,6 +95,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case flashMsg:
 		a.flash.set(string(msg))
 		return a, nil
+	case noticeMsg:
+		// shown until the next key, and the panels reload to show its effect
+		a.flash.set(string(msg))
+		return a, tea.Batch(a.notice(), a.broadcast(refreshMsg{}))
 	}
 	return a, a.broadcast(msg)
 }

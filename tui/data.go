@@ -10,6 +10,7 @@ import (
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/grafana"
+	"github.com/oncall-cockpit/oncall/remediate"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -46,6 +47,11 @@ type Deps struct {
 	Explore grafana.Explore
 	// NoMouse leaves the mouse to the terminal (for selecting text).
 	NoMouse bool
+	// Kit runs runbooks and holds the proposals; nil: the cockpit lists
+	// runbook links only.
+	Kit *remediate.Kit
+	// Notices are lines to flash from outside: what the demo's autopilot did.
+	Notices <-chan string
 }
 
 // part is one panel's data: its age, its error, and how long it took.
@@ -82,6 +88,9 @@ type overviewData struct {
 	// LogsOf and TracesOf are the logs and traces backends' readiness:
 	// set only when one is configured and can be probed.
 	LogsOf, TracesOf *part
+	// Proposals wait for approval, from the kit's ledger.
+	Proposals   []remediate.Proposal
+	ProposalsOf part
 }
 
 type overviewMsg overviewData
@@ -178,6 +187,13 @@ func loadOverview(d Deps, prev *overviewData) tea.Cmd {
 			})
 		} else {
 			o.AlertsOf.Err = errNoSource("alertmanager")
+		}
+		if d.Kit != nil {
+			timed(&o.ProposalsOf, func() error {
+				var err error
+				o.Proposals, err = remediate.Proposals(ctx, d.Kit.Ledger)
+				return err
+			})
 		}
 		return overviewMsg(o)
 	}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/grafana"
 	"github.com/oncall-cockpit/oncall/internal/present"
+	"github.com/oncall-cockpit/oncall/remediate"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -26,6 +28,7 @@ type incidentView struct {
 	whole     bool                // every part is in (or reported missing)
 	lines     []string            // rendered for the width
 	collapsed bool                // the dependency tree shows only the root's callers
+	matches   []remediate.Matched // the runbooks that match, best first
 	vp        viewport.Model
 }
 
@@ -57,7 +60,14 @@ func loadIncident(d Deps, t correlate.Trigger) tea.Cmd {
 				}
 			}
 			ev := correlate.Gather(context.Background(), d.Sources, t, correlate.GatherOptions{Deadline: d.Timeout, Progress: progress})
-			ch <- incidentMsg{trigger: t, inc: correlate.Analyze(ev, d.Meta), took: d.Wall().Sub(start), arrived: ev.Arrived}
+			inc := correlate.Analyze(ev, d.Meta)
+			if d.Kit != nil {
+				// what was done shows beside what happened; an unreadable
+				// log only leaves the actions out (oncall audit says why)
+				rows, _, _ := d.Kit.Audit.Read()
+				remediate.Timeline(inc, rows)
+			}
+			ch <- incidentMsg{trigger: t, inc: inc, took: d.Wall().Sub(start), arrived: ev.Arrived}
 		}()
 		return next()
 	}
@@ -67,8 +77,11 @@ func (v *incidentView) Title() string { return "incident " + safe(v.trigger.Serv
 
 func (v *incidentView) ShortHelp() []key.Binding {
 	k := v.c.keys
-	return []key.Binding{either("↑↓", "scroll", k.Up, k.Down), relabel(k.Traces, "t", "traces"), relabel(k.Collapse, "c", "tree"),
-		relabel(k.Back, "esc", "back"), relabel(k.Help, "?", "help")}
+	b := []key.Binding{either("↑↓", "scroll", k.Up, k.Down), relabel(k.Traces, "t", "traces"), relabel(k.Collapse, "c", "tree")}
+	if len(v.matches) > 0 {
+		b = append(b, relabel(k.Runbook, "R", "runbook"))
+	}
+	return append(b, relabel(k.Back, "esc", "back"), relabel(k.Help, "?", "help"))
 }
 
 func (v *incidentView) SetSize(w, h int) {
@@ -83,7 +96,7 @@ func (v *incidentView) render() {
 	if v.inc == nil || v.width <= 0 {
 		return
 	}
-	v.lines = renderIncident(v.shown, v.collapsed, v.width, v.c.styles)
+	v.lines = append(runbookLines(v.c, v.matches, v.width), renderIncident(v.shown, v.collapsed, v.width, v.c.styles)...)
 	v.vp.SetContentLines(v.lines)
 }
 
@@ -112,6 +125,7 @@ func (v *incidentView) set(inc *correlate.Incident, took time.Duration) {
 	}
 	v.shown = present.NewIncident(inc, present.Options{Runbooks: runbooks, Zone: v.c.deps.Zone})
 	v.c.traces[v] = inc.Traces
+	v.matches = matchRunbooks(v.c, inc)
 	v.render()
 }
 
@@ -144,8 +158,29 @@ func (v *incidentView) key(km tea.KeyPressMsg) tea.Cmd {
 		return copyText("the incident's summary", v.shown.Summary)
 	case key.Matches(km, k.Link):
 		return v.link()
+	case key.Matches(km, k.Runbook, k.RunbookN):
+		return v.planRunbook(km)
 	}
 	return nil
+}
+
+// planRunbook opens the plan of the first matching runbook (R) or of the
+// one numbered (1-9).
+func (v *incidentView) planRunbook(km tea.KeyPressMsg) tea.Cmd {
+	if v.c.deps.Kit == nil {
+		return flash("no runbooks: set runbooks: in the config to a directory of runbook files")
+	}
+	if !v.whole {
+		return flash("the incident is still being assembled: runbooks match the whole of it")
+	}
+	i := 0
+	if key.Matches(km, v.c.keys.RunbookN) {
+		i = int(km.Code - '1')
+	}
+	if i < 0 || i >= len(v.matches) {
+		return flash(fmt.Sprintf("no runbook %d: %d match", i+1, len(v.matches)))
+	}
+	return openPlan(v.c, v.matches[i], v.inc)
 }
 
 // scroll moves a viewport by the scrolling keys, and reports whether km

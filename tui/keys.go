@@ -15,6 +15,9 @@ type KeyMap struct {
 	Logs, Filter, Wrap                      key.Binding
 	Palette, Collapse, Sort                 key.Binding
 	Copy, Link                              key.Binding
+	// Runbook plans the first matching runbook, RunbookN the one of that
+	// number; Approve and Reject decide the first proposal waiting.
+	Runbook, RunbookN, Approve, Reject key.Binding
 	// While typing: Cancel leaves the input, PickUp and PickDown move a
 	// selection (j and k are text then).
 	Cancel, PickUp, PickDown key.Binding
@@ -48,6 +51,10 @@ func DefaultKeyMap() KeyMap {
 		Sort:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "overview: sort services by health, name, rate, errors or p99")),
 		Copy:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy the selection (a query, a trace ID, a log line) by OSC 52")),
 		Link:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "a Grafana Explore link for the selection, shown and copied")),
+		Runbook:   key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "incident: plan the first matching runbook (shows it all, then asks)")),
+		RunbookN:  key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "incident: plan the runbook of that number")),
+		Approve:   key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "overview: approve the first proposal waiting (shows its plan, then asks)")),
+		Reject:    key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "overview: reject the first proposal waiting (asks first)")),
 		Yes:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
 		Cancel:    key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc", "cancel")),
 		PickUp:    key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "previous")),
@@ -72,7 +79,9 @@ type action struct {
 }
 
 // actions are the bindings that change something; read-only disables them.
-func (k *KeyMap) actions() []action { return []action{{&k.Ack, "acknowledgements"}} }
+func (k *KeyMap) actions() []action {
+	return []action{{&k.Ack, "acknowledgements"}, {&k.Runbook, "runbooks"}, {&k.RunbookN, "runbooks"}, {&k.Approve, "approvals"}, {&k.Reject, "approvals"}}
+}
 
 // refused says, for a key of a disabled action, why nothing happens.
 func (k KeyMap) refused(msg tea.KeyPressMsg) (string, bool) {
@@ -115,6 +124,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
 		{k.Open, k.Incident, k.Ack, k.Sort, k.Traces, k.NextTrace, k.Collapse, k.Logs, k.Filter, k.Wrap},
+		{k.Runbook, k.RunbookN, k.Approve, k.Reject},
 		{k.Palette, k.Copy, k.Link, k.Back, k.Refresh, k.Pause, k.Help, k.Quit},
 	}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"sort"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/grafana"
 	"github.com/oncall-cockpit/oncall/internal/humanize"
+	"github.com/oncall-cockpit/oncall/remediate"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -288,6 +290,8 @@ func (o *overview) key(km tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(km, k.Ack):
 		return o.acknowledge()
+	case key.Matches(km, k.Approve, k.Reject):
+		return o.decide(key.Matches(km, k.Approve))
 	case key.Matches(km, k.Copy):
 		return o.copySelection()
 	case key.Matches(km, k.Link):
@@ -431,7 +435,38 @@ func (o *overview) top() (gauges, alerts []string) {
 			alerts = append(alerts, o.mark(g+i, renderAlertRow(a, d.At, d.AckedBy, w-2, st)))
 		}
 	}
+	if len(d.Proposals) > 0 {
+		alerts = append(alerts, "")
+		alerts = append(alerts, o.greyIfStale(d.ProposalsOf, proposalRows(o.c, d.Proposals, d.At, w, 2))...)
+	}
 	return gauges, o.greyIfStale(d.AlertsOf, alerts)
+}
+
+// decide approves (after the plan and its confirmation) or rejects (after
+// asking) the first proposal waiting.
+func (o *overview) decide(approve bool) tea.Cmd {
+	if o.data == nil || len(o.data.Proposals) == 0 || o.c.deps.Kit == nil {
+		return flash("no proposal is waiting for approval")
+	}
+	p := o.data.Proposals[0]
+	if approve {
+		return openApproval(o.c, p)
+	}
+	kit, user := o.c.deps.Kit, o.c.deps.User
+	lines := []string{o.c.styles.Heading.Render("REJECT PROPOSAL " + safe(p.ID) + "?"), "",
+		"  " + safe(p.Runbook) + " on " + safe(p.Target) + ", proposed by " + safe(p.By) + ": " + safe(p.Why)}
+	for _, a := range p.Actions {
+		lines = append(lines, "    "+safe(a))
+	}
+	lines = append(lines, "", "Rejecting ends the proposal for every cockpit; nothing runs.")
+	return push(newConfirm(o.c, lines, "Reject?", func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), o.c.deps.Timeout)
+		defer cancel()
+		if err := remediate.Decide(ctx, kit.Ledger, kit.Audit, p, false, user, kit.Exec.Host); err != nil {
+			return flashMsg("not rejected: " + err.Error())
+		}
+		return tea.Batch(flash("rejected "+p.Runbook+" on "+p.Target), func() tea.Msg { return refreshMsg{} })()
+	}, "not rejected"), nil)
 }
 
 // serviceRoom is how many service rows fit under the top part: the

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/oncall-cockpit/oncall/remediate"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -161,6 +162,7 @@ func labelSummary(l sources.Labels, skip ...string) string {
 type silencesOptions struct {
 	output  string
 	expired bool
+	ledger  bool
 	watch   watchOptions
 }
 
@@ -172,7 +174,9 @@ func newSilencesCmd(e *env, g *globalOptions) *cobra.Command {
 		Short:   "List, add and expire Alertmanager silences",
 		Long: `silences lists the active and pending silences, as amtool does; --expired
 lists the expired ones too. Its subcommands add and expire silences, each
-after showing exactly what it will send and asking (the default is no).`,
+after showing exactly what it will send and asking (the default is no).
+The remediation ledger's records (silences on oncall_remediation, which
+match no alert: locks, runs and proposals) are left out unless --ledger.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			am, err := alertmanagerFrom(e, g)
@@ -186,7 +190,7 @@ after showing exactly what it will send and asking (the default is no).`,
 				}
 				var sil []sources.Silence
 				for _, s := range all {
-					if o.expired || s.State != sources.SilenceExpired {
+					if (o.expired || s.State != sources.SilenceExpired) && (o.ledger || !remediate.IsRecord(s)) {
 						sil = append(sil, s)
 					}
 				}
@@ -204,6 +208,7 @@ after showing exactly what it will send and asking (the default is no).`,
 		},
 	}
 	cmd.Flags().BoolVar(&o.expired, "expired", false, "list expired silences too")
+	cmd.Flags().BoolVar(&o.ledger, "ledger", false, "list the remediation ledger's records too (locks, runs, proposals)")
 	outputFlag(cmd, &o.output, "text", "json")
 	o.watch.flags(cmd)
 	cmd.AddCommand(newSilenceAddCmd(e, g), newSilenceExpireCmd(e, g))

@@ -82,7 +82,7 @@ func simDeps(f *sim.Fleet, title string) tui.Deps {
 }
 
 // configDeps points the cockpit at the configured datasources.
-func configDeps(cfg *config.Config, path string) (tui.Deps, error) {
+func configDeps(e *env, g *globalOptions, cfg *config.Config, path string) (tui.Deps, error) {
 	b, err := newBackends(cfg)
 	if err != nil {
 		return tui.Deps{}, err
@@ -102,6 +102,9 @@ func configDeps(cfg *config.Config, path string) (tui.Deps, error) {
 		Explore: grafana.Explore{URL: cfg.Grafana.URL, UIDs: cfg.Grafana.Datasources}}
 	if ctx, ok := cfg.Contexts[cfg.Context]; ok {
 		d.ContextColor, d.ConfirmTyped = ctx.Color, ctx.Confirm == config.ConfirmTyped
+	}
+	if cfg.Runbooks != "" {
+		d.Kit = configKit(e, g, cfg, src)
 	}
 	return d, nil
 }

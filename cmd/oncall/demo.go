@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oncall-cockpit/oncall/internal/humanize"
+	"github.com/oncall-cockpit/oncall/remediate"
 	"github.com/oncall-cockpit/oncall/sim"
 	"github.com/oncall-cockpit/oncall/sources"
 	simsrc "github.com/oncall-cockpit/oncall/sources/sim"
@@ -29,6 +30,8 @@ type demoOptions struct {
 	serve, otlp, loki                 string
 	text                              bool
 	cockpit                           cockpitOptions
+	autopilot                         bool
+	autopilotEvery                    time.Duration
 }
 
 func newDemoCmd(e *env, g *globalOptions) *cobra.Command {
@@ -76,6 +79,8 @@ clock, so the timestamps it pushes are current.`,
 	f.StringVar(&o.loki, "loki-url", "", "with --serve: push logs to this Loki base URL (…/loki/api/v1/push)")
 	f.DurationVar(&o.pushEvery, "push-interval", 5*time.Second, "with --serve: how often traces and logs are pushed")
 	f.BoolVar(&o.text, "text", false, "print the live text summary instead of opening the cockpit")
+	f.BoolVar(&o.autopilot, "autopilot", false, "run the autopilot beside the cockpit: it fixes what its runbooks may, and its proposals wait in the overview for A (approve) or X (reject)")
+	f.DurationVar(&o.autopilotEvery, "autopilot-interval", 20*time.Second, "with --autopilot: how often it looks (wall clock)")
 	cockpitFlags(cmd, &o.cockpit)
 	outputFlag(cmd, &o.output, "text", "json")
 	return cmd
@@ -147,7 +152,17 @@ func runDemo(ctx context.Context, e *env, g *globalOptions, o *demoOptions) erro
 		fleet.Run(runCtx, speed)
 	}()
 	title := fmt.Sprintf("demo: %s, seed %d, speed %s", fleet.Scenario().Name, o.seed, o.speed)
-	return runCockpit(ctx, e, g, &o.cockpit, simDeps(fleet, title), "")
+	d := simDeps(fleet, title)
+	d.Kit = demoKit(e, g, fleet)
+	if o.autopilot {
+		if g.ReadOnly {
+			return usagef("--autopilot acts: it cannot run --read-only")
+		}
+		title += ", autopilot"
+		d.Title = title
+		d.Notices = demoAutopilot(runCtx, d.Kit, fleet, warmUp, o.autopilotEvery)
+	}
+	return runCockpit(ctx, e, g, &o.cockpit, d, "")
 }
 
 // watchDemo runs the fleet and prints a summary every refresh.
@@ -356,4 +371,43 @@ func serveDemo(ctx context.Context, e *env, fleet *sim.Fleet, o *demoOptions, sp
 			}
 		}
 	}
+}
+
+// demoAutopilot runs the autopilot on the demo's fleet once the history
+// is simulated, and says what it did in the cockpit's status line.
+func demoAutopilot(ctx context.Context, k *remediate.Kit, fleet *sim.Fleet, from time.Time, every time.Duration) <-chan string {
+	out := make(chan string, 16)
+	ap := autopilot(k, "autopilot@demo")
+	go func() {
+		defer close(out)
+		for fleet.Now().Before(from) {
+			if remediate.SleepWait(ctx, 100*time.Millisecond) != nil {
+				return
+			}
+		}
+		for {
+			if remediate.SleepWait(ctx, every) != nil {
+				return
+			}
+			ds, err := ap.Round(ctx)
+			if err != nil {
+				out <- "autopilot: " + err.Error()
+			}
+			for _, d := range ds {
+				if d.Did == "waiting" {
+					continue
+				}
+				line := fmt.Sprintf("autopilot %s %s on %s", d.Did, d.Runbook, d.Target)
+				if d.Outcome != nil {
+					line += ": " + d.Outcome.Result
+				}
+				select {
+				case out <- line:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out
 }

@@ -16,47 +16,13 @@ import (
 // read its root cause and blast radius, fold a trace, filter the logs, and
 // acknowledge an alert.
 func TestCockpitInTmux(t *testing.T) {
-	tmux := testenv.Binary(t, "tmux")
-	bin := filepath.Join(t.TempDir(), "oncall")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	sock := filepath.Join(t.TempDir(), "tmux.sock")
-	tm := func(args ...string) string {
-		out, err := exec.Command(tmux, append([]string{"-S", sock}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("tmux %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
 	// a fixed user signs the acknowledgement; the demo runs at 60x
-	tm("new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30",
-		fmt.Sprintf("env USER=e2e-user TERM=xterm-256color %s demo --scenario retry-storm --speed 60 --seed 1; sleep 60", bin))
-	t.Cleanup(func() { _ = exec.Command(tmux, "-S", sock, "kill-server").Run() })
-	screen := func() string { return tm("capture-pane", "-t", "e2e", "-p") }
+	p := newPane(t, "e2e", 100, 30, fmt.Sprintf("env USER=e2e-user TERM=xterm-256color %s demo --scenario retry-storm --speed 60 --seed 1; sleep 60", testBinary(t)))
+	tm := func(args ...string) string { return p.run(args...) }
+	screen := p.screen
 	waitFor := func(what string, ok func(string) bool) string {
 		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			s := screen()
-			if ok(s) {
-				return s
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("waited 60s for %s; the pane shows:\n%s", what, s)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
-	has := func(subs ...string) func(string) bool {
-		return func(s string) bool {
-			for _, x := range subs {
-				if !strings.Contains(s, x) {
-					return false
-				}
-			}
-			return true
-		}
+		return p.waitFor(what, 60*time.Second, ok)
 	}
 	waitFor("the overview", has("FIRING ALERTS", "SERVICES", "✓ metrics"))
 	// pages come first: the SLO burn of a service the storm reaches
@@ -112,10 +78,7 @@ func selected(screen, service string) bool {
 // `oncall demo` to the cockpit's first frame with data on the pane.
 func BenchmarkStartToFirstFrame(b *testing.B) {
 	tmux := testenv.Binary(b, "tmux")
-	bin := filepath.Join(b.TempDir(), "oncall")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testBinary(b)
 	sock := filepath.Join(b.TempDir(), "tmux.sock")
 	defer exec.Command(tmux, "-S", sock, "kill-server").Run()
 	var first, data time.Duration
@@ -143,4 +106,58 @@ func BenchmarkStartToFirstFrame(b *testing.B) {
 	}
 	b.ReportMetric(float64(first.Milliseconds())/float64(b.N), "ms-to-first-frame")
 	b.ReportMetric(float64(data.Milliseconds())/float64(b.N), "ms-to-data")
+}
+
+// TestRemediationInTmux is the issue's walk-through, as a person does it:
+// in db-pool-exhaustion, open the incident, press R, read the plan; any
+// key but y is no; R and y run it, and the error ratio falls until
+// verification passes. Then the autopilot proposes bad-deploy's
+// high-danger rollback, and the cockpit approves it with A and the typed
+// name. Read-only, R does nothing but say so.
+func TestRemediationInTmux(t *testing.T) {
+	bin := testBinary(t)
+	data := t.TempDir()
+	p := newPane(t, "fix", 100, 30, fmt.Sprintf("env USER=e2e XDG_DATA_HOME=%s TERM=xterm-256color %s demo --scenario db-pool-exhaustion --speed 20 --seed 1; sleep 60", data, bin))
+	p.waitFor("the page", 60*time.Second, has("▸ ✗ page"))
+	for i := 0; i < 6 && !selected(p.screen(), "payment-api"); i++ {
+		p.keys("Down")
+		time.Sleep(200 * time.Millisecond)
+	}
+	p.keys("Enter")
+	p.waitFor("the runbooks", 60*time.Second, has("RUNBOOKS", "1. pool-full on payment-api", "assembled in"))
+	p.keys("R")
+	p.waitFor("the plan", 30*time.Second, has("1. DIAGNOSIS", "→ surge:", "simulator resize-pool payment-api → payment-db size=+100%", "Run it? [y/N]"))
+	p.keys("n")
+	p.waitFor("no", 10*time.Second, has("not run: pool-full", "ROOT-CAUSE CANDIDATES"))
+	p.keys("R")
+	p.waitFor("the plan again", 30*time.Second, has("Run it? [y/N]"))
+	p.keys("y")
+	p.waitFor("the run", 20*time.Second, has("▸ running simulator resize-pool", "pool payment-db: 10 → 20 connections per replica"))
+	s := p.waitFor("verification", 90*time.Second, has("▸ verified: error ratio of payment-api", "✓ resolved"))
+	if !strings.Contains(s, "runbook pool-full: resolved") {
+		t.Errorf("no flash:\n%s", s)
+	}
+	r := oncall(t, map[string]string{"XDG_DATA_HOME": data}, "", "audit")
+	if !strings.Contains(r.out, "e2e@") || !strings.Contains(r.out, "[confirmed by e2e in the cockpit]") || !strings.Contains(r.out, ": resolved, exit 0") {
+		t.Errorf("audit:\n%s", r.out)
+	}
+
+	a := newPane(t, "approve", 100, 30, fmt.Sprintf("env USER=e2e XDG_DATA_HOME=%s TERM=xterm-256color %s demo --scenario bad-deploy --speed 10 --autopilot --autopilot-interval 2s; sleep 60", data, bin))
+	a.waitFor("the proposal", 90*time.Second, has("WAITING FOR APPROVAL", "bad-deploy on inventory, high danger"))
+	a.keys("A")
+	a.waitFor("the plan to approve", 30*time.Second, has("APPROVING PROPOSAL", "simulator rollback inventory", "Type inventory and enter"))
+	a.text("inventory")
+	a.keys("Enter")
+	a.waitFor("the rollback verified", 90*time.Second, has("rollback inventory: rollback v2.15.0", "✓ resolved"))
+	r = oncall(t, map[string]string{"XDG_DATA_HOME": data}, "", "audit")
+	if !strings.Contains(r.out, "proposal sim-") || !strings.Contains(r.out, "approved by e2e") || !strings.Contains(r.out, "bad-deploy/rollback on inventory") {
+		t.Errorf("audit after the approval:\n%s", r.out)
+	}
+
+	ro := newPane(t, "ro", 100, 30, fmt.Sprintf("env XDG_DATA_HOME=%s TERM=xterm-256color %s demo --scenario crash-loop --speed 20 --read-only; sleep 60", data, bin))
+	ro.waitFor("the overview", 60*time.Second, has("SERVICES", "✓ metrics"))
+	ro.keys("Enter")
+	ro.waitFor("the incident", 60*time.Second, has("RUNBOOKS", "assembled in"))
+	ro.keys("R")
+	ro.waitFor("the refusal", 10*time.Second, has("read-only: runbooks are disabled"))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/internal/suggest"
 	"github.com/oncall-cockpit/oncall/internal/timeparse"
+	"github.com/oncall-cockpit/oncall/remediate"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -83,6 +84,7 @@ func runIncident(ctx context.Context, e *env, g *globalOptions, o *incidentOptio
 	}
 	var src correlate.Sources
 	var meta correlate.Meta
+	var auditLog string
 	now := e.Now()
 	label := ""
 	if o.demo != "" {
@@ -107,6 +109,7 @@ func runIncident(ctx context.Context, e *env, g *globalOptions, o *incidentOptio
 		}
 		meta = configMeta(cfg)
 		label = "config " + path
+		auditLog = cfg.Remediation.AuditLog
 	}
 	at, err := timeparse.Time(o.at, now)
 	if err != nil {
@@ -147,6 +150,12 @@ func runIncident(ctx context.Context, e *env, g *globalOptions, o *incidentOptio
 	}
 	ev := correlate.Gather(ctx, src, t, correlate.GatherOptions{Baseline: o.baseline, Deadline: o.deadline})
 	inc := correlate.Analyze(ev, meta)
+	if o.demo == "" {
+		// the actions taken, from the audit log, join the timeline
+		if rows, _, err := (&remediate.Audit{Path: auditPath(e, auditLog)}).Read(); err == nil {
+			remediate.Timeline(inc, rows)
+		}
+	}
 	var out error
 	switch o.output {
 	case "json":

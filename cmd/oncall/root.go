@@ -75,7 +75,7 @@ that every datasource answers and holds the data oncall expects.`,
 			if err != nil {
 				return err
 			}
-			d, err := configDeps(cfg, path)
+			d, err := configDeps(e, g, cfg, path)
 			if err != nil {
 				return err
 			}
@@ -116,6 +116,10 @@ that every datasource answers and holds the data oncall expects.`,
 		newForecastCmd(e, g),
 		newLogsCmd(e, g),
 		newTraceCmd(e, g),
+		newRunbookCmd(e, g),
+		newAutopilotCmd(e, g),
+		newProposalsCmd(e, g),
+		newAuditCmd(e, g),
 	)
 	markUsageErrors(root)
 	// every command's --help ends with the exit status

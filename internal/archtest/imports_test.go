@@ -26,8 +26,9 @@ var allowed = map[string][]string{
 	"sim":                  {"sources"},
 	"sources/sim":          {"sources", "sim"},
 	"correlate":            {"sources", "internal/humanize", "internal/termsafe"},
+	"remediate":            {"sources", "correlate", "internal/humanize", "internal/termsafe"},
 	"themes":               {},
-	"tui":                  {"sources", "correlate", "themes", "internal/present", "internal/humanize", "internal/termsafe", "internal/grafana"},
+	"tui":                  {"sources", "correlate", "remediate", "themes", "internal/present", "internal/humanize", "internal/termsafe", "internal/grafana"},
 	"internal/grafana":     {},
 	"internal/present":     {"sources", "correlate", "internal/humanize", "internal/termsafe"},
 	"internal/config":      {"sources", "internal/suggest", "internal/timeparse"},
@@ -38,7 +39,7 @@ var allowed = map[string][]string{
 	"internal/termsafe":    {},
 	"internal/testenv":     {"sources", "sources/sim", "sim", "correlate"},
 	"cmd/oncall": {"sources", "sources/prometheus", "sources/loki", "sources/tempo", "sources/alertmanager", "sources/sim", "sim",
-		"correlate", "tui", "themes", "internal/config", "internal/httpx", "internal/present", "internal/humanize", "internal/termsafe", "internal/suggest", "internal/timeparse", "internal/grafana"},
+		"correlate", "remediate", "tui", "themes", "internal/config", "internal/httpx", "internal/present", "internal/humanize", "internal/termsafe", "internal/suggest", "internal/timeparse", "internal/grafana"},
 }
 
 // testOnly are packages no product code may import.

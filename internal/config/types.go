@@ -28,9 +28,12 @@ type Config struct {
 	// they are; their SLOs join SLOs.
 	SLOFiles []string `yaml:"slo_files,omitempty" json:"slo_files,omitempty"`
 	Runbooks string   `yaml:"runbooks,omitempty" json:"runbooks,omitempty"` // a directory of runbook files
-	Theme    string   `yaml:"theme,omitempty" json:"theme,omitempty"`       // dark, light, high-contrast, colorblind, or a palette YAML file
-	Grafana  Grafana  `yaml:"grafana,omitempty" json:"grafana,omitempty"`
-	Currency string   `yaml:"currency,omitempty" json:"currency,omitempty"` // for value_per_request; default USD
+	// Remediation is the policy runbooks run under: what may run without a
+	// human, the guardrails, the audit log and whom to escalate to.
+	Remediation Remediation `yaml:"remediation,omitempty" json:"remediation,omitempty"`
+	Theme       string      `yaml:"theme,omitempty" json:"theme,omitempty"` // dark, light, high-contrast, colorblind, or a palette YAML file
+	Grafana     Grafana     `yaml:"grafana,omitempty" json:"grafana,omitempty"`
+	Currency    string      `yaml:"currency,omitempty" json:"currency,omitempty"` // for value_per_request; default USD
 }
 
 // Context is one named stack, like kubectl's: its datasources, and how
@@ -48,6 +51,40 @@ type Context struct {
 	Color string `yaml:"color,omitempty" json:"color,omitempty"`
 	// Grafana replaces the top-level grafana for this context.
 	Grafana *Grafana `yaml:"grafana,omitempty" json:"grafana,omitempty"`
+}
+
+// Remediation is the runbooks' policy.
+type Remediation struct {
+	// Automatable are the action categories the autopilot may run alone.
+	// data-corruption, security, financial-transactions and unknown never are.
+	Automatable []string `yaml:"automatable,omitempty" json:"automatable,omitempty"`
+	// Cooldown between two runs of one action on one target (default 10m).
+	Cooldown Duration `yaml:"cooldown,omitempty" json:"cooldown,omitempty"`
+	// RatePerAction and RatePerService cap runs, as runs/duration (default 3/1h).
+	RatePerAction  string `yaml:"rate_per_action,omitempty" json:"rate_per_action,omitempty"`
+	RatePerService string `yaml:"rate_per_service,omitempty" json:"rate_per_service,omitempty"`
+	// MaxConcurrent caps actions running at once across cockpits (default 2).
+	MaxConcurrent int `yaml:"max_concurrent,omitempty" json:"max_concurrent,omitempty"`
+	// ProposalTTL is how long an autopilot proposal waits (default 30m).
+	ProposalTTL Duration `yaml:"proposal_ttl,omitempty" json:"proposal_ttl,omitempty"`
+	// AuditLog is the audit file (default $XDG_DATA_HOME/oncall/audit.jsonl).
+	AuditLog   string       `yaml:"audit_log,omitempty" json:"audit_log,omitempty"`
+	Escalation []Escalation `yaml:"escalation,omitempty" json:"escalation,omitempty"`
+}
+
+// NeverAutomatable are the action categories that always go to a human
+// (the same list as remediate.NeverAutomatable; a test keeps them equal).
+var NeverAutomatable = []string{"data-corruption", "security", "financial-transactions", "unknown"}
+
+// Escalation is one place escalations go.
+type Escalation struct {
+	Name string `yaml:"name" json:"name"`
+	Kind string `yaml:"kind" json:"kind"` // pagerduty, slack or webhook
+	// URL: for slack and webhook, required (a Slack webhook URL is a
+	// secret); for pagerduty, the Events API v2 endpoint by default.
+	URL        Secret            `yaml:"url,omitempty" json:"url,omitempty"`
+	RoutingKey Secret            `yaml:"routing_key,omitempty" json:"routing_key,omitempty"` // pagerduty's integration key
+	Headers    map[string]Secret `yaml:"headers,omitempty" json:"headers,omitempty"`
 }
 
 // Grafana is where the cockpit's Explore links point: the URL, and the

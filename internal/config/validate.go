@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -390,6 +391,7 @@ func (v *validator) check(c *Config) {
 			c.SLOs = append(c.SLOs, s)
 		}
 	}
+	v.checkRemediation(c.Remediation)
 	if c.Runbooks != "" {
 		if st, err := os.Stat(v.resolve(c.Runbooks)); err != nil || !st.IsDir() {
 			v.atPath("runbooks", "%q is not a directory", c.Runbooks)
@@ -465,5 +467,51 @@ func (v *validator) checkDatasource(p string, ds *Datasource) {
 	}
 	if ds.MaxConcurrency < 0 {
 		v.atPath(p+".max_concurrency", "must be positive")
+	}
+}
+
+func (v *validator) checkRemediation(r Remediation) {
+	for i, c := range r.Automatable {
+		if slices.Contains(NeverAutomatable, c) {
+			v.atPath(fmt.Sprintf("remediation.automatable[%d]", i), "%q is never automatable: %s always go to a human", c, strings.Join(NeverAutomatable, ", "))
+		}
+	}
+	for _, f := range []struct{ path, val string }{{"remediation.rate_per_action", r.RatePerAction}, {"remediation.rate_per_service", r.RatePerService}} {
+		if f.val == "" {
+			continue
+		}
+		n, per, ok := strings.Cut(f.val, "/")
+		c, err1 := strconv.Atoi(strings.TrimSpace(n))
+		d, err2 := time.ParseDuration(strings.TrimSpace(per))
+		if !ok || err1 != nil || err2 != nil || c < 1 || d <= 0 {
+			v.atPath(f.path, "%q: write runs/duration, e.g. 3/1h", f.val)
+		}
+	}
+	if r.MaxConcurrent < 0 {
+		v.atPath("remediation.max_concurrent", "must not be negative")
+	}
+	kinds := []string{"pagerduty", "slack", "webhook"}
+	names := map[string]bool{}
+	for i, e := range r.Escalation {
+		p := fmt.Sprintf("remediation.escalation[%d]", i)
+		if e.Name == "" {
+			v.atPath(p, "an escalation target needs a name")
+		} else if names[e.Name] {
+			v.atPath(p+".name", "%q is defined twice", e.Name)
+		}
+		names[e.Name] = true
+		switch {
+		case !slices.Contains(kinds, e.Kind):
+			v.atPath(p+".kind", "%q is not pagerduty, slack or webhook%s", e.Kind, suggest.DidYouMean(e.Kind, kinds))
+		case e.Kind == "pagerduty" && e.RoutingKey == "":
+			v.atPath(p, "pagerduty needs routing_key (the Events API v2 integration key; ${VAR} reads it from the environment)")
+		case e.Kind != "pagerduty" && e.URL == "":
+			v.atPath(p, "%s needs url", e.Kind)
+		}
+		if e.URL != "" {
+			if u, err := url.Parse(e.URL.Reveal()); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+				v.atPath(p+".url", "not an http(s) URL")
+			}
+		}
 	}
 }

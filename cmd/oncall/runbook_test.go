@@ -1,0 +1,162 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/oncall-cockpit/oncall/internal/config"
+	"github.com/oncall-cockpit/oncall/remediate"
+)
+
+func dataHome(t *testing.T) (map[string]string, string) {
+	dir := t.TempDir()
+	return map[string]string{"XDG_DATA_HOME": dir, "USER": "tester"}, filepath.Join(dir, "oncall", "audit.jsonl")
+}
+
+// TestRunbookRunFixesTheDemo is the issue's walk-through on the shell:
+// db-pool-exhaustion, the plan, y, the fix verified, and both audit
+// entries.
+func TestRunbookRunFixesTheDemo(t *testing.T) {
+	vars, audit := dataHome(t)
+	r := oncall(t, vars, "y\n", "runbook", "run", "pool-full", "--demo", "db-pool-exhaustion")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	for _, want := range []string{"1. Diagnosis", "→ surge:", "2. Actions, exactly as they will run", "simulator resize-pool payment-api → payment-db size=+100%",
+		"3. Guardrails", "cooldown: 10m", "max step: size +100%", "4. Verification", "error ratio of payment-api over 1m below 1.0% within 3m",
+		"[resize-pool] verified:", "Result: resolved"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("no %q in:\n%s", want, r.out)
+		}
+	}
+	if !strings.Contains(r.err, "Run pool-full on payment-api? [y/N]") {
+		t.Errorf("no question: %s", r.err)
+	}
+	a := oncall(t, vars, "", "audit")
+	if a.code != 0 || !strings.Contains(a.out, "tester@") || !strings.Contains(a.out, "pool-full/resize-pool on payment-api") ||
+		!strings.Contains(a.out, "command: simulator resize-pool") || !strings.Contains(a.out, ": resolved, exit 0") || strings.Contains(a.out, "UNFINISHED") {
+		t.Fatalf("audit:\n%s\n%s", a.out, a.err)
+	}
+	j := oncall(t, vars, "", "audit", "-o", "json")
+	var rows []remediate.Row
+	if err := json.Unmarshal([]byte(j.out), &rows); err != nil || len(rows) != 1 || rows[0].After == nil || rows[0].After.Verification == "" {
+		t.Fatalf("audit json %v: %s", err, j.out)
+	}
+	if _, err := os.Stat(audit); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRunbookConfirmation: the default answer is no; high danger wants the
+// target's name, which -y does not give; read-only refuses everything.
+func TestRunbookConfirmation(t *testing.T) {
+	vars, audit := dataHome(t)
+	for _, in := range []string{"", "\n", "n\n", "yes please\n"} {
+		r := oncall(t, vars, in, "runbook", "run", "crash-loop", "--demo", "crash-loop")
+		if r.code != 1 || !strings.Contains(r.err, "not done") {
+			t.Errorf("answer %q: exit %d %s", in, r.code, r.err)
+		}
+	}
+	r := oncall(t, vars, "", "runbook", "run", "bad-deploy", "--demo", "bad-deploy", "-y")
+	if r.code != 1 || !strings.Contains(r.err, "needs inventory typed: -y is not enough") {
+		t.Errorf("-y on high danger: %d %s", r.code, r.err)
+	}
+	r = oncall(t, vars, "y\n", "runbook", "run", "bad-deploy", "--demo", "bad-deploy")
+	if r.code != 1 || !strings.Contains(r.err, "High danger: type inventory") {
+		t.Errorf("y on high danger: %d %s", r.code, r.err)
+	}
+	r = oncall(t, vars, "", "runbook", "run", "bad-deploy", "--demo", "bad-deploy", "--confirm", "inventroy")
+	if r.code != 1 {
+		t.Errorf("a wrong --confirm: %d %s", r.code, r.err)
+	}
+	for _, args := range [][]string{
+		{"runbook", "run", "crash-loop", "--demo", "crash-loop", "-y", "--read-only"},
+		{"autopilot", "--demo", "crash-loop", "--once", "--read-only"},
+	} {
+		r := oncall(t, vars, "y\n", args...)
+		if r.code != 1 || !strings.Contains(r.err, "read-only") {
+			t.Errorf("%v: %d %s", args, r.code, r.err)
+		}
+	}
+	if _, err := os.Stat(audit); err == nil {
+		b, _ := os.ReadFile(audit)
+		t.Fatalf("something ran:\n%s", b)
+	}
+	r = oncall(t, vars, "inventory\n", "runbook", "run", "bad-deploy", "--demo", "bad-deploy")
+	if r.code != 0 || !strings.Contains(r.out, "Result: resolved") {
+		t.Fatalf("typed: %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	// the dry run shows and runs nothing
+	r = oncall(t, vars, "", "runbook", "run", "crash-loop", "--demo", "crash-loop", "--dry-run")
+	if r.code != 0 || !strings.Contains(r.out, "Result: dry run") {
+		t.Fatalf("dry run: %d %s %s", r.code, r.out, r.err)
+	}
+}
+
+func TestRunbookValidateNamesFileAndLine(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	_ = os.WriteFile(bad, []byte("name: bad\nmatch: {alerts: [A]}\nactions:\n  - name: x\n    kind: exec\n    argv: [bash, -c, \"restart {{.Target}}\"]\n    danger: low\n    category: restart\n"), 0o600)
+	r := oncall(t, nil, "", "runbook", "validate", dir)
+	if r.code != 1 || !strings.Contains(r.out, bad+":4: action \"x\": argv[2] puts a template into a bash command string") {
+		t.Fatalf("%d\n%s\n%s", r.code, r.out, r.err)
+	}
+	r = oncall(t, nil, "", "runbook", "validate", filepath.Join("..", "..", "testdata", "runbooks"), filepath.Join("..", "..", "sim", "runbooks"))
+	if r.code != 0 {
+		t.Fatalf("%d %s %s", r.code, r.out, r.err)
+	}
+}
+
+func TestAuditShowsUnfinished(t *testing.T) {
+	vars, audit := dataHome(t)
+	a := &remediate.Audit{Path: audit}
+	if err := a.Append(remediate.Entry{ID: "abc", Phase: remediate.PhaseBefore, User: "alice", Host: "h", Runbook: "r", Action: "restart", Target: "cart", Command: "kubectl rollout restart deployment/cart"}); err != nil {
+		t.Fatal(err)
+	}
+	r := oncall(t, vars, "", "audit")
+	if !strings.Contains(r.out, "UNFINISHED: no after entry") || !strings.Contains(r.out, "kubectl rollout restart deployment/cart") {
+		t.Fatalf("%s", r.out)
+	}
+}
+
+// TestConfigRemediation validates the policy: never-automatable
+// categories and escalation targets, at their lines; config's list stays
+// remediate's.
+func TestConfigRemediation(t *testing.T) {
+	if strings.Join(config.NeverAutomatable, ",") != strings.Join(remediate.NeverAutomatable, ",") {
+		t.Fatal("config.NeverAutomatable and remediate.NeverAutomatable differ")
+	}
+	p := writeFile(t, "c.yaml", `datasources:
+  alertmanager: {url: "http://127.0.0.1:1"}
+remediation:
+  automatable: [restart, security]
+  rate_per_action: three
+  escalation:
+    - {name: pd, kind: pagerdutty}
+    - {name: chat, kind: slack}
+`)
+	r := oncall(t, nil, "", "--config", p, "config", "validate")
+	for _, want := range []string{":4:", `"security" is never automatable`, ":5:", "rate_per_action", ":7:", "pagerdutty", `did you mean "pagerduty"`, "slack needs url"} {
+		if !strings.Contains(r.out+r.err, want) {
+			t.Errorf("no %q in:\n%s%s", want, r.out, r.err)
+		}
+	}
+}
+
+// TestSilencesHideTheLedger: the remediation records are silences, but
+// not the operator's: they are listed only with --ledger.
+func TestSilencesHideTheLedger(t *testing.T) {
+	silences := `[{"id":"s1","status":{"state":"active"},"matchers":[{"name":"alertname","value":"X","isEqual":true,"isRegex":false}],"startsAt":"2026-11-25T02:00:00Z","endsAt":"2026-11-25T04:00:00Z","createdBy":"alice","comment":"on it"},
+{"id":"s2","status":{"state":"active"},"matchers":[{"name":"oncall_remediation","value":"lock","isEqual":true,"isRegex":false},{"name":"oncall_action","value":"restart","isEqual":true,"isRegex":false}],"startsAt":"2026-11-25T02:00:00Z","endsAt":"2026-11-25T04:00:00Z","createdBy":"bob@h","comment":"oncall lock"}]`
+	cfg := fakeAlertmanagerWith(t, "[]", silences, nil)
+	r := oncall(t, nil, "", "--config", cfg, "silences")
+	if !strings.Contains(r.out, "s1") || strings.Contains(r.out, "s2") {
+		t.Errorf("%s", r.out)
+	}
+	if r := oncall(t, nil, "", "--config", cfg, "silences", "--ledger"); !strings.Contains(r.out, "s2") {
+		t.Errorf("--ledger: %s", r.out)
+	}
+}

@@ -1,0 +1,460 @@
+package remediate
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/termsafe"
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// Defaults of running an action.
+const (
+	defaultActionTimeout = 2 * time.Minute
+	defaultVerifyOver    = time.Minute
+	// DefaultVerifyPoll is how often verification reads the metrics.
+	DefaultVerifyPoll = 5 * time.Second
+	maxResponseKept   = 64 << 10
+)
+
+// Outcome results.
+const (
+	ResultResolved   = "resolved"    // ran, and verification passed
+	ResultDone       = "done"        // ran; nothing to verify
+	ResultFailed     = "failed"      // the command failed or verification did not pass
+	ResultRolledBack = "rolled back" // failed, and its rollback ran
+	ResultEscalated  = "escalated"
+	ResultRefused    = "refused" // a guardrail, read-only or the confirmation said no
+	ResultDryRun     = "dry run"
+)
+
+// ActionOutcome is how one action went.
+type ActionOutcome struct {
+	Name         string   `json:"name"`
+	Target       string   `json:"target"`
+	Shown        string   `json:"command"`
+	Result       string   `json:"result"`
+	ExitCode     *int     `json:"exit_code,omitempty"`
+	Verification string   `json:"verification,omitempty"`
+	Refusal      *Refusal `json:"refusal,omitempty"`
+	Error        string   `json:"error,omitempty"`
+	AuditID      string   `json:"audit_id,omitempty"`
+}
+
+// Outcome is how a plan went.
+type Outcome struct {
+	Result     string          `json:"result"`
+	Actions    []ActionOutcome `json:"actions"`
+	Escalation []string        `json:"escalation,omitempty"` // per target, how telling it went
+}
+
+// Event is what a run reports as it goes, for the cockpit's panel and the
+// shell's output.
+type Event struct {
+	Action string
+	Line   string // output, or a status line
+	Status bool   // a status line rather than output
+}
+
+// Executor runs plans: guardrails, the audit log, the command, the
+// verification, and what follows a failure.
+type Executor struct {
+	Sources  correlate.Sources
+	Actuator sources.Actuator
+	Guard    *Guard
+	Audit    *Audit
+	Escalate *Escalator
+	HTTP     *http.Client
+	Getenv   func(string) (string, bool)
+	Now      func() time.Time // the data's clock, for verification windows
+	// Wait pauses between verification reads; tests advance a simulated
+	// clock here.
+	Wait     func(ctx context.Context, d time.Duration) error
+	Poll     time.Duration
+	User     string
+	Host     string
+	ReadOnly bool
+	// Report receives events as they happen; it must not block.
+	Report func(Event)
+}
+
+func (x *Executor) report(action, format string, a ...any) {
+	if x.Report != nil {
+		x.Report(Event{Action: action, Line: fmt.Sprintf(format, a...), Status: true})
+	}
+}
+
+// Run carries out a plan the operator confirmed. approval says who said
+// yes and how ("confirmed by alice", "autopilot: auto and automatable").
+// dryRun renders and checks everything and runs nothing.
+func (x *Executor) Run(ctx context.Context, p *Plan, approval string, dryRun bool) Outcome {
+	if x.ReadOnly {
+		return Outcome{Result: ResultRefused, Actions: []ActionOutcome{{Name: p.Runbook, Target: p.Target, Result: ResultRefused,
+			Refusal: &Refusal{Rule: "read-only", Detail: "oncall runs read-only (--read-only or the context's read_only): no action runs"}}}}
+	}
+	if len(p.Problems) > 0 {
+		return Outcome{Result: ResultRefused, Actions: []ActionOutcome{{Name: p.Runbook, Target: p.Target, Result: ResultRefused, Error: strings.Join(p.Problems, "; ")}}}
+	}
+	if p.Diagnosis.Escalate {
+		out := Outcome{Result: ResultEscalated}
+		if !dryRun {
+			out.Escalation = x.escalate(ctx, p, nil, p.Diagnosis.Reason)
+		}
+		return out
+	}
+	out := Outcome{Result: ResultDone}
+	if dryRun {
+		out.Result = ResultDryRun
+	}
+	verified := false
+	for _, pa := range p.Actions {
+		o := x.runOne(ctx, p, pa, approval, dryRun)
+		out.Actions = append(out.Actions, o)
+		switch o.Result {
+		case ResultResolved:
+			verified = true
+			continue
+		case ResultDone, ResultDryRun:
+			continue
+		}
+		out.Result = o.Result
+		if o.Result == ResultRefused {
+			return out
+		}
+		if contains(pa.OnFailure, OnFailureRollback) && pa.action.Rollback != nil {
+			rb := x.rollback(ctx, p, pa, approval)
+			out.Actions = append(out.Actions, rb)
+			if rb.Result == ResultDone {
+				out.Result = ResultRolledBack
+			}
+		}
+		if contains(pa.OnFailure, OnFailureEscalate) {
+			out.Escalation = x.escalate(ctx, p, out.Actions, fmt.Sprintf("%s on %s %s", pa.Name, pa.Key.Target, o.Result))
+			out.Result = ResultEscalated
+		}
+		return out
+	}
+	if verified && out.Result == ResultDone {
+		// every action ran, and what was verified passed
+		out.Result = ResultResolved
+	}
+	return out
+}
+
+func (x *Executor) runOne(ctx context.Context, p *Plan, pa Planned, approval string, dryRun bool) ActionOutcome {
+	o := ActionOutcome{Name: pa.Name, Target: pa.Key.Target, Shown: pa.Shown}
+	if pa.Refused != nil {
+		o.Result, o.Refusal = ResultRefused, pa.Refused
+		x.report(pa.Name, "refused: %s", pa.Refused)
+		return o
+	}
+	cmd, err := renderer{vars: pa.vars, getenv: x.Getenv}.renderSpec(pa.action.spec(), x.User+"@"+x.Host, x.Now())
+	if err != nil {
+		o.Result, o.Error = ResultRefused, err.Error()
+		return o
+	}
+	if dryRun {
+		o.Result = ResultDryRun
+		return o
+	}
+	a := pa.action
+	lease := a.Timeout.or(defaultActionTimeout) + time.Minute
+	if a.Verify != nil {
+		lease += time.Duration(a.Verify.Within)
+	}
+	rails := Guardrail{}
+	if a.Limits != nil {
+		rails = *a.Limits
+	}
+	release, err := x.Guard.Acquire(ctx, pa.Key, rails, x.User+"@"+x.Host, lease)
+	if err != nil {
+		var r *Refusal
+		if errors.As(err, &r) {
+			o.Result, o.Refusal = ResultRefused, r
+		} else {
+			o.Result, o.Error = ResultRefused, err.Error()
+		}
+		x.report(pa.Name, "refused: %v", err)
+		return o
+	}
+	defer release()
+	id := NewID()
+	o.AuditID = id
+	before := Entry{ID: id, Phase: PhaseBefore, Time: time.Now().UTC(), DataTime: x.Now().UTC(), User: x.User, Host: x.Host, Runbook: p.Runbook, Action: pa.Name,
+		Target: pa.Key.Target, Kind: pa.Kind, Command: pa.Shown, Incident: p.Incident, Approval: approval}
+	if err := x.Audit.Append(before); err != nil {
+		// no record, no run
+		o.Result, o.Error = ResultRefused, err.Error()
+		x.report(pa.Name, "not run: %v", err)
+		return o
+	}
+	x.report(pa.Name, "running %s", pa.Shown)
+	start := time.Now()
+	res := x.execute(ctx, pa.Name, cmd, a.Timeout.or(defaultActionTimeout))
+	after := Entry{ID: id, Phase: PhaseAfter, Time: time.Now().UTC(), User: x.User, Host: x.Host, Runbook: p.Runbook, Action: pa.Name, Target: pa.Key.Target,
+		ExitCode: &res.code, OutputSHA256: res.digest, OutputBytes: res.bytes, DurationMS: time.Since(start).Milliseconds()}
+	o.ExitCode = &res.code
+	switch {
+	case res.err != nil:
+		o.Result, o.Error = ResultFailed, res.err.Error()
+		after.Error = o.Error
+		x.report(pa.Name, "failed: %v", res.err)
+	case a.Verify != nil:
+		o.Verification, o.Result = x.verify(ctx, pa, a.Verify)
+	default:
+		o.Result = ResultDone
+	}
+	after.Verification, after.Result = o.Verification, o.Result
+	after.DurationMS = time.Since(start).Milliseconds()
+	if err := x.Audit.Append(after); err != nil {
+		x.report(pa.Name, "audit log: %v", err)
+	}
+	return o
+}
+
+func (x *Executor) rollback(ctx context.Context, p *Plan, pa Planned, approval string) ActionOutcome {
+	spec := pa.action.Rollback.spec()
+	o := ActionOutcome{Name: pa.Name + " (rollback)", Target: pa.Key.Target}
+	shown, err := renderer{vars: pa.vars}.renderSpec(spec, x.User+"@"+x.Host, x.Now())
+	if err != nil {
+		o.Result, o.Error = ResultFailed, err.Error()
+		return o
+	}
+	o.Shown = shown.String()
+	cmd, err := renderer{vars: pa.vars, getenv: x.Getenv}.renderSpec(spec, x.User+"@"+x.Host, x.Now())
+	if err != nil {
+		o.Result, o.Error = ResultFailed, err.Error()
+		return o
+	}
+	id := NewID()
+	o.AuditID = id
+	if err := x.Audit.Append(Entry{ID: id, Phase: PhaseBefore, Time: time.Now().UTC(), DataTime: x.Now().UTC(), User: x.User, Host: x.Host, Runbook: p.Runbook,
+		Action: o.Name, Target: pa.Key.Target, Kind: spec.Kind, Command: o.Shown, Incident: p.Incident, Approval: approval + "; rollback after failure"}); err != nil {
+		o.Result, o.Error = ResultFailed, err.Error()
+		return o
+	}
+	x.report(pa.Name, "rolling back: %s", o.Shown)
+	start := time.Now()
+	res := x.execute(ctx, pa.Name, cmd, pa.action.Timeout.or(defaultActionTimeout))
+	o.ExitCode, o.Result = &res.code, ResultDone
+	if res.err != nil {
+		o.Result, o.Error = ResultFailed, res.err.Error()
+	}
+	_ = x.Audit.Append(Entry{ID: id, Phase: PhaseAfter, Time: time.Now().UTC(), User: x.User, Host: x.Host, Runbook: p.Runbook, Action: o.Name, Target: pa.Key.Target,
+		ExitCode: &res.code, OutputSHA256: res.digest, OutputBytes: res.bytes, DurationMS: time.Since(start).Milliseconds(), Result: o.Result, Error: o.Error})
+	return o
+}
+
+func (x *Executor) escalate(ctx context.Context, p *Plan, tried []ActionOutcome, reason string) []string {
+	if x.Escalate == nil {
+		return []string{"no escalation target is configured: nobody was told"}
+	}
+	e := NewEscalation(p, tried, reason, x.User, x.Host, x.Now())
+	x.report("escalate", "escalating: %s", reason)
+	res := x.Escalate.Send(ctx, e, p.rb.Escalate)
+	_ = x.Audit.Append(Entry{ID: NewID(), Phase: PhaseDecision, Time: time.Now().UTC(), User: x.User, Host: x.Host, Runbook: p.Runbook,
+		Target: p.Target, Incident: p.Incident, Result: ResultEscalated + ": " + reason, Command: strings.Join(res, "; ")})
+	for _, r := range res {
+		x.report("escalate", "%s", r)
+	}
+	return res
+}
+
+type execResult struct {
+	code   int
+	digest string
+	bytes  int
+	err    error
+}
+
+// lineWriter hashes what passes and reports it line by line.
+type lineWriter struct {
+	mu     sync.Mutex
+	h      hashWriter
+	n      int
+	buf    []byte
+	action string
+	report func(Event)
+}
+
+type hashWriter interface {
+	io.Writer
+	Sum([]byte) []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.h.Write(p)
+	w.n += len(p)
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		w.emit(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) emit(s string) {
+	if w.report != nil {
+		w.report(Event{Action: w.action, Line: termsafe.Line(s)})
+	}
+}
+
+func (w *lineWriter) flush() {
+	if len(w.buf) > 0 {
+		w.emit(string(w.buf))
+		w.buf = nil
+	}
+}
+
+func (x *Executor) execute(ctx context.Context, action string, c Command, timeout time.Duration) execResult {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	w := &lineWriter{h: sha256.New(), action: action, report: x.Report}
+	res := execResult{}
+	switch c.Kind {
+	case KindExec:
+		// exec'd as argv: no shell reads any of it
+		cmd := exec.CommandContext(ctx, c.Argv[0], c.Argv[1:]...)
+		cmd.Stdout, cmd.Stderr = w, w
+		err := cmd.Run()
+		w.flush()
+		var ee *exec.ExitError
+		switch {
+		case errors.As(err, &ee):
+			res.code, res.err = ee.ExitCode(), fmt.Errorf("%s exited with %d", c.Argv[0], ee.ExitCode())
+		case err != nil:
+			res.code, res.err = -1, err
+		}
+	case KindHTTP:
+		res.code, res.err = x.doHTTP(ctx, c.Request, w)
+	case KindSilence:
+		if x.Sources.Alerts == nil {
+			res.code, res.err = -1, fmt.Errorf("no alertmanager configured")
+			break
+		}
+		id, err := x.Sources.Alerts.CreateSilence(ctx, *c.Silence)
+		if err != nil {
+			res.code, res.err = 1, err
+			break
+		}
+		fmt.Fprintf(w, "silence %s created\n", id)
+	case KindSim:
+		if x.Actuator == nil {
+			res.code, res.err = -1, fmt.Errorf("simulator actions need the simulator: this runbook is for oncall demo")
+			break
+		}
+		ch, err := x.Actuator.Act(ctx, *c.Sim)
+		if err != nil {
+			res.code, res.err = 1, err
+			break
+		}
+		fmt.Fprintf(w, "%s %s: %s\n", ch.Kind, ch.Service, ch.Detail)
+	}
+	w.flush()
+	res.digest, res.bytes = hex.EncodeToString(w.h.Sum(nil)), w.n
+	return res
+}
+
+func (x *Executor) doHTTP(ctx context.Context, r *Request, w io.Writer) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, strings.NewReader(r.Body))
+	if err != nil {
+		return -1, fmt.Errorf("%s %s: %s", r.Method, redactURL(r.URL), redactURL(err.Error()))
+	}
+	for k, v := range r.Headers {
+		req.Header.Set(k, v)
+	}
+	c := x.HTTP
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return -1, fmt.Errorf("%s %s: %s", r.Method, redactURL(r.URL), redactURL(unwrapURLError(err)))
+	}
+	defer resp.Body.Close()
+	fmt.Fprintf(w, "%s\n", resp.Status)
+	sc := bufio.NewScanner(io.LimitReader(resp.Body, maxResponseKept))
+	for sc.Scan() {
+		fmt.Fprintf(w, "%s\n", sc.Text())
+	}
+	if resp.StatusCode/100 != 2 {
+		return resp.StatusCode, fmt.Errorf("%s %s: %s", r.Method, redactURL(r.URL), resp.Status)
+	}
+	return 0, nil
+}
+
+// verify reads the signal until it is below the bound or the time is up,
+// by the data's clock (the simulator's, in the demo), with a cap on the
+// wall clock for data that stopped moving.
+func (x *Executor) verify(ctx context.Context, pa Planned, v *Verify) (string, string) {
+	r := renderer{vars: pa.vars}
+	svc, _ := r.render("verify.service", v.Service)
+	if svc == "" {
+		svc = pa.Target
+	}
+	sig := v.Signal
+	if sig == "" {
+		sig = SignalErrorRatio
+	}
+	within := time.Duration(v.Within)
+	over := v.Over.or(defaultVerifyOver)
+	deadline := x.Now().Add(within)
+	wallCap := time.Now().Add(2*within + 30*time.Second)
+	poll := x.Poll
+	if poll <= 0 {
+		poll = DefaultVerifyPoll
+	}
+	last := "no reading yet"
+	for {
+		if err := x.Wait(ctx, poll); err != nil {
+			return fmt.Sprintf("interrupted: %v (last: %s)", err, last), ResultFailed
+		}
+		val, _, err := redValue(ctx, x.Sources.Metrics, svc, sig, x.Now(), over)
+		if err != nil {
+			last = err.Error()
+		} else {
+			last = fmt.Sprintf("%s of %s over %s is %s", strings.ReplaceAll(sig, "_", " "), svc, shortDuration(over), showSignal(sig, val))
+			if val < float64(v.Below) {
+				msg := last + ", below " + showSignal(sig, float64(v.Below))
+				x.report(pa.Name, "verified: %s", msg)
+				return msg, ResultResolved
+			}
+		}
+		x.report(pa.Name, "verifying: %s (want below %s by %s)", last, showSignal(sig, float64(v.Below)), deadline.UTC().Format("15:04:05"))
+		if !x.Now().Before(deadline) || time.Now().After(wallCap) {
+			msg := fmt.Sprintf("not below %s within %s: %s", showSignal(sig, float64(v.Below)), shortDuration(within), last)
+			x.report(pa.Name, "verification failed: %s", msg)
+			return msg, ResultFailed
+		}
+	}
+}
+
+// SleepWait is Wait on the wall clock.
+func SleepWait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,423 @@
+package remediate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// NeverAutomatable are the categories that always go to a human, whatever
+// the config says: a machine that guesses wrong here loses data, opens a
+// hole or moves money.
+var NeverAutomatable = []string{"data-corruption", "security", "financial-transactions", "unknown"}
+
+// Policy is the config's remediation policy.
+type Policy struct {
+	// Automatable are the action categories the autopilot may run alone.
+	Automatable []string
+	// Guardrails are the defaults; an action's own guardrails replace
+	// the fields they set.
+	Guardrails Guardrail
+	// MaxConcurrent caps the actions running at once, across cockpits.
+	MaxConcurrent int
+	// ProposalTTL is how long a proposal waits for a human.
+	ProposalTTL time.Duration
+}
+
+// DefaultPolicy is what applies without a remediation section: nothing
+// automatable, one run per action and target every 10 minutes, at most 3
+// runs of an action or on a service an hour, 2 at once.
+func DefaultPolicy() Policy {
+	return Policy{
+		Guardrails: Guardrail{
+			Cooldown:       Duration(10 * time.Minute),
+			RatePerAction:  &Rate{N: 3, Per: time.Hour},
+			RatePerService: &Rate{N: 3, Per: time.Hour},
+		},
+		MaxConcurrent: 2,
+		ProposalTTL:   30 * time.Minute,
+	}
+}
+
+// Automates reports whether the autopilot may run a category alone.
+func (p Policy) Automates(category string) bool {
+	return category != "" && !slices.Contains(NeverAutomatable, category) && slices.Contains(p.Automatable, category)
+}
+
+// Guardrail bounds how often an action may run.
+type Guardrail struct {
+	// Cooldown is the least time between two runs of one action on one target.
+	Cooldown Duration `yaml:"cooldown,omitempty" json:"cooldown,omitempty"`
+	// RatePerAction caps the runs of one action on any target; RatePerService
+	// the runs of any action on one target.
+	RatePerAction  *Rate `yaml:"rate_per_action,omitempty" json:"rate_per_action,omitempty"`
+	RatePerService *Rate `yaml:"rate_per_service,omitempty" json:"rate_per_service,omitempty"`
+}
+
+// over lays an action's guardrails over the defaults.
+func (g Guardrail) over(def Guardrail) Guardrail {
+	if g.Cooldown == 0 {
+		g.Cooldown = def.Cooldown
+	}
+	if g.RatePerAction == nil {
+		g.RatePerAction = def.RatePerAction
+	}
+	if g.RatePerService == nil {
+		g.RatePerService = def.RatePerService
+	}
+	return g
+}
+
+// Rate is N runs per duration, written "3/1h".
+type Rate struct {
+	N   int
+	Per time.Duration
+}
+
+// ParseRate reads "3/1h".
+func ParseRate(s string) (Rate, error) {
+	n, per, ok := strings.Cut(strings.TrimSpace(s), "/")
+	c, err1 := strconv.Atoi(strings.TrimSpace(n))
+	d, err2 := time.ParseDuration(strings.TrimSpace(per))
+	if !ok || err1 != nil || err2 != nil || c < 1 || d <= 0 {
+		return Rate{}, fmt.Errorf("rate %q: write runs/duration, e.g. 3/1h", s)
+	}
+	return Rate{c, d}, nil
+}
+
+func (r Rate) String() string { return fmt.Sprintf("%d/%s", r.N, shortDuration(r.Per)) }
+
+// UnmarshalYAML reads "3/1h".
+func (r *Rate) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseRate(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*r = v
+	return nil
+}
+
+// MarshalJSON writes "3/1h".
+func (r Rate) MarshalJSON() ([]byte, error) { return json.Marshal(r.String()) }
+
+// Refusal is a guardrail saying no: which one, why, and when it clears.
+type Refusal struct {
+	Rule   string    `json:"rule"` // read-only, cooldown, rate, lock, concurrency, max-step, approval
+	Detail string    `json:"detail"`
+	Until  time.Time `json:"until,omitempty"`
+}
+
+func (r *Refusal) Error() string {
+	s := "refused by " + r.Rule + ": " + r.Detail
+	if !r.Until.IsZero() {
+		s += "; clears at " + r.Until.UTC().Format("15:04:05") + " UTC"
+	}
+	return s
+}
+
+// Key names what a lock and a cooldown are about: one action on one target.
+type Key struct {
+	Action string `json:"action"` // runbook/action
+	Target string `json:"target"`
+}
+
+func (k Key) String() string { return k.Action + " on " + k.Target }
+
+// Record kinds kept in the ledger.
+const (
+	RecordLock     = "lock"
+	RecordRun      = "run"
+	RecordProposal = "proposal"
+)
+
+// Record is one entry of the shared ledger.
+type Record struct {
+	ID     string    `json:"id"`
+	Kind   string    `json:"kind"`
+	Key    Key       `json:"key"`
+	By     string    `json:"by"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Note   string    `json:"note"`
+	Active bool      `json:"active"`
+}
+
+// Ledger is where guardrails and proposals keep what every cockpit must
+// see: locks, past runs and proposals.
+type Ledger interface {
+	Records(ctx context.Context) ([]Record, error)
+	Add(ctx context.Context, r Record) (string, error)
+	End(ctx context.Context, id string) error
+	// Shared says whether other machines see the same records.
+	Shared() bool
+}
+
+// Labels of the silences that hold ledger records. They match no alert.
+const (
+	labelRecord = "oncall_remediation"
+	labelAction = "oncall_action"
+	labelTarget = "oncall_target"
+)
+
+// SilenceLedger keeps records as Alertmanager silences that match no
+// alert: every cockpit and autopilot pointed at the same Alertmanager sees
+// them, with no database to run, and Alertmanager keeps expired ones for
+// its retention (120h by default), which the rate limits need.
+type SilenceLedger struct {
+	Alerts sources.Alerting
+}
+
+// IsRecord reports whether a silence is a ledger record (the silences
+// listing hides them).
+func IsRecord(s sources.Silence) bool {
+	for _, m := range s.Matchers {
+		if m.Name == labelRecord {
+			return true
+		}
+	}
+	return false
+}
+
+// Records lists the ledger's records, active or not.
+func (l SilenceLedger) Records(ctx context.Context) ([]Record, error) {
+	ss, err := l.Alerts.Silences(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("remediation ledger: %w", err)
+	}
+	var out []Record
+	for _, s := range ss {
+		r := Record{ID: s.ID, By: s.CreatedBy, Start: s.StartsAt, End: s.EndsAt, Note: s.Comment, Active: s.State == sources.SilenceActive}
+		for _, m := range s.Matchers {
+			switch m.Name {
+			case labelRecord:
+				r.Kind = m.Value
+			case labelAction:
+				r.Key.Action = m.Value
+			case labelTarget:
+				r.Key.Target = m.Value
+			}
+		}
+		if r.Kind != "" {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// Add writes a record; Alertmanager stamps its start with its own clock
+// when the start given is past, which orders records across machines.
+func (l SilenceLedger) Add(ctx context.Context, r Record) (string, error) {
+	eq := func(n, v string) sources.Matcher { return sources.Matcher{Name: n, Value: v, IsEqual: true} }
+	id, err := l.Alerts.CreateSilence(ctx, sources.Silence{
+		Matchers: []sources.Matcher{eq(labelRecord, r.Kind), eq(labelAction, r.Key.Action), eq(labelTarget, r.Key.Target)},
+		StartsAt: r.Start, EndsAt: r.End, CreatedBy: r.By, Comment: r.Note})
+	if err != nil {
+		return "", fmt.Errorf("remediation ledger: %w", err)
+	}
+	return id, nil
+}
+
+// End expires a record.
+func (l SilenceLedger) End(ctx context.Context, id string) error {
+	if err := l.Alerts.ExpireSilence(ctx, id); err != nil {
+		return fmt.Errorf("remediation ledger: %w", err)
+	}
+	return nil
+}
+
+// Shared is true: an Alertmanager is shared.
+func (SilenceLedger) Shared() bool { return true }
+
+// MemoryLedger keeps records in this process only: what guardrails have
+// without an Alertmanager.
+type MemoryLedger struct {
+	Now func() time.Time
+	mu  sync.Mutex
+	rs  []Record
+}
+
+// Records lists the records.
+func (l *MemoryLedger) Records(context.Context) ([]Record, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.Now()
+	out := make([]Record, len(l.rs))
+	for i, r := range l.rs {
+		r.Active = !now.Before(r.Start) && now.Before(r.End)
+		out[i] = r
+	}
+	return out, nil
+}
+
+// Add keeps a record.
+func (l *MemoryLedger) Add(_ context.Context, r Record) (string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r.ID = fmt.Sprintf("mem-%d", len(l.rs)+1)
+	if now := l.Now(); r.Start.Before(now) {
+		r.Start = now
+	}
+	l.rs = append(l.rs, r)
+	return r.ID, nil
+}
+
+// End ends a record now.
+func (l *MemoryLedger) End(_ context.Context, id string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := range l.rs {
+		if l.rs[i].ID == id {
+			l.rs[i].End = l.Now()
+			return nil
+		}
+	}
+	return fmt.Errorf("remediation ledger: no record %s", id)
+}
+
+// Shared is false: other processes do not see this one's records.
+func (*MemoryLedger) Shared() bool { return false }
+
+// Guard applies the guardrails before an action runs.
+type Guard struct {
+	Ledger Ledger
+	Policy Policy
+	Now    func() time.Time
+	// Settle is how long a lock waits before reading back who holds it:
+	// long enough for a concurrent claim to be visible.
+	Settle time.Duration
+	Sleep  func(context.Context, time.Duration) error
+}
+
+// Acquire checks the rate limits, the cooldown, the lock and the cap on
+// concurrent actions for one action on one target; on success it holds
+// the lock (for at most lease) and records the run, and release frees the
+// lock.
+func (g *Guard) Acquire(ctx context.Context, k Key, rails Guardrail, by string, lease time.Duration) (release func(), err error) {
+	rails = rails.over(g.Policy.Guardrails)
+	rs, err := g.Ledger.Records(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := g.Now()
+	if r := g.limits(rs, k, rails, now); r != nil {
+		return nil, r
+	}
+	id, err := g.Ledger.Add(ctx, Record{Kind: RecordLock, Key: k, By: by, Start: now.Add(-time.Minute), End: now.Add(lease),
+		Note: fmt.Sprintf("oncall lock: %s, held by %s while it runs", k, by)})
+	if err != nil {
+		return nil, err
+	}
+	free := func() { _ = g.Ledger.End(context.WithoutCancel(ctx), id) }
+	if g.Settle > 0 {
+		if err := g.Sleep(ctx, g.Settle); err != nil {
+			free()
+			return nil, err
+		}
+	}
+	if rs, err = g.Ledger.Records(ctx); err != nil {
+		free()
+		return nil, err
+	}
+	// the earliest claim wins, by the ledger's clock, then by ID: every
+	// claimant reads the same order
+	var mine Record
+	var locks []Record
+	for _, r := range rs {
+		if r.Kind == RecordLock && r.Active {
+			locks = append(locks, r)
+		}
+		if r.ID == id {
+			mine = r
+		}
+	}
+	sort.Slice(locks, func(i, j int) bool {
+		if !locks[i].Start.Equal(locks[j].Start) {
+			return locks[i].Start.Before(locks[j].Start)
+		}
+		return locks[i].ID < locks[j].ID
+	})
+	ahead := 0
+	for _, l := range locks {
+		if l.ID == id {
+			break
+		}
+		if l.Key == k {
+			free()
+			return nil, &Refusal{Rule: "lock", Detail: fmt.Sprintf("%s is running it now (since %s)", l.By, l.Start.UTC().Format("15:04:05")), Until: l.End}
+		}
+		ahead++
+	}
+	if mine.ID == "" {
+		free()
+		return nil, fmt.Errorf("remediation ledger: the lock %s written is not listed back", id)
+	}
+	if max := g.Policy.MaxConcurrent; max > 0 && ahead >= max {
+		free()
+		return nil, &Refusal{Rule: "concurrency", Detail: fmt.Sprintf("%d actions are running, the most allowed at once", ahead)}
+	}
+	cool := now.Add(rails.Cooldown.or(time.Second))
+	if _, err := g.Ledger.Add(ctx, Record{Kind: RecordRun, Key: k, By: by, Start: now.Add(-time.Minute), End: cool,
+		Note: fmt.Sprintf("oncall run: %s by %s; cooldown until %s", k, by, cool.UTC().Format(time.RFC3339))}); err != nil {
+		free()
+		return nil, err
+	}
+	return free, nil
+}
+
+// limits checks the rate limits and the cooldown against past runs.
+func (g *Guard) limits(rs []Record, k Key, rails Guardrail, now time.Time) *Refusal {
+	var runs []Record
+	for _, r := range rs {
+		if r.Kind == RecordRun {
+			runs = append(runs, r)
+		}
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i].Start.Before(runs[j].Start) })
+	for _, r := range runs {
+		if r.Key == k && r.Active && now.Before(r.End) && rails.Cooldown > 0 {
+			return &Refusal{Rule: "cooldown", Detail: fmt.Sprintf("%s ran at %s (by %s); the cooldown is %s", k, r.Start.UTC().Format("15:04:05"), r.By, shortDuration(time.Duration(rails.Cooldown))), Until: r.End}
+		}
+	}
+	check := func(rate *Rate, what string, same func(Key) bool) *Refusal {
+		if rate == nil {
+			return nil
+		}
+		var in []Record
+		for _, r := range runs {
+			if same(r.Key) && r.Start.After(now.Add(-rate.Per)) {
+				in = append(in, r)
+			}
+		}
+		if len(in) >= rate.N {
+			return &Refusal{Rule: "rate", Detail: fmt.Sprintf("%s ran %d times in the last %s, the most allowed (%s)", what, len(in), shortDuration(rate.Per), rate), Until: in[len(in)-rate.N].Start.Add(rate.Per)}
+		}
+		return nil
+	}
+	if r := check(rails.RatePerAction, k.Action, func(o Key) bool { return o.Action == k.Action }); r != nil {
+		return r
+	}
+	return check(rails.RatePerService, "an action on "+k.Target, func(o Key) bool { return o.Target == k.Target })
+}
+
+// shortDuration writes 10m rather than 10m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if s == "" {
+		return "0s"
+	}
+	return s
+}

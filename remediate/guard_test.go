@@ -1,0 +1,150 @@
+package remediate
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// clockLedger is a MemoryLedger on a clock the test moves.
+func clockGuard(policy Policy) (*Guard, *time.Time) {
+	now := time.Date(2026, 11, 27, 23, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	return &Guard{Ledger: &MemoryLedger{Now: clock}, Policy: policy, Now: clock}, &now
+}
+
+func refusal(t *testing.T, err error) *Refusal {
+	t.Helper()
+	var r *Refusal
+	if !errors.As(err, &r) {
+		t.Fatalf("not a refusal: %v", err)
+	}
+	return r
+}
+
+// TestSecondRunInTheCooldownIsRefused says which guardrail and when it
+// clears, and lets the run through once it has.
+func TestSecondRunInTheCooldownIsRefused(t *testing.T) {
+	g, now := clockGuard(Policy{Guardrails: Guardrail{Cooldown: Duration(10 * time.Minute)}})
+	k := Key{Action: "restart", Target: "cart"}
+	release, err := g.Acquire(bg, k, Guardrail{}, "alice@a", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	*now = now.Add(4 * time.Minute)
+	_, err = g.Acquire(bg, k, Guardrail{}, "bob@b", time.Minute)
+	r := refusal(t, err)
+	if r.Rule != "cooldown" || !r.Until.Equal(time.Date(2026, 11, 27, 23, 10, 0, 0, time.UTC)) || !strings.Contains(r.Error(), "alice@a") || !strings.Contains(r.Error(), "clears at 23:10:00 UTC") {
+		t.Fatalf("refusal %v (until %s)", r, r.Until)
+	}
+	// another target is not cooling down
+	if rel, err := g.Acquire(bg, Key{Action: "restart", Target: "payment-api"}, Guardrail{}, "bob@b", time.Minute); err != nil {
+		t.Fatal(err)
+	} else {
+		rel()
+	}
+	*now = now.Add(7 * time.Minute)
+	if rel, err := g.Acquire(bg, k, Guardrail{}, "bob@b", time.Minute); err != nil {
+		t.Fatalf("after the cooldown: %v", err)
+	} else {
+		rel()
+	}
+}
+
+func TestRateLimitsPerActionAndPerService(t *testing.T) {
+	g, now := clockGuard(Policy{Guardrails: Guardrail{RatePerAction: &Rate{2, time.Hour}, RatePerService: &Rate{3, time.Hour}}})
+	run := func(action, target string) error {
+		rel, err := g.Acquire(bg, Key{action, target}, Guardrail{}, "a", time.Minute)
+		if err == nil {
+			rel()
+		}
+		*now = now.Add(time.Minute)
+		return err
+	}
+	for _, x := range [][2]string{{"restart", "a"}, {"restart", "b"}} {
+		if err := run(x[0], x[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := refusal(t, run("restart", "c"))
+	if r.Rule != "rate" || !strings.Contains(r.Detail, "restart ran 2 times in the last 1h") {
+		t.Fatalf("%v", r)
+	}
+	for _, a := range []string{"scale", "warm"} {
+		if err := run(a, "a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = refusal(t, run("resize", "a"))
+	if !strings.Contains(r.Detail, "an action on a ran 3 times") || r.Until.IsZero() {
+		t.Fatalf("%v", r)
+	}
+	// an action's own guardrails replace the defaults
+	rel, err := g.Acquire(bg, Key{"restart", "z"}, Guardrail{RatePerAction: &Rate{10, time.Hour}}, "a", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel()
+}
+
+func TestConcurrencyCap(t *testing.T) {
+	g, _ := clockGuard(Policy{MaxConcurrent: 1})
+	rel, err := g.Acquire(bg, Key{"restart", "a"}, Guardrail{}, "a", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := refusal(t, func() error { _, err := g.Acquire(bg, Key{"scale", "b"}, Guardrail{}, "b", time.Minute); return err }()); r.Rule != "concurrency" {
+		t.Fatalf("%v", r)
+	}
+	if r := refusal(t, func() error { _, err := g.Acquire(bg, Key{"restart", "a"}, Guardrail{}, "b", time.Minute); return err }()); r.Rule != "lock" || !strings.Contains(r.Detail, "a is running it") {
+		t.Fatalf("%v", r)
+	}
+	rel()
+	if rel, err := g.Acquire(bg, Key{"scale", "b"}, Guardrail{}, "b", time.Minute); err != nil {
+		t.Fatal(err)
+	} else {
+		rel()
+	}
+}
+
+// TestMaxStep refuses a step above the bound, relative or absolute.
+func TestMaxStep(t *testing.T) {
+	for _, c := range []struct {
+		val, from string
+		refused   bool
+	}{
+		{"+100%", "", false}, {"+150%", "", true}, {"x2", "", false}, {"x3", "", true},
+		{"8", "4", false}, {"9", "4", true}, {"+4", "4", false}, {"+5", "4", true}, {"+5", "", true}, {"9", "", true}, {"ten", "4", true},
+	} {
+		m := &MaxStep{Param: "replicas", Value: c.val, From: c.from, Increase: 1}
+		_, r := maxStep(m, Command{}, renderer{})
+		if (r != nil) != c.refused {
+			t.Errorf("%s from %q: refused %v (%v)", c.val, c.from, r != nil, r)
+		}
+		if r != nil && r.Rule != "max-step" {
+			t.Errorf("rule %s", r.Rule)
+		}
+	}
+}
+
+// TestReadOnlyRefusesEveryAction: the executor refuses in read-only,
+// before any guardrail or audit entry.
+func TestReadOnlyRefusesEveryAction(t *testing.T) {
+	k, f := simKit(t, "crash-loop", 5*time.Minute, simRunbooks(t), nil)
+	k.Exec.ReadOnly = true
+	s, _ := k.Look(bg)
+	ms := MatchAll(k.Runbooks, s)
+	if len(ms) == 0 {
+		t.Fatal("no match")
+	}
+	before := len(f.Silences())
+	out := k.Run(bg, k.Planner.Plan(bg, ms[0], s.Incident), "test", false, nil)
+	if out.Result != ResultRefused || out.Actions[0].Refusal.Rule != "read-only" {
+		t.Fatalf("%+v", out)
+	}
+	if rows, _, _ := k.Audit.Read(); len(rows) != 0 || len(f.Silences()) != before {
+		t.Errorf("read-only wrote %d audit rows, %d records", len(rows), len(f.Silences())-before)
+	}
+}

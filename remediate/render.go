@@ -1,0 +1,267 @@
+package remediate
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// Vars are what templates see: {{.Target}}, {{.Labels.namespace}},
+// {{.Steps.pool.Value}}, {{.Caller}} in a for_each action.
+type Vars struct {
+	Target     string            `json:"target"`
+	Service    string            `json:"service"` // the matched service
+	Alert      string            `json:"alert,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	SLO        string            `json:"slo,omitempty"`
+	RootCause  string            `json:"root_cause,omitempty"`
+	Likelihood string            `json:"likelihood,omitempty"`
+	Caller     string            `json:"caller,omitempty"`
+	Steps      map[string]Value  `json:"steps,omitempty"`
+}
+
+// Value is a diagnosis step's result as templates see it.
+type Value struct {
+	Value    float64
+	Text     string // the value as shown
+	Resource string // a saturation step's resource, e.g. pool:payment-db
+}
+
+func (v Value) String() string { return v.Text }
+
+// templateFuncs are the functions templates may call. secret is bound per
+// rendering: shown as a placeholder, run with the environment's value.
+var templateFuncs = template.FuncMap{
+	"secret":     func(string) string { return "" },
+	"int":        func(f float64) int { return int(f) },
+	"trimPrefix": func(prefix, s string) string { return strings.TrimPrefix(s, prefix) },
+	// json writes a value as a JSON string or number: a label value in a
+	// request body stays a value
+	"json": func(v any) (string, error) {
+		b, err := json.Marshal(v)
+		return string(b), err
+	},
+	// number passes a number and refuses anything else
+	"number": func(v any) (string, error) {
+		s := strings.TrimSpace(fmt.Sprint(v))
+		if _, err := strconv.ParseFloat(s, 64); err != nil {
+			return "", fmt.Errorf("%q is not a number", s)
+		}
+		return s, nil
+	},
+}
+
+// secretShown is how a secret appears in a plan, the audit log, an
+// escalation or any output: its name only.
+func secretShown(name string) string { return "‹secret:" + name + "›" }
+
+// renderer renders templates, either to show (secrets as placeholders)
+// or to run (secrets from the environment).
+type renderer struct {
+	vars   Vars
+	getenv func(string) (string, bool) // nil: render to show
+}
+
+func (r renderer) render(what, t string) (string, error) {
+	if !strings.Contains(t, "{{") {
+		return t, nil
+	}
+	tp, err := newTemplate(t)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	tp.Funcs(template.FuncMap{"secret": func(name string) (string, error) {
+		if r.getenv == nil {
+			return secretShown(name), nil
+		}
+		v, ok := r.getenv(name)
+		if !ok || v == "" {
+			return "", fmt.Errorf("secret %s: the environment variable is not set", name)
+		}
+		return v, nil
+	}})
+	var b strings.Builder
+	if err := tp.Execute(&b, r.vars); err != nil {
+		return "", fmt.Errorf("%s: %s", what, strings.TrimPrefix(err.Error(), "template: v:"))
+	}
+	return b.String(), nil
+}
+
+// Command is an action rendered exactly as it will run.
+type Command struct {
+	Kind    ActionKind       `json:"kind"`
+	Argv    []string         `json:"argv,omitempty"`
+	Request *Request         `json:"request,omitempty"`
+	Silence *sources.Silence `json:"silence,omitempty"`
+	Sim     *sources.Action  `json:"sim,omitempty"`
+}
+
+// Request is a rendered HTTP request.
+type Request struct {
+	Method  string            `json:"method"`
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Body    string            `json:"body,omitempty"`
+}
+
+// renderSpec renders what an action does.
+func (r renderer) renderSpec(s actionSpec, user string, now time.Time) (Command, error) {
+	c := Command{Kind: s.Kind}
+	var err error
+	switch s.Kind {
+	case KindExec:
+		c.Argv = make([]string, len(s.Argv))
+		for i, a := range s.Argv {
+			// one item, one argument: whatever a value holds, it stays one
+			if c.Argv[i], err = r.render(fmt.Sprintf("argv[%d]", i), a); err != nil {
+				return c, err
+			}
+		}
+	case KindHTTP:
+		q := &Request{Headers: map[string]string{}}
+		if q.Method, err = r.render("http.method", strings.ToUpper(s.HTTP.Method)); err != nil {
+			return c, err
+		}
+		if q.URL, err = r.render("http.url", s.HTTP.URL); err != nil {
+			return c, err
+		}
+		if q.Body, err = r.render("http.body", s.HTTP.Body); err != nil {
+			return c, err
+		}
+		for k, v := range s.HTTP.Headers {
+			if q.Headers[http.CanonicalHeaderKey(k)], err = r.render("http.headers."+k, v); err != nil {
+				return c, err
+			}
+		}
+		c.Request = q
+	case KindSilence:
+		m, err := r.render("silence.matchers", s.Silence.Matchers)
+		if err != nil {
+			return c, err
+		}
+		ms, err := sources.ParseMatchers(m)
+		if err != nil {
+			return c, fmt.Errorf("silence.matchers: %w", err)
+		}
+		comment, err := r.render("silence.comment", s.Silence.Comment)
+		if err != nil {
+			return c, err
+		}
+		if comment == "" {
+			comment = "oncall runbook"
+		}
+		c.Silence = &sources.Silence{Matchers: ms, StartsAt: now, EndsAt: now.Add(time.Duration(s.Silence.For)), CreatedBy: user, Comment: comment}
+	case KindSim:
+		a := &sources.Action{Kind: s.Sim.Action, Params: map[string]string{}}
+		if a.Service, err = r.render("sim.service", s.Sim.Service); err != nil {
+			return c, err
+		}
+		if a.Target, err = r.render("sim.target", s.Sim.Target); err != nil {
+			return c, err
+		}
+		for k, v := range s.Sim.Params {
+			if a.Params[k], err = r.render("sim.params."+k, v); err != nil {
+				return c, err
+			}
+		}
+		c.Sim = a
+	}
+	return c, nil
+}
+
+// String is the command as the plan, the audit log and escalations show
+// it: argv words quoted so that each is visibly one argument, and free of
+// terminal control characters.
+func (c Command) String() string {
+	switch c.Kind {
+	case KindExec:
+		w := make([]string, len(c.Argv))
+		for i, a := range c.Argv {
+			w[i] = QuoteArg(a)
+		}
+		return strings.Join(w, " ")
+	case KindHTTP:
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %s", c.Request.Method, QuoteArg(redactURL(c.Request.URL)))
+		for _, k := range sortedKeys(c.Request.Headers) {
+			fmt.Fprintf(&b, "\n  %s: %s", k, QuoteArg(redactHeader(k, c.Request.Headers[k])))
+		}
+		if c.Request.Body != "" {
+			fmt.Fprintf(&b, "\n  body: %s", QuoteArg(c.Request.Body))
+		}
+		return b.String()
+	case KindSilence:
+		ms := make([]string, len(c.Silence.Matchers))
+		for i, m := range c.Silence.Matchers {
+			ms[i] = m.String()
+		}
+		return fmt.Sprintf("silence {%s} for %s: %s", strings.Join(ms, ", "), c.Silence.EndsAt.Sub(c.Silence.StartsAt), QuoteArg(c.Silence.Comment))
+	case KindSim:
+		var p []string
+		for _, k := range sortedKeys(c.Sim.Params) {
+			p = append(p, k+"="+QuoteArg(c.Sim.Params[k]))
+		}
+		s := "simulator " + c.Sim.Kind + " " + QuoteArg(c.Sim.Service)
+		if c.Sim.Target != "" {
+			s += " → " + QuoteArg(c.Sim.Target)
+		}
+		if len(p) > 0 {
+			s += " " + strings.Join(p, " ")
+		}
+		return s
+	}
+	return string(c.Kind)
+}
+
+var plainArg = regexp.MustCompile(`^[A-Za-z0-9_./:=@%+,^-]+$`)
+
+// QuoteArg writes one argument so that it reads as one word: bare when
+// plain, in single quotes when printable, else Go-quoted with escapes
+// (newlines and escape sequences never reach the terminal raw).
+func QuoteArg(s string) string {
+	if plainArg.MatchString(s) {
+		return s
+	}
+	printable := true
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\'' || r == '\u2028' || r == '\u2029' || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+			printable = false
+			break
+		}
+	}
+	if printable {
+		return "'" + s + "'"
+	}
+	return strconv.Quote(s)
+}
+
+// sensitiveHeaders are shown as ‹redacted› whatever their template.
+var sensitiveHeaders = map[string]bool{"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "X-Api-Key": true, "X-Auth-Token": true}
+
+func redactHeader(k, v string) string {
+	if sensitiveHeaders[http.CanonicalHeaderKey(k)] && !strings.Contains(v, "‹secret:") {
+		return "‹redacted›"
+	}
+	return v
+}
+
+var urlSecrets = regexp.MustCompile(`(?i)([?&](?:token|access_token|api_key|apikey|key|password|secret|sig|signature)=)[^&#]*`)
+
+// redactURL hides credentials in a URL: user:password@ and token-like
+// query parameters.
+func redactURL(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		rest := u[i+3:]
+		if at := strings.Index(rest, "@"); at >= 0 && at < strings.IndexAny(rest+"/", "/?#") {
+			u = u[:i+3] + "‹redacted›@" + rest[at+1:]
+		}
+	}
+	return urlSecrets.ReplaceAllString(u, "${1}‹redacted›")
+}

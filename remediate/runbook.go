@@ -1,0 +1,749 @@
+package remediate
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/oncall-cockpit/oncall/correlate"
+)
+
+// Runbook is one runbook file: when it applies, how it diagnoses, what it
+// may do, and whom it tells when that is not enough.
+type Runbook struct {
+	Name        string   `yaml:"name" json:"name"`
+	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
+	Match       Match    `yaml:"match" json:"match"`
+	Target      string   `yaml:"target,omitempty" json:"target,omitempty"` // template; default: the matched service
+	Diagnose    []Step   `yaml:"diagnose,omitempty" json:"diagnose,omitempty"`
+	Actions     []Action `yaml:"actions" json:"actions"`
+	// Escalate names the configured escalation targets told when the
+	// diagnosis finds nothing or an action fails; empty means all.
+	Escalate []string `yaml:"escalate,omitempty" json:"escalate,omitempty"`
+
+	File string `yaml:"-" json:"file"`
+	Line int    `yaml:"-" json:"line"`
+}
+
+// Match says when a runbook applies. Every field given must hold; within
+// a list, one entry is enough.
+type Match struct {
+	Alerts    []string          `yaml:"alerts,omitempty" json:"alerts,omitempty"`
+	Labels    map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
+	Services  []string          `yaml:"services,omitempty" json:"services,omitempty"`
+	SLOs      []string          `yaml:"slos,omitempty" json:"slos,omitempty"`
+	RootCause *RootCauseMatch   `yaml:"root_cause,omitempty" json:"root_cause,omitempty"`
+}
+
+// RootCauseMatch matches an incident's root-cause candidates: by service,
+// by the kind of mechanism seen at it, at or above a likelihood.
+type RootCauseMatch struct {
+	Services  []string `yaml:"services,omitempty" json:"services,omitempty"`
+	Mechanism string   `yaml:"mechanism,omitempty" json:"mechanism,omitempty"`
+	// Detail is an RE2 the mechanism's detail must match, e.g. "pool:"
+	// for a saturated connection pool rather than workers or CPU.
+	Detail        string `yaml:"detail,omitempty" json:"detail,omitempty"`
+	MinLikelihood string `yaml:"min_likelihood,omitempty" json:"min_likelihood,omitempty"` // default possible
+}
+
+// Step is one diagnosis step: it reads one thing through the sources and
+// names the actions to take when its condition holds. Steps are tried in
+// order; the first that holds is the branch taken.
+type Step struct {
+	Name       string          `yaml:"name" json:"name"`
+	Logs       *LogProbe       `yaml:"logs,omitempty" json:"logs,omitempty"`
+	Metric     *MetricProbe    `yaml:"metric,omitempty" json:"metric,omitempty"`
+	Saturation *SaturationProb `yaml:"saturation,omitempty" json:"saturation,omitempty"`
+	Traces     *TraceProbe     `yaml:"traces,omitempty" json:"traces,omitempty"`
+	Incident   *IncidentProbe  `yaml:"incident,omitempty" json:"incident,omitempty"`
+	// When and Then branch; a step with neither is a reading that later
+	// steps and actions use. Then may be [escalate]: hand it to a human.
+	When Condition `yaml:"when,omitempty" json:"when"`
+	Then []string  `yaml:"then,omitempty" json:"then"`
+
+	Line int `yaml:"-" json:"line"`
+}
+
+// LogProbe counts log lines: of a service, at levels, matching a pattern.
+type LogProbe struct {
+	Service string   `yaml:"service,omitempty" json:"service,omitempty"` // template; default the target
+	Levels  []string `yaml:"levels,omitempty" json:"levels,omitempty"`
+	Grep    string   `yaml:"grep,omitempty" json:"grep,omitempty"` // RE2
+	Since   Duration `yaml:"since,omitempty" json:"since,omitempty"`
+}
+
+// MetricProbe reads a service's RED signal, averaged over Since.
+type MetricProbe struct {
+	Service string   `yaml:"service,omitempty" json:"service,omitempty"`
+	Signal  string   `yaml:"signal" json:"signal"` // error_ratio, p99, requests
+	Since   Duration `yaml:"since,omitempty" json:"since,omitempty"`
+}
+
+// SaturationProb reads how full a resource is now (used/max, 0..1).
+type SaturationProb struct {
+	Service  string `yaml:"service,omitempty" json:"service,omitempty"`
+	Resource string `yaml:"resource" json:"resource"` // e.g. pool:payment-db, workers; a glob
+}
+
+// TraceProbe counts traces of a service: failed, or slower than a bound.
+type TraceProbe struct {
+	Service     string   `yaml:"service,omitempty" json:"service,omitempty"`
+	ErrorsOnly  bool     `yaml:"errors_only,omitempty" json:"errors_only,omitempty"`
+	MinDuration Duration `yaml:"min_duration,omitempty" json:"min_duration,omitempty"`
+	Since       Duration `yaml:"since,omitempty" json:"since,omitempty"`
+}
+
+// IncidentProbe counts the incident's mechanisms of a kind (anywhere,
+// or at Service): load-surge, saturation, retry-amplification, ….
+type IncidentProbe struct {
+	Mechanism string `yaml:"mechanism" json:"mechanism"`
+	Service   string `yaml:"service,omitempty" json:"service,omitempty"`
+}
+
+// ThenEscalate in a step's then hands the incident to a human.
+const ThenEscalate = "escalate"
+
+// Condition compares a step's value with a bound. Bounds are numbers or
+// percentages ("1%" is 0.01).
+type Condition struct {
+	Above *Number `yaml:"above,omitempty" json:"above,omitempty"`
+	Below *Number `yaml:"below,omitempty" json:"below,omitempty"`
+}
+
+func (c Condition) holds(v float64) bool {
+	return (c.Above == nil || v > float64(*c.Above)) && (c.Below == nil || v < float64(*c.Below))
+}
+
+// Danger is how carefully an action is confirmed.
+type Danger string
+
+const (
+	DangerLow  Danger = "low"  // y confirms
+	DangerHigh Danger = "high" // the target's name must be typed
+)
+
+// ActionKind is what an action does.
+type ActionKind string
+
+const (
+	KindExec    ActionKind = "exec"    // an argv, exec'd without a shell
+	KindHTTP    ActionKind = "http"    // an HTTP request
+	KindSilence ActionKind = "silence" // an Alertmanager silence
+	KindSim     ActionKind = "sim"     // an action on the simulated fleet
+)
+
+// Failure responses an action may declare.
+const (
+	OnFailureRollback = "rollback"
+	OnFailureEscalate = "escalate"
+)
+
+// Action is one thing a runbook may do.
+type Action struct {
+	Name     string     `yaml:"name" json:"name"`
+	Kind     ActionKind `yaml:"kind" json:"kind"`
+	Argv     []string   `yaml:"argv,omitempty" json:"argv,omitempty"`
+	HTTP     *HTTPSpec  `yaml:"http,omitempty" json:"http,omitempty"`
+	Silence  *SilenceSp `yaml:"silence,omitempty" json:"silence,omitempty"`
+	Sim      *SimSpec   `yaml:"sim,omitempty" json:"sim,omitempty"`
+	Danger   Danger     `yaml:"danger" json:"danger"`
+	Category string     `yaml:"category" json:"category"`
+	// Auto lets the autopilot run it without a human, if its category is
+	// one the config lists as automatable.
+	Auto bool `yaml:"auto,omitempty" json:"auto,omitempty"`
+	// ForEach "callers" runs the action once per service calling the
+	// target (from the service graph), with {{.Caller}} set.
+	ForEach   string     `yaml:"for_each,omitempty" json:"for_each,omitempty"`
+	MaxStep   *MaxStep   `yaml:"max_step,omitempty" json:"max_step,omitempty"`
+	Timeout   Duration   `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	Verify    *Verify    `yaml:"verify,omitempty" json:"verify,omitempty"`
+	OnFailure []string   `yaml:"on_failure,omitempty" json:"on_failure,omitempty"`
+	Rollback  *Rollback  `yaml:"rollback,omitempty" json:"rollback,omitempty"`
+	Limits    *Guardrail `yaml:"guardrails,omitempty" json:"guardrails,omitempty"`
+
+	Line int `yaml:"-" json:"line"`
+}
+
+// Rollback is the action that undoes one: same kinds, no verification.
+type Rollback struct {
+	Kind    ActionKind `yaml:"kind" json:"kind"`
+	Argv    []string   `yaml:"argv,omitempty" json:"argv,omitempty"`
+	HTTP    *HTTPSpec  `yaml:"http,omitempty" json:"http,omitempty"`
+	Silence *SilenceSp `yaml:"silence,omitempty" json:"silence,omitempty"`
+	Sim     *SimSpec   `yaml:"sim,omitempty" json:"sim,omitempty"`
+}
+
+// HTTPSpec is a request; every field is a template.
+type HTTPSpec struct {
+	Method  string            `yaml:"method" json:"method"`
+	URL     string            `yaml:"url" json:"url"`
+	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	Body    string            `yaml:"body,omitempty" json:"body,omitempty"`
+}
+
+// SilenceSp is a silence: matchers in Alertmanager's grammar, for how long.
+type SilenceSp struct {
+	Matchers string   `yaml:"matchers" json:"matchers"`
+	For      Duration `yaml:"for" json:"for"`
+	Comment  string   `yaml:"comment,omitempty" json:"comment,omitempty"`
+}
+
+// SimSpec is a simulator action; parameters are templates.
+type SimSpec struct {
+	Action  string            `yaml:"action" json:"action"`
+	Service string            `yaml:"service" json:"service"`
+	Target  string            `yaml:"target,omitempty" json:"target,omitempty"`
+	Params  map[string]string `yaml:"params,omitempty" json:"params,omitempty"`
+}
+
+// MaxStep bounds how far one run may move a number: the rendered Value
+// (or the sim action's Param) against From, or, for a relative value like
+// "+50%" or "x2", the change it names.
+type MaxStep struct {
+	Param    string `yaml:"param" json:"param"`
+	Value    string `yaml:"value,omitempty" json:"value,omitempty"` // template, e.g. the replicas argv item's value
+	From     string `yaml:"from,omitempty" json:"from,omitempty"`   // template
+	Increase Number `yaml:"increase" json:"increase"`               // e.g. 100% or 1.0
+}
+
+// Verify is the condition that says an action worked: a service's signal
+// below a bound within a time.
+type Verify struct {
+	Service string   `yaml:"service,omitempty" json:"service,omitempty"` // template; default the target
+	Signal  string   `yaml:"signal,omitempty" json:"signal,omitempty"`   // error_ratio (default), p99
+	Below   Number   `yaml:"below" json:"below"`
+	Within  Duration `yaml:"within" json:"within"`
+	// Over is the window the signal is averaged over; default 1m.
+	Over Duration `yaml:"over,omitempty" json:"over,omitempty"`
+}
+
+// Signals a metric probe or a verification reads.
+const (
+	SignalErrorRatio = "error_ratio"
+	SignalP99        = "p99"
+	SignalRequests   = "requests"
+)
+
+// Number is a float read from YAML as a number or a percentage.
+type Number float64
+
+// UnmarshalYAML reads 0.01, 1% or 250ms-free numbers.
+func (n *Number) UnmarshalYAML(node *yaml.Node) error {
+	v, err := parseNumber(node.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", node.Line, err)
+	}
+	*n = Number(v)
+	return nil
+}
+
+func (n Number) String() string { return strconv.FormatFloat(float64(n), 'g', -1, 64) }
+
+func parseNumber(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a percentage", s)
+		}
+		return v / 100, nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a number (write 0.01 or 1%%)", s)
+	}
+	return v, nil
+}
+
+// Duration is a time.Duration read from YAML as "2m".
+type Duration time.Duration
+
+// UnmarshalYAML reads Go durations.
+func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
+	v, err := time.ParseDuration(node.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (write 2m or 30s)", node.Line, node.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes it back as "2m0s".
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// MarshalJSON writes "2m0s".
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(strconv.Quote(time.Duration(d).String())), nil
+}
+
+func (d Duration) or(def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return time.Duration(d)
+}
+
+// Problem is one thing wrong with a runbook, at its file and line.
+type Problem struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Msg  string `json:"message"`
+}
+
+func (p Problem) Error() string {
+	if p.Line == 0 {
+		return p.File + ": " + p.Msg
+	}
+	return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+}
+
+// Problems is every problem of a set of runbooks.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// LoadDir reads every *.yaml and *.yml file of a directory (not its
+// subdirectories) as one runbook each. It returns the runbooks that are
+// valid and the problems of the others: one bad file never hides the rest.
+func LoadDir(dir string) ([]*Runbook, error) {
+	return LoadFS(os.DirFS(dir), ".", dir)
+}
+
+// LoadFS is LoadDir over a file system (the simulator's embedded runbooks);
+// label is how files are named in problems.
+func LoadFS(fsys fs.FS, dir, label string) ([]*Runbook, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("runbooks %s: %w", label, err)
+	}
+	var out []*Runbook
+	var problems Problems
+	seen := map[string]string{}
+	for _, e := range entries {
+		ext := path.Ext(e.Name())
+		if e.IsDir() || (ext != ".yaml" && ext != ".yml") {
+			continue
+		}
+		b, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
+		name := filepath.Join(label, e.Name())
+		if err != nil {
+			problems = append(problems, Problem{File: name, Msg: err.Error()})
+			continue
+		}
+		rb, ps := Parse(b, name)
+		if len(ps) > 0 {
+			problems = append(problems, ps...)
+			continue
+		}
+		if other, dup := seen[rb.Name]; dup {
+			problems = append(problems, Problem{File: name, Line: rb.Line, Msg: fmt.Sprintf("runbook %q is also defined in %s", rb.Name, other)})
+			continue
+		}
+		seen[rb.Name] = name
+		out = append(out, rb)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	if len(problems) > 0 {
+		return out, problems
+	}
+	return out, nil
+}
+
+// Parse reads and validates one runbook file.
+func Parse(b []byte, file string) (*Runbook, Problems) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return nil, Problems{yamlProblem(file, err)}
+	}
+	if len(root.Content) == 0 {
+		return nil, Problems{{File: file, Msg: "empty file: a runbook needs name, match and actions"}}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	rb := &Runbook{File: file, Line: root.Content[0].Line}
+	if err := dec.Decode(rb); err != nil {
+		return nil, Problems{yamlProblem(file, err)}
+	}
+	doc := root.Content[0]
+	for i, l := range itemLines(doc, "actions") {
+		if i < len(rb.Actions) {
+			rb.Actions[i].Line = l
+		}
+	}
+	for i, l := range itemLines(doc, "diagnose") {
+		if i < len(rb.Diagnose) {
+			rb.Diagnose[i].Line = l
+		}
+	}
+	return rb, rb.validate()
+}
+
+// yamlProblem turns yaml's "yaml: line 3: …" into file:3: ….
+func yamlProblem(file string, err error) Problem {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
+	var line int
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, after, ok := strings.Cut(rest, ":"); ok {
+			if v, err := strconv.Atoi(n); err == nil {
+				line, msg = v, strings.TrimSpace(after)
+			}
+		}
+	}
+	return Problem{File: file, Line: line, Msg: msg}
+}
+
+// itemLines gives the line of each item of the sequence under key.
+func itemLines(doc *yaml.Node, key string) []int {
+	if doc.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		if doc.Content[i].Value == key && doc.Content[i+1].Kind == yaml.SequenceNode {
+			var out []int
+			for _, it := range doc.Content[i+1].Content {
+				out = append(out, it.Line)
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+// shells are the programs that read a command string: a template inside
+// one would let a label value become shell syntax.
+var shells = map[string]bool{"sh": true, "bash": true, "zsh": true, "dash": true, "ksh": true, "fish": true, "ash": true, "busybox": true,
+	"cmd": true, "cmd.exe": true, "powershell": true, "pwsh": true, "eval": true}
+
+// shellCommandFlags are the flags after which a shell reads its command.
+var shellCommandFlags = map[string]bool{"-c": true, "-lc": true, "-ec": true, "-xc": true, "/c": true, "-Command": true, "-command": true}
+
+func (rb *Runbook) validate() Problems {
+	var ps Problems
+	bad := func(line int, format string, a ...any) {
+		ps = append(ps, Problem{File: rb.File, Line: line, Msg: fmt.Sprintf(format, a...)})
+	}
+	if strings.TrimSpace(rb.Name) == "" {
+		bad(rb.Line, "name is required")
+	}
+	m := rb.Match
+	if len(m.Alerts) == 0 && len(m.Labels) == 0 && len(m.Services) == 0 && len(m.SLOs) == 0 && m.RootCause == nil {
+		bad(rb.Line, "match is empty: give alerts, labels, services, slos or root_cause, or the runbook would match everything")
+	}
+	if rc := m.RootCause; rc != nil && rc.Detail != "" {
+		if _, err := regexp.Compile(rc.Detail); err != nil {
+			bad(rb.Line, "root_cause.detail: %v", err)
+		} else if rc.Mechanism == "" {
+			bad(rb.Line, "root_cause.detail needs root_cause.mechanism")
+		}
+	}
+	if rc := m.RootCause; rc != nil && rc.MinLikelihood != "" {
+		switch correlate.Likelihood(rc.MinLikelihood) {
+		case correlate.Likely, correlate.Possible, correlate.Unlikely:
+		default:
+			bad(rb.Line, "root_cause.min_likelihood %q: one of likely, possible, unlikely", rc.MinLikelihood)
+		}
+	}
+	if err := checkTemplate(rb.Target); err != nil {
+		bad(rb.Line, "target: %v", err)
+	}
+	if len(rb.Actions) == 0 {
+		bad(rb.Line, "actions: a runbook needs at least one action")
+	}
+	names := map[string]bool{}
+	for _, a := range rb.Actions {
+		if a.Name == "" {
+			bad(a.Line, "action without a name")
+		} else if names[a.Name] {
+			bad(a.Line, "action %q is defined twice", a.Name)
+		}
+		names[a.Name] = true
+		for _, p := range a.validate() {
+			bad(a.Line, "action %q: %s", a.Name, p)
+		}
+	}
+	steps := map[string]bool{}
+	for _, s := range rb.Diagnose {
+		if s.Name == "" {
+			bad(s.Line, "diagnosis step without a name")
+		} else if steps[s.Name] {
+			bad(s.Line, "diagnosis step %q is defined twice", s.Name)
+		}
+		steps[s.Name] = true
+		for _, p := range s.validate() {
+			bad(s.Line, "step %q: %s", s.Name, p)
+		}
+		for _, t := range s.Then {
+			if !names[t] && t != ThenEscalate {
+				bad(s.Line, "step %q: then %q: no such action (actions: %s)", s.Name, t, strings.Join(sortedKeys(names), ", "))
+			}
+		}
+	}
+	return ps
+}
+
+func (s Step) validate() []string {
+	var ps []string
+	n := 0
+	for _, set := range []bool{s.Logs != nil, s.Metric != nil, s.Saturation != nil, s.Traces != nil, s.Incident != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		ps = append(ps, "give exactly one of logs, metric, saturation, traces, incident")
+	}
+	hasWhen := s.When.Above != nil || s.When.Below != nil
+	if hasWhen != (len(s.Then) > 0) {
+		ps = append(ps, "give when and then together (or neither, for a reading later steps use)")
+	}
+	if s.Incident != nil && s.Incident.Mechanism == "" {
+		ps = append(ps, "incident.mechanism is required")
+	}
+	if s.Metric != nil && !oneOf(s.Metric.Signal, SignalErrorRatio, SignalP99, SignalRequests) {
+		ps = append(ps, fmt.Sprintf("metric.signal %q: one of error_ratio, p99, requests", s.Metric.Signal))
+	}
+	if s.Saturation != nil && s.Saturation.Resource == "" {
+		ps = append(ps, "saturation.resource is required (pool:NAME, workers, cpu; globs allowed)")
+	}
+	for _, t := range []string{service(s)} {
+		if err := checkTemplate(t); err != nil {
+			ps = append(ps, "service: "+err.Error())
+		}
+	}
+	return ps
+}
+
+func service(s Step) string {
+	switch {
+	case s.Logs != nil:
+		return s.Logs.Service
+	case s.Metric != nil:
+		return s.Metric.Service
+	case s.Saturation != nil:
+		return s.Saturation.Service
+	case s.Traces != nil:
+		return s.Traces.Service
+	case s.Incident != nil:
+		return s.Incident.Service
+	}
+	return ""
+}
+
+func (a Action) validate() []string {
+	var ps []string
+	ps = append(ps, a.spec().validate()...)
+	switch a.Danger {
+	case DangerLow, DangerHigh:
+	default:
+		ps = append(ps, fmt.Sprintf("danger %q: low or high (high asks for the target's name to be typed)", a.Danger))
+	}
+	if a.Category == "" {
+		ps = append(ps, "category is required: it decides whether the autopilot may ever run it")
+	}
+	if a.ForEach != "" && a.ForEach != "callers" {
+		ps = append(ps, fmt.Sprintf("for_each %q: only callers", a.ForEach))
+	}
+	for _, f := range a.OnFailure {
+		if f != OnFailureRollback && f != OnFailureEscalate {
+			ps = append(ps, fmt.Sprintf("on_failure %q: rollback or escalate", f))
+		}
+		if f == OnFailureRollback && a.Rollback == nil {
+			ps = append(ps, "on_failure rollback needs a rollback: action")
+		}
+	}
+	if a.Rollback != nil {
+		for _, p := range a.Rollback.spec().validate() {
+			ps = append(ps, "rollback: "+p)
+		}
+	}
+	if v := a.Verify; v != nil {
+		if v.Within <= 0 {
+			ps = append(ps, "verify.within is required, e.g. 2m")
+		}
+		if v.Signal != "" && v.Signal != SignalErrorRatio && v.Signal != SignalP99 {
+			ps = append(ps, fmt.Sprintf("verify.signal %q: error_ratio or p99", v.Signal))
+		}
+		if err := checkTemplate(v.Service); err != nil {
+			ps = append(ps, "verify.service: "+err.Error())
+		}
+	}
+	if m := a.MaxStep; m != nil {
+		if m.Param == "" || m.Increase <= 0 {
+			ps = append(ps, "max_step needs param (its name) and a positive increase, e.g. 100%")
+		} else if a.Kind != KindSim && m.Value == "" {
+			ps = append(ps, "max_step needs value: the template of the number it bounds")
+		} else if a.Kind == KindSim && a.Sim != nil && m.Value == "" {
+			if _, ok := a.Sim.Params[m.Param]; !ok {
+				ps = append(ps, fmt.Sprintf("max_step.param %q is not one of the sim params", m.Param))
+			}
+		}
+		if err := checkTemplate(m.Value); err != nil {
+			ps = append(ps, "max_step.value: "+err.Error())
+		}
+		if err := checkTemplate(m.From); err != nil {
+			ps = append(ps, "max_step.from: "+err.Error())
+		}
+	}
+	return ps
+}
+
+// actionSpec is what an action or its rollback does, without the policy.
+type actionSpec struct {
+	Kind    ActionKind
+	Argv    []string
+	HTTP    *HTTPSpec
+	Silence *SilenceSp
+	Sim     *SimSpec
+}
+
+func (a Action) spec() actionSpec {
+	return actionSpec{a.Kind, a.Argv, a.HTTP, a.Silence, a.Sim}
+}
+
+func (r Rollback) spec() actionSpec { return actionSpec(r) }
+
+func (s actionSpec) validate() []string {
+	var ps []string
+	check := func(what, t string) {
+		if err := checkTemplate(t); err != nil {
+			ps = append(ps, what+": "+err.Error())
+		}
+	}
+	switch s.Kind {
+	case KindExec:
+		if len(s.Argv) == 0 {
+			return []string{"exec needs argv: the program and its arguments, one per item"}
+		}
+		if strings.Contains(s.Argv[0], "{{") {
+			ps = append(ps, "argv[0] is a template: the program must be fixed in the runbook")
+		}
+		if p := shellUse(s.Argv); p != "" {
+			ps = append(ps, p)
+		}
+		for i, a := range s.Argv {
+			check(fmt.Sprintf("argv[%d]", i), a)
+		}
+	case KindHTTP:
+		if s.HTTP == nil || s.HTTP.URL == "" || s.HTTP.Method == "" {
+			return []string{"http needs method and url"}
+		}
+		check("http.url", s.HTTP.URL)
+		check("http.body", s.HTTP.Body)
+		for k, v := range s.HTTP.Headers {
+			check("http.headers."+k, v)
+		}
+	case KindSilence:
+		if s.Silence == nil || s.Silence.Matchers == "" || s.Silence.For <= 0 {
+			return []string{"silence needs matchers and for"}
+		}
+		check("silence.matchers", s.Silence.Matchers)
+	case KindSim:
+		if s.Sim == nil || s.Sim.Action == "" || s.Sim.Service == "" {
+			return []string{"sim needs action and service"}
+		}
+		check("sim.service", s.Sim.Service)
+		for k, v := range s.Sim.Params {
+			check("sim.params."+k, v)
+		}
+	default:
+		ps = append(ps, fmt.Sprintf("kind %q: one of exec, http, silence, sim", s.Kind))
+	}
+	return ps
+}
+
+// wrappers run the program their arguments name.
+var wrappers = map[string]bool{"env": true, "sudo": true, "doas": true, "nice": true, "nohup": true, "timeout": true, "xargs": true, "setsid": true, "stdbuf": true, "ionice": true, "chroot": true}
+
+// shellUse says why an argv hands a templated string to a shell, or "".
+// A fixed shell script is allowed; a template in it is not, since a label
+// value would become shell syntax. Shells are found anywhere in the argv
+// (behind sudo, env and the like).
+func shellUse(argv []string) string {
+	if w := filepath.Base(argv[0]); wrappers[w] {
+		// the program a wrapper runs must be fixed too
+		for i := 1; i < len(argv); i++ {
+			a := argv[i]
+			if strings.Contains(a, "{{") && !strings.HasPrefix(a, "-") && !strings.Contains(strings.SplitN(a, "{{", 2)[0], "=") {
+				return fmt.Sprintf("argv[%d] is a template where %s may take it for the program to run: the program must be fixed in the runbook", i, w)
+			}
+			if !strings.HasPrefix(a, "-") && !strings.Contains(a, "=") {
+				break
+			}
+		}
+	}
+	for i, a := range argv {
+		prog := filepath.Base(a)
+		if !shells[prog] {
+			continue
+		}
+		if prog == "eval" {
+			return "eval runs its arguments as shell syntax: call the program directly"
+		}
+		for j := i + 1; j < len(argv); j++ {
+			if !shellCommandFlags[argv[j]] && !(strings.HasPrefix(argv[j], "-") && !strings.HasPrefix(argv[j], "--") && strings.Contains(argv[j], "c")) {
+				continue
+			}
+			for k := j + 1; k < len(argv); k++ {
+				if strings.Contains(argv[k], "{{") {
+					return fmt.Sprintf("argv[%d] puts a template into a %s command string (%s %s): a label or log value would become shell syntax; pass values as their own argv items, not through a shell", k, prog, prog, argv[j])
+				}
+			}
+			break
+		}
+	}
+	return ""
+}
+
+// checkTemplate parses a template to report its syntax errors at load.
+func checkTemplate(t string) error {
+	if !strings.Contains(t, "{{") {
+		return nil
+	}
+	_, err := newTemplate(t)
+	return err
+}
+
+func newTemplate(t string) (*template.Template, error) {
+	tp, err := template.New("v").Option("missingkey=error").Funcs(templateFuncs).Parse(t)
+	if err != nil {
+		return nil, errors.New(strings.TrimPrefix(err.Error(), "template: v:"))
+	}
+	return tp, nil
+}
+
+func oneOf(s string, opts ...string) bool {
+	for _, o := range opts {
+		if s == o {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

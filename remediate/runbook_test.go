@@ -1,0 +1,208 @@
+package remediate
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/testenv"
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+func TestShippedRunbooksAreValid(t *testing.T) {
+	if rbs := simRunbooks(t); len(rbs) < 6 {
+		t.Errorf("%d simulator runbooks", len(rbs))
+	}
+	rbs, err := LoadDir(filepath.Join(testenv.RepoRoot(t), "testdata", "runbooks"))
+	if err != nil || len(rbs) < 4 {
+		t.Fatalf("%d runbooks: %v", len(rbs), err)
+	}
+}
+
+// TestValidationNamesFileAndLine reports every problem of a file, each at
+// its line.
+func TestValidationNamesFileAndLine(t *testing.T) {
+	src := `name: broken
+match:
+  alerts: [X]
+diagnose:
+  - name: look
+    logs: {grep: timeout}
+    when: {above: 3}
+    then: [nosuch]
+actions:
+  - name: fix
+    kind: exec
+    argv: [sh, -c, "kubectl delete pod {{.Labels.pod}}"]
+    danger: medium
+    category: restart
+  - name: call
+    kind: http
+    http: {method: POST, url: "http://x/{{.Target"}
+    danger: low
+    category: traffic
+`
+	_, ps := Parse([]byte(src), "runbooks/broken.yaml")
+	want := []struct {
+		line int
+		sub  string
+	}{
+		{10, "sh command string"},
+		{10, `danger "medium"`},
+		{15, "http.url"},
+		{5, `then "nosuch": no such action`},
+	}
+	for _, w := range want {
+		found := false
+		for _, p := range ps {
+			if p.File == "runbooks/broken.yaml" && p.Line == w.line && strings.Contains(p.Msg, w.sub) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no problem at line %d with %q in:\n%v", w.line, w.sub, ps)
+		}
+	}
+	if _, ps := Parse([]byte("name: x\nmatch: {alerts: [A]}\nactions: []\nbogus: 1\n"), "f.yaml"); len(ps) != 1 || ps[0].Line != 4 || !strings.Contains(ps[0].Msg, "bogus") {
+		t.Errorf("unknown field: %v", ps)
+	}
+}
+
+// TestValidationRefusesShellTemplates: a template inside a shell's
+// command string would let a value become shell syntax.
+func TestValidationRefusesShellTemplates(t *testing.T) {
+	refused := [][]string{
+		{"sh", "-c", "kubectl rollout restart {{.Target}}"},
+		{"/bin/bash", "-lc", "echo {{.Labels.x}}"},
+		{"env", "FOO=1", "sh", "-c", "x {{.Target}}"},
+		{"sudo", "-u", "ops", "bash", "-c", "x {{.Target}}"},
+		{"{{.Labels.program}}", "restart"},
+		{"env", "{{.Labels.program}}"},
+		{"pwsh", "-Command", "Restart-Service {{.Target}}"},
+	}
+	for _, argv := range refused {
+		a := Action{Name: "a", Kind: KindExec, Argv: argv, Danger: DangerLow, Category: "restart"}
+		if ps := a.validate(); len(ps) == 0 {
+			t.Errorf("%q was accepted", argv)
+		}
+	}
+	allowed := [][]string{
+		{"kubectl", "rollout", "restart", "deployment/{{.Target}}"},
+		{"sh", "-c", "systemctl restart nginx"}, // a fixed script
+		{"env", "KUBECONFIG=/etc/k", "kubectl", "scale", "--replicas=2", "deployment/{{.Target}}"},
+	}
+	for _, argv := range allowed {
+		a := Action{Name: "a", Kind: KindExec, Argv: argv, Danger: DangerLow, Category: "restart"}
+		if ps := a.validate(); len(ps) != 0 {
+			t.Errorf("%q was refused: %v", argv, ps)
+		}
+	}
+}
+
+// hostile values as they come from labels and log lines.
+var hostile = []string{"; rm -rf /", "$(touch PWNED)", "`touch PWNED`", "a\nb", "--kubeconfig=/x", "' OR '1'='1", "\x1b]0;title\x07", "* ~ $HOME"}
+
+// TestInjectionStaysOneArgument renders hostile label values into an
+// argv and runs it: each value reaches the program as one argument,
+// exactly, and nothing of it is executed.
+func TestInjectionStaysOneArgument(t *testing.T) {
+	dir := t.TempDir()
+	printf, err := exec.LookPath("printf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb := &Runbook{Name: "inject", File: "inline", Actions: []Action{{Name: "echo", Kind: KindExec, Danger: DangerLow, Category: "test",
+		Argv: []string{printf, `[%s]\n`, "{{.Labels.a}}", "--namespace={{.Labels.b}}", "{{.Target}}"}}}}
+	for _, h := range hostile {
+		k, _ := simKit(t, "quiet", time.Minute, []*Runbook{rb}, nil)
+		alert := sources.Alert{Name: "X", Labels: sources.Labels{"a": h, "b": h}}
+		m := Matched{Runbook: rb, Name: rb.Name, Service: h, Alert: &alert}
+		p := k.Planner.Plan(bg, m, nil)
+		if len(p.Problems) > 0 {
+			t.Fatalf("%q: %v", h, p.Problems)
+		}
+		want := []string{printf, `[%s]\n`, h, "--namespace=" + h, h}
+		if got := p.Actions[0].Command.Argv; !slices.Equal(got, want) {
+			t.Fatalf("argv %q, want %q", got, want)
+		}
+		if strings.ContainsAny(p.Actions[0].Shown, "\n\x1b\x07") {
+			t.Errorf("%q shown raw: %q", h, p.Actions[0].Shown)
+		}
+		var out []string
+		k.Exec.Guard.Policy.Guardrails = Guardrail{}
+		k.Exec.Guard.Policy.MaxConcurrent = 0
+		cmdDir, _ := os.Getwd()
+		res := k.Run(bg, p, "test", false, func(e Event) {
+			if !e.Status {
+				out = append(out, e.Line)
+			}
+		})
+		if res.Result != ResultDone {
+			t.Fatalf("%q: %+v", h, res)
+		}
+		// printf prints each argument in brackets: three arguments, whole
+		joined := strings.Join(out, "\n")
+		if strings.Count(joined, "[") != 3 {
+			t.Errorf("%q: output %q", h, joined)
+		}
+		for _, d := range []string{dir, cmdDir} {
+			if _, err := os.Stat(filepath.Join(d, "PWNED")); err == nil {
+				t.Fatalf("%q was executed", h)
+			}
+		}
+	}
+}
+
+// TestRenderedRequestKeepsValuesInert: a label in a URL path is escaped
+// by urlquery, a number in a JSON body must be one, and a secret is shown
+// by name and sent by value.
+func TestRenderedRequestKeepsValuesInert(t *testing.T) {
+	rb := testdataRunbook(t, "k8s-scale")
+	alert := sources.Alert{Name: "KubeDeploymentSaturated", Labels: sources.Labels{"namespace": "prod/../kube-system", "deployment": "web", "replicas": "4", "target_replicas": "8", "severity": "page"}}
+	r := renderer{vars: Vars{Target: "web", Labels: alert.Labels}, getenv: func(k string) (string, bool) { return "tok-123", k == "KUBE_TOKEN" }}
+	c, err := r.renderSpec(rb.Actions[1].spec(), "u", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(c.Request.URL, "/namespaces/prod%2F..%2Fkube-system/") || c.Request.Body != `{"spec":{"replicas":8}}` || c.Request.Headers["Authorization"] != "Bearer tok-123" {
+		t.Errorf("request %+v", c.Request)
+	}
+	if strings.Contains(c.String(), "tok-123") {
+		t.Errorf("the token is shown: %s", c.String())
+	}
+	shown, _ := renderer{vars: r.vars}.renderSpec(rb.Actions[1].spec(), "u", time.Now())
+	if !strings.Contains(shown.String(), "‹secret:KUBE_TOKEN›") {
+		t.Errorf("shown: %s", shown.String())
+	}
+	r.vars.Labels = sources.Labels{"namespace": "p", "deployment": "web", "target_replicas": `8}, "x": {"y`, "replicas": "4"}
+	if _, err := r.renderSpec(rb.Actions[1].spec(), "u", time.Now()); err == nil || !strings.Contains(err.Error(), "not a number") {
+		t.Errorf("a non-number in the body: %v", err)
+	}
+}
+
+// TestMatchOrderAndLikelihood: a likely root cause comes before an alert
+// match; a root-cause match below its minimum is no match.
+func TestMatchOrderAndLikelihood(t *testing.T) {
+	inc := &correlate.Incident{
+		Candidates: []correlate.Candidate{{Service: "payment-api", Likelihood: correlate.Likely}, {Service: "cart", Likelihood: correlate.Possible}},
+		Mechanisms: []correlate.Mechanism{{Kind: "saturation", Service: "payment-api", Detail: "payment-api pool:payment-db at 100/100"}, {Kind: "saturation", Service: "cart", Detail: "cart workers at 10/10"}},
+	}
+	rbs := []*Runbook{
+		{Name: "by-alert", Match: Match{Alerts: []string{"HighErrors"}}},
+		{Name: "pool", Match: Match{RootCause: &RootCauseMatch{Mechanism: "saturation", Detail: "pool:"}}},
+		{Name: "strict", Match: Match{RootCause: &RootCauseMatch{Services: []string{"cart"}, MinLikelihood: "likely"}}},
+	}
+	ms := MatchAll(rbs, Situation{Alerts: []sources.Alert{{Name: "HighErrors", Service: "checkout-api"}}, Incident: inc})
+	var got []string
+	for _, m := range ms {
+		got = append(got, m.Name+"@"+m.Service)
+	}
+	if want := []string{"pool@payment-api", "by-alert@checkout-api"}; !slices.Equal(got, want) {
+		t.Errorf("matches %v, want %v", got, want)
+	}
+}

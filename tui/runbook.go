@@ -1,0 +1,414 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/remediate"
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// planState is where a plan view is: planning, asking, running, done.
+type planState int
+
+const (
+	planLoading planState = iota
+	planAsking
+	planRunning
+	planDone
+)
+
+func (s planState) String() string {
+	return [...]string{"planning", "asking", "running", "done"}[s]
+}
+
+// planIDs tells the messages of one plan view from another's.
+var planIDs atomic.Int64
+
+// planView shows a runbook's plan (the diagnosis and its branch, each
+// action exactly as it will run, the guardrails, the verification), asks,
+// and then streams the run and its verification. While it asks, y (or
+// the typed name and enter, for high danger or a typed context) runs it;
+// arrows scroll; every other key is no.
+type planView struct {
+	base
+	id       int64
+	name     string // runbook
+	state    planState
+	plan     *remediate.Plan
+	proposal *remediate.Proposal // set when approving one
+	want     string              // the name to type; "" for y
+	input    textinput.Model
+	output   []string // the run's events, safe to draw
+	outcome  *remediate.Outcome
+	offset   int
+}
+
+type planMsg struct {
+	id   int64
+	plan *remediate.Plan
+	err  error
+}
+
+type runEventMsg struct {
+	id   int64
+	ev   remediate.Event
+	next tea.Cmd
+}
+
+type runDoneMsg struct {
+	id  int64
+	out remediate.Outcome
+}
+
+// openPlan plans a matched runbook for an incident.
+func openPlan(c *common, m remediate.Matched, inc *correlate.Incident) tea.Cmd {
+	v := &planView{base: base{c: c}, id: planIDs.Add(1), name: m.Name}
+	kit, id, timeout := c.deps.Kit, v.id, 3*c.deps.Timeout
+	return push(v, func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		return planMsg{id: id, plan: kit.Planner.Plan(ctx, m, inc)}
+	})
+}
+
+// openApproval plans a proposal's runbook anew, for its target, to be
+// approved with the usual confirmation.
+func openApproval(c *common, p remediate.Proposal) tea.Cmd {
+	v := &planView{base: base{c: c}, id: planIDs.Add(1), name: p.Runbook, proposal: &p}
+	kit, id, timeout := c.deps.Kit, v.id, 3*c.deps.Timeout
+	return push(v, func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		rb, err := kit.Find(p.Runbook)
+		if err != nil {
+			return planMsg{id: id, err: err}
+		}
+		s, err := kit.Look(ctx)
+		if err != nil {
+			return planMsg{id: id, err: err}
+		}
+		m, _ := kit.MatchFor(rb, s, p.Target)
+		return planMsg{id: id, plan: kit.Planner.Plan(ctx, m, s.Incident)}
+	})
+}
+
+func (v *planView) Title() string   { return "runbook " + safe(v.name) }
+func (v *planView) Capturing() bool { return v.state == planAsking }
+
+func (v *planView) ShortHelp() []key.Binding {
+	k := v.c.keys
+	switch {
+	case v.state == planAsking && v.want != "":
+		return []key.Binding{relabel(k.Open, "enter", "run"), relabel(k.Cancel, "esc", "no"), either("↑↓", "scroll", k.PickUp, k.PickDown)}
+	case v.state == planAsking:
+		return []key.Binding{relabel(k.Yes, "y", "run"), either("↑↓", "scroll", k.PickUp, k.PickDown)}
+	}
+	return []key.Binding{either("↑↓", "scroll", k.Up, k.Down), relabel(k.Back, "esc", "back")}
+}
+
+func (v *planView) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case planMsg:
+		if msg.id != v.id {
+			return nil
+		}
+		if msg.err != nil {
+			v.state, v.output = planDone, []string{v.c.styles.Bad.Render("✗ " + safe(msg.err.Error()))}
+			return nil
+		}
+		v.plan = msg.plan
+		if !v.plan.Runnable() {
+			v.state = planDone
+			return nil
+		}
+		v.state = planAsking
+		switch {
+		case v.plan.Danger() == remediate.DangerHigh:
+			v.want = v.plan.Target
+		case v.c.deps.ConfirmTyped:
+			v.want = v.c.deps.Context
+		}
+		if v.want != "" {
+			v.input = textinput.New()
+			v.input.Prompt = ""
+			v.input.SetVirtualCursor(false)
+			v.input.Focus()
+		}
+	case runEventMsg:
+		if msg.id != v.id {
+			return nil
+		}
+		line := safe(msg.ev.Line)
+		if msg.ev.Status {
+			line = v.c.styles.Accent.Render("▸ " + line)
+		} else {
+			line = v.c.styles.Muted.Render("  │ ") + line
+		}
+		v.output = append(v.output, line)
+		v.offset = v.last() // follow the output
+		return msg.next
+	case runDoneMsg:
+		if msg.id != v.id {
+			return nil
+		}
+		v.state, v.outcome = planDone, &msg.out
+		v.offset = v.last()
+		return flash("runbook " + v.name + ": " + msg.out.Result)
+	case tea.PasteMsg:
+		if v.state == planAsking && v.want != "" {
+			v.input, _ = v.input.Update(msg)
+		}
+	case tea.KeyPressMsg:
+		return v.key(msg)
+	}
+	return nil
+}
+
+func (v *planView) key(km tea.KeyPressMsg) tea.Cmd {
+	k := v.c.keys
+	if v.state != planAsking {
+		switch {
+		case key.Matches(km, k.Up):
+			v.offset = max(0, v.offset-1)
+		case key.Matches(km, k.Down):
+			v.offset = min(v.last(), v.offset+1)
+		case key.Matches(km, k.PageUp):
+			v.offset = max(0, v.offset-v.height+2)
+		case key.Matches(km, k.PageDown):
+			v.offset = min(v.last(), v.offset+v.height-2)
+		case key.Matches(km, k.Back):
+			// a run goes on when its view is left; the audit log has it
+			return pop(nil)
+		}
+		return nil
+	}
+	switch {
+	case key.Matches(km, k.PickUp), key.Matches(km, k.PageUp):
+		v.offset = max(0, v.offset-1)
+		return nil
+	case key.Matches(km, k.PickDown), key.Matches(km, k.PageDown):
+		v.offset = min(v.last(), v.offset+1)
+		return nil
+	}
+	if v.want == "" {
+		if key.Matches(km, k.Yes) {
+			return v.run()
+		}
+		return pop(flash("not run: " + v.name))
+	}
+	switch {
+	case key.Matches(km, k.Cancel):
+		return pop(flash("not run: " + v.name))
+	case key.Matches(km, k.Open):
+		if v.input.Value() == v.want {
+			return v.run()
+		}
+		return pop(flash("not run: the name typed was not " + v.want))
+	default:
+		v.input, _ = v.input.Update(km)
+	}
+	return nil
+}
+
+// run starts the plan: its events come back one message each.
+func (v *planView) run() tea.Cmd {
+	v.state = planRunning
+	kit, plan, id := v.c.deps.Kit, v.plan, v.id
+	approval := "confirmed by " + v.c.deps.User + " in the cockpit"
+	if v.want != "" {
+		approval = "confirmed by " + v.c.deps.User + " in the cockpit, " + v.want + " typed"
+	}
+	// room for a long run's output; beyond it lines are dropped, never
+	// waited for (the audit log keeps the digest of all of it)
+	ch := make(chan tea.Msg, 4096)
+	var next tea.Cmd
+	next = func() tea.Msg {
+		m := <-ch
+		if e, ok := m.(runEventMsg); ok {
+			e.next = next
+			return e
+		}
+		return m
+	}
+	proposal := v.proposal
+	go func() {
+		ctx := context.Background()
+		if proposal != nil {
+			if err := remediate.Decide(ctx, kit.Ledger, kit.Audit, *proposal, true, v.c.deps.User, kit.Exec.Host); err != nil {
+				ch <- runDoneMsg{id: id, out: remediate.Outcome{Result: remediate.ResultRefused, Actions: []remediate.ActionOutcome{{Name: plan.Runbook, Target: plan.Target, Error: err.Error(), Result: remediate.ResultRefused}}}}
+				return
+			}
+			approval = "proposal " + proposal.ID + " approved; " + approval
+		}
+		out := kit.Run(ctx, plan, approval, false, func(ev remediate.Event) {
+			select {
+			case ch <- runEventMsg{id: id, ev: ev}:
+			default:
+			}
+		})
+		ch <- runDoneMsg{id: id, out: out}
+	}()
+	return next
+}
+
+// lines are the plan, then the run, then the outcome.
+func (v *planView) lines() []string {
+	st := v.c.styles
+	if v.plan == nil {
+		if v.state == planLoading {
+			return []string{st.Muted.Render(v.c.spinner() + " diagnosing " + safe(v.name) + "…")}
+		}
+		return v.output
+	}
+	var out []string
+	if v.proposal != nil {
+		out = append(out, st.Warn.Render("APPROVING PROPOSAL "+safe(v.proposal.ID)+" by "+safe(v.proposal.By)+": "+safe(v.proposal.Why)), "")
+	}
+	for i, s := range v.plan.Sections() {
+		if i > 0 {
+			out = append(out, "")
+		}
+		out = append(out, st.Heading.Render(strings.ToUpper(s.Title)))
+		for _, l := range s.Lines {
+			out = append(out, "  "+safe(l))
+		}
+	}
+	if len(v.output) > 0 {
+		out = append(out, "", st.Heading.Render("RUN"))
+		out = append(out, v.output...)
+	}
+	if o := v.outcome; o != nil {
+		out = append(out, "", outcomeLine(o, st.OK.Render, st.Bad.Render))
+		for _, a := range o.Actions {
+			line := fmt.Sprintf("  %s on %s: %s", a.Name, a.Target, a.Result)
+			if a.Refusal != nil {
+				line += " (" + a.Refusal.Error() + ")"
+			}
+			if a.Error != "" {
+				line += " (" + a.Error + ")"
+			}
+			if a.Verification != "" {
+				line += "; " + a.Verification
+			}
+			out = append(out, safe(line))
+		}
+		for _, x := range o.Escalation {
+			out = append(out, "  escalation: "+safe(x))
+		}
+	} else if v.state == planDone && !v.plan.Runnable() {
+		out = append(out, "", st.Warn.Render("Nothing to run: "+safe(v.plan.Diagnosis.Reason)))
+	}
+	return out
+}
+
+func outcomeLine(o *remediate.Outcome, ok, bad func(...string) string) string {
+	switch o.Result {
+	case remediate.ResultResolved, remediate.ResultDone:
+		return ok("✓ " + o.Result)
+	}
+	return bad("✗ " + o.Result)
+}
+
+// last is the largest offset: the end on the last line above the ask.
+func (v *planView) last() int { return max(0, len(v.lines())-(v.height-2)) }
+
+func (v *planView) SetSize(w, h int) {
+	v.base.SetSize(w, h)
+	v.offset = min(v.offset, v.last())
+}
+
+func (v *planView) View() string {
+	st := v.c.styles
+	lines := v.lines()
+	from := min(v.offset, len(lines))
+	var foot string
+	switch v.state {
+	case planAsking:
+		if v.want != "" {
+			foot = st.Warn.Render("Run it? Type "+safe(v.want)+" and enter: ") + st.Accent.Render(inputLine(v.input)) + st.Muted.Render("  ") + v.c.hint(v.ShortHelp())
+		} else {
+			foot = st.Warn.Render("Run it? [y/N]") + st.Muted.Render("  (") + v.c.hint(v.ShortHelp()) + st.Muted.Render("; any other key: no)")
+		}
+	case planRunning:
+		foot = st.Muted.Render(v.c.spinner()+" running · ") + v.c.hint(v.ShortHelp())
+	default:
+		foot = v.c.hint(v.ShortHelp())
+	}
+	more := ""
+	if v.last() > v.offset {
+		more = st.Muted.Render("  ↓ more below")
+	}
+	return fill(lines[from:], v.width, v.height-2) + "\n" + fit(more, v.width) + "\n" + fit(foot, v.width)
+}
+
+// runbookLines list the runbooks that match an incident, best first, for
+// the top of the incident view.
+func runbookLines(c *common, ms []remediate.Matched, width int) []string {
+	st := c.styles
+	if c.deps.Kit == nil {
+		return nil
+	}
+	head := st.Heading.Render("RUNBOOKS")
+	if len(ms) == 0 {
+		n := len(c.deps.Kit.Runbooks)
+		return []string{head + st.Muted.Render(fmt.Sprintf("  none of the %d match this incident", n)), ""}
+	}
+	hint := c.hint([]key.Binding{relabel(c.keys.Runbook, "R", "plan the first"), relabel(c.keys.RunbookN, "1-9", "plan that one")}, ", ")
+	if c.deps.ReadOnly {
+		hint = st.Muted.Render("read-only: nothing runs")
+	}
+	out := []string{head + st.Muted.Render("  (") + hint + st.Muted.Render(")")}
+	for i, m := range ms {
+		if i == 9 {
+			out = append(out, st.Muted.Render(fmt.Sprintf("  … %d more", len(ms)-9)))
+			break
+		}
+		out = append(out, fit(fmt.Sprintf("  %d. %s on %s: %s", i+1, safe(m.Name), safe(m.Service), safe(m.Why)), width))
+	}
+	return append(out, "")
+}
+
+// matchRunbooks lists the runbooks that match an incident and the alerts
+// firing now.
+func matchRunbooks(c *common, inc *correlate.Incident) []remediate.Matched {
+	if c.deps.Kit == nil || inc == nil {
+		return nil
+	}
+	var firing []sources.Alert
+	if c.fleet != nil {
+		for _, a := range c.fleet.Alerts {
+			if a.State == sources.AlertFiring {
+				firing = append(firing, a)
+			}
+		}
+	}
+	return remediate.MatchAll(c.deps.Kit.Runbooks, remediate.Situation{Alerts: firing, Incident: inc})
+}
+
+// proposalRows are the overview's "waiting for approval" panel.
+func proposalRows(c *common, ps []remediate.Proposal, now time.Time, width, room int) []string {
+	st := c.styles
+	hint := c.hint([]key.Binding{relabel(c.keys.Approve, "A", "approve the first"), relabel(c.keys.Reject, "X", "reject it")}, ", ")
+	if c.deps.ReadOnly {
+		hint = st.Muted.Render("read-only")
+	}
+	out := []string{st.Warn.Render("WAITING FOR APPROVAL") + st.Muted.Render("  (") + hint + st.Muted.Render(")")}
+	for i, p := range ps {
+		if i == room {
+			out = append(out, st.Muted.Render(fmt.Sprintf("  … %d more", len(ps)-room)))
+			break
+		}
+		left := p.Expires.Sub(now).Round(time.Second)
+		out = append(out, fit(fmt.Sprintf("  %s on %s, %s danger: %s · expires in %s", safe(p.Runbook), safe(p.Target), p.Danger, safe(p.Why), left), width))
+	}
+	return out
+}
