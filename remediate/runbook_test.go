@@ -206,3 +206,23 @@ func TestMatchOrderAndLikelihood(t *testing.T) {
 		t.Errorf("matches %v, want %v", got, want)
 	}
 }
+
+// TestREADMEExampleIsValid keeps the README's complete example valid.
+func TestREADMEExampleIsValid(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```yaml\n# runbooks/pool-full.yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("the README has no complete runbook example")
+	}
+	rb, ps := Parse([]byte(example), "README.md")
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	if len(rb.Diagnose) != 4 || len(rb.Actions) != 2 || rb.Actions[0].Limits.Cooldown != Duration(15*time.Minute) {
+		t.Errorf("%+v", rb)
+	}
+}
