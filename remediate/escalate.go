@@ -1,7 +1,6 @@
 package remediate
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -140,21 +139,13 @@ func (x *Escalator) send(ctx context.Context, t EscalationTarget, e Escalation) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
-	if err != nil {
-		return fmt.Errorf("%s", redactURL(err.Error()))
-	}
-	req.Header.Set("Content-Type", "application/json")
+	h := map[string]string{"Content-Type": "application/json"}
 	for k, v := range t.Headers {
-		req.Header.Set(k, v)
+		h[k] = v
 	}
-	c := x.HTTP
-	if c == nil {
-		c = http.DefaultClient
-	}
-	resp, err := c.Do(req)
+	resp, err := send(ctx, x.HTTP, &Request{Method: http.MethodPost, URL: url, Headers: h, Body: string(b)})
 	if err != nil {
-		return fmt.Errorf("POST %s: %s", redactURL(url), redactURL(unwrapURLError(err)))
+		return err
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))

@@ -53,6 +53,21 @@ type ActionOutcome struct {
 	AuditID      string   `json:"audit_id,omitempty"`
 }
 
+// String is the outcome in one line: what, where, how it went and why.
+func (a ActionOutcome) String() string {
+	line := fmt.Sprintf("%s on %s: %s", a.Name, a.Target, a.Result)
+	if a.Refusal != nil {
+		line += " (" + a.Refusal.Error() + ")"
+	}
+	if a.Error != "" {
+		line += " (" + a.Error + ")"
+	}
+	if a.Verification != "" {
+		line += "; " + a.Verification
+	}
+	return line
+}
+
 // Outcome is how a plan went.
 type Outcome struct {
 	Result     string          `json:"result"`
@@ -160,7 +175,7 @@ func (x *Executor) runOne(ctx context.Context, p *Plan, pa Planned, approval str
 		x.report(pa.Name, "refused: %s", pa.Refused)
 		return o
 	}
-	cmd, err := renderer{vars: pa.vars, getenv: x.Getenv}.renderSpec(pa.action.spec(), x.User+"@"+x.Host, x.Now())
+	cmd, err := renderer{vars: pa.vars, getenv: x.Getenv}.renderSpec(pa.action.Spec, x.User+"@"+x.Host, x.Now())
 	if err != nil {
 		o.Result, o.Error = ResultRefused, err.Error()
 		return o
@@ -225,7 +240,7 @@ func (x *Executor) runOne(ctx context.Context, p *Plan, pa Planned, approval str
 }
 
 func (x *Executor) rollback(ctx context.Context, p *Plan, pa Planned, approval string) ActionOutcome {
-	spec := pa.action.Rollback.spec()
+	spec := *pa.action.Rollback
 	o := ActionOutcome{Name: pa.Name + " (rollback)", Target: pa.Key.Target}
 	shown, err := renderer{vars: pa.vars}.renderSpec(spec, x.User+"@"+x.Host, x.Now())
 	if err != nil {
@@ -373,21 +388,29 @@ func (x *Executor) execute(ctx context.Context, action string, c Command, timeou
 	return res
 }
 
-func (x *Executor) doHTTP(ctx context.Context, r *Request, w io.Writer) (int, error) {
+// send sends a request; its errors never show a credential of the URL.
+func send(ctx context.Context, c *http.Client, r *Request) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, strings.NewReader(r.Body))
 	if err != nil {
-		return -1, fmt.Errorf("%s %s: %s", r.Method, redactURL(r.URL), redactURL(err.Error()))
+		return nil, fmt.Errorf("%s %s: %s", r.Method, redactURL(r.URL), redactURL(err.Error()))
 	}
 	for k, v := range r.Headers {
 		req.Header.Set(k, v)
 	}
-	c := x.HTTP
 	if c == nil {
 		c = http.DefaultClient
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return -1, fmt.Errorf("%s %s: %s", r.Method, redactURL(r.URL), redactURL(unwrapURLError(err)))
+		return nil, fmt.Errorf("%s %s: %s", r.Method, redactURL(r.URL), redactURL(unwrapURLError(err)))
+	}
+	return resp, nil
+}
+
+func (x *Executor) doHTTP(ctx context.Context, r *Request, w io.Writer) (int, error) {
+	resp, err := send(ctx, x.HTTP, r)
+	if err != nil {
+		return -1, err
 	}
 	defer resp.Body.Close()
 	fmt.Fprintf(w, "%s\n", resp.Status)

@@ -166,7 +166,7 @@ func contains(s []string, x string) bool {
 
 func (p *Planner) plan(a *Action, vars Vars, now time.Time) (Planned, error) {
 	r := renderer{vars: vars}
-	cmd, err := r.renderSpec(a.spec(), "oncall", now)
+	cmd, err := r.renderSpec(a.Spec, "oncall", now)
 	if err != nil {
 		return Planned{}, err
 	}
@@ -178,7 +178,7 @@ func (p *Planner) plan(a *Action, vars Vars, now time.Time) (Planned, error) {
 		pa.Key.Target = vars.Caller
 	}
 	if a.Rollback != nil {
-		rc, err := r.renderSpec(a.Rollback.spec(), "oncall", now)
+		rc, err := r.renderSpec(*a.Rollback, "oncall", now)
 		if err != nil {
 			return Planned{}, fmt.Errorf("rollback: %w", err)
 		}

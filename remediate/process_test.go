@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 // helperRunSleep runs one exec action, sleep 60, with its audit log at
 // $AUDIT: the parent kills it while the action runs.
 func helperRunSleep() {
-	rb := &Runbook{Name: "slow", File: "inline", Actions: []Action{{Name: "sleep", Kind: KindExec, Argv: []string{"sleep", "60"}, Danger: DangerLow, Category: "test"}}}
+	rb := &Runbook{Name: "slow", File: "inline", Actions: []Action{{Name: "sleep", Spec: Spec{Kind: KindExec, Argv: []string{"sleep", "60"}}, Danger: DangerLow, Category: "test"}}}
 	now := time.Now
 	ledger := &MemoryLedger{Now: now}
 	audit := &Audit{Path: os.Getenv("AUDIT")}

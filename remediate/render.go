@@ -112,7 +112,7 @@ type Request struct {
 }
 
 // renderSpec renders what an action does.
-func (r renderer) renderSpec(s actionSpec, user string, now time.Time) (Command, error) {
+func (r renderer) renderSpec(s Spec, user string, now time.Time) (Command, error) {
 	c := Command{Kind: s.Kind}
 	var err error
 	switch s.Kind {

@@ -150,16 +150,22 @@ const (
 	OnFailureEscalate = "escalate"
 )
 
+// Spec is what an action (or its rollback) does, without the policy:
+// one of an argv, a request, a silence or a simulator action.
+type Spec struct {
+	Kind    ActionKind `yaml:"kind" json:"kind"`
+	Argv    []string   `yaml:"argv,omitempty" json:"argv,omitempty"`
+	HTTP    *HTTPSpec  `yaml:"http,omitempty" json:"http,omitempty"`
+	Silence *SilenceSp `yaml:"silence,omitempty" json:"silence,omitempty"`
+	Sim     *SimSpec   `yaml:"sim,omitempty" json:"sim,omitempty"`
+}
+
 // Action is one thing a runbook may do.
 type Action struct {
-	Name     string     `yaml:"name" json:"name"`
-	Kind     ActionKind `yaml:"kind" json:"kind"`
-	Argv     []string   `yaml:"argv,omitempty" json:"argv,omitempty"`
-	HTTP     *HTTPSpec  `yaml:"http,omitempty" json:"http,omitempty"`
-	Silence  *SilenceSp `yaml:"silence,omitempty" json:"silence,omitempty"`
-	Sim      *SimSpec   `yaml:"sim,omitempty" json:"sim,omitempty"`
-	Danger   Danger     `yaml:"danger" json:"danger"`
-	Category string     `yaml:"category" json:"category"`
+	Name     string `yaml:"name" json:"name"`
+	Spec     `yaml:",inline"`
+	Danger   Danger `yaml:"danger" json:"danger"`
+	Category string `yaml:"category" json:"category"`
 	// Auto lets the autopilot run it without a human, if its category is
 	// one the config lists as automatable.
 	Auto bool `yaml:"auto,omitempty" json:"auto,omitempty"`
@@ -170,19 +176,10 @@ type Action struct {
 	Timeout   Duration   `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 	Verify    *Verify    `yaml:"verify,omitempty" json:"verify,omitempty"`
 	OnFailure []string   `yaml:"on_failure,omitempty" json:"on_failure,omitempty"`
-	Rollback  *Rollback  `yaml:"rollback,omitempty" json:"rollback,omitempty"`
+	Rollback  *Spec      `yaml:"rollback,omitempty" json:"rollback,omitempty"`
 	Limits    *Guardrail `yaml:"guardrails,omitempty" json:"guardrails,omitempty"`
 
 	Line int `yaml:"-" json:"line"`
-}
-
-// Rollback is the action that undoes one: same kinds, no verification.
-type Rollback struct {
-	Kind    ActionKind `yaml:"kind" json:"kind"`
-	Argv    []string   `yaml:"argv,omitempty" json:"argv,omitempty"`
-	HTTP    *HTTPSpec  `yaml:"http,omitempty" json:"http,omitempty"`
-	Silence *SilenceSp `yaml:"silence,omitempty" json:"silence,omitempty"`
-	Sim     *SimSpec   `yaml:"sim,omitempty" json:"sim,omitempty"`
 }
 
 // HTTPSpec is a request; every field is a template.
@@ -550,7 +547,7 @@ func service(s Step) string {
 
 func (a Action) validate() []string {
 	var ps []string
-	ps = append(ps, a.spec().validate()...)
+	ps = append(ps, a.Spec.validate()...)
 	switch a.Danger {
 	case DangerLow, DangerHigh:
 	default:
@@ -571,7 +568,7 @@ func (a Action) validate() []string {
 		}
 	}
 	if a.Rollback != nil {
-		for _, p := range a.Rollback.spec().validate() {
+		for _, p := range a.Rollback.validate() {
 			ps = append(ps, "rollback: "+p)
 		}
 	}
@@ -606,22 +603,7 @@ func (a Action) validate() []string {
 	return ps
 }
 
-// actionSpec is what an action or its rollback does, without the policy.
-type actionSpec struct {
-	Kind    ActionKind
-	Argv    []string
-	HTTP    *HTTPSpec
-	Silence *SilenceSp
-	Sim     *SimSpec
-}
-
-func (a Action) spec() actionSpec {
-	return actionSpec{a.Kind, a.Argv, a.HTTP, a.Silence, a.Sim}
-}
-
-func (r Rollback) spec() actionSpec { return actionSpec(r) }
-
-func (s actionSpec) validate() []string {
+func (s Spec) validate() []string {
 	var ps []string
 	check := func(what, t string) {
 		if err := checkTemplate(t); err != nil {

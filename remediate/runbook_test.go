@@ -86,7 +86,7 @@ func TestValidationRefusesShellTemplates(t *testing.T) {
 		{"pwsh", "-Command", "Restart-Service {{.Target}}"},
 	}
 	for _, argv := range refused {
-		a := Action{Name: "a", Kind: KindExec, Argv: argv, Danger: DangerLow, Category: "restart"}
+		a := Action{Name: "a", Spec: Spec{Kind: KindExec, Argv: argv}, Danger: DangerLow, Category: "restart"}
 		if ps := a.validate(); len(ps) == 0 {
 			t.Errorf("%q was accepted", argv)
 		}
@@ -97,7 +97,7 @@ func TestValidationRefusesShellTemplates(t *testing.T) {
 		{"env", "KUBECONFIG=/etc/k", "kubectl", "scale", "--replicas=2", "deployment/{{.Target}}"},
 	}
 	for _, argv := range allowed {
-		a := Action{Name: "a", Kind: KindExec, Argv: argv, Danger: DangerLow, Category: "restart"}
+		a := Action{Name: "a", Spec: Spec{Kind: KindExec, Argv: argv}, Danger: DangerLow, Category: "restart"}
 		if ps := a.validate(); len(ps) != 0 {
 			t.Errorf("%q was refused: %v", argv, ps)
 		}
@@ -116,8 +116,8 @@ func TestInjectionStaysOneArgument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rb := &Runbook{Name: "inject", File: "inline", Actions: []Action{{Name: "echo", Kind: KindExec, Danger: DangerLow, Category: "test",
-		Argv: []string{printf, `[%s]\n`, "{{.Labels.a}}", "--namespace={{.Labels.b}}", "{{.Target}}"}}}}
+	rb := &Runbook{Name: "inject", File: "inline", Actions: []Action{{Name: "echo", Danger: DangerLow, Category: "test",
+		Spec: Spec{Kind: KindExec, Argv: []string{printf, `[%s]\n`, "{{.Labels.a}}", "--namespace={{.Labels.b}}", "{{.Target}}"}}}}}
 	for _, h := range hostile {
 		k, _ := simKit(t, "quiet", time.Minute, []*Runbook{rb}, nil)
 		alert := sources.Alert{Name: "X", Labels: sources.Labels{"a": h, "b": h}}
@@ -165,7 +165,7 @@ func TestRenderedRequestKeepsValuesInert(t *testing.T) {
 	rb := testdataRunbook(t, "k8s-scale")
 	alert := sources.Alert{Name: "KubeDeploymentSaturated", Labels: sources.Labels{"namespace": "prod/../kube-system", "deployment": "web", "replicas": "4", "target_replicas": "8", "severity": "page"}}
 	r := renderer{vars: Vars{Target: "web", Labels: alert.Labels}, getenv: func(k string) (string, bool) { return "tok-123", k == "KUBE_TOKEN" }}
-	c, err := r.renderSpec(rb.Actions[1].spec(), "u", time.Now())
+	c, err := r.renderSpec(rb.Actions[1].Spec, "u", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,12 +175,12 @@ func TestRenderedRequestKeepsValuesInert(t *testing.T) {
 	if strings.Contains(c.String(), "tok-123") {
 		t.Errorf("the token is shown: %s", c.String())
 	}
-	shown, _ := renderer{vars: r.vars}.renderSpec(rb.Actions[1].spec(), "u", time.Now())
+	shown, _ := renderer{vars: r.vars}.renderSpec(rb.Actions[1].Spec, "u", time.Now())
 	if !strings.Contains(shown.String(), "‹secret:KUBE_TOKEN›") {
 		t.Errorf("shown: %s", shown.String())
 	}
 	r.vars.Labels = sources.Labels{"namespace": "p", "deployment": "web", "target_replicas": `8}, "x": {"y`, "replicas": "4"}
-	if _, err := r.renderSpec(rb.Actions[1].spec(), "u", time.Now()); err == nil || !strings.Contains(err.Error(), "not a number") {
+	if _, err := r.renderSpec(rb.Actions[1].Spec, "u", time.Now()); err == nil || !strings.Contains(err.Error(), "not a number") {
 		t.Errorf("a non-number in the body: %v", err)
 	}
 }

@@ -289,17 +289,7 @@ func (v *planView) lines() []string {
 	if o := v.outcome; o != nil {
 		out = append(out, "", outcomeLine(o, st.OK.Render, st.Bad.Render))
 		for _, a := range o.Actions {
-			line := fmt.Sprintf("  %s on %s: %s", a.Name, a.Target, a.Result)
-			if a.Refusal != nil {
-				line += " (" + a.Refusal.Error() + ")"
-			}
-			if a.Error != "" {
-				line += " (" + a.Error + ")"
-			}
-			if a.Verification != "" {
-				line += "; " + a.Verification
-			}
-			out = append(out, safe(line))
+			out = append(out, "  "+safe(a.String()))
 		}
 		for _, x := range o.Escalation {
 			out = append(out, "  escalation: "+safe(x))

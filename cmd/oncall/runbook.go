@@ -316,16 +316,7 @@ func runRunbook(ctx context.Context, e *env, g *globalOptions, o *runbookOptions
 func writeOutcome(w io.Writer, o remediate.Outcome) {
 	fmt.Fprintf(w, "Result: %s\n", o.Result)
 	for _, a := range o.Actions {
-		line := fmt.Sprintf("  %s on %s: %s", a.Name, a.Target, a.Result)
-		if a.Refusal != nil {
-			line += " (" + a.Refusal.Error() + ")"
-		}
-		if a.Error != "" {
-			line += " (" + a.Error + ")"
-		}
-		if a.Verification != "" {
-			line += "; " + a.Verification
-		}
+		line := "  " + a.String()
 		if a.AuditID != "" {
 			line += "; audit " + a.AuditID
 		}
