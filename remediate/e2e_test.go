@@ -197,3 +197,22 @@ func TestAutopilotFixesTheObviousAndProposesTheRest(t *testing.T) {
 		})
 	}
 }
+
+// TestMatchOnTheSLOBurning: a runbook may match an SLO whose burn-rate
+// alert fires.
+func TestMatchOnTheSLOBurning(t *testing.T) {
+	rb := &Runbook{Name: "payments", Match: Match{SLOs: []string{"payments-availability"}}}
+	k, _ := simKit(t, "db-pool-exhaustion", 5*time.Minute, []*Runbook{rb}, nil)
+	s, err := k.Look(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := MatchAll(k.Runbooks, s)
+	if len(ms) != 1 || ms[0].Service != "payment-api" || !strings.Contains(ms[0].Why, "(SLO payments-availability)") {
+		t.Fatalf("SLOs %v, matches %+v", s.SLOs, ms)
+	}
+	k2, _ := simKit(t, "quiet", 5*time.Minute, []*Runbook{rb}, nil)
+	if s2, _ := k2.Look(bg); len(MatchAll(k2.Runbooks, s2)) != 0 {
+		t.Errorf("a quiet fleet matches: %v", s2.SLOs)
+	}
+}

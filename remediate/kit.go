@@ -3,6 +3,7 @@ package remediate
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/oncall-cockpit/oncall/correlate"
@@ -39,8 +40,14 @@ func (k *Kit) Look(ctx context.Context) (Situation, error) {
 			return s, fmt.Errorf("alerts: %w", err)
 		}
 		for _, a := range alerts {
-			if a.State == sources.AlertFiring {
-				s.Alerts = append(s.Alerts, a)
+			if a.State != sources.AlertFiring {
+				continue
+			}
+			s.Alerts = append(s.Alerts, a)
+			// a burn-rate alert names the SLO burning (Pyrra and Sloth
+			// label it slo, as the simulator does)
+			if slo := a.Labels["slo"]; slo != "" && slices.Contains(k.Meta.BurnRateAlerts, a.Name) && !slices.Contains(s.SLOs, slo) {
+				s.SLOs = append(s.SLOs, slo)
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/testenv"
 	"github.com/oncall-cockpit/oncall/sim"
+	"github.com/oncall-cockpit/oncall/sources"
 	simsrc "github.com/oncall-cockpit/oncall/sources/sim"
 )
 
@@ -61,7 +62,7 @@ func simKit(t testing.TB, scenario string, after time.Duration, rbs []*Runbook, 
 		esc = &Escalator{}
 	}
 	audit := &Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}
-	meta := correlate.Meta{Services: map[string]correlate.ServiceMeta{}}
+	meta := correlate.Meta{Services: map[string]correlate.ServiceMeta{}, BurnRateAlerts: sources.DefaultConventions().Alerts.BurnRate}
 	for _, s := range f.Topology().Services {
 		meta.Services[s.Name] = correlate.ServiceMeta{ValuePerRequest: s.ValuePerRequest, Owner: s.Owner}
 	}

@@ -117,7 +117,8 @@ func matchOne(rb *Runbook, s Situation) []Matched {
 			return nil
 		}
 	}
-	byAlert := len(m.Alerts) > 0 || len(m.Labels) > 0
+	// an SLO is matched by its burn-rate alert, which names its service
+	byAlert := len(m.Alerts) > 0 || len(m.Labels) > 0 || (len(m.SLOs) > 0 && m.RootCause == nil)
 	if byAlert {
 		for i := range s.Alerts {
 			a := &s.Alerts[i]
@@ -130,7 +131,11 @@ func matchOne(rb *Runbook, s Situation) []Matched {
 			if len(m.SLOs) > 0 && !slices.Contains(m.SLOs, a.Labels["slo"]) {
 				continue
 			}
-			r := base(a.Service, "alert "+a.Name+serviceSuffix(a.Service), scoreAlert)
+			why := "alert " + a.Name + serviceSuffix(a.Service)
+			if slo := a.Labels["slo"]; slo != "" {
+				why += " (SLO " + slo + ")"
+			}
+			r := base(a.Service, why, scoreAlert)
 			r.Alert = a
 			if rt, ok := rootFor(roots, a.Service); ok {
 				r.Likelihood, r.Why, r.score = rt.Likelihood, r.Why+"; "+rt.Why, r.score+rt.score
@@ -149,19 +154,11 @@ func matchOne(rb *Runbook, s Situation) []Matched {
 		}
 		return out
 	}
-	// services and SLOs alone: the services the situation is about
+	// services alone: the services the situation is about
 	for _, svc := range situationServices(s) {
-		if len(m.Services) > 0 && !slices.Contains(m.Services, svc) {
-			continue
+		if slices.Contains(m.Services, svc) {
+			out = append(out, base(svc, "service "+svc, scoreService))
 		}
-		if !sloOK(m.SLOs, s.SLOs) {
-			continue
-		}
-		why := "service " + svc
-		if len(m.Services) == 0 {
-			why = "SLO burning"
-		}
-		out = append(out, base(svc, why, scoreService))
 	}
 	return out
 }
