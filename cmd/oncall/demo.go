@@ -137,6 +137,9 @@ func runDemo(ctx context.Context, e *env, g *globalOptions, o *demoOptions) erro
 	}
 	warmUp := fleet.Onset().Add(-2 * time.Minute)
 	if o.serve != "" || o.text || o.output == "json" || o.forDur > 0 || !isTerminal(e.IO.Out) {
+		if o.autopilot {
+			return usagef("--autopilot runs beside the cockpit; headless, use oncall autopilot --demo %s", o.scenario)
+		}
 		fleet.AdvanceTo(warmUp)
 		if o.serve != "" {
 			return serveDemo(ctx, e, fleet, o, speed)

@@ -104,11 +104,17 @@ the zone times are written in, when --timezone is not given
 no colour, as --no-color
 .TP
 \fBUSER\fP
-who signs silences and acknowledgements (else the OS user name)
+who signs silences, acknowledgements and audit entries (else the OS user name)
+.TP
+\fBXDG_DATA_HOME\fP
+where the audit log is kept ($XDG_DATA_HOME/oncall/audit.jsonl), unless remediation.audit_log says
 .SH FILES
 .TP
 \fI$XDG_CONFIG_HOME/oncall/config.yaml\fP
 the default config file (~/.config/oncall/config.yaml)
+.TP
+\fI$XDG_DATA_HOME/oncall/audit.jsonl\fP
+the append-only audit log of every action (~/.local/share/oncall/audit.jsonl)
 `)
 	page := b.String()
 	at := strings.Index(page, ".SH SEE ALSO")

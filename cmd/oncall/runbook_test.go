@@ -50,27 +50,52 @@ func TestRunbookRunFixesTheDemo(t *testing.T) {
 	}
 }
 
-// TestRunbookConfirmation: the default answer is no; high danger wants the
-// target's name, which -y does not give; read-only refuses everything.
-func TestRunbookConfirmation(t *testing.T) {
-	vars, audit := dataHome(t)
-	for _, in := range []string{"", "\n", "n\n", "yes please\n"} {
-		r := oncall(t, vars, in, "runbook", "run", "crash-loop", "--demo", "crash-loop")
-		if r.code != 1 || !strings.Contains(r.err, "not done") {
-			t.Errorf("answer %q: exit %d %s", in, r.code, r.err)
+// TestConfirmPlanDefaultsToNo: only y runs a low-danger plan; a
+// high-danger one runs on its target's name alone, typed or given with
+// --confirm, never on -y.
+func TestConfirmPlanDefaultsToNo(t *testing.T) {
+	low := &remediate.Plan{Runbook: "crash-loop", Target: "cart", Actions: []remediate.Planned{{Danger: remediate.DangerLow}}}
+	high := &remediate.Plan{Runbook: "bad-deploy", Target: "inventory", Actions: []remediate.Planned{{Danger: remediate.DangerLow}, {Danger: remediate.DangerHigh}}}
+	for _, c := range []struct {
+		plan  *remediate.Plan
+		in    string
+		o     runbookOptions
+		typed string
+		want  bool
+	}{
+		{low, "", runbookOptions{}, "", false},
+		{low, "\n", runbookOptions{}, "", false},
+		{low, "n\n", runbookOptions{}, "", false},
+		{low, "yes please\n", runbookOptions{}, "", false},
+		{low, "y\n", runbookOptions{}, "", true},
+		{low, "", runbookOptions{yes: true}, "", true},
+		{low, "", runbookOptions{yes: true}, "prod", false}, // a typed context wants its name
+		{low, "prod\n", runbookOptions{}, "prod", true},
+		{high, "y\n", runbookOptions{}, "", false},
+		{high, "", runbookOptions{yes: true}, "", false},
+		{high, "", runbookOptions{confirmName: "inventroy"}, "", false},
+		{high, "", runbookOptions{confirmName: "inventory"}, "", true},
+		{high, "inventory\n", runbookOptions{}, "", true},
+	} {
+		var errOut strings.Builder
+		e := &env{IO: IOStreams{In: strings.NewReader(c.in), Out: &errOut, ErrOut: &errOut}}
+		if got := confirmPlan(e, &globalOptions{typed: c.typed}, &c.o, c.plan); got != c.want {
+			t.Errorf("%s, answer %q, %+v, context %q: %v, want %v (%s)", c.plan.Runbook, c.in, c.o, c.typed, got, c.want, errOut.String())
 		}
 	}
-	r := oncall(t, vars, "", "runbook", "run", "bad-deploy", "--demo", "bad-deploy", "-y")
+}
+
+// TestRunbookRunRefuses: no runs nothing, read-only refuses everything,
+// a high-danger plan wants its name; the name typed runs it.
+func TestRunbookRunRefuses(t *testing.T) {
+	vars, audit := dataHome(t)
+	r := oncall(t, vars, "n\n", "runbook", "run", "crash-loop", "--demo", "crash-loop")
+	if r.code != 1 || !strings.Contains(r.err, "not done") || !strings.Contains(r.err, "[y/N]") {
+		t.Errorf("n: exit %d %s", r.code, r.err)
+	}
+	r = oncall(t, vars, "", "runbook", "run", "bad-deploy", "--demo", "bad-deploy", "-y")
 	if r.code != 1 || !strings.Contains(r.err, "needs inventory typed: -y is not enough") {
 		t.Errorf("-y on high danger: %d %s", r.code, r.err)
-	}
-	r = oncall(t, vars, "y\n", "runbook", "run", "bad-deploy", "--demo", "bad-deploy")
-	if r.code != 1 || !strings.Contains(r.err, "High danger: type inventory") {
-		t.Errorf("y on high danger: %d %s", r.code, r.err)
-	}
-	r = oncall(t, vars, "", "runbook", "run", "bad-deploy", "--demo", "bad-deploy", "--confirm", "inventroy")
-	if r.code != 1 {
-		t.Errorf("a wrong --confirm: %d %s", r.code, r.err)
 	}
 	for _, args := range [][]string{
 		{"runbook", "run", "crash-loop", "--demo", "crash-loop", "-y", "--read-only"},
@@ -86,7 +111,7 @@ func TestRunbookConfirmation(t *testing.T) {
 		t.Fatalf("something ran:\n%s", b)
 	}
 	r = oncall(t, vars, "inventory\n", "runbook", "run", "bad-deploy", "--demo", "bad-deploy")
-	if r.code != 0 || !strings.Contains(r.out, "Result: resolved") {
+	if r.code != 0 || !strings.Contains(r.out, "Result: resolved") || !strings.Contains(r.err, "High danger: type inventory") {
 		t.Fatalf("typed: %d\n%s\n%s", r.code, r.out, r.err)
 	}
 	// the dry run shows and runs nothing
@@ -158,5 +183,14 @@ func TestSilencesHideTheLedger(t *testing.T) {
 	}
 	if r := oncall(t, nil, "", "--config", cfg, "silences", "--ledger"); !strings.Contains(r.out, "s2") {
 		t.Errorf("--ledger: %s", r.out)
+	}
+}
+
+func TestRunbookNamesComplete(t *testing.T) {
+	r := oncall(t, nil, "", "__complete", "runbook", "run", "--demo", "crash-loop", "")
+	for _, want := range []string{"pool-full\t", "crash-loop\t", "bad-deploy\t"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("no %q in:\n%s", want, r.out)
+		}
 	}
 }
