@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/sources"
 )
 
 // clockLedger is a MemoryLedger on a clock the test moves.
@@ -146,5 +149,30 @@ func TestReadOnlyRefusesEveryAction(t *testing.T) {
 	}
 	if rows, _, _ := k.Audit.Read(); len(rows) != 0 || len(f.Silences()) != before {
 		t.Errorf("read-only wrote %d audit rows, %d records", len(rows), len(f.Silences())-before)
+	}
+}
+
+// TestTimelineShowsTheActions places the audit log's actions in the
+// incident's window on its timeline, in order, unfinished ones marked.
+func TestTimelineShowsTheActions(t *testing.T) {
+	at := func(m int) time.Time { return time.Date(2026, 11, 27, 23, m, 0, 0, time.UTC) }
+	inc := &correlate.Incident{Window: sources.TimeRange{Start: at(10), End: at(25)},
+		Timeline: []correlate.Event{{T: at(12), Kind: "onset"}, {T: at(20), Kind: "change"}}}
+	done := Entry{Phase: PhaseAfter, Result: ResultResolved}
+	rows := []Row{
+		{Before: Entry{Phase: PhaseBefore, DataTime: at(15), Runbook: "pool-full", Action: "resize-pool", Target: "payment-api", User: "alice", Command: "simulator resize-pool payment-api"}, After: &done},
+		{Before: Entry{Phase: PhaseBefore, Time: at(22), Runbook: "crash-loop", Action: "restart", Target: "cart", User: "bob", Command: "kubectl rollout restart deployment/cart"}, Unfinished: true},
+		{Before: Entry{Phase: PhaseBefore, DataTime: at(30), Runbook: "late", Action: "x"}},
+		{Before: Entry{Phase: PhaseDecision, Time: at(16), Result: "proposal approved"}},
+	}
+	Timeline(inc, rows)
+	var got []string
+	for _, e := range inc.Timeline {
+		got = append(got, e.Kind+" "+e.Service+" "+e.Detail)
+	}
+	want := []string{"onset  ", "action payment-api pool-full/resize-pool by alice: simulator resize-pool payment-api → resolved", "change  ",
+		"action cart crash-loop/restart by bob: kubectl rollout restart deployment/cart (unfinished)"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("timeline:\n%s", strings.Join(got, "\n"))
 	}
 }

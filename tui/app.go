@@ -95,6 +95,13 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case flashMsg:
 		a.flash.set(string(msg))
 		return a, nil
+	case runEventMsg:
+		// the root keeps a run's events coming, whether or not its view is
+		// still open: leaving the view never stalls the run
+		return a, tea.Batch(a.broadcast(msg), msg.next)
+	case runDoneMsg:
+		a.flash.set("runbook " + msg.name + ": " + msg.out.Result)
+		return a, a.broadcast(msg)
 	case noticeMsg:
 		// shown until the next key, and the panels reload to show its effect
 		a.flash.set(string(msg))

@@ -65,8 +65,9 @@ type runEventMsg struct {
 }
 
 type runDoneMsg struct {
-	id  int64
-	out remediate.Outcome
+	id   int64
+	name string // the runbook
+	out  remediate.Outcome
 }
 
 // openPlan plans a matched runbook for an incident.
@@ -155,14 +156,12 @@ func (v *planView) Update(msg tea.Msg) tea.Cmd {
 		}
 		v.output = append(v.output, line)
 		v.offset = v.last() // follow the output
-		return msg.next
 	case runDoneMsg:
 		if msg.id != v.id {
 			return nil
 		}
 		v.state, v.outcome = planDone, &msg.out
 		v.offset = v.last()
-		return flash("runbook " + v.name + ": " + msg.out.Result)
 	case tea.PasteMsg:
 		if v.state == planAsking && v.want != "" {
 			v.input, _ = v.input.Update(msg)
@@ -186,7 +185,8 @@ func (v *planView) key(km tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(km, k.PageDown):
 			v.offset = min(v.last(), v.offset+v.height-2)
 		case key.Matches(km, k.Back):
-			// a run goes on when its view is left; the audit log has it
+			// a run goes on when its view is left: the root keeps its
+			// events coming and flashes how it ended
 			return pop(nil)
 		}
 		return nil
@@ -244,7 +244,7 @@ func (v *planView) run() tea.Cmd {
 		ctx := context.Background()
 		if proposal != nil {
 			if err := remediate.Decide(ctx, kit.Ledger, kit.Audit, *proposal, true, v.c.deps.User, kit.Exec.Host); err != nil {
-				ch <- runDoneMsg{id: id, out: remediate.Outcome{Result: remediate.ResultRefused, Actions: []remediate.ActionOutcome{{Name: plan.Runbook, Target: plan.Target, Error: err.Error(), Result: remediate.ResultRefused}}}}
+				ch <- runDoneMsg{id: id, name: plan.Runbook, out: remediate.Outcome{Result: remediate.ResultRefused, Actions: []remediate.ActionOutcome{{Name: plan.Runbook, Target: plan.Target, Error: err.Error(), Result: remediate.ResultRefused}}}}
 				return
 			}
 			approval = "proposal " + proposal.ID + " approved; " + approval
@@ -255,7 +255,7 @@ func (v *planView) run() tea.Cmd {
 			default:
 			}
 		})
-		ch <- runDoneMsg{id: id, out: out}
+		ch <- runDoneMsg{id: id, name: plan.Runbook, out: out}
 	}()
 	return next
 }

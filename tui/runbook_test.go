@@ -144,3 +144,23 @@ func TestPlanFillsEverySize(t *testing.T) {
 		}
 	}
 }
+
+// TestLeavingARunLetsItFinish: esc while it runs leaves the view; the
+// run goes on, and its outcome is flashed.
+func TestLeavingARunLetsItFinish(t *testing.T) {
+	a, _ := kitted(t, "crash-loop", 5*time.Minute, 120, 40, false)
+	openIncidentOf(t, a, "cart")
+	drive(t, a, press("R"))
+	_, next := a.Update(press("y"))
+	drive(t, a, press("esc"))
+	if _, open := a.top().(*planView); open {
+		t.Fatal("esc did not leave the plan")
+	}
+	run(a, next)
+	if !strings.Contains(screen(a), "runbook crash-loop: resolved") {
+		t.Fatalf("%s", screen(a))
+	}
+	if rows, _, _ := a.c.deps.Kit.Audit.Read(); len(rows) != 1 || rows[0].Unfinished {
+		t.Fatalf("audit %+v", rows)
+	}
+}
