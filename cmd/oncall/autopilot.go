@@ -72,7 +72,11 @@ func runAutopilot(ctx context.Context, e *env, g *globalOptions, o *autopilotOpt
 		fmt.Fprintln(e.IO.ErrOut, "oncall autopilot: no alertmanager configured: locks and proposals stay in this process; no cockpit will see the proposals")
 	}
 	ap := autopilot(k, "autopilot@"+k.Exec.Host)
-	fmt.Fprintf(e.IO.ErrOut, "oncall autopilot: %d runbook(s), %s; automatable: %s\n", len(k.Runbooks), label, strings.Join(k.Policy.Automatable, ", "))
+	auto := strings.Join(k.Policy.Automatable, ", ")
+	if auto == "" {
+		auto = "none (remediation.automatable), so it only proposes and escalates"
+	}
+	fmt.Fprintf(e.IO.ErrOut, "oncall autopilot: %d runbook(s), %s; automatable: %s\n", len(k.Runbooks), label, auto)
 	failed := false
 	for round := 1; ; round++ {
 		ds, err := ap.Round(ctx)
