@@ -117,6 +117,9 @@ func (d Diagnosis) seen() string {
 
 func incidentProbe(inc *correlate.Incident, p *IncidentProbe) StepResult {
 	what := p.Mechanism + " mechanisms in the incident"
+	if p.Signature != "" {
+		what = p.Signature + " log lines in the incident"
+	}
 	if p.Service != "" {
 		what += " at " + p.Service
 	}
@@ -125,6 +128,15 @@ func incidentProbe(inc *correlate.Incident, p *IncidentProbe) StepResult {
 	}
 	var n int
 	var seen []string
+	if p.Signature != "" {
+		for _, g := range inc.Signatures {
+			if g.Kind == p.Signature && (p.Service == "" || g.Service == p.Service) {
+				n += g.Count
+				seen = append(seen, g.Samples...)
+			}
+		}
+		return StepResult{What: what, Value: float64(n), Shown: humanize.Count(n, "line"), Samples: seen[:min(samplesKept, len(seen))], Source: "the incident's log signatures"}
+	}
 	for _, m := range inc.Mechanisms {
 		if m.Kind == p.Mechanism && (p.Service == "" || m.Service == p.Service) {
 			n++

@@ -105,10 +105,12 @@ type TraceProbe struct {
 	Since       Duration `yaml:"since,omitempty" json:"since,omitempty"`
 }
 
-// IncidentProbe counts the incident's mechanisms of a kind (anywhere,
-// or at Service): load-surge, saturation, retry-amplification, ….
+// IncidentProbe counts, in the incident (anywhere, or at Service), the
+// mechanisms of a kind (load-surge, saturation, retry-amplification, …)
+// or the log lines of a signature (pool-exhausted, oom-killed, panic, …).
 type IncidentProbe struct {
-	Mechanism string `yaml:"mechanism" json:"mechanism"`
+	Mechanism string `yaml:"mechanism,omitempty" json:"mechanism,omitempty"`
+	Signature string `yaml:"signature,omitempty" json:"signature,omitempty"`
 	Service   string `yaml:"service,omitempty" json:"service,omitempty"`
 }
 
@@ -512,8 +514,8 @@ func (s Step) validate() []string {
 	if hasWhen != (len(s.Then) > 0) {
 		ps = append(ps, "give when and then together (or neither, for a reading later steps use)")
 	}
-	if s.Incident != nil && s.Incident.Mechanism == "" {
-		ps = append(ps, "incident.mechanism is required")
+	if s.Incident != nil && (s.Incident.Mechanism == "") == (s.Incident.Signature == "") {
+		ps = append(ps, "incident: give mechanism or signature")
 	}
 	if s.Metric != nil && !oneOf(s.Metric.Signal, SignalErrorRatio, SignalP99, SignalRequests) {
 		ps = append(ps, fmt.Sprintf("metric.signal %q: one of error_ratio, p99, requests", s.Metric.Signal))
