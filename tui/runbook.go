@@ -348,15 +348,21 @@ func runbookLines(c *common, ms []remediate.Matched, width int) []string {
 		return nil
 	}
 	head := st.Heading.Render("RUNBOOKS")
+	var broken []string
+	if err := c.deps.Kit.LoadErr; err != nil {
+		// a runbook that did not load is said, not silently missing
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		broken = []string{fit(st.Bad.Render("  ✗ not loaded: "+safe(first))+st.Muted.Render(" (oncall runbook validate lists all)"), width)}
+	}
 	if len(ms) == 0 {
 		n := len(c.deps.Kit.Runbooks)
-		return []string{head + st.Muted.Render(fmt.Sprintf("  none of the %d match this incident", n)), ""}
+		return append(append([]string{head + st.Muted.Render(fmt.Sprintf("  none of the %d match this incident", n))}, broken...), "")
 	}
 	hint := c.hint([]key.Binding{relabel(c.keys.Runbook, "R", "plan the first"), relabel(c.keys.RunbookN, "1-9", "plan that one")}, ", ")
 	if c.deps.ReadOnly {
 		hint = st.Muted.Render("read-only: nothing runs")
 	}
-	out := []string{head + st.Muted.Render("  (") + hint + st.Muted.Render(")")}
+	out := append([]string{head + st.Muted.Render("  (") + hint + st.Muted.Render(")")}, broken...)
 	for i, m := range ms {
 		if i == 9 {
 			out = append(out, st.Muted.Render(fmt.Sprintf("  … %d more", len(ms)-9)))

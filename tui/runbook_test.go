@@ -164,3 +164,14 @@ func TestLeavingARunLetsItFinish(t *testing.T) {
 		t.Fatalf("audit %+v", rows)
 	}
 }
+
+// TestRunbooksThatDidNotLoadAreSaid: a broken file is named in the
+// incident, not silently missing.
+func TestRunbooksThatDidNotLoadAreSaid(t *testing.T) {
+	a, _ := kitted(t, "db-pool-exhaustion", 5*time.Minute, 140, 40, false)
+	a.c.deps.Kit.LoadErr = remediate.Problems{{File: "runbooks/bad.yaml", Line: 7, Msg: "action \"x\": danger \"medium\": low or high"}}
+	openIncidentOf(t, a, "payment-api")
+	if !strings.Contains(screen(a), "✗ not loaded: runbooks/bad.yaml:7: action") {
+		t.Fatalf("%s", screen(a))
+	}
+}
