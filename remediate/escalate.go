@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,7 +87,7 @@ func NewEscalation(p *Plan, tried []ActionOutcome, reason, user, host string, at
 func traceIDs(inc *correlate.Incident) []string {
 	var out []string
 	for _, t := range inc.Traces {
-		if !contains(out, t.TraceID) {
+		if !slices.Contains(out, t.TraceID) {
 			out = append(out, t.TraceID)
 		}
 	}
@@ -107,7 +108,7 @@ func (x *Escalator) Send(ctx context.Context, e Escalation, names []string) []st
 	}
 	var out []string
 	for _, t := range x.Targets {
-		if len(names) > 0 && !contains(names, t.Name) {
+		if len(names) > 0 && !slices.Contains(names, t.Name) {
 			continue
 		}
 		if err := x.send(ctx, t, e); err != nil {

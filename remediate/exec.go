@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -148,14 +149,14 @@ func (x *Executor) Run(ctx context.Context, p *Plan, approval string, dryRun boo
 		if o.Result == ResultRefused {
 			return out
 		}
-		if contains(pa.OnFailure, OnFailureRollback) && pa.action.Rollback != nil {
+		if slices.Contains(pa.OnFailure, OnFailureRollback) && pa.action.Rollback != nil {
 			rb := x.rollback(ctx, p, pa, approval)
 			out.Actions = append(out.Actions, rb)
 			if rb.Result == ResultDone {
 				out.Result = ResultRolledBack
 			}
 		}
-		if contains(pa.OnFailure, OnFailureEscalate) {
+		if slices.Contains(pa.OnFailure, OnFailureEscalate) {
 			out.Escalation = x.escalate(ctx, p, out.Actions, fmt.Sprintf("%s on %s %s", pa.Name, pa.Key.Target, o.Result))
 			out.Result = ResultEscalated
 		}
@@ -175,7 +176,7 @@ func (x *Executor) runOne(ctx context.Context, p *Plan, pa Planned, approval str
 		x.report(pa.Name, "refused: %s", pa.Refused)
 		return o
 	}
-	cmd, err := renderer{vars: pa.vars, getenv: x.Getenv}.renderSpec(pa.action.Spec, x.User+"@"+x.Host, x.Now())
+	cmd, err := renderer{vars: pa.vars, getenv: x.Getenv}.renderSpec(pa.action.Spec, x.who(), x.Now())
 	if err != nil {
 		o.Result, o.Error = ResultRefused, err.Error()
 		return o
@@ -193,7 +194,7 @@ func (x *Executor) runOne(ctx context.Context, p *Plan, pa Planned, approval str
 	if a.Limits != nil {
 		rails = *a.Limits
 	}
-	release, err := x.Guard.Acquire(ctx, pa.Key, rails, x.User+"@"+x.Host, lease)
+	release, err := x.Guard.Acquire(ctx, pa.Key, rails, x.who(), lease)
 	if err != nil {
 		var r *Refusal
 		if errors.As(err, &r) {
@@ -207,8 +208,8 @@ func (x *Executor) runOne(ctx context.Context, p *Plan, pa Planned, approval str
 	defer release()
 	id := NewID()
 	o.AuditID = id
-	before := Entry{ID: id, Phase: PhaseBefore, Time: time.Now().UTC(), DataTime: x.Now().UTC(), User: x.User, Host: x.Host, Runbook: p.Runbook, Action: pa.Name,
-		Target: pa.Key.Target, Kind: pa.Kind, Command: pa.Shown, Incident: p.Incident, Approval: approval}
+	before := x.entry(p, id, PhaseBefore, pa.Name, pa.Key.Target)
+	before.Kind, before.Command, before.Incident, before.Approval = pa.Kind, pa.Shown, p.Incident, approval
 	if err := x.Audit.Append(before); err != nil {
 		// no record, no run
 		o.Result, o.Error = ResultRefused, err.Error()
@@ -216,23 +217,19 @@ func (x *Executor) runOne(ctx context.Context, p *Plan, pa Planned, approval str
 		return o
 	}
 	x.report(pa.Name, "running %s", pa.Shown)
-	start := time.Now()
 	res := x.execute(ctx, pa.Name, cmd, a.Timeout.or(defaultActionTimeout))
-	after := Entry{ID: id, Phase: PhaseAfter, Time: time.Now().UTC(), User: x.User, Host: x.Host, Runbook: p.Runbook, Action: pa.Name, Target: pa.Key.Target,
-		ExitCode: &res.code, OutputSHA256: res.digest, OutputBytes: res.bytes, DurationMS: time.Since(start).Milliseconds()}
 	o.ExitCode = &res.code
 	switch {
 	case res.err != nil:
 		o.Result, o.Error = ResultFailed, res.err.Error()
-		after.Error = o.Error
 		x.report(pa.Name, "failed: %v", res.err)
 	case a.Verify != nil:
 		o.Verification, o.Result = x.verify(ctx, pa, a.Verify)
 	default:
 		o.Result = ResultDone
 	}
-	after.Verification, after.Result = o.Verification, o.Result
-	after.DurationMS = time.Since(start).Milliseconds()
+	after := x.after(p, id, pa.Name, pa.Key.Target, res)
+	after.Verification, after.Result, after.Error = o.Verification, o.Result, o.Error
 	if err := x.Audit.Append(after); err != nil {
 		x.report(pa.Name, "audit log: %v", err)
 	}
@@ -242,34 +239,54 @@ func (x *Executor) runOne(ctx context.Context, p *Plan, pa Planned, approval str
 func (x *Executor) rollback(ctx context.Context, p *Plan, pa Planned, approval string) ActionOutcome {
 	spec := *pa.action.Rollback
 	o := ActionOutcome{Name: pa.Name + " (rollback)", Target: pa.Key.Target}
-	shown, err := renderer{vars: pa.vars}.renderSpec(spec, x.User+"@"+x.Host, x.Now())
+	shown, err := renderer{vars: pa.vars}.renderSpec(spec, x.who(), x.Now())
 	if err != nil {
 		o.Result, o.Error = ResultFailed, err.Error()
 		return o
 	}
 	o.Shown = shown.String()
-	cmd, err := renderer{vars: pa.vars, getenv: x.Getenv}.renderSpec(spec, x.User+"@"+x.Host, x.Now())
+	cmd, err := renderer{vars: pa.vars, getenv: x.Getenv}.renderSpec(spec, x.who(), x.Now())
 	if err != nil {
 		o.Result, o.Error = ResultFailed, err.Error()
 		return o
 	}
 	id := NewID()
 	o.AuditID = id
-	if err := x.Audit.Append(Entry{ID: id, Phase: PhaseBefore, Time: time.Now().UTC(), DataTime: x.Now().UTC(), User: x.User, Host: x.Host, Runbook: p.Runbook,
-		Action: o.Name, Target: pa.Key.Target, Kind: spec.Kind, Command: o.Shown, Incident: p.Incident, Approval: approval + "; rollback after failure"}); err != nil {
+	before := x.entry(p, id, PhaseBefore, o.Name, pa.Key.Target)
+	before.Kind, before.Command, before.Incident, before.Approval = spec.Kind, o.Shown, p.Incident, approval+"; rollback after failure"
+	if err := x.Audit.Append(before); err != nil {
 		o.Result, o.Error = ResultFailed, err.Error()
 		return o
 	}
 	x.report(pa.Name, "rolling back: %s", o.Shown)
-	start := time.Now()
 	res := x.execute(ctx, pa.Name, cmd, pa.action.Timeout.or(defaultActionTimeout))
 	o.ExitCode, o.Result = &res.code, ResultDone
 	if res.err != nil {
 		o.Result, o.Error = ResultFailed, res.err.Error()
 	}
-	_ = x.Audit.Append(Entry{ID: id, Phase: PhaseAfter, Time: time.Now().UTC(), User: x.User, Host: x.Host, Runbook: p.Runbook, Action: o.Name, Target: pa.Key.Target,
-		ExitCode: &res.code, OutputSHA256: res.digest, OutputBytes: res.bytes, DurationMS: time.Since(start).Milliseconds(), Result: o.Result, Error: o.Error})
+	after := x.after(p, id, o.Name, pa.Key.Target, res)
+	after.Result, after.Error = o.Result, o.Error
+	if err := x.Audit.Append(after); err != nil {
+		x.report(pa.Name, "audit log: %v", err)
+	}
 	return o
+}
+
+// who signs locks, silences and records: user@host.
+func (x *Executor) who() string { return x.User + "@" + x.Host }
+
+// entry is an audit entry of this executor's user and host about an
+// action of a plan.
+func (x *Executor) entry(p *Plan, id, phase, action, target string) Entry {
+	return Entry{ID: id, Phase: phase, Time: time.Now().UTC(), DataTime: x.Now().UTC(), User: x.User, Host: x.Host, Runbook: p.Runbook, Action: action, Target: target}
+}
+
+// after is the entry written once a command has run: its exit code, the
+// digest and size of its output and how long it took.
+func (x *Executor) after(p *Plan, id, action, target string, res execResult) Entry {
+	e := x.entry(p, id, PhaseAfter, action, target)
+	e.ExitCode, e.OutputSHA256, e.OutputBytes, e.DurationMS = &res.code, res.digest, res.bytes, res.took.Milliseconds()
+	return e
 }
 
 func (x *Executor) escalate(ctx context.Context, p *Plan, tried []ActionOutcome, reason string) []string {
@@ -279,8 +296,11 @@ func (x *Executor) escalate(ctx context.Context, p *Plan, tried []ActionOutcome,
 	e := NewEscalation(p, tried, reason, x.User, x.Host, x.Now())
 	x.report("escalate", "escalating: %s", reason)
 	res := x.Escalate.Send(ctx, e, p.rb.Escalate)
-	_ = x.Audit.Append(Entry{ID: NewID(), Phase: PhaseDecision, Time: time.Now().UTC(), User: x.User, Host: x.Host, Runbook: p.Runbook,
-		Target: p.Target, Incident: p.Incident, Result: ResultEscalated + ": " + reason, Command: strings.Join(res, "; ")})
+	note := x.entry(p, NewID(), PhaseDecision, "", p.Target)
+	note.Incident, note.Result, note.Command = p.Incident, ResultEscalated+": "+reason, strings.Join(res, "; ")
+	if err := x.Audit.Append(note); err != nil {
+		x.report("escalate", "audit log: %v", err)
+	}
 	for _, r := range res {
 		x.report("escalate", "%s", r)
 	}
@@ -291,6 +311,7 @@ type execResult struct {
 	code   int
 	digest string
 	bytes  int
+	took   time.Duration // the command alone, without verification
 	err    error
 }
 
@@ -344,6 +365,7 @@ func (x *Executor) execute(ctx context.Context, action string, c Command, timeou
 	defer cancel()
 	w := &lineWriter{h: sha256.New(), action: action, report: x.Report}
 	res := execResult{}
+	start := time.Now()
 	switch c.Kind {
 	case KindExec:
 		// exec'd as argv: no shell reads any of it
@@ -384,7 +406,7 @@ func (x *Executor) execute(ctx context.Context, action string, c Command, timeou
 		fmt.Fprintf(w, "%s %s: %s\n", ch.Kind, ch.Service, ch.Detail)
 	}
 	w.flush()
-	res.digest, res.bytes = hex.EncodeToString(w.h.Sum(nil)), w.n
+	res.digest, res.bytes, res.took = hex.EncodeToString(w.h.Sum(nil)), w.n, time.Since(start)
 	return res
 }
 

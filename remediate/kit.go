@@ -3,7 +3,6 @@ package remediate
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/oncall-cockpit/oncall/correlate"
@@ -33,22 +32,11 @@ type Kit struct {
 func (k *Kit) Look(ctx context.Context) (Situation, error) {
 	src := k.Planner.Sources
 	now := k.Planner.Now()
-	var s Situation
+	var alerts []sources.Alert
 	if src.Alerts != nil {
-		alerts, err := src.Alerts.Alerts(ctx)
-		if err != nil {
-			return s, fmt.Errorf("alerts: %w", err)
-		}
-		for _, a := range alerts {
-			if a.State != sources.AlertFiring {
-				continue
-			}
-			s.Alerts = append(s.Alerts, a)
-			// a burn-rate alert names the SLO burning (Pyrra and Sloth
-			// label it slo, as the simulator does)
-			if slo := a.Labels["slo"]; slo != "" && slices.Contains(k.Meta.BurnRateAlerts, a.Name) && !slices.Contains(s.SLOs, slo) {
-				s.SLOs = append(s.SLOs, slo)
-			}
+		var err error
+		if alerts, err = src.Alerts.Alerts(ctx); err != nil {
+			return Situation{}, fmt.Errorf("alerts: %w", err)
 		}
 	}
 	w := k.Window
@@ -56,8 +44,7 @@ func (k *Kit) Look(ctx context.Context) (Situation, error) {
 		w = 15 * time.Minute
 	}
 	ev := correlate.Gather(ctx, src, correlate.Trigger{At: now, Window: w}, correlate.GatherOptions{})
-	s.Incident = correlate.Analyze(ev, k.Meta)
-	return s, nil
+	return NewSituation(alerts, correlate.Analyze(ev, k.Meta), k.Meta.BurnRateAlerts), nil
 }
 
 // Run carries out a plan, reporting to report as it goes.

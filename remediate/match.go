@@ -18,6 +18,23 @@ type Situation struct {
 	SLOs     []string // SLOs whose budget burns
 }
 
+// NewSituation keeps the alerts that fire and names the SLOs their
+// burn-rate alerts say burn (Pyrra and Sloth label them slo, as the
+// simulator does).
+func NewSituation(alerts []sources.Alert, inc *correlate.Incident, burnRateAlerts []string) Situation {
+	s := Situation{Incident: inc}
+	for _, a := range alerts {
+		if a.State != sources.AlertFiring {
+			continue
+		}
+		s.Alerts = append(s.Alerts, a)
+		if slo := a.Labels["slo"]; slo != "" && slices.Contains(burnRateAlerts, a.Name) && !slices.Contains(s.SLOs, slo) {
+			s.SLOs = append(s.SLOs, slo)
+		}
+	}
+	return s
+}
+
 // Matched is a runbook that applies, why, and to which service.
 type Matched struct {
 	Runbook *Runbook       `json:"-"`

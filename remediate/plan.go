@@ -3,6 +3,7 @@ package remediate
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +35,6 @@ type Plan struct {
 	// and escalations.
 	Incident string              `json:"incident,omitempty"`
 	Inc      *correlate.Incident `json:"-"`
-	vars     Vars
 	rb       *Runbook
 }
 
@@ -99,7 +99,6 @@ func (p *Planner) Plan(ctx context.Context, m Matched, inc *correlate.Incident) 
 		return plan
 	}
 	plan.Diagnosis = Diagnose(ctx, p.Sources, inc, rb, vars, now)
-	plan.vars = vars
 	for _, name := range plan.Diagnosis.Actions {
 		a := rb.action(name)
 		callers := []string{""}
@@ -148,20 +147,11 @@ func (p *Planner) callers(ctx context.Context, target string, now time.Time) ([]
 	}
 	var out []string
 	for _, e := range edges {
-		if e.Server == target && e.Client != sources.UserNode && e.RequestRate > 0 && !contains(out, e.Client) {
+		if e.Server == target && e.Client != sources.UserNode && e.RequestRate > 0 && !slices.Contains(out, e.Client) {
 			out = append(out, e.Client)
 		}
 	}
 	return out, nil
-}
-
-func contains(s []string, x string) bool {
-	for _, y := range s {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *Planner) plan(a *Action, vars Vars, now time.Time) (Planned, error) {

@@ -3,8 +3,10 @@ package remediate
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -190,7 +192,7 @@ func (c Command) String() string {
 	case KindHTTP:
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s %s", c.Request.Method, QuoteArg(redactURL(c.Request.URL)))
-		for _, k := range sortedKeys(c.Request.Headers) {
+		for _, k := range slices.Sorted(maps.Keys(c.Request.Headers)) {
 			fmt.Fprintf(&b, "\n  %s: %s", k, QuoteArg(redactHeader(k, c.Request.Headers[k])))
 		}
 		if c.Request.Body != "" {
@@ -205,7 +207,7 @@ func (c Command) String() string {
 		return fmt.Sprintf("silence {%s} for %s: %s", strings.Join(ms, ", "), c.Silence.EndsAt.Sub(c.Silence.StartsAt), QuoteArg(c.Silence.Comment))
 	case KindSim:
 		var p []string
-		for _, k := range sortedKeys(c.Sim.Params) {
+		for _, k := range slices.Sorted(maps.Keys(c.Sim.Params)) {
 			p = append(p, k+"="+QuoteArg(c.Sim.Params[k]))
 		}
 		s := "simulator " + c.Sim.Kind + " " + QuoteArg(c.Sim.Service)

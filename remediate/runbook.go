@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -492,7 +494,7 @@ func (rb *Runbook) validate() Problems {
 		}
 		for _, t := range s.Then {
 			if !names[t] && t != ThenEscalate {
-				bad(s.Line, "step %q: then %q: no such action (actions: %s)", s.Name, t, strings.Join(sortedKeys(names), ", "))
+				bad(s.Line, "step %q: then %q: no such action (actions: %s)", s.Name, t, strings.Join(slices.Sorted(maps.Keys(names)), ", "))
 			}
 		}
 	}
@@ -517,7 +519,7 @@ func (s Step) validate() []string {
 	if s.Incident != nil && (s.Incident.Mechanism == "") == (s.Incident.Signature == "") {
 		ps = append(ps, "incident: give mechanism or signature")
 	}
-	if s.Metric != nil && !oneOf(s.Metric.Signal, SignalErrorRatio, SignalP99, SignalRequests) {
+	if s.Metric != nil && !slices.Contains([]string{SignalErrorRatio, SignalP99, SignalRequests}, s.Metric.Signal) {
 		ps = append(ps, fmt.Sprintf("metric.signal %q: one of error_ratio, p99, requests", s.Metric.Signal))
 	}
 	if s.Saturation != nil && s.Saturation.Resource == "" {
@@ -712,22 +714,4 @@ func newTemplate(t string) (*template.Template, error) {
 		return nil, errors.New(strings.TrimPrefix(err.Error(), "template: v:"))
 	}
 	return tp, nil
-}
-
-func oneOf(s string, opts ...string) bool {
-	for _, o := range opts {
-		if s == o {
-			return true
-		}
-	}
-	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -50,6 +50,7 @@ type planView struct {
 	output   []string // the run's events, safe to draw
 	outcome  *remediate.Outcome
 	offset   int
+	drawn    []string // lines(), kept until the plan, the output or the outcome change
 }
 
 type planMsg struct {
@@ -117,6 +118,28 @@ func (v *planView) ShortHelp() []key.Binding {
 }
 
 func (v *planView) Update(msg tea.Msg) tea.Cmd {
+	cmd := v.update(msg)
+	// drawn here, not in View: the lines change only with these
+	switch m := msg.(type) {
+	case planMsg:
+		if m.id == v.id {
+			v.drawn = v.build()
+		}
+	case runEventMsg:
+		if m.id == v.id {
+			v.drawn = v.build()
+			v.offset = v.last() // follow the output
+		}
+	case runDoneMsg:
+		if m.id == v.id {
+			v.drawn = v.build()
+			v.offset = v.last()
+		}
+	}
+	return cmd
+}
+
+func (v *planView) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case planMsg:
 		if msg.id != v.id {
@@ -155,13 +178,11 @@ func (v *planView) Update(msg tea.Msg) tea.Cmd {
 			line = v.c.styles.Muted.Render("  │ ") + line
 		}
 		v.output = append(v.output, line)
-		v.offset = v.last() // follow the output
 	case runDoneMsg:
 		if msg.id != v.id {
 			return nil
 		}
 		v.state, v.outcome = planDone, &msg.out
-		v.offset = v.last()
 	case tea.PasteMsg:
 		if v.state == planAsking && v.want != "" {
 			v.input, _ = v.input.Update(msg)
@@ -260,8 +281,17 @@ func (v *planView) run() tea.Cmd {
 	return next
 }
 
-// lines are the plan, then the run, then the outcome.
+// lines are the plan, then the run, then the outcome, as last drawn;
+// while planning, the spinner's line.
 func (v *planView) lines() []string {
+	if v.plan == nil && v.state == planLoading {
+		return v.build()
+	}
+	return v.drawn
+}
+
+// build draws the lines for Update to keep.
+func (v *planView) build() []string {
 	st := v.c.styles
 	if v.plan == nil {
 		if v.state == planLoading {
@@ -379,15 +409,11 @@ func matchRunbooks(c *common, inc *correlate.Incident) []remediate.Matched {
 	if c.deps.Kit == nil || inc == nil {
 		return nil
 	}
-	var firing []sources.Alert
+	var alerts []sources.Alert
 	if c.fleet != nil {
-		for _, a := range c.fleet.Alerts {
-			if a.State == sources.AlertFiring {
-				firing = append(firing, a)
-			}
-		}
+		alerts = c.fleet.Alerts
 	}
-	return remediate.MatchAll(c.deps.Kit.Runbooks, remediate.Situation{Alerts: firing, Incident: inc})
+	return remediate.MatchAll(c.deps.Kit.Runbooks, remediate.NewSituation(alerts, inc, c.deps.Meta.BurnRateAlerts))
 }
 
 // proposalRows are the overview's "waiting for approval" panel.

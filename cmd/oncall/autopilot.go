@@ -61,7 +61,7 @@ func runAutopilot(ctx context.Context, e *env, g *globalOptions, o *autopilotOpt
 	if o.interval < time.Second {
 		return usagef("--interval %s: at least 1s", o.interval)
 	}
-	k, label, err := kitFor(ctx, e, g, o.demo, o.seed, o.after)
+	k, label, err := kitFor(e, g, &o.runbookOptions)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ ends the proposal. Either is written to the audit log.`,
 		Args: cobra.RangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			k, _, err := kitFor(ctx, e, g, o.demo, o.seed, o.after)
+			k, _, err := kitFor(e, g, o)
 			if err != nil {
 				return err
 			}

@@ -119,16 +119,16 @@ func advanceWait(f *sim.Fleet) func(context.Context, time.Duration) error {
 
 // kitFor is the kit of --demo SCENARIO (the fleet at onset+after, in
 // simulated time) or of the config.
-func kitFor(ctx context.Context, e *env, g *globalOptions, demo string, seed uint64, after time.Duration) (*remediate.Kit, string, error) {
-	if demo != "" {
-		f, err := simFleetAt(demo, seed, after)
+func kitFor(e *env, g *globalOptions, o *runbookOptions) (*remediate.Kit, string, error) {
+	if o.demo != "" {
+		f, err := simFleetAt(o.demo, o.seed, o.after)
 		if err != nil {
 			return nil, "", usageError{err}
 		}
 		k := demoKit(e, g, f)
 		k.Exec.Wait = advanceWait(f)
 		k.Exec.Guard.Sleep = k.Exec.Wait
-		return k, fmt.Sprintf("simulator: %s, seed %d, onset %+v", demo, seed, after), nil
+		return k, fmt.Sprintf("simulator: %s, seed %d, onset %+v", o.demo, o.seed, o.after), nil
 	}
 	cfg, path, err := g.loadConfig(e)
 	if err != nil {

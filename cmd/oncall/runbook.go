@@ -59,7 +59,7 @@ func newRunbookListCmd(e *env, g *globalOptions) *cobra.Command {
 		Short: "List the runbooks, and which match what is happening now",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			k, _, err := kitFor(cmd.Context(), e, g, o.demo, o.seed, o.after)
+			k, _, err := kitFor(e, g, o)
 			if err != nil {
 				return err
 			}
@@ -135,7 +135,7 @@ run, the guardrails in force and how it would be verified. Nothing runs.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeRunbooks(e, g),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			k, _, err := kitFor(cmd.Context(), e, g, o.demo, o.seed, o.after)
+			k, _, err := kitFor(e, g, o)
 			if err != nil {
 				return err
 			}
@@ -271,7 +271,7 @@ func runRunbook(ctx context.Context, e *env, g *globalOptions, o *runbookOptions
 	if g.ReadOnly && !o.dryRun {
 		return actionError{refused("oncall runs read-only (--read-only or the context's read_only): no runbook runs")}
 	}
-	k, _, err := kitFor(ctx, e, g, o.demo, o.seed, o.after)
+	k, _, err := kitFor(e, g, o)
 	if err != nil {
 		return err
 	}

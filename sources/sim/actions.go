@@ -17,9 +17,7 @@ import (
 // relative to the current value: "+50%", "-1", "x2".
 func (b *Backend) Act(_ context.Context, a sources.Action) (sources.Change, error) {
 	act := world.Action{Kind: a.Kind, Service: a.Service, Target: a.Target}
-	known := map[string]bool{}
 	for k, v := range a.Params {
-		known[k] = true
 		var err error
 		switch k {
 		case "replicas":
