@@ -156,14 +156,6 @@ func (x *Escalator) send(ctx context.Context, t EscalationTarget, e Escalation) 
 	return nil
 }
 
-func unwrapURLError(err error) string {
-	s := err.Error()
-	if i := strings.LastIndex(s, ": "); i >= 0 {
-		return s[i+2:]
-	}
-	return s
-}
-
 // pagerDutyEvent is an Events API v2 trigger; custom_details carries the
 // whole escalation.
 func pagerDutyEvent(routingKey string, e Escalation) map[string]any {

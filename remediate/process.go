@@ -1,0 +1,119 @@
+package remediate
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"sync"
+	"time"
+
+	"github.com/oncall-cockpit/oncall/internal/termsafe"
+)
+
+type execResult struct {
+	code   int
+	digest string
+	bytes  int
+	took   time.Duration // the command alone, without verification
+	err    error
+}
+
+// lineWriter hashes what passes and reports it line by line.
+type lineWriter struct {
+	mu     sync.Mutex
+	h      hashWriter
+	n      int
+	buf    []byte
+	action string
+	report func(Event)
+}
+
+type hashWriter interface {
+	io.Writer
+	Sum([]byte) []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.h.Write(p)
+	w.n += len(p)
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		w.emit(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) emit(s string) {
+	if w.report != nil {
+		w.report(Event{Action: w.action, Line: termsafe.Line(s)})
+	}
+}
+
+func (w *lineWriter) flush() {
+	if len(w.buf) > 0 {
+		w.emit(string(w.buf))
+		w.buf = nil
+	}
+}
+
+func (x *Executor) execute(ctx context.Context, action string, c Command, timeout time.Duration) execResult {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	w := &lineWriter{h: sha256.New(), action: action, report: x.Report}
+	res := execResult{}
+	start := time.Now()
+	switch c.Kind {
+	case KindExec:
+		// exec'd as argv: no shell reads any of it
+		cmd := exec.CommandContext(ctx, c.Argv[0], c.Argv[1:]...)
+		cmd.Stdout, cmd.Stderr = w, w
+		err := cmd.Run()
+		w.flush()
+		var ee *exec.ExitError
+		switch {
+		case errors.As(err, &ee):
+			res.code, res.err = ee.ExitCode(), fmt.Errorf("%s exited with %d", c.Argv[0], ee.ExitCode())
+		case err != nil:
+			res.code, res.err = -1, err
+		}
+	case KindHTTP:
+		res.code, res.err = x.doHTTP(ctx, c.Request, w)
+	case KindSilence:
+		if x.Sources.Alerts == nil {
+			res.code, res.err = -1, fmt.Errorf("no alertmanager configured")
+			break
+		}
+		id, err := x.Sources.Alerts.CreateSilence(ctx, *c.Silence)
+		if err != nil {
+			res.code, res.err = 1, err
+			break
+		}
+		fmt.Fprintf(w, "silence %s created\n", id)
+	case KindSim:
+		if x.Actuator == nil {
+			res.code, res.err = -1, fmt.Errorf("simulator actions need the simulator: this runbook is for oncall demo")
+			break
+		}
+		ch, err := x.Actuator.Act(ctx, *c.Sim)
+		if err != nil {
+			res.code, res.err = 1, err
+			break
+		}
+		fmt.Fprintf(w, "%s %s: %s\n", ch.Kind, ch.Service, ch.Detail)
+	}
+	w.flush()
+	res.digest, res.bytes, res.took = hex.EncodeToString(w.h.Sum(nil)), w.n, time.Since(start)
+	return res
+}
