@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -254,7 +255,8 @@ func (a *analysis) noteThinEvidence(inc *Incident) {
 			inc.Notes = append(inc.Notes, fmt.Sprintf("the best candidate has confidence %.2f, under the %.2f of a likely cause", inc.Candidates[0].Confidence, LikelyConfidence))
 		}
 	}
-	if len(inc.Candidates) > 1 && inc.Candidates[0].Score-inc.Candidates[1].Score < CloseScores {
+	// ranked by band first, the second may outscore the first: close either way
+	if len(inc.Candidates) > 1 && math.Abs(inc.Candidates[0].Score-inc.Candidates[1].Score) < CloseScores {
 		inc.Notes = append(inc.Notes, fmt.Sprintf("%s and %s score within %.1f of each other: check both", inc.Candidates[0].Service, inc.Candidates[1].Service, CloseScores))
 	}
 }

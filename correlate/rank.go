@@ -280,12 +280,35 @@ func (a *analysis) rank() []Candidate {
 		out = append(out, a.score(s, near, originCount))
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].Score != out[j].Score {
-			return out[i].Score > out[j].Score
+		if out[i].RanksAbove(out[j]) || out[j].RanksAbove(out[i]) {
+			return out[i].RanksAbove(out[j])
 		}
 		return out[i].Service < out[j].Service
 	})
 	return out
+}
+
+// RanksAbove reports whether c comes before o in a diagnosis: the likelier
+// band first, then the higher score. The band is what the evidence
+// supports (a score from one kind of evidence is capped at possible), so a
+// possible cause never outranks a likely one, whatever its score.
+func (c Candidate) RanksAbove(o Candidate) bool {
+	if a, b := c.Likelihood.Rank(), o.Likelihood.Rank(); a != b {
+		return a > b
+	}
+	return c.Score > o.Score
+}
+
+// Rank orders the bands, likeliest highest: likely 2, possible 1,
+// unlikely (or an unknown band) 0.
+func (l Likelihood) Rank() int {
+	switch l {
+	case Likely:
+		return 2
+	case Possible:
+		return 1
+	}
+	return 0
 }
 
 // nearChanges are the changes from SuspectChangesBefore the earliest

@@ -1,7 +1,6 @@
 package remediate
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
@@ -63,6 +62,11 @@ type Audit struct {
 // DefaultAuditPath is $XDG_DATA_HOME/oncall/audit.jsonl, ~/.local/share
 // when unset.
 func DefaultAuditPath(getenv func(string) string) string {
+	return filepath.Join(dataDir(getenv), "audit.jsonl")
+}
+
+// dataDir is $XDG_DATA_HOME/oncall, ~/.local/share/oncall when unset.
+func dataDir(getenv func(string) string) string {
 	dir := getenv("XDG_DATA_HOME")
 	if dir == "" {
 		home := getenv("HOME")
@@ -71,7 +75,7 @@ func DefaultAuditPath(getenv func(string) string) string {
 		}
 		dir = filepath.Join(home, ".local", "share")
 	}
-	return filepath.Join(dir, "oncall", "audit.jsonl")
+	return filepath.Join(dir, "oncall")
 }
 
 // NewID is a fresh entry ID.
@@ -91,9 +95,17 @@ func (a *Audit) Append(e Entry) error {
 	if err := os.MkdirAll(filepath.Dir(a.Path), 0o700); err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
-	f, err := os.OpenFile(a.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(a.Path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("audit log: %w", err)
+	}
+	if torn, err := endsTorn(f); err != nil {
+		f.Close()
+		return fmt.Errorf("audit log %s: %w", a.Path, err)
+	} else if torn {
+		// a write was cut (a full disk, a crash): this entry starts on a
+		// line of its own, in the same write, or the torn line swallows it
+		line = append([]byte{'\n'}, line...)
 	}
 	if _, err := f.Write(line); err != nil {
 		f.Close()
@@ -104,6 +116,19 @@ func (a *Audit) Append(e Entry) error {
 		return fmt.Errorf("audit log %s: fsync: %w", a.Path, err)
 	}
 	return f.Close()
+}
+
+// endsTorn reports whether the file's last line has no end.
+func endsTorn(f *os.File) (bool, error) {
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 || !st.Mode().IsRegular() {
+		return false, err
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, st.Size()-1); err != nil {
+		return false, err
+	}
+	return last[0] != '\n', nil
 }
 
 // Row is one action as the log tells it: its before entry and, unless the
@@ -128,16 +153,17 @@ func (a *Audit) Read() ([]Row, []error, error) {
 	var rows []Row
 	var bad []error
 	index := map[string]int{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
 	n := 0
-	for sc.Scan() {
+	// lines of any length: one entry may carry a long command
+	for rest := b; len(rest) > 0; {
+		line, next, _ := bytes.Cut(rest, []byte{'\n'})
+		rest = next
 		n++
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		var e Entry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil || e.ID == "" || e.Phase == "" {
+		if err := json.Unmarshal(line, &e); err != nil || e.ID == "" || e.Phase == "" {
 			bad = append(bad, fmt.Errorf("%s:%d: not an audit entry", a.Path, n))
 			continue
 		}
@@ -159,7 +185,7 @@ func (a *Audit) Read() ([]Row, []error, error) {
 	if len(b) > 0 && b[len(b)-1] != '\n' {
 		bad = append(bad, fmt.Errorf("%s:%d: the last line has no end: a write was cut", a.Path, n))
 	}
-	return rows, bad, sc.Err()
+	return rows, bad, nil
 }
 
 // Timeline adds the audit log's actions within the incident's window to

@@ -28,19 +28,33 @@ type Proposal struct {
 	By      string    `json:"by"`
 	At      time.Time `json:"at"`
 	Expires time.Time `json:"expires"`
+	// Likelihood and Score are the target's standing among the incident's
+	// root-cause candidates when it was proposed (none: not a candidate).
+	Likelihood correlate.Likelihood `json:"likelihood,omitempty"`
+	Score      float64              `json:"score,omitempty"`
 }
 
 // proposalNote is what a proposal record's note holds.
 type proposalNote struct {
-	Match   string   `json:"match"`
-	Why     string   `json:"why"`
-	Actions []string `json:"actions"`
-	Danger  Danger   `json:"danger"`
+	Match      string               `json:"match"`
+	Why        string               `json:"why"`
+	Actions    []string             `json:"actions"`
+	Danger     Danger               `json:"danger"`
+	Likelihood correlate.Likelihood `json:"likelihood,omitempty"`
+	Score      float64              `json:"score,omitempty"`
 }
 
 // Propose records a plan for a human to approve or reject, until ttl.
 func Propose(ctx context.Context, l Ledger, p *Plan, why, by string, now time.Time, ttl time.Duration) (string, error) {
 	n := proposalNote{Match: p.Match.Why, Why: why, Danger: DangerLow}
+	if p.Inc != nil {
+		for _, c := range p.Inc.Candidates {
+			if c.Service == p.Target {
+				n.Likelihood, n.Score = c.Likelihood, c.Score
+				break
+			}
+		}
+	}
 	for _, a := range p.Actions {
 		n.Actions = append(n.Actions, a.Shown)
 		if a.Danger == DangerHigh {
@@ -48,10 +62,12 @@ func Propose(ctx context.Context, l Ledger, p *Plan, why, by string, now time.Ti
 		}
 	}
 	b, _ := json.Marshal(n)
-	return l.Add(ctx, Record{Kind: RecordProposal, Key: Key{Action: p.Runbook, Target: p.Target}, By: by, Start: now.Add(-time.Minute), End: now.Add(ttl), Note: string(b)})
+	return l.Add(ctx, Record{Kind: RecordProposal, Key: Key{Action: p.Runbook, Target: p.Target}, By: by, Start: ledgerStamps(), End: now.Add(ttl), Note: string(b)})
 }
 
-// Proposals lists the proposals waiting, oldest first.
+// Proposals lists the proposals waiting in the diagnosis's order: those
+// on a likelier root-cause candidate first, then on a higher-scored one,
+// then the oldest first. The cockpit's A approves the first.
 func Proposals(ctx context.Context, l Ledger) ([]Proposal, error) {
 	rs, err := l.Records(ctx)
 	if err != nil {
@@ -67,11 +83,21 @@ func Proposals(ctx context.Context, l Ledger) ([]Proposal, error) {
 		if err := json.Unmarshal([]byte(r.Note), &n); err != nil {
 			p.Why = "unreadable proposal note: " + err.Error()
 		} else {
-			p.Match, p.Why, p.Actions, p.Danger = n.Match, n.Why, n.Actions, n.Danger
+			p.Match, p.Why, p.Actions, p.Danger, p.Likelihood, p.Score = n.Match, n.Why, n.Actions, n.Danger, n.Likelihood, n.Score
 		}
 		out = append(out, p)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	sort.Slice(out, func(i, j int) bool {
+		a := correlate.Candidate{Likelihood: out[i].Likelihood, Score: out[i].Score}
+		b := correlate.Candidate{Likelihood: out[j].Likelihood, Score: out[j].Score}
+		if a.RanksAbove(b) || b.RanksAbove(a) {
+			return a.RanksAbove(b)
+		}
+		if !out[i].At.Equal(out[j].At) {
+			return out[i].At.Before(out[j].At)
+		}
+		return out[i].ID < out[j].ID
+	})
 	return out, nil
 }
 
@@ -136,23 +162,53 @@ func (a *Autopilot) Round(ctx context.Context) ([]Decision, error) {
 			escalated[r.Key] = true
 		}
 	}
-	var out []Decision
-	var plans []*Plan
+	// planned first: proposals are kept by the plan's target, which a
+	// runbook's target: may make another than the matched service; a
+	// match on its own service whose proposal waits needs no plan. Every
+	// plan reads the records as the round did: nothing is written before
+	// the last is made.
+	planner := *a.Planner
+	planner.Ledger = roundLedger{Ledger: a.Ledger, records: rs}
+	type match struct {
+		key  Key
+		plan *Plan // nil: its proposal waits, so it was not planned
+	}
+	var matches []match
+	seen := map[Key]bool{}
 	for _, m := range MatchAll(a.Runbooks, s) {
-		if proposed[Key{m.Name, m.Service}] {
-			out = append(out, Decision{Runbook: m.Name, Target: m.Service, Did: "waiting", Why: "its proposal waits for a human"})
-			continue
+		k := Key{m.Name, m.Service}
+		var p *Plan
+		if m.Runbook.Target != "" || !proposed[k] {
+			p = planner.Plan(ctx, m, s.Incident)
+			k = Key{p.Runbook, p.Target}
 		}
-		plans = append(plans, a.Planner.Plan(ctx, m, s.Incident))
+		if !seen[k] {
+			// one plan per runbook and target: the best match's
+			seen[k] = true
+			matches = append(matches, match{k, p})
+		}
 	}
 	// a runbook whose steps found nothing says only that it does not fit:
-	// when another found a branch, that one speaks for the incident
+	// when another found a branch, or waits for a human with one, that one
+	// speaks for the incident
 	handled := false
-	for _, p := range plans {
-		handled = handled || (len(p.Problems) == 0 && p.Runnable()) || (p.Diagnosis.Escalate && p.Diagnosis.Branch != "")
+	for _, m := range matches {
+		handled = handled || proposed[m.key] || m.plan.Runnable() || (m.plan.Diagnosis.Escalate && m.plan.Diagnosis.Branch != "")
 	}
-	for _, p := range plans {
-		d := Decision{Runbook: p.Runbook, Target: p.Target}
+	var out []Decision
+	for _, m := range matches {
+		d := Decision{Runbook: m.key.Action, Target: m.key.Target}
+		if proposed[m.key] {
+			d.Did, d.Why = "waiting", "its proposal waits for a human"
+			out = append(out, d)
+			continue
+		}
+		p := m.plan
+		if why := alreadyFixed(p); why != "" {
+			d.Did, d.Why = "skipped", why
+			out = append(out, d)
+			continue
+		}
 		if handled && p.Diagnosis.Escalate && p.Diagnosis.Branch == "" {
 			d.Did, d.Why = "skipped", "its steps found nothing, and another runbook has a plan for the incident"
 			out = append(out, d)
@@ -171,12 +227,12 @@ func (a *Autopilot) Round(ctx context.Context) ([]Decision, error) {
 		if p.Diagnosis.Escalate {
 			o := a.Exec.Run(ctx, p, "autopilot", false)
 			d.Did, d.Why, d.Outcome = "escalated", p.Diagnosis.Reason, &o
-			_, _ = a.Ledger.Add(ctx, Record{Kind: RecordEscalation, Key: Key{p.Runbook, p.Target}, By: a.By, Start: a.Now().Add(-time.Minute),
+			_, _ = a.Ledger.Add(ctx, Record{Kind: RecordEscalation, Key: Key{p.Runbook, p.Target}, By: a.By, Start: ledgerStamps(),
 				End: a.Now().Add(a.Policy.ProposalTTL), Note: "oncall escalated: " + p.Diagnosis.Reason})
 			out = append(out, d)
 			continue
 		}
-		if why := a.needsHuman(p, s.Incident); why != "" {
+		if why := a.needsHuman(p); why != "" {
 			id, err := Propose(ctx, a.Ledger, p, why, a.By, a.Now(), a.Policy.ProposalTTL)
 			if err != nil {
 				d.Did, d.Why = "skipped", err.Error()
@@ -186,30 +242,64 @@ func (a *Autopilot) Round(ctx context.Context) ([]Decision, error) {
 			out = append(out, d)
 			continue
 		}
-		o := a.Exec.Run(ctx, p, "autopilot: every action auto and automatable, root cause likely", false)
+		o := a.Exec.Run(ctx, p, "autopilot: every action auto and automatable, the target the likeliest cause and likely", false)
 		d.Did, d.Why, d.Outcome = "ran", p.Diagnosis.Reason, &o
-		if o.Result == ResultEscalated {
-			_, _ = a.Ledger.Add(ctx, Record{Kind: RecordEscalation, Key: Key{p.Runbook, p.Target}, By: a.By, Start: a.Now().Add(-time.Minute),
-				End: a.Now().Add(a.Policy.ProposalTTL), Note: "oncall escalated after a failed action"})
+		if len(o.Escalation) > 0 {
+			// after a failed action, or a target fixed while its symptom
+			// still fails
+			_, _ = a.Ledger.Add(ctx, Record{Kind: RecordEscalation, Key: Key{p.Runbook, p.Target}, By: a.By, Start: ledgerStamps(),
+				End: a.Now().Add(a.Policy.ProposalTTL), Note: "oncall escalated after the run ended " + o.Result})
 		}
 		out = append(out, d)
 	}
 	return out, nil
 }
 
-// needsHuman says why a plan may not run unattended, or "".
-func (a *Autopilot) needsHuman(p *Plan, inc *correlate.Incident) string {
-	if inc != nil && inc.Thin {
+// alreadyFixed says why a plan only repeats a fix already verified, or
+// "": its steps, counting only the evidence since that fix, found
+// nothing; or, with no steps, the alert it matched has fired since before
+// the fix. Neither a run nor a page would add anything.
+func alreadyFixed(p *Plan) string {
+	d := p.Diagnosis
+	if d.FixedAt.IsZero() {
+		return ""
+	}
+	if d.Escalate && d.Branch == "" {
+		return fmt.Sprintf("fixed and verified at %s; nothing since says it is back (%s)", d.FixedAt.UTC().Format("15:04:05"), d.Reason)
+	}
+	al := p.Match.Alert
+	if p.rb == nil || len(p.rb.Diagnose) > 0 || al == nil || !d.FixedAt.After(al.StartsAt) {
+		return ""
+	}
+	return fmt.Sprintf("fixed and verified at %s; alert %s has fired since %s, before the fix", d.FixedAt.UTC().Format("15:04:05"), al.Name, al.StartsAt.UTC().Format("15:04:05"))
+}
+
+// roundLedger is the ledger as a round read it, once for all its plans.
+type roundLedger struct {
+	Ledger
+	records []Record
+}
+
+// Records are the records the round read.
+func (l roundLedger) Records(context.Context) ([]Record, error) { return l.records, nil }
+
+// needsHuman says why a plan may not run unattended, or "". Alone, the
+// autopilot acts only on the incident's likeliest root-cause candidate,
+// and only when that one is likely: whatever matched the runbook (an
+// alert, a service, a possible cause), without that it proposes.
+func (a *Autopilot) needsHuman(p *Plan) string {
+	inc := p.Inc
+	switch {
+	case inc == nil:
+		return "no incident is assembled: no root cause is established"
+	case inc.Thin:
 		return "the incident's evidence is thin"
-	}
-	if p.Match.Likelihood != "" && p.Match.Likelihood != correlate.Likely {
-		return fmt.Sprintf("the root cause is only %s", p.Match.Likelihood)
-	}
-	if p.Match.Runbook != nil && p.Match.Runbook.Match.RootCause != nil && p.Match.Likelihood == "" {
-		return "the root cause is not established"
-	}
-	if inc != nil && p.Match.Likelihood != "" && len(inc.Candidates) > 0 && inc.Candidates[0].Service != p.Target {
-		return fmt.Sprintf("%s is a likely cause, but %s is the likeliest", p.Target, inc.Candidates[0].Service)
+	case len(inc.Candidates) == 0:
+		return "the incident names no root-cause candidate"
+	case inc.Candidates[0].Service != p.Target:
+		return fmt.Sprintf("%s is not the likeliest cause: %s is the likeliest (%s)", p.Target, inc.Candidates[0].Service, inc.Candidates[0].Likelihood)
+	case inc.Candidates[0].Likelihood != correlate.Likely:
+		return fmt.Sprintf("%s is the likeliest cause, but only %s", p.Target, inc.Candidates[0].Likelihood)
 	}
 	for _, x := range p.Actions {
 		switch {

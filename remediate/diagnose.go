@@ -26,16 +26,19 @@ const (
 
 // StepResult is what one diagnosis step saw.
 type StepResult struct {
-	Name     string   `json:"name"`
-	What     string   `json:"what"` // what it read, in words
-	Value    float64  `json:"value"`
-	Shown    string   `json:"shown"` // the value as written
-	Cond     string   `json:"condition"`
-	Holds    bool     `json:"holds"`
-	Err      string   `json:"error,omitempty"`
-	Source   string   `json:"source,omitempty"` // the query behind it
-	Resource string   `json:"resource,omitempty"`
-	Samples  []string `json:"samples,omitempty"`
+	Name     string  `json:"name"`
+	What     string  `json:"what"` // what it read, in words
+	Value    float64 `json:"value"`
+	Shown    string  `json:"shown"` // the value as written
+	Cond     string  `json:"condition"`
+	Holds    bool    `json:"holds"`
+	Err      string  `json:"error,omitempty"`
+	Source   string  `json:"source,omitempty"` // the query behind it
+	Resource string  `json:"resource,omitempty"`
+	// Used and Max are a saturation step's reading of its resource.
+	Used    float64  `json:"used,omitempty"`
+	Max     float64  `json:"max,omitempty"`
+	Samples []string `json:"samples,omitempty"`
 }
 
 // Diagnosis is the result of a runbook's steps: the branch taken and its
@@ -46,39 +49,76 @@ type Diagnosis struct {
 	Actions  []string     `json:"actions,omitempty"`
 	Escalate bool         `json:"escalate"`
 	Reason   string       `json:"reason"`
+	// FixedAt is the last verified fix of the runbook on the target, when
+	// a step would have read from before it: what came before was not
+	// counted, the fix having answered it. A runbook without steps has
+	// only what it matched for evidence: its FixedAt is the last fix,
+	// whenever it was, for the autopilot to weigh that against.
+	FixedAt time.Time `json:"fixed_at,omitzero"`
+}
+
+// signatureLevels are the levels whose lines correlate.Gather classifies
+// into log signatures.
+var signatureLevels = []string{"error", "warn"}
+
+// evidenceWindow is where a diagnosis reads: up to now, from no earlier
+// than the runbook's last verified fix on the target.
+type evidenceWindow struct {
+	now, fixedAt time.Time
+	clipped      bool // a step would have read from before the fix
+}
+
+// last is the range of the last d, cut at the fix.
+func (w *evidenceWindow) last(d time.Duration) sources.TimeRange {
+	r := sources.TimeRange{Start: w.now.Add(-d), End: w.now}
+	if w.fixedAt.After(r.Start) {
+		r.Start, w.clipped = w.fixedAt, true
+		if r.Start.After(r.End) {
+			r.Start = r.End
+		}
+	}
+	return r
 }
 
 // Diagnose runs a runbook's steps in order and stops at the first that
 // holds. A runbook without steps takes all its actions. A step whose read
-// fails does not hold, and says why.
-func Diagnose(ctx context.Context, src correlate.Sources, inc *correlate.Incident, rb *Runbook, vars Vars, now time.Time) Diagnosis {
+// fails does not hold, and says why. Evidence from before fixedAt, the
+// runbook's last verified fix on the target (zero: none), is not counted.
+func Diagnose(ctx context.Context, src correlate.Sources, inc *correlate.Incident, rb *Runbook, vars Vars, now, fixedAt time.Time) (d Diagnosis) {
 	if len(rb.Diagnose) == 0 {
-		d := Diagnosis{Reason: "no diagnosis steps: the runbook's actions apply as they are"}
+		d = Diagnosis{Reason: "no diagnosis steps: the runbook's actions apply as they are", FixedAt: fixedAt}
 		for _, a := range rb.Actions {
 			d.Actions = append(d.Actions, a.Name)
 		}
 		return d
 	}
-	var d Diagnosis
 	if vars.Steps == nil {
 		vars.Steps = map[string]Value{}
 	}
+	w := &evidenceWindow{now: now, fixedAt: fixedAt}
+	// said once, whichever step it cut and however the diagnosis ends
+	defer func() {
+		if w.clipped {
+			d.FixedAt = fixedAt
+			d.Reason += fmt.Sprintf("; counting only evidence since the fix verified at %s", fixedAt.UTC().Format("15:04:05"))
+		}
+	}()
 	for _, s := range rb.Diagnose {
 		var r StepResult
 		if s.Incident != nil {
 			p := *s.Incident
 			var err error
-			if p.Service, err = (renderer{vars: vars}).render("incident.service", p.Service); err != nil {
+			if p.Service, err = (renderer{vars: vars, all: true}).render("incident.service", p.Service); err != nil {
 				r = StepResult{Err: err.Error()}
 			} else {
-				r = incidentProbe(inc, &p)
+				r = incidentProbe(ctx, src, inc, &p, w)
 			}
 		} else {
-			r = probe(ctx, src, s, renderer{vars: vars}, now)
+			r = probe(ctx, src, s, renderer{vars: vars, all: true}, w)
 		}
 		r.Name, r.Cond = s.Name, condString(s)
 		if r.Err == "" {
-			vars.Steps[s.Name] = Value{r.Value, r.Shown, r.Resource}
+			vars.Steps[s.Name] = Value{Value: r.Value, Text: r.Shown, Resource: r.Resource, Used: r.Used, Max: r.Max}
 			r.Holds = len(s.Then) > 0 && s.When.holds(r.Value)
 		}
 		d.Steps = append(d.Steps, r)
@@ -115,7 +155,11 @@ func (d Diagnosis) seen() string {
 	return strings.Join(seen, "; ")
 }
 
-func incidentProbe(inc *correlate.Incident, p *IncidentProbe) StepResult {
+// incidentProbe counts the incident's mechanisms or log lines of a kind.
+// The incident's window may begin before the last verified fix: its log
+// lines are then counted anew from the fix on, and its mechanisms, which
+// carry no time, are not counted.
+func incidentProbe(ctx context.Context, src correlate.Sources, inc *correlate.Incident, p *IncidentProbe, w *evidenceWindow) StepResult {
 	what := p.Mechanism + " mechanisms in the incident"
 	if p.Signature != "" {
 		what = p.Signature + " log lines in the incident"
@@ -128,14 +172,34 @@ func incidentProbe(inc *correlate.Incident, p *IncidentProbe) StepResult {
 	}
 	var n int
 	var seen []string
+	sigs, source := inc.Signatures, "the incident's log signatures"
+	if w.fixedAt.After(inc.Window.Start) {
+		w.clipped = true
+		fixed := w.fixedAt.UTC().Format("15:04:05")
+		if p.Signature == "" {
+			return StepResult{What: what, Err: fmt.Sprintf("the incident's mechanisms come from a window that began before the fix verified at %s: not counted", fixed)}
+		}
+		if src.Logs == nil {
+			return StepResult{What: what, Err: fmt.Sprintf("logs: no logs backend configured to count the lines since the fix verified at %s", fixed)}
+		}
+		q := sources.LogQuery{Levels: signatureLevels, Range: w.last(w.now.Sub(inc.Window.Start)), Limit: probeLogLimit}
+		if p.Service != "" {
+			q.Services = []string{p.Service}
+		}
+		lines, err := src.Logs.Logs(ctx, q)
+		if err != nil {
+			return StepResult{What: what, Err: fmt.Sprintf("logs since the fix verified at %s: %v", fixed, err)}
+		}
+		sigs, source = correlate.Signatures(lines), "log signatures since the fix verified at "+fixed
+	}
 	if p.Signature != "" {
-		for _, g := range inc.Signatures {
+		for _, g := range sigs {
 			if g.Kind == p.Signature && (p.Service == "" || g.Service == p.Service) {
 				n += g.Count
 				seen = append(seen, g.Samples...)
 			}
 		}
-		return StepResult{What: what, Value: float64(n), Shown: humanize.Count(n, "line"), Samples: seen[:min(samplesKept, len(seen))], Source: "the incident's log signatures"}
+		return StepResult{What: what, Value: float64(n), Shown: humanize.Count(n, "line"), Samples: seen[:min(samplesKept, len(seen))], Source: source}
 	}
 	for _, m := range inc.Mechanisms {
 		if m.Kind == p.Mechanism && (p.Service == "" || m.Service == p.Service) {
@@ -146,7 +210,7 @@ func incidentProbe(inc *correlate.Incident, p *IncidentProbe) StepResult {
 	return StepResult{What: what, Value: float64(n), Shown: humanize.Count(n, "mechanism"), Samples: seen[:min(samplesKept, len(seen))], Source: "the incident's mechanisms"}
 }
 
-func probe(ctx context.Context, src correlate.Sources, s Step, r renderer, now time.Time) StepResult {
+func probe(ctx context.Context, src correlate.Sources, s Step, r renderer, w *evidenceWindow) StepResult {
 	svc, err := r.render("service", service(s))
 	if err != nil {
 		return StepResult{Err: err.Error()}
@@ -168,7 +232,7 @@ func probe(ctx context.Context, src correlate.Sources, s Step, r renderer, now t
 		if src.Logs == nil {
 			return fail(what, "logs", fmt.Errorf("no logs backend configured"))
 		}
-		q := sources.LogQuery{Services: []string{svc}, Levels: p.Levels, Grep: p.Grep, Range: sources.TimeRange{Start: now.Add(-since), End: now}, Limit: probeLogLimit}
+		q := sources.LogQuery{Services: []string{svc}, Levels: p.Levels, Grep: p.Grep, Range: w.last(since), Limit: probeLogLimit}
 		lines, err := src.Logs.Logs(ctx, q)
 		if err != nil {
 			return fail(what, "logs", err)
@@ -188,7 +252,8 @@ func probe(ctx context.Context, src correlate.Sources, s Step, r renderer, now t
 		p := s.Metric
 		since := p.Since.or(2 * time.Minute)
 		what := fmt.Sprintf("%s of %s over the last %s", strings.ReplaceAll(p.Signal, "_", " "), svc, shortDuration(since))
-		v, source, err := redValue(ctx, src.Metrics, svc, p.Signal, now, since)
+		rng := w.last(since)
+		v, source, err := redValue(ctx, src.Metrics, svc, p.Signal, rng.End, rng.End.Sub(rng.Start))
 		if err != nil {
 			return fail(what, "metrics", err)
 		}
@@ -199,7 +264,8 @@ func probe(ctx context.Context, src correlate.Sources, s Step, r renderer, now t
 		if src.Resources == nil {
 			return fail(what, "metrics", fmt.Errorf("no resource metrics configured"))
 		}
-		sat, err := src.Resources.Saturation(ctx, []string{svc}, sources.TimeRange{Start: now.Add(-time.Minute), End: now}, probeStep)
+		// how full it is now: the last reading, whenever the fix was
+		sat, err := src.Resources.Saturation(ctx, []string{svc}, sources.TimeRange{Start: w.now.Add(-time.Minute), End: w.now}, probeStep)
 		if err != nil {
 			return fail(what, "metrics", err)
 		}
@@ -211,7 +277,7 @@ func probe(ctx context.Context, src correlate.Sources, s Step, r renderer, now t
 			used := x.Used.Samples[len(x.Used.Samples)-1].V
 			if f := used / x.Max; res.Err != "" || f > res.Value {
 				res = StepResult{What: fmt.Sprintf("how full %s's %s is", svc, x.Resource), Value: f,
-					Shown: fmt.Sprintf("%s (%s/%s)", humanize.Percent(f), humanize.Commas(used), humanize.Commas(x.Max)), Source: x.Used.Query, Resource: x.Resource}
+					Shown: fmt.Sprintf("%s (%s/%s)", humanize.Percent(f), humanize.Commas(used), humanize.Commas(x.Max)), Source: x.Used.Query, Resource: x.Resource, Used: used, Max: x.Max}
 			}
 		}
 		return res
@@ -229,7 +295,7 @@ func probe(ctx context.Context, src correlate.Sources, s Step, r renderer, now t
 			return fail(what, "traces", fmt.Errorf("no traces backend configured"))
 		}
 		ts, err := src.Traces.SearchTraces(ctx, sources.TraceSearch{Services: []string{svc}, ErrorsOnly: p.ErrorsOnly, MinDuration: time.Duration(p.MinDuration),
-			Range: sources.TimeRange{Start: now.Add(-since), End: now}, Limit: probeTraceLimit})
+			Range: w.last(since), Limit: probeTraceLimit})
 		if err != nil {
 			return fail(what, "traces", err)
 		}

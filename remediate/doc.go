@@ -6,6 +6,7 @@
 // append-only audit log, escalation, approvals and the headless autopilot.
 //
 // It imports sources and correlate, never a backend, the TUI or cmd. Its
-// only I/O is through the sources interfaces, the audit file, the
-// processes it execs, and the HTTP client it is given.
+// only I/O is through the sources interfaces, the audit file, the ledger
+// file (FileLedger, without Alertmanager) and the flock of its ".lock"
+// file beside it, the processes it execs, and the HTTP client it is given.
 package remediate

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/humanize"
+	"github.com/oncall-cockpit/oncall/internal/termsafe"
 )
 
 // Escalation target kinds.
@@ -101,18 +103,20 @@ type Escalator struct {
 }
 
 // Send tells every target named (all when names is empty) and says, per
-// target, how it went.
+// target, how it went: by its name, never its URL, with no secret of any
+// target in it even when a server echoes what it was sent.
 func (x *Escalator) Send(ctx context.Context, e Escalation, names []string) []string {
 	if len(x.Targets) == 0 {
 		return []string{"no escalation target is configured (remediation.escalation in the config): nobody was told"}
 	}
+	secrets := x.secrets()
 	var out []string
 	for _, t := range x.Targets {
 		if len(names) > 0 && !slices.Contains(names, t.Name) {
 			continue
 		}
 		if err := x.send(ctx, t, e); err != nil {
-			out = append(out, fmt.Sprintf("%s (%s): %v", t.Name, t.Kind, err))
+			out = append(out, fmt.Sprintf("%s (%s): %s", t.Name, t.Kind, secrets.scrub(err.Error())))
 		} else {
 			out = append(out, fmt.Sprintf("%s (%s): sent", t.Name, t.Kind))
 		}
@@ -150,10 +154,45 @@ func (x *Escalator) send(ctx context.Context, t EscalationTarget, e Escalation) 
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("POST %s: %s: %s", redactURL(url), resp.Status, strings.TrimSpace(string(msg)))
+	if err := statusError(resp); err != nil {
+		if said := strings.TrimSpace(string(msg)); said != "" {
+			return fmt.Errorf("%w: %s", err, termsafe.Line(said))
+		}
+		return err
 	}
 	return nil
+}
+
+// pagerDutyPath is the Events API's path on PagerDuty's hosts (the US
+// default, the EU's): public, as the routing key is what identifies the
+// service. Any other path a PagerDuty target names (a proxy's) may hold
+// a secret, as a webhook's does.
+const pagerDutyPath = "/v2/enqueue"
+
+// secrets are every target's secrets, each shown by the target's name:
+// its sensitive headers, its URL's user, password and query values, its
+// URL's path unless it is PagerDuty's public one (a Slack or other
+// webhook's path is its secret), and its routing key. What is no secret
+// ("application/json", /v2/enqueue) stays readable in an error.
+func (x *Escalator) secrets() *scrubber {
+	s := &scrubber{}
+	for _, t := range x.Targets {
+		u, err := url.Parse(t.URL)
+		public := t.Kind == EscalatePagerDuty && err == nil && (t.URL == "" || u.Path == pagerDutyPath)
+		s.addURL(t.URL, t.Name+" url", !public)
+		s.add(t.RoutingKey, secretShown(t.Name+" routing_key"))
+		for k, v := range t.Headers {
+			if !sensitiveHeaders[http.CanonicalHeaderKey(k)] {
+				continue
+			}
+			s.add(v, secretShown(t.Name+" headers."+k))
+			// "Bearer TOKEN": a server may echo the token alone
+			if _, cred, ok := strings.Cut(v, " "); ok {
+				s.add(cred, secretShown(t.Name+" headers."+k))
+			}
+		}
+	}
+	return s
 }
 
 // pagerDutyEvent is an Events API v2 trigger; custom_details carries the

@@ -68,6 +68,17 @@ type Outcome struct {
 	Escalation []string        `json:"escalation,omitempty"` // per target, how telling it went
 }
 
+// OK says whether the plan did what it set out to: resolved, done with
+// nothing to verify, or a dry run. Everything else (a target fixed while
+// its symptom still fails among them) wants a human to look.
+func (o Outcome) OK() bool {
+	switch o.Result {
+	case ResultResolved, ResultDone, ResultDryRun:
+		return true
+	}
+	return false
+}
+
 // Event is what a run reports as it goes, for the cockpit's panel and the
 // shell's output.
 type Event struct {
@@ -155,8 +166,9 @@ func (x *Executor) Run(ctx context.Context, p *Plan, approval string, dryRun boo
 		return out
 	}
 	if verified && out.Result == ResultDone {
-		// every action ran, and what was verified passed
-		out.Result = ResultResolved
+		// every action ran, and what was verified passed: resolved if
+		// the symptom clears too
+		out.Result = x.settle(ctx, p, &out)
 	}
 	return out
 }
@@ -168,9 +180,11 @@ func (x *Executor) runOne(ctx context.Context, p *Plan, pa Planned, approval str
 		x.report(pa.Name, "refused: %s", pa.Refused)
 		return o
 	}
-	cmd, err := renderer{vars: pa.vars, getenv: x.Getenv}.renderSpec(pa.action.Spec, x.who(), x.Now())
+	// what is shown, stored or sent is scrubbed of the secrets read to run
+	secrets := &scrubber{}
+	cmd, err := renderer{vars: pa.vars, getenv: secrets.reading(x.Getenv)}.renderSpec(pa.action.Spec, x.who(), x.Now())
 	if err != nil {
-		o.Result, o.Error = ResultRefused, err.Error()
+		o.Result, o.Error = ResultRefused, secrets.scrub(err.Error())
 		return o
 	}
 	if dryRun {
@@ -186,7 +200,18 @@ func (x *Executor) runOne(ctx context.Context, p *Plan, pa Planned, approval str
 	if a.Limits != nil {
 		rails = *a.Limits
 	}
-	release, err := x.Guard.Acquire(ctx, pa.Key, rails, x.who(), lease)
+	id := NewID()
+	wrote := false
+	hold, err := x.Guard.Acquire(ctx, pa.Key, rails, x.who(), lease, func() error {
+		before := x.entry(p, id, PhaseBefore, pa.Name, pa.Key.Target)
+		before.Kind, before.Command, before.Incident, before.Approval = pa.Kind, pa.Shown, p.Incident, approval
+		// no record, no run
+		if err := x.Audit.Append(before); err != nil {
+			return err
+		}
+		wrote = true
+		return nil
+	})
 	if err != nil {
 		var r *Refusal
 		if errors.As(err, &r) {
@@ -194,27 +219,32 @@ func (x *Executor) runOne(ctx context.Context, p *Plan, pa Planned, approval str
 		} else {
 			o.Result, o.Error = ResultRefused, err.Error()
 		}
-		x.report(pa.Name, "refused: %v", err)
-		return o
-	}
-	defer release()
-	id := NewID()
-	o.AuditID = id
-	before := x.entry(p, id, PhaseBefore, pa.Name, pa.Key.Target)
-	before.Kind, before.Command, before.Incident, before.Approval = pa.Kind, pa.Shown, p.Incident, approval
-	if err := x.Audit.Append(before); err != nil {
-		// no record, no run
-		o.Result, o.Error = ResultRefused, err.Error()
 		x.report(pa.Name, "not run: %v", err)
+		if wrote {
+			// the ledger failed after the before entry: close it
+			o.AuditID = id
+			after := x.entry(p, id, PhaseAfter, pa.Name, pa.Key.Target)
+			after.Result, after.Error = o.Result, "not run: "+err.Error()
+			if err := x.Audit.Append(after); err != nil {
+				x.report(pa.Name, "audit log: %v", err)
+			}
+		}
 		return o
 	}
+	defer hold.Release()
+	// the run ends with its lock, should the lease be lost
+	ctx = hold.Context()
+	o.AuditID = id
 	x.report(pa.Name, "running %s", pa.Shown)
-	res := x.execute(ctx, pa.Name, cmd, a.Timeout.or(defaultActionTimeout))
+	res := x.scrubbing(secrets).execute(ctx, pa.Name, cmd, a.Timeout.or(defaultActionTimeout))
+	if res.err != nil && ctx.Err() != nil {
+		res.err = fmt.Errorf("%w: %w", res.err, context.Cause(ctx))
+	}
 	o.ExitCode = &res.code
 	switch {
 	case res.err != nil:
-		o.Result, o.Error = ResultFailed, res.err.Error()
-		x.report(pa.Name, "failed: %v", res.err)
+		o.Result, o.Error = ResultFailed, secrets.scrub(res.err.Error())
+		x.report(pa.Name, "failed: %s", o.Error)
 	case a.Verify != nil:
 		o.Verification, o.Result = x.verify(ctx, pa, a.Verify)
 	default:
@@ -222,9 +252,7 @@ func (x *Executor) runOne(ctx context.Context, p *Plan, pa Planned, approval str
 	}
 	after := x.after(p, id, pa.Name, pa.Key.Target, res)
 	after.Verification, after.Result, after.Error = o.Verification, o.Result, o.Error
-	if err := x.Audit.Append(after); err != nil {
-		x.report(pa.Name, "audit log: %v", err)
-	}
+	x.appendAfter(&o, after)
 	return o
 }
 
@@ -237,9 +265,10 @@ func (x *Executor) rollback(ctx context.Context, p *Plan, pa Planned, approval s
 		return o
 	}
 	o.Shown = shown.String()
-	cmd, err := renderer{vars: pa.vars, getenv: x.Getenv}.renderSpec(spec, x.who(), x.Now())
+	secrets := &scrubber{}
+	cmd, err := renderer{vars: pa.vars, getenv: secrets.reading(x.Getenv)}.renderSpec(spec, x.who(), x.Now())
 	if err != nil {
-		o.Result, o.Error = ResultFailed, err.Error()
+		o.Result, o.Error = ResultFailed, secrets.scrub(err.Error())
 		return o
 	}
 	id := NewID()
@@ -251,17 +280,25 @@ func (x *Executor) rollback(ctx context.Context, p *Plan, pa Planned, approval s
 		return o
 	}
 	x.report(pa.Name, "rolling back: %s", o.Shown)
-	res := x.execute(ctx, pa.Name, cmd, pa.action.Timeout.or(defaultActionTimeout))
+	res := x.scrubbing(secrets).execute(ctx, pa.Name, cmd, pa.action.Timeout.or(defaultActionTimeout))
 	o.ExitCode, o.Result = &res.code, ResultDone
 	if res.err != nil {
-		o.Result, o.Error = ResultFailed, res.err.Error()
+		o.Result, o.Error = ResultFailed, secrets.scrub(res.err.Error())
 	}
 	after := x.after(p, id, o.Name, pa.Key.Target, res)
 	after.Result, after.Error = o.Result, o.Error
-	if err := x.Audit.Append(after); err != nil {
-		x.report(pa.Name, "audit log: %v", err)
-	}
+	x.appendAfter(&o, after)
 	return o
+}
+
+// appendAfter writes the after entry of an action that ran; when it
+// cannot be written, the outcome says so: the log has the action
+// unfinished, whatever its result.
+func (x *Executor) appendAfter(o *ActionOutcome, after Entry) {
+	if err := x.Audit.Append(after); err != nil {
+		o.Error = strings.TrimPrefix(o.Error+"; ", "; ") + "the audit log's after entry was not written: " + err.Error()
+		x.report(after.Action, "audit log: %v", err)
+	}
 }
 
 // who signs locks, silences and records: user@host.

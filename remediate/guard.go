@@ -3,6 +3,7 @@ package remediate
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
@@ -51,7 +53,18 @@ func DefaultPolicy() Policy {
 
 // Automates reports whether the autopilot may run a category alone.
 func (p Policy) Automates(category string) bool {
-	return category != "" && !slices.Contains(NeverAutomatable, category) && slices.Contains(p.Automatable, category)
+	// "Security" and "data_corruption" in a runbook are never automatable
+	// either: the list is checked as a person reads it
+	named := strings.Trim(strings.Map(func(r rune) rune {
+		switch {
+		case r == '_' || unicode.IsSpace(r):
+			return '-'
+		case !unicode.IsGraphic(r) || unicode.Is(unicode.Cf, r):
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, category), "-")
+	return named != "" && !slices.Contains(NeverAutomatable, named) && slices.Contains(p.Automatable, category)
 }
 
 // Guardrail bounds how often an action may run.
@@ -155,12 +168,23 @@ type Record struct {
 // Ledger is where guardrails and proposals keep what every cockpit must
 // see: locks, past runs and proposals.
 type Ledger interface {
+	// Records lists the records, active or not by the ledger's clock.
 	Records(ctx context.Context) ([]Record, error)
+	// Add writes a record. A start the ledger's clock has passed becomes
+	// the ledger's now: every record is timed by one clock, whatever the
+	// writer's clock says.
 	Add(ctx context.Context, r Record) (string, error)
 	End(ctx context.Context, id string) error
 	// Shared says whether other machines see the same records.
 	Shared() bool
+	// Where says where the records are kept and who sees them.
+	Where() string
 }
+
+// ledgerStamps is the start of every record oncall writes: a time every
+// ledger's clock has passed, so the ledger stamps its own now in its
+// place and one clock times every record, whatever the writer's says.
+func ledgerStamps() time.Time { return time.Unix(0, 0).UTC() }
 
 // Labels of the silences that hold ledger records. They match no alert.
 const (
@@ -238,54 +262,8 @@ func (l SilenceLedger) End(ctx context.Context, id string) error {
 // Shared is true: an Alertmanager is shared.
 func (SilenceLedger) Shared() bool { return true }
 
-// MemoryLedger keeps records in this process only: what guardrails have
-// without an Alertmanager.
-type MemoryLedger struct {
-	Now func() time.Time
-	mu  sync.Mutex
-	rs  []Record
-}
-
-// Records lists the records.
-func (l *MemoryLedger) Records(context.Context) ([]Record, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.Now()
-	out := make([]Record, len(l.rs))
-	for i, r := range l.rs {
-		r.Active = !now.Before(r.Start) && now.Before(r.End)
-		out[i] = r
-	}
-	return out, nil
-}
-
-// Add keeps a record.
-func (l *MemoryLedger) Add(_ context.Context, r Record) (string, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	r.ID = fmt.Sprintf("mem-%d", len(l.rs)+1)
-	if now := l.Now(); r.Start.Before(now) {
-		r.Start = now
-	}
-	l.rs = append(l.rs, r)
-	return r.ID, nil
-}
-
-// End ends a record now.
-func (l *MemoryLedger) End(_ context.Context, id string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for i := range l.rs {
-		if l.rs[i].ID == id {
-			l.rs[i].End = l.Now()
-			return nil
-		}
-	}
-	return fmt.Errorf("remediation ledger: no record %s", id)
-}
-
-// Shared is false: other processes do not see this one's records.
-func (*MemoryLedger) Shared() bool { return false }
+// Where is Alertmanager, seen by every cockpit.
+func (SilenceLedger) Where() string { return "shared through Alertmanager with every cockpit" }
 
 // Guard applies the guardrails before an action runs.
 type Guard struct {
@@ -298,22 +276,31 @@ type Guard struct {
 	Sleep  func(context.Context, time.Duration) error
 }
 
-// Acquire checks the rate limits, the cooldown, the lock and the cap on
-// concurrent actions for one action on one target; on success it holds
-// the lock (for at most lease) and records the run, and release frees the
-// lock.
-func (g *Guard) Acquire(ctx context.Context, k Key, rails Guardrail, by string, lease time.Duration) (release func(), err error) {
+// leaseRenewals is how many times a lock is renewed within one lease: a
+// renewal that fails leaves two more tries before the lease runs out.
+const leaseRenewals = 3
+
+// Acquire claims the lock of one action on one target, then checks the
+// rate limits, the cooldown, the lock and the cap on concurrent actions,
+// all by the ledger's clock. A cooldown or rate limit that the ledger
+// already shows before the claim refuses without writing anything. On
+// success it calls start (the audit's before entry) and records the run,
+// whose cooldown then begins; a run whose start fails is not recorded and
+// uses up nothing. The lock's lease is renewed while the Hold lives.
+func (g *Guard) Acquire(ctx context.Context, k Key, rails Guardrail, by string, lease time.Duration, start func() error) (*Hold, error) {
+	if lease <= 0 {
+		return nil, fmt.Errorf("remediation lock on %s: a lease of %s cannot be held", k, lease)
+	}
 	rails = rails.over(g.Policy.Guardrails)
-	rs, err := g.Ledger.Records(ctx)
+	seen, err := g.Ledger.Records(ctx)
 	if err != nil {
 		return nil, err
 	}
-	now := g.Now()
-	if r := g.limits(rs, k, rails, now); r != nil {
+	if r := g.limitsBeforeClaim(seen, k, rails); r != nil {
 		return nil, r
 	}
-	id, err := g.Ledger.Add(ctx, Record{Kind: RecordLock, Key: k, By: by, Start: now.Add(-time.Minute), End: now.Add(lease),
-		Note: fmt.Sprintf("oncall lock: %s, held by %s while it runs", k, by)})
+	claimed := g.Now()
+	id, err := g.Ledger.Add(ctx, Record{Kind: RecordLock, Key: k, By: by, Start: ledgerStamps(), End: claimed.Add(lease), Note: lockNote(k, by)})
 	if err != nil {
 		return nil, err
 	}
@@ -324,20 +311,86 @@ func (g *Guard) Acquire(ctx context.Context, k Key, rails Guardrail, by string, 
 			return nil, err
 		}
 	}
-	if rs, err = g.Ledger.Records(ctx); err != nil {
+	rs, err := g.Ledger.Records(ctx)
+	if err != nil {
 		free()
 		return nil, err
 	}
-	// the earliest claim wins, by the ledger's clock, then by ID: every
-	// claimant reads the same order
 	var mine Record
+	for _, r := range rs {
+		if r.ID == id {
+			mine = r
+		}
+	}
+	if mine.ID == "" {
+		free()
+		return nil, fmt.Errorf("remediation ledger: the lock %s written is not listed back", id)
+	}
+	if !mine.Active {
+		free()
+		return nil, fmt.Errorf("remediation ledger: the lock %s written has already ended: this machine's clock is behind the ledger's by more than the lease (%s)", id, shortDuration(lease))
+	}
+	// the ledger stamped the claim: from here on, its clock decides
+	skew := mine.Start.Sub(claimed)
+	now := g.Now().Add(skew)
+	if r := g.limits(rs, k, rails, now); r != nil {
+		free()
+		return nil, r
+	}
+	if r := g.order(rs, id, k); r != nil {
+		free()
+		return nil, r
+	}
+	h := g.hold(ctx, id, k, by, lease, skew, now.Add(lease))
+	if start != nil {
+		if err := start(); err != nil {
+			h.Release()
+			return nil, err
+		}
+	}
+	cool := now.Add(rails.Cooldown.or(time.Second))
+	if _, err := g.Ledger.Add(ctx, Record{Kind: RecordRun, Key: k, By: by, Start: ledgerStamps(), End: cool,
+		Note: fmt.Sprintf("oncall run: %s by %s; cooldown until %s", k, by, cool.UTC().Format(time.RFC3339))}); err != nil {
+		h.Release()
+		return nil, err
+	}
+	return h, nil
+}
+
+// limitsBeforeClaim checks the cooldown and the rate limits against the
+// records read before any claim, by the ledger's clock alone. Every
+// record active in that read ends after the ledger's now, so just before
+// the earliest such end is a time no earlier than it: a run still active
+// there is in its cooldown, and counted back from there the runs are no
+// more than the ledger would count, so a rate limit reached there was
+// reached. With no active record there is neither such a time nor a
+// cooldown: the claim decides.
+func (g *Guard) limitsBeforeClaim(rs []Record, k Key, rails Guardrail) *Refusal {
+	var bound time.Time
+	for _, r := range rs {
+		if r.Active && (bound.IsZero() || r.End.Before(bound)) {
+			bound = r.End
+		}
+	}
+	if bound.IsZero() {
+		return nil
+	}
+	return g.limits(rs, k, rails, bound.Add(-time.Nanosecond))
+}
+
+func lockNote(k Key, by string) string {
+	return fmt.Sprintf("oncall lock: %s, held by %s while it runs", k, by)
+}
+
+// order lets the claim id through if no claim of the same key is ahead
+// of it and fewer than the most allowed other actions are. The earliest
+// claim wins, by the ledger's clock, then by ID: every claimant reads the
+// same order.
+func (g *Guard) order(rs []Record, id string, k Key) *Refusal {
 	var locks []Record
 	for _, r := range rs {
 		if r.Kind == RecordLock && r.Active {
 			locks = append(locks, r)
-		}
-		if r.ID == id {
-			mine = r
 		}
 	}
 	sort.Slice(locks, func(i, j int) bool {
@@ -346,32 +399,98 @@ func (g *Guard) Acquire(ctx context.Context, k Key, rails Guardrail, by string, 
 		}
 		return locks[i].ID < locks[j].ID
 	})
-	ahead := 0
+	// a run renews its lease with a new record: count runs, not records
+	ahead := map[Key]bool{}
 	for _, l := range locks {
 		if l.ID == id {
 			break
 		}
 		if l.Key == k {
-			free()
-			return nil, &Refusal{Rule: "lock", Detail: fmt.Sprintf("%s is running it now (since %s)", l.By, l.Start.UTC().Format("15:04:05")), Until: l.End}
+			until := l.End
+			for _, o := range locks {
+				if o.Key == k && o.End.After(until) {
+					until = o.End
+				}
+			}
+			return &Refusal{Rule: "lock", Detail: fmt.Sprintf("%s is running it now (since %s)", l.By, l.Start.UTC().Format("15:04:05")), Until: until}
 		}
-		ahead++
+		ahead[l.Key] = true
 	}
-	if mine.ID == "" {
-		free()
-		return nil, fmt.Errorf("remediation ledger: the lock %s written is not listed back", id)
+	if max := g.Policy.MaxConcurrent; max > 0 && len(ahead) >= max {
+		return &Refusal{Rule: "concurrency", Detail: fmt.Sprintf("%d actions are running, the most allowed at once", len(ahead))}
 	}
-	if max := g.Policy.MaxConcurrent; max > 0 && ahead >= max {
-		free()
-		return nil, &Refusal{Rule: "concurrency", Detail: fmt.Sprintf("%d actions are running, the most allowed at once", ahead)}
-	}
-	cool := now.Add(rails.Cooldown.or(time.Second))
-	if _, err := g.Ledger.Add(ctx, Record{Kind: RecordRun, Key: k, By: by, Start: now.Add(-time.Minute), End: cool,
-		Note: fmt.Sprintf("oncall run: %s by %s; cooldown until %s", k, by, cool.UTC().Format(time.RFC3339))}); err != nil {
-		free()
-		return nil, err
-	}
-	return free, nil
+	return nil
+}
+
+// Hold is a lock the guard granted to one run. Its lease is renewed with
+// a new lock record every lease/leaseRenewals; the records overlap, so
+// the claim that won stays ahead of any later one until Release.
+type Hold struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
+	mu     sync.Mutex
+	ids    []string
+	end    func(id string)
+}
+
+// Context lives while the lock is held: it ends on Release, or when the
+// lease could not be renewed before it ran out, so that the run it guards
+// stops rather than outlive its lock. context.Cause says which.
+func (h *Hold) Context() context.Context { return h.ctx }
+
+// Release ends the lock's records and stops renewing it.
+func (h *Hold) Release() {
+	h.once.Do(func() {
+		close(h.stop)
+		<-h.done
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for _, id := range h.ids {
+			h.end(id)
+		}
+		h.cancel(errors.New("the lock was released"))
+	})
+}
+
+// hold starts renewing the lock claimed as id, whose lease ends at end by
+// the ledger's clock (skew ahead of g.Now).
+func (g *Guard) hold(ctx context.Context, id string, k Key, by string, lease, skew time.Duration, end time.Time) *Hold {
+	h := &Hold{stop: make(chan struct{}), done: make(chan struct{}), ids: []string{id},
+		end: func(id string) { _ = g.Ledger.End(context.WithoutCancel(ctx), id) }}
+	h.ctx, h.cancel = context.WithCancelCause(ctx)
+	every := lease / leaseRenewals
+	go func() {
+		defer close(h.done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-h.stop:
+				return
+			case <-tick.C:
+			}
+			now := g.Now().Add(skew)
+			add, cancel := context.WithTimeout(context.WithoutCancel(ctx), every)
+			id, err := g.Ledger.Add(add, Record{Kind: RecordLock, Key: k, By: by, Start: ledgerStamps(), End: now.Add(lease), Note: lockNote(k, by)})
+			cancel()
+			if err == nil {
+				h.mu.Lock()
+				h.ids = append(h.ids, id)
+				h.mu.Unlock()
+				end = now.Add(lease)
+				continue
+			}
+			if !now.Add(every).Before(end) {
+				// the next try would come after the lease ran out
+				h.cancel(fmt.Errorf("the lock on %s could not be renewed before its lease ran out: %w", k, err))
+				return
+			}
+		}
+	}()
+	return h
 }
 
 // limits checks the rate limits and the cooldown against past runs.

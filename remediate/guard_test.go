@@ -31,37 +31,37 @@ func refusal(t *testing.T, err error) *Refusal {
 func TestSecondRunInTheCooldownIsRefused(t *testing.T) {
 	g, now := clockGuard(Policy{Guardrails: Guardrail{Cooldown: Duration(10 * time.Minute)}})
 	k := Key{Action: "restart", Target: "cart"}
-	release, err := g.Acquire(bg, k, Guardrail{}, "alice@a", time.Minute)
+	held, err := g.Acquire(bg, k, Guardrail{}, "alice@a", time.Minute, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	release()
+	held.Release()
 	*now = now.Add(4 * time.Minute)
-	_, err = g.Acquire(bg, k, Guardrail{}, "bob@b", time.Minute)
+	_, err = g.Acquire(bg, k, Guardrail{}, "bob@b", time.Minute, nil)
 	r := refusal(t, err)
 	if r.Rule != "cooldown" || !r.Until.Equal(time.Date(2026, 11, 27, 23, 10, 0, 0, time.UTC)) || !strings.Contains(r.Error(), "alice@a") || !strings.Contains(r.Error(), "clears at 23:10:00 UTC") {
 		t.Fatalf("refusal %v (until %s)", r, r.Until)
 	}
 	// another target is not cooling down
-	if rel, err := g.Acquire(bg, Key{Action: "restart", Target: "payment-api"}, Guardrail{}, "bob@b", time.Minute); err != nil {
+	if held, err := g.Acquire(bg, Key{Action: "restart", Target: "payment-api"}, Guardrail{}, "bob@b", time.Minute, nil); err != nil {
 		t.Fatal(err)
 	} else {
-		rel()
+		held.Release()
 	}
 	*now = now.Add(7 * time.Minute)
-	if rel, err := g.Acquire(bg, k, Guardrail{}, "bob@b", time.Minute); err != nil {
+	if held, err := g.Acquire(bg, k, Guardrail{}, "bob@b", time.Minute, nil); err != nil {
 		t.Fatalf("after the cooldown: %v", err)
 	} else {
-		rel()
+		held.Release()
 	}
 }
 
 func TestRateLimitsPerActionAndPerService(t *testing.T) {
 	g, now := clockGuard(Policy{Guardrails: Guardrail{RatePerAction: &Rate{2, time.Hour}, RatePerService: &Rate{3, time.Hour}}})
 	run := func(action, target string) error {
-		rel, err := g.Acquire(bg, Key{action, target}, Guardrail{}, "a", time.Minute)
+		held, err := g.Acquire(bg, Key{action, target}, Guardrail{}, "a", time.Minute, nil)
 		if err == nil {
-			rel()
+			held.Release()
 		}
 		*now = now.Add(time.Minute)
 		return err
@@ -85,30 +85,36 @@ func TestRateLimitsPerActionAndPerService(t *testing.T) {
 		t.Fatalf("%v", r)
 	}
 	// an action's own guardrails replace the defaults
-	rel, err := g.Acquire(bg, Key{"restart", "z"}, Guardrail{RatePerAction: &Rate{10, time.Hour}}, "a", time.Minute)
+	held, err := g.Acquire(bg, Key{"restart", "z"}, Guardrail{RatePerAction: &Rate{10, time.Hour}}, "a", time.Minute, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rel()
+	held.Release()
 }
 
 func TestConcurrencyCap(t *testing.T) {
 	g, _ := clockGuard(Policy{MaxConcurrent: 1})
-	rel, err := g.Acquire(bg, Key{"restart", "a"}, Guardrail{}, "a", time.Minute)
+	held, err := g.Acquire(bg, Key{"restart", "a"}, Guardrail{}, "a", time.Minute, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := refusal(t, func() error { _, err := g.Acquire(bg, Key{"scale", "b"}, Guardrail{}, "b", time.Minute); return err }()); r.Rule != "concurrency" {
+	if r := refusal(t, func() error {
+		_, err := g.Acquire(bg, Key{"scale", "b"}, Guardrail{}, "b", time.Minute, nil)
+		return err
+	}()); r.Rule != "concurrency" {
 		t.Fatalf("%v", r)
 	}
-	if r := refusal(t, func() error { _, err := g.Acquire(bg, Key{"restart", "a"}, Guardrail{}, "b", time.Minute); return err }()); r.Rule != "lock" || !strings.Contains(r.Detail, "a is running it") {
+	if r := refusal(t, func() error {
+		_, err := g.Acquire(bg, Key{"restart", "a"}, Guardrail{}, "b", time.Minute, nil)
+		return err
+	}()); r.Rule != "lock" || !strings.Contains(r.Detail, "a is running it") {
 		t.Fatalf("%v", r)
 	}
-	rel()
-	if rel, err := g.Acquire(bg, Key{"scale", "b"}, Guardrail{}, "b", time.Minute); err != nil {
+	held.Release()
+	if held, err := g.Acquire(bg, Key{"scale", "b"}, Guardrail{}, "b", time.Minute, nil); err != nil {
 		t.Fatal(err)
 	} else {
-		rel()
+		held.Release()
 	}
 }
 

@@ -60,10 +60,11 @@ const (
 	scoreService      = 1
 )
 
-var likelihoodRank = map[correlate.Likelihood]int{correlate.Unlikely: 0, correlate.Possible: 1, correlate.Likely: 2}
-
-// MatchAll lists the runbooks that apply, best first, one per runbook and
-// service.
+// MatchAll lists the runbooks that apply, one per runbook and service, in
+// the diagnosis's order: those on the incident's likeliest candidate
+// first (the candidates are ranked likely before possible, then by score),
+// then those on services that are no candidate; among the runbooks on one
+// service, the best match first.
 func MatchAll(rbs []*Runbook, s Situation) []Matched {
 	best := map[[2]string]Matched{}
 	keep := func(m Matched) {
@@ -82,6 +83,9 @@ func MatchAll(rbs []*Runbook, s Situation) []Matched {
 		out = append(out, m)
 	}
 	sort.Slice(out, func(i, j int) bool {
+		if a, b := candidateRank(s.Incident, out[i].Service), candidateRank(s.Incident, out[j].Service); a != b {
+			return a < b
+		}
 		if out[i].score != out[j].score {
 			return out[i].score > out[j].score
 		}
@@ -91,6 +95,21 @@ func MatchAll(rbs []*Runbook, s Situation) []Matched {
 		return out[i].Service < out[j].Service
 	})
 	return out
+}
+
+// candidateRank is a service's place in the incident's ranking of
+// root-cause candidates, 0 for the likeliest; a service that is no
+// candidate (or no incident) comes after every candidate.
+func candidateRank(inc *correlate.Incident, service string) int {
+	if inc == nil {
+		return 0
+	}
+	for i, c := range inc.Candidates {
+		if c.Service == service {
+			return i
+		}
+	}
+	return len(inc.Candidates)
 }
 
 func matchOne(rb *Runbook, s Situation) []Matched {
@@ -111,7 +130,7 @@ func matchOne(rb *Runbook, s Situation) []Matched {
 			min = correlate.Possible
 		}
 		for _, c := range s.Incident.Candidates {
-			if likelihoodRank[c.Likelihood] < likelihoodRank[min] || (len(rc.Services) > 0 && !slices.Contains(rc.Services, c.Service)) {
+			if c.Likelihood.Rank() < min.Rank() || (len(rc.Services) > 0 && !slices.Contains(rc.Services, c.Service)) {
 				continue
 			}
 			why := fmt.Sprintf("root cause %s (%s)", c.Service, c.Likelihood)

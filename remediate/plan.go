@@ -3,6 +3,8 @@ package remediate
 import (
 	"context"
 	"fmt"
+	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/humanize"
+	"github.com/oncall-cockpit/oncall/internal/termsafe"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -53,6 +56,9 @@ type Planned struct {
 	Verify     string     `json:"verify,omitempty"`
 	Guardrails []string   `json:"guardrails"`
 	OnFailure  []string   `json:"on_failure,omitempty"`
+	// Inputs are the typed inputs the action reads, as checked:
+	// "pool = payment-db (k8s-name)".
+	Inputs []string `json:"inputs,omitempty"`
 	// Refused is set when a guardrail known at planning (the max step)
 	// already says no.
 	Refused *Refusal `json:"refused,omitempty"`
@@ -70,7 +76,8 @@ type Planner struct {
 	Now     func() time.Time
 }
 
-// Plan diagnoses and renders. Reading the sources is its only I/O.
+// Plan diagnoses and renders. Reading the sources and the ledger (when
+// this runbook last fixed the target) is its only I/O.
 func (p *Planner) Plan(ctx context.Context, m Matched, inc *correlate.Incident) *Plan {
 	rb := m.Runbook
 	now := p.Now()
@@ -87,7 +94,7 @@ func (p *Planner) Plan(ctx context.Context, m Matched, inc *correlate.Incident) 
 	}
 	vars.Target = m.Service
 	if rb.Target != "" {
-		t, err := renderer{vars: vars}.render("target", rb.Target)
+		t, err := renderer{vars: vars, all: true}.render("target", rb.Target)
 		if err != nil {
 			plan.Problems = append(plan.Problems, err.Error())
 		}
@@ -98,7 +105,11 @@ func (p *Planner) Plan(ctx context.Context, m Matched, inc *correlate.Incident) 
 		plan.Problems = append(plan.Problems, "no target: the match names no service and the runbook sets no target")
 		return plan
 	}
-	plan.Diagnosis = Diagnose(ctx, p.Sources, inc, rb, vars, now)
+	fixedAt, err := p.lastFixed(ctx, rb.Name, plan.Target)
+	if err != nil {
+		plan.Problems = append(plan.Problems, err.Error())
+	}
+	plan.Diagnosis = Diagnose(ctx, p.Sources, inc, rb, vars, now, fixedAt)
 	for _, name := range plan.Diagnosis.Actions {
 		a := rb.action(name)
 		callers := []string{""}
@@ -117,7 +128,7 @@ func (p *Planner) Plan(ctx context.Context, m Matched, inc *correlate.Incident) 
 		for _, c := range callers {
 			v := vars
 			v.Caller = c
-			pa, err := p.plan(a, v, now)
+			pa, err := p.plan(rb, a, v, now)
 			if err != nil {
 				plan.Problems = append(plan.Problems, fmt.Sprintf("%s (%s:%d): %v", a.Name, rb.File, a.Line, err))
 				continue
@@ -154,21 +165,40 @@ func (p *Planner) callers(ctx context.Context, target string, now time.Time) ([]
 	return out, nil
 }
 
-func (p *Planner) plan(a *Action, vars Vars, now time.Time) (Planned, error) {
+func (p *Planner) plan(rb *Runbook, a *Action, vars Vars, now time.Time) (Planned, error) {
+	vars, err := rb.bind(a, vars)
+	if err != nil {
+		return Planned{}, err
+	}
 	r := renderer{vars: vars}
 	cmd, err := r.renderSpec(a.Spec, "oncall", now)
 	if err != nil {
 		return Planned{}, err
 	}
+	if err := optionFromData(a.Argv, cmd.Argv); err != nil {
+		return Planned{}, err
+	}
+	if err := a.Spec.sentWhereWritten(cmd); err != nil {
+		return Planned{}, err
+	}
 	pa := Planned{Name: a.Name, Target: vars.Target, Caller: vars.Caller, Kind: a.Kind, Danger: a.Danger, Category: a.Category, Auto: a.Auto,
 		Command: cmd, Shown: cmd.String(), OnFailure: a.OnFailure, action: a, vars: vars,
 		Key: Key{Action: a.Name, Target: vars.Target}}
+	for _, name := range slices.Sorted(maps.Keys(vars.Inputs)) {
+		pa.Inputs = append(pa.Inputs, fmt.Sprintf("%s = %s (%s)", name, QuoteArg(termsafe.Line(vars.Inputs[name])), rb.Inputs[name].Type))
+	}
 	if vars.Caller != "" {
 		// a for_each action acts on each caller: each is its own target
 		pa.Key.Target = vars.Caller
 	}
 	if a.Rollback != nil {
 		rc, err := r.renderSpec(*a.Rollback, "oncall", now)
+		if err == nil {
+			err = optionFromData(a.Rollback.Argv, rc.Argv)
+		}
+		if err == nil {
+			err = a.Rollback.sentWhereWritten(rc)
+		}
 		if err != nil {
 			return Planned{}, fmt.Errorf("rollback: %w", err)
 		}
@@ -208,9 +238,9 @@ func (p *Planner) plan(a *Action, vars Vars, now time.Time) (Planned, error) {
 	if p.Policy.MaxConcurrent > 0 {
 		pa.Guardrails = append(pa.Guardrails, fmt.Sprintf("concurrency: at most %d actions at once", p.Policy.MaxConcurrent))
 	}
-	where := "this process only: no Alertmanager is configured to share it"
-	if p.Ledger != nil && p.Ledger.Shared() {
-		where = "shared through Alertmanager with every cockpit"
+	where := "this process only: no ledger"
+	if p.Ledger != nil {
+		where = p.Ledger.Where()
 	}
 	pa.Guardrails = append(pa.Guardrails, "lock: one run of "+pa.Key.String()+" at a time ("+where+")")
 	if m := a.MaxStep; m != nil {
@@ -264,11 +294,15 @@ func maxStep(m *MaxStep, c Command, r renderer) (string, *Refusal) {
 			return head, err
 		}
 		n, perr := strconv.ParseFloat(val, 64)
-		if perr != nil {
-			return head, &Refusal{Rule: "max-step", Detail: fmt.Sprintf("%s %q is not a number", m.Param, val)}
+		if perr != nil || math.IsInf(n, 0) || math.IsNaN(n) {
+			return head, &Refusal{Rule: "max-step", Detail: fmt.Sprintf("%s %q is not a finite number", m.Param, val)}
 		}
 		inc = n/from - 1
 		head = fmt.Sprintf("max step: %s %g → %s, at most +%s at once", m.Param, from, val, bound)
+	}
+	if math.IsNaN(inc) || math.IsInf(inc, 0) {
+		// fail closed: a step that cannot be measured is not small
+		return head, &Refusal{Rule: "max-step", Detail: fmt.Sprintf("%s %s: the step cannot be measured", m.Param, val)}
 	}
 	if inc > float64(m.Increase)+1e-9 {
 		return head, &Refusal{Rule: "max-step", Detail: fmt.Sprintf("%s %s is +%s at once; the most allowed is +%s", m.Param, val, humanize.Percent(inc), bound)}
@@ -285,8 +319,8 @@ func stepFrom(m *MaxStep, r renderer) (float64, *Refusal) {
 		return 0, &Refusal{Rule: "max-step", Detail: err.Error()}
 	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || f <= 0 {
-		return 0, &Refusal{Rule: "max-step", Detail: fmt.Sprintf("max_step.from %q is not a positive number", s)}
+	if err != nil || f <= 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, &Refusal{Rule: "max-step", Detail: fmt.Sprintf("max_step.from %q is not a reading of a positive, finite number", termsafe.Line(s))}
 	}
 	return f, nil
 }

@@ -15,6 +15,12 @@ import (
 	"github.com/oncall-cockpit/oncall/internal/termsafe"
 )
 
+// outputGrace is how long a command's output may stay open once the
+// command has ended or been killed: long enough for its last lines to
+// arrive, short enough that a child holding the pipe cannot stretch a
+// timeout.
+const outputGrace = 2 * time.Second
+
 type execResult struct {
 	code   int
 	digest string
@@ -79,12 +85,22 @@ func (x *Executor) execute(ctx context.Context, action string, c Command, timeou
 		// exec'd as argv: no shell reads any of it
 		cmd := exec.CommandContext(ctx, c.Argv[0], c.Argv[1:]...)
 		cmd.Stdout, cmd.Stderr = w, w
+		killGroupOnCancel(cmd)
+		// a child the group kill missed (it left the group), or one a
+		// command that succeeded left running, may still hold the
+		// output: stop waiting for it
+		cmd.WaitDelay = outputGrace
 		err := cmd.Run()
 		w.flush()
 		var ee *exec.ExitError
 		switch {
 		case errors.As(err, &ee):
 			res.code, res.err = ee.ExitCode(), fmt.Errorf("%s exited with %d", c.Argv[0], ee.ExitCode())
+		case errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState.Success():
+			// it succeeded and left a child holding the output, as an
+			// init script that daemonises does: that child is what the
+			// action was run to start, so it is left running
+			x.report(action, "%s exited 0; a process it started still holds its output, and its output after it exited was not captured", c.Argv[0])
 		case err != nil:
 			res.code, res.err = -1, err
 		}

@@ -1,8 +1,10 @@
 package remediate
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,10 +28,16 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	case "run-sleep":
 		helperRunSleep()
+	case "run-pid":
+		helperRunPID()
 	case "lock":
 		helperLock()
 	case "append":
 		helperAppend()
+	case "hold":
+		helperHold()
+	case "file-run":
+		helperFileRun()
 	}
 	os.Exit(0)
 }
@@ -47,8 +55,22 @@ func helperRunSleep() {
 	x.Run(context.Background(), p, "test", false)
 }
 
+// helperRunPID runs an action that writes its PID to $PIDFILE and sleeps:
+// the parent kills this process and looks for the action's.
+func helperRunPID() {
+	rb := &Runbook{Name: "slow", File: "inline", Actions: []Action{{Name: "sleep", Danger: DangerLow, Category: "test",
+		Spec: Spec{Kind: KindExec, Argv: []string{"sh", "-c", `echo $$ > "$1"; exec sleep 60`, "_", os.Getenv("PIDFILE")}}}}}
+	now := time.Now
+	ledger := &MemoryLedger{Now: now}
+	x := Executor{Audit: &Audit{Path: os.Getenv("AUDIT")}, Guard: &Guard{Ledger: ledger, Now: now}, Now: now, Wait: SleepWait, User: "helper", Host: "h"}
+	p := (&Planner{Ledger: ledger, Now: now}).Plan(context.Background(), Matched{Runbook: rb, Name: rb.Name, Service: "svc"}, nil)
+	x.Run(context.Background(), p, "test", false)
+}
+
 // helperLock claims the lock of $KEY on the Alertmanager at $AM at the
-// instant $START, holds it a second if it wins, and says how it went.
+// instant $START, says how it went, and if it won holds the lock until
+// its standard input closes: however late the other claimant starts, it
+// meets the lock.
 func helperLock() {
 	am, err := alertmanager.New(os.Getenv("AM"), http.DefaultClient, sources.DefaultConventions())
 	if err != nil {
@@ -58,14 +80,14 @@ func helperLock() {
 	g := &Guard{Ledger: SilenceLedger{Alerts: am}, Policy: Policy{MaxConcurrent: 10}, Now: time.Now, Settle: 300 * time.Millisecond, Sleep: SleepWait}
 	start, _ := time.Parse(time.RFC3339Nano, os.Getenv("START"))
 	time.Sleep(time.Until(start))
-	release, err := g.Acquire(context.Background(), Key{Action: "race/act", Target: os.Getenv("KEY")}, Guardrail{}, fmt.Sprintf("pid-%d", os.Getpid()), time.Minute)
+	held, err := g.Acquire(context.Background(), Key{Action: "race/act", Target: os.Getenv("KEY")}, Guardrail{}, fmt.Sprintf("pid-%d", os.Getpid()), time.Minute, nil)
 	if err != nil {
 		fmt.Println("refused:", err)
 		return
 	}
 	fmt.Println("won")
-	time.Sleep(time.Second)
-	release()
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	held.Release()
 }
 
 // helperAppend appends $N entries to $AUDIT.
@@ -110,6 +132,34 @@ func TestKillMidActionLeavesUnfinished(t *testing.T) {
 	}
 }
 
+// TestActionDiesWithOncall: a kill -9 of oncall left its action running
+// past its timeout and its lock's lease, so the next run overlapped it.
+// The action now dies with oncall.
+func TestActionDiesWithOncall(t *testing.T) {
+	dir := t.TempDir()
+	pidfile := filepath.Join(dir, "pid")
+	cmd := helper(t, "run-pid", "AUDIT="+filepath.Join(dir, "audit.jsonl"), "PIDFILE="+pidfile)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	testenv.WaitFor(t, 20*time.Second, func() bool {
+		b, _ := os.ReadFile(pidfile)
+		_, err := fmt.Sscan(string(b), &pid)
+		return err == nil && pid > 0
+	})
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	testenv.WaitFor(t, 10*time.Second, func() bool {
+		// gone, or a zombie waiting for init to reap it
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		return err != nil || strings.Contains(string(b), ") Z ")
+	})
+}
+
 // TestConcurrentWritersNeverTear appends from four processes at once:
 // every entry is whole and there.
 func TestConcurrentWritersNeverTear(t *testing.T) {
@@ -140,19 +190,38 @@ func TestTwoProcessesRaceForOneLock(t *testing.T) {
 	for round := 0; round < 3; round++ {
 		start := time.Now().Add(1500 * time.Millisecond).Format(time.RFC3339Nano)
 		var outs [2]string
+		var stdins [2]io.Closer
+		var cmds [2]*exec.Cmd
 		var wg sync.WaitGroup
 		for i := range outs {
+			cmds[i] = helper(t, "lock", "AM="+am, "START="+start, fmt.Sprintf("KEY=target-%d", round))
+			in, err := cmds[i].StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := cmds[i].StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmds[i].Start(); err != nil {
+				t.Fatal(err)
+			}
+			stdins[i] = in
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				out, err := helper(t, "lock", "AM="+am, "START="+start, fmt.Sprintf("KEY=target-%d", round)).CombinedOutput()
-				if err != nil {
-					t.Errorf("helper: %v: %s", err, out)
-				}
-				outs[i] = strings.TrimSpace(string(out))
+				line, _ := bufio.NewReader(out).ReadString('\n')
+				outs[i] = strings.TrimSpace(line)
 			}()
 		}
+		// both have answered before the winner lets go
 		wg.Wait()
+		for i := range cmds {
+			stdins[i].Close()
+			if err := cmds[i].Wait(); err != nil {
+				t.Errorf("helper: %v", err)
+			}
+		}
 		won := 0
 		for _, o := range outs {
 			switch {

@@ -2,6 +2,7 @@ package remediate
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -27,6 +28,9 @@ type Vars struct {
 	Likelihood string            `json:"likelihood,omitempty"`
 	Caller     string            `json:"caller,omitempty"`
 	Steps      map[string]Value  `json:"steps,omitempty"`
+	// Inputs are the runbook's typed inputs, each checked against its
+	// type: the only way an action reads labels and other data.
+	Inputs map[string]string `json:"inputs,omitempty"`
 }
 
 // Value is a diagnosis step's result as templates see it.
@@ -34,6 +38,9 @@ type Value struct {
 	Value    float64
 	Text     string // the value as shown
 	Resource string // a saturation step's resource, e.g. pool:payment-db
+	// Used and Max are a saturation step's reading: what is in use now and
+	// the capacity (a pool's size), for max_step.from.
+	Used, Max float64
 }
 
 func (v Value) String() string { return v.Text }
@@ -48,13 +55,16 @@ var templateFuncs = template.FuncMap{
 	// request body stays a value
 	"json": func(v any) (string, error) {
 		b, err := json.Marshal(v)
-		return string(b), err
+		if err != nil {
+			return "", err
+		}
+		return capped(string(b))
 	},
-	// number passes a number and refuses anything else
+	// number passes a finite number and refuses anything else
 	"number": func(v any) (string, error) {
 		s := strings.TrimSpace(fmt.Sprint(v))
-		if _, err := strconv.ParseFloat(s, 64); err != nil {
-			return "", fmt.Errorf("%q is not a number", s)
+		if err := (&Input{Type: TypeNumber}).check(s); err != nil {
+			return "", err
 		}
 		return s, nil
 	},
@@ -69,6 +79,42 @@ func secretShown(name string) string { return "‹secret:" + name + "›" }
 type renderer struct {
 	vars   Vars
 	getenv func(string) (string, bool) // nil: render to show
+	// all lets the template read every field: a target, an input's from,
+	// a diagnosis step. Otherwise it renders an action and sees only
+	// actionData.
+	all bool
+}
+
+// actionData is all that an action's templates can read: typed inputs,
+// the service names (checked as such when the plan is made), the
+// likelihood and the steps' readings; never a label or a resource's
+// name. Validation names what is refused; this makes it so.
+type actionData struct {
+	Inputs                                         map[string]string
+	Target, Service, Caller, RootCause, Likelihood string
+	Steps                                          map[string]reading
+}
+
+// reading is a diagnosis step's value as an action sees it.
+type reading struct {
+	Value, Used, Max float64
+	Text             string
+}
+
+func (r reading) String() string { return r.Text }
+
+// data is what a template renders from.
+func (r renderer) data() any {
+	if r.all {
+		return r.vars
+	}
+	v := r.vars
+	d := actionData{Inputs: v.Inputs, Target: v.Target, Service: v.Service, Caller: v.Caller, RootCause: v.RootCause, Likelihood: v.Likelihood,
+		Steps: make(map[string]reading, len(v.Steps))}
+	for k, s := range v.Steps {
+		d.Steps[k] = reading{Value: s.Value, Used: s.Used, Max: s.Max, Text: s.Text}
+	}
+	return d
 }
 
 func (r renderer) render(what, t string) (string, error) {
@@ -89,11 +135,14 @@ func (r renderer) render(what, t string) (string, error) {
 		}
 		return v, nil
 	}})
-	var b strings.Builder
-	if err := tp.Execute(&b, r.vars); err != nil {
+	var w cappedWriter
+	if err := tp.Execute(&w, r.data()); err != nil {
+		if errors.Is(err, errTooLong) {
+			return "", fmt.Errorf("%s: %w", what, errTooLong)
+		}
 		return "", fmt.Errorf("%s: %s", what, strings.TrimPrefix(err.Error(), "template: v:"))
 	}
-	return b.String(), nil
+	return w.b.String(), nil
 }
 
 // Command is an action rendered exactly as it will run.
@@ -144,13 +193,9 @@ func (r renderer) renderSpec(s Spec, user string, now time.Time) (Command, error
 		}
 		c.Request = q
 	case KindSilence:
-		m, err := r.render("silence.matchers", s.Silence.Matchers)
+		ms, err := r.renderMatchers(s.Silence.Matchers)
 		if err != nil {
 			return c, err
-		}
-		ms, err := sources.ParseMatchers(m)
-		if err != nil {
-			return c, fmt.Errorf("silence.matchers: %w", err)
 		}
 		comment, err := r.render("silence.comment", s.Silence.Comment)
 		if err != nil {
@@ -176,6 +221,65 @@ func (r renderer) renderSpec(s Spec, user string, now time.Time) (Command, error
 		c.Sim = a
 	}
 	return c, nil
+}
+
+// placeholderValue stands for every value a silence's matchers read: a
+// plain word, so the matchers it renders are the ones the runbook wrote,
+// and a number, so that int and number still render it.
+const placeholderValue = "0"
+
+// renderMatchers renders a silence's matchers, refusing them when a value
+// changed their shape (a value that closes its quote writes matchers of
+// its own) or when they name a label the remediation ledger keeps.
+func (r renderer) renderMatchers(t string) ([]sources.Matcher, error) {
+	m, err := r.render("silence.matchers", t)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := sources.ParseMatchers(m)
+	if err != nil {
+		return nil, fmt.Errorf("silence.matchers: %w", err)
+	}
+	written := r
+	written.vars = r.vars.placeholders()
+	wm, err := written.render("silence.matchers", t)
+	if err != nil {
+		return nil, err
+	}
+	wms, err := sources.ParseMatchers(wm)
+	if err != nil || !slices.EqualFunc(ms, wms, func(a, b sources.Matcher) bool {
+		return a.Name == b.Name && a.IsEqual == b.IsEqual && a.IsRegex == b.IsRegex
+	}) {
+		return nil, fmt.Errorf("silence.matchers: a value changed the silence's matchers: the runbook writes their names, operators and number, and a value only a matcher's value")
+	}
+	for _, x := range ms {
+		if slices.Contains(ledgerLabels(), x.Name) {
+			return nil, fmt.Errorf("silence.matchers: %s is a label reserved for the remediation ledger", x.Name)
+		}
+	}
+	return ms, nil
+}
+
+// ledgerLabels are the labels of the remediation ledger's records: a
+// silence that names one would be read as a record, or hide as one.
+func ledgerLabels() []string { return []string{labelRecord, labelAction, labelTarget} }
+
+// placeholders are the variables an action reads (actionData) with every
+// text that data gives replaced by placeholderValue; the numbers of the
+// steps' readings stay.
+func (v Vars) placeholders() Vars {
+	p := v
+	p.Target, p.Service, p.Caller, p.RootCause, p.Likelihood = placeholderValue, placeholderValue, placeholderValue, placeholderValue, placeholderValue
+	p.Inputs = make(map[string]string, len(v.Inputs))
+	for k := range v.Inputs {
+		p.Inputs[k] = placeholderValue
+	}
+	p.Steps = make(map[string]Value, len(v.Steps))
+	for k, s := range v.Steps {
+		s.Text = placeholderValue
+		p.Steps[k] = s
+	}
+	return p
 }
 
 // String is the command as the plan, the audit log and escalations show
@@ -242,28 +346,4 @@ func QuoteArg(s string) string {
 		return "'" + s + "'"
 	}
 	return strconv.Quote(s)
-}
-
-// sensitiveHeaders are shown as ‹redacted› whatever their template.
-var sensitiveHeaders = map[string]bool{"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "X-Api-Key": true, "X-Auth-Token": true}
-
-func redactHeader(k, v string) string {
-	if sensitiveHeaders[http.CanonicalHeaderKey(k)] && !strings.Contains(v, "‹secret:") {
-		return "‹redacted›"
-	}
-	return v
-}
-
-var urlSecrets = regexp.MustCompile(`(?i)([?&](?:token|access_token|api_key|apikey|key|password|secret|sig|signature)=)[^&#]*`)
-
-// redactURL hides credentials in a URL: user:password@ and token-like
-// query parameters.
-func redactURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		rest := u[i+3:]
-		if at := strings.Index(rest, "@"); at >= 0 && at < strings.IndexAny(rest+"/", "/?#") {
-			u = u[:i+3] + "‹redacted›@" + rest[at+1:]
-		}
-	}
-	return urlSecrets.ReplaceAllString(u, "${1}‹redacted›")
 }

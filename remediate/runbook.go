@@ -2,7 +2,6 @@ package remediate
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -14,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"text/template"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -25,12 +23,14 @@ import (
 // Runbook is one runbook file: when it applies, how it diagnoses, what it
 // may do, and whom it tells when that is not enough.
 type Runbook struct {
-	Name        string   `yaml:"name" json:"name"`
-	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
-	Match       Match    `yaml:"match" json:"match"`
-	Target      string   `yaml:"target,omitempty" json:"target,omitempty"` // template; default: the matched service
-	Diagnose    []Step   `yaml:"diagnose,omitempty" json:"diagnose,omitempty"`
-	Actions     []Action `yaml:"actions" json:"actions"`
+	Name        string `yaml:"name" json:"name"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	Match       Match  `yaml:"match" json:"match"`
+	Target      string `yaml:"target,omitempty" json:"target,omitempty"` // template; default: the matched service
+	// Inputs are the values actions take from data, each with a type.
+	Inputs   map[string]*Input `yaml:"inputs,omitempty" json:"inputs,omitempty"`
+	Diagnose []Step            `yaml:"diagnose,omitempty" json:"diagnose,omitempty"`
+	Actions  []Action          `yaml:"actions" json:"actions"`
 	// Escalate names the configured escalation targets told when the
 	// diagnosis finds nothing or an action fails; empty means all.
 	Escalate []string `yaml:"escalate,omitempty" json:"escalate,omitempty"`
@@ -429,14 +429,6 @@ func itemLines(doc *yaml.Node, key string) []int {
 	return nil
 }
 
-// shells are the programs that read a command string: a template inside
-// one would let a label value become shell syntax.
-var shells = map[string]bool{"sh": true, "bash": true, "zsh": true, "dash": true, "ksh": true, "fish": true, "ash": true, "busybox": true,
-	"cmd": true, "cmd.exe": true, "powershell": true, "pwsh": true, "eval": true}
-
-// shellCommandFlags are the flags after which a shell reads its command.
-var shellCommandFlags = map[string]bool{"-c": true, "-lc": true, "-ec": true, "-xc": true, "/c": true, "-Command": true, "-command": true}
-
 func (rb *Runbook) validate() Problems {
 	var ps Problems
 	bad := func(line int, format string, a ...any) {
@@ -469,6 +461,19 @@ func (rb *Runbook) validate() Problems {
 	if len(rb.Actions) == 0 {
 		bad(rb.Line, "actions: a runbook needs at least one action")
 	}
+	for _, name := range slices.Sorted(maps.Keys(rb.Inputs)) {
+		in := rb.Inputs[name]
+		if in == nil {
+			bad(rb.Line, "input %q is empty: give from and type", name)
+			continue
+		}
+		if !inputName.MatchString(name) {
+			bad(in.Line, "input %q: a name of letters, digits and _, as {{.Inputs.%s}} reads it", name, name)
+		}
+		for _, p := range in.validate() {
+			bad(in.Line, "input %q: %s", name, p)
+		}
+	}
 	names := map[string]bool{}
 	for _, a := range rb.Actions {
 		if a.Name == "" {
@@ -477,7 +482,7 @@ func (rb *Runbook) validate() Problems {
 			bad(a.Line, "action %q is defined twice", a.Name)
 		}
 		names[a.Name] = true
-		for _, p := range a.validate() {
+		for _, p := range append(a.validate(), rb.dataUse(a)...) {
 			bad(a.Line, "action %q: %s", a.Name, p)
 		}
 	}
@@ -619,10 +624,7 @@ func (s Spec) validate() []string {
 		if len(s.Argv) == 0 {
 			return []string{"exec needs argv: the program and its arguments, one per item"}
 		}
-		if strings.Contains(s.Argv[0], "{{") {
-			ps = append(ps, "argv[0] is a template: the program must be fixed in the runbook")
-		}
-		if p := shellUse(s.Argv); p != "" {
+		if p := codeUse(s.Argv); p != "" {
 			ps = append(ps, p)
 		}
 		for i, a := range s.Argv {
@@ -637,11 +639,22 @@ func (s Spec) validate() []string {
 		for k, v := range s.HTTP.Headers {
 			check("http.headers."+k, v)
 		}
+		if p := s.HTTP.credentialsFixedHost(); p != "" {
+			ps = append(ps, p)
+		}
 	case KindSilence:
 		if s.Silence == nil || s.Silence.Matchers == "" || s.Silence.For <= 0 {
 			return []string{"silence needs matchers and for"}
 		}
 		check("silence.matchers", s.Silence.Matchers)
+		for _, l := range ledgerLabels() {
+			if strings.Contains(s.Silence.Matchers, l) {
+				ps = append(ps, fmt.Sprintf("silence.matchers: %s is a label reserved for the remediation ledger: a silence naming it would read as a record", l))
+			}
+		}
+		if dataInRegexMatcher.MatchString(s.Silence.Matchers) {
+			ps = append(ps, "silence.matchers: a value in a regex matcher (=~, !~) would be a pattern: .* would silence everything; match it with =")
+		}
 	case KindSim:
 		if s.Sim == nil || s.Sim.Action == "" || s.Sim.Service == "" {
 			return []string{"sim needs action and service"}
@@ -656,62 +669,5 @@ func (s Spec) validate() []string {
 	return ps
 }
 
-// wrappers run the program their arguments name.
-var wrappers = map[string]bool{"env": true, "sudo": true, "doas": true, "nice": true, "nohup": true, "timeout": true, "xargs": true, "setsid": true, "stdbuf": true, "ionice": true, "chroot": true}
-
-// shellUse says why an argv hands a templated string to a shell, or "".
-// A fixed shell script is allowed; a template in it is not, since a label
-// value would become shell syntax. Shells are found anywhere in the argv
-// (behind sudo, env and the like).
-func shellUse(argv []string) string {
-	if w := filepath.Base(argv[0]); wrappers[w] {
-		// the program a wrapper runs must be fixed too
-		for i := 1; i < len(argv); i++ {
-			a := argv[i]
-			if strings.Contains(a, "{{") && !strings.HasPrefix(a, "-") && !strings.Contains(strings.SplitN(a, "{{", 2)[0], "=") {
-				return fmt.Sprintf("argv[%d] is a template where %s may take it for the program to run: the program must be fixed in the runbook", i, w)
-			}
-			if !strings.HasPrefix(a, "-") && !strings.Contains(a, "=") {
-				break
-			}
-		}
-	}
-	for i, a := range argv {
-		prog := filepath.Base(a)
-		if !shells[prog] {
-			continue
-		}
-		if prog == "eval" {
-			return "eval runs its arguments as shell syntax: call the program directly"
-		}
-		for j := i + 1; j < len(argv); j++ {
-			if !shellCommandFlags[argv[j]] && !(strings.HasPrefix(argv[j], "-") && !strings.HasPrefix(argv[j], "--") && strings.Contains(argv[j], "c")) {
-				continue
-			}
-			for k := j + 1; k < len(argv); k++ {
-				if strings.Contains(argv[k], "{{") {
-					return fmt.Sprintf("argv[%d] puts a template into a %s command string (%s %s): a label or log value would become shell syntax; pass values as their own argv items, not through a shell", k, prog, prog, argv[j])
-				}
-			}
-			break
-		}
-	}
-	return ""
-}
-
-// checkTemplate parses a template to report its syntax errors at load.
-func checkTemplate(t string) error {
-	if !strings.Contains(t, "{{") {
-		return nil
-	}
-	_, err := newTemplate(t)
-	return err
-}
-
-func newTemplate(t string) (*template.Template, error) {
-	tp, err := template.New("v").Option("missingkey=error").Funcs(templateFuncs).Parse(t)
-	if err != nil {
-		return nil, errors.New(strings.TrimPrefix(err.Error(), "template: v:"))
-	}
-	return tp, nil
-}
+// dataInRegexMatcher finds a template in the value of a regex matcher.
+var dataInRegexMatcher = regexp.MustCompile(`[=!]~\s*"[^"]*\{\{`)

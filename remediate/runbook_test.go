@@ -107,69 +107,70 @@ func TestValidationRefusesShellTemplates(t *testing.T) {
 // hostile values as they come from labels and log lines.
 var hostile = []string{"; rm -rf /", "$(touch PWNED)", "`touch PWNED`", "a\nb", "--kubeconfig=/x", "' OR '1'='1", "\x1b]0;title\x07", "* ~ $HOME"}
 
-// TestInjectionStaysOneArgument renders hostile label values into an
-// argv and runs it: each value reaches the program as one argument,
-// exactly, and nothing of it is executed.
+// TestInjectionStaysOneArgument: whatever reaches an argv item (no typed
+// input lets these through now; this is the executor's own guarantee),
+// each value reaches the program as one argument, exactly, and nothing of
+// it is executed.
 func TestInjectionStaysOneArgument(t *testing.T) {
 	dir := t.TempDir()
+	t.Chdir(dir)
 	printf, err := exec.LookPath("printf")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rb := &Runbook{Name: "inject", File: "inline", Actions: []Action{{Name: "echo", Danger: DangerLow, Category: "test",
-		Spec: Spec{Kind: KindExec, Argv: []string{printf, `[%s]\n`, "{{.Labels.a}}", "--namespace={{.Labels.b}}", "{{.Target}}"}}}}}
+	spec := Spec{Kind: KindExec, Argv: []string{printf, `[%s]\n`, "--", "{{.Inputs.a}}", "--namespace={{.Inputs.a}}"}}
+	k, _ := simKit(t, "quiet", time.Minute, nil, nil)
 	for _, h := range hostile {
-		k, _ := simKit(t, "quiet", time.Minute, []*Runbook{rb}, nil)
-		alert := sources.Alert{Name: "X", Labels: sources.Labels{"a": h, "b": h}}
-		m := Matched{Runbook: rb, Name: rb.Name, Service: h, Alert: &alert}
-		p := k.Planner.Plan(bg, m, nil)
-		if len(p.Problems) > 0 {
-			t.Fatalf("%q: %v", h, p.Problems)
+		c, err := renderer{vars: Vars{Inputs: map[string]string{"a": h}}}.renderSpec(spec, "u", time.Now())
+		if err != nil {
+			t.Fatal(err)
 		}
-		want := []string{printf, `[%s]\n`, h, "--namespace=" + h, h}
-		if got := p.Actions[0].Command.Argv; !slices.Equal(got, want) {
-			t.Fatalf("argv %q, want %q", got, want)
+		if want := []string{printf, `[%s]\n`, "--", h, "--namespace=" + h}; !slices.Equal(c.Argv, want) {
+			t.Fatalf("argv %q, want %q", c.Argv, want)
 		}
-		if strings.ContainsAny(p.Actions[0].Shown, "\n\x1b\x07") {
-			t.Errorf("%q shown raw: %q", h, p.Actions[0].Shown)
+		if strings.ContainsAny(c.String(), "\n\x1b\x07") {
+			t.Errorf("%q shown raw: %q", h, c.String())
 		}
 		var out []string
-		k.Exec.Guard.Policy.Guardrails = Guardrail{}
-		k.Exec.Guard.Policy.MaxConcurrent = 0
-		cmdDir, _ := os.Getwd()
-		res := k.Run(bg, p, "test", false, func(e Event) {
+		x := k.Exec
+		x.Report = func(e Event) {
 			if !e.Status {
 				out = append(out, e.Line)
 			}
-		})
-		if res.Result != ResultDone {
-			t.Fatalf("%q: %+v", h, res)
+		}
+		if res := x.execute(bg, "echo", c, time.Minute); res.err != nil {
+			t.Fatalf("%q: %v", h, res.err)
 		}
 		// printf prints each argument in brackets: three arguments, whole
-		joined := strings.Join(out, "\n")
-		if strings.Count(joined, "[") != 3 {
+		if joined := strings.Join(out, "\n"); strings.Count(joined, "[") != 3 {
 			t.Errorf("%q: output %q", h, joined)
 		}
-		for _, d := range []string{dir, cmdDir} {
-			if _, err := os.Stat(filepath.Join(d, "PWNED")); err == nil {
-				t.Fatalf("%q was executed", h)
-			}
+		if _, err := os.Stat(filepath.Join(dir, "PWNED")); err == nil {
+			t.Fatalf("%q was executed", h)
 		}
 	}
 }
 
-// TestRenderedRequestKeepsValuesInert: a label in a URL path is escaped
-// by urlquery, a number in a JSON body must be one, and a secret is shown
-// by name and sent by value.
+// TestRenderedRequestKeepsValuesInert: a label with a path in it is not a
+// namespace, a number in a JSON body must be an integer, and a secret is
+// shown by name and sent by value.
 func TestRenderedRequestKeepsValuesInert(t *testing.T) {
 	rb := testdataRunbook(t, "k8s-scale")
 	alert := sources.Alert{Name: "KubeDeploymentSaturated", Labels: sources.Labels{"namespace": "prod/../kube-system", "deployment": "web", "replicas": "4", "target_replicas": "8", "severity": "page"}}
-	r := renderer{vars: Vars{Target: "web", Labels: alert.Labels}, getenv: func(k string) (string, bool) { return "tok-123", k == "KUBE_TOKEN" }}
+	if _, err := rb.bind(&rb.Actions[1], Vars{Target: "web", Labels: alert.Labels}); err == nil || !strings.Contains(err.Error(), "input namespace (k8s-name)") {
+		t.Fatalf("a namespace with a path in it: %v", err)
+	}
+	alert.Labels["namespace"] = "prod"
+	vars, err := rb.bind(&rb.Actions[1], Vars{Target: "web", Labels: alert.Labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := renderer{vars: vars, getenv: func(k string) (string, bool) { return "tok-123", k == "KUBE_TOKEN" }}
 	c, err := r.renderSpec(rb.Actions[1].Spec, "u", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(c.Request.URL, "/namespaces/prod%2F..%2Fkube-system/") || c.Request.Body != `{"spec":{"replicas":8}}` || c.Request.Headers["Authorization"] != "Bearer tok-123" {
+	if !strings.Contains(c.Request.URL, "/namespaces/prod/deployments/web/scale") || c.Request.Body != `{"spec":{"replicas":8}}` || c.Request.Headers["Authorization"] != "Bearer tok-123" {
 		t.Errorf("request %+v", c.Request)
 	}
 	if strings.Contains(c.String(), "tok-123") {
@@ -179,8 +180,8 @@ func TestRenderedRequestKeepsValuesInert(t *testing.T) {
 	if !strings.Contains(shown.String(), "‹secret:KUBE_TOKEN›") {
 		t.Errorf("shown: %s", shown.String())
 	}
-	r.vars.Labels = sources.Labels{"namespace": "p", "deployment": "web", "target_replicas": `8}, "x": {"y`, "replicas": "4"}
-	if _, err := r.renderSpec(rb.Actions[1].Spec, "u", time.Now()); err == nil || !strings.Contains(err.Error(), "not a number") {
+	alert.Labels["target_replicas"] = `8}, "x": {"y`
+	if _, err := rb.bind(&rb.Actions[1], Vars{Target: "web", Labels: alert.Labels}); err == nil || !strings.Contains(err.Error(), "not an integer") {
 		t.Errorf("a non-number in the body: %v", err)
 	}
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The README's test command. It installs what the tests need (Prometheus and
 # Alertmanager with apt-get as root on Debian; staticcheck and Toxiproxy with
-# go install), then runs every test: vet, staticcheck, unit, contract,
-# integration and fault-injection tests with the race detector, and each
-# fuzz target for FUZZTIME (default 5s) from its seed corpus.
+# go install), then runs every test: vet, staticcheck, a build for darwin
+# and windows, unit, contract, integration and fault-injection tests with
+# the race detector, and each fuzz target for FUZZTIME (default 5s) from
+# its seed corpus.
 #
 # Integration tests start real Prometheus, Alertmanager and Toxiproxy
 # processes on free loopback ports. With CI=true a missing server fails.
@@ -60,6 +61,10 @@ echo "== go vet"
 go vet ./...
 echo "== staticcheck"
 staticcheck ./...
+# The Unix-only parts (process groups, flock) have a fallback elsewhere;
+# building for two other systems keeps them from going missing.
+echo "== go build for darwin and windows"
+GOOS=darwin go build ./... && GOOS=windows go build ./...
 echo "== go test (race detector on)"
 go test -race -count=1 $(go list ./... | grep -v /internal/evaltest)
 # The evaluation against the simulator's truth simulates hours of a fleet

@@ -256,6 +256,14 @@ func (f *Fleet) AddSilence(s sources.Silence) (string, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	// as Alertmanager does: a start already past is now, by this clock,
+	// and an end already past is refused
+	if s.StartsAt.Before(f.m.now) {
+		s.StartsAt = f.m.now
+	}
+	if !s.EndsAt.After(s.StartsAt) {
+		return "", fmt.Errorf("sim: silence ends (%s) before now (%s)", s.EndsAt.Format(time.RFC3339), s.StartsAt.Format(time.RFC3339))
+	}
 	f.alerts.nextSil++
 	s.ID = fmt.Sprintf("sim-%04d", f.alerts.nextSil)
 	f.alerts.silences = append(f.alerts.silences, s)

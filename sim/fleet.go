@@ -17,6 +17,12 @@ type Options struct {
 	// Start is the simulated time the fleet starts at; the onset comes
 	// thirty simulated minutes later. Zero means Epoch.
 	Start time.Time
+	// CycleStart is where the daily traffic cycle stands at Start: the
+	// fleet starts with the traffic of CycleStart's time of day, and the
+	// cycle runs on from there with the simulated clock. Zero means Start
+	// itself. A fleet that starts at the wall clock's time sets it to Epoch
+	// so that its scenario is as strong at any hour as in the replay.
+	CycleStart time.Time
 	// Faults, when given, are the incident instead of Scenario: any
 	// topology can carry them (see Fault).
 	Faults []Fault
@@ -86,8 +92,12 @@ func New(o Options) (*Fleet, error) {
 	if start.IsZero() {
 		start = Epoch
 	}
+	var cycleShift time.Duration
+	if !o.CycleStart.IsZero() {
+		cycleShift = o.CycleStart.Sub(start)
+	}
 	f := &Fleet{
-		m: newModel(t, o.Seed, start), sc: sc, seed: o.Seed, start: start, onset: start.Add(sc.Onset),
+		m: newModel(t, o.Seed, start, cycleShift), sc: sc, seed: o.Seed, start: start, onset: start.Add(sc.Onset),
 		events: append([]event(nil), sc.events...), followers: map[int]*follower{},
 		faults: o.Faults,
 	}

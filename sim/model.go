@@ -167,16 +167,18 @@ type model struct {
 	edges         []*edge
 	rng           *rand.Rand
 	now           time.Time
+	cycleShift    time.Duration        // from the simulated clock to the daily cycle's (Options.CycleStart)
 	noise         map[*service]float64 // AR(1) traffic noise per entry service
 	trafficFactor float64
 }
 
-func newModel(t *Topology, seed uint64, start time.Time) *model {
+func newModel(t *Topology, seed uint64, start time.Time, cycleShift time.Duration) *model {
 	m := &model{
 		topo:          t,
 		byName:        map[string]*service{},
 		rng:           rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		now:           start,
+		cycleShift:    cycleShift,
 		noise:         map[*service]float64{},
 		trafficFactor: 1,
 	}
@@ -244,8 +246,10 @@ func topoOrder(svcs []*service) []*service {
 	return order
 }
 
-// daily is the traffic multiplier for the time of day.
+// daily is the traffic multiplier for the time of day. The peak hour is
+// UTC, so the hour is read in UTC, not in the zone the start was given in.
 func (m *model) daily(t time.Time) float64 {
+	t = t.Add(m.cycleShift).UTC()
 	h := float64(t.Hour()) + float64(t.Minute())/60 + float64(t.Second())/3600
 	return 1 + m.topo.Traffic.DailyAmplitude*math.Cos(2*math.Pi*(h-m.topo.Traffic.PeakHour)/24)
 }

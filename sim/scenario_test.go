@@ -349,3 +349,32 @@ func TestTraceShape(t *testing.T) {
 		t.Error("unknown trace found")
 	}
 }
+
+// TestTrafficCycleIgnoresTheStartsZone: the daily cycle peaks at a UTC
+// hour, so a start given in another zone (time.Now is in the machine's)
+// is the same instant with the same traffic. CycleStart pins the cycle:
+// started at any hour, the fleet has the traffic of its CycleStart.
+func TestTrafficCycleIgnoresTheStartsZone(t *testing.T) {
+	entry := func(o sim.Options) float64 {
+		t.Helper()
+		o.Seed = 7
+		f, err := sim.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Advance(5 * time.Minute)
+		return rate(t, f, "web-gateway", f.Now().Add(-time.Minute), f.Now(), false)
+	}
+	morning := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	utc := entry(sim.Options{Start: morning})
+	if tokyo := entry(sim.Options{Start: morning.In(time.FixedZone("JST", 9*3600))}); tokyo != utc {
+		t.Errorf("the same start in JST has %.1f req/s at web-gateway, in UTC %.1f", tokyo, utc)
+	}
+	epoch := entry(sim.Options{})
+	if pinned := entry(sim.Options{Start: morning, CycleStart: sim.Epoch}); pinned != epoch {
+		t.Errorf("started at 09:00 with the cycle at the epoch: %.1f req/s, at the epoch %.1f", pinned, epoch)
+	}
+	if utc >= epoch {
+		t.Errorf("09:00 UTC has %.1f req/s, not less than the evening's %.1f: no daily cycle to pin", utc, epoch)
+	}
+}

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -18,7 +20,18 @@ type App struct {
 	flash  *flashLine
 	width  int
 	height int
+	// quitting is set when the user chose to quit once the runbooks
+	// running have finished.
+	quitting bool
 }
+
+// quitMsg asks the root to quit; it asks first while a runbook runs.
+type quitMsg struct{}
+
+func requestQuit() tea.Msg { return quitMsg{} }
+
+// quitWhenDoneMsg is the answer yes to quitting while a runbook runs.
+type quitWhenDoneMsg struct{}
 
 // New builds the cockpit.
 func New(d Deps, st *themes.Styles) *App {
@@ -101,7 +114,17 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, tea.Batch(a.broadcast(msg), msg.next)
 	case runDoneMsg:
 		a.flash.set("runbook " + msg.name + ": " + msg.out.Result)
+		delete(a.c.runs, msg.id)
+		if a.quitting && len(a.c.runs) == 0 {
+			return a, tea.Batch(a.broadcast(msg), tea.Quit)
+		}
 		return a, a.broadcast(msg)
+	case quitMsg:
+		return a, a.quit()
+	case quitWhenDoneMsg:
+		a.quitting = true
+		a.flash.set(a.quittingNote())
+		return a, nil
 	case noticeMsg:
 		// shown until the next key, and the panels reload to show its effect
 		a.flash.set(string(msg))
@@ -115,7 +138,7 @@ func (a *App) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k := a.c.keys
 	switch {
 	case key.Matches(msg, k.Quit):
-		return tea.Quit, true
+		return a.quit(), true
 	case key.Matches(msg, k.Help):
 		return push(newHelpView(a.c, a.top().FullHelp()), nil), true
 	case key.Matches(msg, k.Back):
@@ -135,6 +158,38 @@ func (a *App) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return flash(why), true
 	}
 	return nil, false
+}
+
+// quit ends the cockpit, unless a runbook runs from it: quitting then
+// would stop its action half-way and leave its audit entry UNFINISHED.
+// So it asks, and on y quits as soon as every run has finished and
+// written its after-entry, saying so meanwhile.
+func (a *App) quit() tea.Cmd {
+	if len(a.c.runs) == 0 {
+		return tea.Quit
+	}
+	if a.quitting {
+		return flash(a.quittingNote())
+	}
+	st := a.c.styles
+	lines := []string{st.Heading.Render("A RUNBOOK IS RUNNING"), ""}
+	for _, r := range a.running() {
+		lines = append(lines, "  "+safe(r))
+	}
+	lines = append(lines, "", "Quitting now would stop it half-way, and the audit log would show it UNFINISHED.",
+		"y quits as soon as it has finished and its audit entry is written; any other key stays.")
+	return push(newQuestion(a.c, lines, "Quit when it has finished?", func() tea.Msg { return quitWhenDoneMsg{} },
+		"not quitting: "+strings.Join(a.running(), ", ")+" still running"), nil)
+}
+
+// running names the runs in flight, in a stable order.
+func (a *App) running() []string {
+	return slices.Sorted(maps.Values(a.c.runs))
+}
+
+// quittingNote says the cockpit waits for the runs to quit.
+func (a *App) quittingNote() string {
+	return "quitting when " + strings.Join(a.running(), ", ") + " has finished (its audit entry is written first)"
 }
 
 // broadcast hands a message to every component, bottom first.

@@ -54,6 +54,9 @@ type common struct {
 	fleet *overviewData
 	// traces are the traces of the open incidents, for the palette.
 	traces map[Component][]correlate.TraceView
+	// runs are the runbooks running from this cockpit, by plan view:
+	// quitting asks while there is one.
+	runs map[int64]string
 }
 
 func newCommon(d Deps, st *themes.Styles) *common {
@@ -64,7 +67,8 @@ func newCommon(d Deps, st *themes.Styles) *common {
 	h := help.New()
 	h.ShortSeparator = " · "
 	h.Styles.ShortKey, h.Styles.ShortDesc, h.Styles.ShortSeparator, h.Styles.Ellipsis = st.Muted, st.Muted, st.Muted, st.Muted
-	return &common{deps: d, styles: st, keys: keys, hints: h, hinted: map[string]string{}, wall: d.Wall(), traces: map[Component][]correlate.TraceView{}}
+	return &common{deps: d, styles: st, keys: keys, hints: h, hinted: map[string]string{}, wall: d.Wall(), traces: map[Component][]correlate.TraceView{},
+		runs: map[int64]string{}}
 }
 
 // zone is where the cockpit writes times: the --timezone, else UTC.

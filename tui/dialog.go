@@ -21,7 +21,7 @@ type confirmDialog struct {
 }
 
 func newConfirm(c *common, lines []string, ask string, yes tea.Cmd, no string) *confirmDialog {
-	d := &confirmDialog{base: base{c: c}, lines: lines, ask: ask, yes: yes, no: no}
+	d := newQuestion(c, lines, ask, yes, no)
 	if c.deps.ConfirmTyped {
 		d.typed = c.deps.Context
 		d.input = textinput.New()
@@ -30,6 +30,12 @@ func newConfirm(c *common, lines []string, ask string, yes tea.Cmd, no string) *
 		d.input.Focus()
 	}
 	return d
+}
+
+// newQuestion asks a question that acts on nothing outside the cockpit
+// (whether to quit): y or no, whatever the context.
+func newQuestion(c *common, lines []string, ask string, yes tea.Cmd, no string) *confirmDialog {
+	return &confirmDialog{base: base{c: c}, lines: lines, ask: ask, yes: yes, no: no}
 }
 
 func (d *confirmDialog) Title() string   { return "" }
@@ -112,7 +118,8 @@ func (f *flashLine) over(body string, width int) string {
 
 // helpView lists the bindings of the component it was opened over,
 // generated from the one KeyMap, scrolling when the screen is short.
-// Every other key closes it; q still quits.
+// Every other key closes it; q still quits (asking first while a
+// runbook runs).
 type helpView struct {
 	base
 	groups [][]key.Binding
@@ -147,7 +154,7 @@ func (h *helpView) Update(msg tea.Msg) tea.Cmd {
 	case !ok:
 		return nil
 	case key.Matches(km, k.Quit):
-		return tea.Quit
+		return requestQuit
 	case key.Matches(km, k.Down):
 		h.offset = min(h.last(), h.offset+1)
 	case key.Matches(km, k.Up):

@@ -35,17 +35,19 @@ var planIDs atomic.Int64
 
 // planView shows a runbook's plan (the diagnosis and its branch, each
 // action exactly as it will run, the guardrails, the verification), asks,
-// and then streams the run and its verification. While it asks, y (or
-// the typed name and enter, for high danger or a typed context) runs it;
-// arrows scroll; every other key is no.
+// and then streams the run and its verification. While it asks, y runs
+// it; for high danger the target's name, and in a typed context the
+// context's name as well, each typed in turn and entered; arrows scroll;
+// every other key is no.
 type planView struct {
 	base
 	id       int64
 	name     string // runbook
 	state    planState
 	plan     *remediate.Plan
-	proposal *remediate.Proposal // set when approving one
-	want     string              // the name to type; "" for y
+	proposal *remediate.Proposal      // set when approving one
+	want     []remediate.Confirmation // the names to type, in turn; none for y
+	typed    int                      // how many of want have been typed
 	input    textinput.Model
 	output   []string // the run's events, safe to draw
 	outcome  *remediate.Outcome
@@ -109,7 +111,7 @@ func (v *planView) Capturing() bool { return v.state == planAsking }
 func (v *planView) ShortHelp() []key.Binding {
 	k := v.c.keys
 	switch {
-	case v.state == planAsking && v.want != "":
+	case v.state == planAsking && len(v.want) > 0:
 		return []key.Binding{relabel(k.Open, "enter", "run"), relabel(k.Cancel, "esc", "no"), either("↑↓", "scroll", k.PickUp, k.PickDown)}
 	case v.state == planAsking:
 		return []key.Binding{relabel(k.Yes, "y", "run"), either("↑↓", "scroll", k.PickUp, k.PickDown)}
@@ -155,13 +157,11 @@ func (v *planView) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		v.state = planAsking
-		switch {
-		case v.plan.Danger() == remediate.DangerHigh:
-			v.want = v.plan.Target
-		case v.c.deps.ConfirmTyped:
-			v.want = v.c.deps.Context
+		typedContext := ""
+		if v.c.deps.ConfirmTyped {
+			typedContext = v.c.deps.Context
 		}
-		if v.want != "" {
+		if v.want = v.plan.Confirmations(typedContext); len(v.want) > 0 {
 			v.input = textinput.New()
 			v.input.Prompt = ""
 			v.input.SetVirtualCursor(false)
@@ -184,7 +184,7 @@ func (v *planView) update(msg tea.Msg) tea.Cmd {
 		}
 		v.state, v.outcome = planDone, &msg.out
 	case tea.PasteMsg:
-		if v.state == planAsking && v.want != "" {
+		if v.state == planAsking && len(v.want) > 0 {
 			v.input, _ = v.input.Update(msg)
 		}
 	case tea.KeyPressMsg:
@@ -220,7 +220,7 @@ func (v *planView) key(km tea.KeyPressMsg) tea.Cmd {
 		v.offset = min(v.last(), v.offset+1)
 		return nil
 	}
-	if v.want == "" {
+	if len(v.want) == 0 {
 		if key.Matches(km, k.Yes) {
 			return v.run()
 		}
@@ -230,23 +230,41 @@ func (v *planView) key(km tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(km, k.Cancel):
 		return pop(flash("not run: " + v.name))
 	case key.Matches(km, k.Open):
-		if v.input.Value() == v.want {
+		if w := v.want[v.typed].Name; v.input.Value() != w {
+			return pop(flash("not run: the name typed was not " + w))
+		}
+		if v.typed++; v.typed == len(v.want) {
 			return v.run()
 		}
-		return pop(flash("not run: the name typed was not " + v.want))
+		v.input.Reset()
 	default:
 		v.input, _ = v.input.Update(km)
 	}
 	return nil
 }
 
+// askName is the question for the name to type now.
+func (v *planView) askName() string {
+	c := v.want[v.typed]
+	w := safe(c.Name)
+	if c.Why == remediate.ConfirmTypedContext {
+		return "This is " + w + ": type " + w
+	}
+	return "Type " + w
+}
+
 // run starts the plan: its events come back one message each.
 func (v *planView) run() tea.Cmd {
 	v.state = planRunning
 	kit, plan, id := v.c.deps.Kit, v.plan, v.id
+	v.c.runs[id] = plan.Runbook + " on " + plan.Target // until its runDoneMsg
 	approval := "confirmed by " + v.c.deps.User + " in the cockpit"
-	if v.want != "" {
-		approval = "confirmed by " + v.c.deps.User + " in the cockpit, " + v.want + " typed"
+	if len(v.want) > 0 {
+		names := make([]string, len(v.want))
+		for i, c := range v.want {
+			names[i] = c.Name
+		}
+		approval = "confirmed by " + v.c.deps.User + " in the cockpit, " + strings.Join(names, " and ") + " typed"
 	}
 	// room for a long run's output; beyond it lines are dropped, never
 	// waited for (the audit log keeps the digest of all of it)
@@ -331,8 +349,7 @@ func (v *planView) build() []string {
 }
 
 func outcomeLine(o *remediate.Outcome, ok, bad func(...string) string) string {
-	switch o.Result {
-	case remediate.ResultResolved, remediate.ResultDone:
+	if o.OK() {
 		return ok("✓ " + o.Result)
 	}
 	return bad("✗ " + o.Result)
@@ -353,8 +370,8 @@ func (v *planView) View() string {
 	var foot string
 	switch v.state {
 	case planAsking:
-		if v.want != "" {
-			foot = st.Warn.Render("Run it? Type "+safe(v.want)+" and enter: ") + st.Accent.Render(inputLine(v.input)) + st.Muted.Render("  ") + v.c.hint(v.ShortHelp())
+		if len(v.want) > 0 {
+			foot = st.Warn.Render("Run it? "+v.askName()+" and enter: ") + st.Accent.Render(inputLine(v.input)) + st.Muted.Render("  ") + v.c.hint(v.ShortHelp())
 		} else {
 			foot = st.Warn.Render("Run it? [y/N]") + st.Muted.Render("  (") + v.c.hint(v.ShortHelp()) + st.Muted.Render("; any other key: no)")
 		}

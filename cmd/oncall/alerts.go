@@ -211,7 +211,7 @@ match no alert: locks, runs and proposals) are left out unless --ledger.`,
 	cmd.Flags().BoolVar(&o.ledger, "ledger", false, "list the remediation ledger's records too (locks, runs, proposals)")
 	outputFlag(cmd, &o.output, "text", "json")
 	o.watch.flags(cmd)
-	cmd.AddCommand(newSilenceAddCmd(e, g), newSilenceExpireCmd(e, g))
+	cmd.AddCommand(showData(newSilenceAddCmd(e, g)), showData(newSilenceExpireCmd(e, g)))
 	return cmd
 }
 
@@ -253,12 +253,12 @@ will be sent, and only "y" or "yes" creates it.`,
       --duration 30m --comment "investigating, see INC-123"
   oncall silences add -m 'alertname="Foo Bar"' -m 'team = sre' -c "known, fix deploying"`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if g.ReadOnly {
+				return refused("read-only (--read-only, or the context's read_only)")
+			}
 			am, err := alertmanagerFrom(e, g)
 			if err != nil {
 				return err
-			}
-			if g.ReadOnly {
-				return refused("read-only (--read-only, or the context's read_only)")
 			}
 			var ms []sources.Matcher
 			for _, m := range append(append([]string(nil), o.Matchers...), args...) {
@@ -316,12 +316,12 @@ or "yes" expires them.`,
   oncall silences expire --matching 'alertname="Foo Bar"'`,
 		ValidArgsFunction: completeSilenceIDs(e, g),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if g.ReadOnly {
+				return refused("read-only (--read-only, or the context's read_only)")
+			}
 			am, err := alertmanagerFrom(e, g)
 			if err != nil {
 				return err
-			}
-			if g.ReadOnly {
-				return refused("read-only (--read-only, or the context's read_only)")
 			}
 			var want []sources.Matcher
 			for _, m := range matching {

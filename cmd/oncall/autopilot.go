@@ -26,8 +26,10 @@ func newAutopilotCmd(e *env, g *globalOptions) *cobra.Command {
 		Long: `autopilot watches alerts and the incident and matches runbooks, every
 --interval. It runs on its own only the plans whose every action is marked
 auto: true, has a category the config's remediation.automatable lists, is
-low danger, and whose root cause is likely on an incident whose evidence is
-not thin, all within every guardrail. A diagnosis that finds nothing, or an
+low danger, and whose target is the incident's likeliest cause, and that
+cause likely, on an incident whose evidence is not thin, all within every
+guardrail. After a verified fix only later evidence counts, so a fix is not
+repeated on the signs it cured. A diagnosis that finds nothing, or an
 action that fails verification, escalates. Everything else becomes a
 proposal: every cockpit on the same Alertmanager shows it under "waiting for
 approval", where one key approves (after the usual confirmation) and
@@ -69,7 +71,7 @@ func runAutopilot(ctx context.Context, e *env, g *globalOptions, o *autopilotOpt
 		return err
 	}
 	if !k.Ledger.Shared() {
-		fmt.Fprintln(e.IO.ErrOut, "oncall autopilot: no alertmanager configured: locks and proposals stay in this process; no cockpit will see the proposals")
+		fmt.Fprintln(e.IO.ErrOut, "oncall autopilot: locks and proposals reach "+k.Ledger.Where())
 	}
 	ap := autopilot(k, "autopilot@"+k.Exec.Host)
 	auto := strings.Join(k.Policy.Automatable, ", ")
@@ -85,7 +87,7 @@ func runAutopilot(ctx context.Context, e *env, g *globalOptions, o *autopilotOpt
 			fmt.Fprintf(e.IO.ErrOut, "%s round failed: %v\n", stamp, err)
 		}
 		for _, d := range ds {
-			if d.Outcome != nil && d.Outcome.Result != remediate.ResultResolved && d.Outcome.Result != remediate.ResultDone {
+			if d.Outcome != nil && !d.Outcome.OK() {
 				failed = true
 			}
 			if o.output == "json" {
@@ -135,6 +137,14 @@ ends the proposal. Either is written to the audit log.`,
 		Args: cobra.RangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if len(args) > 0 {
+				if len(args) != 2 || (args[0] != "approve" && args[0] != "reject") {
+					return usagef("want: proposals approve ID, or proposals reject ID")
+				}
+				if g.ReadOnly {
+					return actionError{refused("oncall runs read-only (--read-only or the context's read_only): proposals are neither approved nor rejected")}
+				}
+			}
 			k, _, err := kitFor(e, g, o)
 			if err != nil {
 				return err
@@ -158,9 +168,6 @@ ends the proposal. Either is written to the audit log.`,
 				}
 				return nil
 			}
-			if len(args) != 2 || (args[0] != "approve" && args[0] != "reject") {
-				return usagef("want: proposals approve ID, or proposals reject ID")
-			}
 			var p *remediate.Proposal
 			for i := range ps {
 				if ps[i].ID == args[1] {
@@ -169,9 +176,6 @@ ends the proposal. Either is written to the audit log.`,
 			}
 			if p == nil {
 				return usagef("no proposal %s is waiting (it may have expired, or another cockpit decided it)", args[1])
-			}
-			if g.ReadOnly {
-				return actionError{refused("oncall runs read-only: proposals are neither approved nor rejected")}
 			}
 			if args[0] == "reject" {
 				if err := remediate.Decide(ctx, k.Ledger, k.Audit, *p, false, whoami(e), k.Exec.Host); err != nil {
@@ -186,15 +190,17 @@ ends the proposal. Either is written to the audit log.`,
 				return err
 			}
 			writePlan(e.IO.Out, plan)
-			if !plan.Runnable() || !confirmPlan(e, g, o, plan) {
+			if !acts(plan) || !confirmPlan(e, g, o, plan) {
 				return actionError{refused("not confirmed")}
 			}
 			if err := remediate.Decide(ctx, k.Ledger, k.Audit, *p, true, whoami(e), k.Exec.Host); err != nil {
 				return actionError{err}
 			}
-			res := k.Run(ctx, plan, "proposal "+p.ID+" approved by "+whoami(e), false, func(ev remediate.Event) { fmt.Fprintf(e.IO.Out, "[%s] %s\n", ev.Action, ev.Line) })
+			runCtx, stop := letFinish(ctx, e, e.IO.ErrOut, "runbook "+plan.Runbook)
+			defer stop()
+			res := k.Run(runCtx, plan, "proposal "+p.ID+" approved by "+whoami(e), false, func(ev remediate.Event) { fmt.Fprintf(e.IO.Out, "[%s] %s\n", ev.Action, ev.Line) })
 			writeOutcome(e.IO.Out, res)
-			if res.Result != remediate.ResultResolved && res.Result != remediate.ResultDone {
+			if !res.OK() {
 				return exitError{code: exitFailed}
 			}
 			return nil
@@ -203,7 +209,7 @@ ends the proposal. Either is written to the audit log.`,
 	o.demoFlags(cmd)
 	f := cmd.Flags()
 	f.BoolVarP(&o.yes, "yes", "y", false, "answer y to a low-danger confirmation")
-	f.StringVar(&o.confirmName, "confirm", "", "the target's name, confirming a high-danger plan without a prompt")
+	f.StringArrayVar(&o.confirmNames, "confirm", nil, "a name the plan wants typed, without a prompt: the target's (high danger), the context's (a confirm: typed context); repeat for both, in that order")
 	outputFlag(cmd, &o.output, "text", "json")
 	return cmd
 }
@@ -211,22 +217,30 @@ ends the proposal. Either is written to the audit log.`,
 func newAuditCmd(e *env, g *globalOptions) *cobra.Command {
 	var output, path string
 	var limit int
+	var demo bool
 	cmd := &cobra.Command{
 		Use:   "audit",
 		Short: "List the audit log: every action, before and after, and unfinished ones",
 		Long: `audit lists the append-only audit log ($XDG_DATA_HOME/oncall/audit.jsonl,
-or the config's remediation.audit_log): one row per action with who, where,
+or the config's remediation.audit_log; --demo, the simulator's runs, which
+go to demo-audit.jsonl beside it): one row per action with who, where,
 when, the command as shown, the incident, and after it ran the exit code,
 a digest of the output, the duration and the verification. An action whose
 process died between the two entries is shown as UNFINISHED. Approvals,
 rejections and escalations are listed too.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if demo {
+				path = demoAuditPath(e)
+			}
 			if path == "" {
-				if cfg, _, err := g.loadConfig(e); err == nil {
-					path = cfg.Remediation.AuditLog
+				// a config that does not load may name another log: say
+				// so rather than read the default one
+				cfg, _, err := g.loadConfig(e)
+				if err != nil {
+					return err
 				}
-				path = auditPath(e, path)
+				path = auditPath(e, cfg.Remediation.AuditLog)
 			}
 			rows, bad, err := (&remediate.Audit{Path: path}).Read()
 			if err != nil {
@@ -252,6 +266,8 @@ rejections and escalations are listed too.`,
 	}
 	cmd.Flags().StringVar(&path, "file", "", "audit log to read (default: the config's remediation.audit_log, else $XDG_DATA_HOME/oncall/audit.jsonl)")
 	cmd.Flags().IntVar(&limit, "limit", 0, "only the last N rows")
+	cmd.Flags().BoolVar(&demo, "demo", false, "the demo's audit log ($XDG_DATA_HOME/oncall/demo-audit.jsonl), which simulated runs write instead")
+	cmd.MarkFlagsMutuallyExclusive("file", "demo")
 	outputFlag(cmd, &output, "text", "json")
 	return cmd
 }

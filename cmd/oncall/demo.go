@@ -22,12 +22,22 @@ import (
 	simsrc "github.com/oncall-cockpit/oncall/sources/sim"
 )
 
+// The daily traffic cycles a served fleet can follow (--traffic-cycle).
+const (
+	// cycleScenario gives the served fleet the replay's hour of the day, so
+	// that its scenario is as strong whatever the wall clock reads.
+	cycleScenario = "scenario"
+	// cycleWall follows the wall clock's hour, for a stack whose dashboards
+	// should show the day's shape: a scenario is then milder in the morning.
+	cycleWall = "wall"
+)
+
 type demoOptions struct {
 	scenario, speed, topology, output string
 	seed                              uint64
 	list                              bool
 	forDur, pushEvery                 time.Duration
-	serve, otlp, loki                 string
+	serve, otlp, loki, trafficCycle   string
 	text                              bool
 	cockpit                           cockpitOptions
 	autopilot                         bool
@@ -55,7 +65,9 @@ With --serve the simulator runs headless instead: it serves Prometheus
 exposition at /metrics (point a real Prometheus at it), accepts actions at
 POST /api/v1/actions, and pushes traces over OTLP/HTTP and logs to Loki when
 --otlp-endpoint and --loki-url are given. Its clock then follows the wall
-clock, so the timestamps it pushes are current.`,
+clock, so the timestamps it pushes are current, but its traffic keeps the
+replay's hour of the day (--traffic-cycle scenario): the incident is the
+same whenever it is served.`,
 		Example: `  oncall demo
   oncall demo --scenario retry-storm --speed 10
   oncall demo --list
@@ -77,6 +89,8 @@ clock, so the timestamps it pushes are current.`,
 	f.StringVar(&o.serve, "serve", "", "run headless and serve /metrics and actions on this address, e.g. 127.0.0.1:9464")
 	f.StringVar(&o.otlp, "otlp-endpoint", "", "with --serve: push traces over OTLP/HTTP to this base URL (…/v1/traces)")
 	f.StringVar(&o.loki, "loki-url", "", "with --serve: push logs to this Loki base URL (…/loki/api/v1/push)")
+	f.StringVar(&o.trafficCycle, "traffic-cycle", cycleScenario, `with --serve: "scenario" keeps the daily traffic cycle at the replay's hour (onset 23:23 UTC), so the incident is the same at any hour; "wall" follows the wall clock's hour (the default fleet peaks at 20:00 UTC), so it is milder in the morning`)
+	_ = cmd.RegisterFlagCompletionFunc("traffic-cycle", cobra.FixedCompletions([]string{cycleScenario, cycleWall}, cobra.ShellCompDirectiveNoFileComp))
 	f.DurationVar(&o.pushEvery, "push-interval", 5*time.Second, "with --serve: how often traces and logs are pushed")
 	f.BoolVar(&o.text, "text", false, "print the live text summary instead of opening the cockpit")
 	f.BoolVar(&o.autopilot, "autopilot", false, "run the autopilot beside the cockpit: it fixes what its runbooks may, and its proposals wait in the overview for A (approve) or X (reject)")
@@ -121,15 +135,15 @@ func runDemo(ctx context.Context, e *env, g *globalOptions, o *demoOptions) erro
 	if o.serve == "" && (o.otlp != "" || o.loki != "") {
 		return usagef("--otlp-endpoint and --loki-url need --serve")
 	}
-	opts := sim.Options{Scenario: o.scenario, Seed: o.seed}
-	if o.topology != "" {
-		if opts.Topology, err = sim.LoadTopology(o.topology); err != nil {
-			return usageError{err}
-		}
+	switch {
+	case o.trafficCycle != cycleScenario && o.trafficCycle != cycleWall:
+		return usagef("--traffic-cycle %q: want %s or %s", o.trafficCycle, cycleScenario, cycleWall)
+	case o.trafficCycle == cycleWall && o.serve == "":
+		return usagef("--traffic-cycle %s needs --serve: the replay has no wall clock", cycleWall)
 	}
-	if o.serve != "" {
-		// follow the wall clock: the onset comes two minutes from now
-		opts.Start = e.Now().Add(-28 * time.Minute).Truncate(time.Second)
+	opts, err := demoSimOptions(o, e.Now())
+	if err != nil {
+		return usageError{err}
 	}
 	fleet, err := sim.New(opts)
 	if err != nil {
@@ -166,6 +180,30 @@ func runDemo(ctx context.Context, e *env, g *globalOptions, o *demoOptions) erro
 		d.Notices = demoAutopilot(runCtx, d.Kit, fleet, warmUp, o.autopilotEvery)
 	}
 	return runCockpit(ctx, e, g, &o.cockpit, d, "")
+}
+
+// demoSimOptions are the simulator's options for o, when the wall clock
+// reads now.
+func demoSimOptions(o *demoOptions, now time.Time) (sim.Options, error) {
+	opts := sim.Options{Scenario: o.scenario, Seed: o.seed}
+	if o.topology != "" {
+		t, err := sim.LoadTopology(o.topology)
+		if err != nil {
+			return opts, err
+		}
+		opts.Topology = t
+	}
+	if o.serve != "" {
+		// follow the wall clock: the onset comes two minutes from now. The
+		// start is on the Step grid, as the replay's is, so that the ticks
+		// that record metrics and evaluate alerts fall as in the replay;
+		// the simulated clock then trails the wall clock by under a Step
+		opts.Start = now.Add(-28 * time.Minute).Truncate(sim.Step)
+		if o.trafficCycle == cycleScenario {
+			opts.CycleStart = sim.Epoch
+		}
+	}
+	return opts, nil
 }
 
 // watchDemo runs the fleet and prints a summary every refresh.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/oncall-cockpit/oncall/internal/testenv"
+	"github.com/oncall-cockpit/oncall/sim"
 	"github.com/oncall-cockpit/oncall/sources"
 	"github.com/oncall-cockpit/oncall/sources/prometheus"
 )
@@ -62,6 +63,8 @@ func TestDemoBadFlags(t *testing.T) {
 		"demo --scenario nope":                `unknown scenario "nope"`,
 		"demo --otlp-endpoint http://x":       "need --serve",
 		"demo --topology /nonexistent/t.yaml": "/nonexistent/t.yaml",
+		"demo --traffic-cycle noon":           `--traffic-cycle "noon"`,
+		"demo --traffic-cycle wall":           "wall needs --serve",
 	} {
 		r := oncall(t, nil, "", strings.Fields(args)...)
 		if r.code == 0 || !strings.Contains(r.err, want) {
@@ -141,4 +144,58 @@ func waitFor(t *testing.T, url string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("%s never answered", url)
+}
+
+// TestDemoServeSameAtEveryHour: `demo --serve` starts the fleet at the
+// wall clock's time, and the simulator's traffic follows a daily cycle.
+// The served scenario must still be the one the replay shows, as strong
+// at 03:00 as at 20:00 UTC and in any time zone: served at 09:00 UTC,
+// payment-api failed 11% four minutes after the onset, the replay 46%.
+func TestDemoServeSameAtEveryHour(t *testing.T) {
+	const scenario = "db-pool-exhaustion"
+	errorRatios := func(t *testing.T, o *demoOptions, now time.Time) map[string]float64 {
+		t.Helper()
+		opts, err := demoSimOptions(o, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fleet, err := sim.New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fleet.AdvanceTo(fleet.Onset().Add(4 * time.Minute))
+		s, err := snapshot(fleet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ratios := map[string]float64{}
+		for _, sv := range s.Services {
+			ratios[sv.Service] = sv.ErrorRatio
+		}
+		return ratios
+	}
+	replay := errorRatios(t, &demoOptions{scenario: scenario, seed: 1}, time.Time{}) // the replay has no wall clock
+	if replay["payment-api"] < 0.4 {
+		t.Fatalf("the replay's payment-api fails %.1f%%, want the documented ~47%%", 100*replay["payment-api"])
+	}
+	cycle := newDemoCmd(&env{}, &globalOptions{}).Flag("traffic-cycle").DefValue
+	for _, now := range []time.Time{
+		time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC),
+		time.Date(2026, 12, 6, 9, 0, 41, 0, time.UTC), // off the 15 s grid
+		time.Date(2026, 12, 6, 20, 0, 13, 0, time.UTC).In(time.FixedZone("JST", 9*3600)),
+	} {
+		t.Run(now.Format("15:04:05 MST"), func(t *testing.T) {
+			served := errorRatios(t, &demoOptions{serve: "127.0.0.1:9464", scenario: scenario, seed: 1, trafficCycle: cycle}, now)
+			for svc, want := range replay {
+				if got := served[svc]; got != want {
+					t.Errorf("%s fails %.2f%% when served from %s, %.2f%% in the replay", svc, 100*got, now, 100*want)
+				}
+			}
+		})
+	}
+	// the wall clock's cycle, asked for, does make the morning milder
+	morning := errorRatios(t, &demoOptions{serve: "127.0.0.1:9464", scenario: scenario, seed: 1, trafficCycle: cycleWall}, time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC))
+	if morning["payment-api"] >= replay["payment-api"]/2 {
+		t.Errorf("--traffic-cycle wall at 09:00 UTC: payment-api fails %.1f%%, the replay %.1f%%", 100*morning["payment-api"], 100*replay["payment-api"])
+	}
 }

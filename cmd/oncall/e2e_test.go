@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,6 @@ func TestCockpitInTmux(t *testing.T) {
 	// a fixed user signs the acknowledgement; the demo runs at 60x
 	p := newPane(t, "e2e", 100, 30, fmt.Sprintf("env USER=e2e-user TERM=xterm-256color %s demo --scenario retry-storm --speed 60 --seed 1; sleep 60", testBinary(t)))
 	tm := func(args ...string) string { return p.run(args...) }
-	screen := p.screen
 	waitFor := func(what string, ok func(string) bool) string {
 		t.Helper()
 		return p.waitFor(what, 60*time.Second, ok)
@@ -42,10 +42,7 @@ func TestCockpitInTmux(t *testing.T) {
 	tm("send-keys", "-t", "e2e", "Escape")
 	waitFor("the overview again", has("FIRING ALERTS", "(enter: incident, a: acknowledge)"))
 	// down to payment-api's alert, whose logs name the exhausted pool
-	for i := 0; i < 5 && !selected(screen(), "payment-api"); i++ {
-		tm("send-keys", "-t", "e2e", "Down")
-		time.Sleep(300 * time.Millisecond)
-	}
+	p.selectAlert("payment-api")
 	tm("send-keys", "-t", "e2e", "l")
 	waitFor("the live logs", has("LOGS payment-api", "✓ live"))
 	tm("send-keys", "-t", "e2e", "/")
@@ -64,14 +61,53 @@ func TestCockpitInTmux(t *testing.T) {
 	waitFor("the exit", func(s string) bool { return !strings.Contains(s, "FIRING ALERTS") })
 }
 
-// selected says the overview's selected alert is on service.
-func selected(screen, service string) bool {
-	for _, l := range strings.Split(screen, "\n") {
-		if strings.HasPrefix(l, "▸ ") && strings.Contains(l, " "+service+" ") {
-			return true
+// selectAlert moves the overview's cursor to an alert on service, one
+// key at a time, waiting after each for the cursor to move: a busy machine
+// draws late, and a key sent before the last one's frame would overshoot.
+// Live alerts can reorder under the cursor, so each step looks again at
+// which way the service is.
+func (p *pane) selectAlert(service string) {
+	p.t.Helper()
+	const mostKeys = 12 // more than the overview shows alert rows
+	for range mostKeys {
+		s := p.screen()
+		cursor, row, at := alertRows(s, service)
+		if row >= 0 && row == cursor {
+			return
+		}
+		key := "Down"
+		if row >= 0 && row < cursor {
+			key = "Up"
+		}
+		p.keys(key)
+		p.waitFor("the cursor to leave "+at, 20*time.Second, func(s string) bool {
+			_, _, now := alertRows(s, service)
+			return now != at
+		})
+	}
+	p.t.Fatalf("no alert on %s after %d keys; the pane shows:\n%s", service, mostKeys, p.screen())
+}
+
+// alertRows reads the overview's FIRING ALERTS rows: the cursor's row, the
+// first row on service (-1 when none is shown), and the alert under the
+// cursor as its severity, name and service (the age beside them ticks).
+func alertRows(screen, service string) (cursor, row int, at string) {
+	cursor, row = -1, -1
+	_, alerts, _ := strings.Cut(screen, "FIRING ALERTS")
+	lines := strings.Split(alerts, "\n")[1:]
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			break
+		}
+		f := strings.Fields(strings.TrimPrefix(l, "▸ "))
+		if strings.HasPrefix(l, "▸ ") {
+			cursor, at = i, strings.Join(f[:min(4, len(f))], " ")
+		}
+		if row < 0 && slices.Contains(f, service) {
+			row = i
 		}
 	}
-	return false
+	return cursor, row, at
 }
 
 // BenchmarkStartToFirstFrame measures, in tmux, the time from starting
@@ -119,10 +155,7 @@ func TestRemediationInTmux(t *testing.T) {
 	data := t.TempDir()
 	p := newPane(t, "fix", 100, 30, fmt.Sprintf("env USER=e2e XDG_DATA_HOME=%s TERM=xterm-256color %s demo --scenario db-pool-exhaustion --speed 20 --seed 1; sleep 60", data, bin))
 	p.waitFor("the page", 60*time.Second, has("▸ ✗ page"))
-	for i := 0; i < 6 && !selected(p.screen(), "payment-api"); i++ {
-		p.keys("Down")
-		time.Sleep(200 * time.Millisecond)
-	}
+	p.selectAlert("payment-api")
 	p.keys("Enter")
 	p.waitFor("the runbooks", 60*time.Second, has("RUNBOOKS", "1. pool-full on payment-api", "assembled in"))
 	p.keys("R")
@@ -137,7 +170,7 @@ func TestRemediationInTmux(t *testing.T) {
 	if !strings.Contains(s, "runbook pool-full: resolved") {
 		t.Errorf("no flash:\n%s", s)
 	}
-	r := oncall(t, map[string]string{"XDG_DATA_HOME": data}, "", "audit")
+	r := oncall(t, map[string]string{"XDG_DATA_HOME": data}, "", "audit", "--demo")
 	if !strings.Contains(r.out, "e2e@") || !strings.Contains(r.out, "[confirmed by e2e in the cockpit]") || !strings.Contains(r.out, ": resolved, exit 0") {
 		t.Errorf("audit:\n%s", r.out)
 	}
@@ -149,7 +182,7 @@ func TestRemediationInTmux(t *testing.T) {
 	a.text("inventory")
 	a.keys("Enter")
 	a.waitFor("the rollback verified", 90*time.Second, has("rollback inventory: rollback v2.15.0", "✓ resolved"))
-	r = oncall(t, map[string]string{"XDG_DATA_HOME": data}, "", "audit")
+	r = oncall(t, map[string]string{"XDG_DATA_HOME": data}, "", "audit", "--demo")
 	if !strings.Contains(r.out, "proposal sim-") || !strings.Contains(r.out, "approved by e2e") || !strings.Contains(r.out, "bad-deploy/rollback on inventory") {
 		t.Errorf("audit after the approval:\n%s", r.out)
 	}

@@ -33,6 +33,9 @@ type env struct {
 	Now       func() time.Time
 	// osUser names the OS user, for when $USER is unset.
 	osUser func() string
+	// abort is closed at the second interrupt (the first cancels the
+	// command's context): what was let finish then stops. nil never closes.
+	abort <-chan struct{}
 }
 
 func (e *env) getenv(k string) string {
@@ -99,15 +102,42 @@ func exitCode(err error) int {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	e := &env{IO: IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}, LookupEnv: os.LookupEnv, Now: time.Now, osUser: osUserName}
+	ctx, abort, stop := interrupts()
+	e := &env{IO: IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}, LookupEnv: os.LookupEnv, Now: time.Now, osUser: osUserName, abort: abort}
 	code := run(ctx, e, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
 
+// interrupts watches SIGINT and SIGTERM. The first cancels the context,
+// which ends every command; the second closes abort, which stops what a
+// command let finish (a runbook's action, so that its audit entry is
+// written); after that the signals' default is back, and a third ends
+// oncall at once.
+func interrupts() (ctx context.Context, abort <-chan struct{}, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	aborted, done := make(chan struct{}), make(chan struct{})
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		defer signal.Stop(sig)
+		for _, then := range []func(){cancel, func() { close(aborted) }} {
+			select {
+			case <-sig:
+				then()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ctx, aborted, func() { close(done); cancel() }
+}
+
 // run executes the command line and returns the process exit code.
 func run(ctx context.Context, e *env, args []string) int {
+	// errors, warnings and prompts carry data (a target, a label, a
+	// backend's answer): none of it may drive the terminal
+	e.IO.ErrOut = terminalText{e.IO.ErrOut}
 	root := newRootCmd(e)
 	root.SetArgs(args)
 	root.SetIn(e.IO.In)

@@ -1,21 +1,86 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
+	"github.com/spf13/cobra"
 
 	"github.com/oncall-cockpit/oncall/internal/termsafe"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+// terminalText is how text from data reaches a terminal from the shell:
+// every write passes termsafe.Text, so that a label, a target, an
+// annotation or an audit field cannot move the cursor, erase the plan
+// above a prompt, retitle the window or write the clipboard (newlines and
+// tabs stay). Standard error always goes through it; standard output does
+// for the commands marked with showData, except as -o json, which
+// escapes control characters itself and stays exact.
+type terminalText struct{ w io.Writer }
+
+func (t terminalText) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(t.w, termsafe.Text(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// dataAnnotation marks a command whose text output is made of data and
+// draws nothing of its own (no colour, no clearing): see showData.
+const dataAnnotation = "oncall/shows-data"
+
+// showData marks cmd as printing data as plain text: its standard output
+// then goes through terminalText. Commands that draw (the cockpit, colour,
+// --watch) make each backend string safe themselves, through table and
+// internal/present.
+func showData(cmd *cobra.Command) *cobra.Command {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[dataAnnotation] = "text"
+	return cmd
+}
+
+// showsData says whether cmd's standard output must go through
+// terminalText: it is marked, and not writing JSON.
+func showsData(cmd *cobra.Command) bool {
+	if _, ok := cmd.Annotations[dataAnnotation]; !ok {
+		return false
+	}
+	f := cmd.Flags().Lookup("output")
+	return f == nil || f.Value.String() != "json"
+}
+
+func writeJSON(w io.Writer, v any) error { return encodeJSON(w, v, "  ") }
+
+// encodeJSON writes v as JSON whose bytes are safe on a terminal: Go's
+// encoder escapes ESC and the other C0 controls, and this escapes what
+// it leaves raw (DEL, the C1 controls such as U+009B, a one-byte CSI, and
+// the bidirectional overrides). The JSON decodes to the same values.
+func encodeJSON(w io.Writer, v any, indent string) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", indent)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	out := make([]byte, 0, b.Len())
+	for _, r := range b.String() {
+		if r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0x061c || r == 0x200e || r == 0x200f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+			out = fmt.Appendf(out, `\u%04x`, r)
+			continue
+		}
+		out = utf8.AppendRune(out, r)
+	}
+	_, err := w.Write(out)
+	return err
 }
 
 // table writes aligned columns. Every cell is made terminal-safe when it is

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/oncall-cockpit/oncall/correlate"
@@ -64,10 +65,11 @@ func escalator(r config.Remediation) *remediate.Escalator {
 }
 
 // newKit wires remediation: runbooks, the ledger (Alertmanager when there
-// is one), the audit log, the executor.
+// is one, else a file every process on this host shares, on the host's
+// clock), the audit log, the executor.
 func newKit(e *env, g *globalOptions, src correlate.Sources, meta correlate.Meta, runbooks []*remediate.Runbook, loadErr error,
 	policy remediate.Policy, auditLog string, esc *remediate.Escalator, actuator sources.Actuator, now func() time.Time) *remediate.Kit {
-	var ledger remediate.Ledger = &remediate.MemoryLedger{Now: now}
+	var ledger remediate.Ledger = &remediate.FileLedger{Path: remediate.DefaultLedgerPath(e.getenv), Now: time.Now}
 	settle := time.Duration(0)
 	if src.Alerts != nil {
 		ledger = remediate.SilenceLedger{Alerts: src.Alerts}
@@ -102,7 +104,7 @@ func configKit(e *env, g *globalOptions, cfg *config.Config, src correlate.Sourc
 func demoKit(e *env, g *globalOptions, f *sim.Fleet) *remediate.Kit {
 	rbs, err := remediate.LoadFS(sim.Runbooks, "runbooks", "sim/runbooks")
 	src := simSources(f)
-	return newKit(e, g, src, simMeta(f.Topology()), rbs, err, demoPolicy(), "", &remediate.Escalator{}, simsrc.New(f), f.Now)
+	return newKit(e, g, src, simMeta(f.Topology()), rbs, err, demoPolicy(), demoAuditPath(e), &remediate.Escalator{}, simsrc.New(f), f.Now)
 }
 
 // advanceWait makes verification wait in simulated time: the fleet moves
@@ -143,6 +145,13 @@ func kitFor(e *env, g *globalOptions, o *runbookOptions) (*remediate.Kit, string
 		return nil, "", usagef("no runbooks directory in %s: set runbooks: to a directory of runbook files (see testdata/runbooks), or try --demo", path)
 	}
 	return configKit(e, g, cfg, src), "config " + path, nil
+}
+
+// demoAuditPath is the demo's own audit log, beside the real one
+// ($XDG_DATA_HOME/oncall/demo-audit.jsonl): a simulated fleet's runs
+// never mix with what was done to production.
+func demoAuditPath(e *env) string {
+	return filepath.Join(filepath.Dir(remediate.DefaultAuditPath(e.getenv)), "demo-audit.jsonl")
 }
 
 // auditPath is the config's audit log, else the XDG default.

@@ -89,7 +89,12 @@ that every datasource answers and holds the data oncall expects.`,
 	root.PersistentFlags().StringVar(&g.Context, "context", "", "the config's context (stack) to use (default $ONCALL_CONTEXT, else the config's current-context)")
 	_ = root.RegisterFlagCompletionFunc("context", completeContexts(e, g))
 	root.PersistentFlags().StringVar(&g.Timezone, "timezone", "UTC", "zone times are shown in: UTC, local, or an IANA name like Europe/Berlin (also $ONCALL_TIMEZONE)")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		// first: no command may plan, ask or write before it knows
+		g.resolveReadOnly(e)
+		if showsData(cmd) {
+			e.IO.Out = terminalText{e.IO.Out}
+		}
 		tz := g.Timezone
 		if !root.PersistentFlags().Changed("timezone") {
 			if v := e.getenv("ONCALL_TIMEZONE"); v != "" {
@@ -117,9 +122,9 @@ that every datasource answers and holds the data oncall expects.`,
 		newLogsCmd(e, g),
 		newTraceCmd(e, g),
 		newRunbookCmd(e, g),
-		newAutopilotCmd(e, g),
-		newProposalsCmd(e, g),
-		newAuditCmd(e, g),
+		showData(newAutopilotCmd(e, g)),
+		showData(newProposalsCmd(e, g)),
+		showData(newAuditCmd(e, g)),
 	)
 	markUsageErrors(root)
 	// every command's --help ends with the exit status
@@ -149,12 +154,43 @@ func markUsageErrors(c *cobra.Command) {
 	}
 }
 
-// loadConfig reads the config the flags and environment point at. A bad
-// config is a usage error (exit 2); `config validate` reports it as a
-// failed check instead.
-// The context is --context, else $ONCALL_CONTEXT, else the config's
-// current-context; a read-only context makes every command read-only.
+// loadConfig reads the config the flags and environment point at, and
+// takes how carefully its context acts. A bad config is a usage error
+// (exit 2); `config validate` reports it as a failed check instead.
 func (g *globalOptions) loadConfig(e *env) (*config.Config, string, error) {
+	cfg, path, err := g.readConfig(e)
+	if err != nil {
+		return nil, path, err
+	}
+	if ctx, ok := cfg.Contexts[cfg.Context]; ok {
+		// resolveReadOnly has done this before the command ran; kept here
+		// for the config the command acts on
+		g.ReadOnly = g.ReadOnly || ctx.ReadOnly
+		if ctx.Confirm == config.ConfirmTyped {
+			g.typed = cfg.Context
+		}
+	}
+	return cfg, path, nil
+}
+
+// resolveReadOnly makes oncall read-only, before any command runs, when
+// the context is: every path that acts (runbook run, autopilot,
+// proposals, silences, the cockpit, the demo) then refuses before it
+// plans, asks or writes. A config that does not load is left to the
+// command that needs it to report.
+func (g *globalOptions) resolveReadOnly(e *env) {
+	cfg, _, err := g.readConfig(e)
+	if err != nil {
+		return
+	}
+	if ctx, ok := cfg.Contexts[cfg.Context]; ok && ctx.ReadOnly {
+		g.ReadOnly = true
+	}
+}
+
+// readConfig reads the config in its context: --context, else
+// $ONCALL_CONTEXT, else the config's current-context.
+func (g *globalOptions) readConfig(e *env) (*config.Config, string, error) {
 	path, explicit := config.Locate(g.ConfigPath, e.getenv)
 	cfg, err := config.Load(path, explicit, e.LookupEnv)
 	if err != nil {
@@ -169,12 +205,6 @@ func (g *globalOptions) loadConfig(e *env) (*config.Config, string, error) {
 	}
 	if err := cfg.UseContext(name); err != nil {
 		return nil, path, usageError{fmt.Errorf("%s: %w", path, err)}
-	}
-	if ctx, ok := cfg.Contexts[cfg.Context]; ok {
-		g.ReadOnly = g.ReadOnly || ctx.ReadOnly
-		if ctx.Confirm == config.ConfirmTyped {
-			g.typed = cfg.Context
-		}
 	}
 	return cfg, path, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,10 +18,11 @@ import (
 )
 
 type runbookOptions struct {
-	demo, output, target, confirmName string
-	seed                              uint64
-	after                             time.Duration
-	dryRun, yes                       bool
+	demo, output, target string
+	confirmNames         []string
+	seed                 uint64
+	after                time.Duration
+	dryRun, yes          bool
 }
 
 func (o *runbookOptions) demoFlags(cmd *cobra.Command) {
@@ -48,7 +50,7 @@ refuses every action. Every run is written to the audit log before it
 starts (fsynced) and after it ends: see oncall audit. The README's
 Runbooks section has a complete example.`,
 	}
-	cmd.AddCommand(newRunbookListCmd(e, g), newRunbookShowCmd(e, g), newRunbookValidateCmd(e), newRunbookRunCmd(e, g))
+	cmd.AddCommand(showData(newRunbookListCmd(e, g)), showData(newRunbookShowCmd(e, g)), showData(newRunbookValidateCmd(e)), showData(newRunbookRunCmd(e, g)))
 	return cmd
 }
 
@@ -191,9 +193,12 @@ func newRunbookValidateCmd(e *env) *cobra.Command {
 		Short: "Check runbook files: every problem with its file and line",
 		Long: `validate reads runbook files (a directory's *.yaml, or files) and reports
 every problem with its file and line: unknown fields, bad templates,
-actions a step names that do not exist, and templates that would put a
-value into a shell (sh -c with a template is refused: pass values as their
-own argv items).`,
+actions a step names that do not exist, data an action reads without a
+typed input (inputs: NAME: {from, type}), an argument that begins with a
+value that could be an option, and templates that reach code: a shell's
+command string, an interpreter's program, the program a wrapper runs, a
+command ssh sends (pass values to a fixed script as positional arguments:
+bash -c 'restart "$1"' _ {{.Inputs.unit}}).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			var all remediate.Problems
@@ -241,16 +246,27 @@ func newRunbookRunCmd(e *env, g *globalOptions) *cobra.Command {
 exactly as it will run, the guardrails, the verification), asks for
 confirmation, runs the actions with their output streamed, and verifies.
 
-Confirmation: y for low danger (the default answer is no); for high danger
-the target's name must be typed, or given with --confirm NAME. -y answers
-y for low danger only. --dry-run renders and checks everything and runs
-nothing. --read-only (or a read-only context) refuses.
+Confirmation: y for low danger (the default answer is no, and so is no
+input); for high danger the target's name must be typed, and in a
+confirm: typed context the context's name as well, or each given with
+--confirm, once each, in the order asked. A plan that only escalates is
+asked too: paging is an action.
+-y answers y for low danger only. --dry-run renders and checks everything
+and runs nothing. --read-only (or a read-only context) refuses before
+anything is asked.
 
-Exit status 0 when every action ran and verified, 1 when one was refused,
-failed, rolled back or escalated.`,
+A first interrupt (ctrl+c) lets the running action finish, and its audit
+entry be written, saying so; a second stops it (the entry is still
+written).
+
+Exit status 0 when the run is resolved, done (nothing to verify) or a dry
+run; 1 when an action was refused, failed, rolled back or escalated, or the
+target was fixed while the symptom that started the run still fails
+(target fixed).`,
 		Example: `  oncall runbook run pool-full --demo db-pool-exhaustion
   oncall runbook run restart-pod --target checkout-api --dry-run
-  oncall runbook run rollback --target inventory --confirm inventory`,
+  oncall runbook run rollback --target inventory --confirm inventory
+  oncall runbook run rollback --target inventory --confirm inventory --confirm prod  # in a typed context`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeRunbooks(e, g),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -262,7 +278,7 @@ failed, rolled back or escalated.`,
 	f.StringVar(&o.target, "target", "", "the service to act on (default: the one the runbook matches now)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "show the plan and check the guardrails known in advance; run nothing")
 	f.BoolVarP(&o.yes, "yes", "y", false, "answer y to a low-danger confirmation (high danger needs the name: --confirm)")
-	f.StringVar(&o.confirmName, "confirm", "", "the target's name, confirming a high-danger plan without a prompt")
+	f.StringArrayVar(&o.confirmNames, "confirm", nil, "a name the plan wants typed, without a prompt: the target's (high danger), the context's (a confirm: typed context); repeat for both, in that order")
 	outputFlag(cmd, &o.output, "text", "json")
 	return cmd
 }
@@ -285,14 +301,20 @@ func runRunbook(ctx context.Context, e *env, g *globalOptions, o *runbookOptions
 	}
 	writePlan(out, p)
 	fmt.Fprintln(out)
-	if !o.dryRun && p.Runnable() && !confirmPlan(e, g, o, p) {
+	if !o.dryRun && acts(p) && !confirmPlan(e, g, o, p) {
 		return actionError{refused("not confirmed")}
+	}
+	if ctx.Err() != nil {
+		// interrupted while it asked: what is let finish must have started
+		return actionError{refused("interrupted before the run started")}
 	}
 	approval := "confirmed by " + whoami(e) + " on the shell"
 	if o.yes {
 		approval = "confirmed with -y by " + whoami(e)
 	}
-	res := k.Run(ctx, p, approval, o.dryRun, func(ev remediate.Event) {
+	runCtx, stop := letFinish(ctx, e, e.IO.ErrOut, "runbook "+p.Runbook)
+	defer stop()
+	res := k.Run(runCtx, p, approval, o.dryRun, func(ev remediate.Event) {
 		if ev.Status {
 			fmt.Fprintf(out, "[%s] %s\n", ev.Action, ev.Line)
 		} else {
@@ -306,8 +328,7 @@ func runRunbook(ctx context.Context, e *env, g *globalOptions, o *runbookOptions
 	} else {
 		writeOutcome(out, res)
 	}
-	switch res.Result {
-	case remediate.ResultResolved, remediate.ResultDone, remediate.ResultDryRun:
+	if res.OK() {
 		return nil
 	}
 	return exitError{code: exitFailed}
@@ -327,21 +348,23 @@ func writeOutcome(w io.Writer, o remediate.Outcome) {
 	}
 }
 
-// confirmPlan asks: y for low danger, the target's name for high danger
-// or a typed context. The default is no.
+// confirmPlan asks before a plan acts (runs its actions, or pages a
+// human when its diagnosis says escalate): y, unless the plan wants names
+// typed (remediate's Confirmations: the target's for high danger, the
+// context's in a confirm: typed context), each typed in turn or given
+// with --confirm, once each and in the order asked, so that neither
+// stands in for the other. The default is no, and so is no input at all.
 func confirmPlan(e *env, g *globalOptions, o *runbookOptions, p *remediate.Plan) bool {
-	want := ""
-	switch {
-	case p.Danger() == remediate.DangerHigh:
-		want = p.Target
-	case g.typed != "":
-		want = g.typed
-	}
-	if want == "" {
+	cs := p.Confirmations(g.typed)
+	if len(cs) == 0 {
 		if o.yes {
 			return true
 		}
-		fmt.Fprintf(e.IO.ErrOut, "Run %s on %s? [y/N] ", p.Runbook, p.Target)
+		q := fmt.Sprintf("Run %s on %s?", p.Runbook, p.Target)
+		if p.Diagnosis.Escalate {
+			q = fmt.Sprintf("Escalate %s on %s: page a human, nothing else runs?", p.Runbook, p.Target)
+		}
+		fmt.Fprintf(e.IO.ErrOut, "%s [y/N] ", q)
 		line, _ := bufio.NewReader(e.IO.In).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(line)); a == "y" || a == "yes" {
 			return true
@@ -349,24 +372,69 @@ func confirmPlan(e *env, g *globalOptions, o *runbookOptions, p *remediate.Plan)
 		fmt.Fprintln(e.IO.ErrOut, "not done")
 		return false
 	}
-	if o.confirmName != "" {
-		if o.confirmName == want {
+	want := make([]string, len(cs))
+	for i, c := range cs {
+		want[i] = c.Name
+	}
+	flags := "--confirm " + strings.Join(want, " --confirm ")
+	if len(o.confirmNames) > 0 {
+		if slices.Equal(o.confirmNames, want) {
 			return true
 		}
-		fmt.Fprintf(e.IO.ErrOut, "--confirm %q is not %q; not done\n", o.confirmName, want)
+		fmt.Fprintf(e.IO.ErrOut, "--confirm %s: this plan wants %s, in that order; not done\n", strings.Join(o.confirmNames, ", "), flags)
 		return false
 	}
 	if o.yes {
-		fmt.Fprintf(e.IO.ErrOut, "this plan needs %s typed: -y is not enough (use --confirm %s); not done\n", want, want)
+		fmt.Fprintf(e.IO.ErrOut, "this plan needs %s typed: -y is not enough (use %s); not done\n", strings.Join(want, " and "), flags)
 		return false
 	}
-	fmt.Fprintf(e.IO.ErrOut, "High danger: type %s to run %s: ", want, p.Runbook)
-	line, _ := bufio.NewReader(e.IO.In).ReadString('\n')
-	if strings.TrimSpace(line) == want {
-		return true
+	// one reader for every answer: a second would lose what the first read ahead
+	in := bufio.NewReader(e.IO.In)
+	for _, c := range cs {
+		if c.Why == remediate.ConfirmHighDanger {
+			fmt.Fprintf(e.IO.ErrOut, "High danger: type %s to run %s: ", c.Name, p.Runbook)
+		} else {
+			fmt.Fprintf(e.IO.ErrOut, "This is context %s: type %s to go ahead: ", c.Name, c.Name)
+		}
+		line, _ := in.ReadString('\n')
+		if strings.TrimSpace(line) != c.Name {
+			fmt.Fprintln(e.IO.ErrOut, "not done")
+			return false
+		}
 	}
-	fmt.Fprintln(e.IO.ErrOut, "not done")
-	return false
+	return true
+}
+
+// acts says whether carrying out a plan does anything: runs its actions,
+// or pages a human because its diagnosis says escalate. Either is asked
+// for first.
+func acts(p *remediate.Plan) bool {
+	return p.Runnable() || len(p.Problems) == 0 && p.Diagnosis.Escalate
+}
+
+// letFinish is the context a run goes on under once the command's own
+// (ctx) ends with a first interrupt: the run finishes (its action, its
+// verification and its audit entry), saying so on w, and a second
+// interrupt (e.abort) stops it, its audit entry still written. stop
+// releases it when the run has ended.
+func letFinish(ctx context.Context, e *env, w io.Writer, what string) (run context.Context, stop func()) {
+	run, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	ended := make(chan struct{})
+	go func() {
+		select {
+		case <-ended:
+			return
+		case <-ctx.Done():
+		}
+		fmt.Fprintf(w, "oncall: interrupted: finishing %s, so that the audit log says how it ended; interrupt again to stop it now\n", what)
+		select {
+		case <-ended:
+		case <-e.abort:
+			fmt.Fprintf(w, "oncall: interrupted again: stopping %s\n", what)
+			cancel()
+		}
+	}()
+	return run, func() { close(ended); cancel() }
 }
 
 func completeRunbooks(e *env, g *globalOptions) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {

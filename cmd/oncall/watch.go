@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -70,7 +69,5 @@ func writeJSONFor(w io.Writer, v any, stream bool) error {
 	if !stream {
 		return writeJSON(w, v)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	return encodeJSON(w, v, "")
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
@@ -472,8 +473,18 @@ func (v *validator) checkDatasource(p string, ds *Datasource) {
 
 func (v *validator) checkRemediation(r Remediation) {
 	for i, c := range r.Automatable {
-		if slices.Contains(NeverAutomatable, c) {
-			v.atPath(fmt.Sprintf("remediation.automatable[%d]", i), "%q is never automatable: %s always go to a human", c, strings.Join(NeverAutomatable, ", "))
+		// compared as a person means it: "Security", "data-corruption ",
+		// "financial_transactions" and a zero-width space are the
+		// categories they name
+		norm := NormalizeCategory(c)
+		switch at := fmt.Sprintf("remediation.automatable[%d]", i); {
+		case strings.ContainsAny(c, "*?[]"):
+			v.atPath(at, "%q: a category is a name, not a pattern: list each one", c)
+		case slices.Contains(NeverAutomatable, norm):
+			v.atPath(at, "%q is never automatable: %s always go to a human", c, strings.Join(NeverAutomatable, ", "))
+		case norm != c:
+			// runbooks' categories are compared exactly: this one would never match
+			v.atPath(at, "%q: write it as %q, as runbooks write categories", c, norm)
 		}
 	}
 	for _, f := range []struct{ path, val string }{{"remediation.rate_per_action", r.RatePerAction}, {"remediation.rate_per_service", r.RatePerService}} {
@@ -514,4 +525,19 @@ func (v *validator) checkRemediation(r Remediation) {
 			}
 		}
 	}
+}
+
+// NormalizeCategory is a category as runbooks write it: lower case,
+// words joined by '-', with no invisible characters.
+func NormalizeCategory(c string) string {
+	c = strings.Map(func(r rune) rune {
+		switch {
+		case r == '_' || unicode.IsSpace(r):
+			return '-'
+		case !unicode.IsGraphic(r) || unicode.Is(unicode.Cf, r):
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, c)
+	return strings.Trim(c, "-")
 }

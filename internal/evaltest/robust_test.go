@@ -227,6 +227,11 @@ func TestRobustToClockSkew(t *testing.T) {
 // TestDeadlineNamesWhatIsMissing: a backend that never answers does not
 // hold the incident; what it would have given is named.
 func TestDeadlineNamesWhatIsMissing(t *testing.T) {
+	// simulate the fleet first: the bound below is on gathering, and
+	// simulating 40 minutes takes seconds under -race on busy cores
+	if _, err := fleet("db-pool-exhaustion", 1, 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	inc, truth := assembleWithin(t, "db-pool-exhaustion", 1, 10*time.Minute, func(s correlate.Sources) correlate.Sources {
 		s.Logs = hangingLogs{logsVia{s.Logs}}

@@ -11,7 +11,15 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/oncall-cockpit/oncall/internal/testenv"
 )
+
+// stallProofCooldown is a breaker cooldown longer than any stall of a
+// loaded two-core machine under -race: a breaker a test has just opened
+// is still open when the test looks, and the test then waits for the
+// probe on a condition rather than sleeping out a short cooldown.
+const stallProofCooldown = 2 * time.Second
 
 func fast(o Options) Options {
 	o.RetryWaitMin, o.RetryWaitMax = time.Millisecond, 5*time.Millisecond
@@ -160,7 +168,7 @@ func TestBreakerOpensThenProbes(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c, _ := NewClient(fast(Options{Backend: "t", Retries: -1, BreakerFailures: 3, BreakerCooldown: 100 * time.Millisecond}))
+	c, _ := NewClient(fast(Options{Backend: "t", Retries: -1, BreakerFailures: 3, BreakerCooldown: stallProofCooldown}))
 	for range 3 {
 		if resp, err := get(t, c, http.MethodGet, srv.URL); err != nil || resp.StatusCode != 500 {
 			t.Fatalf("want the 500 itself while closed, got %v %v", resp, err)
@@ -174,9 +182,16 @@ func TestBreakerOpensThenProbes(t *testing.T) {
 		t.Fatalf("the open breaker let a request through (%d sent)", n.Load())
 	}
 	healthy.Store(true)
-	time.Sleep(150 * time.Millisecond)
-	if resp, err := get(t, c, http.MethodGet, srv.URL); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("half-open probe: %v %v", resp, err)
+	// nothing is sent until the cooldown ends; then one probe goes through
+	testenv.WaitFor(t, 30*time.Second, func() bool {
+		resp, err := get(t, c, http.MethodGet, srv.URL)
+		if err != nil && !errors.Is(err, ErrCircuitOpen) {
+			t.Fatalf("waiting for the half-open probe: %v", err)
+		}
+		return err == nil && resp.StatusCode == 200
+	})
+	if n.Load() != 4 {
+		t.Fatalf("%d requests sent; want the 3 failures and one probe", n.Load())
 	}
 	if _, err := get(t, c, http.MethodGet, srv.URL); err != nil {
 		t.Fatalf("closed again: %v", err)
@@ -192,6 +207,12 @@ func TestConcurrencyLimit(t *testing.T) {
 			if cur <= p || peak.CompareAndSwap(p, cur) {
 				break
 			}
+		}
+		// hold each request until the limit is reached, however slowly the
+		// requests start on a busy machine; a lower limit shows as a peak
+		// below 3 once the wait gives up
+		for wait := time.Now().Add(10 * time.Second); peak.Load() < 3 && time.Now().Before(wait); {
+			time.Sleep(time.Millisecond)
 		}
 		time.Sleep(20 * time.Millisecond)
 		inFlight.Add(-1)
