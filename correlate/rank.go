@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -279,24 +280,19 @@ func (a *analysis) rank() []Candidate {
 		}
 		out = append(out, a.score(s, near, originCount))
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].RanksAbove(out[j]) || out[j].RanksAbove(out[i]) {
-			return out[i].RanksAbove(out[j])
-		}
-		return out[i].Service < out[j].Service
+	slices.SortFunc(out, func(a, b Candidate) int {
+		return cmp.Or(CompareStanding(a.Likelihood, a.Score, b.Likelihood, b.Score), cmp.Compare(a.Service, b.Service))
 	})
 	return out
 }
 
-// RanksAbove reports whether c comes before o in a diagnosis: the likelier
-// band first, then the higher score. The band is what the evidence
-// supports (a score from one kind of evidence is capped at possible), so a
-// possible cause never outranks a likely one, whatever its score.
-func (c Candidate) RanksAbove(o Candidate) bool {
-	if a, b := c.Likelihood.Rank(), o.Likelihood.Rank(); a != b {
-		return a > b
-	}
-	return c.Score > o.Score
+// CompareStanding orders two standings in a diagnosis, the first one
+// first when negative: the likelier band first, then the higher score.
+// The band is what the evidence supports (a score from one kind of
+// evidence is capped at possible), so a possible cause never outranks a
+// likely one, whatever its score.
+func CompareStanding(la Likelihood, sa float64, lb Likelihood, sb float64) int {
+	return cmp.Or(cmp.Compare(lb.Rank(), la.Rank()), cmp.Compare(sb, sa))
 }
 
 // Rank orders the bands, likeliest highest: likely 2, possible 1,

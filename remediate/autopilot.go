@@ -1,10 +1,11 @@
 package remediate
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -87,16 +88,8 @@ func Proposals(ctx context.Context, l Ledger) ([]Proposal, error) {
 		}
 		out = append(out, p)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a := correlate.Candidate{Likelihood: out[i].Likelihood, Score: out[i].Score}
-		b := correlate.Candidate{Likelihood: out[j].Likelihood, Score: out[j].Score}
-		if a.RanksAbove(b) || b.RanksAbove(a) {
-			return a.RanksAbove(b)
-		}
-		if !out[i].At.Equal(out[j].At) {
-			return out[i].At.Before(out[j].At)
-		}
-		return out[i].ID < out[j].ID
+	slices.SortFunc(out, func(a, b Proposal) int {
+		return cmp.Or(correlate.CompareStanding(a.Likelihood, a.Score, b.Likelihood, b.Score), a.At.Compare(b.At), cmp.Compare(a.ID, b.ID))
 	})
 	return out, nil
 }

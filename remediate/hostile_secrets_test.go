@@ -253,7 +253,7 @@ func TestActionSecretsStaySecretWhateverFails(t *testing.T) {
 				}
 			})
 			return httpAction(newHostileServer(t, fail, other).URL), ""
-		}, want: map[string]string{failClosed: "connection refused", failEcho500: "500", failHang: "deadline",
+		}, want: map[string]string{failClosed: "connection refused", failEcho500: "500", failHang: "timed out after 1s",
 			failRedirect: `307 Temporary Redirect, to http://127.0.0.1`}[fail]})
 	}
 	cases = append(cases,
@@ -265,7 +265,7 @@ func TestActionSecretsStaySecretWhateverFails(t *testing.T) {
 		}, want: "no such file"},
 		tc{name: "exec timeout", action: func(*testing.T) (Action, string) {
 			return Action{Name: "login", Spec: Spec{Kind: KindExec, Argv: []string{"sh", "-c", `printf '%s\n' "$1"; exec sleep 60`, "sh", `--password={{secret "EXEC_PW"}}`}}}, ""
-		}, want: "exited"},
+		}, want: "timed out after 1s: its process group was killed"},
 	)
 	for _, fail := range []string{failClosed, failEcho500} {
 		cases = append(cases, tc{name: "silence " + fail, action: func(t *testing.T) (Action, string) {

@@ -75,7 +75,8 @@ func (w *lineWriter) flush() {
 }
 
 func (x *Executor) execute(ctx context.Context, action string, c Command, timeout time.Duration) execResult {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	timedOut := fmt.Errorf("timed out after %s", shortDuration(timeout))
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, timedOut)
 	defer cancel()
 	w := &lineWriter{h: sha256.New(), action: action, report: x.Report}
 	res := execResult{}
@@ -94,6 +95,8 @@ func (x *Executor) execute(ctx context.Context, action string, c Command, timeou
 		w.flush()
 		var ee *exec.ExitError
 		switch {
+		case err != nil && context.Cause(ctx) == timedOut:
+			res.code, res.err = -1, fmt.Errorf("%s %w: its process group was killed", c.Argv[0], timedOut)
 		case errors.As(err, &ee):
 			res.code, res.err = ee.ExitCode(), fmt.Errorf("%s exited with %d", c.Argv[0], ee.ExitCode())
 		case errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState.Success():

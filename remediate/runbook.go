@@ -562,8 +562,13 @@ func (a Action) validate() []string {
 	default:
 		ps = append(ps, fmt.Sprintf("danger %q: low or high (high asks for the target's name to be typed)", a.Danger))
 	}
-	if a.Category == "" {
+	switch {
+	case a.Category == "":
 		ps = append(ps, "category is required: it decides whether the autopilot may ever run it")
+	case !categoryName.MatchString(a.Category):
+		// "Security" or "data_corruption" would slip past the categories
+		// that are never automatable, which are compared as written
+		ps = append(ps, fmt.Sprintf("category %q: write it in lower case, words joined by '-' (security, data-corruption)", a.Category))
 	}
 	if a.ForEach != "" && a.ForEach != "callers" {
 		ps = append(ps, fmt.Sprintf("for_each %q: only callers", a.ForEach))
@@ -671,3 +676,7 @@ func (s Spec) validate() []string {
 
 // dataInRegexMatcher finds a template in the value of a regex matcher.
 var dataInRegexMatcher = regexp.MustCompile(`[=!]~\s*"[^"]*\{\{`)
+
+// categoryName is how categories are written, in runbooks and in the
+// config's automatable list alike.
+var categoryName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)

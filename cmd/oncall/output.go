@@ -73,7 +73,9 @@ func encodeJSON(w io.Writer, v any, indent string) error {
 	}
 	out := make([]byte, 0, b.Len())
 	for _, r := range b.String() {
-		if r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0x061c || r == 0x200e || r == 0x200f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+		// the encoder escapes C0 inside strings: a raw newline here is
+		// the indentation's
+		if r != '\n' && termsafe.Controls(r) {
 			out = fmt.Appendf(out, `\u%04x`, r)
 			continue
 		}

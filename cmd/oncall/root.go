@@ -24,6 +24,18 @@ type globalOptions struct {
 	// any action; set by loadConfig.
 	typed string
 	loc   *time.Location // Timezone, read before any command runs
+	// loaded is the config as first read, once per command
+	loaded *loadedConfig
+}
+
+// loadedConfig is a config read for the --config and --context it was
+// read with (completion parses its own arguments after the root's
+// pre-run: another pair reads again).
+type loadedConfig struct {
+	configPath, context string
+	cfg                 *config.Config
+	path                string
+	err                 error
 }
 
 // clock writes a time of day in the chosen zone, with the zone.
@@ -91,7 +103,9 @@ that every datasource answers and holds the data oncall expects.`,
 	root.PersistentFlags().StringVar(&g.Timezone, "timezone", "UTC", "zone times are shown in: UTC, local, or an IANA name like Europe/Berlin (also $ONCALL_TIMEZONE)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		// first: no command may plan, ask or write before it knows
-		g.resolveReadOnly(e)
+		// whether its context is read-only; a config that does not load
+		// is left to the command that needs it to report
+		_, _, _ = g.loadConfig(e)
 		if showsData(cmd) {
 			e.IO.Out = terminalText{e.IO.Out}
 		}
@@ -154,38 +168,29 @@ func markUsageErrors(c *cobra.Command) {
 	}
 }
 
-// loadConfig reads the config the flags and environment point at, and
-// takes how carefully its context acts. A bad config is a usage error
-// (exit 2); `config validate` reports it as a failed check instead.
+// loadConfig reads the config the flags and environment point at, once
+// per command, and takes how carefully its context acts: a read-only
+// context makes every path that acts (runbook run, autopilot, proposals,
+// silences, the cockpit, the demo) refuse before it plans, asks or
+// writes. The root reads it before any command runs. A bad config is a
+// usage error (exit 2); `config validate` reports it as a failed check
+// instead.
 func (g *globalOptions) loadConfig(e *env) (*config.Config, string, error) {
+	if l := g.loaded; l != nil && l.configPath == g.ConfigPath && l.context == g.Context {
+		return l.cfg, l.path, l.err
+	}
 	cfg, path, err := g.readConfig(e)
+	g.loaded = &loadedConfig{g.ConfigPath, g.Context, cfg, path, err}
 	if err != nil {
 		return nil, path, err
 	}
 	if ctx, ok := cfg.Contexts[cfg.Context]; ok {
-		// resolveReadOnly has done this before the command ran; kept here
-		// for the config the command acts on
 		g.ReadOnly = g.ReadOnly || ctx.ReadOnly
 		if ctx.Confirm == config.ConfirmTyped {
 			g.typed = cfg.Context
 		}
 	}
 	return cfg, path, nil
-}
-
-// resolveReadOnly makes oncall read-only, before any command runs, when
-// the context is: every path that acts (runbook run, autopilot,
-// proposals, silences, the cockpit, the demo) then refuses before it
-// plans, asks or writes. A config that does not load is left to the
-// command that needs it to report.
-func (g *globalOptions) resolveReadOnly(e *env) {
-	cfg, _, err := g.readConfig(e)
-	if err != nil {
-		return
-	}
-	if ctx, ok := cfg.Contexts[cfg.Context]; ok && ctx.ReadOnly {
-		g.ReadOnly = true
-	}
 }
 
 // readConfig reads the config in its context: --context, else

@@ -476,7 +476,7 @@ func (v *validator) checkRemediation(r Remediation) {
 		// compared as a person means it: "Security", "data-corruption ",
 		// "financial_transactions" and a zero-width space are the
 		// categories they name
-		norm := NormalizeCategory(c)
+		norm := normalizeCategory(c)
 		switch at := fmt.Sprintf("remediation.automatable[%d]", i); {
 		case strings.ContainsAny(c, "*?[]"):
 			v.atPath(at, "%q: a category is a name, not a pattern: list each one", c)
@@ -527,9 +527,9 @@ func (v *validator) checkRemediation(r Remediation) {
 	}
 }
 
-// NormalizeCategory is a category as runbooks write it: lower case,
+// normalizeCategory is a category as runbooks must write it: lower case,
 // words joined by '-', with no invisible characters.
-func NormalizeCategory(c string) string {
+func normalizeCategory(c string) string {
 	c = strings.Map(func(r rune) rune {
 		switch {
 		case r == '_' || unicode.IsSpace(r):

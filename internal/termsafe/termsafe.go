@@ -41,9 +41,7 @@ func clean(s string, multiline bool) string {
 			} else {
 				b.WriteByte(' ')
 			}
-		case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
-			// C0, DEL and C1 controls, including a lone ESC or 8-bit CSI.
-		case isBidiControl(r):
+		case Controls(r):
 		default:
 			b.WriteRune(r)
 		}
@@ -59,6 +57,14 @@ func isPlain(s string) bool {
 		}
 	}
 	return true
+}
+
+// Controls reports whether r is what a terminal acts on rather than
+// shows: a C0 control, DEL or a C1 control (a lone ESC, an 8-bit CSI),
+// or a bidirectional formatting character. Text and Line drop them
+// (keeping or replacing tab and newline); JSON output escapes them.
+func Controls(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || isBidiControl(r)
 }
 
 // isBidiControl reports the Unicode bidirectional formatting characters
