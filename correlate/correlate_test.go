@@ -200,7 +200,7 @@ func (failingMetrics) Exemplars(context.Context, []string, sources.TimeRange) ([
 }
 
 func TestNothingToGoOnIsSaidPlainly(t *testing.T) {
-	ev := Gather(context.Background(), Sources{Metrics: failingMetrics{}}, Trigger{At: t0}, GatherOptions{})
+	ev := Gather(context.Background(), sources.Set{Metrics: failingMetrics{}}, Trigger{At: t0}, GatherOptions{})
 	var what []string
 	for _, m := range ev.Missing {
 		what = append(what, m.What+": "+m.Why)

@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/oncall-cockpit/oncall/slo"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -114,11 +115,11 @@ func (st *ServiceStatus) judge() {
 
 // BudgetHealth is failing when the budget is spent and degraded when
 // less than LowBudget of it is left.
-func BudgetHealth(b Budget) Health {
+func BudgetHealth(b slo.Budget) Health {
 	switch {
 	case b.Remaining < 0:
 		return Failing
-	case b.Remaining < LowBudget:
+	case b.Remaining < slo.LowBudget:
 		return Degraded
 	}
 	return Healthy

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oncall-cockpit/oncall/slo"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -369,7 +370,7 @@ func (a *analysis) mechanisms(root string, b BlastRadius) []Mechanism {
 				peak, at = x.V, x.T
 			}
 		}
-		if peak >= SaturatedShare*sat.Max {
+		if peak >= slo.SaturatedShare*sat.Max {
 			out = append(out, Mechanism{Kind: "saturation", Service: sat.Service,
 				Detail:   fmt.Sprintf("%s %s at %.0f/%.0f (%s)", sat.Service, sat.Resource, peak, sat.Max, at.UTC().Format("15:04:05")),
 				Evidence: []string{sat.Used.Query}})
@@ -467,7 +468,7 @@ func (a *analysis) chain(root string, b BlastRadius, meta Meta) []ChainLink {
 // poolExhausted is whether a connection pool reached SaturatedShare of
 // its size.
 func poolExhausted(s sources.Saturation) bool {
-	return s.Max > 0 && strings.HasPrefix(s.Resource, "pool:") && peakOf(s) >= SaturatedShare*s.Max
+	return s.Max > 0 && strings.HasPrefix(s.Resource, "pool:") && peakOf(s) >= slo.SaturatedShare*s.Max
 }
 
 func peakOf(s sources.Saturation) float64 {

@@ -127,7 +127,7 @@ type Autopilot struct {
 	Planner  *Planner
 	Exec     *Executor
 	Ledger   Ledger
-	Policy   Policy
+	Policy   RunPolicy
 	Now      func() time.Time
 	By       string
 	// Situation reads what is going on: firing alerts and the incident.

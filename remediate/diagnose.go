@@ -84,7 +84,7 @@ func (w *evidenceWindow) last(d time.Duration) sources.TimeRange {
 // holds. A runbook without steps takes all its actions. A step whose read
 // fails does not hold, and says why. Evidence from before fixedAt, the
 // runbook's last verified fix on the target (zero: none), is not counted.
-func Diagnose(ctx context.Context, src correlate.Sources, inc *correlate.Incident, rb *Runbook, vars Vars, now, fixedAt time.Time) (d Diagnosis) {
+func Diagnose(ctx context.Context, src sources.Set, inc *correlate.Incident, rb *Runbook, vars Vars, now, fixedAt time.Time) (d Diagnosis) {
 	if len(rb.Diagnose) == 0 {
 		d = Diagnosis{Reason: "no diagnosis steps: the runbook's actions apply as they are", FixedAt: fixedAt}
 		for _, a := range rb.Actions {
@@ -159,7 +159,7 @@ func (d Diagnosis) seen() string {
 // The incident's window may begin before the last verified fix: its log
 // lines are then counted anew from the fix on, and its mechanisms, which
 // carry no time, are not counted.
-func incidentProbe(ctx context.Context, src correlate.Sources, inc *correlate.Incident, p *IncidentProbe, w *evidenceWindow) StepResult {
+func incidentProbe(ctx context.Context, src sources.Set, inc *correlate.Incident, p *IncidentProbe, w *evidenceWindow) StepResult {
 	what := p.Mechanism + " mechanisms in the incident"
 	if p.Signature != "" {
 		what = p.Signature + " log lines in the incident"
@@ -210,7 +210,7 @@ func incidentProbe(ctx context.Context, src correlate.Sources, inc *correlate.In
 	return StepResult{What: what, Value: float64(n), Shown: humanize.Count(n, "mechanism"), Samples: seen[:min(samplesKept, len(seen))], Source: "the incident's mechanisms"}
 }
 
-func probe(ctx context.Context, src correlate.Sources, s Step, r renderer, w *evidenceWindow) StepResult {
+func probe(ctx context.Context, src sources.Set, s Step, r renderer, w *evidenceWindow) StepResult {
 	svc, err := r.render("service", service(s))
 	if err != nil {
 		return StepResult{Err: err.Error()}
@@ -224,7 +224,7 @@ func probe(ctx context.Context, src correlate.Sources, s Step, r renderer, w *ev
 	switch {
 	case s.Logs != nil:
 		p := s.Logs
-		since := p.Since.or(defaultProbeSince)
+		since := p.Since.Or(defaultProbeSince)
 		what := fmt.Sprintf("%s log lines at %s in the last %s", strings.Join(p.Levels, "/"), svc, shortDuration(since))
 		if p.Grep != "" {
 			what = fmt.Sprintf("log lines matching %q at %s in the last %s", p.Grep, svc, shortDuration(since))
@@ -250,7 +250,7 @@ func probe(ctx context.Context, src correlate.Sources, s Step, r renderer, w *ev
 		return res
 	case s.Metric != nil:
 		p := s.Metric
-		since := p.Since.or(2 * time.Minute)
+		since := p.Since.Or(2 * time.Minute)
 		what := fmt.Sprintf("%s of %s over the last %s", strings.ReplaceAll(p.Signal, "_", " "), svc, shortDuration(since))
 		rng := w.last(since)
 		v, source, err := redValue(ctx, src.Metrics, svc, p.Signal, rng.End, rng.End.Sub(rng.Start))
@@ -283,7 +283,7 @@ func probe(ctx context.Context, src correlate.Sources, s Step, r renderer, w *ev
 		return res
 	case s.Traces != nil:
 		p := s.Traces
-		since := p.Since.or(defaultProbeSince)
+		since := p.Since.Or(defaultProbeSince)
 		what := fmt.Sprintf("traces through %s in the last %s", svc, shortDuration(since))
 		if p.ErrorsOnly {
 			what = "failed " + what

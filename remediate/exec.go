@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -90,7 +89,7 @@ type Event struct {
 // Executor runs plans: guardrails, the audit log, the command, the
 // verification, and what follows a failure.
 type Executor struct {
-	Sources  correlate.Sources
+	Sources  sources.Set
 	Actuator sources.Actuator
 	Guard    *Guard
 	Audit    *Audit
@@ -192,7 +191,7 @@ func (x *Executor) runOne(ctx context.Context, p *Plan, pa Planned, approval str
 		return o
 	}
 	a := pa.action
-	lease := a.Timeout.or(defaultActionTimeout) + time.Minute
+	lease := a.Timeout.Or(defaultActionTimeout) + time.Minute
 	if a.Verify != nil {
 		lease += time.Duration(a.Verify.Within)
 	}
@@ -236,7 +235,7 @@ func (x *Executor) runOne(ctx context.Context, p *Plan, pa Planned, approval str
 	ctx = hold.Context()
 	o.AuditID = id
 	x.report(pa.Name, "running %s", pa.Shown)
-	res := x.scrubbing(secrets).execute(ctx, pa.Name, cmd, a.Timeout.or(defaultActionTimeout))
+	res := x.scrubbing(secrets).execute(ctx, pa.Name, cmd, a.Timeout.Or(defaultActionTimeout))
 	if res.err != nil && ctx.Err() != nil {
 		res.err = fmt.Errorf("%w: %w", res.err, context.Cause(ctx))
 	}
@@ -280,7 +279,7 @@ func (x *Executor) rollback(ctx context.Context, p *Plan, pa Planned, approval s
 		return o
 	}
 	x.report(pa.Name, "rolling back: %s", o.Shown)
-	res := x.scrubbing(secrets).execute(ctx, pa.Name, cmd, pa.action.Timeout.or(defaultActionTimeout))
+	res := x.scrubbing(secrets).execute(ctx, pa.Name, cmd, pa.action.Timeout.Or(defaultActionTimeout))
 	o.ExitCode, o.Result = &res.code, ResultDone
 	if res.err != nil {
 		o.Result, o.Error = ResultFailed, secrets.scrub(res.err.Error())

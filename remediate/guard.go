@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -22,8 +23,10 @@ import (
 // hole or moves money.
 var NeverAutomatable = []string{"data-corruption", "security", "financial-transactions", "unknown"}
 
-// Policy is the config's remediation policy.
-type Policy struct {
+// RunPolicy is what a run is allowed, from the config's remediation
+// section: what the autopilot may run alone, the guardrails, how many
+// run at once, and how long a proposal waits.
+type RunPolicy struct {
 	// Automatable are the action categories the autopilot may run alone.
 	Automatable []string
 	// Guardrails are the defaults; an action's own guardrails replace
@@ -35,13 +38,13 @@ type Policy struct {
 	ProposalTTL time.Duration
 }
 
-// DefaultPolicy is what applies without a remediation section: nothing
+// DefaultRunPolicy is what applies without a remediation section: nothing
 // automatable, one run per action and target every 10 minutes, at most 3
 // runs of an action or on a service an hour, 2 at once.
-func DefaultPolicy() Policy {
-	return Policy{
+func DefaultRunPolicy() RunPolicy {
+	return RunPolicy{
 		Guardrails: Guardrail{
-			Cooldown:       Duration(10 * time.Minute),
+			Cooldown:       timeparse.Duration(10 * time.Minute),
 			RatePerAction:  &Rate{N: 3, Per: time.Hour},
 			RatePerService: &Rate{N: 3, Per: time.Hour},
 		},
@@ -51,14 +54,14 @@ func DefaultPolicy() Policy {
 }
 
 // Automates reports whether the autopilot may run a category alone.
-func (p Policy) Automates(category string) bool {
+func (p RunPolicy) Automates(category string) bool {
 	return category != "" && !slices.Contains(NeverAutomatable, category) && slices.Contains(p.Automatable, category)
 }
 
 // Guardrail bounds how often an action may run.
 type Guardrail struct {
 	// Cooldown is the least time between two runs of one action on one target.
-	Cooldown Duration `yaml:"cooldown,omitempty" json:"cooldown,omitempty"`
+	Cooldown timeparse.Duration `yaml:"cooldown,omitempty" json:"cooldown,omitempty"`
 	// RatePerAction caps the runs of one action on any target; RatePerService
 	// the runs of any action on one target.
 	RatePerAction  *Rate `yaml:"rate_per_action,omitempty" json:"rate_per_action,omitempty"`
@@ -256,7 +259,7 @@ func (SilenceLedger) Where() string { return "shared through Alertmanager with e
 // Guard applies the guardrails before an action runs.
 type Guard struct {
 	Ledger Ledger
-	Policy Policy
+	Policy RunPolicy
 	Now    func() time.Time
 	// Settle is how long a lock waits before reading back who holds it:
 	// long enough for a concurrent claim to be visible.
@@ -336,7 +339,7 @@ func (g *Guard) Acquire(ctx context.Context, k Key, rails Guardrail, by string, 
 			return nil, err
 		}
 	}
-	cool := now.Add(rails.Cooldown.or(time.Second))
+	cool := now.Add(rails.Cooldown.Or(time.Second))
 	if _, err := g.Ledger.Add(ctx, Record{Kind: RecordRun, Key: k, By: by, Start: ledgerStamps(), End: cool,
 		Note: fmt.Sprintf("oncall run: %s by %s; cooldown until %s", k, by, cool.UTC().Format(time.RFC3339))}); err != nil {
 		h.Release()

@@ -7,14 +7,26 @@ import (
 	"time"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
 // clockLedger is a MemoryLedger on a clock the test moves.
-func clockGuard(policy Policy) (*Guard, *time.Time) {
+func clockGuard(policy RunPolicy) (*Guard, *time.Time) {
 	now := time.Date(2026, 11, 27, 23, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	return &Guard{Ledger: &MemoryLedger{Now: clock}, Policy: policy, Now: clock}, &now
+}
+
+// mustAcquire is g's hold of k for who under rails, for a minute, which
+// must be granted.
+func mustAcquire(t *testing.T, g *Guard, k Key, rails Guardrail, who string) *Hold {
+	t.Helper()
+	held, err := g.Acquire(bg, k, rails, who, time.Minute, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return held
 }
 
 func refusal(t *testing.T, err error) *Refusal {
@@ -29,25 +41,17 @@ func refusal(t *testing.T, err error) *Refusal {
 // TestSecondRunInTheCooldownIsRefused says which guardrail and when it
 // clears, and lets the run through once it has.
 func TestSecondRunInTheCooldownIsRefused(t *testing.T) {
-	g, now := clockGuard(Policy{Guardrails: Guardrail{Cooldown: Duration(10 * time.Minute)}})
+	g, now := clockGuard(RunPolicy{Guardrails: Guardrail{Cooldown: timeparse.Duration(10 * time.Minute)}})
 	k := Key{Action: "restart", Target: "cart"}
-	held, err := g.Acquire(bg, k, Guardrail{}, "alice@a", time.Minute, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	held.Release()
+	mustAcquire(t, g, k, Guardrail{}, "alice@a").Release()
 	*now = now.Add(4 * time.Minute)
-	_, err = g.Acquire(bg, k, Guardrail{}, "bob@b", time.Minute, nil)
+	_, err := g.Acquire(bg, k, Guardrail{}, "bob@b", time.Minute, nil)
 	r := refusal(t, err)
 	if r.Rule != "cooldown" || !r.Until.Equal(time.Date(2026, 11, 27, 23, 10, 0, 0, time.UTC)) || !strings.Contains(r.Error(), "alice@a") || !strings.Contains(r.Error(), "clears at 23:10:00 UTC") {
 		t.Fatalf("refusal %v (until %s)", r, r.Until)
 	}
 	// another target is not cooling down
-	if held, err := g.Acquire(bg, Key{Action: "restart", Target: "payment-api"}, Guardrail{}, "bob@b", time.Minute, nil); err != nil {
-		t.Fatal(err)
-	} else {
-		held.Release()
-	}
+	mustAcquire(t, g, Key{Action: "restart", Target: "payment-api"}, Guardrail{}, "bob@b").Release()
 	*now = now.Add(7 * time.Minute)
 	if held, err := g.Acquire(bg, k, Guardrail{}, "bob@b", time.Minute, nil); err != nil {
 		t.Fatalf("after the cooldown: %v", err)
@@ -57,7 +61,7 @@ func TestSecondRunInTheCooldownIsRefused(t *testing.T) {
 }
 
 func TestRateLimitsPerActionAndPerService(t *testing.T) {
-	g, now := clockGuard(Policy{Guardrails: Guardrail{RatePerAction: &Rate{2, time.Hour}, RatePerService: &Rate{3, time.Hour}}})
+	g, now := clockGuard(RunPolicy{Guardrails: Guardrail{RatePerAction: &Rate{2, time.Hour}, RatePerService: &Rate{3, time.Hour}}})
 	run := func(action, target string) error {
 		held, err := g.Acquire(bg, Key{action, target}, Guardrail{}, "a", time.Minute, nil)
 		if err == nil {
@@ -85,19 +89,12 @@ func TestRateLimitsPerActionAndPerService(t *testing.T) {
 		t.Fatalf("%v", r)
 	}
 	// an action's own guardrails replace the defaults
-	held, err := g.Acquire(bg, Key{"restart", "z"}, Guardrail{RatePerAction: &Rate{10, time.Hour}}, "a", time.Minute, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	held.Release()
+	mustAcquire(t, g, Key{"restart", "z"}, Guardrail{RatePerAction: &Rate{10, time.Hour}}, "a").Release()
 }
 
 func TestConcurrencyCap(t *testing.T) {
-	g, _ := clockGuard(Policy{MaxConcurrent: 1})
-	held, err := g.Acquire(bg, Key{"restart", "a"}, Guardrail{}, "a", time.Minute, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, _ := clockGuard(RunPolicy{MaxConcurrent: 1})
+	held := mustAcquire(t, g, Key{"restart", "a"}, Guardrail{}, "a")
 	if r := refusal(t, func() error {
 		_, err := g.Acquire(bg, Key{"scale", "b"}, Guardrail{}, "b", time.Minute, nil)
 		return err
@@ -111,11 +108,7 @@ func TestConcurrencyCap(t *testing.T) {
 		t.Fatalf("%v", r)
 	}
 	held.Release()
-	if held, err := g.Acquire(bg, Key{"scale", "b"}, Guardrail{}, "b", time.Minute, nil); err != nil {
-		t.Fatal(err)
-	} else {
-		held.Release()
-	}
+	mustAcquire(t, g, Key{"scale", "b"}, Guardrail{}, "b").Release()
 }
 
 // TestMaxStep refuses a step above the bound, relative or absolute.

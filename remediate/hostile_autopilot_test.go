@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
+	simsrc "github.com/oncall-cockpit/oncall/sources/sim"
+
 	"github.com/oncall-cockpit/oncall/correlate"
-	"github.com/oncall-cockpit/oncall/internal/testenv"
 	"github.com/oncall-cockpit/oncall/sim"
 	"github.com/oncall-cockpit/oncall/sources"
 )
@@ -41,18 +42,23 @@ func parseRunbook(t *testing.T, yml string) *Runbook {
 	return rb
 }
 
-// restartOnAlert matches only an alert at one service and restarts that
-// service: auto, of an automatable category, with nothing to verify.
-func restartOnAlert(t *testing.T, alert, service string) *Runbook {
-	return parseRunbook(t, `name: restart-on-alert
-match: {alerts: [`+alert+`], services: [`+service+`]}
-actions:
+// restartAction is the actions: section the runbooks written here share:
+// a low-danger restart of the target. A runbook may go on with the
+// action's further lines (auto, verify), indented as they are.
+const restartAction = `actions:
   - name: restart
     kind: sim
     sim: {action: restart, service: "{{.Target}}"}
     danger: low
     category: restart
-    auto: true
+`
+
+// restartOnAlert matches only an alert at one service and restarts that
+// service: auto, of an automatable category, with nothing to verify.
+func restartOnAlert(t *testing.T, alert, service string) *Runbook {
+	return parseRunbook(t, `name: restart-on-alert
+match: {alerts: [`+alert+`], services: [`+service+`]}
+`+restartAction+`    auto: true
 `)
 }
 
@@ -66,6 +72,40 @@ func decisionOf(t *testing.T, ds []Decision, runbook string) Decision {
 	}
 	t.Fatalf("no decision about %s in %+v", runbook, ds)
 	return Decision{}
+}
+
+// playRound is one round of the autopilot's, which must not fail.
+func playRound(t *testing.T, ap *Autopilot) []Decision {
+	t.Helper()
+	ds, err := ap.Round(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+// roundAfterAVerifiedFix plays a round in which runbook must run and
+// resolve, moves the fleet past the cooldown, with the old evidence still
+// in the window, and returns the next round's decisions.
+func roundAfterAVerifiedFix(t *testing.T, ap *Autopilot, f *sim.Fleet, runbook string) []Decision {
+	t.Helper()
+	if d := decisionOf(t, playRound(t, ap), runbook); d.Did != "ran" || d.Outcome.Result != ResultResolved {
+		t.Fatalf("first round: %+v", d)
+	}
+	f.Advance(time.Duration(ap.Policy.Guardrails.Cooldown) + time.Minute)
+	return playRound(t, ap)
+}
+
+// lookingKit is a kit on a scenario five minutes after its onset, its
+// fleet, and the situation the kit sees there.
+func lookingKit(t *testing.T, scenario string, rbs []*Runbook) (*Kit, *sim.Fleet, Situation) {
+	t.Helper()
+	k, f := simKit(t, scenario, 5*time.Minute, rbs, nil)
+	s, err := k.Look(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, f, s
 }
 
 // TestAutopilotActsOnlyOnTheLikeliestCause: an action runs alone only on
@@ -116,11 +156,7 @@ func TestAutopilotActsOnlyOnTheLikeliestCause(t *testing.T) {
 				}
 				return s, err
 			}
-			ds, err := kitAutopilot(k, look).Round(bg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			d := decisionOf(t, ds, "restart-on-alert")
+			d := decisionOf(t, playRound(t, kitAutopilot(k, look)), "restart-on-alert")
 			if d.Target != c.service || d.Did != c.did || !strings.Contains(d.Why, c.why) {
 				t.Fatalf("decision %+v: want %s, why containing %q", d, c.did, c.why)
 			}
@@ -139,7 +175,7 @@ func TestCandidatesRankLikelyBeforePossible(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.AdvanceTo(f.Onset().Add(20 * time.Minute))
-	s, err := (&Kit{Planner: &Planner{Sources: testenv.SimSources(f), Now: f.Now}}).Look(bg)
+	s, err := (&Kit{Planner: &Planner{Sources: simsrc.New(f).Set(), Now: f.Now}}).Look(bg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,11 +208,7 @@ func TestCandidatesRankLikelyBeforePossible(t *testing.T) {
 // runbooks that match and the proposals waiting are both listed in the
 // order of the incident's candidates.
 func TestRunbooksAndProposalsFollowTheDiagnosis(t *testing.T) {
-	k, f := simKit(t, "retry-storm", 5*time.Minute, simRunbooks(t), nil)
-	s, err := k.Look(bg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k, f, s := lookingKit(t, "retry-storm", simRunbooks(t))
 	root := s.Incident.Candidates[0]
 	if root.Service != "user-preferences-api" || root.Likelihood != correlate.Likely {
 		t.Fatalf("the scenario changed: root %+v", root)
@@ -239,20 +271,7 @@ func TestAVerifiedFixIsNotRepeatedOnOldEvidence(t *testing.T) {
 		t.Run(c.scenario, func(t *testing.T) {
 			t.Parallel()
 			k, f := simKit(t, c.scenario, 5*time.Minute, simRunbooks(t), nil)
-			ap := kitAutopilot(k, nil)
-			ds, err := ap.Round(bg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := decisionOf(t, ds, c.runbook); d.Did != "ran" || d.Outcome.Result != ResultResolved {
-				t.Fatalf("first round: %+v", d)
-			}
-			// past the cooldown, with the old evidence still in the window
-			f.Advance(time.Duration(k.Policy.Guardrails.Cooldown) + time.Minute)
-			ds, err = ap.Round(bg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			ds := roundAfterAVerifiedFix(t, kitAutopilot(k, nil), f, c.runbook)
 			for _, d := range ds {
 				if d.Did == "ran" || d.Did == "escalated" || d.Did == "proposed" {
 					t.Errorf("after a verified fix, on old evidence: %+v", d)
@@ -272,39 +291,17 @@ func TestAVerifiedFixIsNotRepeatedOnOldEvidence(t *testing.T) {
 func TestAnAlertFromBeforeAVerifiedFixDoesNotRepeatIt(t *testing.T) {
 	rb := parseRunbook(t, `name: restart-crash-looping
 match: {alerts: [PodCrashLooping]}
-actions:
-  - name: restart
-    kind: sim
-    sim: {action: restart, service: "{{.Target}}"}
-    danger: low
-    category: restart
-    auto: true
+`+restartAction+`    auto: true
     verify: {below: 1%, within: 3m}
 `)
-	k, f := simKit(t, "crash-loop", 5*time.Minute, []*Runbook{rb}, nil)
-	first, err := k.Look(bg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k, f, first := lookingKit(t, "crash-loop", []*Runbook{rb})
 	// the alert as first seen, still firing
 	look := func(ctx context.Context) (Situation, error) {
 		s, err := k.Look(ctx)
 		s.Alerts = first.Alerts
 		return s, err
 	}
-	ap := kitAutopilot(k, look)
-	ds, err := ap.Round(bg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := decisionOf(t, ds, rb.Name); d.Did != "ran" || d.Outcome.Result != ResultResolved {
-		t.Fatalf("first round: %+v", d)
-	}
-	f.Advance(time.Duration(k.Policy.Guardrails.Cooldown) + time.Minute)
-	ds, err = ap.Round(bg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := roundAfterAVerifiedFix(t, kitAutopilot(k, look), f, rb.Name)
 	if d := decisionOf(t, ds, rb.Name); d.Did != "skipped" || !strings.Contains(d.Why, "fixed and verified") || !strings.Contains(d.Why, "before the fix") {
 		t.Errorf("on an alert from before the verified fix: %+v", d)
 	}
@@ -318,21 +315,11 @@ func TestAProposalIsMadeOncePerTarget(t *testing.T) {
 	rb := parseRunbook(t, `name: restart-the-root
 match: {alerts: [ErrorBudgetBurn], services: [checkout-api]}
 target: "{{.RootCause}}"
-actions:
-  - name: restart
-    kind: sim
-    sim: {action: restart, service: "{{.Target}}"}
-    danger: low
-    category: restart
-`)
+`+restartAction)
 	k, f := simKit(t, "db-pool-exhaustion", 5*time.Minute, []*Runbook{rb}, nil)
 	ap := kitAutopilot(k, nil)
 	for round := 1; round <= 3; round++ {
-		ds, err := ap.Round(bg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := decisionOf(t, ds, rb.Name)
+		d := decisionOf(t, playRound(t, ap), rb.Name)
 		want := "waiting"
 		if round == 1 {
 			want = "proposed"
@@ -360,21 +347,12 @@ diagnose:
     incident: {mechanism: deploy}
     when: {above: 0}
     then: [restart]
-actions:
-  - name: restart
-    kind: sim
-    sim: {action: restart, service: "{{.Target}}"}
-    danger: low
-    category: restart
-`)
+`+restartAction)
 	retry := mustFindIn(t, simRunbooks(t), "retry-storm")
 	k, f := simKit(t, "retry-storm", 5*time.Minute, []*Runbook{retry, nothing}, nil)
 	ap := kitAutopilot(k, nil)
 	for round := 1; round <= 2; round++ {
-		ds, err := ap.Round(bg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ds := playRound(t, ap)
 		want := map[int]string{1: "proposed", 2: "waiting"}[round]
 		if d := decisionOf(t, ds, "retry-storm"); d.Did != want {
 			t.Fatalf("round %d: retry-storm %+v, want %s", round, d, want)
@@ -400,11 +378,7 @@ func TestResolvedMeansTheSymptomCleared(t *testing.T) {
 	} {
 		t.Run(c.scenario, func(t *testing.T) {
 			t.Parallel()
-			k, _ := simKit(t, c.scenario, 5*time.Minute, simRunbooks(t), nil)
-			s, err := k.Look(bg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			k, _, s := lookingKit(t, c.scenario, simRunbooks(t))
 			m, ok := k.MatchFor(mustFindIn(t, k.Runbooks, c.runbook), s, c.target)
 			if !ok || m.Service != c.target {
 				t.Fatalf("match %+v", m)
@@ -481,11 +455,7 @@ actions:
 	k, f := simKit(t, "retry-storm", 5*time.Minute, []*Runbook{rb}, esc)
 	ap := kitAutopilot(k, nil)
 	ap.Policy.Automatable = append(slices.Clone(ap.Policy.Automatable), "traffic")
-	ds, err := ap.Round(bg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := decisionOf(t, ds, rb.Name)
+	d := decisionOf(t, playRound(t, ap), rb.Name)
 	if d.Did != "ran" || d.Target != "user-preferences-api" || d.Outcome.Result != ResultTargetFixed {
 		t.Fatalf("first round: %+v: %+v", d, d.Outcome)
 	}
@@ -515,10 +485,7 @@ actions:
 		t.Errorf("no escalation recorded: %+v", rs)
 	}
 	f.Advance(time.Duration(k.Policy.Guardrails.Cooldown) + time.Minute)
-	if ds, err = ap.Round(bg); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range ds {
+	for _, d := range playRound(t, ap) {
 		if d.Did == "ran" || d.Did == "escalated" {
 			t.Errorf("second round: %+v", d)
 		}
@@ -563,19 +530,9 @@ diagnose:
     metric: {signal: error_ratio}
     when: {above: 0}
     then: [restart]
-actions:
-  - name: restart
-    kind: sim
-    sim: {action: restart, service: "{{.Target}}"}
-    danger: low
-    category: restart
-`)
+`+restartAction)
 	stepless := restartOnAlert(t, "ErrorBudgetBurn", "payment-api")
-	k, f := simKit(t, "db-pool-exhaustion", 5*time.Minute, []*Runbook{watched, stepless}, nil)
-	s, err := k.Look(bg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k, f, s := lookingKit(t, "db-pool-exhaustion", []*Runbook{watched, stepless})
 	var ledgerReads, metricReads atomic.Int32
 	ledger := countingLedger{Ledger: k.Ledger, reads: &ledgerReads}
 	planner := *k.Planner
@@ -585,10 +542,7 @@ actions:
 	for round := 1; round <= 2; round++ {
 		ledgerReads.Store(0)
 		metricReads.Store(0)
-		ds, err := ap.Round(bg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ds := playRound(t, ap)
 		if n := ledgerReads.Load(); n != 1 {
 			t.Errorf("round %d read the ledger's records %d times, want once: %+v", round, n, ds)
 		}
@@ -633,7 +587,7 @@ func TestEvidenceAfterAVerifiedFixStillCounts(t *testing.T) {
 	oom := func(at time.Duration) sources.LogLine {
 		return sources.LogLine{T: now.Add(-at), Service: "cart", Level: "error", Line: "container cart OOMKilled"}
 	}
-	src := correlate.Sources{Logs: logsAt{lines: []sources.LogLine{oom(10 * time.Minute), oom(8 * time.Minute), oom(6 * time.Minute), oom(2 * time.Minute)}}}
+	src := sources.Set{Logs: logsAt{lines: []sources.LogLine{oom(10 * time.Minute), oom(8 * time.Minute), oom(6 * time.Minute), oom(2 * time.Minute)}}}
 	inc := &correlate.Incident{Window: sources.TimeRange{Start: now.Add(-15 * time.Minute), End: now},
 		Signatures: []correlate.Signature{{Service: "cart", Kind: correlate.SigOOM, Count: 4}},
 		Mechanisms: []correlate.Mechanism{{Kind: "crash-loop", Service: "cart", Detail: "4 OOM kills at cart"}}}
@@ -656,13 +610,7 @@ diagnose:
     incident: {mechanism: crash-loop}
     when: {above: 0}
     then: [restart]
-actions:
-  - name: restart
-    kind: sim
-    sim: {action: restart, service: "{{.Target}}"}
-    danger: low
-    category: restart
-`)
+`+restartAction)
 	if d := Diagnose(bg, src, inc, mech, vars, now, fixed); d.Branch != "" || !strings.Contains(d.Steps[0].Err, "before the fix verified at 23:26:00") {
 		t.Errorf("a mechanism from before the fix: %+v", d)
 	}

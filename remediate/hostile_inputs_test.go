@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/oncall-cockpit/oncall/internal/testenv"
+	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -687,7 +688,7 @@ func TestSilenceMayNotWriteLedgerLabels(t *testing.T) {
 		}
 	}
 	rb := &Runbook{Name: "x", File: "inline", Actions: []Action{{Name: "hush", Danger: DangerLow, Category: "test",
-		Spec: Spec{Kind: KindSilence, Silence: &SilenceSp{Matchers: `{{printf "oncall_%s" "action"}}="a15-act",service="web"`, For: Duration(time.Hour)}}}}}
+		Spec: Spec{Kind: KindSilence, Silence: &SilenceSp{Matchers: `{{printf "oncall_%s" "action"}}="a15-act",service="web"`, For: timeparse.Duration(time.Hour)}}}}}
 	k, _ := simKit(t, "quiet", time.Minute, []*Runbook{rb}, nil)
 	p := k.Planner.Plan(bg, Matched{Runbook: rb, Name: rb.Name, Service: "web"}, nil)
 	if msg := strings.Join(p.Problems, "; "); !strings.Contains(msg, "reserved for the remediation ledger") {

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/sources"
 	"github.com/oncall-cockpit/oncall/sources/alertmanager"
 )
@@ -139,7 +139,7 @@ func runForSecrets(t *testing.T, rb *Runbook, esc *Escalator, am string) secretR
 	t.Helper()
 	now := func() time.Time { return time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC) }
 	ledger := &MemoryLedger{Now: now}
-	var src correlate.Sources
+	var src sources.Set
 	if am != "" {
 		c, err := alertmanager.New(am, &http.Client{}, sources.DefaultConventions())
 		if err != nil {
@@ -269,7 +269,7 @@ func TestActionSecretsStaySecretWhateverFails(t *testing.T) {
 	)
 	for _, fail := range []string{failClosed, failEcho500} {
 		cases = append(cases, tc{name: "silence " + fail, action: func(t *testing.T) (Action, string) {
-			return Action{Name: "hush", Spec: Spec{Kind: KindSilence, Silence: &SilenceSp{Matchers: `service="api"`, For: Duration(time.Hour),
+			return Action{Name: "hush", Spec: Spec{Kind: KindSilence, Silence: &SilenceSp{Matchers: `service="api"`, For: timeparse.Duration(time.Hour),
 				Comment: `paged with {{secret "SILENCE_NOTE"}}`}}}, newHostileServer(t, fail, nil).URL
 		}, want: "alertmanager"})
 	}
@@ -296,7 +296,7 @@ func TestActionSecretsStaySecretWhateverFails(t *testing.T) {
 				{Name: "chat", Kind: EscalateSlack, URL: receiver.URL + "/slack"},
 				{Name: "hook", Kind: EscalateWebhook, URL: receiver.URL + "/hook"},
 			}}
-			a.Danger, a.Category, a.Timeout = DangerLow, "test", Duration(time.Second)
+			a.Danger, a.Category, a.Timeout = DangerLow, "test", timeparse.Duration(time.Second)
 			a.OnFailure = append(a.OnFailure, OnFailureEscalate)
 			run := runForSecrets(t, &Runbook{Name: "secrets", File: "inline", Actions: []Action{a}}, esc, am)
 

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/oncall-cockpit/oncall/internal/testenv"
+	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/sources"
 	"github.com/oncall-cockpit/oncall/sources/alertmanager"
 )
@@ -61,7 +62,7 @@ func planAndRun(rb *Runbook, ledger Ledger, audit *Audit, who string) (Outcome, 
 // onceExecutor runs as who with the default policy, the given ledger and
 // audit log, on the host's clock.
 func onceExecutor(ledger Ledger, audit *Audit, who string) *Executor {
-	return &Executor{Audit: audit, Guard: &Guard{Ledger: ledger, Policy: DefaultPolicy(), Now: time.Now}, Now: time.Now, Wait: SleepWait, User: who, Host: "h"}
+	return &Executor{Audit: audit, Guard: &Guard{Ledger: ledger, Policy: DefaultRunPolicy(), Now: time.Now}, Now: time.Now, Wait: SleepWait, User: who, Host: "h"}
 }
 
 func (x *Executor) planAndRun(rb *Runbook) (Outcome, error) {
@@ -145,17 +146,7 @@ func TestLeaseRenewedWhileTheRunLives(t *testing.T) {
 	am := testenv.Alertmanager(t)
 	const target = "leased"
 	holder := helper(t, "hold", "AM="+am, "KEY="+target, "LEASE=4s")
-	stdin, err := holder.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := holder.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := holder.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stdin, stdout := startPiped(t, holder)
 	defer func() { _ = holder.Process.Kill(); _ = holder.Wait() }()
 	lines := bufio.NewScanner(stdout)
 	if !lines.Scan() || lines.Text() != "won" {
@@ -210,17 +201,13 @@ func TestFastClockIsRefusedByTheCooldown(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ledger := range []Ledger{SilenceLedger{Alerts: client}, &FileLedger{Path: filepath.Join(t.TempDir(), "ledger.json"), Now: time.Now}} {
-		policy := Policy{Guardrails: Guardrail{Cooldown: Duration(10 * time.Minute)}, MaxConcurrent: 10}
+		policy := RunPolicy{Guardrails: Guardrail{Cooldown: timeparse.Duration(10 * time.Minute)}, MaxConcurrent: 10}
 		right := &Guard{Ledger: ledger, Policy: policy, Now: time.Now}
 		fast := &Guard{Ledger: ledger, Policy: policy, Now: func() time.Time { return time.Now().Add(11 * time.Minute) }}
 
 		k := Key{Action: "restart/act", Target: "cart"}
-		held, err := right.Acquire(bg, k, Guardrail{}, "alice@a", time.Minute, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		held.Release()
-		_, err = fast.Acquire(bg, k, Guardrail{}, "mallory@fast", time.Minute, nil)
+		mustAcquire(t, right, k, Guardrail{}, "alice@a").Release()
+		_, err := fast.Acquire(bg, k, Guardrail{}, "mallory@fast", time.Minute, nil)
 		if r := refusal(t, err); r.Rule != "cooldown" || !strings.Contains(r.Detail, "alice@a") {
 			t.Fatalf("%s: the fast clock: %v", ledger.Where(), r)
 		}
@@ -229,10 +216,7 @@ func TestFastClockIsRefusedByTheCooldown(t *testing.T) {
 		// here: the lock alone decides)
 		right.Policy.Guardrails, fast.Policy.Guardrails = Guardrail{}, Guardrail{}
 		other := Key{Action: "restart/act", Target: "payment-api"}
-		held, err = fast.Acquire(bg, other, Guardrail{}, "mallory@fast", time.Minute, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		held := mustAcquire(t, fast, other, Guardrail{}, "mallory@fast")
 		_, err = right.Acquire(bg, other, Guardrail{}, "alice@a", time.Minute, nil)
 		if r := refusal(t, err); r.Rule != "lock" || !strings.Contains(r.Detail, "mallory@fast") {
 			t.Fatalf("%s: the right clock beside a fast lock: %v", ledger.Where(), r)
@@ -250,7 +234,7 @@ func TestFastClockIsRefusedByTheCooldown(t *testing.T) {
 func TestRefusalSeenInTheFirstReadWritesNothing(t *testing.T) {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	ledger := &MemoryLedger{Now: func() time.Time { return now }}
-	g := &Guard{Ledger: ledger, Policy: DefaultPolicy(), Now: func() time.Time { return now.Add(11 * time.Minute) }}
+	g := &Guard{Ledger: ledger, Policy: DefaultRunPolicy(), Now: func() time.Time { return now.Add(11 * time.Minute) }}
 	acquire := func(target string) error {
 		held, err := g.Acquire(bg, Key{Action: "restart/act", Target: target}, Guardrail{}, "autopilot@h", time.Minute, nil)
 		if err == nil {
@@ -428,19 +412,9 @@ func startTogether(t *testing.T, cmds ...*exec.Cmd) []string {
 	stdouts := make([]*bufio.Reader, len(cmds))
 	stderrs := make([]*bytes.Buffer, len(cmds))
 	for i, cmd := range cmds {
-		in, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
 		stderrs[i] = &bytes.Buffer{}
 		cmd.Stderr = stderrs[i]
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		in, out := startPiped(t, cmd)
 		stdins[i], stdouts[i] = in, bufio.NewReader(out)
 	}
 	for i := range cmds {
@@ -478,7 +452,7 @@ func helperHold() {
 		return
 	}
 	lease, _ := time.ParseDuration(os.Getenv("LEASE"))
-	g := &Guard{Ledger: SilenceLedger{Alerts: am}, Policy: Policy{MaxConcurrent: 10}, Now: time.Now}
+	g := &Guard{Ledger: SilenceLedger{Alerts: am}, Policy: RunPolicy{MaxConcurrent: 10}, Now: time.Now}
 	held, err := g.Acquire(context.Background(), Key{Action: "race/act", Target: os.Getenv("KEY")}, Guardrail{}, "holder", lease, nil)
 	if err != nil {
 		fmt.Println("refused:", err)

@@ -20,7 +20,7 @@ type Kit struct {
 	Exec    Executor // a template: each run copies it with its own Report
 	Ledger  Ledger
 	Audit   *Audit
-	Policy  Policy
+	Policy  RunPolicy
 	Meta    correlate.Meta
 	// Window is how far back Look assembles the incident.
 	Window time.Duration

@@ -53,9 +53,9 @@ func simKit(t testing.TB, scenario string, after time.Duration, rbs []*Runbook, 
 	}
 	f.AdvanceTo(f.Onset().Add(after))
 	b := simsrc.New(f)
-	src := testenv.SimSources(f)
+	src := simsrc.New(f).Set()
 	wait := func(ctx context.Context, d time.Duration) error { f.Advance(d); return ctx.Err() }
-	policy := DefaultPolicy()
+	policy := DefaultRunPolicy()
 	policy.Automatable = []string{"restart", "capacity", "cache"}
 	ledger := SilenceLedger{Alerts: b}
 	if esc == nil {

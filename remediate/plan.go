@@ -70,8 +70,8 @@ type Planned struct {
 
 // Planner turns a match into a plan.
 type Planner struct {
-	Sources correlate.Sources
-	Policy  Policy
+	Sources sources.Set
+	Policy  RunPolicy
 	Ledger  Ledger
 	Now     func() time.Time
 }
@@ -217,7 +217,7 @@ func (p *Planner) plan(rb *Runbook, a *Action, vars Vars, now time.Time) (Planne
 			sig = SignalErrorRatio
 		}
 		pa.Verify = fmt.Sprintf("%s of %s over %s below %s within %s", strings.ReplaceAll(sig, "_", " "), svc,
-			shortDuration(v.Over.or(time.Minute)), showSignal(sig, float64(v.Below)), shortDuration(time.Duration(v.Within)))
+			shortDuration(v.Over.Or(time.Minute)), showSignal(sig, float64(v.Below)), shortDuration(time.Duration(v.Within)))
 	} else {
 		pa.Verify = "not verified: the runbook declares no verify condition"
 	}

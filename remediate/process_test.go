@@ -77,7 +77,7 @@ func helperLock() {
 		fmt.Println("error:", err)
 		return
 	}
-	g := &Guard{Ledger: SilenceLedger{Alerts: am}, Policy: Policy{MaxConcurrent: 10}, Now: time.Now, Settle: 300 * time.Millisecond, Sleep: SleepWait}
+	g := &Guard{Ledger: SilenceLedger{Alerts: am}, Policy: RunPolicy{MaxConcurrent: 10}, Now: time.Now, Settle: 300 * time.Millisecond, Sleep: SleepWait}
 	start, _ := time.Parse(time.RFC3339Nano, os.Getenv("START"))
 	time.Sleep(time.Until(start))
 	held, err := g.Acquire(context.Background(), Key{Action: "race/act", Target: os.Getenv("KEY")}, Guardrail{}, fmt.Sprintf("pid-%d", os.Getpid()), time.Minute, nil)
@@ -104,6 +104,24 @@ func helper(t *testing.T, part string, env ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), append([]string{"REMEDIATE_HELPER=" + part}, env...)...)
 	return cmd
+}
+
+// startPiped starts a helper with its stdin and stdout piped to the test:
+// the helper reports on stdout, and closing stdin lets it go.
+func startPiped(t *testing.T, cmd *exec.Cmd) (io.WriteCloser, io.ReadCloser) {
+	t.Helper()
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return in, out
 }
 
 // TestKillMidActionLeavesUnfinished SIGKILLs a process while its action
@@ -195,17 +213,7 @@ func TestTwoProcessesRaceForOneLock(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range outs {
 			cmds[i] = helper(t, "lock", "AM="+am, "START="+start, fmt.Sprintf("KEY=target-%d", round))
-			in, err := cmds[i].StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := cmds[i].StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmds[i].Start(); err != nil {
-				t.Fatal(err)
-			}
+			in, out := startPiped(t, cmds[i])
 			stdins[i] = in
 			wg.Add(1)
 			go func() {

@@ -13,11 +13,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/problem"
+	"github.com/oncall-cockpit/oncall/internal/timeparse"
 )
 
 // Runbook is one runbook file: when it applies, how it diagnoses, what it
@@ -80,17 +81,17 @@ type Step struct {
 
 // LogProbe counts log lines: of a service, at levels, matching a pattern.
 type LogProbe struct {
-	Service string   `yaml:"service,omitempty" json:"service,omitempty"` // template; default the target
-	Levels  []string `yaml:"levels,omitempty" json:"levels,omitempty"`
-	Grep    string   `yaml:"grep,omitempty" json:"grep,omitempty"` // RE2
-	Since   Duration `yaml:"since,omitempty" json:"since,omitempty"`
+	Service string             `yaml:"service,omitempty" json:"service,omitempty"` // template; default the target
+	Levels  []string           `yaml:"levels,omitempty" json:"levels,omitempty"`
+	Grep    string             `yaml:"grep,omitempty" json:"grep,omitempty"` // RE2
+	Since   timeparse.Duration `yaml:"since,omitempty" json:"since,omitempty"`
 }
 
 // MetricProbe reads a service's RED signal, averaged over Since.
 type MetricProbe struct {
-	Service string   `yaml:"service,omitempty" json:"service,omitempty"`
-	Signal  string   `yaml:"signal" json:"signal"` // error_ratio, p99, requests
-	Since   Duration `yaml:"since,omitempty" json:"since,omitempty"`
+	Service string             `yaml:"service,omitempty" json:"service,omitempty"`
+	Signal  string             `yaml:"signal" json:"signal"` // error_ratio, p99, requests
+	Since   timeparse.Duration `yaml:"since,omitempty" json:"since,omitempty"`
 }
 
 // SaturationProb reads how full a resource is now (used/max, 0..1).
@@ -101,10 +102,10 @@ type SaturationProb struct {
 
 // TraceProbe counts traces of a service: failed, or slower than a bound.
 type TraceProbe struct {
-	Service     string   `yaml:"service,omitempty" json:"service,omitempty"`
-	ErrorsOnly  bool     `yaml:"errors_only,omitempty" json:"errors_only,omitempty"`
-	MinDuration Duration `yaml:"min_duration,omitempty" json:"min_duration,omitempty"`
-	Since       Duration `yaml:"since,omitempty" json:"since,omitempty"`
+	Service     string             `yaml:"service,omitempty" json:"service,omitempty"`
+	ErrorsOnly  bool               `yaml:"errors_only,omitempty" json:"errors_only,omitempty"`
+	MinDuration timeparse.Duration `yaml:"min_duration,omitempty" json:"min_duration,omitempty"`
+	Since       timeparse.Duration `yaml:"since,omitempty" json:"since,omitempty"`
 }
 
 // IncidentProbe counts, in the incident (anywhere, or at Service), the
@@ -175,13 +176,13 @@ type Action struct {
 	Auto bool `yaml:"auto,omitempty" json:"auto,omitempty"`
 	// ForEach "callers" runs the action once per service calling the
 	// target (from the service graph), with {{.Caller}} set.
-	ForEach   string     `yaml:"for_each,omitempty" json:"for_each,omitempty"`
-	MaxStep   *MaxStep   `yaml:"max_step,omitempty" json:"max_step,omitempty"`
-	Timeout   Duration   `yaml:"timeout,omitempty" json:"timeout,omitempty"`
-	Verify    *Verify    `yaml:"verify,omitempty" json:"verify,omitempty"`
-	OnFailure []string   `yaml:"on_failure,omitempty" json:"on_failure,omitempty"`
-	Rollback  *Spec      `yaml:"rollback,omitempty" json:"rollback,omitempty"`
-	Limits    *Guardrail `yaml:"guardrails,omitempty" json:"guardrails,omitempty"`
+	ForEach   string             `yaml:"for_each,omitempty" json:"for_each,omitempty"`
+	MaxStep   *MaxStep           `yaml:"max_step,omitempty" json:"max_step,omitempty"`
+	Timeout   timeparse.Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	Verify    *Verify            `yaml:"verify,omitempty" json:"verify,omitempty"`
+	OnFailure []string           `yaml:"on_failure,omitempty" json:"on_failure,omitempty"`
+	Rollback  *Spec              `yaml:"rollback,omitempty" json:"rollback,omitempty"`
+	Limits    *Guardrail         `yaml:"guardrails,omitempty" json:"guardrails,omitempty"`
 
 	Line int `yaml:"-" json:"line"`
 }
@@ -196,9 +197,9 @@ type HTTPSpec struct {
 
 // SilenceSp is a silence: matchers in Alertmanager's grammar, for how long.
 type SilenceSp struct {
-	Matchers string   `yaml:"matchers" json:"matchers"`
-	For      Duration `yaml:"for" json:"for"`
-	Comment  string   `yaml:"comment,omitempty" json:"comment,omitempty"`
+	Matchers string             `yaml:"matchers" json:"matchers"`
+	For      timeparse.Duration `yaml:"for" json:"for"`
+	Comment  string             `yaml:"comment,omitempty" json:"comment,omitempty"`
 }
 
 // SimSpec is a simulator action; parameters are templates.
@@ -222,12 +223,12 @@ type MaxStep struct {
 // Verify is the condition that says an action worked: a service's signal
 // below a bound within a time.
 type Verify struct {
-	Service string   `yaml:"service,omitempty" json:"service,omitempty"` // template; default the target
-	Signal  string   `yaml:"signal,omitempty" json:"signal,omitempty"`   // error_ratio (default), p99
-	Below   Number   `yaml:"below" json:"below"`
-	Within  Duration `yaml:"within" json:"within"`
+	Service string             `yaml:"service,omitempty" json:"service,omitempty"` // template; default the target
+	Signal  string             `yaml:"signal,omitempty" json:"signal,omitempty"`   // error_ratio (default), p99
+	Below   Number             `yaml:"below" json:"below"`
+	Within  timeparse.Duration `yaml:"within" json:"within"`
 	// Over is the window the signal is averaged over; default 1m.
-	Over Duration `yaml:"over,omitempty" json:"over,omitempty"`
+	Over timeparse.Duration `yaml:"over,omitempty" json:"over,omitempty"`
 }
 
 // Signals a metric probe or a verification reads.
@@ -268,59 +269,6 @@ func parseNumber(s string) (float64, error) {
 	return v, nil
 }
 
-// Duration is a time.Duration read from YAML as "2m".
-type Duration time.Duration
-
-// UnmarshalYAML reads Go durations.
-func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
-	v, err := time.ParseDuration(node.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (write 2m or 30s)", node.Line, node.Value)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalYAML writes it back as "2m0s".
-func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
-
-// MarshalJSON writes "2m0s".
-func (d Duration) MarshalJSON() ([]byte, error) {
-	return []byte(strconv.Quote(time.Duration(d).String())), nil
-}
-
-func (d Duration) or(def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return time.Duration(d)
-}
-
-// Problem is one thing wrong with a runbook, at its file and line.
-type Problem struct {
-	File string `json:"file"`
-	Line int    `json:"line"`
-	Msg  string `json:"message"`
-}
-
-func (p Problem) Error() string {
-	if p.Line == 0 {
-		return p.File + ": " + p.Msg
-	}
-	return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
-}
-
-// Problems is every problem of a set of runbooks.
-type Problems []Problem
-
-func (ps Problems) Error() string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = p.Error()
-	}
-	return strings.Join(s, "\n")
-}
-
 // LoadDir reads every *.yaml and *.yml file of a directory (not its
 // subdirectories) as one runbook each. It returns the runbooks that are
 // valid and the problems of the others: one bad file never hides the rest.
@@ -336,7 +284,7 @@ func LoadFS(fsys fs.FS, dir, label string) ([]*Runbook, error) {
 		return nil, fmt.Errorf("runbooks %s: %w", label, err)
 	}
 	var out []*Runbook
-	var problems Problems
+	var problems problem.Problems
 	seen := map[string]string{}
 	for _, e := range entries {
 		ext := path.Ext(e.Name())
@@ -346,7 +294,7 @@ func LoadFS(fsys fs.FS, dir, label string) ([]*Runbook, error) {
 		b, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
 		name := filepath.Join(label, e.Name())
 		if err != nil {
-			problems = append(problems, Problem{File: name, Msg: err.Error()})
+			problems = append(problems, problem.Problem{File: name, Msg: err.Error()})
 			continue
 		}
 		rb, ps := Parse(b, name)
@@ -355,7 +303,7 @@ func LoadFS(fsys fs.FS, dir, label string) ([]*Runbook, error) {
 			continue
 		}
 		if other, dup := seen[rb.Name]; dup {
-			problems = append(problems, Problem{File: name, Line: rb.Line, Msg: fmt.Sprintf("runbook %q is also defined in %s", rb.Name, other)})
+			problems = append(problems, problem.Problem{File: name, Line: rb.Line, Msg: fmt.Sprintf("runbook %q is also defined in %s", rb.Name, other)})
 			continue
 		}
 		seen[rb.Name] = name
@@ -369,19 +317,19 @@ func LoadFS(fsys fs.FS, dir, label string) ([]*Runbook, error) {
 }
 
 // Parse reads and validates one runbook file.
-func Parse(b []byte, file string) (*Runbook, Problems) {
+func Parse(b []byte, file string) (*Runbook, problem.Problems) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, Problems{yamlProblem(file, err)}
+		return nil, problem.Problems{yamlProblem(file, err)}
 	}
 	if len(root.Content) == 0 {
-		return nil, Problems{{File: file, Msg: "empty file: a runbook needs name, match and actions"}}
+		return nil, problem.Problems{{File: file, Msg: "empty file: a runbook needs name, match and actions"}}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	rb := &Runbook{File: file, Line: root.Content[0].Line}
 	if err := dec.Decode(rb); err != nil {
-		return nil, Problems{yamlProblem(file, err)}
+		return nil, problem.Problems{yamlProblem(file, err)}
 	}
 	doc := root.Content[0]
 	for i, l := range itemLines(doc, "actions") {
@@ -398,7 +346,7 @@ func Parse(b []byte, file string) (*Runbook, Problems) {
 }
 
 // yamlProblem turns yaml's "yaml: line 3: …" into file:3: ….
-func yamlProblem(file string, err error) Problem {
+func yamlProblem(file string, err error) problem.Problem {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
 	var line int
@@ -409,7 +357,7 @@ func yamlProblem(file string, err error) Problem {
 			}
 		}
 	}
-	return Problem{File: file, Line: line, Msg: msg}
+	return problem.Problem{File: file, Line: line, Msg: msg}
 }
 
 // itemLines gives the line of each item of the sequence under key.
@@ -429,10 +377,10 @@ func itemLines(doc *yaml.Node, key string) []int {
 	return nil
 }
 
-func (rb *Runbook) validate() Problems {
-	var ps Problems
+func (rb *Runbook) validate() problem.Problems {
+	var ps problem.Problems
 	bad := func(line int, format string, a ...any) {
-		ps = append(ps, Problem{File: rb.File, Line: line, Msg: fmt.Sprintf(format, a...)})
+		ps = append(ps, problem.Problem{File: rb.File, Line: line, Msg: fmt.Sprintf(format, a...)})
 	}
 	if strings.TrimSpace(rb.Name) == "" {
 		bad(rb.Line, "name is required")
@@ -474,29 +422,26 @@ func (rb *Runbook) validate() Problems {
 			bad(in.Line, "input %q: %s", name, p)
 		}
 	}
+	// named says what is wrong with one action or step: no name, a name
+	// seen before among its kind, then its own problems under its name
+	named := func(seen map[string]bool, kind, short string, line int, name string, problems []string) {
+		if name == "" {
+			bad(line, "%s without a name", kind)
+		} else if seen[name] {
+			bad(line, "%s %q is defined twice", kind, name)
+		}
+		seen[name] = true
+		for _, p := range problems {
+			bad(line, "%s %q: %s", short, name, p)
+		}
+	}
 	names := map[string]bool{}
 	for _, a := range rb.Actions {
-		if a.Name == "" {
-			bad(a.Line, "action without a name")
-		} else if names[a.Name] {
-			bad(a.Line, "action %q is defined twice", a.Name)
-		}
-		names[a.Name] = true
-		for _, p := range append(a.validate(), rb.dataUse(a)...) {
-			bad(a.Line, "action %q: %s", a.Name, p)
-		}
+		named(names, "action", "action", a.Line, a.Name, append(a.validate(), rb.dataUse(a)...))
 	}
 	steps := map[string]bool{}
 	for _, s := range rb.Diagnose {
-		if s.Name == "" {
-			bad(s.Line, "diagnosis step without a name")
-		} else if steps[s.Name] {
-			bad(s.Line, "diagnosis step %q is defined twice", s.Name)
-		}
-		steps[s.Name] = true
-		for _, p := range s.validate() {
-			bad(s.Line, "step %q: %s", s.Name, p)
-		}
+		named(steps, "diagnosis step", "step", s.Line, s.Name, s.validate())
 		for _, t := range s.Then {
 			if !names[t] && t != ThenEscalate {
 				bad(s.Line, "step %q: then %q: no such action (actions: %s)", s.Name, t, strings.Join(slices.Sorted(maps.Keys(names)), ", "))

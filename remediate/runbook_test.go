@@ -11,6 +11,7 @@ import (
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/testenv"
+	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -70,6 +71,25 @@ actions:
 	}
 	if _, ps := Parse([]byte("name: x\nmatch: {alerts: [A]}\nactions: []\nbogus: 1\n"), "f.yaml"); len(ps) != 1 || ps[0].Line != 4 || !strings.Contains(ps[0].Msg, "bogus") {
 		t.Errorf("unknown field: %v", ps)
+	}
+}
+
+// TestRunbookDurationsReadAsTheConfigReadsThem: a silence for a day is
+// written 1d, as in the config, and a bad duration names its line.
+func TestRunbookDurationsReadAsTheConfigReadsThem(t *testing.T) {
+	const head = "name: x\nmatch: {alerts: [A]}\nactions:\n  - name: hush\n    kind: silence\n    danger: low\n    category: test\n"
+	rb, ps := Parse([]byte(head+"    silence: {for: 1d, matchers: 'service=\"api\"'}\n"), "f.yaml")
+	if len(ps) > 0 || rb.Actions[0].Silence.For != timeparse.Duration(24*time.Hour) {
+		t.Fatalf("%v %+v", ps, rb)
+	}
+	for in, want := range map[string]string{
+		"a day": `"a day" is not a duration`,
+		"-1h":   `"-1h" is not a duration`,
+	} {
+		_, ps := Parse([]byte(head+"    silence:\n      matchers: 'service=\"api\"'\n      for: "+in+"\n"), "f.yaml")
+		if len(ps) != 1 || ps[0].Line != 10 || !strings.Contains(ps[0].Msg, want) {
+			t.Errorf("for: %s gave %v, want line 10: %s", in, ps, want)
+		}
 	}
 }
 
@@ -223,7 +243,7 @@ func TestREADMEExampleIsValid(t *testing.T) {
 	if len(ps) > 0 {
 		t.Fatal(ps)
 	}
-	if len(rb.Diagnose) != 4 || len(rb.Actions) != 2 || rb.Actions[0].Limits.Cooldown != Duration(15*time.Minute) {
+	if len(rb.Diagnose) != 4 || len(rb.Actions) != 2 || rb.Actions[0].Limits.Cooldown != timeparse.Duration(15*time.Minute) {
 		t.Errorf("%+v", rb)
 	}
 }

@@ -119,25 +119,17 @@ func walk(n parse.Node, moved bool, visit func(parse.Node, bool)) {
 	visit(n, moved)
 	switch n := n.(type) {
 	case *parse.ListNode:
-		if n == nil {
-			return
-		}
-		for _, c := range n.Nodes {
-			walk(c, moved, visit)
+		if n != nil {
+			walkEach(n.Nodes, moved, visit)
 		}
 	case *parse.ActionNode:
 		walk(n.Pipe, moved, visit)
 	case *parse.PipeNode:
-		if n == nil {
-			return
-		}
-		for _, c := range n.Cmds {
-			walk(c, moved, visit)
+		if n != nil {
+			walkEach(n.Cmds, moved, visit)
 		}
 	case *parse.CommandNode:
-		for _, a := range n.Args {
-			walk(a, moved, visit)
-		}
+		walkEach(n.Args, moved, visit)
 	case *parse.ChainNode:
 		walk(n.Node, moved, visit)
 	case *parse.IfNode:
@@ -148,6 +140,14 @@ func walk(n parse.Node, moved bool, visit func(parse.Node, bool)) {
 		walkBranch(&n.BranchNode, true, moved, visit)
 	case *parse.TemplateNode:
 		walk(n.Pipe, moved, visit)
+	}
+}
+
+// walkEach walks the nodes of a list, a pipeline's commands or a
+// command's arguments, in order.
+func walkEach[N parse.Node](nodes []N, moved bool, visit func(parse.Node, bool)) {
+	for _, c := range nodes {
+		walk(c, moved, visit)
 	}
 }
 

@@ -55,7 +55,7 @@ func (x *Executor) watch(ctx context.Context, name, svc string, v *Verify) (stri
 		sig = SignalErrorRatio
 	}
 	within := time.Duration(v.Within)
-	over := v.Over.or(defaultVerifyOver)
+	over := v.Over.Or(defaultVerifyOver)
 	deadline := x.Now().Add(within)
 	wallCap := time.Now().Add(2*within + 30*time.Second)
 	poll := x.Poll

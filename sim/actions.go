@@ -109,12 +109,7 @@ func (f *Fleet) Apply(a Action) (sources.Change, error) {
 		f.change(a.Service, sources.ChangeRestart, s.version, fmt.Sprintf("rolling restart of %d replicas", s.replicas))
 		f.log(a.Service, lvlInfo, tplRestart, -1, float64(s.replicas), 0, nil)
 	case ActResizePool:
-		var p *pool
-		for _, q := range s.pools {
-			if q.target.spec.Name == a.Target {
-				p = q
-			}
-		}
+		p := lastWhere(s.pools, func(q *pool) bool { return q.target.spec.Name == a.Target })
 		if p == nil {
 			return sources.Change{}, fmt.Errorf("sim: resize-pool %s: it has no pool towards %q", a.Service, a.Target)
 		}
@@ -142,12 +137,7 @@ func (f *Fleet) Apply(a Action) (sources.Change, error) {
 		f.change(a.Service, sources.ChangeConfig, "", "cache warm-up job started")
 		f.log(a.Service, lvlInfo, tplCacheWarm, -1, 0, 0, nil)
 	case ActSetCall:
-		var e *edge
-		for _, x := range s.out {
-			if x.to.spec.Name == a.Target {
-				e = x
-			}
-		}
+		e := lastWhere(s.out, func(x *edge) bool { return x.to.spec.Name == a.Target })
 		if e == nil {
 			return sources.Change{}, fmt.Errorf("sim: set-call %s: it does not call %q", a.Service, a.Target)
 		}
@@ -175,4 +165,17 @@ func (f *Fleet) Apply(a Action) (sources.Change, error) {
 		return sources.Change{}, fmt.Errorf("sim: unknown action %q: one of %s", a.Kind, strings.Join(ActionKinds(), ", "))
 	}
 	return f.changes[len(f.changes)-1], nil
+}
+
+// lastWhere is the last of xs that match accepts, or nil. The last, as
+// newModel picks a call's pool: where a topology gives a service two
+// pools towards one server, an action changes the one its calls use.
+func lastWhere[T any](xs []*T, match func(*T) bool) *T {
+	var found *T
+	for _, x := range xs {
+		if match(x) {
+			found = x
+		}
+	}
+	return found
 }

@@ -52,36 +52,36 @@ func (p *Pusher) Push(ctx context.Context) (traces, logs int, err error) {
 	var errs []string
 	if p.OTLPEndpoint != "" {
 		ts := p.newTraces()
-		if len(ts) > 0 {
-			body, e := proto.Marshal(OTLPRequest(ts))
-			if e == nil {
-				e = post(ctx, hc, strings.TrimRight(p.OTLPEndpoint, "/")+"/v1/traces", "application/x-protobuf", body)
-			}
-			if e != nil {
-				errs = append(errs, "otlp: "+e.Error())
-			} else {
-				traces = len(ts)
-			}
-		}
+		traces = send(ctx, hc, &errs, "otlp", strings.TrimRight(p.OTLPEndpoint, "/")+"/v1/traces", "application/x-protobuf", len(ts),
+			func() ([]byte, error) { return proto.Marshal(OTLPRequest(ts)) })
 	}
 	if p.LokiURL != "" {
 		ls := p.newLogs()
-		if len(ls) > 0 {
-			body, e := json.Marshal(LokiPush(ls))
-			if e == nil {
-				e = post(ctx, hc, strings.TrimRight(p.LokiURL, "/")+"/loki/api/v1/push", "application/json", body)
-			}
-			if e != nil {
-				errs = append(errs, "loki: "+e.Error())
-			} else {
-				logs = len(ls)
-			}
-		}
+		logs = send(ctx, hc, &errs, "loki", strings.TrimRight(p.LokiURL, "/")+"/loki/api/v1/push", "application/json", len(ls),
+			func() ([]byte, error) { return json.Marshal(LokiPush(ls)) })
 	}
 	if len(errs) > 0 {
 		err = fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
 	return traces, logs, err
+}
+
+// send posts a batch of n items to one backend, its body built by body
+// only when there is something to send. It returns n if the batch went,
+// else 0, with the reason added to errs under the backend's name.
+func send(ctx context.Context, hc *http.Client, errs *[]string, name, url, ctype string, n int, body func() ([]byte, error)) int {
+	if n == 0 {
+		return 0
+	}
+	b, err := body()
+	if err == nil {
+		err = post(ctx, hc, url, ctype, b)
+	}
+	if err != nil {
+		*errs = append(*errs, name+": "+err.Error())
+		return 0
+	}
+	return n
 }
 
 func post(ctx context.Context, hc *http.Client, url, ctype string, body []byte) error {
@@ -107,31 +107,38 @@ func (p *Pusher) newTraces() []sources.Trace {
 	f := p.Fleet
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	ts := f.traces
-	if ts.tseq-p.traceSeq > maxTraces {
-		p.traceSeq = ts.tseq - maxTraces
-	}
-	var out []sources.Trace
-	for ; p.traceSeq < ts.tseq && len(out) < maxBatch; p.traceSeq++ {
-		tr := &ts.traces[p.traceSeq%maxTraces]
-		if ts.live(tr) {
-			out = append(out, f.buildTrace(tr))
+	return sinceInRing(&p.traceSeq, f.traces.tseq, maxTraces, func(i uint64) (sources.Trace, bool) {
+		tr := &f.traces.traces[i]
+		if !f.traces.live(tr) {
+			return sources.Trace{}, false
 		}
-	}
-	return out
+		return f.buildTrace(tr), true
+	})
 }
 
 func (p *Pusher) newLogs() []sources.LogLine {
 	f := p.Fleet
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	ls := f.logs
-	if ls.seq-p.logSeq > maxLogs {
-		p.logSeq = ls.seq - maxLogs
+	return sinceInRing(&p.logSeq, f.logs.seq, maxLogs, func(i uint64) (sources.LogLine, bool) {
+		return f.format(&f.logs.recs[i]), true
+	})
+}
+
+// sinceInRing reads, from a ring of size entries whose next sequence
+// number is end, what came after *seq (at most maxBatch of it), and moves
+// *seq on past what it read. A pusher that fell more than the ring
+// behind starts at the oldest entry the ring still holds. read turns a
+// slot into an item, or says the slot holds none.
+func sinceInRing[T any](seq *uint64, end, size uint64, read func(slot uint64) (T, bool)) []T {
+	if end-*seq > size {
+		*seq = end - size
 	}
-	var out []sources.LogLine
-	for ; p.logSeq < ls.seq && len(out) < maxBatch; p.logSeq++ {
-		out = append(out, f.format(&ls.recs[p.logSeq%maxLogs]))
+	var out []T
+	for ; *seq < end && len(out) < maxBatch; *seq++ {
+		if v, ok := read(*seq % size); ok {
+			out = append(out, v)
+		}
 	}
 	return out
 }

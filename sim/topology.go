@@ -13,24 +13,12 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/oncall-cockpit/oncall/internal/timeparse"
 )
 
 //go:embed topology.yaml
 var defaultTopologyYAML []byte
-
-// Duration is a time.Duration written as "50ms", "1s" or "2m" in YAML.
-type Duration time.Duration
-
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := time.ParseDuration(n.Value)
-	if err != nil || v < 0 {
-		return fmt.Errorf("line %d: %q is not a duration like 50ms or 2s", n.Line, n.Value)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
 
 // Service kinds. Databases, caches, queues and external peers are not
 // instrumented: they appear in traces only as client spans of their callers
@@ -97,11 +85,11 @@ type ServiceSpec struct {
 	HitRatio float64 `yaml:"hit_ratio"`
 	// Consumes lists queues this service consumes; their publish rate is
 	// its traffic, one tick later (asynchronous).
-	Consumes    []string   `yaml:"consumes"`
-	Pools       []PoolSpec `yaml:"pools"`
-	Calls       []CallSpec `yaml:"calls"`
-	Operations  []string   `yaml:"operations"` // span names of its server spans
-	StartupTime Duration   `yaml:"startup"`    // how long a new replica takes to become ready
+	Consumes    []string           `yaml:"consumes"`
+	Pools       []PoolSpec         `yaml:"pools"`
+	Calls       []CallSpec         `yaml:"calls"`
+	Operations  []string           `yaml:"operations"` // span names of its server spans
+	StartupTime timeparse.Duration `yaml:"startup"`    // how long a new replica takes to become ready
 	// ValuePerRequest is what a successful request is worth in the
 	// topology\'s currency (an order at checkout, say); 0 when unknown.
 	ValuePerRequest float64 `yaml:"value_per_request"`
@@ -109,26 +97,26 @@ type ServiceSpec struct {
 
 // Latency is a log-normal distribution given by its median and 99th percentile.
 type Latency struct {
-	P50 Duration `yaml:"p50"`
-	P99 Duration `yaml:"p99"`
+	P50 timeparse.Duration `yaml:"p50"`
+	P99 timeparse.Duration `yaml:"p99"`
 }
 
 // PoolSpec is a client-side connection pool towards a store.
 type PoolSpec struct {
-	To             string   `yaml:"to"`
-	Size           int      `yaml:"size"` // per replica
-	AcquireTimeout Duration `yaml:"acquire_timeout"`
+	To             string             `yaml:"to"`
+	Size           int                `yaml:"size"` // per replica
+	AcquireTimeout timeparse.Duration `yaml:"acquire_timeout"`
 }
 
 // CallSpec is how a service calls one dependency.
 type CallSpec struct {
-	To      string       `yaml:"to"`
-	Rate    float64      `yaml:"rate"` // calls per request (a probability when below 1)
-	Route   bool         `yaml:"route"`
-	Timeout Duration     `yaml:"timeout"`
-	Retries int          `yaml:"retries"`
-	Backoff Duration     `yaml:"backoff"`
-	Breaker *BreakerSpec `yaml:"breaker"`
+	To      string             `yaml:"to"`
+	Rate    float64            `yaml:"rate"` // calls per request (a probability when below 1)
+	Route   bool               `yaml:"route"`
+	Timeout timeparse.Duration `yaml:"timeout"`
+	Retries int                `yaml:"retries"`
+	Backoff timeparse.Duration `yaml:"backoff"`
+	Breaker *BreakerSpec       `yaml:"breaker"`
 	// Optional calls degrade gracefully: their failure does not fail the request.
 	Optional bool `yaml:"optional"`
 	// Hold names a pool whose connection is held while this call is made,
@@ -140,9 +128,9 @@ type CallSpec struct {
 
 // BreakerSpec is a caller-side circuit breaker.
 type BreakerSpec struct {
-	FailureRatio float64  `yaml:"failure_ratio"` // opens above this ratio of failed attempts
-	MinRPS       float64  `yaml:"min_rps"`       // and at least this many attempts per second
-	Cooldown     Duration `yaml:"cooldown"`      // open this long before a half-open probe
+	FailureRatio float64            `yaml:"failure_ratio"` // opens above this ratio of failed attempts
+	MinRPS       float64            `yaml:"min_rps"`       // and at least this many attempts per second
+	Cooldown     timeparse.Duration `yaml:"cooldown"`      // open this long before a half-open probe
 }
 
 // DefaultTopology returns the embedded 47-service e-commerce fleet.
@@ -221,14 +209,14 @@ func (t *Topology) applyDefaults() {
 			s.Version = "v1.0.0"
 		}
 		if s.StartupTime == 0 {
-			s.StartupTime = Duration(45 * time.Second)
+			s.StartupTime = timeparse.Duration(45 * time.Second)
 		}
 		if len(s.Operations) == 0 {
 			s.Operations = []string{"GET /"}
 		}
 		for j := range s.Pools {
 			if s.Pools[j].AcquireTimeout == 0 {
-				s.Pools[j].AcquireTimeout = Duration(time.Second)
+				s.Pools[j].AcquireTimeout = timeparse.Duration(time.Second)
 			}
 		}
 		for j := range s.Calls {
@@ -237,17 +225,17 @@ func (t *Topology) applyDefaults() {
 				c.Rate = 1
 			}
 			if c.Timeout == 0 {
-				c.Timeout = Duration(2 * time.Second)
+				c.Timeout = timeparse.Duration(2 * time.Second)
 			}
 			if c.Backoff == 0 {
-				c.Backoff = Duration(50 * time.Millisecond)
+				c.Backoff = timeparse.Duration(50 * time.Millisecond)
 			}
 			if b := c.Breaker; b != nil {
 				if b.FailureRatio == 0 {
 					b.FailureRatio = 0.5
 				}
 				if b.Cooldown == 0 {
-					b.Cooldown = Duration(30 * time.Second)
+					b.Cooldown = timeparse.Duration(30 * time.Second)
 				}
 			}
 		}

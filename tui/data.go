@@ -11,6 +11,7 @@ import (
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/grafana"
 	"github.com/oncall-cockpit/oncall/remediate"
+	"github.com/oncall-cockpit/oncall/slo"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -18,8 +19,8 @@ import (
 // metadata, and the clock of the data (the simulator's, in the demo).
 type Deps struct {
 	Title   string
-	Sources correlate.Sources
-	SLOs    []correlate.SLO
+	Sources sources.Set
+	SLOs    []slo.Objective
 	Meta    correlate.Meta
 	Now     func() time.Time // the data's clock
 	Wall    func() time.Time // the wall clock, for the age of data
@@ -72,7 +73,7 @@ const budgetEvery = time.Minute
 // overviewData is one load of the overview.
 type overviewData struct {
 	At       time.Time // data clock
-	Budgets  []correlate.Budget
+	Budgets  []slo.Budget
 	BudgetOf part
 	BudgetAt time.Time // data clock of the budgets' load
 	Alerts   []sources.Alert
@@ -83,7 +84,7 @@ type overviewData struct {
 	REDOf    part
 	// Saturating are the resources predicted to fill within
 	// SaturationHorizon, soonest first.
-	Saturating []correlate.Forecast
+	Saturating []slo.Forecast
 	SatOf      part
 	// LogsOf and TracesOf are the logs and traces backends' readiness:
 	// set only when one is configured and can be probed.
@@ -110,7 +111,7 @@ type incidentMsg struct {
 // own error, so one failing backend greys one panel, not the screen. The
 // budgets of prev are kept while younger than budgetEvery.
 func loadOverview(d Deps, prev *overviewData) tea.Cmd {
-	var keep []correlate.Budget
+	var keep []slo.Budget
 	var keepOf part
 	var keepAt time.Time
 	if prev != nil && prev.BudgetOf.Err == nil && !prev.BudgetOf.LoadedAt.IsZero() && d.Now().Sub(prev.BudgetAt) < budgetEvery {
@@ -167,7 +168,7 @@ func loadOverview(d Deps, prev *overviewData) tea.Cmd {
 		if d.Sources.Resources != nil {
 			timed(&o.SatOf, func() error {
 				var err error
-				o.Saturating, err = correlate.LoadSaturationForecasts(ctx, d.Sources.Resources, nil, now, correlate.SaturationHorizon)
+				o.Saturating, err = slo.LoadSaturationForecasts(ctx, d.Sources.Resources, nil, now, slo.SaturationHorizon)
 				return err
 			})
 		}
@@ -201,16 +202,16 @@ func loadOverview(d Deps, prev *overviewData) tea.Cmd {
 
 // loadBudgets reads every SLO's budget, worst first, and forecasts the
 // exhaustion of those with budget left.
-func loadBudgets(ctx context.Context, slis sources.SLIs, slos []correlate.SLO, now time.Time) []correlate.Budget {
-	bs := correlate.LoadBudgets(ctx, slis, slos, now)
+func loadBudgets(ctx context.Context, slis sources.SLIs, slos []slo.Objective, now time.Time) []slo.Budget {
+	bs := slo.LoadBudgets(ctx, slis, slos, now)
 	for i := range bs {
 		if bs[i].Err == "" && bs[i].Remaining.Defined() && bs[i].Remaining > 0 {
-			if f, err := correlate.LoadForecast(ctx, slis, bs[i], correlate.ForecastHorizon); err == nil {
+			if f, err := slo.LoadForecast(ctx, slis, bs[i], slo.ForecastHorizon); err == nil {
 				bs[i].Forecast = &f
 			}
 		}
 	}
-	correlate.WorstFirst(bs)
+	slo.WorstFirst(bs)
 	return bs
 }
 

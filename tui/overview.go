@@ -15,6 +15,7 @@ import (
 	"github.com/oncall-cockpit/oncall/internal/grafana"
 	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"github.com/oncall-cockpit/oncall/remediate"
+	"github.com/oncall-cockpit/oncall/slo"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -302,7 +303,7 @@ func (o *overview) key(km tea.KeyPressMsg) tea.Cmd {
 
 // selection is what the cursor is on: a gauge's budget, an alert or a
 // service's status (one of them set).
-func (o *overview) selection() (b *correlate.Budget, al *sources.Alert, st *correlate.ServiceStatus) {
+func (o *overview) selection() (b *slo.Budget, al *sources.Alert, st *correlate.ServiceStatus) {
 	if o.data == nil {
 		return nil, nil, nil
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/internal/termsafe"
+	"github.com/oncall-cockpit/oncall/slo"
 	"github.com/oncall-cockpit/oncall/sources"
 	"github.com/oncall-cockpit/oncall/themes"
 )
@@ -94,7 +95,7 @@ func gaugeRoom(h int) int { return max(2, h/4) }
 // gaugeLayout decides how the gauges are laid out in maxLines of width:
 // side by side when they all fit, else one per line, aligned, the first
 // shown of them (worst first) and a line that counts the rest.
-func gaugeLayout(bs []correlate.Budget, width, maxLines int) (packed bool, shown int) {
+func gaugeLayout(bs []slo.Budget, width, maxLines int) (packed bool, shown int) {
 	lines, cur := 0, 0
 	for _, b := range bs {
 		w := lipgloss.Width(gaugeText(b, 0)) + 2 // room for the selection mark
@@ -122,7 +123,7 @@ func gaugeLayout(bs []correlate.Budget, width, maxLines int) (packed bool, shown
 // renderGauges lays out the gauges as gaugeLayout says; the gauge at sel
 // (or none, -1) is drawn selected. A gauge that could not be read is grey
 // with its reason; the others stay live.
-func renderGauges(bs []correlate.Budget, p part, sel, width, maxLines int, st *themes.Styles) []string {
+func renderGauges(bs []slo.Budget, p part, sel, width, maxLines int, st *themes.Styles) []string {
 	if p.Err != nil && len(bs) == 0 {
 		return []string{st.Bad.Render("✗ SLOs: " + safe(p.Err.Error()))}
 	}
@@ -172,7 +173,7 @@ func renderGauges(bs []correlate.Budget, p part, sel, width, maxLines int, st *t
 }
 
 // gaugeCounts sums budgets up by state: "3 ok, 1 no traffic".
-func gaugeCounts(bs []correlate.Budget) string {
+func gaugeCounts(bs []slo.Budget) string {
 	n := map[string]int{}
 	var order []string
 	for _, b := range bs {
@@ -192,7 +193,7 @@ func gaugeCounts(bs []correlate.Budget) string {
 // gaugeText is one SLO at a glance: symbol, name (padded to nameWidth),
 // word, bar, budget left, minutes left, burn arrow, and the flags:
 // partial, and a predicted exhaustion within the forecast horizon.
-func gaugeText(b correlate.Budget, nameWidth int) string {
+func gaugeText(b slo.Budget, nameWidth int) string {
 	sym, word, _ := present.BudgetState(b)
 	name := safe(b.SLO.Name)
 	if pad := nameWidth - lipgloss.Width(name); pad > 0 {
@@ -219,7 +220,7 @@ func gaugeText(b correlate.Budget, nameWidth int) string {
 
 // saturationLine flags the resources predicted to fill within the
 // saturation horizon, soonest first, or "" when none is.
-func saturationLine(fs []correlate.Forecast, width int, st *themes.Styles) string {
+func saturationLine(fs []slo.Forecast, width int, st *themes.Styles) string {
 	if len(fs) == 0 {
 		return ""
 	}

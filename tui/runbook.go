@@ -12,8 +12,10 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/remediate"
 	"github.com/oncall-cockpit/oncall/sources"
+	"github.com/oncall-cockpit/oncall/themes"
 )
 
 // planState is where a plan view is: planning, asking, running, done.
@@ -45,12 +47,12 @@ type planView struct {
 	name     string // runbook
 	state    planState
 	plan     *remediate.Plan
+	shown    present.Plan             // the plan as presented, with its outcome once run
 	proposal *remediate.Proposal      // set when approving one
 	want     []remediate.Confirmation // the names to type, in turn; none for y
 	typed    int                      // how many of want have been typed
 	input    textinput.Model
 	output   []string // the run's events, safe to draw
-	outcome  *remediate.Outcome
 	offset   int
 	drawn    []string // lines(), kept until the plan, the output or the outcome change
 }
@@ -151,7 +153,7 @@ func (v *planView) update(msg tea.Msg) tea.Cmd {
 			v.state, v.output = planDone, []string{v.c.styles.Bad.Render("✗ " + safe(msg.err.Error()))}
 			return nil
 		}
-		v.plan = msg.plan
+		v.plan, v.shown = msg.plan, present.NewPlan(msg.plan, nil)
 		if !v.plan.Runnable() {
 			v.state = planDone
 			return nil
@@ -182,7 +184,8 @@ func (v *planView) update(msg tea.Msg) tea.Cmd {
 		if msg.id != v.id {
 			return nil
 		}
-		v.state, v.outcome = planDone, &msg.out
+		o := present.NewOutcome(msg.out)
+		v.state, v.shown.Outcome = planDone, &o
 	case tea.PasteMsg:
 		if v.state == planAsking && len(v.want) > 0 {
 			v.input, _ = v.input.Update(msg)
@@ -321,7 +324,25 @@ func (v *planView) build() []string {
 	if v.proposal != nil {
 		out = append(out, st.Warn.Render("APPROVING PROPOSAL "+safe(v.proposal.ID)+" by "+safe(v.proposal.By)+": "+safe(v.proposal.Why)), "")
 	}
-	for i, s := range v.plan.Sections() {
+	out = append(out, renderPlan(v.shown, st)...)
+	if len(v.output) > 0 {
+		out = append(out, "", st.Heading.Render("RUN"))
+		out = append(out, v.output...)
+	}
+	if o := v.shown.Outcome; o != nil {
+		out = append(out, "")
+		out = append(out, renderOutcome(*o, st)...)
+	} else if v.state == planDone && !v.shown.Runnable {
+		out = append(out, "", st.Warn.Render("Nothing to run: "+safe(v.shown.Branch)))
+	}
+	return out
+}
+
+// renderPlan draws a plan's sections: each title a heading in capitals,
+// as the cockpit's headings are, its lines indented under it.
+func renderPlan(p present.Plan, st *themes.Styles) []string {
+	var out []string
+	for i, s := range p.Sections {
 		if i > 0 {
 			out = append(out, "")
 		}
@@ -330,29 +351,24 @@ func (v *planView) build() []string {
 			out = append(out, "  "+safe(l))
 		}
 	}
-	if len(v.output) > 0 {
-		out = append(out, "", st.Heading.Render("RUN"))
-		out = append(out, v.output...)
-	}
-	if o := v.outcome; o != nil {
-		out = append(out, "", outcomeLine(o, st.OK.Render, st.Bad.Render))
-		for _, a := range o.Actions {
-			out = append(out, "  "+safe(a.String()))
-		}
-		for _, x := range o.Escalation {
-			out = append(out, "  escalation: "+safe(x))
-		}
-	} else if v.state == planDone && !v.plan.Runnable() {
-		out = append(out, "", st.Warn.Render("Nothing to run: "+safe(v.plan.Diagnosis.Reason)))
-	}
 	return out
 }
 
-func outcomeLine(o *remediate.Outcome, ok, bad func(...string) string) string {
-	if o.OK() {
-		return ok("✓ " + o.Result)
+// renderOutcome draws how a run went: its result beside a symbol, so that
+// it reads without colour, then each action and each escalation.
+func renderOutcome(o present.Outcome, st *themes.Styles) []string {
+	head := st.OK.Render("✓ " + o.Result)
+	if !o.OK {
+		head = st.Bad.Render("✗ " + o.Result)
 	}
-	return bad("✗ " + o.Result)
+	out := []string{head}
+	for _, a := range o.Actions {
+		out = append(out, "  "+safe(a))
+	}
+	for _, x := range o.Escalation {
+		out = append(out, "  escalation: "+safe(x))
+	}
+	return out
 }
 
 // last is the largest offset: the end on the last line above the ask.

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/problem"
 	"github.com/oncall-cockpit/oncall/remediate"
 	"github.com/oncall-cockpit/oncall/sim"
 	simsrc "github.com/oncall-cockpit/oncall/sources/sim"
@@ -36,7 +37,7 @@ func kitted(t *testing.T, scenario string, after time.Duration, w, h int, readOn
 	d.User, d.ReadOnly = "alice", readOnly
 	b := simsrc.New(f)
 	wait := func(ctx context.Context, dd time.Duration) error { f.Advance(dd); return ctx.Err() }
-	policy := remediate.DefaultPolicy()
+	policy := remediate.DefaultRunPolicy()
 	ledger := remediate.SilenceLedger{Alerts: b}
 	audit := &remediate.Audit{Path: filepath.Join(t.TempDir(), "audit.jsonl")}
 	d.Kit = &remediate.Kit{Runbooks: rbs, Ledger: ledger, Audit: audit, Policy: policy, Meta: d.Meta,
@@ -56,6 +57,14 @@ func openIncidentOf(t *testing.T, a *App, service string) {
 	run(a, openIncident(a.c, correlate.Trigger{Service: service, Window: 15 * time.Minute}))
 	if !strings.Contains(screen(a), "RUNBOOKS") {
 		t.Fatalf("no runbooks in the incident:\n%s", screen(a))
+	}
+}
+
+// mustShow fails the test, with the screen, unless the screen shows want.
+func mustShow(t *testing.T, a *App, want string) {
+	t.Helper()
+	if !strings.Contains(screen(a), want) {
+		t.Fatalf("the screen does not show %q:\n%s", want, screen(a))
 	}
 }
 
@@ -94,34 +103,24 @@ func TestPlanShowsEverythingAndDefaultsToNo(t *testing.T) {
 func TestHighDangerWantsTheTargetTyped(t *testing.T) {
 	a, f := kitted(t, "bad-deploy", 5*time.Minute, 120, 40, false)
 	openIncidentOf(t, a, "inventory")
-	if !strings.Contains(screen(a), "1. bad-deploy on inventory") {
-		t.Fatalf("%s", screen(a))
-	}
+	mustShow(t, a, "1. bad-deploy on inventory")
 	drive(t, a, press("R"))
-	if !strings.Contains(screen(a), "Type inventory and enter") {
-		t.Fatalf("%s", screen(a))
-	}
+	mustShow(t, a, "Type inventory and enter")
 	changes := len(f.ChangesBetween(f.Onset(), f.Now()))
 	drive(t, a, press("y"), press("enter"))
 	if len(f.ChangesBetween(f.Onset(), f.Now())) != changes || !strings.Contains(screen(a), "not run: the name typed was not inventory") {
 		t.Fatalf("y ran a high-danger plan:\n%s", screen(a))
 	}
 	drive(t, a, press("R"))
-	for _, r := range "inventory" {
-		drive(t, a, press(string(r)))
-	}
+	typeText(t, a, "inventory")
 	drive(t, a, press("enter"))
-	if !strings.Contains(screen(a), "✓ resolved") {
-		t.Fatalf("%s", screen(a))
-	}
+	mustShow(t, a, "✓ resolved")
 }
 
 func TestReadOnlyRunsNoRunbook(t *testing.T) {
 	a, _ := kitted(t, "db-pool-exhaustion", 5*time.Minute, 120, 40, true)
 	openIncidentOf(t, a, "payment-api")
-	if !strings.Contains(screen(a), "read-only: nothing runs") {
-		t.Errorf("%s", screen(a))
-	}
+	mustShow(t, a, "read-only: nothing runs")
 	drive(t, a, press("R"))
 	if _, open := a.top().(*planView); open || !strings.Contains(screen(a), "read-only: runbooks are disabled") {
 		t.Fatalf("%s", screen(a))
@@ -157,9 +156,7 @@ func TestLeavingARunLetsItFinish(t *testing.T) {
 		t.Fatal("esc did not leave the plan")
 	}
 	run(a, next)
-	if !strings.Contains(screen(a), "runbook crash-loop: resolved") {
-		t.Fatalf("%s", screen(a))
-	}
+	mustShow(t, a, "runbook crash-loop: resolved")
 	if rows, _, _ := a.c.deps.Kit.Audit.Read(); len(rows) != 1 || rows[0].Unfinished {
 		t.Fatalf("audit %+v", rows)
 	}
@@ -169,9 +166,7 @@ func TestLeavingARunLetsItFinish(t *testing.T) {
 // incident, not silently missing.
 func TestRunbooksThatDidNotLoadAreSaid(t *testing.T) {
 	a, _ := kitted(t, "db-pool-exhaustion", 5*time.Minute, 140, 40, false)
-	a.c.deps.Kit.LoadErr = remediate.Problems{{File: "runbooks/bad.yaml", Line: 7, Msg: "action \"x\": danger \"medium\": low or high"}}
+	a.c.deps.Kit.LoadErr = problem.Problems{{File: "runbooks/bad.yaml", Line: 7, Msg: "action \"x\": danger \"medium\": low or high"}}
 	openIncidentOf(t, a, "payment-api")
-	if !strings.Contains(screen(a), "✗ not loaded: runbooks/bad.yaml:7: action") {
-		t.Fatalf("%s", screen(a))
-	}
+	mustShow(t, a, "✗ not loaded: runbooks/bad.yaml:7: action")
 }

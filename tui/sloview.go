@@ -2,8 +2,6 @@ package tui
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,9 +10,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/oncall-cockpit/oncall/correlate"
-	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"github.com/oncall-cockpit/oncall/internal/present"
-	"github.com/oncall-cockpit/oncall/themes"
+	"github.com/oncall-cockpit/oncall/slo"
 )
 
 // sloView is one SLO in full: its budget, the burn rate of every alert
@@ -23,8 +20,8 @@ import (
 // overview's budget and reads the rest in the background.
 type sloView struct {
 	base
-	budget  correlate.Budget
-	account *correlate.BudgetHistory
+	budget  slo.Budget
+	account *slo.BudgetHistory
 	accErr  error
 	loading bool
 	loaded  time.Time // data clock of the last load
@@ -35,12 +32,12 @@ type sloView struct {
 // sloMsg is a load of one SLO's budget and account.
 type sloMsg struct {
 	name    string
-	budget  correlate.Budget
-	account *correlate.BudgetHistory
+	budget  slo.Budget
+	account *slo.BudgetHistory
 	err     error
 }
 
-func openSLO(c *common, b correlate.Budget) tea.Cmd {
+func openSLO(c *common, b slo.Budget) tea.Cmd {
 	v := &sloView{base: base{c: c}, budget: b, loading: true, vp: viewport.New()}
 	k := c.keys
 	v.vp.KeyMap = viewport.KeyMap{Up: k.Up, Down: k.Down, PageUp: k.PageUp, PageDown: k.PageDown}
@@ -48,18 +45,18 @@ func openSLO(c *common, b correlate.Budget) tea.Cmd {
 }
 
 // loadSLO reads the budget afresh, its forecast and its account.
-func loadSLO(d Deps, s correlate.SLO) tea.Cmd {
+func loadSLO(d Deps, s slo.Objective) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), d.Timeout)
 		defer cancel()
 		now := d.Now()
 		if d.Sources.SLIs == nil {
-			return sloMsg{name: s.Name, budget: correlate.Budget{SLO: s, Err: errNoSource("metrics").Error(), Status: correlate.StatusError}}
+			return sloMsg{name: s.Name, budget: slo.Budget{SLO: s, Err: errNoSource("metrics").Error(), Status: slo.StatusError}}
 		}
-		bs := loadBudgets(ctx, d.Sources.SLIs, []correlate.SLO{s}, now)
+		bs := loadBudgets(ctx, d.Sources.SLIs, []slo.Objective{s}, now)
 		m := sloMsg{name: s.Name, budget: bs[0]}
 		if m.budget.Err == "" {
-			a, err := correlate.LoadAccount(ctx, d.Sources.SLIs, m.budget)
+			a, err := slo.LoadAccount(ctx, d.Sources.SLIs, m.budget)
 			if err != nil {
 				m.err = err
 			} else {
@@ -130,7 +127,8 @@ func (v *sloView) render() {
 	if v.width <= 0 {
 		return
 	}
-	v.lines = renderSLO(v.budget, v.account, v.accErr, v.c.deps.Meta.Currency, v.width, v.c.zone(), v.c.styles)
+	d := present.NewSLODetail(v.budget, v.account, v.accErr, present.SLODetailOptions{Currency: v.c.deps.Meta.Currency, Zone: v.c.zone()})
+	v.lines = renderSLO(d, v.width, v.c.styles)
 	v.vp.SetContentLines(v.lines)
 }
 
@@ -143,104 +141,4 @@ func (v *sloView) View() string {
 	foot := st.Muted.Render(state+" · ") + v.c.hint(v.ShortHelp())
 	from := min(v.vp.YOffset(), len(v.lines))
 	return fill(v.lines[from:min(len(v.lines), from+v.vp.Height())], v.width, v.height-1) + "\n" + fit(foot, v.width)
-}
-
-// renderSLO is the SLO view's lines, cut to width.
-func renderSLO(b correlate.Budget, a *correlate.BudgetHistory, accErr error, currency string, width int, zone *time.Location, st *themes.Styles) []string {
-	var out []string
-	add := func(s string) { out = append(out, fit(s, width)) }
-	row := func(label, value string) { add(st.Muted.Render(fmt.Sprintf("%-10s", label)) + " " + value) }
-	sym, word, lvl := present.BudgetState(b)
-	head := st.Heading.Render(safe(b.SLO.Name)) + st.Muted.Render("  "+safe(b.SLO.Service)+" · "+
-		strconv.FormatFloat(100*b.SLO.Objective, 'f', -1, 64)+"% over "+correlate.WindowName(b.SLO.Window))
-	add(head)
-	if b.SLO.Origin != "" {
-		row("defined", safe(b.SLO.Origin))
-	}
-	if b.Err != "" {
-		row("status", st.Muted.Render(sym+" "+word+": "+safe(b.Err)))
-		return out
-	}
-	row("status", st.Level(int(lvl)).Render(sym+" "+word))
-	if b.SLI.Defined() {
-		events := ""
-		if b.Total.Defined() {
-			events = st.Muted.Render(fmt.Sprintf("  %s events, %s bad", humanize.Commas(float64(b.Total)), humanize.Commas(float64(b.Bad))))
-		}
-		row("SLI", fmt.Sprintf("%.4f%%", 100*float64(b.SLI))+events)
-	} else {
-		row("SLI", st.Muted.Render("undefined: no traffic in the window"))
-	}
-	if b.Threshold > 0 {
-		row("threshold", fmt.Sprintf("%s (bucket nearest %s)", b.Threshold, b.SLO.Indicator.Threshold))
-	}
-	money := ""
-	if m := present.Money(b, currency); m != "" {
-		money = " · worth " + m
-	}
-	row("budget", st.Level(int(lvl)).Render(present.Gauge(b, 20))+fmt.Sprintf(" %s left · %s of full outage%s", present.BudgetPercent(b), present.MinutesLeft(b), money))
-	if p := present.Partial(b); p != "" {
-		row("", st.Warn.Render(p)+st.Muted.Render(": the budget is that of the covered part"))
-	}
-	if b.Exhaustion > 0 {
-		row("runs out", fmt.Sprintf("in %s at the current (%s) burn", correlate.FormatSpan(b.Exhaustion), correlate.WindowName(correlate.CurrentBurnWindow)))
-	}
-	if fl := present.ForecastLine(b.Forecast); fl != "" {
-		style := st.Muted
-		if b.Forecast.Within() {
-			style = st.Warn
-		}
-		row("forecast", style.Render(fl))
-		row("", st.Muted.Render(fmt.Sprintf("%s; %d points; made %s", b.Forecast.Method, b.Forecast.Points, b.Forecast.Made.In(zone).Format("15:04"))))
-	}
-	add("")
-	add(st.Heading.Render("BURN-RATE ALERTS") + st.Muted.Render("  fire when both windows burn faster than the factor"))
-	for _, al := range b.Alerts {
-		state, l := "✓ quiet", 0
-		if al.Firing {
-			state, l = "✗ firing", 2
-			if al.Severity == correlate.SeverityTicket {
-				l = 1
-			}
-		}
-		add(fmt.Sprintf("  %-6s %4s & %-4s > %-5s  %7s %7s  ", al.Severity, correlate.WindowName(al.Long), correlate.WindowName(al.Short),
-			strconv.FormatFloat(al.Factor, 'f', -1, 64)+"×", present.Burn(float64(al.LongRate)), present.Burn(float64(al.ShortRate))) + st.Level(l).Render(state))
-	}
-	var burns []string
-	for _, br := range b.Burns {
-		burns = append(burns, correlate.WindowName(br.Window)+" "+present.Burn(float64(br.Rate)))
-	}
-	add(st.Muted.Render("  burn " + strings.Join(burns, " · ")))
-	add("")
-	switch {
-	case accErr != nil:
-		add(st.Heading.Render("BURN-DOWN") + "  " + st.Bad.Render("✗ "+safe(accErr.Error())))
-	case a == nil:
-		add(st.Heading.Render("BURN-DOWN") + st.Muted.Render("  reading the window…"))
-	default:
-		vals := make([]float64, 0, len(a.BurnDown.Remaining))
-		for _, r := range a.BurnDown.Remaining {
-			if r.Defined() {
-				vals = append(vals, float64(r))
-			}
-		}
-		w := max(10, width-4)
-		add(st.Heading.Render("BURN-DOWN") + st.Muted.Render(fmt.Sprintf("  budget left over %s on a 0–100%% scale, a point per %s", present.AccountSpan(a.Span), correlate.WindowName(a.Step))))
-		add("  " + st.Level(int(lvl)).Render(present.SparklineBetween(present.Resample(vals, w), w, 0, 1)))
-		add("")
-		if len(a.Spends) == 0 {
-			add(st.Heading.Render("SPENT BY") + st.Muted.Render("  nothing burned over twice the sustainable rate"))
-		} else {
-			add(st.Heading.Render("SPENT BY") + st.Muted.Render("  the stretches that burned the budget, most costly first"))
-			for _, sp := range a.Spends {
-				add(fmt.Sprintf("  %s – %s  %5.1f%% of the budget  peak %s", sp.Start.In(zone).Format("Jan 02 15:04"), sp.End.In(zone).Format("15:04"), 100*sp.Share, present.Burn(sp.PeakBurn)))
-			}
-		}
-	}
-	add("")
-	add(st.Muted.Render("from: " + safe(b.Path)))
-	for _, q := range b.Queries {
-		add(st.Muted.Render("  " + safe(q)))
-	}
-	return out
 }

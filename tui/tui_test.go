@@ -9,13 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oncall-cockpit/oncall/slo"
+	simsrc "github.com/oncall-cockpit/oncall/sources/sim"
+
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
-	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/testenv"
 	"github.com/oncall-cockpit/oncall/sim"
 	"github.com/oncall-cockpit/oncall/sources"
@@ -30,26 +32,30 @@ var (
 // testFleet is the retry-storm fleet ten simulated minutes after the
 // onset, seed 1: the same screen every run.
 func testFleet(t testing.TB) *sim.Fleet {
-	fleetOnce.Do(func() {
-		f, err := sim.New(sim.Options{Scenario: "retry-storm", Seed: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.AdvanceTo(f.Onset().Add(10 * time.Minute))
-		fleet = f
-	})
+	fleetOnce.Do(func() { fleet = fleetAt(t, "retry-storm", 1, 10*time.Minute) })
 	return fleet
+}
+
+// fleetAt is a scenario's fleet at onset+after, for one test alone.
+func fleetAt(t testing.TB, scenario string, seed uint64, after time.Duration) *sim.Fleet {
+	t.Helper()
+	f, err := sim.New(sim.Options{Scenario: scenario, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.AdvanceTo(f.Onset().Add(after))
+	return f
 }
 
 var wall = time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 
 func deps(f *sim.Fleet) Deps {
-	var slos []correlate.SLO
+	var slos []slo.Objective
 	for _, s := range f.Topology().SLOs {
-		slos = append(slos, correlate.SLO{Name: s.Name, Service: s.Service, Objective: s.Objective, Window: 28 * 24 * time.Hour,
+		slos = append(slos, slo.Objective{Name: s.Name, Service: s.Service, Objective: s.Objective, Window: 28 * 24 * time.Hour,
 			Indicator: sources.Indicator{Kind: sources.SLIAvailability, Service: s.Service}})
 	}
-	return Deps{Title: "demo: retry-storm, seed 1", Sources: testenv.SimSources(f), Meta: testenv.SimMeta,
+	return Deps{Title: "demo: retry-storm, seed 1", Sources: simsrc.New(f).Set(), Meta: testenv.SimMeta,
 		SLOs: slos, Now: f.Now, Wall: func() time.Time { return wall }, Refresh: 2 * time.Second, Timeout: 2 * time.Minute}
 }
 
@@ -106,9 +112,14 @@ func screen(a *App) string { return ansi.Strip(a.render()) }
 func ov(a *App) *overview { return a.stack[0].(*overview) }
 
 func started(t testing.TB, w, h int) *App {
-	a := New(deps(testFleet(t)), styles())
+	return startedWith(t, deps(testFleet(t)), w, h)
+}
+
+// startedWith is the cockpit on d at w×h, its overview loaded.
+func startedWith(t testing.TB, d Deps, w, h int) *App {
+	a := New(d, styles())
 	drive(t, a, tea.WindowSizeMsg{Width: w, Height: h})
-	run(a, loadOverview(a.c.deps, nil))
+	run(a, loadOverview(d, nil))
 	return a
 }
 
@@ -150,11 +161,9 @@ func TestGoldenSLO(t *testing.T) {
 // One SLO that cannot be read greys its gauge alone, with its reason.
 func TestOneUnreadableSLOGreysItsGaugeAlone(t *testing.T) {
 	d := deps(testFleet(t))
-	d.SLOs = append(d.SLOs, correlate.SLO{Name: "ghost-availability", Service: "ghost", Objective: 0.999, Window: 28 * 24 * time.Hour,
+	d.SLOs = append(d.SLOs, slo.Objective{Name: "ghost-availability", Service: "ghost", Objective: 0.999, Window: 28 * 24 * time.Hour,
 		Indicator: sources.Indicator{Kind: sources.SLIAvailability, Service: "ghost"}})
-	a := New(d, styles())
-	drive(t, a, tea.WindowSizeMsg{Width: 160, Height: 48})
-	run(a, loadOverview(a.c.deps, nil))
+	a := startedWith(t, d, 160, 48)
 	out := screen(a)
 	if !strings.Contains(out, `? ghost-availability unread: sim: no service "ghost"`) {
 		t.Errorf("the unreadable SLO's gauge:\n%s", out)
@@ -282,9 +291,7 @@ func (hostileAlerts) Alerts(context.Context) ([]sources.Alert, error) {
 func TestHostileTextRendersInert(t *testing.T) {
 	d := deps(testFleet(t))
 	d.Sources.Alerts = hostileAlerts{d.Sources.Alerts}
-	a := New(d, styles())
-	drive(t, a, tea.WindowSizeMsg{Width: 160, Height: 30})
-	run(a, loadOverview(d, nil))
+	a := startedWith(t, d, 160, 30)
 	raw := a.render()
 	for _, bad := range []string{"\x1b]52", "\x1b[2J", "\x1b[10;10H", "\u202e", "\x07"} {
 		if strings.Contains(raw, bad) {
@@ -317,17 +324,18 @@ func BenchmarkViewIncident(b *testing.B) {
 	}
 }
 
-func TestAcknowledgeShowsTheRequestAndDefaultsToNo(t *testing.T) {
-	f, err := sim.New(sim.Options{Scenario: "db-pool-exhaustion", Seed: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.AdvanceTo(f.Onset().Add(6 * time.Minute))
+// aliceAcks is the cockpit at 120×30 on db-pool-exhaustion (seed 4) six
+// minutes in, where alice acknowledges for 30 minutes, and its fleet.
+func aliceAcks(t *testing.T) (*App, *sim.Fleet) {
+	t.Helper()
+	f := fleetAt(t, "db-pool-exhaustion", 4, 6*time.Minute)
 	d := deps(f)
 	d.User, d.AckFor = "alice", 30*time.Minute
-	a := New(d, styles())
-	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
-	run(a, loadOverview(d, nil))
+	return startedWith(t, d, 120, 30), f
+}
+
+func TestAcknowledgeShowsTheRequestAndDefaultsToNo(t *testing.T) {
+	a, f := aliceAcks(t)
 	top := ov(a).firing()[0]
 	if top.Severity != "page" {
 		t.Fatalf("the first alert is %s %s, not a page", top.Severity, top.Name)
@@ -356,9 +364,7 @@ func TestAcknowledgeShowsTheRequestAndDefaultsToNo(t *testing.T) {
 func TestReadOnlyOffersNoAction(t *testing.T) {
 	d := deps(testFleet(t))
 	d.ReadOnly = true
-	a := New(d, styles())
-	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
-	run(a, loadOverview(d, nil))
+	a := startedWith(t, d, 120, 30)
 	drive(t, a, press("a"))
 	if _, asked := a.top().(*confirmDialog); asked || !strings.Contains(screen(a), "read-only: acknowledgements are disabled") {
 		t.Errorf("read-only asked to acknowledge:\n%s", screen(a))
@@ -443,15 +449,9 @@ func TestWaterfallFoldsAndCycles(t *testing.T) {
 }
 
 func TestLogsTailFiltersAndJumps(t *testing.T) {
-	f, err := sim.New(sim.Options{Scenario: "retry-storm", Seed: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.AdvanceTo(f.Onset().Add(5 * time.Minute))
+	f := fleetAt(t, "retry-storm", 5, 5*time.Minute)
 	d := deps(f)
-	a := New(d, styles())
-	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
-	run(a, loadOverview(d, nil))
+	a := startedWith(t, d, 120, 30)
 	// the cursor to the payment-api service row
 	for i := 0; i < ov(a).rows(); i++ {
 		if tr, _ := ov(a).selected(); tr.Alert == "" && tr.Service == "payment-api" {
@@ -539,9 +539,7 @@ func TestTraceFromIncidentAfterLogsClosed(t *testing.T) {
 func TestPaletteFindsAndGoes(t *testing.T) {
 	d := deps(testFleet(t))
 	d.Runbooks = map[string][]string{"payment-api": {"https://runbooks.example/payment-api"}}
-	a := New(d, styles())
-	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
-	run(a, loadOverview(d, nil))
+	a := startedWith(t, d, 120, 30)
 	drive(t, a, press(":"))
 	for _, r := range "payapi" {
 		a.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
@@ -594,9 +592,7 @@ func TestStalePanelsGreyOut(t *testing.T) {
 	d := deps(testFleet(t))
 	now := wall
 	d.Wall = func() time.Time { return now }
-	a := New(d, styles())
-	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
-	run(a, loadOverview(d, nil))
+	a := startedWith(t, d, 120, 30)
 	if strings.Contains(screen(a), "stale") {
 		t.Fatal("fresh data called stale")
 	}
@@ -640,15 +636,9 @@ func TestGoldenHelpAndPalette(t *testing.T) {
 func TestGoldenLogs(t *testing.T) {
 	for _, size := range sizes {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
-			f, err := sim.New(sim.Options{Scenario: "retry-storm", Seed: 5})
-			if err != nil {
-				t.Fatal(err)
-			}
-			f.AdvanceTo(f.Onset().Add(5 * time.Minute))
+			f := fleetAt(t, "retry-storm", 5, 5*time.Minute)
 			d := deps(f)
-			a := New(d, styles())
-			drive(t, a, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-			run(a, loadOverview(d, nil))
+			a := startedWith(t, d, size[0], size[1])
 			v := newLogsView(a.c, "payment-api")
 			v.SetSize(size[0], a.bodyHeight())
 			a.stack = append(a.stack, v)
@@ -851,16 +841,7 @@ func TestEveryComponentMeetsTheContract(t *testing.T) {
 // TestAcknowledgeFromTheIncident: a in an incident opened from an alert
 // asks to acknowledge that alert, with the same request shown.
 func TestAcknowledgeFromTheIncident(t *testing.T) {
-	f, err := sim.New(sim.Options{Scenario: "db-pool-exhaustion", Seed: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.AdvanceTo(f.Onset().Add(6 * time.Minute))
-	d := deps(f)
-	d.User, d.AckFor = "alice", 30*time.Minute
-	a := New(d, styles())
-	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
-	run(a, loadOverview(d, nil))
+	a, f := aliceAcks(t)
 	top := ov(a).firing()[0]
 	drive(t, a, press("enter"), press("a"))
 	if !strings.Contains(screen(a), fmt.Sprintf(`alertname=%q, service=%q`, top.Name, top.Service)) {
@@ -879,16 +860,10 @@ func TestAcknowledgeFromTheIncident(t *testing.T) {
 // TestContextBadgeAndTypedConfirmation: the header names the context in
 // its colour, and in a typed context only the name acknowledges.
 func TestContextBadgeAndTypedConfirmation(t *testing.T) {
-	f, err := sim.New(sim.Options{Scenario: "db-pool-exhaustion", Seed: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.AdvanceTo(f.Onset().Add(6 * time.Minute))
+	f := fleetAt(t, "db-pool-exhaustion", 4, 6*time.Minute)
 	d := deps(f)
 	d.User, d.AckFor, d.Context, d.ContextColor, d.ConfirmTyped = "alice", time.Minute, "prod", "#d55e00", true
-	a := New(d, styles())
-	drive(t, a, tea.WindowSizeMsg{Width: 120, Height: 30})
-	run(a, loadOverview(d, nil))
+	a := startedWith(t, d, 120, 30)
 	if raw := a.render(); !strings.Contains(ansi.Strip(raw), "oncall [prod typed] ·") || !strings.Contains(raw, "38;2;213;94;0") {
 		t.Errorf("no coloured context badge: %q", strings.SplitN(raw, "\n", 2)[0])
 	}

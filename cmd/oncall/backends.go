@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -55,6 +56,9 @@ func httpOptions(name string, ds *config.Datasource) httpx.Options {
 	return o
 }
 
+// newBackends makes a client for each configured datasource. Only
+// configWorld calls it: every command reaches the backends through its
+// World, so the config is turned into clients in one place.
 func newBackends(cfg *config.Config) (*backends, error) {
 	b := &backends{}
 	var err error
@@ -89,4 +93,35 @@ func newBackends(cfg *config.Config) (*backends, error) {
 		b.Doctors = append(b.Doctors, namedDoctor{Name: name, URL: ds.URL, Doctor: d})
 	})
 	return b, err
+}
+
+// alertList lists the alerts Alertmanager holds, else the ones
+// Prometheus's rules fire; nil when neither is configured.
+func (b *backends) alertList() func(context.Context) ([]sources.Alert, error) {
+	switch {
+	case b.Alertmanager != nil:
+		return b.Alertmanager.Alerts
+	case b.Prometheus != nil:
+		return b.Prometheus.Alerts
+	}
+	return nil
+}
+
+// sources are the configured clients as a set.
+func (b *backends) sources() sources.Set {
+	var s sources.Set
+	// only non-nil clients: a nil pointer in an interface is not a nil interface
+	if b.Prometheus != nil {
+		s.Metrics, s.SLIs = b.Prometheus, b.Prometheus
+	}
+	if b.Loki != nil {
+		s.Logs = b.Loki
+	}
+	if b.Tempo != nil {
+		s.Traces = b.Tempo
+	}
+	if b.Alertmanager != nil {
+		s.Alerts = b.Alertmanager
+	}
+	return s
 }

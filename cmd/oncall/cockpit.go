@@ -3,17 +3,16 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
+	"os"
 	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
-	"github.com/oncall-cockpit/oncall/correlate"
-	"github.com/oncall-cockpit/oncall/internal/config"
-	"github.com/oncall-cockpit/oncall/internal/grafana"
-	"github.com/oncall-cockpit/oncall/sim"
 	"github.com/oncall-cockpit/oncall/themes"
 	"github.com/oncall-cockpit/oncall/tui"
 )
@@ -25,6 +24,8 @@ type cockpitOptions struct {
 	pane, noMouse    bool
 }
 
+// cockpitFlags adds the cockpit's flags: the root's, and demo's, whose
+// text summary shares --refresh.
 func cockpitFlags(cmd *cobra.Command, o *cockpitOptions) {
 	cmd.Flags().DurationVar(&o.refresh, "refresh", 2*time.Second, "how often the cockpit (or the demo's text summary) reloads its data")
 	cmd.Flags().StringVar(&o.theme, "theme", "", "cockpit theme: dark, light, high-contrast or colorblind (default: the config's, else dark)")
@@ -34,9 +35,23 @@ func cockpitFlags(cmd *cobra.Command, o *cockpitOptions) {
 	cmd.Flags().StringVar(&o.themeFile, "theme-file", "", "YAML palette laid over the theme (keys: text, muted, accent, ok, warn, bad, border, select, heading, and series: a list of colours)")
 }
 
-// runCockpit runs the interactive cockpit until the user quits or ctx ends.
-func runCockpit(ctx context.Context, e *env, g *globalOptions, o *cockpitOptions, d tui.Deps, configTheme string) error {
-	if !isTerminal(e.IO.Out) || !isTerminalReader(e.IO.In) {
+// runConfigCockpit is the root command: the cockpit on the config's
+// datasources.
+func runConfigCockpit(ctx context.Context, f *Factory, o *cockpitOptions) error {
+	w, err := f.ConfigWorld()
+	if err != nil {
+		return err
+	}
+	if err := w.needSources("oncall demo"); err != nil {
+		return err
+	}
+	return runCockpit(ctx, f, o, f.Deps(w, w.Path), w.Config.Theme)
+}
+
+// runCockpit runs the interactive cockpit on d until the user quits or
+// ctx ends; configTheme is the config's theme, if any.
+func runCockpit(ctx context.Context, f *Factory, o *cockpitOptions, d tui.Deps, configTheme string) error {
+	if !isTerminal(f.IO.Out) || !isTerminalReader(f.IO.In) {
 		return usagef(`the cockpit needs a terminal, and stdin or stdout is not one.
 Without a terminal, the same data comes from the text commands:
   oncall alerts       firing alerts          oncall incident   what broke first, and why
@@ -61,12 +76,12 @@ Without a terminal, the same data comes from the text commands:
 	if o.ackFor <= 0 {
 		return usagef("--ack-for %s: must be positive", o.ackFor)
 	}
-	d.Refresh, d.Timeout, d.Wall, d.AckFor, d.ReadOnly, d.Pane, d.Zone, d.NoMouse = o.refresh, 10*time.Second, time.Now, o.ackFor, g.ReadOnly, o.pane, g.zone(), o.noMouse
-	if d.User = whoami(e); d.User == "" {
+	d.Refresh, d.Timeout, d.Wall, d.AckFor, d.ReadOnly, d.Pane, d.Zone, d.NoMouse = o.refresh, 10*time.Second, time.Now, o.ackFor, f.Global.ReadOnly, o.pane, f.Global.zone(), o.noMouse
+	if d.User = whoami(f.env); d.User == "" {
 		d.User = "oncall"
 	}
-	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(e.IO.In), tea.WithOutput(e.IO.Out)}
-	if g.NoColor {
+	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(f.IO.In), tea.WithOutput(f.IO.Out)}
+	if f.Global.NoColor {
 		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
 	}
 	_, err = tea.NewProgram(tui.New(d, themes.New(pal)), opts...).Run()
@@ -76,35 +91,16 @@ Without a terminal, the same data comes from the text commands:
 	return err
 }
 
-// simDeps points the cockpit at a running simulated fleet.
-func simDeps(f *sim.Fleet, title string) tui.Deps {
-	return tui.Deps{Title: title, Sources: simSources(f), SLOs: simSLOs(f.Topology()), Meta: simMeta(f.Topology()), Now: f.Now}
+// isTerminal is whether w is a terminal: the cockpit draws, and text
+// summaries clear and colour, only there.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
 }
 
-// configDeps points the cockpit at the configured datasources.
-func configDeps(e *env, g *globalOptions, cfg *config.Config, path string) (tui.Deps, error) {
-	b, err := newBackends(cfg)
-	if err != nil {
-		return tui.Deps{}, err
-	}
-	src := b.correlateSources()
-	if src == (correlate.Sources{}) {
-		return tui.Deps{}, usagef("no datasources configured in %s: add them (oncall config import-grafana helps), or try oncall demo", path)
-	}
-	slos := configSLOs(cfg)
-	runbooks := map[string][]string{}
-	for name, s := range cfg.Services {
-		if len(s.Runbooks) > 0 {
-			runbooks[name] = s.Runbooks
-		}
-	}
-	d := tui.Deps{Title: path, Sources: src, SLOs: slos, Meta: configMeta(cfg), Now: time.Now, Runbooks: runbooks, Context: cfg.Context,
-		Explore: grafana.Explore{URL: cfg.Grafana.URL, UIDs: cfg.Grafana.Datasources}}
-	if ctx, ok := cfg.Contexts[cfg.Context]; ok {
-		d.ContextColor, d.ConfirmTyped = ctx.Color, ctx.Confirm == config.ConfirmTyped
-	}
-	if cfg.Runbooks != "" {
-		d.Kit = configKit(e, g, cfg, src)
-	}
-	return d, nil
+// isTerminalReader is whether r is a terminal the cockpit can read keys
+// from.
+func isTerminalReader(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
 }

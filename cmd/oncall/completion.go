@@ -31,27 +31,16 @@ func complete(list func(ctx context.Context) ([]cobra.Completion, error)) cobra.
 	}
 }
 
-func (g *globalOptions) backends(e *env) (*backends, error) {
-	cfg, _, err := g.loadConfig(e)
-	if err != nil {
-		return nil, err
-	}
-	return newBackends(cfg)
-}
-
 // completeAlertNames offers the names of the alerts now firing.
-func completeAlertNames(e *env, g *globalOptions) cobra.CompletionFunc {
+func completeAlertNames(f *Factory) cobra.CompletionFunc {
 	return complete(func(ctx context.Context) ([]cobra.Completion, error) {
-		b, err := g.backends(e)
+		w, err := f.ConfigWorld()
 		if err != nil {
 			return nil, err
 		}
 		var alerts []sources.Alert
-		switch {
-		case b.Alertmanager != nil:
-			alerts, err = b.Alertmanager.Alerts(ctx)
-		case b.Prometheus != nil:
-			alerts, err = b.Prometheus.Alerts(ctx)
+		if list := w.Backends.alertList(); list != nil {
+			alerts, err = list(ctx)
 		}
 		var out []cobra.Completion
 		for _, a := range alerts {
@@ -66,9 +55,9 @@ func completeAlertNames(e *env, g *globalOptions) cobra.CompletionFunc {
 
 // completeSilenceIDs offers the unexpired silences, described by their
 // matchers.
-func completeSilenceIDs(e *env, g *globalOptions) cobra.CompletionFunc {
+func completeSilenceIDs(f *Factory) cobra.CompletionFunc {
 	return complete(func(ctx context.Context) ([]cobra.Completion, error) {
-		am, err := alertmanagerFrom(e, g)
+		am, err := alertmanagerFrom(f)
 		if err != nil {
 			return nil, err
 		}
@@ -84,13 +73,13 @@ func completeSilenceIDs(e *env, g *globalOptions) cobra.CompletionFunc {
 }
 
 // completeServices offers the services the metrics backend knows.
-func completeServices(e *env, g *globalOptions) cobra.CompletionFunc {
+func completeServices(f *Factory) cobra.CompletionFunc {
 	return complete(func(ctx context.Context) ([]cobra.Completion, error) {
-		b, err := g.backends(e)
-		if err != nil || b.Prometheus == nil {
+		w, err := f.ConfigWorld()
+		if err != nil || w.Sources.Metrics == nil {
 			return nil, err
 		}
-		return b.Prometheus.Services(ctx)
+		return w.Sources.Metrics.Services(ctx)
 	})
 }
 
@@ -104,11 +93,13 @@ func completeScenarios(*cobra.Command, []string, string) ([]cobra.Completion, co
 }
 
 // completeContexts offers the config's contexts, described by their
-// safety settings.
-func completeContexts(e *env, g *globalOptions) cobra.CompletionFunc {
+// safety settings. It reads the file itself rather than through
+// f.Config, which fails when the context in use does not exist: just
+// when the names are wanted.
+func completeContexts(f *Factory) cobra.CompletionFunc {
 	return complete(func(context.Context) ([]cobra.Completion, error) {
-		path, explicit := config.Locate(g.ConfigPath, e.getenv)
-		cfg, err := config.Load(path, explicit, e.LookupEnv)
+		path, explicit := config.Locate(f.Global.ConfigPath, f.getenv)
+		cfg, err := config.Load(path, explicit, f.LookupEnv)
 		if err != nil {
 			return nil, err
 		}
@@ -118,15 +109,4 @@ func completeContexts(e *env, g *globalOptions) cobra.CompletionFunc {
 		}
 		return out, nil
 	})
-}
-
-// contextSafety says how carefully oncall acts in a context.
-func contextSafety(c config.Context) string {
-	switch {
-	case c.ReadOnly:
-		return "read-only"
-	case c.Confirm == config.ConfirmTyped:
-		return "actions need the name typed"
-	}
-	return "actions ask y/N"
 }

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/internal/testenv"
 	"github.com/oncall-cockpit/oncall/sim"
 	"github.com/oncall-cockpit/oncall/sources"
@@ -30,7 +32,7 @@ func TestDemoShowsTheIncident(t *testing.T) {
 	}
 	// NDJSON: every line is one whole summary
 	lines := strings.Split(strings.TrimSpace(r.out), "\n")
-	var s demoSnapshot
+	var s present.Demo
 	for _, l := range lines {
 		if err := json.Unmarshal([]byte(l), &s); err != nil {
 			t.Fatalf("line %q: %v", l[:min(80, len(l))], err)
@@ -53,6 +55,54 @@ func TestDemoShowsTheIncident(t *testing.T) {
 	for _, want := range []string{"payment-api", "ConnectionPoolExhausted", "FIRING", "onset +4m0s"} {
 		if !strings.Contains(text.out, want) {
 			t.Errorf("text summary lacks %q:\n%s", want, text.out)
+		}
+	}
+}
+
+// demoOptionsFor parses args as demo's flags, running nothing.
+func demoOptionsFor(t *testing.T, args ...string) (*demoOptions, error) {
+	t.Helper()
+	var got *demoOptions
+	cmd := NewCmdDemo(testFactory(nil), func(_ context.Context, o *demoOptions) error { got = o; return nil })
+	markUsageErrors(cmd) // as the root does: bad flags are usage errors
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	return got, cmd.Execute()
+}
+
+func TestDemoOptions(t *testing.T) {
+	o, err := demoOptionsFor(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the defaults: the retry storm replayed in real time in the cockpit
+	if o.scenario != "retry-storm" || o.speed != "1" || o.seed != 1 || o.output != "text" || o.trafficCycle != cycleScenario ||
+		o.text || o.autopilot || o.forDur != 0 || o.cockpit.refresh != 2*time.Second || o.autopilotEvery != 20*time.Second || o.pushEvery != 5*time.Second {
+		t.Errorf("defaults: %+v", *o)
+	}
+	if o.Factory == nil {
+		t.Error("the options lost the factory")
+	}
+	o, err = demoOptionsFor(t, "--scenario", "db-pool-exhaustion", "--speed", "max", "--seed", "7", "--for", "5m", "-o", "json",
+		"--autopilot", "--autopilot-interval", "1m", "--refresh", "500ms", "--theme", "light", "--pane")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.scenario != "db-pool-exhaustion" || o.speed != "max" || o.seed != 7 || o.forDur != 5*time.Minute || o.output != "json" ||
+		!o.autopilot || o.autopilotEvery != time.Minute || o.cockpit != (cockpitOptions{refresh: 500 * time.Millisecond, ackFor: 30 * time.Minute, theme: "light", pane: true}) {
+		t.Errorf("parsed: %+v", *o)
+	}
+	o, err = demoOptionsFor(t, "--serve", "127.0.0.1:9464", "--otlp-endpoint", "http://otel:4318", "--loki-url", "http://loki:3100", "--push-interval", "1s", "--traffic-cycle", "wall")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.serve != "127.0.0.1:9464" || o.otlp != "http://otel:4318" || o.loki != "http://loki:3100" || o.pushEvery != time.Second || o.trafficCycle != cycleWall {
+		t.Errorf("served: %+v", *o)
+	}
+	for _, args := range [][]string{{"--speed"}, {"--seed", "one"}, {"--for", "soon"}, {"-o", "yaml"}, {"extra"}, {"--demo", "retry-storm"}} {
+		if _, err := demoOptionsFor(t, args...); exitCode(err) != exitUsage {
+			t.Errorf("%q: err %v (exit %d), want a usage error", args, err, exitCode(err))
 		}
 	}
 }
@@ -164,7 +214,7 @@ func TestDemoServeSameAtEveryHour(t *testing.T) {
 			t.Fatal(err)
 		}
 		fleet.AdvanceTo(fleet.Onset().Add(4 * time.Minute))
-		s, err := snapshot(fleet)
+		s, err := demoSnapshot(fleet)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +228,7 @@ func TestDemoServeSameAtEveryHour(t *testing.T) {
 	if replay["payment-api"] < 0.4 {
 		t.Fatalf("the replay's payment-api fails %.1f%%, want the documented ~47%%", 100*replay["payment-api"])
 	}
-	cycle := newDemoCmd(&env{}, &globalOptions{}).Flag("traffic-cycle").DefValue
+	cycle := NewCmdDemo(testFactory(nil), nil).Flag("traffic-cycle").DefValue
 	for _, now := range []time.Time{
 		time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC),
 		time.Date(2026, 12, 6, 9, 0, 41, 0, time.UTC), // off the 15 s grid

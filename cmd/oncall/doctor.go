@@ -8,20 +8,25 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
+// doctorOptions are doctor's flags, and the factory it reads through.
 type doctorOptions struct {
-	Output  string
-	Timeout time.Duration
+	*Factory
+	output  string
+	timeout time.Duration
 }
 
+// doctorReport is what doctor found, as -o json writes it.
 type doctorReport struct {
 	Config      string             `json:"config"`
 	OK          bool               `json:"ok"`
 	Datasources []datasourceReport `json:"datasources"`
 }
 
+// datasourceReport is one datasource's checks.
 type datasourceReport struct {
 	Name   string          `json:"name"`
 	URL    string          `json:"url"`
@@ -29,8 +34,10 @@ type datasourceReport struct {
 	Checks []sources.Check `json:"checks"`
 }
 
-func newDoctorCmd(e *env, g *globalOptions) *cobra.Command {
-	o := &doctorOptions{}
+// NewCmdDoctor is `oncall doctor`; runF, when set, runs instead of
+// runDoctor, so tests can read the options the flags gave.
+func NewCmdDoctor(f *Factory, runF func(context.Context, *doctorOptions) error) *cobra.Command {
+	o := &doctorOptions{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check every datasource: reachable, version, auth and tenant, expected data",
@@ -45,38 +52,43 @@ is a failure, and doctor exits 1.`,
 		Example: "  oncall doctor --config ~/.config/oncall/config.yaml\n  oncall doctor -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, path, err := g.loadConfig(e)
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(cmd.Context(), o)
 			}
-			b, err := newBackends(cfg)
-			if err != nil {
-				return err
-			}
-			if len(b.Doctors) == 0 {
-				return fmt.Errorf("no datasources configured (config %s); add a datasources section or run 'oncall config import-grafana'", path) // the check fails: exit 1
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), o.Timeout)
-			defer cancel()
-			rep := runDoctors(ctx, path, b.Doctors)
-			if o.Output == "json" {
-				if err := writeJSON(e.IO.Out, rep); err != nil {
-					return err
-				}
-			} else if err := printDoctor(e, g, rep); err != nil {
-				return err
-			}
-			if !rep.OK {
-				return exitError{code: 1}
-			}
-			return nil
+			return runDoctor(cmd.Context(), o)
 		},
 	}
-	outputFlag(cmd, &o.Output, "text", "json")
-	cmd.Flags().DurationVar(&o.Timeout, "timeout", 30*time.Second, "give up on all checks after this long")
+	outputFlag(cmd, &o.output, "text", "json")
+	cmd.Flags().DurationVar(&o.timeout, "timeout", 30*time.Second, "give up on all checks after this long")
 	return cmd
 }
 
+func runDoctor(ctx context.Context, o *doctorOptions) error {
+	w, err := o.ConfigWorld()
+	if err != nil {
+		return err
+	}
+	if len(w.Backends.Doctors) == 0 {
+		return fmt.Errorf("no datasources configured (config %s); add a datasources section or run 'oncall config import-grafana'", w.Path) // the check fails: exit 1
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	rep := runDoctors(ctx, w.Path, w.Backends.Doctors)
+	if o.output == "json" {
+		if err := writeJSON(o.IO.Out, rep); err != nil {
+			return err
+		}
+	} else if err := printDoctor(o.Factory, rep); err != nil {
+		return err
+	}
+	if !rep.OK {
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+// runDoctors runs every datasource's checks at once, under ctx's
+// deadline.
 func runDoctors(ctx context.Context, path string, ds []namedDoctor) doctorReport {
 	rep := doctorReport{Config: path, OK: true, Datasources: make([]datasourceReport, len(ds))}
 	var wg sync.WaitGroup
@@ -101,9 +113,11 @@ func runDoctors(ctx context.Context, path string, ds []namedDoctor) doctorReport
 	return rep
 }
 
-func printDoctor(e *env, g *globalOptions, rep doctorReport) error {
-	t := newTable("DATASOURCE", "CHECK", "STATUS", "DETAIL")
-	t.style = func(col int, cell string) string {
+// printDoctor writes the report as a table, its statuses coloured, and
+// the verdict.
+func printDoctor(f *Factory, rep doctorReport) error {
+	t := present.NewTable("DATASOURCE", "CHECK", "STATUS", "DETAIL")
+	t.Style = func(col int, cell string) string {
 		if col == 2 {
 			return colorStatus(cell)
 		}
@@ -115,16 +129,16 @@ func printDoctor(e *env, g *globalOptions, rep doctorReport) error {
 			if i == 0 {
 				name = d.Name + " " + d.URL
 			}
-			t.row(name, c.Name, statusWord(c.Status), c.Detail)
+			t.Row(name, c.Name, statusWord(c.Status), c.Detail)
 		}
 	}
-	if err := t.render(g.styledOut(e)); err != nil {
+	if err := t.Render(f.StyledOut()); err != nil {
 		return err
 	}
 	verdict := "all datasources ok"
 	if !rep.OK {
 		verdict = "some checks FAILED"
 	}
-	_, err := fmt.Fprintf(e.IO.Out, "\n%s (config %s)\n", verdict, rep.Config)
+	_, err := fmt.Fprintf(f.IO.Out, "\n%s (config %s)\n", verdict, rep.Config)
 	return err
 }

@@ -109,3 +109,21 @@ func TestDoctorWithoutDatasourcesSaysWhatToDo(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+func TestDoctorOptions(t *testing.T) {
+	o, err := optionsFor(t, NewCmdDoctor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Factory == nil || o.output != "text" || o.timeout != 30*time.Second {
+		t.Errorf("defaults: %+v", *o)
+	}
+	if o, err = optionsFor(t, NewCmdDoctor, "-o", "json", "--timeout", "5s"); err != nil || o.output != "json" || o.timeout != 5*time.Second {
+		t.Errorf("parsed: %v %+v", err, o)
+	}
+	for _, args := range [][]string{{"extra"}, {"--timeout", "soon"}, {"-o", "yaml"}} {
+		if _, err := optionsFor(t, NewCmdDoctor, args...); exitCode(err) != exitUsage {
+			t.Errorf("%q: err %v (exit %d), want a usage error", args, err, exitCode(err))
+		}
+	}
+}

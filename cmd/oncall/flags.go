@@ -15,7 +15,7 @@ type durationValue time.Duration
 func (d *durationValue) String() string { return timeparse.FormatDuration(time.Duration(*d)) }
 func (d *durationValue) Type() string   { return "duration" }
 func (d *durationValue) Set(s string) error {
-	v, err := timeparse.Duration(s)
+	v, err := timeparse.ParseDuration(s)
 	if err != nil {
 		return err
 	}

@@ -3,29 +3,26 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/oncall-cockpit/oncall/correlate"
-	"github.com/oncall-cockpit/oncall/internal/termsafe"
-	"github.com/oncall-cockpit/oncall/sources"
+	"github.com/oncall-cockpit/oncall/internal/present"
+	"github.com/oncall-cockpit/oncall/slo"
 )
 
-// forecastReport is what `oncall forecast -o json` prints.
-type forecastReport struct {
-	At         time.Time            `json:"at"`
-	Source     string               `json:"source"`
-	Budgets    []correlate.Forecast `json:"budgets"`
-	Saturation []correlate.Forecast `json:"saturation"`
-	// Notes say what could not be forecast, and why.
-	Notes []string `json:"notes,omitempty"`
+// forecastOptions are forecast's flags: the budgets' (as slo reads
+// them), --watch, and how far ahead resources are forecast.
+type forecastOptions struct {
+	sloOptions
+	watch      watchOptions
+	satHorizon time.Duration
 }
 
-func newForecastCmd(e *env, g *globalOptions) *cobra.Command {
-	o := &sloOptions{}
-	var satHorizon time.Duration
+// NewCmdForecast is `oncall forecast`; runF, when set, runs instead of
+// runForecast, so tests can read the options the flags gave.
+func NewCmdForecast(f *Factory, runF func(context.Context, *forecastOptions) error) *cobra.Command {
+	o := &forecastOptions{sloOptions: sloOptions{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "forecast",
 		Short: "What is predicted to run out: error budgets, and pools or CPU about to fill",
@@ -45,23 +42,36 @@ with Prometheus alone, forecast says so and lists the budgets.`,
   oncall forecast --horizon 24h -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runForecast(cmd.Context(), e, g, o, satHorizon)
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runForecast(cmd.Context(), o)
 		},
 	}
-	o.flags(cmd, true)
-	durationFlag(cmd, &satHorizon, "saturation-horizon", "", correlate.SaturationHorizon, "how far ahead to forecast resources filling")
+	o.flags(cmd, &o.watch)
+	durationFlag(cmd, &o.satHorizon, "saturation-horizon", "", slo.SaturationHorizon, "how far ahead to forecast resources filling")
 	return cmd
 }
 
-func runForecast(ctx context.Context, e *env, g *globalOptions, o *sloOptions, satHorizon time.Duration) error {
-	se, res, err := o.forecastEnv(e, g)
+// forecastReport is what `oncall forecast -o json` prints.
+type forecastReport struct {
+	At         time.Time      `json:"at"`
+	Source     string         `json:"source"`
+	Budgets    []slo.Forecast `json:"budgets"`
+	Saturation []slo.Forecast `json:"saturation"`
+	// Notes say what could not be forecast, and why.
+	Notes []string `json:"notes,omitempty"`
+}
+
+func runForecast(ctx context.Context, o *forecastOptions) error {
+	w, err := o.world()
 	if err != nil {
 		return err
 	}
-	return o.watch.run(ctx, e, g, func(ctx context.Context) (func() error, error) {
-		at := se.now()
-		rep := forecastReport{At: at, Source: se.label, Budgets: []correlate.Forecast{}, Saturation: []correlate.Forecast{}}
-		for _, b := range loadWithForecasts(ctx, se, se.slos, at, o.horizon) {
+	return o.watch.run(ctx, o.Factory, func(ctx context.Context) (func() error, error) {
+		at := w.Now()
+		rep := forecastReport{At: at, Source: w.Label, Budgets: []slo.Forecast{}, Saturation: []slo.Forecast{}}
+		for _, b := range loadWithForecasts(ctx, w, w.SLOs, at, o.horizon) {
 			switch {
 			case b.Err != "":
 				rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %s", b.SLO.Name, b.Err))
@@ -72,56 +82,18 @@ func runForecast(ctx context.Context, e *env, g *globalOptions, o *sloOptions, s
 				rep.Budgets = append(rep.Budgets, fc)
 			}
 		}
-		if res == nil {
+		if w.Sources.Resources == nil {
 			rep.Notes = append(rep.Notes, "saturation: no configured backend reports pools or CPU (the simulator does)")
-		} else if sat, err := correlate.LoadSaturationForecasts(ctx, res, nil, at, satHorizon); err != nil {
+		} else if sat, err := slo.LoadSaturationForecasts(ctx, w.Sources.Resources, nil, at, o.satHorizon); err != nil {
 			rep.Notes = append(rep.Notes, "saturation: "+err.Error())
 		} else {
 			rep.Saturation = sat
 		}
 		return func() error {
 			if o.output == "json" {
-				return writeJSONFor(e.IO.Out, rep, o.watch.on)
+				return writeJSONFor(o.IO.Out, rep, o.watch.on)
 			}
-			return renderForecast(g.styledOut(e), rep)
+			return present.ForecastText(o.StyledOut(), present.NewForecastReport(rep.At, rep.Source, rep.Budgets, rep.Saturation, rep.Notes))
 		}, nil
 	})
-}
-
-// forecastEnv is the SLO environment and, where one exists, the
-// resources backend.
-func (o *sloOptions) forecastEnv(e *env, g *globalOptions) (sloEnv, sources.Resources, error) {
-	if o.demo != "" {
-		f, err := simFleetAt(o.demo, o.seed, o.after)
-		if err != nil {
-			return sloEnv{}, nil, usageError{err}
-		}
-		src := simSources(f)
-		return sloEnv{slis: src.SLIs, slos: simSLOs(f.Topology()), now: f.Now, currency: f.Topology().Currency,
-			label: fmt.Sprintf("simulator, %s seed %d", o.demo, o.seed)}, src.Resources, nil
-	}
-	se, err := o.env(e, g)
-	return se, nil, err
-}
-
-func renderForecast(w io.Writer, rep forecastReport) error {
-	t := newTable("PREDICTED", "WHEN", "METHOD")
-	for _, f := range rep.Budgets {
-		t.row("✗ "+termsafe.Line(f.What)+" runs out", f.Describe(), f.Method)
-	}
-	for _, f := range rep.Saturation {
-		t.row("! "+termsafe.Line(f.What)+" full", f.Describe(), f.Method)
-	}
-	if len(rep.Budgets)+len(rep.Saturation) == 0 {
-		fmt.Fprintln(w, "✓ nothing is predicted to run out or fill")
-	} else if err := t.render(w); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\nat %s from %s; intervals are 80%%. Queries: -o json.\n", rep.At.UTC().Format(time.RFC3339), rep.Source)
-	for _, n := range rep.Notes {
-		if _, err := fmt.Fprintln(w, "note: "+termsafe.Line(n)); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -28,17 +28,6 @@ func TestLabelsCannotBecomeOptions(t *testing.T) {
 	postAlerts(t, am,
 		map[string]string{"alertname": "NginxDown", "service": "web", "instance": "-oProxyCommand=touch PWNED"},
 		map[string]string{"alertname": "KubePodCrashLooping", "service": "web", "namespace": "--server=" + srv.URL, "deployment": "web"})
-	dir := t.TempDir()
-	t.Chdir(dir)
-	rbDir := filepath.Join(dir, "runbooks")
-	if err := os.Mkdir(rbDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	write := func(p, s string) {
-		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 	const ssh = `name: ssh-restart
 match: {alerts: [NginxDown]}
 %INPUTS%actions:
@@ -49,14 +38,9 @@ match: {alerts: [NginxDown]}
     category: restart
 `
 	raw := strings.NewReplacer("%INPUTS%", "", "%HOST%", "{{.Labels.instance}}").Replace(ssh)
-	write(filepath.Join(dir, "raw.yaml"), raw)
-	if r := oncallAt(t, time.Now, nil, "", "runbook", "validate", filepath.Join(dir, "raw.yaml")); r.code != 1 || !strings.Contains(r.out, "raw.yaml:4: action \"restart\": argv[5]: .Labels.instance is data: declare a typed input") {
-		t.Fatalf("the report's runbook validates: %d\n%s\n%s", r.code, r.out, r.err)
-	}
 	typed := strings.NewReplacer("%INPUTS%", "inputs:\n  host: {from: \"{{.Labels.instance}}\", type: hostname}\n", "%HOST%", "{{.Inputs.host}}").Replace(ssh)
-	write(filepath.Join(rbDir, "ssh.yaml"), typed)
 	// k8s-restart's inputs and action, without its diagnosis (no Loki here)
-	write(filepath.Join(rbDir, "k8s.yaml"), `name: k8s-restart
+	dir := filepath.Dir(runbookDir(t, map[string]string{"ssh.yaml": typed, "k8s.yaml": `name: k8s-restart
 match: {alerts: [KubePodCrashLooping]}
 inputs:
   namespace: {from: "{{.Labels.namespace}}", type: k8s-name}
@@ -67,9 +51,13 @@ actions:
     argv: [kubectl, -n, "{{.Inputs.namespace}}", rollout, restart, "deployment/{{.Inputs.deployment}}"]
     danger: low
     category: restart
-`)
-	cfg := filepath.Join(dir, "config.yaml")
-	write(cfg, "datasources:\n  alertmanager: {url: \""+am+"\"}\nrunbooks: ./runbooks\nremediation:\n  audit_log: "+filepath.Join(dir, "audit.jsonl")+"\n")
+`}))
+	t.Chdir(dir)
+	writeAt(t, filepath.Join(dir, "raw.yaml"), raw)
+	if r := oncallAt(t, time.Now, nil, "", "runbook", "validate", filepath.Join(dir, "raw.yaml")); r.code != 1 || !strings.Contains(r.out, "raw.yaml:4: action \"restart\": argv[5]: .Labels.instance is data: declare a typed input") {
+		t.Fatalf("the report's runbook validates: %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	cfg := writeAt(t, filepath.Join(dir, "config.yaml"), "datasources:\n  alertmanager: {url: \""+am+"\"}\nrunbooks: ./runbooks\nremediation:\n  audit_log: "+filepath.Join(dir, "audit.jsonl")+"\n")
 
 	r := oncallAt(t, time.Now, nil, "", "--config", cfg, "runbook", "run", "ssh-restart", "-y")
 	if r.code != 1 || !strings.Contains(r.out+r.err, `input host (hostname): '-oProxyCommand=touch PWNED' is not a host name`) {

@@ -59,9 +59,7 @@ func runbookDir(t *testing.T, files map[string]string) string {
 		t.Fatal(err)
 	}
 	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		writeAt(t, filepath.Join(dir, name), body)
 	}
 	return dir
 }
@@ -289,44 +287,32 @@ runbooks: `+rbs+`
 func TestTypedContextWantsTargetAndContext(t *testing.T) {
 	high := &remediate.Plan{Runbook: "bad-deploy", Target: "inventory", Actions: []remediate.Planned{{Danger: remediate.DangerHigh}}}
 	for _, c := range []struct {
-		in      string
-		confirm []string
-		want    bool
+		typed, in string
+		confirm   []string
+		want      bool
 	}{
-		{"inventory\n", nil, false},
-		{"prod\n", nil, false},
-		{"inventory\ninventory\n", nil, false},
-		{"prod\ninventory\n", nil, false},
-		{"inventory\nprod\n", nil, true},
-		{"", []string{"inventory"}, false},
-		{"", []string{"prod"}, false},
-		{"", []string{"inventory", "prod"}, true},
-		{"", []string{"prod", "inventory"}, false},
+		{"prod", "inventory\n", nil, false},
+		{"prod", "prod\n", nil, false},
+		{"prod", "inventory\ninventory\n", nil, false},
+		{"prod", "prod\ninventory\n", nil, false},
+		{"prod", "inventory\nprod\n", nil, true},
+		{"prod", "", []string{"inventory"}, false},
+		{"prod", "", []string{"prod"}, false},
+		{"prod", "", []string{"inventory", "prod"}, true},
+		{"prod", "", []string{"prod", "inventory"}, false},
+		// a context named as the target: one name typed does not stand for both
+		{"inventory", "inventory\n", nil, false},
+		{"inventory", "inventory\ninventory\n", nil, true},
+		{"inventory", "", []string{"inventory"}, false},
+		{"inventory", "", []string{"inventory", "inventory"}, true},
 	} {
 		var errOut strings.Builder
 		e := &env{IO: IOStreams{In: strings.NewReader(c.in), Out: &errOut, ErrOut: &errOut}}
-		if got := confirmPlan(e, &globalOptions{typed: "prod"}, &runbookOptions{confirmNames: c.confirm}, high); got != c.want {
-			t.Errorf("answers %q, --confirm %q: %v, want %v\n%s", c.in, c.confirm, got, c.want, errOut.String())
+		if got := confirmPlan(&Factory{env: e, Global: &globalOptions{typed: c.typed}}, confirmFlags{names: c.confirm}, high); got != c.want {
+			t.Errorf("context %s, answers %q, --confirm %q: %v, want %v\n%s", c.typed, c.in, c.confirm, got, c.want, errOut.String())
 		}
-		if c.in != "" && (!strings.Contains(errOut.String(), "type inventory") || c.want && !strings.Contains(errOut.String(), "type prod")) {
-			t.Errorf("answers %q: the prompts do not name both:\n%s", c.in, errOut.String())
-		}
-	}
-	// a context named as the target: one name typed does not stand for both
-	for _, c := range []struct {
-		in      string
-		confirm []string
-		want    bool
-	}{
-		{"inventory\n", nil, false},
-		{"inventory\ninventory\n", nil, true},
-		{"", []string{"inventory"}, false},
-		{"", []string{"inventory", "inventory"}, true},
-	} {
-		var errOut strings.Builder
-		e := &env{IO: IOStreams{In: strings.NewReader(c.in), Out: &errOut, ErrOut: &errOut}}
-		if got := confirmPlan(e, &globalOptions{typed: "inventory"}, &runbookOptions{confirmNames: c.confirm}, high); got != c.want {
-			t.Errorf("context inventory, answers %q, --confirm %q: %v, want %v\n%s", c.in, c.confirm, got, c.want, errOut.String())
+		if c.in != "" && (!strings.Contains(errOut.String(), "type inventory") || c.want && !strings.Contains(errOut.String(), "type "+c.typed)) {
+			t.Errorf("context %s, answers %q: the prompts do not name both:\n%s", c.typed, c.in, errOut.String())
 		}
 	}
 }

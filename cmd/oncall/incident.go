@@ -16,15 +16,18 @@ import (
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
+// incidentOptions are incident's flags, and the factory it reads through.
 type incidentOptions struct {
+	*Factory
 	service, alert, trace, at, output string
-	window, baseline, deadline, after time.Duration
-	demo                              string
-	seed                              uint64
+	window, baseline, deadline        time.Duration
+	demo                              DemoFlags
 }
 
-func newIncidentCmd(e *env, g *globalOptions) *cobra.Command {
-	o := &incidentOptions{}
+// NewCmdIncident is `oncall incident`; runF, when set, runs instead of
+// runIncident, so tests can read the options the flags gave.
+func NewCmdIncident(f *Factory, runF func(context.Context, *incidentOptions) error) *cobra.Command {
+	o := &incidentOptions{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "incident",
 		Short: "Assemble one incident: what broke first, why, the dependency tree and the blast radius",
@@ -48,28 +51,28 @@ docs/incident-json.md.`,
   oncall incident --trace 4bf92f3577b34da6a3ce929d0e0e4736 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runIncident(cmd.Context(), e, g, o)
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runIncident(cmd.Context(), o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.service, "service", "", "start from this service: candidates come from what it calls, the blast radius from its callers")
-	f.StringVar(&o.alert, "alert", "", "start from this firing alert (by name)")
-	f.StringVar(&o.trace, "trace", "", "start from this trace ID")
-	f.StringVar(&o.at, "at", "now", "end of the window: now, -10m, now-1h, an RFC 3339 time or Unix seconds")
+	fl := cmd.Flags()
+	fl.StringVar(&o.service, "service", "", "start from this service: candidates come from what it calls, the blast radius from its callers")
+	fl.StringVar(&o.alert, "alert", "", "start from this firing alert (by name)")
+	fl.StringVar(&o.trace, "trace", "", "start from this trace ID")
+	fl.StringVar(&o.at, "at", "now", "end of the window: now, -10m, now-1h, an RFC 3339 time or Unix seconds")
 	durationFlag(cmd, &o.window, "window", "", 15*time.Minute, "how far back from --at to look for the incident (15m, 1h, 1d)")
 	durationFlag(cmd, &o.baseline, "baseline", "", 30*time.Minute, "healthy history before the window to compare with")
 	durationFlag(cmd, &o.deadline, "deadline", "", 10*time.Second, "how long to wait for evidence; what has not arrived is named as missing")
-	f.StringVar(&o.demo, "demo", "", "run on the simulator with this scenario (see oncall demo --list)")
-	f.Uint64Var(&o.seed, "seed", 1, "with --demo: the simulator's seed")
-	durationFlag(cmd, &o.after, "after", "", 10*time.Minute, "with --demo: how long after the scenario's onset to look")
+	o.demo.Register(cmd, 10*time.Minute)
 	outputFlag(cmd, &o.output, "text", "json", "markdown")
-	_ = cmd.RegisterFlagCompletionFunc("service", completeServices(e, g))
-	_ = cmd.RegisterFlagCompletionFunc("alert", completeAlertNames(e, g))
-	_ = cmd.RegisterFlagCompletionFunc("demo", completeScenarios)
+	_ = cmd.RegisterFlagCompletionFunc("service", completeServices(f))
+	_ = cmd.RegisterFlagCompletionFunc("alert", completeAlertNames(f))
 	return cmd
 }
 
-func runIncident(ctx context.Context, e *env, g *globalOptions, o *incidentOptions) error {
+func runIncident(ctx context.Context, o *incidentOptions) error {
 	n := 0
 	for _, s := range []string{o.service, o.alert, o.trace} {
 		if s != "" {
@@ -82,35 +85,14 @@ func runIncident(ctx context.Context, e *env, g *globalOptions, o *incidentOptio
 	if o.window <= 0 || o.baseline <= 0 {
 		return usagef("--window and --baseline must be positive")
 	}
-	var src correlate.Sources
-	var meta correlate.Meta
-	var auditLog string
-	now := e.Now()
-	label := ""
-	if o.demo != "" {
-		f, err := simFleetAt(o.demo, o.seed, o.after)
-		if err != nil {
-			return usageError{err}
-		}
-		now, src, meta = f.Now(), simSources(f), simMeta(f.Topology())
-		label = fmt.Sprintf("simulator: %s, seed %d, onset %+v", o.demo, o.seed, o.after)
-	} else {
-		cfg, path, err := g.loadConfig(e)
-		if err != nil {
-			return err
-		}
-		b, err := newBackends(cfg)
-		if err != nil {
-			return err
-		}
-		src = b.correlateSources()
-		if src == (correlate.Sources{}) {
-			return usagef("no datasources configured in %s: add them (oncall config import-grafana helps), or try --demo retry-storm", path)
-		}
-		meta = configMeta(cfg)
-		label = "config " + path
-		auditLog = cfg.Remediation.AuditLog
+	w, err := o.World(o.demo)
+	if err != nil {
+		return err
 	}
+	if err := w.needSources("--demo retry-storm"); err != nil {
+		return err
+	}
+	src, now := w.Sources, w.Now()
 	at, err := timeparse.Time(o.at, now)
 	if err != nil {
 		return usagef("--at: %v", err)
@@ -149,28 +131,28 @@ func runIncident(ctx context.Context, e *env, g *globalOptions, o *incidentOptio
 		}
 	}
 	ev := correlate.Gather(ctx, src, t, correlate.GatherOptions{Baseline: o.baseline, Deadline: o.deadline})
-	inc := correlate.Analyze(ev, meta)
-	if o.demo == "" {
+	inc := correlate.Analyze(ev, w.Meta)
+	if !w.Simulated() {
 		// the actions taken, from the audit log, join the timeline
-		if rows, _, err := (&remediate.Audit{Path: auditPath(e, auditLog)}).Read(); err == nil {
+		if rows, _, err := (&remediate.Audit{Path: w.AuditLog()}).Read(); err == nil {
 			remediate.Timeline(inc, rows)
 		}
 	}
 	var out error
 	switch o.output {
 	case "json":
-		out = writeJSON(e.IO.Out, inc)
+		out = writeJSON(o.IO.Out, inc)
 	case "markdown":
-		out = present.Markdown(e.IO.Out, present.NewIncident(inc, present.Options{Label: label, Zone: g.zone()}))
+		out = present.Markdown(o.IO.Out, present.NewIncident(inc, present.Options{Label: w.Label, Zone: o.Global.zone()}))
 	default:
-		out = present.Text(g.styledOut(e), present.NewIncident(inc, present.Options{Label: label, Zone: g.zone()}), isTerminal(e.IO.Out))
+		out = present.Text(o.StyledOut(), present.NewIncident(inc, present.Options{Label: w.Label, Zone: o.Global.zone()}), isTerminal(o.IO.Out))
 	}
 	if out != nil {
 		return out
 	}
 	if down := inc.Down(); len(down) > 0 {
 		// printed in full above; the exit status says the verdict lacks evidence
-		fmt.Fprintf(e.IO.ErrOut, "oncall: evidence incomplete: %d part(s) did not arrive (%s)\n", len(down), down[0].What+": "+down[0].Why)
+		fmt.Fprintf(o.IO.ErrOut, "oncall: evidence incomplete: %d part(s) did not arrive (%s)\n", len(down), down[0].What+": "+down[0].Why)
 		return exitError{code: exitIncomplete}
 	}
 	return nil
@@ -179,7 +161,7 @@ func runIncident(ctx context.Context, e *env, g *globalOptions, o *incidentOptio
 // knownService refuses a service the metrics backend does not know, with
 // the names close to it. When the backend cannot say, the incident goes
 // on and names what did not arrive.
-func knownService(ctx context.Context, src correlate.Sources, service string) error {
+func knownService(ctx context.Context, src sources.Set, service string) error {
 	if src.Metrics == nil {
 		return nil
 	}
@@ -188,22 +170,4 @@ func knownService(ctx context.Context, src correlate.Sources, service string) er
 		return nil
 	}
 	return usagef("--service %s: no such service in the metrics%s", service, suggest.DidYouMean(service, names))
-}
-
-func (b *backends) correlateSources() correlate.Sources {
-	var s correlate.Sources
-	// only non-nil clients: a nil pointer in an interface is not a nil interface
-	if b.Prometheus != nil {
-		s.Metrics, s.SLIs = b.Prometheus, b.Prometheus
-	}
-	if b.Loki != nil {
-		s.Logs = b.Loki
-	}
-	if b.Tempo != nil {
-		s.Traces = b.Tempo
-	}
-	if b.Alertmanager != nil {
-		s.Alerts = b.Alertmanager
-	}
-	return s
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -11,11 +10,8 @@ import (
 	"time"
 
 	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
-	"github.com/oncall-cockpit/oncall/correlate"
-	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/internal/termsafe"
 	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/sources"
@@ -24,54 +20,29 @@ import (
 // maxLogLimit is Loki's default max_entries_limit_per_query.
 const maxLogLimit = 5000
 
+// logsOptions are logs' flags and service, and the factory it reads
+// through.
 type logsOptions struct {
+	*Factory
+	// services is the SERVICE argument, when given.
+	services        []string
 	since, from, to string
 	levels          []string
 	grep, trace     string
 	follow          bool
 	limit           int
 	output          string
-	demo            demoSource
+	demo            DemoFlags
 }
 
-// demoSource is --demo SCENARIO [--seed N] [--after D] on the commands
-// that can read the simulator instead of the configured datasources.
-type demoSource struct {
-	scenario string
-	seed     uint64
-	after    time.Duration
-}
+// logsAfter is --after's default for logs and trace: ten minutes into
+// the scenario, when its lines and traces tell the story.
+const logsAfter = 10 * time.Minute
 
-func (d *demoSource) flags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&d.scenario, "demo", "", "read the simulator running this scenario instead of the config's datasources")
-	cmd.Flags().Uint64Var(&d.seed, "seed", 1, "with --demo: the simulator's seed")
-	durationFlag(cmd, &d.after, "after", "", 10*time.Minute, "with --demo: how long after the scenario's onset it is")
-	_ = cmd.RegisterFlagCompletionFunc("demo", completeScenarios)
-}
-
-// sources are the simulator's or the config's datasources, and the
-// clock they answer on.
-func (d *demoSource) sources(e *env, g *globalOptions) (correlate.Sources, func() time.Time, error) {
-	if d.scenario != "" {
-		f, err := simFleetAt(d.scenario, d.seed, d.after)
-		if err != nil {
-			return correlate.Sources{}, nil, usageError{err}
-		}
-		return simSources(f), f.Now, nil
-	}
-	cfg, _, err := g.loadConfig(e)
-	if err != nil {
-		return correlate.Sources{}, nil, err
-	}
-	b, err := newBackends(cfg)
-	if err != nil {
-		return correlate.Sources{}, nil, err
-	}
-	return b.correlateSources(), e.Now, nil
-}
-
-func newLogsCmd(e *env, g *globalOptions) *cobra.Command {
-	o := &logsOptions{}
+// NewCmdLogs is `oncall logs`; runF, when set, runs instead of runLogs,
+// so tests can read the options the flags gave.
+func NewCmdLogs(f *Factory, runF func(context.Context, *logsOptions) error) *cobra.Command {
+	o := &logsOptions{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "logs [SERVICE]",
 		Short: "Print log lines from Loki, oldest first, and follow them with -f",
@@ -93,30 +64,34 @@ Control sequences in log lines are stripped in text and raw output.`,
   oncall logs --grep 'timeout|refused' -f
   oncall logs --trace 4bf92f3577b34da6a3ce929d0e0e4736 -o json | jq .line`,
 		Args:              cobra.MaximumNArgs(1),
-		ValidArgsFunction: completeServices(e, g),
+		ValidArgsFunction: completeServices(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runLogs(cmd.Context(), e, g, o, args)
+			o.services = args
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runLogs(cmd.Context(), o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.since, "since", "", "from this long ago to now (15m, 1h, 1d); default 15m")
-	f.StringVar(&o.from, "from", "", "start: now, -1h, an RFC 3339 time or Unix seconds")
-	f.StringVar(&o.to, "to", "", "end (default now)")
-	f.StringSliceVar(&o.levels, "level", nil, "only these levels: error, warn, info, debug (repeatable or comma-separated)")
-	f.StringVar(&o.grep, "grep", "", "only lines that match this regular expression (RE2)")
-	f.StringVar(&o.trace, "trace", "", "only the lines of this trace ID")
-	f.BoolVarP(&o.follow, "follow", "f", false, "go on printing new lines until interrupted")
-	f.IntVar(&o.limit, "limit", 100, fmt.Sprintf("how many of the newest lines to print first, at most %d", maxLogLimit))
+	fl := cmd.Flags()
+	fl.StringVar(&o.since, "since", "", "from this long ago to now (15m, 1h, 1d); default 15m")
+	fl.StringVar(&o.from, "from", "", "start: now, -1h, an RFC 3339 time or Unix seconds")
+	fl.StringVar(&o.to, "to", "", "end (default now)")
+	fl.StringSliceVar(&o.levels, "level", nil, "only these levels: error, warn, info, debug (repeatable or comma-separated)")
+	fl.StringVar(&o.grep, "grep", "", "only lines that match this regular expression (RE2)")
+	fl.StringVar(&o.trace, "trace", "", "only the lines of this trace ID")
+	fl.BoolVarP(&o.follow, "follow", "f", false, "go on printing new lines until interrupted")
+	fl.IntVar(&o.limit, "limit", 100, fmt.Sprintf("how many of the newest lines to print first, at most %d", maxLogLimit))
 	outputFlag(cmd, &o.output, "text", "raw", "json")
-	o.demo.flags(cmd)
+	o.demo.Register(cmd, logsAfter)
 	return cmd
 }
 
-// logsQuery checks the flags and builds the query.
-func (o *logsOptions) query(args []string, now time.Time) (sources.LogQuery, error) {
+// query checks the flags and builds the query.
+func (o *logsOptions) query(now time.Time) (sources.LogQuery, error) {
 	q := sources.LogQuery{Levels: o.levels, Grep: o.grep, Limit: o.limit}
-	if len(args) == 1 {
-		q.Services = args
+	if len(o.services) == 1 {
+		q.Services = o.services
 	}
 	if o.limit < 1 || o.limit > maxLogLimit {
 		return q, usagef("--limit %d: from 1 to %d", o.limit, maxLogLimit)
@@ -143,7 +118,7 @@ func (o *logsOptions) query(args []string, now time.Time) (sources.LogQuery, err
 	}
 	q.Range = sources.TimeRange{Start: now.Add(-15 * time.Minute), End: now}
 	if o.since != "" {
-		d, err := timeparse.Duration(o.since)
+		d, err := timeparse.ParseDuration(o.since)
 		if err != nil {
 			return q, usagef("--since: %v", err)
 		}
@@ -166,26 +141,27 @@ func (o *logsOptions) query(args []string, now time.Time) (sources.LogQuery, err
 	return q, nil
 }
 
-func runLogs(ctx context.Context, e *env, g *globalOptions, o *logsOptions, args []string) error {
-	src, now, err := o.demo.sources(e, g)
+func runLogs(ctx context.Context, o *logsOptions) error {
+	world, err := o.World(o.demo)
 	if err != nil {
 		return err
 	}
+	src := world.Sources
 	if src.Logs == nil {
 		return usagef("no loki datasource configured: logs need one (or try --demo retry-storm)")
 	}
-	q, err := o.query(args, now())
+	q, err := o.query(world.Now())
 	if err != nil {
 		return err
 	}
-	color := o.output == "text" && isTerminal(e.IO.Out) && !g.NoColor && e.getenv("NO_COLOR") == ""
-	out := e.IO.Out
+	color := o.output == "text" && isTerminal(o.IO.Out) && !o.Global.NoColor && o.getenv("NO_COLOR") == ""
+	out := o.IO.Out
 	if color {
-		out = g.styledOut(e) // downsampled to what the terminal shows
+		out = o.StyledOut() // downsampled to what the terminal shows
 	}
-	w := newBufWriter(out)
-	defer w.Flush()
-	p := &linePrinter{w: w, output: o.output, zone: g.zone(), color: color}
+	buf := newBufWriter(out)
+	defer buf.Flush()
+	p := &linePrinter{w: buf, output: o.output, zone: o.Global.zone(), color: color}
 	lines, err := src.Logs.Logs(ctx, q)
 	if err != nil {
 		return err
@@ -199,15 +175,16 @@ func runLogs(ctx context.Context, e *env, g *globalOptions, o *logsOptions, args
 	if !o.follow {
 		return nil
 	}
-	if err := w.Flush(); err != nil {
+	if err := buf.Flush(); err != nil {
 		return err
 	}
-	return follow(ctx, e, src.Logs, q, lines, p)
+	return follow(ctx, o.IO.ErrOut, src.Logs, q, lines, p)
 }
 
-// follow prints new lines until ctx ends. It starts where the printed
+// follow prints new lines until ctx ends, and says on errOut when the
+// tail breaks or the server drops lines. It starts where the printed
 // lines end, and skips the lines at that instant it already printed.
-func follow(ctx context.Context, e *env, logs sources.Logs, q sources.LogQuery, printed []sources.LogLine, p *linePrinter) error {
+func follow(ctx context.Context, errOut io.Writer, logs sources.Logs, q sources.LogQuery, printed []sources.LogLine, p *linePrinter) error {
 	q.Range = sources.TimeRange{Start: q.Range.End}
 	seen := map[string]bool{}
 	if n := len(printed); n > 0 {
@@ -224,10 +201,10 @@ func follow(ctx context.Context, e *env, logs sources.Logs, q sources.LogQuery, 
 	}
 	for ev := range ch {
 		if ev.Reconnecting != nil {
-			fmt.Fprintf(e.IO.ErrOut, "oncall: the tail broke (%v); reconnecting\n", ev.Reconnecting)
+			fmt.Fprintf(errOut, "oncall: the tail broke (%v); reconnecting\n", ev.Reconnecting)
 		}
 		if ev.Dropped > 0 {
-			fmt.Fprintf(e.IO.ErrOut, "oncall: ! %d lines dropped by the server\n", ev.Dropped)
+			fmt.Fprintf(errOut, "oncall: ! %d lines dropped by the server\n", ev.Dropped)
 		}
 		for _, l := range ev.Lines {
 			if len(seen) > 0 {
@@ -288,101 +265,4 @@ func (p *linePrinter) print(l sources.LogLine) error {
 		p.w.WriteString(termsafe.Line(l.Line))
 	}
 	return p.w.WriteByte('\n')
-}
-
-func newTraceCmd(e *env, g *globalOptions) *cobra.Command {
-	var output string
-	var demo demoSource
-	cmd := &cobra.Command{
-		Use:   "trace ID",
-		Short: "Print a trace as a text waterfall, with the log lines joined to its spans",
-		Long: `trace fetches one trace from Tempo and its log lines from Loki (by trace ID,
-around the trace's time), joins each line to the span it was written in,
-and prints the waterfall: every span on a shared time axis, ✗ on failed
-ones, then each failed span's error and log lines. -o json prints the
-joined trace. IDs may be hex of any case or base64.`,
-		Example: `  oncall trace 4bf92f3577b34da6a3ce929d0e0e4736
-  oncall trace 4bf92f3577b34da6a3ce929d0e0e4736 -o json | jq '.spans[] | select(.status == "error")'`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := sources.NormalizeTraceID(args[0])
-			if err != nil {
-				return usagef("trace ID %q: %v", args[0], err)
-			}
-			src, _, err := demo.sources(e, g)
-			if err != nil {
-				return err
-			}
-			if src.Traces == nil {
-				return usagef("no tempo datasource configured: traces need one (or try --demo retry-storm)")
-			}
-			ctx := cmd.Context()
-			t, err := src.Traces.Trace(ctx, id)
-			if errors.Is(err, sources.ErrNotFound) {
-				return fmt.Errorf("trace %s not found: it was not sampled, or it is older than the backend keeps", id)
-			}
-			if err != nil {
-				return err
-			}
-			logs, logsErr := traceLogs(ctx, src.Logs, t)
-			views := correlate.JoinTraces([]sources.Trace{t}, logs, correlate.ErrorOrigins([]sources.Trace{t}))
-			if len(views) == 0 {
-				return fmt.Errorf("trace %s has no spans", id)
-			}
-			if output == "json" {
-				err = writeJSON(e.IO.Out, views[0])
-			} else {
-				err = present.TraceText(g.styledOut(e), views[0], terminalWidth(e.IO.Out, 120), g.zone())
-			}
-			if err != nil {
-				return err
-			}
-			if logsErr != nil {
-				fmt.Fprintf(e.IO.ErrOut, "oncall: the trace is printed without its log lines: %v\n", logsErr)
-				return exitError{code: exitIncomplete}
-			}
-			return nil
-		},
-	}
-	outputFlag(cmd, &output, "text", "json")
-	demo.flags(cmd)
-	return cmd
-}
-
-// traceLogs are a trace's log lines, asked for by its ID over its time
-// widened by correlate.LogMargin; none without a Loki.
-func traceLogs(ctx context.Context, logs sources.Logs, t sources.Trace) ([]sources.LogLine, error) {
-	if logs == nil || len(t.Spans) == 0 {
-		return nil, nil
-	}
-	start, end := t.Spans[0].Start, t.Spans[0].End
-	for _, sp := range t.Spans {
-		start, end = minTime(start, sp.Start), maxTime(end, sp.End)
-	}
-	return logs.Logs(ctx, sources.LogQuery{TraceID: t.ID, Range: sources.TimeRange{Start: start.Add(-correlate.LogMargin), End: end.Add(correlate.LogMargin)},
-		Limit: maxLogLimit, Forward: true})
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
-}
-
-// terminalWidth is the terminal's width, or def off a terminal.
-func terminalWidth(w io.Writer, def int) int {
-	if f, ok := w.(interface{ Fd() uintptr }); ok && isTerminal(w) {
-		if width, _, err := term.GetSize(f.Fd()); err == nil && width > 40 {
-			return width
-		}
-	}
-	return def
 }

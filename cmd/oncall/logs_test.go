@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -80,8 +81,7 @@ func TestLogsFollowStartsWhereThePrintedLinesEnd(t *testing.T) {
 	for _, l := range []sources.LogLine{logs.history[1], logs.history[0]} {
 		_ = p.print(l)
 	}
-	e := &env{IO: IOStreams{Out: &out, ErrOut: &errOut}}
-	if err := follow(context.Background(), e, logs, sources.LogQuery{Range: sources.TimeRange{End: t0(2)}}, []sources.LogLine{logs.history[1], logs.history[0]}, p); err != nil {
+	if err := follow(context.Background(), &errOut, logs, sources.LogQuery{Range: sources.TimeRange{End: t0(2)}}, []sources.LogLine{logs.history[1], logs.history[0]}, p); err != nil {
 		t.Fatal(err)
 	}
 	if got := out.String(); got != "one\ntwo\nthree\nfour\n" {
@@ -278,8 +278,7 @@ func BenchmarkFollowMemory(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		p := &linePrinter{output: "text", zone: time.UTC, w: newBufWriter(io.Discard)}
-		e := &env{IO: IOStreams{Out: io.Discard, ErrOut: io.Discard}}
-		if err := follow(context.Background(), e, logs, sources.LogQuery{}, nil, p); err != nil {
+		if err := follow(context.Background(), io.Discard, logs, sources.LogQuery{}, nil, p); err != nil {
 			b.Fatal(err)
 		}
 		runtime.GC()
@@ -296,4 +295,31 @@ type chanLogs struct {
 
 func (c *chanLogs) Tail(context.Context, sources.LogQuery) (<-chan sources.TailEvent, error) {
 	return c.ch, nil
+}
+
+func TestLogsOptions(t *testing.T) {
+	o, err := optionsFor(t, NewCmdLogs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Factory == nil || len(o.services) != 0 || o.limit != 100 || o.output != "text" || o.follow || o.demo != (DemoFlags{Seed: 1, After: logsAfter}) {
+		t.Errorf("defaults: %+v", *o)
+	}
+	o, err = optionsFor(t, NewCmdLogs, "checkout-api", "--level", "error,warn", "--since", "1h", "--grep", "timeout", "--trace", "abc",
+		"-f", "--limit", "5", "-o", "raw", "--demo", "retry-storm", "--after", "20m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(o.services, []string{"checkout-api"}) || !slices.Equal(o.levels, []string{"error", "warn"}) || o.since != "1h" || o.grep != "timeout" ||
+		o.trace != "abc" || !o.follow || o.limit != 5 || o.output != "raw" || o.demo != (DemoFlags{"retry-storm", 1, 20 * time.Minute}) {
+		t.Errorf("parsed: %+v", *o)
+	}
+	if o, err = optionsFor(t, NewCmdLogs, "--from", "-2h", "--to", "-1h", "--seed", "3"); err != nil || o.from != "-2h" || o.to != "-1h" || o.demo.Seed != 3 {
+		t.Errorf("--from --to: %v %+v", err, o)
+	}
+	for _, args := range [][]string{{"a", "b"}, {"-o", "yaml"}, {"--limit", "many"}, {"--after", "soon"}} {
+		if _, err := optionsFor(t, NewCmdLogs, args...); exitCode(err) != exitUsage {
+			t.Errorf("%q: err %v (exit %d), want a usage error", args, err, exitCode(err))
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/oncall-cockpit/oncall/internal/testenv"
 )
@@ -45,11 +48,30 @@ func oncallAt(t testing.TB, now func() time.Time, vars map[string]string, stdin 
 
 func writeFile(t testing.TB, name, content string) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+	return writeAt(t, filepath.Join(t.TempDir(), name), content)
+}
+
+// writeAt writes content to the file at path, and returns the path.
+func writeAt(t testing.TB, path, content string) string {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return path
+}
+
+// optionsFor builds a command with newCmd, its runF keeping the options
+// and running nothing, executes it on args as the root would (bad flags
+// and arguments are usage errors), and returns the options it parsed.
+func optionsFor[O any](t *testing.T, newCmd func(*Factory, func(context.Context, *O) error) *cobra.Command, args ...string) (*O, error) {
+	t.Helper()
+	var got *O
+	cmd := newCmd(testFactory(nil), func(_ context.Context, o *O) error { got = o; return nil })
+	markUsageErrors(cmd)
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	return got, cmd.Execute()
 }
 
 func TestVersion(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,40 +14,58 @@ import (
 	"github.com/oncall-cockpit/oncall/tui"
 )
 
-// newManCmd writes the man pages: oncall(1) to stdout, or one page per
-// command into --dir. Hidden: packagers call it, people read `man oncall`.
-func newManCmd(root *cobra.Command) *cobra.Command {
-	var dir string
+// manOptions are man's flags, and the factory it writes through.
+type manOptions struct {
+	*Factory
+	dir string
+	// root is the tree whose pages are written, set when man runs.
+	root *cobra.Command
+}
+
+// NewCmdMan is `oncall man`: oncall(1) to stdout, or one page per command
+// into --dir. Hidden: packagers call it, people read `man oncall`. runF,
+// when set, runs instead of runMan, so tests can read the options the
+// flags gave.
+func NewCmdMan(f *Factory, runF func(context.Context, *manOptions) error) *cobra.Command {
+	o := &manOptions{Factory: f}
 	cmd := &cobra.Command{
 		Use:    "man [--dir DIR]",
 		Short:  "Write the man pages (roff): oncall(1) to stdout, or every command's page into --dir",
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			root.DisableAutoGenTag = true // no build date: reproducible pages
-			if dir == "" {
-				page, err := manPage(root)
-				if err != nil {
-					return err
-				}
-				_, err = cmd.OutOrStdout().Write(page)
-				return err
+			o.root = cmd.Root()
+			if runF != nil {
+				return runF(cmd.Context(), o)
 			}
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return err
-			}
-			return eachCommand(root, func(c *cobra.Command) error {
-				page, err := manPage(c)
-				if err != nil {
-					return err
-				}
-				name := strings.ReplaceAll(c.CommandPath(), " ", "-") + ".1"
-				return os.WriteFile(filepath.Join(dir, name), page, 0o644)
-			})
+			return runMan(o)
 		},
 	}
-	cmd.Flags().StringVar(&dir, "dir", "", "write oncall.1, oncall-alerts.1, … into this directory")
+	cmd.Flags().StringVar(&o.dir, "dir", "", "write oncall.1, oncall-alerts.1, … into this directory")
 	return cmd
+}
+
+func runMan(o *manOptions) error {
+	o.root.DisableAutoGenTag = true // no build date: reproducible pages
+	if o.dir == "" {
+		page, err := manPage(o.root)
+		if err != nil {
+			return err
+		}
+		_, err = o.IO.Out.Write(page)
+		return err
+	}
+	if err := os.MkdirAll(o.dir, 0o755); err != nil {
+		return err
+	}
+	return eachCommand(o.root, func(c *cobra.Command) error {
+		page, err := manPage(c)
+		if err != nil {
+			return err
+		}
+		name := strings.ReplaceAll(c.CommandPath(), " ", "-") + ".1"
+		return os.WriteFile(filepath.Join(o.dir, name), page, 0o644)
+	})
 }
 
 // eachCommand calls fn for c and every command below it that has a page:

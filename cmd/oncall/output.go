@@ -85,51 +85,6 @@ func encodeJSON(w io.Writer, v any, indent string) error {
 	return err
 }
 
-// table writes aligned columns. Every cell is made terminal-safe when it is
-// added, since cells hold text from backends; style, when set, decorates a
-// cell at render time and widths are measured without escape codes.
-type table struct {
-	rows  [][]string
-	style func(col int, cell string) string
-}
-
-func newTable(header ...string) *table { return &table{rows: [][]string{header}} }
-
-func (t *table) row(cells ...string) {
-	for i, c := range cells {
-		cells[i] = termsafe.Line(c)
-	}
-	t.rows = append(t.rows, cells)
-}
-
-func (t *table) render(w io.Writer) error {
-	var widths []int
-	for _, r := range t.rows {
-		for i, c := range r {
-			if i >= len(widths) {
-				widths = append(widths, 0)
-			}
-			widths[i] = max(widths[i], lipgloss.Width(c))
-		}
-	}
-	var b strings.Builder
-	for ri, r := range t.rows {
-		for i, c := range r {
-			pad := widths[i] - lipgloss.Width(c)
-			if ri > 0 && t.style != nil {
-				c = t.style(i, c)
-			}
-			b.WriteString(c)
-			if i < len(r)-1 {
-				b.WriteString(strings.Repeat(" ", pad+2))
-			}
-		}
-		b.WriteByte('\n')
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
 // statusWord shows a check status with a symbol that reads without colour
 // (colour-blind safe, NO_COLOR safe).
 func statusWord(s sources.CheckStatus) string {

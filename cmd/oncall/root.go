@@ -63,6 +63,7 @@ func (g *globalOptions) zone() *time.Location {
 
 func newRootCmd(e *env) *cobra.Command {
 	g := &globalOptions{}
+	f := &Factory{env: e, Global: g}
 	co := &cockpitOptions{}
 	root := &cobra.Command{
 		Use:   "oncall",
@@ -83,15 +84,7 @@ that every datasource answers and holds the data oncall expects.`,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, path, err := g.loadConfig(e)
-			if err != nil {
-				return err
-			}
-			d, err := configDeps(e, g, cfg, path)
-			if err != nil {
-				return err
-			}
-			return runCockpit(cmd.Context(), e, g, co, d, cfg.Theme)
+			return runConfigCockpit(cmd.Context(), f, co)
 		},
 	}
 	cockpitFlags(root, co)
@@ -99,7 +92,7 @@ that every datasource answers and holds the data oncall expects.`,
 	root.PersistentFlags().BoolVar(&g.ReadOnly, "read-only", false, "refuse every action that changes anything: silences, acknowledgements, runbooks")
 	root.PersistentFlags().BoolVar(&g.NoColor, "no-color", false, "no colour in output (also set by NO_COLOR)")
 	root.PersistentFlags().StringVar(&g.Context, "context", "", "the config's context (stack) to use (default $ONCALL_CONTEXT, else the config's current-context)")
-	_ = root.RegisterFlagCompletionFunc("context", completeContexts(e, g))
+	_ = root.RegisterFlagCompletionFunc("context", completeContexts(f))
 	root.PersistentFlags().StringVar(&g.Timezone, "timezone", "UTC", "zone times are shown in: UTC, local, or an IANA name like Europe/Berlin (also $ONCALL_TIMEZONE)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		// first: no command may plan, ask or write before it knows
@@ -123,22 +116,22 @@ that every datasource answers and holds the data oncall expects.`,
 		return nil
 	}
 	root.AddCommand(
-		newVersionCmd(e),
-		newManCmd(root),
-		newConfigCmd(e, g),
-		newDoctorCmd(e, g),
-		newAlertsCmd(e, g),
-		newSilencesCmd(e, g),
-		newDemoCmd(e, g),
-		newIncidentCmd(e, g),
-		newSLOCmd(e, g),
-		newForecastCmd(e, g),
-		newLogsCmd(e, g),
-		newTraceCmd(e, g),
-		newRunbookCmd(e, g),
-		showData(newAutopilotCmd(e, g)),
-		showData(newProposalsCmd(e, g)),
-		showData(newAuditCmd(e, g)),
+		NewCmdVersion(f, nil),
+		NewCmdMan(f, nil),
+		NewCmdConfig(f),
+		NewCmdDoctor(f, nil),
+		NewCmdAlerts(f, nil),
+		NewCmdSilences(f, nil),
+		NewCmdDemo(f, nil),
+		NewCmdIncident(f, nil),
+		NewCmdSLO(f),
+		NewCmdForecast(f, nil),
+		NewCmdLogs(f, nil),
+		NewCmdTrace(f, nil),
+		NewCmdRunbook(f),
+		showData(NewCmdAutopilot(f, nil)),
+		showData(NewCmdProposals(f, nil)),
+		showData(NewCmdAudit(f, nil)),
 	)
 	markUsageErrors(root)
 	// every command's --help ends with the exit status

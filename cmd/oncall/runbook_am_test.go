@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,33 +20,18 @@ import (
 func TestRemediationOnARealAlertmanager(t *testing.T) {
 	am := testenv.Alertmanager(t)
 	postAlerts(t, am, map[string]string{"alertname": "DiskFull", "service": "api", "severity": "page", "volume": "/data/vol-1"})
-	printf, err := exec.LookPath("printf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	rbDir := filepath.Join(dir, "runbooks")
-	if err := os.Mkdir(rbDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	writeAt := func(p, s string) {
-		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	writeAt(filepath.Join(rbDir, "disk.yaml"), `name: disk-full
+	dir := filepath.Dir(runbookDir(t, map[string]string{"disk.yaml": `name: disk-full
 match: {alerts: [DiskFull]}
 inputs:
   volume: {from: "{{.Labels.volume}}", type: regex, pattern: '/.*'}
 actions:
   - name: clean
     kind: exec
-    argv: [`+printf+`, "cleaning %s\n", "[{{.Inputs.volume}}]"]
+    argv: [` + program(t, "printf") + `, "cleaning %s\n", "[{{.Inputs.volume}}]"]
     danger: low
     category: cleanup
-`)
-	cfg := filepath.Join(dir, "config.yaml")
-	writeAt(cfg, "datasources:\n  alertmanager: {url: \""+am+"\"}\nrunbooks: ./runbooks\nremediation:\n  cooldown: 30m\n  audit_log: "+filepath.Join(dir, "audit.jsonl")+"\n")
+`}))
+	cfg := writeAt(t, filepath.Join(dir, "config.yaml"), "datasources:\n  alertmanager: {url: \""+am+"\"}\nrunbooks: ./runbooks\nremediation:\n  cooldown: 30m\n  audit_log: "+filepath.Join(dir, "audit.jsonl")+"\n")
 	vars := map[string]string{"USER": "alice"}
 	at := func(stdin string, args ...string) result {
 		return oncallAt(t, time.Now, vars, stdin, append([]string{"--config", cfg}, args...)...)

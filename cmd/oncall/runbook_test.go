@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/oncall-cockpit/oncall/internal/config"
 	"github.com/oncall-cockpit/oncall/remediate"
@@ -65,27 +71,27 @@ func TestConfirmPlanDefaultsToNo(t *testing.T) {
 	for _, c := range []struct {
 		plan  *remediate.Plan
 		in    string
-		o     runbookOptions
+		o     confirmFlags
 		typed string
 		want  bool
 	}{
-		{low, "", runbookOptions{}, "", false},
-		{low, "\n", runbookOptions{}, "", false},
-		{low, "n\n", runbookOptions{}, "", false},
-		{low, "yes please\n", runbookOptions{}, "", false},
-		{low, "y\n", runbookOptions{}, "", true},
-		{low, "", runbookOptions{yes: true}, "", true},
-		{low, "", runbookOptions{yes: true}, "prod", false}, // a typed context wants its name
-		{low, "prod\n", runbookOptions{}, "prod", true},
-		{high, "y\n", runbookOptions{}, "", false},
-		{high, "", runbookOptions{yes: true}, "", false},
-		{high, "", runbookOptions{confirmNames: []string{"inventroy"}}, "", false},
-		{high, "", runbookOptions{confirmNames: []string{"inventory"}}, "", true},
-		{high, "inventory\n", runbookOptions{}, "", true},
+		{low, "", confirmFlags{}, "", false},
+		{low, "\n", confirmFlags{}, "", false},
+		{low, "n\n", confirmFlags{}, "", false},
+		{low, "yes please\n", confirmFlags{}, "", false},
+		{low, "y\n", confirmFlags{}, "", true},
+		{low, "", confirmFlags{yes: true}, "", true},
+		{low, "", confirmFlags{yes: true}, "prod", false}, // a typed context wants its name
+		{low, "prod\n", confirmFlags{}, "prod", true},
+		{high, "y\n", confirmFlags{}, "", false},
+		{high, "", confirmFlags{yes: true}, "", false},
+		{high, "", confirmFlags{names: []string{"inventroy"}}, "", false},
+		{high, "", confirmFlags{names: []string{"inventory"}}, "", true},
+		{high, "inventory\n", confirmFlags{}, "", true},
 	} {
 		var errOut strings.Builder
 		e := &env{IO: IOStreams{In: strings.NewReader(c.in), Out: &errOut, ErrOut: &errOut}}
-		if got := confirmPlan(e, &globalOptions{typed: c.typed}, &c.o, c.plan); got != c.want {
+		if got := confirmPlan(&Factory{env: e, Global: &globalOptions{typed: c.typed}}, c.o, c.plan); got != c.want {
 			t.Errorf("%s, answer %q, %+v, context %q: %v, want %v (%s)", c.plan.Runbook, c.in, c.o, c.typed, got, c.want, errOut.String())
 		}
 	}
@@ -200,4 +206,98 @@ func TestRunbookNamesComplete(t *testing.T) {
 			t.Errorf("no %q in:\n%s", want, r.out)
 		}
 	}
+}
+
+// parseCmd runs cmd on args as the root would (bad flags and arguments
+// are usage errors), its help and errors discarded: with a runF that
+// keeps the options, it tests the flags without running anything.
+func parseCmd(cmd *cobra.Command, args ...string) error {
+	markUsageErrors(cmd)
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	return cmd.Execute()
+}
+
+// wantUsage checks that each args is refused as a usage error, before
+// the command runs.
+func wantUsage(t *testing.T, ran func() bool, parse func(...string) error, cases ...[]string) {
+	t.Helper()
+	for _, args := range cases {
+		if err := parse(args...); exitCode(err) != exitUsage || ran() {
+			t.Errorf("%q: err %v (exit %d), ran %v; want a usage error", args, err, exitCode(err), ran())
+		}
+	}
+}
+
+func TestRunbookListOptions(t *testing.T) {
+	var got *runbookListOptions
+	parse := func(args ...string) error {
+		got = nil
+		return parseCmd(NewCmdRunbookList(testFactory(nil), func(_ context.Context, o *runbookListOptions) error { got = o; return nil }), args...)
+	}
+	if err := parse(); err != nil || got == nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	if got.demo != (DemoFlags{Seed: 1, After: runbookAfter}) || got.output != "text" || got.Factory == nil {
+		t.Errorf("defaults: %+v", *got)
+	}
+	if err := parse("--demo", "retry-storm", "--after", "20m", "-o", "json"); err != nil {
+		t.Fatal(err)
+	}
+	if got.demo != (DemoFlags{"retry-storm", 1, 20 * time.Minute}) || got.output != "json" {
+		t.Errorf("parsed: %+v", *got)
+	}
+	wantUsage(t, func() bool { return got != nil }, parse, []string{"-o", "yaml"}, []string{"pool-full"}, []string{"--after", "soon"})
+}
+
+func TestRunbookShowOptions(t *testing.T) {
+	var got *runbookShowOptions
+	parse := func(args ...string) error {
+		got = nil
+		return parseCmd(NewCmdRunbookShow(testFactory(nil), func(_ context.Context, o *runbookShowOptions) error { got = o; return nil }), args...)
+	}
+	if err := parse("pool-full", "--demo", "db-pool-exhaustion", "--seed", "7", "--target", "payment-api"); err != nil {
+		t.Fatal(err)
+	}
+	if got.name != "pool-full" || got.target != "payment-api" || got.output != "text" || got.demo != (DemoFlags{"db-pool-exhaustion", 7, runbookAfter}) {
+		t.Errorf("parsed: %+v", *got)
+	}
+	wantUsage(t, func() bool { return got != nil }, parse, []string{}, []string{"a", "b"}, []string{"pool-full", "-o", "markdown"})
+}
+
+func TestRunbookRunOptions(t *testing.T) {
+	var got *runbookRunOptions
+	parse := func(args ...string) error {
+		got = nil
+		return parseCmd(NewCmdRunbookRun(testFactory(nil), func(_ context.Context, o *runbookRunOptions) error { got = o; return nil }), args...)
+	}
+	if err := parse("pool-full"); err != nil {
+		t.Fatal(err)
+	}
+	if got.name != "pool-full" || got.dryRun || got.confirm.yes || got.confirm.names != nil || got.target != "" || got.demo != (DemoFlags{Seed: 1, After: runbookAfter}) {
+		t.Errorf("defaults: %+v", *got)
+	}
+	if err := parse("bad-deploy", "--target", "inventory", "--dry-run", "-y", "--confirm", "inventory", "--confirm", "prod", "-o", "json", "--demo", "bad-deploy"); err != nil {
+		t.Fatal(err)
+	}
+	if got.target != "inventory" || !got.dryRun || !got.confirm.yes || !slices.Equal(got.confirm.names, []string{"inventory", "prod"}) || got.output != "json" || got.demo.Scenario != "bad-deploy" {
+		t.Errorf("parsed: %+v", *got)
+	}
+	wantUsage(t, func() bool { return got != nil }, parse, []string{}, []string{"pool-full", "--confirm"}, []string{"pool-full", "--dry-run=maybe"})
+}
+
+func TestRunbookValidateOptions(t *testing.T) {
+	var got *runbookValidateOptions
+	parse := func(args ...string) error {
+		got = nil
+		return parseCmd(NewCmdRunbookValidate(testFactory(nil), func(_ context.Context, o *runbookValidateOptions) error { got = o; return nil }), args...)
+	}
+	if err := parse("a.yaml", "dir"); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.paths, []string{"a.yaml", "dir"}) {
+		t.Errorf("parsed: %+v", *got)
+	}
+	wantUsage(t, func() bool { return got != nil }, parse, []string{}, []string{"dir", "--demo", "crash-loop"})
 }

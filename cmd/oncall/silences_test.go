@@ -204,3 +204,55 @@ func TestSilenceAuthorFallsBackToTheOSUser(t *testing.T) {
 		t.Errorf("with $USER unset: %+v", r)
 	}
 }
+
+func TestSilencesOptions(t *testing.T) {
+	o, err := optionsFor(t, NewCmdSilences)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Factory == nil || o.output != "text" || o.expired || o.ledger || o.watch.on {
+		t.Errorf("defaults: %+v", *o)
+	}
+	if o, err = optionsFor(t, NewCmdSilences, "--expired", "--ledger", "-o", "json", "-w"); err != nil {
+		t.Fatal(err)
+	}
+	if !o.expired || !o.ledger || o.output != "json" || !o.watch.on {
+		t.Errorf("parsed: %+v", *o)
+	}
+	for _, args := range [][]string{{"extra"}, {"-o", "yaml"}} {
+		if _, err := optionsFor(t, NewCmdSilences, args...); exitCode(err) != exitUsage {
+			t.Errorf("%q: err %v (exit %d), want a usage error", args, err, exitCode(err))
+		}
+	}
+}
+
+func TestSilenceAddOptions(t *testing.T) {
+	o, err := optionsFor(t, NewCmdSilenceAdd, "-m", `alertname="Foo Bar"`, "service=checkout-api", "-m", "team=sre", "-c", "investigating", "--author", "ana", "-y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// --match's first, then the arguments: the order the silence is written in
+	if !slices.Equal(o.matchers, []string{`alertname="Foo Bar"`, "team=sre"}) || !slices.Equal(o.args, []string{"service=checkout-api"}) ||
+		o.duration != time.Hour || o.comment != "investigating" || o.author != "ana" || !o.yes {
+		t.Errorf("parsed: %+v", *o)
+	}
+	if o, err = optionsFor(t, NewCmdSilenceAdd, "-d", "1d"); err != nil || o.duration != 24*time.Hour || o.yes {
+		t.Errorf("-d 1d: %v %+v", err, o)
+	}
+	if _, err := optionsFor(t, NewCmdSilenceAdd, "-d", "forever"); exitCode(err) != exitUsage {
+		t.Errorf("-d forever: err %v, want a usage error", err)
+	}
+}
+
+func TestSilenceExpireOptions(t *testing.T) {
+	o, err := optionsFor(t, NewCmdSilenceExpire, "a1", "b2", "--matching", "team=sre", "-y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(o.ids, []string{"a1", "b2"}) || !slices.Equal(o.matching, []string{"team=sre"}) || !o.yes {
+		t.Errorf("parsed: %+v", *o)
+	}
+	if _, err := optionsFor(t, NewCmdSilenceExpire, "--yes=maybe"); exitCode(err) != exitUsage {
+		t.Errorf("--yes=maybe: err %v, want a usage error", err)
+	}
+}

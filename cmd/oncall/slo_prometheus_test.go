@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/testenv"
+	"github.com/oncall-cockpit/oncall/slo"
 	"github.com/oncall-cockpit/oncall/sources"
 	"github.com/oncall-cockpit/oncall/sources/prometheus"
 )
@@ -124,7 +124,7 @@ slos:
 		wantLeft := 1 - (bad/total)/0.001
 		closeTo("budget left", float64(b.Remaining), wantLeft, 0.02)
 		closeTo("minutes left", float64(b.MinutesLeft), wantLeft*0.001*30*24*60, 0.02)
-		if b.Status != correlate.StatusDegraded && wantLeft < correlate.LowBudget {
+		if b.Status != slo.StatusDegraded && wantLeft < slo.LowBudget {
 			t.Errorf("status %q", b.Status)
 		}
 		if !strings.Contains(b.Path, "increase()") || len(b.Queries) != 2 {
@@ -171,7 +171,7 @@ slos:
 
 	t.Run("an SLO without data greys alone", func(t *testing.T) {
 		b := by["ghost-availability"]
-		if b.Status != correlate.StatusNoData || b.SLI.Defined() || b.Remaining.Defined() {
+		if b.Status != slo.StatusNoData || b.SLI.Defined() || b.Remaining.Defined() {
 			t.Errorf("ghost: %+v", b)
 		}
 		if !strings.Contains(r.out, `"sli": null`) {
@@ -244,7 +244,7 @@ slos:
 			t.Errorf("%s: %v left, want %v", c.name, b.Remaining, want)
 		}
 	}
-	if b := by["hotrod-availability"]; b.Status != correlate.StatusNoData {
+	if b := by["hotrod-availability"]; b.Status != slo.StatusNoData {
 		t.Errorf("an SLO whose service has no data: %+v", b)
 	}
 	text := oncallAt(t, func() time.Time { return at }, map[string]string{"NO_COLOR": "1"}, "", "slo", "--config", cfg)
@@ -254,7 +254,7 @@ slos:
 }
 
 // budgetsOf reads `oncall slo -o json` into its budgets by name.
-func budgetsOf(t *testing.T, r result) (result, map[string]correlate.Budget) {
+func budgetsOf(t *testing.T, r result) (result, map[string]slo.Budget) {
 	t.Helper()
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.err)
@@ -263,7 +263,7 @@ func budgetsOf(t *testing.T, r result) (result, map[string]correlate.Budget) {
 	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	by := map[string]correlate.Budget{}
+	by := map[string]slo.Budget{}
 	for _, b := range rep.Budgets {
 		by[b.SLO.Name] = b
 	}

@@ -3,13 +3,14 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/config"
 	"github.com/oncall-cockpit/oncall/internal/testenv"
+	"github.com/oncall-cockpit/oncall/slo"
 )
 
 func TestSLODemo(t *testing.T) {
@@ -30,7 +31,7 @@ func TestSLODemo(t *testing.T) {
 		}
 	}
 	worst := rep.Budgets[0]
-	if worst.Status != correlate.StatusPage || worst.BurnOver(5*time.Minute) < 14.4 || !strings.Contains(strings.Join(worst.Queries, " "), "traces_spanmetrics_calls_total") {
+	if worst.Status != slo.StatusPage || worst.BurnOver(5*time.Minute) < 14.4 || !strings.Contains(strings.Join(worst.Queries, " "), "traces_spanmetrics_calls_total") {
 		t.Errorf("worst budget after a retry storm %+v", worst)
 	}
 	if worst.Forecast == nil || !worst.Forecast.Within() {
@@ -106,20 +107,81 @@ func TestSLOFromConfigNeedsPrometheus(t *testing.T) {
 	}
 }
 
-func TestForecast(t *testing.T) {
-	r := oncall(t, nil, "", "forecast", "--demo", "connection-leak", "--after", "8m", "-o", "json")
-	var rep forecastReport
-	if r.code != 0 || json.Unmarshal([]byte(r.out), &rep) != nil {
-		t.Fatalf("%+v", r)
+func TestSLOListOptions(t *testing.T) {
+	o, err := optionsFor(t, NewCmdSLOList)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(rep.Saturation) != 1 || rep.Saturation[0].What != "payment-api pool:payment-db" || !rep.Saturation[0].Within() || !strings.Contains(rep.Saturation[0].Query, "db_client_connection_count") {
-		t.Errorf("saturation forecasts %+v", rep.Saturation)
+	// the defaults: the config's world, read once, in text
+	if o.demo != (DemoFlags{Seed: 1, After: 10 * time.Minute}) || o.horizon != slo.ForecastHorizon || o.output != "text" || o.watch.on || o.watch.refresh != 2*time.Second || o.Factory == nil {
+		t.Errorf("defaults: %+v", *o)
 	}
-	if in := rep.Saturation[0].In(); in < 10*time.Minute || in > 40*time.Minute {
-		t.Errorf("the pool fills about 20 minutes later; forecast says %s", in)
+	o, err = optionsFor(t, NewCmdSLOList, "--demo", "retry-storm", "--after", "20m", "--horizon", "1d", "-o", "json", "-w", "--refresh", "5s")
+	if err != nil {
+		t.Fatal(err)
 	}
-	quiet := oncall(t, nil, "", "forecast", "--demo", "quiet", "--after", "1h", "--no-color")
-	if quiet.code != 0 || !strings.HasPrefix(quiet.out, "✓ nothing is predicted") {
-		t.Errorf("quiet: %+v", quiet)
+	if o.demo != (DemoFlags{"retry-storm", 1, 20 * time.Minute}) || o.horizon != 24*time.Hour || o.output != "json" || !o.watch.on || o.watch.refresh != 5*time.Second {
+		t.Errorf("parsed: %+v", *o)
+	}
+	for _, args := range [][]string{{"-o", "yaml"}, {"--after", "soon"}, {"--seed", "one"}, {"extra"}} {
+		if _, err := optionsFor(t, NewCmdSLOList, args...); exitCode(err) != exitUsage {
+			t.Errorf("%q: err %v (exit %d), want a usage error", args, err, exitCode(err))
+		}
+	}
+}
+
+func TestSLOShowOptions(t *testing.T) {
+	o, err := optionsFor(t, NewCmdSLOShow, "payments-availability", "--demo", "quiet", "--seed", "7", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.name != "payments-availability" || o.demo != (DemoFlags{"quiet", 7, 10 * time.Minute}) || o.output != "json" || o.watch.on {
+		t.Errorf("parsed: %+v", *o)
+	}
+	for _, args := range [][]string{{}, {"a", "b"}, {"a", "--horizon", "x"}} {
+		if _, err := optionsFor(t, NewCmdSLOShow, args...); exitCode(err) != exitUsage {
+			t.Errorf("%q: err %v (exit %d), want a usage error", args, err, exitCode(err))
+		}
+	}
+}
+
+func TestSLOGateOptions(t *testing.T) {
+	o, err := optionsFor(t, NewCmdSLOGate, "--min-budget", "25%", "--slo", "a", "--slo", "b", "--demo", "retry-storm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.min != 0.25 || !slices.Equal(o.names, []string{"a", "b"}) || o.demo != (DemoFlags{"retry-storm", 1, 10 * time.Minute}) || o.output != "text" {
+		t.Errorf("parsed: %+v", *o)
+	}
+	if o, err := optionsFor(t, NewCmdSLOGate, "--min-budget", "0.1"); err != nil || o.min != 0.1 || o.names != nil {
+		t.Errorf("--min-budget 0.1: %v %+v", err, o)
+	}
+	// a gate refuses what it cannot read before it reads anything
+	for _, args := range [][]string{{}, {"--min-budget", "lots"}, {"--min-budget", "150%"}, {"--min-budget", "1", "--watch"}} {
+		if o, err := optionsFor(t, NewCmdSLOGate, args...); exitCode(err) != exitUsage || o != nil {
+			t.Errorf("%q: err %v (exit %d), ran %v; want a usage error", args, err, exitCode(err), o != nil)
+		}
+	}
+}
+
+func TestSLOImportAndValidateOptions(t *testing.T) {
+	o, err := optionsFor(t, NewCmdSLOImport, "a.yaml", "b.yaml", "-o", "json")
+	if err != nil || !slices.Equal(o.files, []string{"a.yaml", "b.yaml"}) || o.output != "json" {
+		t.Errorf("import: %v %+v", err, o)
+	}
+	if o, err := optionsFor(t, NewCmdSLOImport, "a.yaml"); err != nil || o.output != "yaml" {
+		t.Errorf("import's default output: %v %+v", err, o)
+	}
+	for _, args := range [][]string{{}, {"a.yaml", "-o", "text"}} {
+		if _, err := optionsFor(t, NewCmdSLOImport, args...); exitCode(err) != exitUsage {
+			t.Errorf("import %q: err %v (exit %d), want a usage error", args, err, exitCode(err))
+		}
+	}
+	v, err := optionsFor(t, NewCmdSLOValidate)
+	if err != nil || len(v.files) != 0 || v.Factory == nil {
+		t.Errorf("validate the config: %v %+v", err, v)
+	}
+	if v, err := optionsFor(t, NewCmdSLOValidate, "a.yaml"); err != nil || !slices.Equal(v.files, []string{"a.yaml"}) {
+		t.Errorf("validate files: %v %+v", err, v)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -16,6 +17,7 @@ var (
 	date    = ""
 )
 
+// versionInfo is what version prints.
 type versionInfo struct {
 	Version string `json:"version"`
 	Commit  string `json:"commit"`
@@ -49,23 +51,38 @@ func buildVersion() versionInfo {
 	return v
 }
 
-func newVersionCmd(e *env) *cobra.Command {
-	var output string
+// versionOptions are version's flags.
+type versionOptions struct {
+	*Factory
+	output string
+}
+
+// NewCmdVersion is `oncall version`; runF, when set, runs instead of
+// runVersion, so tests can read the options the flags gave.
+func NewCmdVersion(f *Factory, runF func(context.Context, *versionOptions) error) *cobra.Command {
+	o := &versionOptions{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit and build date",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := buildVersion()
-			if output == "json" {
-				enc := json.NewEncoder(e.IO.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
+			if runF != nil {
+				return runF(cmd.Context(), o)
 			}
-			_, err := fmt.Fprintf(e.IO.Out, "oncall %s (commit %s, built %s, %s)\n", v.Version, v.Commit, v.Date, v.Go)
-			return err
+			return runVersion(o)
 		},
 	}
-	outputFlag(cmd, &output, "text", "json")
+	outputFlag(cmd, &o.output, "text", "json")
 	return cmd
+}
+
+func runVersion(o *versionOptions) error {
+	v := buildVersion()
+	if o.output == "json" {
+		enc := json.NewEncoder(o.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	_, err := fmt.Fprintf(o.IO.Out, "oncall %s (commit %s, built %s, %s)\n", v.Version, v.Commit, v.Date, v.Go)
+	return err
 }

@@ -25,7 +25,7 @@ func (w *watchOptions) flags(cmd *cobra.Command) {
 // into a pipe each round is printed after a line with its time. A fetch
 // that fails is shown in place and the watch goes on: a backend that is
 // down for a minute must not end it.
-func (w *watchOptions) run(ctx context.Context, e *env, g *globalOptions, fetch func(context.Context) (func() error, error)) error {
+func (w *watchOptions) run(ctx context.Context, f *Factory, fetch func(context.Context) (func() error, error)) error {
 	if !w.on {
 		render, err := fetch(ctx)
 		if err != nil {
@@ -36,23 +36,24 @@ func (w *watchOptions) run(ctx context.Context, e *env, g *globalOptions, fetch 
 	if w.refresh < 200*time.Millisecond {
 		return usagef("--refresh %s: at least 200ms", w.refresh)
 	}
-	tty := isTerminal(e.IO.Out)
+	out := f.IO.Out
+	tty := isTerminal(out)
 	t := time.NewTicker(w.refresh)
 	defer t.Stop()
 	for {
 		if tty {
-			fmt.Fprint(e.IO.Out, "\x1b[H\x1b[2J") // home, clear
+			fmt.Fprint(out, "\x1b[H\x1b[2J") // home, clear
 		}
-		fmt.Fprintf(e.IO.Out, "every %s · %s\n", w.refresh, g.timestamp(e.Now()))
+		fmt.Fprintf(out, "every %s · %s\n", w.refresh, f.Global.timestamp(f.Now()))
 		render, err := fetch(ctx)
 		if err == nil {
 			err = render()
 		}
 		if err != nil && ctx.Err() == nil {
-			fmt.Fprintln(e.IO.Out, "✗", err)
+			fmt.Fprintln(out, "✗", err)
 		}
 		if !tty {
-			fmt.Fprintln(e.IO.Out)
+			fmt.Fprintln(out)
 		}
 		select {
 		case <-ctx.Done():

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/oncall-cockpit/oncall/internal/problem"
 )
 
 // TestNeverAutomatableWhateverItsSpelling: a never-automatable category
@@ -24,7 +26,7 @@ func TestNeverAutomatableWhateverItsSpelling(t *testing.T) {
     - "security\u200b"
     - "*"
 `, nil)
-	var ps Problems
+	var ps problem.Problems
 	if !errors.As(err, &ps) {
 		t.Fatalf("accepted: %v", err)
 	}

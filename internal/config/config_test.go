@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/oncall-cockpit/oncall/internal/problem"
+	"github.com/oncall-cockpit/oncall/internal/timeparse"
 )
 
 func env(vars map[string]string) func(string) (string, bool) {
@@ -28,7 +31,7 @@ func parse(t *testing.T, src string, vars map[string]string) (*Config, error) {
 // Every problem names file:line:column; this checks the position and text.
 func wantProblem(t *testing.T, err error, line, col int, contains string) {
 	t.Helper()
-	var ps Problems
+	var ps problem.Problems
 	if !errors.As(err, &ps) {
 		t.Fatalf("error %v is not Problems", err)
 	}
@@ -86,7 +89,7 @@ func TestValidationErrorsNameLineAndColumn(t *testing.T) {
 
 func TestEveryProblemIsReportedInFileOrder(t *testing.T) {
 	_, err := parse(t, "datasources:\n  loki:\n    urll: x\n  tempo:\n    timeout: x\n", nil)
-	var ps Problems
+	var ps problem.Problems
 	if !errors.As(err, &ps) || len(ps) != 4 || ps[0].Line != 3 || ps[3].Line != 5 {
 		t.Fatalf("problems %v, want four, from line 3 to 5", err)
 	}
@@ -119,7 +122,7 @@ slos:
     window: 28d
 theme: neon
 `, nil)
-	var ps Problems
+	var ps problem.Problems
 	if !errors.As(err, &ps) {
 		t.Fatal(err)
 	}
@@ -257,7 +260,7 @@ func TestFullExampleIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.SLOs) != 4 || cfg.SLOs[0].Window != Duration(28*24*time.Hour) || cfg.SLOs[3].Recorded == nil || cfg.Services["payment-api"].ValuePerRequest != 0.9 {
+	if len(cfg.SLOs) != 4 || cfg.SLOs[0].Window != timeparse.Duration(28*24*time.Hour) || cfg.SLOs[3].Recorded == nil || cfg.Services["payment-api"].ValuePerRequest != 0.9 {
 		t.Fatalf("example decoded wrong: %+v", cfg)
 	}
 	if err := cfg.UseContext("prod"); err != nil || cfg.Datasources.Prometheus.Tenant != "prod" || cfg.Datasources.Loki != nil || cfg.Grafana.URL != "http://localhost:3000" {

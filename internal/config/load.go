@@ -10,35 +10,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/oncall-cockpit/oncall/internal/problem"
 	"github.com/oncall-cockpit/oncall/internal/suggest"
 	"github.com/oncall-cockpit/oncall/sources"
 )
-
-// Problem is one thing wrong with a config file, at a position.
-type Problem struct {
-	File   string
-	Line   int
-	Column int
-	Msg    string
-}
-
-func (p Problem) Error() string {
-	if p.Line == 0 {
-		return fmt.Sprintf("%s: %s", p.File, p.Msg)
-	}
-	return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Column, p.Msg)
-}
-
-// Problems is every problem found in one file, in file order.
-type Problems []Problem
-
-func (ps Problems) Error() string {
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = p.Error()
-	}
-	return strings.Join(lines, "\n")
-}
 
 // Locate returns the config path: the flag, else $ONCALL_CONFIG, else
 // $XDG_CONFIG_HOME/oncall/config.yaml (~/.config when unset). explicit is
@@ -120,7 +95,7 @@ func Parse(name string, b []byte, getenv func(string) (string, bool)) (*Config, 
 	v := &validator{file: name, dir: filepath.Dir(name), pos: map[string]*yaml.Node{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return nil, Problems{v.syntaxProblem(err)}
+		return nil, problem.Problems{v.syntaxProblem(err)}
 	}
 	cfg := Default()
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -136,7 +111,7 @@ func Parse(name string, b []byte, getenv func(string) (string, bool)) (*Config, 
 			return nil, v.sorted() // the walk saw it (a duplicate key)
 		}
 		// The walk checks every type yaml decodes; this is a safety net.
-		return nil, Problems{v.syntaxProblem(err)}
+		return nil, problem.Problems{v.syntaxProblem(err)}
 	}
 	v.resolveSecrets(cfg)
 	v.check(cfg)
@@ -147,7 +122,7 @@ func Parse(name string, b []byte, getenv func(string) (string, bool)) (*Config, 
 }
 
 // sorted orders the problems by position.
-func (v *validator) sorted() Problems {
+func (v *validator) sorted() problem.Problems {
 	sort.SliceStable(v.problems, func(i, j int) bool {
 		a, b := v.problems[i], v.problems[j]
 		if a.Line != b.Line {
@@ -159,12 +134,12 @@ func (v *validator) sorted() Problems {
 }
 
 // syntaxProblem turns a yaml error ("yaml: line 3: ...") into a Problem.
-func (v *validator) syntaxProblem(err error) Problem {
+func (v *validator) syntaxProblem(err error) problem.Problem {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	var line int
 	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
 		msg = strings.TrimSpace(msg[strings.Index(msg, ":")+1:])
-		return Problem{File: v.file, Line: line, Column: 1, Msg: "invalid YAML: " + msg}
+		return problem.Problem{File: v.file, Line: line, Column: 1, Msg: "invalid YAML: " + msg}
 	}
-	return Problem{File: v.file, Msg: "invalid YAML: " + msg}
+	return problem.Problem{File: v.file, Msg: "invalid YAML: " + msg}
 }

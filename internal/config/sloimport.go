@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/oncall-cockpit/oncall/internal/problem"
 	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/sources"
 )
@@ -47,7 +48,7 @@ func ImportSLOs(name string, b []byte) ([]SLO, error) {
 		}
 		if err != nil {
 			v := &validator{file: name}
-			return nil, Problems{v.syntaxProblem(err)}
+			return nil, problem.Problems{v.syntaxProblem(err)}
 		}
 		if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 			if len(doc.Content) > 0 && doc.Content[0].Tag == "!!null" {
@@ -93,16 +94,12 @@ func ImportSLOs(name string, b []byte) ([]SLO, error) {
 type importer struct {
 	file     string
 	out      []SLO
-	problems Problems
+	problems problem.Problems
 	slis     map[string]*yaml.Node
 }
 
 func (im *importer) problem(n *yaml.Node, format string, a ...any) {
-	p := Problem{File: im.file, Msg: fmt.Sprintf(format, a...)}
-	if n != nil {
-		p.Line, p.Column = n.Line, n.Column
-	}
-	im.problems = append(im.problems, p)
+	im.problems = append(im.problems, problemAt(im.file, n, format, a...))
 }
 
 // add checks an imported SLO and keeps it, or reports it at n.
@@ -168,17 +165,17 @@ func (im *importer) number(n *yaml.Node, key string) (float64, bool) {
 	return v, true
 }
 
-func (im *importer) duration(n *yaml.Node, key string) (Duration, bool) {
+func (im *importer) duration(n *yaml.Node, key string) (timeparse.Duration, bool) {
 	c := child(n, key)
 	if c == nil || c.Kind != yaml.ScalarNode {
 		return 0, false
 	}
-	d, err := timeparse.Duration(c.Value)
+	d, err := timeparse.ParseDuration(c.Value)
 	if err != nil {
 		im.problem(c, "%s: %v", key, err)
 		return 0, false
 	}
-	return Duration(d), true
+	return timeparse.Duration(d), true
 }
 
 // native reads oncall's own slos: list.
@@ -217,7 +214,7 @@ func (im *importer) sloth(doc, spec *yaml.Node) {
 		return
 	}
 	for _, n := range list.Content {
-		s := SLO{Name: str(n, "name"), Service: service, Window: Duration(slothPeriod),
+		s := SLO{Name: str(n, "name"), Service: service, Window: timeparse.Duration(slothPeriod),
 			Recorded: &SLORecording{By: sources.RecordedBySloth, ID: service + "-" + str(n, "name")}}
 		s.Objective, _ = im.number(n, "objective")
 		sli := child(n, "sli")
@@ -237,10 +234,10 @@ func (im *importer) sloth(doc, spec *yaml.Node) {
 		al := child(n, "alerting")
 		page, ticket := !(str(path(al, "page_alert"), "disable") == "true"), !(str(path(al, "ticket_alert"), "disable") == "true")
 		for _, w := range []BurnAlert{
-			{Severity: "page", Long: Duration(time.Hour), Short: Duration(5 * time.Minute), Factor: 14.4},
-			{Severity: "page", Long: Duration(6 * time.Hour), Short: Duration(30 * time.Minute), Factor: 6},
-			{Severity: "ticket", Long: Duration(24 * time.Hour), Short: Duration(2 * time.Hour), Factor: 3},
-			{Severity: "ticket", Long: Duration(72 * time.Hour), Short: Duration(6 * time.Hour), Factor: 1},
+			{Severity: "page", Long: timeparse.Duration(time.Hour), Short: timeparse.Duration(5 * time.Minute), Factor: 14.4},
+			{Severity: "page", Long: timeparse.Duration(6 * time.Hour), Short: timeparse.Duration(30 * time.Minute), Factor: 6},
+			{Severity: "ticket", Long: timeparse.Duration(24 * time.Hour), Short: timeparse.Duration(2 * time.Hour), Factor: 3},
+			{Severity: "ticket", Long: timeparse.Duration(72 * time.Hour), Short: timeparse.Duration(6 * time.Hour), Factor: 1},
 		} {
 			if (w.Severity == "page" && page) || (w.Severity == "ticket" && ticket) {
 				s.Alerting = append(s.Alerting, w)
@@ -249,7 +246,7 @@ func (im *importer) sloth(doc, spec *yaml.Node) {
 		if len(s.Alerting) == 0 {
 			// both disabled: nothing to evaluate, but the policy may not be
 			// empty (that means the default); keep the ticket one
-			s.Alerting = []BurnAlert{{Severity: "ticket", Long: Duration(72 * time.Hour), Short: Duration(6 * time.Hour), Factor: 1}}
+			s.Alerting = []BurnAlert{{Severity: "ticket", Long: timeparse.Duration(72 * time.Hour), Short: timeparse.Duration(6 * time.Hour), Factor: 1}}
 		}
 		im.add(n, FormatSloth, s)
 	}
@@ -313,7 +310,7 @@ func (im *importer) pyrra(doc *yaml.Node) {
 			im.problem(at(l, "success"), "slo %q: le=%q is not a latency in seconds", name, m[1])
 			return
 		}
-		s.Indicator, s.LatencyThreshold = string(sources.SLILatency), Duration(le*float64(time.Second))
+		s.Indicator, s.LatencyThreshold = string(sources.SLILatency), timeparse.Duration(le*float64(time.Second))
 		s.Histogram = strings.Replace(leMatcher.ReplaceAllString(success, ","), "{,", "{", 1)
 		s.Histogram = strings.Replace(strings.Replace(s.Histogram, ",}", "}", 1), "{}", "", 1)
 		total = all
@@ -326,8 +323,8 @@ func (im *importer) pyrra(doc *yaml.Node) {
 		s.Recorded = &SLORecording{By: sources.RecordedByPyrra, ID: name, Metric: m[1]}
 	}
 	// Pyrra's windows, for 28 days: 1h/5m ×14, 6h/30m ×7, 1d/2h ×2, 4d/6h ×1
-	scale := func(d time.Duration) Duration {
-		return Duration((time.Duration(float64(d) * float64(s.Window) / float64(28*24*time.Hour))).Round(time.Minute))
+	scale := func(d time.Duration) timeparse.Duration {
+		return timeparse.Duration((time.Duration(float64(d) * float64(s.Window) / float64(28*24*time.Hour))).Round(time.Minute))
 	}
 	if str(path(spec, "alerting"), "disabled") != "true" && s.Window > 0 {
 		s.Alerting = []BurnAlert{

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oncall-cockpit/oncall/internal/problem"
+	"github.com/oncall-cockpit/oncall/internal/timeparse"
 )
 
 func importFile(t *testing.T, name string) []SLO {
@@ -23,7 +26,7 @@ func importFile(t *testing.T, name string) []SLO {
 }
 
 func TestImportedSLOsAreTheSameObjectives(t *testing.T) {
-	const month = Duration(30 * 24 * time.Hour)
+	const month = timeparse.Duration(30 * 24 * time.Hour)
 	for _, c := range []struct {
 		file, format string
 		names        [2]string
@@ -64,11 +67,11 @@ func TestImportedSLOsAreTheSameObjectives(t *testing.T) {
 	if pyrra[0].Errors != `http_requests_total{job="checkout",code=~"(5..|429)"}` || pyrra[0].Recorded.Metric != "http_requests_total" {
 		t.Errorf("pyrra ratio: %+v", pyrra[0])
 	}
-	if pyrra[1].Indicator != "latency" || pyrra[1].LatencyThreshold != Duration(300*time.Millisecond) || pyrra[1].Histogram != `http_request_duration_seconds_bucket{job="checkout"}` {
+	if pyrra[1].Indicator != "latency" || pyrra[1].LatencyThreshold != timeparse.Duration(300*time.Millisecond) || pyrra[1].Histogram != `http_request_duration_seconds_bucket{job="checkout"}` {
 		t.Errorf("pyrra latency: %+v", pyrra[1])
 	}
 	// Pyrra's windows scale with its 30 days: 1h becomes 1h04m, as Pyrra's own
-	if a := pyrra[0].Alerting[0]; a.Factor != 14 || a.Long != Duration(64*time.Minute) || a.Short != Duration(5*time.Minute) {
+	if a := pyrra[0].Alerting[0]; a.Factor != 14 || a.Long != timeparse.Duration(64*time.Minute) || a.Short != timeparse.Duration(5*time.Minute) {
 		t.Errorf("pyrra fast window %s/%s ×%g", time.Duration(a.Long), time.Duration(a.Short), a.Factor)
 	}
 	open := importFile(t, "openslo.yaml")
@@ -95,7 +98,7 @@ func TestImportProblemsNameFileAndLine(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ImportSLOs("f.yaml", []byte(c.src))
-			ps, ok := err.(Problems)
+			ps, ok := err.(problem.Problems)
 			if !ok {
 				t.Fatalf("error %v", err)
 			}

@@ -2,10 +2,6 @@ package config
 
 import (
 	"strconv"
-	"time"
-
-	"github.com/prometheus/common/model"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/sources"
@@ -59,14 +55,14 @@ type Remediation struct {
 	// data-corruption, security, financial-transactions and unknown never are.
 	Automatable []string `yaml:"automatable,omitempty" json:"automatable,omitempty"`
 	// Cooldown between two runs of one action on one target (default 10m).
-	Cooldown Duration `yaml:"cooldown,omitempty" json:"cooldown,omitempty"`
+	Cooldown timeparse.Duration `yaml:"cooldown,omitempty" json:"cooldown,omitempty"`
 	// RatePerAction and RatePerService cap runs, as runs/duration (default 3/1h).
 	RatePerAction  string `yaml:"rate_per_action,omitempty" json:"rate_per_action,omitempty"`
 	RatePerService string `yaml:"rate_per_service,omitempty" json:"rate_per_service,omitempty"`
 	// MaxConcurrent caps actions running at once across cockpits (default 2).
 	MaxConcurrent int `yaml:"max_concurrent,omitempty" json:"max_concurrent,omitempty"`
 	// ProposalTTL is how long an autopilot proposal waits (default 30m).
-	ProposalTTL Duration `yaml:"proposal_ttl,omitempty" json:"proposal_ttl,omitempty"`
+	ProposalTTL timeparse.Duration `yaml:"proposal_ttl,omitempty" json:"proposal_ttl,omitempty"`
 	// AuditLog is the audit file (default $XDG_DATA_HOME/oncall/audit.jsonl).
 	AuditLog   string       `yaml:"audit_log,omitempty" json:"audit_log,omitempty"`
 	Escalation []Escalation `yaml:"escalation,omitempty" json:"escalation,omitempty"`
@@ -119,16 +115,16 @@ func (d Datasources) Each(f func(name string, ds *Datasource)) {
 
 // Datasource is how to reach one backend.
 type Datasource struct {
-	URL             string            `yaml:"url" json:"url"`
-	BasicAuth       *BasicAuth        `yaml:"basic_auth,omitempty" json:"basic_auth,omitempty"`
-	BearerToken     Secret            `yaml:"bearer_token,omitempty" json:"bearer_token,omitempty"`
-	BearerTokenFile string            `yaml:"bearer_token_file,omitempty" json:"bearer_token_file,omitempty"`
-	Tenant          string            `yaml:"tenant,omitempty" json:"tenant,omitempty"` // sent as X-Scope-OrgID
-	Headers         map[string]Secret `yaml:"headers,omitempty" json:"headers,omitempty"`
-	TLS             TLS               `yaml:"tls,omitempty" json:"tls,omitempty"`
-	Timeout         Duration          `yaml:"timeout,omitempty" json:"timeout,omitempty"`
-	Retries         *int              `yaml:"retries,omitempty" json:"retries,omitempty"`
-	MaxConcurrency  int               `yaml:"max_concurrency,omitempty" json:"max_concurrency,omitempty"`
+	URL             string             `yaml:"url" json:"url"`
+	BasicAuth       *BasicAuth         `yaml:"basic_auth,omitempty" json:"basic_auth,omitempty"`
+	BearerToken     Secret             `yaml:"bearer_token,omitempty" json:"bearer_token,omitempty"`
+	BearerTokenFile string             `yaml:"bearer_token_file,omitempty" json:"bearer_token_file,omitempty"`
+	Tenant          string             `yaml:"tenant,omitempty" json:"tenant,omitempty"` // sent as X-Scope-OrgID
+	Headers         map[string]Secret  `yaml:"headers,omitempty" json:"headers,omitempty"`
+	TLS             TLS                `yaml:"tls,omitempty" json:"tls,omitempty"`
+	Timeout         timeparse.Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	Retries         *int               `yaml:"retries,omitempty" json:"retries,omitempty"`
+	MaxConcurrency  int                `yaml:"max_concurrency,omitempty" json:"max_concurrency,omitempty"`
 }
 
 // BasicAuth is a username and a password, or a file holding the password.
@@ -160,9 +156,9 @@ type SLO struct {
 	Name    string `yaml:"name" json:"name"`
 	Service string `yaml:"service" json:"service"`
 	// Indicator is availability (the default), latency or raw.
-	Indicator string   `yaml:"indicator,omitempty" json:"indicator,omitempty"`
-	Objective float64  `yaml:"objective" json:"objective"` // percent, e.g. 99.9
-	Window    Duration `yaml:"window" json:"window"`       // e.g. 28d
+	Indicator string             `yaml:"indicator,omitempty" json:"indicator,omitempty"`
+	Objective float64            `yaml:"objective" json:"objective"` // percent, e.g. 99.9
+	Window    timeparse.Duration `yaml:"window" json:"window"`       // e.g. 28d
 	// Availability: counter selectors of the errors (or good events) and
 	// of all events; all empty means the conventions' RED metrics.
 	Errors string `yaml:"errors,omitempty" json:"errors,omitempty"`
@@ -170,8 +166,8 @@ type SLO struct {
 	Total  string `yaml:"total,omitempty" json:"total,omitempty"`
 	// Latency: requests faster than the threshold are good, counted on
 	// the histogram (a _bucket selector; default: the conventions').
-	LatencyThreshold Duration `yaml:"latency_threshold,omitempty" json:"latency_threshold,omitempty"`
-	Histogram        string   `yaml:"histogram,omitempty" json:"histogram,omitempty"`
+	LatencyThreshold timeparse.Duration `yaml:"latency_threshold,omitempty" json:"latency_threshold,omitempty"`
+	Histogram        string             `yaml:"histogram,omitempty" json:"histogram,omitempty"`
 	// Raw: PromQL of the bad (or good) and total event rates with
 	// {{.Window}}, or of the error ratio.
 	ErrorQuery      string `yaml:"error_query,omitempty" json:"error_query,omitempty"`
@@ -199,10 +195,10 @@ type SLORecording struct {
 
 // BurnAlert is one multiwindow burn-rate alert of an SLO's policy.
 type BurnAlert struct {
-	Severity string   `yaml:"severity" json:"severity"` // page or ticket
-	Long     Duration `yaml:"long" json:"long"`
-	Short    Duration `yaml:"short" json:"short"`
-	Factor   float64  `yaml:"factor" json:"factor"`
+	Severity string             `yaml:"severity" json:"severity"` // page or ticket
+	Long     timeparse.Duration `yaml:"long" json:"long"`
+	Short    timeparse.Duration `yaml:"short" json:"short"`
+	Factor   float64            `yaml:"factor" json:"factor"`
 }
 
 // Secret is a credential. It prints, marshals and logs as "<redacted>";
@@ -229,26 +225,3 @@ func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
 
 // MarshalJSON redacts.
 func (s Secret) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(s.String())), nil }
-
-// Duration accepts Prometheus-style durations: 90s, 5m, 1h30m, 28d, 1w.
-type Duration time.Duration
-
-// UnmarshalYAML parses the duration.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := parseDuration(n.Value)
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalYAML prints the duration the way it is written.
-func (d Duration) MarshalYAML() (any, error) { return model.Duration(d).String(), nil }
-
-// MarshalJSON prints the duration the way it is written.
-func (d Duration) MarshalJSON() ([]byte, error) {
-	return []byte(strconv.Quote(model.Duration(d).String())), nil
-}
-
-func parseDuration(s string) (time.Duration, error) { return timeparse.Duration(s) }

@@ -16,14 +16,16 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/oncall-cockpit/oncall/internal/problem"
 	"github.com/oncall-cockpit/oncall/internal/suggest"
+	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
 type validator struct {
 	file     string
 	dir      string
-	problems Problems
+	problems problem.Problems
 	// blanked are the values bad() reported and blanked: the checks of
 	// meaning say nothing more of them.
 	blanked map[*yaml.Node]bool
@@ -32,11 +34,17 @@ type validator struct {
 }
 
 func (v *validator) at(n *yaml.Node, format string, args ...any) {
-	p := Problem{File: v.file, Msg: fmt.Sprintf(format, args...)}
+	v.problems = append(v.problems, problemAt(v.file, n, format, args...))
+}
+
+// problemAt is a problem of file at n's line and column, or of the whole
+// file when n is nil.
+func problemAt(file string, n *yaml.Node, format string, args ...any) problem.Problem {
+	p := problem.Problem{File: file, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
 		p.Line, p.Column = n.Line, n.Column
 	}
-	v.problems = append(v.problems, p)
+	return p
 }
 
 // bad reports a value that cannot be decoded and blanks it, so that the
@@ -99,7 +107,7 @@ func (v *validator) expandEnv(n *yaml.Node, getenv func(string) (string, bool)) 
 
 var (
 	unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
-	durationType    = reflect.TypeFor[Duration]()
+	durationType    = reflect.TypeFor[timeparse.Duration]()
 )
 
 func typeOf(x any) reflect.Type { return reflect.TypeOf(x) }
@@ -126,7 +134,7 @@ func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
 	case t == durationType:
 		if n.Kind != yaml.ScalarNode {
 			v.bad(n, "%s: expected a duration such as 30s or 5m, got a %s", where, kindName(n))
-		} else if _, err := parseDuration(n.Value); err != nil {
+		} else if _, err := timeparse.ParseDuration(n.Value); err != nil {
 			v.bad(n, "%s: %v", where, err)
 		}
 		return
@@ -379,7 +387,7 @@ func (v *validator) check(c *Config) {
 			continue
 		}
 		slos, err := ImportSLOs(v.resolve(f), b)
-		var ps Problems
+		var ps problem.Problems
 		if errors.As(err, &ps) {
 			v.problems = append(v.problems, ps...)
 			continue

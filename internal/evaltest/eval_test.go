@@ -8,9 +8,12 @@ import (
 	"testing"
 	"time"
 
+	simsrc "github.com/oncall-cockpit/oncall/sources/sim"
+
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/testenv"
 	"github.com/oncall-cockpit/oncall/sim"
+	"github.com/oncall-cockpit/oncall/sources"
 )
 
 // fleets caches simulated fleets by scenario, seed and time: simulating is
@@ -44,18 +47,18 @@ func fleet(scenario string, seed uint64, after time.Duration) (*sim.Fleet, error
 // assemble builds the incident of a scenario at onset+after. The deadline
 // is generous: under the race detector on two busy cores, gathering takes
 // seconds, and a part cut off by it would change the answer.
-func assemble(t testing.TB, scenario string, seed uint64, after time.Duration, wrap func(correlate.Sources) correlate.Sources) (*correlate.Incident, sim.Truth) {
+func assemble(t testing.TB, scenario string, seed uint64, after time.Duration, wrap func(sources.Set) sources.Set) (*correlate.Incident, sim.Truth) {
 	t.Helper()
 	return assembleWithin(t, scenario, seed, after, wrap, 2*time.Minute)
 }
 
-func assembleWithin(t testing.TB, scenario string, seed uint64, after time.Duration, wrap func(correlate.Sources) correlate.Sources, deadline time.Duration) (*correlate.Incident, sim.Truth) {
+func assembleWithin(t testing.TB, scenario string, seed uint64, after time.Duration, wrap func(sources.Set) sources.Set, deadline time.Duration) (*correlate.Incident, sim.Truth) {
 	t.Helper()
 	f, err := fleet(scenario, seed, after)
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := testenv.SimSources(f)
+	src := simsrc.New(f).Set()
 	if wrap != nil {
 		src = wrap(src)
 	}
@@ -143,7 +146,7 @@ func BenchmarkGatherAndAnalyze(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	src := testenv.SimSources(f)
+	src := simsrc.New(f).Set()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		ev := correlate.Gather(context.Background(), src, correlate.Trigger{At: f.Now(), Window: 15 * time.Minute}, correlate.GatherOptions{})

@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oncall-cockpit/oncall/correlate"
-	"github.com/oncall-cockpit/oncall/internal/testenv"
+	"github.com/oncall-cockpit/oncall/slo"
+	simsrc "github.com/oncall-cockpit/oncall/sources/sim"
+
 	"github.com/oncall-cockpit/oncall/sim"
 	"github.com/oncall-cockpit/oncall/sources"
 )
@@ -24,7 +25,7 @@ type outcome struct {
 	what      string
 	made      time.Time
 	truth     time.Time // when it really happened
-	forecast  correlate.Forecast
+	forecast  slo.Forecast
 	hit       bool // truth within [Early, Late]
 	predicted bool // the point forecast crossed within the horizon at all
 }
@@ -41,7 +42,7 @@ func (o outcome) String() string {
 
 // grade is whether a forecast's interval holds the truth, give or take
 // the minute forecasts and readings are made at.
-func grade(f correlate.Forecast, truth time.Time) bool {
+func grade(f slo.Forecast, truth time.Time) bool {
 	return f.Within() && !truth.Before(f.Early.Add(-time.Minute)) && (f.Late.IsZero() || !truth.After(f.Late.Add(time.Minute)))
 }
 
@@ -54,21 +55,21 @@ func budgetOutcomes(t *testing.T, scenario string, seed uint64, span, lead time.
 	if err != nil {
 		t.Fatal(err)
 	}
-	slis := testenv.SimSources(f).SLIs
-	var slos []correlate.SLO
+	slis := simsrc.New(f).Set().SLIs
+	var slos []slo.Objective
 	for _, s := range f.Topology().SLOs {
-		slos = append(slos, correlate.SLO{Name: s.Name, Service: s.Service, Objective: s.Objective, Window: 28 * 24 * time.Hour,
+		slos = append(slos, slo.Objective{Name: s.Name, Service: s.Service, Objective: s.Objective, Window: 28 * 24 * time.Hour,
 			Indicator: sources.Indicator{Kind: sources.SLIAvailability, Service: s.Service}})
 	}
 	ctx := context.Background()
-	made := map[string]map[time.Time]correlate.Forecast{}
+	made := map[string]map[time.Time]slo.Forecast{}
 	out := []outcome{}
 	done := map[string]bool{}
 	f.AdvanceTo(f.Onset())
 	for f.Now().Before(f.Onset().Add(span)) {
 		f.Advance(time.Minute)
 		now := f.Now()
-		for _, b := range correlate.LoadBudgets(ctx, slis, slos, now) {
+		for _, b := range slo.LoadBudgets(ctx, slis, slos, now) {
 			name := b.SLO.Name
 			if done[name] || b.Err != "" {
 				continue
@@ -84,12 +85,12 @@ func budgetOutcomes(t *testing.T, scenario string, seed uint64, span, lead time.
 			if hour := b.BurnOver(time.Hour); !hour.Defined() || hour <= 1 {
 				continue
 			}
-			fc, err := correlate.LoadForecast(ctx, slis, b, correlate.ForecastHorizon)
+			fc, err := slo.LoadForecast(ctx, slis, b, slo.ForecastHorizon)
 			if err != nil {
 				continue
 			}
 			if made[name] == nil {
-				made[name] = map[time.Time]correlate.Forecast{}
+				made[name] = map[time.Time]slo.Forecast{}
 			}
 			made[name][now] = fc
 		}
@@ -175,9 +176,9 @@ func TestSaturationForecastsHoldBeforeAnyError(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		src := testenv.SimSources(f)
+		src := simsrc.New(f).Set()
 		ctx := context.Background()
-		made := map[time.Time]correlate.Forecast{}
+		made := map[time.Time]slo.Forecast{}
 		f.AdvanceTo(f.Onset())
 		for f.Now().Before(f.Onset().Add(time.Hour)) {
 			f.Advance(time.Minute)
@@ -194,7 +195,7 @@ func TestSaturationForecastsHoldBeforeAnyError(t *testing.T) {
 				for i, p := range s.Used.Samples {
 					share[i] = sources.Sample{T: p.T, V: p.V / s.Max}
 				}
-				if share[len(share)-1].V >= correlate.SaturatedShare {
+				if share[len(share)-1].V >= slo.SaturatedShare {
 					fc, ok := made[now.Add(-saturationLead)]
 					if !ok {
 						t.Fatalf("no forecast %s before the pool filled at %s", saturationLead, now)
@@ -207,7 +208,7 @@ func TestSaturationForecastsHoldBeforeAnyError(t *testing.T) {
 					}
 					return []outcome{{what: fmt.Sprintf("connection-leak seed %d payment-api pool", seed), made: fc.Made, truth: now, forecast: fc, hit: grade(fc, now), predicted: fc.Within()}}
 				}
-				if fc, err := correlate.ForecastSaturation("payment-api pool:payment-db", share, correlate.SaturationHorizon); err == nil {
+				if fc, err := slo.ForecastSaturation("payment-api pool:payment-db", share, slo.SaturationHorizon); err == nil {
 					made[now] = fc
 				}
 			}
@@ -227,18 +228,18 @@ func TestRetryStormDrainsThePaymentsBudgetVisibly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := testenv.SimSources(f)
-	slo := correlate.SLO{Name: "payments-availability", Service: "payment-api", Objective: 0.999, Window: 28 * 24 * time.Hour,
+	src := simsrc.New(f).Set()
+	objective := slo.Objective{Name: "payments-availability", Service: "payment-api", Objective: 0.999, Window: 28 * 24 * time.Hour,
 		Indicator: sources.Indicator{Kind: sources.SLIAvailability, Service: "payment-api"}}
 	ctx := context.Background()
 	var paged, alerted, exhausted time.Time
-	var atAlert *correlate.Forecast // what the cockpit says when the page arrives
+	var atAlert *slo.Forecast // what the cockpit says when the page arrives
 	f.AdvanceTo(f.Onset())
 	for exhausted.IsZero() && f.Now().Before(f.Onset().Add(time.Hour)) {
 		f.Advance(30 * time.Second)
 		now := f.Now()
-		b := correlate.LoadBudget(ctx, src.SLIs, slo, now)
-		if paged.IsZero() && b.Status == correlate.StatusPage {
+		b := slo.LoadBudget(ctx, src.SLIs, objective, now)
+		if paged.IsZero() && b.Status == slo.StatusPage {
 			paged = now
 		}
 		if b.Remaining.Defined() && b.Remaining <= 0 {
@@ -248,7 +249,7 @@ func TestRetryStormDrainsThePaymentsBudgetVisibly(t *testing.T) {
 		for _, a := range alerts {
 			if alerted.IsZero() && a.Name == "ErrorBudgetBurn" && a.Severity == "page" && a.Labels["service"] == "payment-api" && a.State == sources.AlertFiring {
 				alerted = now
-				if fc, err := correlate.LoadForecast(ctx, src.SLIs, b, correlate.ForecastHorizon); err == nil {
+				if fc, err := slo.LoadForecast(ctx, src.SLIs, b, slo.ForecastHorizon); err == nil {
 					atAlert = &fc
 				}
 			}

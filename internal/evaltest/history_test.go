@@ -49,7 +49,7 @@ func TestShortHistoryStillFindsTheRoot(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/seed%d", sc, seed), func(t *testing.T) {
 				t.Parallel()
 				var since time.Time
-				inc, truth := assemble(t, sc, seed, 2*time.Minute, func(s correlate.Sources) correlate.Sources {
+				inc, truth := assemble(t, sc, seed, 2*time.Minute, func(s sources.Set) sources.Set {
 					f, _ := fleet(sc, seed, 2*time.Minute)
 					since = f.Onset().Add(-8 * time.Minute)
 					s.Metrics = shortHistory{s.Metrics, since}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	simsrc "github.com/oncall-cockpit/oncall/sources/sim"
+
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/testenv"
 	"github.com/oncall-cockpit/oncall/sim"
@@ -84,7 +86,7 @@ func onRealPrometheusAt(t *testing.T, o sim.Options, after, history time.Duratio
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := testenv.SimSources(f)
+	src := simsrc.New(f).Set()
 	src.Metrics = pc
 	ev := correlate.Gather(context.Background(), src, correlate.Trigger{At: at}, correlate.GatherOptions{Deadline: time.Minute})
 	for _, m := range ev.Missing {

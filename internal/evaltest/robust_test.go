@@ -133,7 +133,7 @@ var scenarios = []string{"retry-storm", "db-pool-exhaustion", "bad-deploy", "cra
 // robust runs every scenario with the sources degraded by wrap and checks
 // that the true root is still first, or, for the scenarios in top3, among
 // the first three.
-func robust(t *testing.T, wrap func(correlate.Sources) correlate.Sources, top3 []string, check func(t *testing.T, inc *correlate.Incident)) {
+func robust(t *testing.T, wrap func(sources.Set) sources.Set, top3 []string, check func(t *testing.T, inc *correlate.Incident)) {
 	for _, sc := range scenarios {
 		t.Run(sc, func(t *testing.T) {
 			t.Parallel()
@@ -159,7 +159,7 @@ func robust(t *testing.T, wrap func(correlate.Sources) correlate.Sources, top3 [
 }
 
 func TestRobustToMissingTraces(t *testing.T) {
-	robust(t, func(s correlate.Sources) correlate.Sources { s.Traces = lossyTraces{s.Traces}; return s }, nil, nil)
+	robust(t, func(s sources.Set) sources.Set { s.Traces = lossyTraces{s.Traces}; return s }, nil, nil)
 }
 
 // Without service-graph metrics an uninstrumented database is invisible:
@@ -167,7 +167,7 @@ func TestRobustToMissingTraces(t *testing.T) {
 // cannot be seen, catalog-db's other callers look unexplained, and the
 // flushed cache is only among the first three.
 func TestRobustWithoutServiceGraph(t *testing.T) {
-	robust(t, func(s correlate.Sources) correlate.Sources { s.Metrics = noGraph{s.Metrics}; return s }, []string{"cache-miss-storm"}, func(t *testing.T, inc *correlate.Incident) {
+	robust(t, func(s sources.Set) sources.Set { s.Metrics = noGraph{s.Metrics}; return s }, []string{"cache-miss-storm"}, func(t *testing.T, inc *correlate.Incident) {
 		for _, e := range inc.Graph {
 			if contains(e.Provenance, correlate.FromServiceGraph) {
 				t.Fatalf("edge %s → %s claims service-graph provenance", e.Client, e.Server)
@@ -180,7 +180,7 @@ func TestRobustWithoutServiceGraph(t *testing.T) {
 }
 
 func TestRobustWithoutTraces(t *testing.T) {
-	robust(t, func(s correlate.Sources) correlate.Sources { s.Traces = nil; return s }, nil, func(t *testing.T, inc *correlate.Incident) {
+	robust(t, func(s sources.Set) sources.Set { s.Traces = nil; return s }, nil, func(t *testing.T, inc *correlate.Incident) {
 		notes := strings.Join(inc.Notes, "\n")
 		if !strings.Contains(notes, "no traces") || len(inc.Missing) == 0 {
 			t.Errorf("notes do not say traces are missing: %v %v", inc.Notes, inc.Missing)
@@ -196,7 +196,7 @@ func TestRobustWithoutTraces(t *testing.T) {
 }
 
 func TestRobustToUnrelatedErrors(t *testing.T) {
-	robust(t, func(s correlate.Sources) correlate.Sources {
+	robust(t, func(s sources.Set) sources.Set {
 		// the trouble starts with the incident, to tempt the ranking
 		from := time.Date(2026, 11, 27, 23, 22, 0, 0, time.UTC)
 		s.Metrics = noisyRED{s.Metrics, from}
@@ -217,7 +217,7 @@ func TestRobustToUnrelatedErrors(t *testing.T) {
 }
 
 func TestRobustToClockSkew(t *testing.T) {
-	robust(t, func(s correlate.Sources) correlate.Sources {
+	robust(t, func(s sources.Set) sources.Set {
 		s.Logs = skewedLogs{logsVia{s.Logs}}
 		s.Traces = skewedTraces{s.Traces}
 		return s
@@ -233,7 +233,7 @@ func TestDeadlineNamesWhatIsMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	inc, truth := assembleWithin(t, "db-pool-exhaustion", 1, 10*time.Minute, func(s correlate.Sources) correlate.Sources {
+	inc, truth := assembleWithin(t, "db-pool-exhaustion", 1, 10*time.Minute, func(s sources.Set) sources.Set {
 		s.Logs = hangingLogs{logsVia{s.Logs}}
 		return s
 	}, 10*time.Second)

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	simsrc "github.com/oncall-cockpit/oncall/sources/sim"
+
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/testenv"
 	"github.com/oncall-cockpit/oncall/sources"
@@ -37,24 +39,29 @@ type replay struct {
 	seen map[string]any
 }
 
-func (r *replay) answer(ctx context.Context, what string, key string, ask func() (any, error)) (any, error) {
+// replayed answers a request with what ask answered the first time key
+// was asked, after the field latency of what.
+func replayed[T any](ctx context.Context, r *replay, what, key string, ask func() (T, error)) (T, error) {
+	var zero T
 	r.mu.Lock()
 	v, ok := r.seen[key]
 	r.mu.Unlock()
 	if !ok {
-		var err error
-		if v, err = ask(); err != nil {
-			return nil, err
+		got, err := ask()
+		if err != nil {
+			return zero, err
 		}
+		v = got
 		r.mu.Lock()
 		r.seen[key] = v
 		r.mu.Unlock()
 	}
 	select {
 	case <-time.After(fieldLatency[what]):
-		return v, nil
+		out, _ := v.(T)
+		return out, nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return zero, ctx.Err()
 	}
 }
 
@@ -64,21 +71,15 @@ type replayMetrics struct {
 }
 
 func (m replayMetrics) RED(ctx context.Context, svcs []string, tr sources.TimeRange, step time.Duration) ([]sources.RED, error) {
-	v, err := m.r.answer(ctx, "prometheus query_range", fmt.Sprint("red", svcs, tr, step), func() (any, error) { return m.Metrics.RED(ctx, svcs, tr, step) })
-	out, _ := v.([]sources.RED)
-	return out, err
+	return replayed(ctx, m.r, "prometheus query_range", fmt.Sprint("red", svcs, tr, step), func() ([]sources.RED, error) { return m.Metrics.RED(ctx, svcs, tr, step) })
 }
 
 func (m replayMetrics) ServiceGraph(ctx context.Context, at time.Time, w time.Duration) ([]sources.Edge, error) {
-	v, err := m.r.answer(ctx, "prometheus service graph", fmt.Sprint("graph", at, w), func() (any, error) { return m.Metrics.ServiceGraph(ctx, at, w) })
-	out, _ := v.([]sources.Edge)
-	return out, err
+	return replayed(ctx, m.r, "prometheus service graph", fmt.Sprint("graph", at, w), func() ([]sources.Edge, error) { return m.Metrics.ServiceGraph(ctx, at, w) })
 }
 
 func (m replayMetrics) Exemplars(ctx context.Context, svcs []string, tr sources.TimeRange) ([]sources.Exemplar, error) {
-	v, err := m.r.answer(ctx, "prometheus exemplars", fmt.Sprint("ex", svcs, tr), func() (any, error) { return m.Metrics.Exemplars(ctx, svcs, tr) })
-	out, _ := v.([]sources.Exemplar)
-	return out, err
+	return replayed(ctx, m.r, "prometheus exemplars", fmt.Sprint("ex", svcs, tr), func() ([]sources.Exemplar, error) { return m.Metrics.Exemplars(ctx, svcs, tr) })
 }
 
 type replayLogs struct {
@@ -87,9 +88,7 @@ type replayLogs struct {
 }
 
 func (l replayLogs) Logs(ctx context.Context, q sources.LogQuery) ([]sources.LogLine, error) {
-	v, err := l.r.answer(ctx, "loki error and warn lines", fmt.Sprintf("logs%+v", q), func() (any, error) { return l.inner.Logs(ctx, q) })
-	out, _ := v.([]sources.LogLine)
-	return out, err
+	return replayed(ctx, l.r, "loki error and warn lines", fmt.Sprintf("logs%+v", q), func() ([]sources.LogLine, error) { return l.inner.Logs(ctx, q) })
 }
 
 type replayTraces struct {
@@ -98,15 +97,11 @@ type replayTraces struct {
 }
 
 func (t replayTraces) Trace(ctx context.Context, id string) (sources.Trace, error) {
-	v, err := t.r.answer(ctx, "tempo trace by id", "trace"+id, func() (any, error) { return t.tr.Trace(ctx, id) })
-	out, _ := v.(sources.Trace)
-	return out, err
+	return replayed(ctx, t.r, "tempo trace by id", "trace"+id, func() (sources.Trace, error) { return t.tr.Trace(ctx, id) })
 }
 
 func (t replayTraces) SearchTraces(ctx context.Context, q sources.TraceSearch) ([]sources.TraceSummary, error) {
-	v, err := t.r.answer(ctx, "tempo search", fmt.Sprintf("search%+v", q), func() (any, error) { return t.tr.SearchTraces(ctx, q) })
-	out, _ := v.([]sources.TraceSummary)
-	return out, err
+	return replayed(ctx, t.r, "tempo search", fmt.Sprintf("search%+v", q), func() ([]sources.TraceSummary, error) { return t.tr.SearchTraces(ctx, q) })
 }
 
 type replayAlerts struct {
@@ -115,9 +110,7 @@ type replayAlerts struct {
 }
 
 func (a replayAlerts) Alerts(ctx context.Context) ([]sources.Alert, error) {
-	v, err := a.r.answer(ctx, "alertmanager alerts", "alerts", func() (any, error) { return a.Alerting.Alerts(ctx) })
-	out, _ := v.([]sources.Alert)
-	return out, err
+	return replayed(ctx, a.r, "alertmanager alerts", "alerts", func() ([]sources.Alert, error) { return a.Alerting.Alerts(ctx) })
 }
 
 type replayChanges struct {
@@ -126,9 +119,7 @@ type replayChanges struct {
 }
 
 func (c replayChanges) Changes(ctx context.Context, tr sources.TimeRange) ([]sources.Change, error) {
-	v, err := c.r.answer(ctx, "prometheus changes", fmt.Sprint("changes", tr), func() (any, error) { return c.c.Changes(ctx, tr) })
-	out, _ := v.([]sources.Change)
-	return out, err
+	return replayed(ctx, c.r, "prometheus changes", fmt.Sprint("changes", tr), func() ([]sources.Change, error) { return c.c.Changes(ctx, tr) })
 }
 
 type replayResources struct {
@@ -137,14 +128,12 @@ type replayResources struct {
 }
 
 func (x replayResources) Saturation(ctx context.Context, svcs []string, tr sources.TimeRange, step time.Duration) ([]sources.Saturation, error) {
-	v, err := x.r.answer(ctx, "prometheus saturation", fmt.Sprint("sat", svcs, tr, step), func() (any, error) { return x.res.Saturation(ctx, svcs, tr, step) })
-	out, _ := v.([]sources.Saturation)
-	return out, err
+	return replayed(ctx, x.r, "prometheus saturation", fmt.Sprint("sat", svcs, tr, step), func() ([]sources.Saturation, error) { return x.res.Saturation(ctx, svcs, tr, step) })
 }
 
-func replaySources(src correlate.Sources) correlate.Sources {
+func replaySources(src sources.Set) sources.Set {
 	r := &replay{seen: map[string]any{}}
-	return correlate.Sources{
+	return sources.Set{
 		Metrics:   replayMetrics{src.Metrics, r},
 		Logs:      replayLogs{logsVia{src.Logs}, r},
 		Traces:    replayTraces{src.Traces, r},
@@ -164,7 +153,7 @@ func BenchmarkIncidentVsSlowestRequest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	src := replaySources(testenv.SimSources(f))
+	src := replaySources(simsrc.New(f).Set())
 	trig := correlate.Trigger{At: f.Now(), Window: 15 * time.Minute}
 	correlate.Gather(context.Background(), src, trig, correlate.GatherOptions{}) // record the answers
 	var slowest time.Duration

@@ -1,6 +1,8 @@
-// Package present turns correlate's answers into what a person reads:
-// one presentation model per screen, built once, and rendered several
-// ways. An incident is presented as its sections (the chain, the
+// Package present turns the domain's answers into what a person reads:
+// one presentation model per screen (the incident, the SLO list and
+// detail, the forecast, the runbook plan and its outcome, the audit log,
+// the demo's summary), built once, and rendered several ways. An incident
+// is presented as its sections (the chain, the
 // candidates with their evidence, the tree, the blast radius, the
 // mechanisms, the runbooks, the traces, the timeline, the notes), with
 // every string from a backend made terminal-safe and every number
@@ -8,8 +10,8 @@
 // the cockpit renders it as styled lines in tui; postmortems will be one
 // more renderer.
 //
-// It imports correlate and sources types and the internal text helpers,
-// never a backend, the cockpit or cmd.
+// It imports remediate, correlate, slo and sources types and the
+// internal text helpers, never a backend, the cockpit or cmd.
 package present
 
 import (

@@ -34,12 +34,7 @@ func Markdown(w io.Writer, p Incident) error {
 			}
 		}
 	}
-	if len(p.Mechanisms) > 0 {
-		b.WriteString("\n## Mechanisms\n\n")
-		for _, m := range p.Mechanisms {
-			fmt.Fprintf(&b, "- **%s**: %s\n", m.Kind, m.Detail)
-		}
-	}
+	writeList(&b, "\n## Mechanisms\n\n", p.Mechanisms, func(m Mechanism) string { return fmt.Sprintf("- **%s**: %s", m.Kind, m.Detail) })
 	if t := TreeText(p.Tree); len(t) > 0 {
 		b.WriteString("\n## Dependency tree\n\n```\n" + strings.Join(t, "\n") + "\n```\n")
 	}
@@ -47,18 +42,10 @@ func Markdown(w io.Writer, p Incident) error {
 		fmt.Fprintf(&b, "\n## Blast radius\n\n- %s; entry points: %s\n- %s; %s per minute\n",
 			humanize.Count(br.Services, "service"), orNone(strings.Join(br.EntryPoints, ", ")), br.Requests(), br.Money)
 	}
-	if len(p.Timeline) > 0 {
-		b.WriteString("\n## Timeline\n\n| time (UTC) | what | service | detail |\n| --- | --- | --- | --- |\n")
-		for _, ev := range p.Timeline {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", ev.Time, ev.Kind, ev.Service, strings.ReplaceAll(ev.Detail, "|", "\\|"))
-		}
-	}
-	if len(p.Notes) > 0 {
-		b.WriteString("\n## Notes\n\n")
-		for _, n := range p.Notes {
-			fmt.Fprintf(&b, "- %s\n", n)
-		}
-	}
+	writeList(&b, "\n## Timeline\n\n| time (UTC) | what | service | detail |\n| --- | --- | --- | --- |\n", p.Timeline, func(ev Event) string {
+		return fmt.Sprintf("| %s | %s | %s | %s |", ev.Time, ev.Kind, ev.Service, strings.ReplaceAll(ev.Detail, "|", "\\|"))
+	})
+	writeList(&b, "\n## Notes\n\n", p.Notes, func(n string) string { return "- " + n })
 	_, err := io.WriteString(w, b.String())
 	return err
 }

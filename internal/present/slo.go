@@ -8,6 +8,7 @@ import (
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/humanize"
+	"github.com/oncall-cockpit/oncall/slo"
 )
 
 // The words of an SLO's budget, shared by `oncall slo` and the cockpit,
@@ -16,28 +17,28 @@ import (
 
 // BudgetState is the symbol and word of a budget's status, and its
 // health level for colour.
-func BudgetState(b correlate.Budget) (symbol, word string, level correlate.Health) {
+func BudgetState(b slo.Budget) (symbol, word string, level correlate.Health) {
 	switch b.Status {
-	case correlate.StatusPage:
+	case slo.StatusPage:
 		return "✗", "page", correlate.Failing
-	case correlate.StatusSpent:
+	case slo.StatusSpent:
 		return "✗", "spent", correlate.Failing
-	case correlate.StatusTicket:
+	case slo.StatusTicket:
 		return "!", "ticket", correlate.Degraded
-	case correlate.StatusDegraded:
+	case slo.StatusDegraded:
 		return "!", "low", correlate.Degraded
-	case correlate.StatusNoData:
+	case slo.StatusNoData:
 		return "?", "no traffic", correlate.Degraded
-	case correlate.StatusError:
+	case slo.StatusError:
 		return "?", "unread", correlate.Degraded
-	case correlate.StatusUnknown, "":
+	case slo.StatusUnknown, "":
 		return "…", "loading", correlate.Healthy
 	}
 	return "✓", "ok", correlate.Healthy
 }
 
 // BudgetPercent is the budget left as a percentage, or "—" when undefined.
-func BudgetPercent(b correlate.Budget) string {
+func BudgetPercent(b slo.Budget) string {
 	if !b.Remaining.Defined() {
 		return "—"
 	}
@@ -46,7 +47,7 @@ func BudgetPercent(b correlate.Budget) string {
 
 // MinutesLeft is the budget left as minutes of full outage: "32 min",
 // "5 h 20 min", or "—".
-func MinutesLeft(b correlate.Budget) string {
+func MinutesLeft(b slo.Budget) string {
 	if !b.MinutesLeft.Defined() {
 		return "—"
 	}
@@ -57,20 +58,20 @@ func MinutesLeft(b correlate.Budget) string {
 	return span(time.Duration(m * float64(time.Minute)))
 }
 
-func span(d time.Duration) string { return correlate.FormatSpan(d) }
+func span(d time.Duration) string { return slo.FormatSpan(d) }
 
 // BurnArrow says where the burn is heading: ↑ when the current burn is
 // BurnArrowFactor times the hour's, ↓ when a factor under, → otherwise,
 // "" when either is undefined.
-func BurnArrow(b correlate.Budget) string {
-	cur, hour := b.BurnOver(correlate.CurrentBurnWindow), b.BurnOver(time.Hour)
+func BurnArrow(b slo.Budget) string {
+	cur, hour := b.BurnOver(slo.CurrentBurnWindow), b.BurnOver(time.Hour)
 	if !cur.Defined() || !hour.Defined() {
 		return ""
 	}
 	switch {
-	case float64(cur) > correlate.BurnArrowFactor*math.Max(float64(hour), 0.1):
+	case float64(cur) > slo.BurnArrowFactor*math.Max(float64(hour), 0.1):
 		return "↑"
-	case float64(cur)*correlate.BurnArrowFactor < float64(hour):
+	case float64(cur)*slo.BurnArrowFactor < float64(hour):
 		return "↓"
 	}
 	return "→"
@@ -89,7 +90,7 @@ func Burn(v float64) string {
 
 // Partial is "partial: 9 of 28 days" (or hours), or "" for a budget
 // whose data covers its window.
-func Partial(b correlate.Budget) string {
+func Partial(b slo.Budget) string {
 	if !b.Partial {
 		return ""
 	}
@@ -111,7 +112,7 @@ func trimFloat(v float64) string {
 }
 
 // Gauge draws the budget left as n cells.
-func Gauge(b correlate.Budget, n int) string {
+func Gauge(b slo.Budget, n int) string {
 	if !b.Remaining.Defined() {
 		return strings.Repeat("·", n)
 	}
@@ -121,7 +122,7 @@ func Gauge(b correlate.Budget, n int) string {
 
 // ForecastLine says a budget's forecast: "predicted to exhaust budget in
 // 37 min (±8 min)", or "" when there is none.
-func ForecastLine(f *correlate.Forecast) string {
+func ForecastLine(f *slo.Forecast) string {
 	if f == nil || f.Made.IsZero() {
 		return ""
 	}
@@ -142,7 +143,7 @@ func ForecastLine(f *correlate.Forecast) string {
 // Money is the budget left as money, with its currency: what the
 // minutes left are worth at the SLO's value per minute down; "" when the
 // SLO has no value per minute.
-func Money(b correlate.Budget, currency string) string {
+func Money(b slo.Budget, currency string) string {
 	if b.SLO.ValuePerMinuteDown <= 0 || !b.MinutesLeft.Defined() {
 		return ""
 	}
@@ -153,7 +154,7 @@ func Money(b correlate.Budget, currency string) string {
 // "the last 2 min" of a partial one.
 func AccountSpan(d time.Duration) string {
 	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
-		return correlate.WindowName(d)
+		return slo.WindowName(d)
 	}
 	return "the last " + span(d)
 }

@@ -65,18 +65,8 @@ func Text(w io.Writer, p Incident, cut bool) error {
 			}
 		}
 	}
-	if len(p.Mechanisms) > 0 {
-		b.WriteString("\nMECHANISMS\n")
-		for _, m := range p.Mechanisms {
-			fmt.Fprintf(&b, "  %-20s %s\n", m.Kind, m.Detail)
-		}
-	}
-	if t := TreeText(p.Tree); len(t) > 0 {
-		b.WriteString("\nDEPENDENCY TREE (callers of the root cause that are hurt)\n")
-		for _, l := range t {
-			b.WriteString("  " + l + "\n")
-		}
-	}
+	writeList(&b, "\nMECHANISMS\n", p.Mechanisms, func(m Mechanism) string { return fmt.Sprintf("  %-20s %s", m.Kind, m.Detail) })
+	writeList(&b, "\nDEPENDENCY TREE (callers of the root cause that are hurt)\n", TreeText(p.Tree), func(l string) string { return "  " + l })
 	if br := p.Blast; br != nil {
 		b.WriteString("\nBLAST RADIUS\n")
 		fmt.Fprintf(&b, "  %s; entry points: %s\n", humanize.Count(br.Services, "service"), orNone(strings.Join(br.EntryPoints, ", ")))
@@ -104,18 +94,10 @@ func Text(w io.Writer, p Incident, cut bool) error {
 			fmt.Fprintf(&b, "  … %d more in -o json\n", p.MoreTraces)
 		}
 	}
-	if len(p.Timeline) > 0 {
-		b.WriteString("\nTIMELINE\n")
-		for _, ev := range p.Timeline {
-			fmt.Fprintf(&b, "  %s  %-14s %-22s %s\n", ev.Time, ev.Kind, ev.Service, truncate(ev.Detail, 100))
-		}
-	}
-	if len(p.Notes) > 0 {
-		b.WriteString("\nNOTES\n")
-		for _, n := range p.Notes {
-			fmt.Fprintf(&b, "  %s\n", n)
-		}
-	}
+	writeList(&b, "\nTIMELINE\n", p.Timeline, func(ev Event) string {
+		return fmt.Sprintf("  %s  %-14s %-22s %s", ev.Time, ev.Kind, ev.Service, truncate(ev.Detail, 100))
+	})
+	writeList(&b, "\nNOTES\n", p.Notes, func(n string) string { return "  " + n })
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -139,6 +121,19 @@ func TreeText(rows []TreeRow) []string {
 		}
 	}
 	return lines
+}
+
+// writeList writes heading and then each item as line renders it, one a
+// line, and nothing when there are no items: a list section of the
+// incident's text and Markdown forms.
+func writeList[T any](b *strings.Builder, heading string, items []T, line func(T) string) {
+	if len(items) == 0 {
+		return
+	}
+	b.WriteString(heading)
+	for _, it := range items {
+		b.WriteString(line(it) + "\n")
+	}
 }
 
 func orNone(s string) string {

@@ -1,8 +1,10 @@
-// Package timeparse reads durations and instants the way every flag and
-// config value of oncall reads them, so that `--window 1d` and
-// `window: 1d` mean the same.
+// Package timeparse reads durations and instants the way every flag,
+// config value, runbook and topology of oncall reads them, so that
+// `--window 1d`, `window: 1d` and a runbook's `for: 1d` mean the same.
 //
-// Durations are Prometheus' (30s, 5m, 1h30m, 1d, 1w, 1y). Instants are
+// Durations are Prometheus' (30s, 5m, 1h30m, 1d, 1w, 1y), or Go's for
+// what Prometheus cannot write (500us, 1.5s); never negative. Duration is
+// the one type every YAML file of oncall reads them into. Instants are
 // "now", RFC 3339, Unix seconds (with a fraction), or an offset from now:
 // "-10m", "now-10m", "now+5m". It imports nothing of this module.
 package timeparse
@@ -14,19 +16,63 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
 )
 
-// Duration parses a Prometheus-style duration: 90s, 5m, 1h30m, 28d, 1w.
-func Duration(s string) (time.Duration, error) {
-	d, err := model.ParseDuration(strings.TrimSpace(s))
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration (want e.g. 30s, 5m, 1h30m, 1d)", s)
+// ParseDuration parses a duration: Prometheus-style (90s, 5m, 1h30m, 28d,
+// 1w), or Go's (500us, 1.5s), which the simulator's latencies need.
+// Negative durations are refused.
+func ParseDuration(s string) (time.Duration, error) {
+	t := strings.TrimSpace(s)
+	if d, err := model.ParseDuration(t); err == nil {
+		return time.Duration(d), nil
 	}
-	return time.Duration(d), nil
+	// Go's parser reads a sign, which a duration here never has
+	if d, err := time.ParseDuration(t); err == nil && t[0] != '-' && t[0] != '+' {
+		return d, nil
+	}
+	return 0, fmt.Errorf("%q is not a duration (want e.g. 30s, 5m, 1h30m, 1d)", s)
 }
 
-// FormatDuration writes a duration as Duration reads it: 1d, 1h30m, 45s.
-func FormatDuration(d time.Duration) string { return model.Duration(d).String() }
+// FormatDuration writes a duration as ParseDuration reads it: 1d, 1h30m,
+// 45s; in Go's form (500µs) when Prometheus' would lose a fraction of a
+// millisecond.
+func FormatDuration(d time.Duration) string {
+	if d < 0 || d%time.Millisecond != 0 {
+		return d.String()
+	}
+	return model.Duration(d).String()
+}
+
+// Duration is a duration in a YAML file (a config, a runbook, a topology),
+// read by ParseDuration and written by FormatDuration.
+type Duration time.Duration
+
+// UnmarshalYAML parses the duration; the error names its line.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration the way it is read: "5m".
+func (d Duration) MarshalYAML() (any, error) { return FormatDuration(time.Duration(d)), nil }
+
+// MarshalJSON writes the duration the way it is read: "5m".
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(strconv.Quote(FormatDuration(time.Duration(d)))), nil
+}
+
+// Or is the duration, or def when none was written (zero).
+func (d Duration) Or(def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return time.Duration(d)
+}
 
 // Time parses an instant. Relative forms are taken from now; an offset
 // needs its sign (a bare "10m" is refused, since it would mean the
@@ -50,14 +96,14 @@ func Time(s string, now time.Time) (time.Time, error) {
 		sec := int64(f)
 		return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC(), nil
 	}
-	if _, err := Duration(s); err == nil {
+	if _, err := ParseDuration(s); err == nil {
 		return time.Time{}, fmt.Errorf("%q has no sign: write -%s for %s ago (+%s is in the future)", s, s, s, s)
 	}
 	return time.Time{}, fmt.Errorf("%q is not a time (want now, -10m, now-1h, an RFC 3339 time like 2026-11-27T23:30:00Z, or Unix seconds)", s)
 }
 
 func offset(s string, now time.Time) (time.Time, error) {
-	d, err := Duration(s[1:])
+	d, err := ParseDuration(s[1:])
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%q: %w", s, err)
 	}

@@ -1,26 +1,64 @@
 package timeparse
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 func TestDurationAsTheConfigReadsIt(t *testing.T) {
 	for in, want := range map[string]time.Duration{
 		"30s": 30 * time.Second, "5m": 5 * time.Minute, "1h30m": 90 * time.Minute, "1d": 24 * time.Hour, "1w": 7 * 24 * time.Hour, " 2h ": 2 * time.Hour,
+		"0": 0, "500us": 500 * time.Microsecond, "1.5s": 1500 * time.Millisecond, "2m0s": 2 * time.Minute,
 	} {
-		if got, err := Duration(in); err != nil || got != want {
+		if got, err := ParseDuration(in); err != nil || got != want {
 			t.Errorf("%q: %v %v", in, got, err)
 		}
 	}
-	for _, bad := range []string{"", "5", "-5m", "1fortnight", "5 minutes"} {
-		if _, err := Duration(bad); err == nil {
+	for _, bad := range []string{"", "5", "-5m", "-1.5s", "+5m", "1fortnight", "5 minutes"} {
+		if _, err := ParseDuration(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	if FormatDuration(36*time.Hour) != "1d12h" {
-		t.Error(FormatDuration(36 * time.Hour))
+	for d, want := range map[time.Duration]string{36 * time.Hour: "1d12h", 5 * time.Minute: "5m", 0: "0s", 500 * time.Microsecond: "500µs"} {
+		if got := FormatDuration(d); got != want {
+			t.Errorf("%v written as %q, want %q", d, got, want)
+		}
+	}
+}
+
+// TestDurationInYAML: every YAML file reads durations alike, names the
+// line of a bad one, and writes them back as they are read.
+func TestDurationInYAML(t *testing.T) {
+	var v struct {
+		For     Duration `yaml:"for"`
+		Latency Duration `yaml:"latency"`
+		Unset   Duration `yaml:"unset"`
+	}
+	if err := yaml.Unmarshal([]byte("for: 1d\nlatency: 500us\n"), &v); err != nil || v.For != Duration(24*time.Hour) || v.Latency != Duration(500*time.Microsecond) {
+		t.Fatalf("%+v %v", v, err)
+	}
+	if v.Unset.Or(time.Minute) != time.Minute || v.For.Or(time.Minute) != 24*time.Hour {
+		t.Errorf("Or: %v %v", v.Unset.Or(time.Minute), v.For.Or(time.Minute))
+	}
+	for in, want := range map[string]string{
+		"for: 1d\nlatency: 2 minutes\n": `line 2: "2 minutes" is not a duration`,
+		"for: -5m\n":                    `line 1: "-5m" is not a duration`,
+	} {
+		if err := yaml.Unmarshal([]byte(in), &v); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", in, err, want)
+		}
+	}
+	y, err := yaml.Marshal(map[string]Duration{"cooldown": Duration(5 * time.Minute)})
+	if err != nil || string(y) != "cooldown: 5m\n" {
+		t.Errorf("YAML %q %v", y, err)
+	}
+	j, err := json.Marshal(map[string]Duration{"cooldown": Duration(90 * time.Second)})
+	if err != nil || string(j) != `{"cooldown":"1m30s"}` {
+		t.Errorf("JSON %s %v", j, err)
 	}
 }
 

@@ -8,9 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strings"
 	"time"
 
+	"github.com/oncall-cockpit/oncall/internal/httpcall"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -31,9 +31,9 @@ var (
 // New returns a client for the Alertmanager at baseURL. The conventions
 // say which alert label names the service.
 func New(baseURL string, hc *http.Client, conv sources.Conventions) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("alertmanager url %q: want http(s)://host[:port][/prefix]", baseURL)
+	u, err := sources.ParseBaseURL(backend, baseURL)
+	if err != nil {
+		return nil, err
 	}
 	return &Client{base: u, hc: hc, alerts: conv.Alerts}, nil
 }
@@ -54,7 +54,7 @@ func (c *Client) call(ctx context.Context, op, method, path string, q url.Values
 	} else {
 		body = bytes.NewReader(nil)
 	}
-	resp, _, err := sources.Call(ctx, c.hc, backend, op, method, u.String(), body, h)
+	resp, _, err := httpcall.Do(ctx, c.hc, backend, op, method, u.String(), body, h)
 	if err != nil {
 		return err
 	}

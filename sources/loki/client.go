@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oncall-cockpit/oncall/internal/httpcall"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -38,9 +39,9 @@ var (
 // New returns a client for the Loki at baseURL. hc carries auth, tenant,
 // timeouts and retries.
 func New(baseURL string, hc *http.Client, conv sources.Conventions) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("loki url %q: want http(s)://host[:port][/prefix]", baseURL)
+	u, err := sources.ParseBaseURL(backend, baseURL)
+	if err != nil {
+		return nil, err
 	}
 	dec, err := NewDecoder(conv)
 	if err != nil {
@@ -58,7 +59,7 @@ func (c *Client) endpoint(path string, q url.Values) string {
 }
 
 func (c *Client) get(ctx context.Context, op, path string, q url.Values) ([]byte, error) {
-	b, _, err := sources.Call(ctx, c.hc, backend, op, http.MethodGet, c.endpoint(path, q), nil, nil)
+	b, _, err := httpcall.Do(ctx, c.hc, backend, op, http.MethodGet, c.endpoint(path, q), nil, nil)
 	return b, err
 }
 
@@ -260,9 +261,5 @@ func (c *Client) BuildInfo(ctx context.Context) (sources.BuildInfo, error) {
 	if err != nil {
 		return sources.BuildInfo{}, err
 	}
-	var b sources.BuildInfo
-	if err := json.Unmarshal(body, &b); err != nil {
-		return sources.BuildInfo{}, &sources.BackendError{Backend: backend, Op: "buildinfo", Err: fmt.Errorf("decoding: %w", err)}
-	}
-	return b, nil
+	return sources.ParseBuildInfo(backend, body)
 }

@@ -293,9 +293,7 @@ func (c *Client) readWindow(ctx context.Context, p sliPlan, ind sources.Indicato
 	var bad, total float64
 	switch {
 	case p.ratio != nil:
-		q := p.ratio(w)
-		sw.Queries = []string{q}
-		series, err := c.Query(ctx, q, at)
+		series, err := c.windowQuery(ctx, &sw, p.ratio(w), at)
 		if err != nil {
 			return sw, false, err
 		}
@@ -304,9 +302,7 @@ func (c *Client) readWindow(ctx context.Context, p sliPlan, ind sources.Indicato
 		}
 		return sw, false, nil
 	case p.buckets != nil:
-		q := p.buckets(w)
-		sw.Queries = []string{q}
-		series, err := c.Query(ctx, q, at)
+		series, err := c.windowQuery(ctx, &sw, p.buckets(w), at)
 		if err != nil {
 			return sw, false, err
 		}
@@ -332,6 +328,13 @@ func (c *Client) readWindow(ctx context.Context, p sliPlan, ind sources.Indicato
 		sw.ErrorRatio = sources.Float(bad / total)
 	}
 	return sw, false, nil
+}
+
+// windowQuery runs a window's one query, noting it in sw first, so that
+// a window that could not be read still says what was asked.
+func (c *Client) windowQuery(ctx context.Context, sw *sources.SLIWindow, q string, at time.Time) ([]sources.Series, error) {
+	sw.Queries = []string{q}
+	return c.Query(ctx, q, at)
 }
 
 // since finds the first time within longest before at that the

@@ -42,6 +42,12 @@ func New(f *world.Fleet) *Backend {
 	return &Backend{f: f, conv: conv, red: red}
 }
 
+// Set is the fleet as every backend at once: what `oncall demo` and every
+// command's --demo read.
+func (b *Backend) Set() sources.Set {
+	return sources.Set{Metrics: b, Logs: b, Traces: b, Alerts: b, Changes: b, Resources: b, SLIs: b}
+}
+
 // serviceLabel is the label the simulator's span metrics carry the
 // service in, as Tempo's metrics-generator names it.
 const serviceLabel = "service"

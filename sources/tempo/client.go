@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/oncall-cockpit/oncall/internal/httpcall"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -39,9 +40,9 @@ var (
 
 // New returns a client for the Tempo at baseURL.
 func New(baseURL string, hc *http.Client) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("tempo url %q: want http(s)://host[:port][/prefix]", baseURL)
+	u, err := sources.ParseBaseURL(backend, baseURL)
+	if err != nil {
+		return nil, err
 	}
 	return &Client{base: u, hc: hc, Now: time.Now}, nil
 }
@@ -54,7 +55,7 @@ func (c *Client) get(ctx context.Context, op, path string, q url.Values, accept 
 	if accept != "" {
 		h = http.Header{"Accept": {accept}}
 	}
-	return sources.Call(ctx, c.hc, backend, op, http.MethodGet, u.String(), nil, h)
+	return httpcall.Do(ctx, c.hc, backend, op, http.MethodGet, u.String(), nil, h)
 }
 
 // Trace fetches one trace by ID. It asks the v2 endpoint first and
@@ -205,11 +206,7 @@ func (c *Client) BuildInfo(ctx context.Context) (sources.BuildInfo, error) {
 	if err != nil {
 		return sources.BuildInfo{}, err
 	}
-	var b sources.BuildInfo
-	if err := json.Unmarshal(body, &b); err != nil {
-		return sources.BuildInfo{}, &sources.BackendError{Backend: backend, Op: "buildinfo", Err: fmt.Errorf("decoding: %w", err)}
-	}
-	return b, nil
+	return sources.ParseBuildInfo(backend, body)
 }
 
 // Doctor checks reachability, auth and tenant, version, the service.name

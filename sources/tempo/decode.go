@@ -62,11 +62,8 @@ func DecodeTraceJSON(b []byte) (sources.Trace, error) {
 	var v1 struct {
 		Batches json.RawMessage `json:"batches"`
 	}
-	if err := json.Unmarshal(b, &v1); err != nil {
-		return sources.Trace{}, fmt.Errorf("decoding trace JSON: %w", err)
-	}
-	if len(v1.Batches) == 0 {
-		return sources.Trace{}, fmt.Errorf("decoding trace JSON: no batches")
+	if err := unwrapJSON(b, &v1, &v1.Batches, "trace JSON", "batches"); err != nil {
+		return sources.Trace{}, err
 	}
 	return decodeTracesDataJSON(append(append([]byte(`{"resourceSpans":`), v1.Batches...), '}'))
 }
@@ -76,13 +73,23 @@ func DecodeTraceV2JSON(b []byte) (sources.Trace, error) {
 	var v2 struct {
 		Trace json.RawMessage `json:"trace"`
 	}
-	if err := json.Unmarshal(b, &v2); err != nil {
-		return sources.Trace{}, fmt.Errorf("decoding v2 trace JSON: %w", err)
-	}
-	if len(v2.Trace) == 0 {
-		return sources.Trace{}, fmt.Errorf("decoding v2 trace JSON: no trace")
+	if err := unwrapJSON(b, &v2, &v2.Trace, "v2 trace JSON", "trace"); err != nil {
+		return sources.Trace{}, err
 	}
 	return decodeTracesDataJSON(v2.Trace)
+}
+
+// unwrapJSON decodes an answer into its envelope, and wants the envelope's
+// field that holds the trace (named name) present: format names the
+// answer's format in the error.
+func unwrapJSON(b []byte, envelope any, field *json.RawMessage, format, name string) error {
+	if err := json.Unmarshal(b, envelope); err != nil {
+		return fmt.Errorf("decoding %s: %w", format, err)
+	}
+	if len(*field) == 0 {
+		return fmt.Errorf("decoding %s: no %s", format, name)
+	}
+	return nil
 }
 
 func decodeTracesDataJSON(b []byte) (sources.Trace, error) {

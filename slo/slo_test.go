@@ -1,4 +1,4 @@
-package correlate
+package slo
 
 import (
 	"encoding/json"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/oncall-cockpit/oncall/sources"
 )
+
+var t0 = time.Date(2026, 11, 27, 23, 0, 0, 0, time.UTC)
 
 const day = 24 * time.Hour
 
@@ -39,7 +41,7 @@ func burns(b5m, b30m, b1h, b6h, b3d float64) map[time.Duration]float64 {
 }
 
 func TestComputeBudgetByHand(t *testing.T) {
-	slo := SLO{Name: "api", Service: "api", Objective: 0.999, Window: 28 * day, Indicator: sources.Indicator{Kind: sources.SLIAvailability, Service: "api"}}
+	slo := Objective{Name: "api", Service: "api", Objective: 0.999, Window: 28 * day, Indicator: sources.Indicator{Kind: sources.SLIAvailability, Service: "api"}}
 	at := t0
 	full := at.Add(-28 * day)
 	cases := []struct {
@@ -113,7 +115,7 @@ func TestComputeBudgetByHand(t *testing.T) {
 }
 
 func TestPolicyAlertsNameTheirWindows(t *testing.T) {
-	slo := SLO{Name: "api", Objective: 0.999, Window: 28 * day}
+	slo := Objective{Name: "api", Objective: 0.999, Window: 28 * day}
 	b := ComputeBudget(slo, reading(1e6, 200, t0.Add(-28*day), burns(20, 8, 15, 7, 0.5)), t0)
 	if len(b.Alerts) != 3 {
 		t.Fatalf("%d alerts, want the 3 of table 5-8", len(b.Alerts))
@@ -137,15 +139,15 @@ func TestPolicyAlertsNameTheirWindows(t *testing.T) {
 }
 
 func TestSLOCheck(t *testing.T) {
-	ok := SLO{Name: "a", Objective: 0.99, Window: day, Indicator: sources.Indicator{Kind: sources.SLIAvailability, Service: "a"}}
+	ok := Objective{Name: "a", Objective: 0.99, Window: day, Indicator: sources.Indicator{Kind: sources.SLIAvailability, Service: "a"}}
 	if err := ok.Check(); err != nil {
 		t.Fatal(err)
 	}
-	for _, bad := range []func(*SLO){
-		func(s *SLO) { s.Objective = 99.9 },
-		func(s *SLO) { s.Window = 0 },
-		func(s *SLO) { s.Indicator.Kind = sources.SLILatency },
-		func(s *SLO) { s.Policy = Policy{{Long: time.Minute, Short: time.Hour, Factor: 2}} },
+	for _, bad := range []func(*Objective){
+		func(s *Objective) { s.Objective = 99.9 },
+		func(s *Objective) { s.Window = 0 },
+		func(s *Objective) { s.Indicator.Kind = sources.SLILatency },
+		func(s *Objective) { s.Policy = BurnPolicy{{Long: time.Minute, Short: time.Hour, Factor: 2}} },
 	} {
 		s := ok
 		bad(&s)
@@ -166,7 +168,7 @@ func history(step time.Duration, total []float64, bad []float64) sources.SLIHist
 }
 
 func TestAccountBudgetByHand(t *testing.T) {
-	slo := SLO{Name: "api", Objective: 0.999, Window: 10 * time.Hour}
+	slo := Objective{Name: "api", Objective: 0.999, Window: 10 * time.Hour}
 	total := make([]float64, 10)
 	bad := make([]float64, 10)
 	for i := range total {
@@ -197,7 +199,7 @@ func TestAccountBudgetByHand(t *testing.T) {
 }
 
 func TestForecastExhaustionAtAConstantBurn(t *testing.T) {
-	slo := SLO{Name: "api", Objective: 0.999, Window: 28 * day}
+	slo := Objective{Name: "api", Objective: 0.999, Window: 28 * day}
 	// 1000 events a minute, 1% failing, for two hours
 	var total, bad []float64
 	for range 120 {
@@ -246,7 +248,7 @@ func TestForecastExhaustionAtAConstantBurn(t *testing.T) {
 }
 
 func TestForecastFollowsARisingErrorRatio(t *testing.T) {
-	slo := SLO{Name: "api", Objective: 0.999, Window: 28 * day}
+	slo := Objective{Name: "api", Objective: 0.999, Window: 28 * day}
 	// the error ratio climbs 0.0001 a minute from 0: a leak
 	var total, bad []float64
 	for i := range 120 {

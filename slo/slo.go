@@ -1,4 +1,4 @@
-package correlate
+package slo
 
 import (
 	"context"
@@ -10,16 +10,16 @@ import (
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
-// SLO is a service level objective over a rolling window.
-type SLO struct {
+// Objective is a service level objective over a rolling window.
+type Objective struct {
 	Name      string            `json:"name"`
 	Service   string            `json:"service"`
 	Objective float64           `json:"objective"` // a ratio: 0.999
 	Window    time.Duration     `json:"window_ns"` // the rolling window: 28 days
 	Indicator sources.Indicator `json:"indicator"`
 	// Policy is the multiwindow, multi-burn-rate alerting policy; empty
-	// means DefaultPolicy.
-	Policy Policy `json:"policy,omitempty"`
+	// means DefaultBurnPolicy.
+	Policy BurnPolicy `json:"policy,omitempty"`
 	// ValuePerMinuteDown is what a minute of full outage costs, in the
 	// config's currency; 0 when not said.
 	ValuePerMinuteDown float64 `json:"value_per_minute_down,omitempty"`
@@ -29,7 +29,7 @@ type SLO struct {
 }
 
 // Check reports what makes the SLO impossible to compute.
-func (s SLO) Check() error {
+func (s Objective) Check() error {
 	if s.Objective <= 0 || s.Objective >= 1 {
 		return fmt.Errorf("slo %s: objective %v is not between 0 and 1", s.Name, s.Objective)
 	}
@@ -48,11 +48,11 @@ func (s SLO) Check() error {
 }
 
 // Allowed is the error budget as a ratio: 1 - objective.
-func (s SLO) Allowed() float64 { return 1 - s.Objective }
+func (s Objective) Allowed() float64 { return 1 - s.Objective }
 
-func (s SLO) policy() Policy {
+func (s Objective) policy() BurnPolicy {
 	if len(s.Policy) == 0 {
-		return DefaultPolicy
+		return DefaultBurnPolicy
 	}
 	return s.Policy
 }
@@ -75,13 +75,13 @@ type BurnAlert struct {
 	Factor   float64       `json:"factor"`
 }
 
-// Policy is an SLO's burn-rate alerts.
-type Policy []BurnAlert
+// BurnPolicy is an SLO's burn-rate alerts.
+type BurnPolicy []BurnAlert
 
-// DefaultPolicy is the SRE Workbook's recommendation (table 5-8) for a
+// DefaultBurnPolicy is the SRE Workbook's recommendation (table 5-8) for a
 // 30-day window: page on 2% of the budget in an hour or 5% in six hours,
 // ticket on 10% in three days.
-var DefaultPolicy = Policy{
+var DefaultBurnPolicy = BurnPolicy{
 	{Severity: SeverityPage, Long: time.Hour, Short: 5 * time.Minute, Factor: 14.4},
 	{Severity: SeverityPage, Long: 6 * time.Hour, Short: 30 * time.Minute, Factor: 6},
 	{Severity: SeverityTicket, Long: 3 * 24 * time.Hour, Short: 6 * time.Hour, Factor: 1},
@@ -89,7 +89,7 @@ var DefaultPolicy = Policy{
 
 // Windows lists the SLO's window, CurrentBurnWindow and every window of
 // its policy, without repeats, longest first.
-func (s SLO) Windows() []time.Duration {
+func (s Objective) Windows() []time.Duration {
 	seen := map[time.Duration]bool{}
 	var out []time.Duration
 	add := func(d time.Duration) {
@@ -148,7 +148,7 @@ type AlertState struct {
 // Budget is an SLO's error budget at one time, and where each number
 // came from.
 type Budget struct {
-	SLO SLO       `json:"slo"`
+	SLO Objective `json:"slo"`
 	At  time.Time `json:"at"`
 	// Err is why the budget could not be read; the rest is then empty.
 	Err string `json:"error,omitempty"`
@@ -203,7 +203,7 @@ func (b Budget) BurnOver(d time.Duration) sources.Float {
 // ComputeBudget turns an indicator's reading into the SLO's budget: the
 // SLI, the budget consumed and left, burn rates, the policy's alerts and
 // the time to exhaustion.
-func ComputeBudget(s SLO, r sources.SLIReading, at time.Time) Budget {
+func ComputeBudget(s Objective, r sources.SLIReading, at time.Time) Budget {
 	b := Budget{SLO: s, At: at, Path: r.Path, Threshold: r.Threshold, Total: sources.NaN(), Bad: sources.NaN(),
 		SLI: sources.NaN(), Consumed: sources.NaN(), Remaining: sources.NaN(), MinutesLeft: sources.NaN(), Status: StatusNoData}
 	allowed := s.Allowed()
@@ -288,7 +288,7 @@ func PartialSlack(window time.Duration) time.Duration { return window / 100 }
 
 // LoadBudget reads one SLO's indicator over all its windows at at. An
 // error is kept in the budget: one SLO's failure greys that SLO alone.
-func LoadBudget(ctx context.Context, slis sources.SLIs, s SLO, at time.Time) Budget {
+func LoadBudget(ctx context.Context, slis sources.SLIs, s Objective, at time.Time) Budget {
 	if err := s.Check(); err != nil {
 		return Budget{SLO: s, At: at, Err: err.Error(), Status: StatusError}
 	}
@@ -304,7 +304,7 @@ func LoadBudget(ctx context.Context, slis sources.SLIs, s SLO, at time.Time) Bud
 
 // LoadBudgets reads every SLO's budget at at, in the order given, at
 // most four at once.
-func LoadBudgets(ctx context.Context, slis sources.SLIs, slos []SLO, at time.Time) []Budget {
+func LoadBudgets(ctx context.Context, slis sources.SLIs, slos []Objective, at time.Time) []Budget {
 	out := make([]Budget, len(slos))
 	sem := make(chan struct{}, 4)
 	done := make(chan struct{})
@@ -392,7 +392,7 @@ type BudgetHistory struct {
 // its burn-down and the stretches that burned the budget faster than
 // SpendBurn, merged across gaps of one step, and worth at least
 // MinSpendShare of it.
-func AccountBudget(s SLO, h sources.SLIHistory) BudgetHistory {
+func AccountBudget(s Objective, h sources.SLIHistory) BudgetHistory {
 	out := BudgetHistory{Step: h.Step, Queries: []string{h.Bad.Query, h.Total.Query}}
 	badAt := map[int64]float64{}
 	for _, p := range h.Bad.Samples {

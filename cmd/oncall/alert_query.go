@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oncall-cockpit/oncall/internal/present"
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// alertsOptions are alerts' flags and matchers, and the factory it reads
+// through.
+type alertsOptions struct {
+	*Factory
+	// matchers are the arguments, in Alertmanager's syntax.
+	matchers                    []string
+	output                      string
+	active, silenced, inhibited bool
+	watch                       watchOptions
+}
+
+// NewCmdAlerts is `oncall alerts`; runF, when set, runs instead of
+// runAlerts, so tests can read the options the flags gave.
+func NewCmdAlerts(f *Factory, runF func(context.Context, *alertsOptions) error) *cobra.Command {
+	o := &alertsOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "alerts [MATCHER...]",
+		Short: "List alerts from Alertmanager (or Prometheus when no Alertmanager is configured)",
+		Long: `alerts lists the alerts Alertmanager holds, filtered as amtool filters them:
+matchers in Alertmanager's syntax (name=value, name!=value, name=~regex,
+name!~regex, quoted values, braces), all of which must match. A first
+argument without an operator is an alert name. With none of --active,
+--silenced and --inhibited, only active alerts are listed.`,
+		Example: `  oncall alerts
+  oncall alerts HighErrorRate
+  oncall alerts 'service=~"checkout.*"' severity=page --silenced
+  oncall alerts --watch`,
+		ValidArgsFunction: completeAlertNames(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.matchers = args
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runAlerts(cmd.Context(), o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVarP(&o.active, "active", "a", false, "list active alerts (the default when no state is given)")
+	fl.BoolVarP(&o.silenced, "silenced", "s", false, "list silenced alerts")
+	fl.BoolVarP(&o.inhibited, "inhibited", "i", false, "list inhibited alerts")
+	outputFlag(cmd, &o.output, "text", "json")
+	o.watch.flags(cmd)
+	return cmd
+}
+
+func runAlerts(ctx context.Context, o *alertsOptions) error {
+	ms, err := argMatchers(o.matchers)
+	if err != nil {
+		return err
+	}
+	if !o.active && !o.silenced && !o.inhibited {
+		o.active = true
+	}
+	w, err := o.ConfigWorld()
+	if err != nil {
+		return err
+	}
+	list := w.Backends.alertList()
+	return o.watch.run(ctx, o.Factory, func(ctx context.Context) (func() error, error) {
+		if list == nil {
+			// inside the fetch: a watch shows it in place and goes on
+			return nil, usagef("no alertmanager or prometheus datasource configured")
+		}
+		alerts, err := list(ctx)
+		if err != nil {
+			return nil, err
+		}
+		alerts = filterAlerts(alerts, ms, o.active, o.silenced, o.inhibited)
+		return func() error {
+			if o.output == "json" {
+				return writeJSONFor(o.IO.Out, alerts, o.watch.on)
+			}
+			t := present.NewTable("ALERT", "SEVERITY", "STATE", "SINCE", "AGE", "LABELS")
+			for _, a := range alerts {
+				t.Row(a.Name, a.Severity, alertState(a), o.Global.clock(a.StartsAt), age(w.Now(), a.StartsAt), labelSummary(a.Labels, "alertname", "severity"))
+			}
+			return t.Render(o.IO.Out)
+		}, nil
+	})
+}
+
+// argMatchers reads matchers given as arguments, amtool's way: a first
+// argument without an operator is an alert name.
+func argMatchers(args []string) ([]sources.Matcher, error) {
+	var out []sources.Matcher
+	for i, a := range args {
+		ms, err := sources.ParseMatchers(a)
+		if err != nil && i == 0 && !strings.ContainsAny(a, "=~!{") {
+			ms, err = []sources.Matcher{{Name: "alertname", Value: a, IsEqual: true}}, nil
+		}
+		if err != nil {
+			return nil, usageError{err}
+		}
+		out = append(out, ms...)
+	}
+	return out, nil
+}
+
+// filterAlerts keeps the alerts every matcher selects, in the states asked.
+func filterAlerts(alerts []sources.Alert, ms []sources.Matcher, active, silenced, inhibited bool) []sources.Alert {
+	var out []sources.Alert
+	for _, a := range alerts {
+		keep := (active && a.State == sources.AlertFiring) || (silenced && len(a.SilencedBy) > 0) || (inhibited && len(a.InhibitedBy) > 0)
+		labels := a.Labels
+		if labels["alertname"] == "" {
+			labels = sources.Labels{"alertname": a.Name}
+			for k, v := range a.Labels {
+				labels[k] = v
+			}
+		}
+		for _, m := range ms {
+			keep = keep && m.Matches(labels)
+		}
+		if keep {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// alertState says why an alert does not page: who silenced it, or that it
+// is inhibited.
+func alertState(a sources.Alert) string {
+	switch {
+	case len(a.SilencedBy) > 0:
+		return "silenced"
+	case len(a.InhibitedBy) > 0:
+		return "inhibited"
+	}
+	return string(a.State)
+}
+
+func age(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return now.Sub(t).Truncate(time.Second).String()
+}
+
+func labelSummary(l sources.Labels, skip ...string) string {
+	var parts []string
+	for k, v := range l {
+		if !slices.Contains(skip, k) {
+			parts = append(parts, k+"="+v)
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " ")
+}

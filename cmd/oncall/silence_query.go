@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oncall-cockpit/oncall/internal/present"
+	"github.com/oncall-cockpit/oncall/remediate"
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// silencesOptions are the silence list's flags, and the factory it reads
+// through.
+type silencesOptions struct {
+	*Factory
+	output  string
+	expired bool
+	ledger  bool
+	watch   watchOptions
+}
+
+// NewCmdSilences is `oncall silences`: it lists silences, as `amtool
+// silence query` does, and holds add and expire. runF, when set, runs
+// instead of runSilenceQuery, so tests can read the options the flags
+// gave.
+func NewCmdSilences(f *Factory, runF func(context.Context, *silencesOptions) error) *cobra.Command {
+	o := &silencesOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:     "silences",
+		Aliases: []string{"silence"},
+		Short:   "List, add and expire Alertmanager silences",
+		Long: `silences lists the active and pending silences, as amtool does; --expired
+lists the expired ones too. Its subcommands add and expire silences, each
+after showing exactly what it will send and asking (the default is no).
+The remediation ledger's records (silences on oncall_remediation, which
+match no alert: locks, runs and proposals) are left out unless --ledger.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runSilenceQuery(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.expired, "expired", false, "list expired silences too")
+	cmd.Flags().BoolVar(&o.ledger, "ledger", false, "list the remediation ledger's records too (locks, runs, proposals)")
+	outputFlag(cmd, &o.output, "text", "json")
+	o.watch.flags(cmd)
+	cmd.AddCommand(showData(NewCmdSilenceAdd(f, nil)), showData(NewCmdSilenceExpire(f, nil)))
+	return cmd
+}
+
+func runSilenceQuery(ctx context.Context, o *silencesOptions) error {
+	am, err := alertmanagerFrom(o.Factory)
+	if err != nil {
+		return err
+	}
+	return o.watch.run(ctx, o.Factory, func(ctx context.Context) (func() error, error) {
+		all, err := am.Silences(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var sil []sources.Silence
+		for _, s := range all {
+			if (o.expired || s.State != sources.SilenceExpired) && (o.ledger || !remediate.IsRecord(s)) {
+				sil = append(sil, s)
+			}
+		}
+		return func() error {
+			if o.output == "json" {
+				return writeJSONFor(o.IO.Out, sil, o.watch.on)
+			}
+			t := present.NewTable("ID", "STATE", "ENDS", "BY", "MATCHERS", "COMMENT")
+			for _, s := range sil {
+				t.Row(s.ID, string(s.State), o.Global.timestamp(s.EndsAt), s.CreatedBy, matchersString(s.Matchers), s.Comment)
+			}
+			return t.Render(o.IO.Out)
+		}, nil
+	})
+}

@@ -1,0 +1,353 @@
+package correlate
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// Gather collects evidence for t from src in parallel. It returns when all
+// parts arrived or the deadline passed; whatever arrived is used.
+func Gather(ctx context.Context, src sources.Set, t Trigger, o GatherOptions) *Evidence {
+	o = o.withDefaults()
+	if t.Window <= 0 {
+		t.Window = 15 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Deadline)
+	defer cancel()
+	g := newGatherer(ctx, src, t, o)
+	g.start("metrics: RED", src.Metrics != nil, g.red)
+	g.start("metrics: service graph", src.Metrics != nil, g.serviceGraph)
+	g.start("changes", src.Changes != nil, g.changes)
+	g.start("saturation", src.Resources != nil, g.saturation)
+	g.start("alerts", src.Alerts != nil, g.alerts)
+	g.start("logs", src.Logs != nil, g.logs)
+	if src.Logs == nil {
+		g.logsReady <- nil // the traces part waits for no logs
+	}
+	g.start("traces", src.Traces != nil, g.traces)
+	g.wait()
+	return g.result()
+}
+
+// gatherer is one Gather under way: the evidence it fills and which of
+// its parts are done. Each kind of evidence is gathered by its own method,
+// which returns how to keep what it got.
+type gatherer struct {
+	ctx   context.Context // ends at the deadline
+	src   sources.Set
+	t     Trigger
+	o     GatherOptions
+	began time.Time
+	// all is the baseline and the window together
+	all sources.TimeRange
+
+	wg sync.WaitGroup // the parts started
+	mu sync.Mutex     // guards ev and done
+	ev *Evidence
+	// done says which parts were kept or reported missing, so that a part
+	// arriving after the deadline named it is dropped
+	done  map[string]bool
+	parts []string // in the order they were started
+
+	// logsReady hands the logs to the traces part, which fetches the
+	// traces the error logs name
+	logsReady chan []sources.LogLine
+}
+
+func newGatherer(ctx context.Context, src sources.Set, t Trigger, o GatherOptions) *gatherer {
+	ev := &Evidence{Trigger: t, Step: o.Step,
+		Window:   sources.TimeRange{Start: t.At.Add(-t.Window), End: t.At},
+		Baseline: sources.TimeRange{Start: t.At.Add(-t.Window - o.Baseline), End: t.At.Add(-t.Window)}}
+	return &gatherer{ctx: ctx, src: src, t: t, o: o, began: time.Now(),
+		all: sources.TimeRange{Start: ev.Baseline.Start, End: t.At},
+		ev:  ev, done: map[string]bool{}, logsReady: make(chan []sources.LogLine, 1)}
+}
+
+// start runs fetch, one part of the evidence, whose result is kept only
+// if it arrives in time. A part whose backend is not configured is
+// reported missing at once.
+func (g *gatherer) start(what string, available bool, fetch func() (func(), error)) {
+	g.parts = append(g.parts, what)
+	if !available {
+		g.mu.Lock()
+		g.ev.Missing = append(g.ev.Missing, Missing{What: what, Why: "no datasource configured"})
+		g.done[what] = true
+		g.mu.Unlock()
+		return
+	}
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		apply, err := fetch()
+		// the part is kept under the lock; the progress is told after it
+		if snap := g.keep(what, apply, err); snap != nil {
+			g.o.Progress(snap)
+		}
+	}()
+}
+
+// keep records what one part fetched, or why it failed, and returns the
+// evidence for Progress, or nil when there is nothing to tell.
+func (g *gatherer) keep(what string, apply func(), err error) *Evidence {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.done[what] {
+		return nil // the deadline passed and it was reported missing
+	}
+	g.done[what] = true
+	if err != nil && g.ctx.Err() != nil {
+		// the deadline cut it off: say so, not the context's error
+		g.ev.Missing = append(g.ev.Missing, g.late(what))
+		return nil
+	}
+	if err != nil {
+		g.ev.Missing = append(g.ev.Missing, Missing{what, err.Error(), true})
+	} else {
+		apply()
+		g.ev.Arrived = append(g.ev.Arrived, Arrival{what, time.Since(g.began)})
+	}
+	if g.o.Progress == nil {
+		return nil
+	}
+	return g.ev.snapshot()
+}
+
+// late is what is said of a part the deadline cut off.
+func (g *gatherer) late(what string) Missing {
+	return Missing{what, fmt.Sprintf("did not arrive within %s", g.o.Deadline), true}
+}
+
+// wait returns when every part is done or the deadline passed; then each
+// part still under way is reported missing, in the order started.
+func (g *gatherer) wait() {
+	finished := make(chan struct{})
+	go func() { g.wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-g.ctx.Done():
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		for _, what := range g.parts {
+			if !g.done[what] {
+				g.done[what] = true
+				g.ev.Missing = append(g.ev.Missing, g.late(what))
+			}
+		}
+	}
+}
+
+// result is the evidence with what is missing in order of name. Parts
+// still running after the deadline no longer touch it.
+func (g *gatherer) result() *Evidence {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	sort.Slice(g.ev.Missing, func(i, j int) bool { return g.ev.Missing[i].What < g.ev.Missing[j].What })
+	return g.ev
+}
+
+// red gathers the rate, errors and duration of every service over the
+// baseline and the window.
+func (g *gatherer) red() (func(), error) {
+	r, err := g.src.Metrics.RED(g.ctx, nil, g.all, g.o.Step)
+	return func() { g.ev.RED = r }, err
+}
+
+// changes gathers the deploys and other changes over the baseline and the
+// window.
+func (g *gatherer) changes() (func(), error) {
+	c, err := g.src.Changes.Changes(g.ctx, g.all)
+	return func() { g.ev.Changes = c }, err
+}
+
+// saturation gathers how full each service's resources were in the window.
+func (g *gatherer) saturation() (func(), error) {
+	s, err := g.src.Resources.Saturation(g.ctx, nil, g.ev.Window, g.o.Step)
+	return func() { g.ev.Saturation = s }, err
+}
+
+// alerts gathers the alerts firing now.
+func (g *gatherer) alerts() (func(), error) {
+	a, err := g.src.Alerts.Alerts(g.ctx)
+	return func() { g.ev.Alerts = a }, err
+}
+
+// logs gathers the window's errors and warnings, or every line of the
+// trigger's trace, and hands them on to the traces part.
+func (g *gatherer) logs() (func(), error) {
+	q := sources.LogQuery{Levels: []string{"error", "warn"}, Range: g.ev.Window, Limit: g.o.LogLimit, TraceID: g.t.TraceID}
+	if g.t.TraceID != "" {
+		q.Levels = nil
+	}
+	l, err := g.src.Logs.Logs(g.ctx, q)
+	g.logsReady <- l
+	return func() { g.ev.Logs = l }, err
+}
+
+// serviceGraph gathers the window's edges in slices of five minutes, each
+// edge at its peak slice, so a surge is not averaged away by the quiet
+// part of the window; the slices and the baseline are asked for at once.
+func (g *gatherer) serviceGraph() (func(), error) {
+	var ends []time.Time
+	for end := g.t.At; end.After(g.ev.Window.Start); end = end.Add(-graphSlice) {
+		ends = append(ends, end)
+	}
+	slices, base, err := g.graphSlices(ends)
+	var now []sources.Edge
+	for _, sl := range slices {
+		now = peakEdges(now, sl)
+	}
+	var from sources.TimeRange
+	if len(base) == 0 {
+		base, from = g.earliestEdges(base, ends, slices)
+	}
+	var recent []sources.Edge
+	if len(slices) > 0 {
+		recent = slices[0]
+	}
+	return func() { g.ev.Edges, g.ev.BaselineEdges, g.ev.EdgeBaseline, g.ev.RecentEdges = now, base, from, recent }, err
+}
+
+// graphSlices asks for the service graph of each slice ending at ends, and
+// of the baseline, at once.
+func (g *gatherer) graphSlices(ends []time.Time) (slices [][]sources.Edge, base []sources.Edge, err error) {
+	slices = make([][]sources.Edge, len(ends))
+	eg, ctx := errgroup.WithContext(g.ctx)
+	for i, end := range ends {
+		eg.Go(func() (err error) {
+			slices[i], err = g.src.Metrics.ServiceGraph(ctx, end, g.sliceSpan(end))
+			return err
+		})
+	}
+	eg.Go(func() (err error) {
+		base, err = g.src.Metrics.ServiceGraph(ctx, g.ev.Baseline.End, g.o.Baseline)
+		return err
+	})
+	err = eg.Wait()
+	return slices, base, err
+}
+
+// earliestEdges is the baseline when there is no service graph before the
+// window (a Prometheus restarted minutes ago): the window's earliest slice
+// with edges, other than its last, is what the uninstrumented peers are
+// judged by. With no such slice, base is kept.
+func (g *gatherer) earliestEdges(base []sources.Edge, ends []time.Time, slices [][]sources.Edge) ([]sources.Edge, sources.TimeRange) {
+	for i := len(slices) - 1; i > 0; i-- {
+		if len(slices[i]) > 0 {
+			return slices[i], sources.TimeRange{Start: ends[i].Add(-g.sliceSpan(ends[i])), End: ends[i]}
+		}
+	}
+	return base, sources.TimeRange{}
+}
+
+// sliceSpan is how far back from end its slice reaches: graphSlice, or
+// less for the slice cut by the start of the window.
+func (g *gatherer) sliceSpan(end time.Time) time.Duration {
+	return min(graphSlice, end.Sub(g.ev.Window.Start))
+}
+
+// traces gathers the trigger's trace and those the search for failed
+// traces, the exemplars and the error logs name, each fetched as its IDs
+// arrive; the logs' IDs only if the logs come in time.
+func (g *gatherer) traces() (func(), error) {
+	f := newTraceFetcher(g.ctx, g.src.Traces, g.o.MaxTraces)
+	f.add(fromTrigger, []string{g.t.TraceID})
+	var l traceLeads
+	l.wg.Add(1)
+	go g.searchFailedTraces(f, &l)
+	if g.src.Metrics != nil {
+		l.wg.Add(1)
+		go g.exemplarTraces(f, &l)
+	} else {
+		f.add(fromExemplars, nil)
+	}
+	ids := errorTraceIDs(g.logsInTime())
+	l.wg.Wait()
+	f.add(fromLogs, ids)
+	traces, more := f.wait()
+	return func() {
+		g.ev.Traces, g.ev.Exemplars = traces, l.exemplars
+		g.ev.Missing = append(g.ev.Missing, append(l.notes, more...)...)
+	}, nil
+}
+
+// traceLeads is what the traces part learns besides trace IDs from the
+// search and the exemplars, which run beside each other.
+type traceLeads struct {
+	wg        sync.WaitGroup // the search and the exemplars
+	mu        sync.Mutex     // guards exemplars and notes
+	exemplars []sources.Exemplar
+	notes     []Missing
+}
+
+func (l *traceLeads) note(m Missing) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.notes = append(l.notes, m)
+}
+
+// searchFailedTraces fetches the traces a search for failed ones finds.
+func (g *gatherer) searchFailedTraces(f *traceFetcher, l *traceLeads) {
+	defer l.wg.Done()
+	hits, err := g.src.Traces.SearchTraces(g.ctx, sources.TraceSearch{ErrorsOnly: true, Range: g.ev.Window, Limit: g.o.MaxTraces / 2})
+	if err != nil {
+		l.note(Missing{"trace search", err.Error(), true})
+	}
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.TraceID
+	}
+	f.add(fromSearch, ids)
+}
+
+// exemplarTraces gathers the exemplars, which point at the slow and failed
+// requests behind the metrics, and fetches their traces, the slowest
+// first, as the p99 is made of them.
+func (g *gatherer) exemplarTraces(f *traceFetcher, l *traceLeads) {
+	defer l.wg.Done()
+	x, err := g.src.Metrics.Exemplars(g.ctx, nil, g.ev.Window)
+	if err != nil {
+		l.note(Missing{"metrics: exemplars", err.Error(), true})
+	}
+	l.mu.Lock()
+	l.exemplars = x
+	l.mu.Unlock()
+	ex := append([]sources.Exemplar(nil), x...)
+	sort.SliceStable(ex, func(i, j int) bool { return ex[i].Value > ex[j].Value })
+	ids := make([]string, len(ex))
+	for i, e := range ex {
+		ids[i] = e.TraceID
+	}
+	f.add(fromExemplars, ids)
+}
+
+// logsInTime is the logs if they arrive within half the deadline; after
+// that the traces go on without the logs' trace IDs.
+func (g *gatherer) logsInTime() []sources.LogLine {
+	wait := time.NewTimer(g.o.Deadline / 2)
+	defer wait.Stop()
+	select {
+	case logs := <-g.logsReady:
+		return logs
+	case <-wait.C:
+	case <-g.ctx.Done():
+	}
+	return nil
+}
+
+// errorTraceIDs is the trace IDs of the error lines among logs.
+func errorTraceIDs(logs []sources.LogLine) []string {
+	var ids []string
+	for _, l := range logs {
+		if l.Level == "error" {
+			ids = append(ids, l.TraceID)
+		}
+	}
+	return ids
+}
