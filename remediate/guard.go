@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -88,15 +87,11 @@ type Rate struct {
 	Per time.Duration
 }
 
-// ParseRate reads "3/1h".
+// ParseRate reads "3/1h", or "10/1d": a duration as every duration is
+// read.
 func ParseRate(s string) (Rate, error) {
-	n, per, ok := strings.Cut(strings.TrimSpace(s), "/")
-	c, err1 := strconv.Atoi(strings.TrimSpace(n))
-	d, err2 := time.ParseDuration(strings.TrimSpace(per))
-	if !ok || err1 != nil || err2 != nil || c < 1 || d <= 0 {
-		return Rate{}, fmt.Errorf("rate %q: write runs/duration, e.g. 3/1h", s)
-	}
-	return Rate{c, d}, nil
+	n, per, err := timeparse.ParseRate(s)
+	return Rate{n, per}, err
 }
 
 func (r Rate) String() string { return fmt.Sprintf("%d/%s", r.N, shortDuration(r.Per)) }

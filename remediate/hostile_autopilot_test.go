@@ -175,7 +175,7 @@ func TestCandidatesRankLikelyBeforePossible(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.AdvanceTo(f.Onset().Add(20 * time.Minute))
-	s, err := (&Kit{Planner: &Planner{Sources: simsrc.New(f).Set(), Now: f.Now}}).Look(bg)
+	s, err := (&Kit{Planner: &Planner{Sources: simsrc.New(f).Set(), Now: f.Now}, Deadline: simDeadline}).Look(bg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,11 @@ type Kit struct {
 	Meta    correlate.Meta
 	// Window is how far back Look assembles the incident.
 	Window time.Duration
+	// Deadline is how long Look waits for the evidence; 0 is Gather's
+	// default. A simulated fleet answers in process, so only a busy
+	// machine makes it late: its kits wait longer rather than act on a
+	// diagnosis with parts missing.
+	Deadline time.Duration
 }
 
 // Look reads the situation now: the firing alerts and the incident over
@@ -43,7 +48,7 @@ func (k *Kit) Look(ctx context.Context) (Situation, error) {
 	if w <= 0 {
 		w = 15 * time.Minute
 	}
-	ev := correlate.Gather(ctx, src, correlate.Trigger{At: now, Window: w}, correlate.GatherOptions{})
+	ev := correlate.Gather(ctx, src, correlate.Trigger{At: now, Window: w}, correlate.GatherOptions{Deadline: k.Deadline})
 	return NewSituation(alerts, correlate.Analyze(ev, k.Meta), k.Meta.BurnRateAlerts), nil
 }
 

@@ -45,6 +45,11 @@ func testdataRunbook(t testing.TB, name string) *Runbook {
 // simKit is a kit on a scenario's fleet at onset+after, in simulated
 // time: verification advances the fleet instead of sleeping. Its ledger
 // is the simulator's silences, its audit log a temporary file.
+// simDeadline is how long a test's kit waits for a simulated fleet's
+// evidence: far more than it takes, so that a busy machine cannot change
+// the diagnosis.
+const simDeadline = 2 * time.Minute
+
 func simKit(t testing.TB, scenario string, after time.Duration, rbs []*Runbook, esc *Escalator) (*Kit, *sim.Fleet) {
 	t.Helper()
 	f, err := sim.New(sim.Options{Scenario: scenario, Seed: 1})
@@ -53,7 +58,7 @@ func simKit(t testing.TB, scenario string, after time.Duration, rbs []*Runbook, 
 	}
 	f.AdvanceTo(f.Onset().Add(after))
 	b := simsrc.New(f)
-	src := simsrc.New(f).Set()
+	src := b.Set()
 	wait := func(ctx context.Context, d time.Duration) error { f.Advance(d); return ctx.Err() }
 	policy := DefaultRunPolicy()
 	policy.Automatable = []string{"restart", "capacity", "cache"}
@@ -66,7 +71,7 @@ func simKit(t testing.TB, scenario string, after time.Duration, rbs []*Runbook, 
 	for _, s := range f.Topology().Services {
 		meta.Services[s.Name] = correlate.ServiceMeta{ValuePerRequest: s.ValuePerRequest, Owner: s.Owner}
 	}
-	k := &Kit{Runbooks: rbs, Ledger: ledger, Audit: audit, Policy: policy, Meta: meta,
+	k := &Kit{Runbooks: rbs, Ledger: ledger, Audit: audit, Policy: policy, Meta: meta, Deadline: simDeadline,
 		Planner: &Planner{Sources: src, Policy: policy, Ledger: ledger, Now: f.Now},
 		Exec: Executor{Sources: src, Actuator: b, Audit: audit, Escalate: esc, HTTP: http.DefaultClient,
 			Guard:  &Guard{Ledger: ledger, Policy: policy, Now: f.Now, Sleep: wait},

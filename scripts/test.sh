@@ -66,7 +66,10 @@ staticcheck ./...
 echo "== go build for darwin and windows"
 GOOS=darwin go build ./... && GOOS=windows go build ./...
 echo "== go test (race detector on)"
-go test -race -count=1 $(go list ./... | grep -v /internal/evaltest)
+# cmd/oncall and remediate take about 7 minutes each under the race
+# detector on 2 cores; a busy machine must not turn that into go test's
+# default 10-minute timeout. A test that hangs still fails, at 20.
+go test -race -count=1 -timeout 20m $(go list ./... | grep -v /internal/evaltest)
 # The evaluation against the simulator's truth simulates hours of a fleet
 # per seed; the race detector makes that ten times slower and finds
 # nothing there that the packages' own tests under it do not.

@@ -2,16 +2,16 @@ package slo
 
 import "time"
 
-// The thresholds of error budgets and forecasts, each with why it has
-// its value.
-
-// Error budgets (slo.go).
+// The thresholds of error budgets, forecasts (slo.go, forecast.go) and a
+// full pool, each with why it has its value.
 const (
 	// LowBudget is the share of an error budget left under which an SLO
 	// is a warning: a quarter leaves room for one more bad day.
 	LowBudget = 0.25
 	// SaturatedShare is the share of a pool (connections, workers) in use
-	// that counts as exhausted: at 95% acquisitions start to queue.
+	// that counts as exhausted: at 95% acquisitions start to queue. The
+	// saturation forecast aims at it, and correlate's pool mechanism
+	// reads it, so that the two agree on what full means.
 	SaturatedShare = 0.95
 	// CurrentBurnWindow is the window whose burn rate is "the current
 	// burn": the time to exhaustion and the gauge's arrow use it. It is

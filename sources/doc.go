@@ -5,5 +5,6 @@
 //
 // It must not import any backend package, correlate or tui. Backend packages
 // (sources/prometheus, sources/loki, sources/tempo, sources/alertmanager)
-// import only this package; they alone write PromQL, LogQL or TraceQL.
+// import only this package and internal/httpcall, their shared HTTP
+// helper; they alone write PromQL, LogQL or TraceQL.
 package sources

@@ -153,7 +153,7 @@ func (v *planView) update(msg tea.Msg) tea.Cmd {
 			v.state, v.output = planDone, []string{v.c.styles.Bad.Render("✗ " + safe(msg.err.Error()))}
 			return nil
 		}
-		v.plan, v.shown = msg.plan, present.NewPlan(msg.plan, nil)
+		v.plan, v.shown = msg.plan, present.NewPlan(msg.plan)
 		if !v.plan.Runnable() {
 			v.state = planDone
 			return nil

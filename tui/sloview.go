@@ -127,7 +127,8 @@ func (v *sloView) render() {
 	if v.width <= 0 {
 		return
 	}
-	d := present.NewSLODetail(v.budget, v.account, v.accErr, present.SLODetailOptions{Currency: v.c.deps.Meta.Currency, Zone: v.c.zone()})
+	o := present.SLODetailOptions{Source: v.c.deps.Title, Currency: v.c.deps.Meta.Currency, Zone: v.c.zone()}
+	d := present.NewSLODetail(v.budget, v.account, v.accErr, o)
 	v.lines = renderSLO(d, v.width, v.c.styles)
 	v.vp.SetContentLines(v.lines)
 }

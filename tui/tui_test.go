@@ -148,7 +148,7 @@ func TestGoldenSLO(t *testing.T) {
 			drive(t, a, press("g"), press("enter"))
 			run(a, loadSLO(a.c.deps, b.SLO))
 			out := screen(a)
-			for _, want := range []string{"✗ page", "predicted to exhaust budget in", "BURN-DOWN", "SPENT BY", "✗ firing"} {
+			for _, want := range []string{"✗ page", "predicted to exhaust budget in", "BURN RATES", "BURN-DOWN", "✗ FIRING"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("missing %q", want)
 				}
@@ -213,7 +213,7 @@ func TestKeysRoute(t *testing.T) {
 		t.Errorf("g should select the first SLO gauge: %+v\n%s", tr, screen(a))
 	}
 	drive(t, a, press("enter"))
-	if len(a.stack) != 2 || !strings.Contains(screen(a), "overview › slo checkout-availability") || !strings.Contains(screen(a), "BURN-RATE ALERTS") {
+	if len(a.stack) != 2 || !strings.Contains(screen(a), "overview › slo checkout-availability") || !strings.Contains(screen(a), "ALERTS (multiwindow, multi-burn-rate)") {
 		t.Fatalf("enter on a gauge did not open its budget:\n%s", screen(a))
 	}
 	drive(t, a, press("esc"), press("i"))

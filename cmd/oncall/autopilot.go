@@ -58,7 +58,7 @@ autopilot sees them without a database. Each line printed is one decision.`,
 	}
 	o.demo.Register(cmd, runbookAfter)
 	fl := cmd.Flags()
-	fl.DurationVar(&o.interval, "interval", 30*time.Second, "how often to look")
+	durationFlag(cmd, &o.interval, "interval", "", 30*time.Second, "how often to look")
 	fl.BoolVar(&o.once, "once", false, "look once, act, and exit")
 	fl.IntVar(&o.rounds, "rounds", 0, "stop after this many rounds (default: run until interrupted)")
 	outputFlag(cmd, &o.output, "text", "json")

@@ -27,10 +27,10 @@ type cockpitOptions struct {
 // cockpitFlags adds the cockpit's flags: the root's, and demo's, whose
 // text summary shares --refresh.
 func cockpitFlags(cmd *cobra.Command, o *cockpitOptions) {
-	cmd.Flags().DurationVar(&o.refresh, "refresh", 2*time.Second, "how often the cockpit (or the demo's text summary) reloads its data")
+	durationFlag(cmd, &o.refresh, "refresh", "", 2*time.Second, "how often the cockpit (or the demo's text summary) reloads its data")
 	cmd.Flags().StringVar(&o.theme, "theme", "", "cockpit theme: dark, light, high-contrast or colorblind (default: the config's, else dark)")
 	cmd.Flags().BoolVar(&o.pane, "pane", false, "compact layout for a small pane: SLO gauges, the top alert and the status (automatic below 20 rows)")
-	cmd.Flags().DurationVar(&o.ackFor, "ack-for", 30*time.Minute, "how long an acknowledgement (a silence signed with your name) lasts")
+	durationFlag(cmd, &o.ackFor, "ack-for", "", 30*time.Minute, "how long an acknowledgement (a silence signed with your name) lasts")
 	cmd.Flags().BoolVar(&o.noMouse, "no-mouse", false, "leave the mouse to the terminal, to select text (the wheel and clicks then do nothing in the cockpit)")
 	cmd.Flags().StringVar(&o.themeFile, "theme-file", "", "YAML palette laid over the theme (keys: text, muted, accent, ok, warn, bad, border, select, heading, and series: a list of colours)")
 }

@@ -59,7 +59,7 @@ is a failure, and doctor exits 1.`,
 		},
 	}
 	outputFlag(cmd, &o.output, "text", "json")
-	cmd.Flags().DurationVar(&o.timeout, "timeout", 30*time.Second, "give up on all checks after this long")
+	durationFlag(cmd, &o.timeout, "timeout", "", 30*time.Second, "give up on all checks after this long")
 	return cmd
 }
 

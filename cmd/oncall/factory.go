@@ -72,7 +72,7 @@ func (f *Factory) Kit(w *World) *remediate.Kit {
 		wait = w.Wait
 	}
 	return &remediate.Kit{
-		Runbooks: runbooks, LoadErr: loadErr, Ledger: ledger, Audit: audit, Policy: r.policy, Meta: w.Meta,
+		Runbooks: runbooks, LoadErr: loadErr, Ledger: ledger, Audit: audit, Policy: r.policy, Meta: w.Meta, Deadline: r.deadline,
 		Planner: &remediate.Planner{Sources: w.Sources, Policy: r.policy, Ledger: ledger, Now: r.now},
 		Exec: remediate.Executor{Sources: w.Sources, Actuator: r.actuator, Audit: audit, Escalate: r.escalate, HTTP: &http.Client{},
 			Guard:  &remediate.Guard{Ledger: ledger, Policy: r.policy, Now: r.now, Settle: settle, Sleep: wait},
@@ -120,7 +120,7 @@ func (d DemoFlags) On() bool { return d.Scenario != "" }
 func (d *DemoFlags) Register(cmd *cobra.Command, after time.Duration) {
 	cmd.Flags().StringVar(&d.Scenario, "demo", "", "read the simulator running this scenario instead of the config's datasources (see oncall demo --list)")
 	cmd.Flags().Uint64Var(&d.Seed, "seed", 1, "with --demo: the simulator's seed")
-	durationFlag(cmd, &d.After, "after", "", after, "with --demo: how long after the scenario's onset to look")
+	durationFlag(cmd, &d.After, "after", "", after, "with --demo: how long after the scenario's onset the simulated fleet is")
 	_ = cmd.RegisterFlagCompletionFunc("demo", completeScenarios)
 }
 

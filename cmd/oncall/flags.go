@@ -12,8 +12,15 @@ import (
 // 30s, 5m, 1h30m, 1d, 1w.
 type durationValue time.Duration
 
-func (d *durationValue) String() string { return timeparse.FormatDuration(time.Duration(*d)) }
-func (d *durationValue) Type() string   { return "duration" }
+// String writes the duration as it is read; zero as "0", which pflag
+// knows for a zero default and leaves out of --help.
+func (d *durationValue) String() string {
+	if *d == 0 {
+		return "0"
+	}
+	return timeparse.FormatDuration(time.Duration(*d))
+}
+func (d *durationValue) Type() string { return "duration" }
 func (d *durationValue) Set(s string) error {
 	v, err := timeparse.ParseDuration(s)
 	if err != nil {

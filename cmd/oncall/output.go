@@ -37,8 +37,8 @@ const dataAnnotation = "oncall/shows-data"
 
 // showData marks cmd as printing data as plain text: its standard output
 // then goes through terminalText. Commands that draw (the cockpit, colour,
-// --watch) make each backend string safe themselves, through table and
-// internal/present.
+// --watch) make each backend string safe themselves, through
+// internal/present (present.Table among it).
 func showData(cmd *cobra.Command) *cobra.Command {
 	if cmd.Annotations == nil {
 		cmd.Annotations = map[string]string{}

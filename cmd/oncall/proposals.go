@@ -114,7 +114,7 @@ func approveProposal(ctx context.Context, o *proposalsOptions, k *remediate.Kit,
 	if err != nil {
 		return err
 	}
-	_ = present.PlanText(o.IO.Out, present.NewPlan(plan, nil))
+	_ = present.PlanText(o.IO.Out, present.NewPlan(plan))
 	if !acts(plan) || !confirmPlan(o.Factory, o.confirm, plan) {
 		return actionError{refused("not confirmed")}
 	}

@@ -80,7 +80,7 @@ func runRunbookRun(ctx context.Context, o *runbookRunOptions) error {
 		// the plan is still shown, beside the JSON
 		out = o.IO.ErrOut
 	}
-	_ = present.PlanText(out, present.NewPlan(p, nil))
+	_ = present.PlanText(out, present.NewPlan(p))
 	fmt.Fprintln(out)
 	if !o.dryRun && acts(p) && !confirmPlan(o.Factory, o.confirm, p) {
 		return actionError{refused("not confirmed")}

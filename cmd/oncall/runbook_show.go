@@ -45,5 +45,5 @@ func runRunbookShow(ctx context.Context, o *runbookShowOptions) error {
 	if o.output == "json" {
 		return writeJSON(o.IO.Out, p)
 	}
-	return present.PlanText(o.IO.Out, present.NewPlan(p, nil))
+	return present.PlanText(o.IO.Out, present.NewPlan(p))
 }

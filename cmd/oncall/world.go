@@ -10,12 +10,17 @@ import (
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/config"
 	"github.com/oncall-cockpit/oncall/internal/grafana"
+	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/remediate"
 	"github.com/oncall-cockpit/oncall/sim"
 	"github.com/oncall-cockpit/oncall/slo"
 	"github.com/oncall-cockpit/oncall/sources"
 	simsrc "github.com/oncall-cockpit/oncall/sources/sim"
 )
+
+// maxAfter bounds --after: the fleet is simulated up to it before the
+// command reads anything, which takes about a second per simulated hour.
+const maxAfter = 24 * time.Hour
 
 // simSLOWindow is the window of the simulator's SLOs, which its topology
 // gives without one.
@@ -62,6 +67,10 @@ type worldRemediation struct {
 	// with it (never a clock pinned for reading); the fleet's in the
 	// simulator's.
 	now func() time.Time
+	// deadline is how long a look waits for evidence: Gather's default
+	// for backends; longer for the simulator, which answers in process
+	// and is late only on a busy machine.
+	deadline time.Duration
 }
 
 // Simulated is whether the world is the simulator's.
@@ -111,13 +120,16 @@ func simWorld(e *env, f *sim.Fleet, label string) *World {
 			runbooks: func() ([]*remediate.Runbook, error) {
 				return remediate.LoadFS(sim.Runbooks, "runbooks", "sim/runbooks")
 			},
-			policy: demoPolicy(), auditLog: demoAuditPath(e), escalate: &remediate.Escalator{}, actuator: b, now: f.Now,
+			policy: demoPolicy(), auditLog: demoAuditPath(e), escalate: &remediate.Escalator{}, actuator: b, now: f.Now, deadline: time.Minute,
 		}}
 }
 
 // demoWorld is the world of --demo: the scenario's fleet simulated to
 // onset + after and stopped there. Verification moves it on at once.
 func demoWorld(e *env, d DemoFlags) (*World, error) {
+	if d.After > maxAfter {
+		return nil, usagef("--after %s: at most %s; every scenario plays out within a few hours", timeparse.FormatDuration(d.After), timeparse.FormatDuration(maxAfter))
+	}
 	f, err := sim.New(sim.Options{Scenario: d.Scenario, Seed: d.Seed})
 	if err != nil {
 		return nil, usageError{err}

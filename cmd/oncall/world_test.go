@@ -40,7 +40,7 @@ func TestDemoWorldIsTheSimulatorAtOnsetPlusAfter(t *testing.T) {
 	}
 	// the kit acts on the fleet, and verification waits in simulated time
 	k := f.Kit(w)
-	if k.Exec.Actuator == nil || len(k.Runbooks) == 0 || !strings.HasSuffix(k.Audit.Path, "demo-audit.jsonl") {
+	if k.Exec.Actuator == nil || len(k.Runbooks) == 0 || !strings.HasSuffix(k.Audit.Path, "demo-audit.jsonl") || k.Deadline < time.Minute {
 		t.Errorf("kit: actuator %v, %d runbooks, audit %s", k.Exec.Actuator, len(k.Runbooks), k.Audit.Path)
 	}
 	if !k.Planner.Now().Equal(w.Now()) || !k.Exec.Now().Equal(w.Now()) || !k.Exec.Guard.Now().Equal(w.Now()) {
@@ -123,5 +123,14 @@ func TestDemoFlagsAreOne(t *testing.T) {
 	walk(newRootCmd(testFactory(nil).env))
 	if n < 10 {
 		t.Errorf("only %d commands read the simulator", n)
+	}
+}
+
+// TestAfterIsBounded: --after is simulated before anything is read, so a
+// mistyped one (2562047h) is refused at once rather than run for hours.
+func TestAfterIsBounded(t *testing.T) {
+	_, err := testFactory(nil).World(DemoFlags{Scenario: "retry-storm", Seed: 1, After: 2562047 * time.Hour})
+	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "at most 1d") {
+		t.Fatalf("err %v, want a usage error naming the bound", err)
 	}
 }

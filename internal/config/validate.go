@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
@@ -499,10 +498,7 @@ func (v *validator) checkRemediation(r Remediation) {
 		if f.val == "" {
 			continue
 		}
-		n, per, ok := strings.Cut(f.val, "/")
-		c, err1 := strconv.Atoi(strings.TrimSpace(n))
-		d, err2 := time.ParseDuration(strings.TrimSpace(per))
-		if !ok || err1 != nil || err2 != nil || c < 1 || d <= 0 {
+		if _, _, err := timeparse.ParseRate(f.val); err != nil {
 			v.atPath(f.path, "%q: write runs/duration, e.g. 3/1h", f.val)
 		}
 	}

@@ -1,7 +1,9 @@
-// Package httpcall is the one request helper the hand-written backends
-// (loki, tempo, alertmanager) share: it sends a request and turns
-// anything but a bounded 2xx answer into a *sources.BackendError that
-// names the backend and the operation, never the credentials.
+// Package httpcall is what the hand-written backends (loki, tempo,
+// alertmanager) share of HTTP: Do sends a request and turns anything but
+// a bounded 2xx answer into a *sources.BackendError that names the
+// backend and the operation, never the credentials; ParseBaseURL reads
+// the base URL a backend is given; ParseBuildInfo reads the buildinfo
+// answer Loki and Tempo copy from Prometheus.
 //
 // It sits beside internal/httpx, which builds the client it is given; it
 // imports only sources, for the error type.
@@ -9,11 +11,13 @@ package httpcall
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/oncall-cockpit/oncall/sources"
 )
@@ -22,10 +26,9 @@ import (
 // a runaway query cannot exhaust memory.
 const MaxResponseBytes = 64 << 20
 
-// Do sends a request built from method, base URL, path and query with hc,
-// and returns the body of a 2xx response. Anything else comes back as a
-// *sources.BackendError naming backend and op. It is the one HTTP helper the
-// hand-written backends (loki, tempo, alertmanager) share.
+// Do sends a request to rawURL with hc and returns the body of a 2xx
+// response. Anything else comes back as a *sources.BackendError naming
+// backend and op.
 func Do(ctx context.Context, hc *http.Client, backend, op, method, rawURL string, body io.Reader, header http.Header) ([]byte, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, method, rawURL, body)
 	if err != nil {
@@ -66,4 +69,24 @@ func redactURL(u *url.URL) string {
 	c := *u
 	c.User = nil
 	return c.String()
+}
+
+// ParseBaseURL reads a backend's base URL, http(s)://host[:port][/prefix],
+// without its trailing slashes; backend names it in the error.
+func ParseBaseURL(backend, raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("%s url %q: want http(s)://host[:port][/prefix]", backend, raw)
+	}
+	return u, nil
+}
+
+// ParseBuildInfo reads the body of a buildinfo answer; one that does not
+// decode is a *sources.BackendError naming backend and the buildinfo request.
+func ParseBuildInfo(backend string, body []byte) (sources.BuildInfo, error) {
+	var b sources.BuildInfo
+	if err := json.Unmarshal(body, &b); err != nil {
+		return sources.BuildInfo{}, &sources.BackendError{Backend: backend, Op: "buildinfo", Err: fmt.Errorf("decoding: %w", err)}
+	}
+	return b, nil
 }

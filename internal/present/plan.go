@@ -46,14 +46,9 @@ type Outcome struct {
 	Escalation []string
 }
 
-// NewPlan presents a plan; out, when it has run, is how it went.
-func NewPlan(p *remediate.Plan, out *remediate.Outcome) Plan {
-	m := Plan{Sections: planSections(p), Runnable: p.Runnable(), Branch: termsafe.Text(p.Diagnosis.Reason)}
-	if out != nil {
-		o := NewOutcome(*out)
-		m.Outcome = &o
-	}
-	return m
+// NewPlan presents a plan before it runs; Outcome is set once it has.
+func NewPlan(p *remediate.Plan) Plan {
+	return Plan{Sections: planSections(p), Runnable: p.Runnable(), Branch: termsafe.Text(p.Diagnosis.Reason)}
 }
 
 // NewOutcome presents how a run went.

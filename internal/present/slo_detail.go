@@ -13,19 +13,80 @@ import (
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
-// The sentences an SLO's detail shares with its styled renderer, which
-// puts them beside styled parts.
-const (
-	// CoveredPart says what a partial budget is.
-	CoveredPart = "the budget is that of the covered part"
-	// NothingSpent says that no stretch of the window burned the budget
-	// fast enough to be named.
-	NothingSpent = "nothing burned over twice the sustainable rate"
-)
+// CoveredPart says what a partial budget is, in the detail and in the
+// list's notes.
+const CoveredPart = "the budget is that of the covered part"
+
+// nothingSpent says that no stretch of the window burned the budget fast
+// enough to be named.
+const nothingSpent = "nothing burned over twice the sustainable rate"
 
 // gaugeCells is the width of the detail's budget gauge: the same in text
 // and in the cockpit, whatever the terminal's width.
 const gaugeCells = 20
+
+// cliChartCells is the width of a chart in plain text, which has no
+// terminal width to fill.
+const cliChartCells = 60
+
+// Tone is how a part of a laid-out screen reads. The cockpit styles each
+// part by its tone; plain text drops it.
+type Tone int
+
+// The tones, from plain text to the three health levels.
+const (
+	ToneText Tone = iota
+	ToneMuted
+	ToneHeading
+	ToneOK
+	ToneWarn
+	ToneBad
+)
+
+// HealthTone is the tone of a health level: ok, warn or bad.
+func HealthTone(h correlate.Health) Tone {
+	switch h {
+	case correlate.Healthy:
+		return ToneOK
+	case correlate.Degraded:
+		return ToneWarn
+	}
+	return ToneBad
+}
+
+// Part is a run of a line's text in one tone.
+type Part struct {
+	Text string
+	Tone Tone
+}
+
+// Chart is a series of shares from 0 to 1, oldest first, kept as data
+// because only the renderer knows how many cells it may fill.
+type Chart struct {
+	Shares []float64
+	Tone   Tone
+}
+
+// Draw draws the chart in cells on a fixed 0 to 100% scale, so that 40%
+// looks like 40%.
+func (c Chart) Draw(cells int) string {
+	return SparklineBetween(Resample(c.Shares, cells), cells, 0, 1)
+}
+
+// Line is one line of a laid-out screen: its indent in cells, its parts
+// one after another, then its chart when it has one.
+type Line struct {
+	Indent int
+	Parts  []Part
+	Chart  *Chart
+}
+
+// Block is one titled part of a laid-out screen: its title line and the
+// lines under it.
+type Block struct {
+	Title Line
+	Lines []Line
+}
 
 // SLODetailOptions say what an SLO's detail is presented with.
 type SLODetailOptions struct {
@@ -36,176 +97,198 @@ type SLODetailOptions struct {
 	Zone *time.Location
 }
 
-// SLODetail is the presentation of one SLO in full, section by section:
-// what `oncall slo show` prints and the cockpit's SLO view shows. Every
+// SLODetail is one SLO in full, laid out once for `oncall slo show` and
+// the cockpit's SLO view, which differ only in styling and width. Every
 // string is terminal-safe.
 type SLODetail struct {
-	Name, Service string
-	Objective     string // "99.9%"
-	Window        string // "28d"
-	Origin        string // where the SLO is defined; "" when not said
-	Symbol, Word  string // the status: "✗", "page"
-	Level         correlate.Health
-	// Err is why the budget could not be read; every section below is
-	// then empty.
-	Err string
-
-	// SLI is "99.9386%", or why there is none (SLIDefined false).
-	SLI        string
-	SLIDefined bool
-	// Events is "233,349,546 events, 143,388 bad"; "" when only a
-	// recorded ratio answered.
-	Events string
-	// Threshold is a latency SLO's threshold as counted: "250ms (the
-	// histogram boundary nearest 300ms)"; "" for other SLOs.
-	Threshold string
-	Gauge     string // the budget left, as a gauge of 20 cells
-	Left      string // "38.6% left"
-	// Outage is the budget left as full outage, and its worth when the
-	// SLO has a value per minute: "16 min of full outage · worth 1,600 EUR".
-	Outage string
-	// Partial is "partial: 9 of 28 days" when the data does not cover the
-	// window (see CoveredPart); "" otherwise.
-	Partial string
-	// RunsOut is "in 16 min at the current (5m) burn"; "" when the burn
-	// does not spend the budget within the window.
-	RunsOut  string
-	Forecast *SLOForecast // nil when none was made
-	Burns    []SLOBurn
-	Alerts   []SLOAlert
-	// Account is nil until it is read, or when it could not be
-	// (AccountErr says why).
-	Account    *SLOAccount
-	AccountErr string
-
-	Source  string // the world's label
-	Path    string // how the numbers were computed
-	Queries []string
+	// Blocks are the head (the SLO, then its status, SLI, budget and
+	// forecast as labelled rows) and, unless the budget could not be
+	// read, the sections in reading order: burn rates, alerts, the
+	// account, and where the numbers come from.
+	Blocks []Block
 }
 
-// SLOForecast is the budget's forecast.
-type SLOForecast struct {
-	Line   string // "predicted to exhaust budget in 14 min (±1 min)"
-	Within bool   // the budget runs out within the horizon
-	Method string
-	Points int
-	Made   string // the time of day of its newest data point
-}
-
-// SLOBurn is the burn rate over one window.
-type SLOBurn struct {
-	Window, Rate string
-	// Source is "counted", or "recording rule" where Sloth's or Pyrra's
-	// rules were read.
-	Source string
-}
-
-// SLOAlert is one burn-rate alert of the SLO's policy, evaluated.
-type SLOAlert struct {
-	Severity            string
-	Long, Short, Factor string // "1h", "5m", "14.4×"
-	LongRate, ShortRate string
-	Firing              bool
-	// Level is failing for a firing page, degraded for a firing ticket.
-	Level correlate.Health
-}
-
-// SLOAccount is the budget's account over its window.
-type SLOAccount struct {
-	Span string // "28d", or "the last 2 min" of a partial one
-	Step string // "1h": a point of the burn-down per step
-	// Remaining is the share of the budget left after each step.
-	Remaining []float64
-	Spends    []SLOSpend // most costly first
-}
-
-// SLOSpend is a stretch of time that spent a notable share of the budget.
-type SLOSpend struct {
-	Start, End time.Time // in the detail's zone
-	Share      string    // " 26.0% of the budget", padded to line up
-	Peak       string    // the peak burn rate: "144×"
-}
-
-// NewSLODetail builds the presentation of a budget and its account (nil
-// when not read; accountErr says why when reading it failed).
+// NewSLODetail lays out a budget and its account (nil when not read;
+// accountErr says why when reading it failed, and nil with no error means
+// it is being read).
 func NewSLODetail(b slo.Budget, a *slo.BudgetHistory, accountErr error, o SLODetailOptions) SLODetail {
 	zone := o.Zone
 	if zone == nil {
 		zone = time.UTC
 	}
+	head := sloHead(b)
+	if b.Err != "" {
+		return SLODetail{Blocks: []Block{head}}
+	}
+	head.Lines = append(head.Lines, budgetRows(b, o.Currency)...)
+	blocks := append([]Block{head, burnRates(b), burnAlerts(b)}, accountBlocks(b, a, accountErr, zone)...)
+	from := Block{Title: sectionTitle("FROM", " "+Safe(o.Source)+": "+Safe(b.Path))}
+	for _, q := range b.Queries {
+		from.Lines = append(from.Lines, Line{Parts: []Part{{Safe(q), ToneMuted}}})
+	}
+	return SLODetail{Blocks: append(blocks, from)}
+}
+
+// Lines lays the blocks out: the head at the margin with its rows under
+// it, then each section after a blank line, its title in line with the
+// head's rows and its lines further in.
+func (d SLODetail) Lines() []Line {
+	var out []Line
+	for i, b := range d.Blocks {
+		titleAt, linesAt := 2, 4
+		if i == 0 {
+			titleAt, linesAt = 0, 2
+		} else {
+			out = append(out, Line{})
+		}
+		b.Title.Indent = titleAt
+		out = append(out, b.Title)
+		for _, l := range b.Lines {
+			l.Indent = linesAt
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// SLODetailText writes an SLO's detail as plain text.
+func SLODetailText(w io.Writer, d SLODetail) error {
+	var sb strings.Builder
+	for _, l := range d.Lines() {
+		sb.WriteString(strings.Repeat(" ", l.Indent))
+		for _, s := range l.Parts {
+			sb.WriteString(s.Text)
+		}
+		if l.Chart != nil {
+			sb.WriteString(l.Chart.Draw(cliChartCells))
+		}
+		sb.WriteString("\n")
+	}
+	_, err := io.WriteString(w, sb.String())
+	return err
+}
+
+// sectionTitle is a section's title: its name, then a muted note.
+func sectionTitle(name, note string) Line {
+	l := Line{Parts: []Part{{name, ToneHeading}}}
+	if note != "" {
+		l.Parts = append(l.Parts, Part{note, ToneMuted})
+	}
+	return l
+}
+
+// headRow is a labelled row of the head, its label in a muted column.
+func headRow(label string, value ...Part) Line {
+	return Line{Parts: append([]Part{{fmt.Sprintf("%-10s ", label), ToneMuted}}, value...)}
+}
+
+// sloHead is the SLO's name, where it is defined and its status.
+func sloHead(b slo.Budget) Block {
 	obj, window := objectiveWords(b.SLO)
 	sym, word, lvl := BudgetState(b)
-	d := SLODetail{Name: Safe(b.SLO.Name), Service: Safe(b.SLO.Service), Objective: obj, Window: window, Origin: Safe(b.SLO.Origin),
-		Symbol: sym, Word: word, Level: lvl, Err: Safe(b.Err), Source: Safe(o.Source), Path: Safe(b.Path), Queries: safeAll(b.Queries)}
+	h := Block{Title: Line{Parts: []Part{{Safe(b.SLO.Name), ToneHeading}, {"  " + Safe(b.SLO.Service) + "  " + obj + " / " + window, ToneMuted}}}}
+	if b.SLO.Origin != "" {
+		h.Lines = append(h.Lines, headRow("defined", Part{Text: Safe(b.SLO.Origin)}))
+	}
+	status := sym + " " + word
 	if b.Err != "" {
-		return d
+		status += ": " + Safe(b.Err)
 	}
-	d.SLI, d.SLIDefined = "undefined: no traffic in the window", b.SLI.Defined()
-	if d.SLIDefined {
-		d.SLI = fmt.Sprintf("%.4f%%", 100*float64(b.SLI))
+	h.Lines = append(h.Lines, headRow("status", Part{status, HealthTone(lvl)}))
+	return h
+}
+
+// budgetRows are the head's rows of a budget that was read: the SLI, the
+// budget left and when it runs out, the forecast.
+func budgetRows(b slo.Budget, currency string) []Line {
+	sli := []Part{{"undefined: no traffic in the window", ToneMuted}}
+	if b.SLI.Defined() {
+		sli = []Part{{fmt.Sprintf("%.4f%%", 100*float64(b.SLI)), ToneText}}
+		if b.Total.Defined() {
+			sli = append(sli, Part{fmt.Sprintf(" (%s events, %s bad)", humanize.Commas(float64(b.Total)), humanize.Commas(float64(b.Bad))), ToneMuted})
+		}
 	}
-	if b.Total.Defined() {
-		d.Events = fmt.Sprintf("%s events, %s bad", humanize.Commas(float64(b.Total)), humanize.Commas(float64(b.Bad)))
-	}
+	out := []Line{headRow("SLI", sli...)}
 	if b.Threshold > 0 {
-		d.Threshold = fmt.Sprintf("%s (the histogram boundary nearest %s)", b.Threshold, b.SLO.Indicator.Threshold)
+		out = append(out, headRow("threshold", Part{Text: fmt.Sprintf("%s (the histogram boundary nearest %s)", b.Threshold, b.SLO.Indicator.Threshold)}))
 	}
-	d.Gauge, d.Left, d.Outage = Gauge(b, gaugeCells), BudgetPercent(b)+" left", MinutesLeft(b)+" of full outage"
-	if m := Money(b, o.Currency); m != "" {
-		d.Outage += " · worth " + Safe(m)
+	_, _, lvl := BudgetState(b)
+	outage := MinutesLeft(b) + " of full outage"
+	if m := Money(b, currency); m != "" {
+		outage += " · worth " + Safe(m)
 	}
-	d.Partial = Partial(b)
+	out = append(out, headRow("budget", Part{Text: BudgetPercent(b) + " left "}, Part{Gauge(b, gaugeCells), HealthTone(lvl)}, Part{Text: " · " + outage}))
+	if p := Partial(b); p != "" {
+		out = append(out, headRow("", Part{p, ToneWarn}, Part{": " + CoveredPart, ToneMuted}))
+	}
 	if b.Exhaustion > 0 {
-		d.RunsOut = fmt.Sprintf("in %s at the current (%s) burn", slo.FormatSpan(b.Exhaustion), slo.WindowName(slo.CurrentBurnWindow))
+		out = append(out, headRow("runs out", Part{Text: fmt.Sprintf("in %s at the current (%s) burn", slo.FormatSpan(b.Exhaustion), slo.WindowName(slo.CurrentBurnWindow))}))
 	}
 	if fl := ForecastLine(b.Forecast); fl != "" {
-		f := b.Forecast
-		d.Forecast = &SLOForecast{Line: fl, Within: f.Within(), Method: f.Method, Points: f.Points, Made: f.Made.In(zone).Format("15:04")}
+		tone := ToneMuted
+		if b.Forecast.Within() {
+			tone = ToneWarn
+		}
+		out = append(out, headRow("forecast", Part{fl, tone}), headRow("", Part{fmt.Sprintf("%s, on %d points", b.Forecast.Method, b.Forecast.Points), ToneMuted}))
 	}
+	return out
+}
+
+// burnRates is the burn rate over each window, and where it was read.
+func burnRates(b slo.Budget) Block {
+	out := Block{Title: sectionTitle("BURN RATES", "")}
 	for _, br := range b.Burns {
 		src := "counted"
 		if br.Recorded {
 			src = "recording rule"
 		}
-		d.Burns = append(d.Burns, SLOBurn{Window: slo.WindowName(br.Window), Rate: Burn(float64(br.Rate)), Source: src})
+		out.Lines = append(out.Lines, Line{Parts: []Part{{Text: fmt.Sprintf("%-5s %8s", slo.WindowName(br.Window), Burn(float64(br.Rate)))}, {"   " + src, ToneMuted}}})
 	}
+	return out
+}
+
+// burnAlerts is every burn-rate alert of the policy, evaluated: a firing
+// page is bad, a firing ticket a warning.
+func burnAlerts(b slo.Budget) Block {
+	out := Block{Title: sectionTitle("ALERTS", " (multiwindow, multi-burn-rate)")}
 	for _, al := range b.Alerts {
-		d.Alerts = append(d.Alerts, newSLOAlert(al))
-	}
-	if accountErr != nil {
-		d.AccountErr = Safe(accountErr.Error())
-	}
-	if a != nil {
-		d.Account = newSLOAccount(*a, zone)
-	}
-	return d
-}
-
-func newSLOAlert(al slo.AlertState) SLOAlert {
-	a := SLOAlert{Severity: Safe(string(al.Severity)), Long: slo.WindowName(al.Long), Short: slo.WindowName(al.Short),
-		Factor: strconv.FormatFloat(al.Factor, 'f', -1, 64) + "×", LongRate: Burn(float64(al.LongRate)), ShortRate: Burn(float64(al.ShortRate)), Firing: al.Firing}
-	if al.Firing {
-		a.Level = correlate.Failing
-		if al.Severity == slo.SeverityTicket {
-			a.Level = correlate.Degraded
+		state := Part{"✓ quiet", ToneOK}
+		if al.Firing {
+			state = Part{"✗ FIRING", ToneBad}
+			if al.Severity == slo.SeverityTicket {
+				state.Tone = ToneWarn
+			}
 		}
+		factor := strconv.FormatFloat(al.Factor, 'f', -1, 64) + "×"
+		rule := fmt.Sprintf("%-6s over %s and %s > %s: %s and %s   ", Safe(string(al.Severity)), slo.WindowName(al.Long), slo.WindowName(al.Short),
+			factor, Burn(float64(al.LongRate)), Burn(float64(al.ShortRate)))
+		out.Lines = append(out.Lines, Line{Parts: []Part{{Text: rule}, state}})
 	}
-	return a
+	return out
 }
 
-func newSLOAccount(a slo.BudgetHistory, zone *time.Location) *SLOAccount {
-	acc := &SLOAccount{Span: AccountSpan(a.Span), Step: slo.WindowName(a.Step), Remaining: definedFloats(a.BurnDown.Remaining)}
+// accountBlocks are the burn-down over the window and what spent the
+// budget, or why they are not there.
+func accountBlocks(b slo.Budget, a *slo.BudgetHistory, accountErr error, zone *time.Location) []Block {
+	switch {
+	case accountErr != nil:
+		return []Block{{Title: Line{Parts: []Part{{"✗ account: " + Safe(accountErr.Error()), ToneBad}}}}}
+	case a == nil:
+		return []Block{{Title: sectionTitle("BURN-DOWN", " reading the window…")}}
+	}
+	_, _, lvl := BudgetState(b)
+	burnDown := Block{Title: sectionTitle("BURN-DOWN", fmt.Sprintf(" over %s (0 to 100%% of the budget), a point per %s", AccountSpan(a.Span), slo.WindowName(a.Step))),
+		Lines: []Line{{Chart: &Chart{Shares: definedFloats(a.BurnDown.Remaining), Tone: HealthTone(lvl)}}}}
+	if len(a.Spends) == 0 {
+		return []Block{burnDown, {Title: sectionTitle("SPENT BY", "  "+nothingSpent)}}
+	}
+	spent := Block{Title: sectionTitle("SPENT BY", "")}
 	for _, sp := range a.Spends {
-		acc.Spends = append(acc.Spends, SLOSpend{Start: sp.Start.In(zone), End: sp.End.In(zone),
-			Share: fmt.Sprintf("%5.1f%% of the budget", 100*sp.Share), Peak: Burn(sp.PeakBurn)})
+		start, end := sp.Start.In(zone), sp.End.In(zone)
+		spent.Lines = append(spent.Lines, Line{Parts: []Part{{Text: fmt.Sprintf("%s – %s  %5.1f%% of the budget, peak %s",
+			start.Format("2006-01-02 15:04"), end.Format("15:04 MST"), 100*sp.Share, Burn(sp.PeakBurn))}}})
 	}
-	return acc
-}
-
-// BurnDown draws the budget left over the account in width cells, on a
-// fixed 0 to 100% scale so that 40% looks like 40%.
-func (a SLOAccount) BurnDown(width int) string {
-	return SparklineBetween(Resample(a.Remaining, width), width, 0, 1)
+	return []Block{burnDown, spent}
 }
 
 // definedFloats drops the undefined numbers of v.
@@ -217,77 +300,6 @@ func definedFloats(v []sources.Float) []float64 {
 		}
 	}
 	return out
-}
-
-// cliBurnDownCells is the width of the burn-down in plain text, which
-// has no terminal width to fill.
-const cliBurnDownCells = 60
-
-// SLODetailText writes an SLO's detail as plain text.
-func SLODetailText(w io.Writer, d SLODetail) error {
-	var sb strings.Builder
-	line := func(label, value string) { fmt.Fprintf(&sb, "  %-10s %s\n", label, value) }
-	fmt.Fprintf(&sb, "%s  %s  %s / %s\n", d.Name, d.Service, d.Objective, d.Window)
-	if d.Origin != "" {
-		line("defined", d.Origin)
-	}
-	if d.Err != "" {
-		line("status", d.Symbol+" "+d.Word+": "+d.Err)
-		_, err := io.WriteString(w, sb.String())
-		return err
-	}
-	line("status", d.Symbol+" "+d.Word)
-	sli := d.SLI
-	if d.SLIDefined && d.Events != "" {
-		sli += " (" + d.Events + ")"
-	}
-	line("SLI", sli)
-	if d.Threshold != "" {
-		line("threshold", d.Threshold)
-	}
-	line("budget", d.Left+" "+d.Gauge+" · "+d.Outage)
-	if d.Partial != "" {
-		line("", d.Partial+": "+CoveredPart)
-	}
-	if d.RunsOut != "" {
-		line("runs out", d.RunsOut)
-	}
-	if f := d.Forecast; f != nil {
-		line("forecast", f.Line)
-		line("", fmt.Sprintf("%s, on %d points", f.Method, f.Points))
-	}
-	sb.WriteString("\n  BURN RATES\n")
-	for _, br := range d.Burns {
-		fmt.Fprintf(&sb, "    %-5s %8s   %s\n", br.Window, br.Rate, br.Source)
-	}
-	sb.WriteString("\n  ALERTS (multiwindow, multi-burn-rate)\n")
-	for _, a := range d.Alerts {
-		state := "✓ quiet"
-		if a.Firing {
-			state = "✗ FIRING"
-		}
-		fmt.Fprintf(&sb, "    %-6s over %s and %s > %s: %s and %s   %s\n", a.Severity, a.Long, a.Short, a.Factor, a.LongRate, a.ShortRate, state)
-	}
-	if a := d.Account; a != nil {
-		fmt.Fprintf(&sb, "\n  BURN-DOWN over %s (0 to 100%% of the budget), a point per %s\n    %s\n", a.Span, a.Step, a.BurnDown(cliBurnDownCells))
-		if len(a.Spends) == 0 {
-			sb.WriteString("\n  SPENT BY  " + NothingSpent + "\n")
-		} else {
-			sb.WriteString("\n  SPENT BY\n")
-			for _, sp := range a.Spends {
-				fmt.Fprintf(&sb, "    %s – %s  %s, peak %s\n", sp.Start.Format("2006-01-02 15:04"), sp.End.Format("15:04 MST"), sp.Share, sp.Peak)
-			}
-		}
-	}
-	if d.AccountErr != "" {
-		fmt.Fprintf(&sb, "\n  ✗ account: %s\n", d.AccountErr)
-	}
-	fmt.Fprintf(&sb, "\n  FROM %s: %s\n", d.Source, d.Path)
-	for _, q := range d.Queries {
-		fmt.Fprintf(&sb, "    %s\n", q)
-	}
-	_, err := io.WriteString(w, sb.String())
-	return err
 }
 
 // objectiveWords writes an SLO's objective and window: "99.9%", "28d".

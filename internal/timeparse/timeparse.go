@@ -34,6 +34,18 @@ func ParseDuration(s string) (time.Duration, error) {
 	return 0, fmt.Errorf("%q is not a duration (want e.g. 30s, 5m, 1h30m, 1d)", s)
 }
 
+// ParseRate reads a rate, N runs per duration: "3/1h", "10/1d". The
+// count is at least 1 and the duration positive.
+func ParseRate(s string) (int, time.Duration, error) {
+	n, per, ok := strings.Cut(strings.TrimSpace(s), "/")
+	c, err1 := strconv.Atoi(strings.TrimSpace(n))
+	d, err2 := ParseDuration(per)
+	if !ok || err1 != nil || err2 != nil || c < 1 || d <= 0 {
+		return 0, 0, fmt.Errorf("rate %q: write runs/duration, e.g. 3/1h", s)
+	}
+	return c, d, nil
+}
+
 // FormatDuration writes a duration as ParseDuration reads it: 1d, 1h30m,
 // 45s; in Go's form (500µs) when Prometheus' would lose a fraction of a
 // millisecond.

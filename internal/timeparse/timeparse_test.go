@@ -102,3 +102,17 @@ func TestZone(t *testing.T) {
 		t.Error("an unknown zone was accepted")
 	}
 }
+
+func TestRate(t *testing.T) {
+	for in, want := range map[string]time.Duration{"3/1h": time.Hour, " 10 / 1d ": 24 * time.Hour, "1/90s": 90 * time.Second} {
+		n, per, err := ParseRate(in)
+		if err != nil || n < 1 || per != want {
+			t.Errorf("%q: %d per %s, %v; want per %s", in, n, per, err, want)
+		}
+	}
+	for _, bad := range []string{"", "3", "3/", "/1h", "0/1h", "-1/1h", "3/0s", "3/-1h", "x/1h", "3/1x"} {
+		if _, _, err := ParseRate(bad); err == nil || !strings.Contains(err.Error(), "write runs/duration") {
+			t.Errorf("%q: %v, want refused", bad, err)
+		}
+	}
+}

@@ -31,7 +31,7 @@ var (
 // New returns a client for the Alertmanager at baseURL. The conventions
 // say which alert label names the service.
 func New(baseURL string, hc *http.Client, conv sources.Conventions) (*Client, error) {
-	u, err := sources.ParseBaseURL(backend, baseURL)
+	u, err := httpcall.ParseBaseURL(backend, baseURL)
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ var (
 // New returns a client for the Loki at baseURL. hc carries auth, tenant,
 // timeouts and retries.
 func New(baseURL string, hc *http.Client, conv sources.Conventions) (*Client, error) {
-	u, err := sources.ParseBaseURL(backend, baseURL)
+	u, err := httpcall.ParseBaseURL(backend, baseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -261,5 +261,5 @@ func (c *Client) BuildInfo(ctx context.Context) (sources.BuildInfo, error) {
 	if err != nil {
 		return sources.BuildInfo{}, err
 	}
-	return sources.ParseBuildInfo(backend, body)
+	return httpcall.ParseBuildInfo(backend, body)
 }

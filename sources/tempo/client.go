@@ -40,7 +40,7 @@ var (
 
 // New returns a client for the Tempo at baseURL.
 func New(baseURL string, hc *http.Client) (*Client, error) {
-	u, err := sources.ParseBaseURL(backend, baseURL)
+	u, err := httpcall.ParseBaseURL(backend, baseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +206,7 @@ func (c *Client) BuildInfo(ctx context.Context) (sources.BuildInfo, error) {
 	if err != nil {
 		return sources.BuildInfo{}, err
 	}
-	return sources.ParseBuildInfo(backend, body)
+	return httpcall.ParseBuildInfo(backend, body)
 }
 
 // Doctor checks reachability, auth and tenant, version, the service.name
