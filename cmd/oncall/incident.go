@@ -73,6 +73,41 @@ docs/incident-json.md.`,
 }
 
 func runIncident(ctx context.Context, o *incidentOptions) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	w, err := o.World(o.demo)
+	if err != nil {
+		return err
+	}
+	if err := w.needSources("--demo retry-storm"); err != nil {
+		return err
+	}
+	t, err := o.trigger(ctx, w)
+	if err != nil {
+		return err
+	}
+	ev := correlate.Gather(ctx, w.Sources, t, correlate.GatherOptions{Baseline: o.baseline, Deadline: o.deadline})
+	inc := correlate.Analyze(ev, w.Meta)
+	if !w.Simulated() {
+		// the actions taken, from the audit log, join the timeline
+		if rows, _, err := (&remediate.Audit{Path: w.AuditLog()}).Read(); err == nil {
+			remediate.Timeline(inc, rows)
+		}
+	}
+	if err := o.write(inc, w.Label); err != nil {
+		return err
+	}
+	if down := inc.Down(); len(down) > 0 {
+		// printed in full above; the exit status says the verdict lacks evidence
+		fmt.Fprintf(o.IO.ErrOut, "oncall: evidence incomplete: %d part(s) did not arrive (%s)\n", len(down), down[0].What+": "+down[0].Why)
+		return exitError{code: exitIncomplete}
+	}
+	return nil
+}
+
+// check refuses flags that contradict each other, before anything is read.
+func (o *incidentOptions) check() error {
 	n := 0
 	for _, s := range []string{o.service, o.alert, o.trace} {
 		if s != "" {
@@ -85,77 +120,67 @@ func runIncident(ctx context.Context, o *incidentOptions) error {
 	if o.window <= 0 || o.baseline <= 0 {
 		return usagef("--window and --baseline must be positive")
 	}
-	w, err := o.World(o.demo)
-	if err != nil {
-		return err
-	}
-	if err := w.needSources("--demo retry-storm"); err != nil {
-		return err
-	}
-	src, now := w.Sources, w.Now()
+	return nil
+}
+
+// trigger is where the incident starts, checked against the world: the
+// window's end, and the service, firing alert or trace named.
+func (o *incidentOptions) trigger(ctx context.Context, w *World) (correlate.Trigger, error) {
+	now := w.Now()
 	at, err := timeparse.Time(o.at, now)
 	if err != nil {
-		return usagef("--at: %v", err)
+		return correlate.Trigger{}, usagef("--at: %v", err)
 	}
 	if at.After(now.Add(time.Minute)) {
-		return usagef("--at %s is %s in the future; an incident window ends now or before", o.at, at.Sub(now).Round(time.Second))
+		return correlate.Trigger{}, usagef("--at %s is %s in the future; an incident window ends now or before", o.at, at.Sub(now).Round(time.Second))
 	}
 	t := correlate.Trigger{Service: o.service, Alert: o.alert, TraceID: o.trace, At: at, Window: o.window}
-	if o.trace != "" {
+	switch {
+	case o.trace != "":
 		if t.TraceID, err = sources.NormalizeTraceID(o.trace); err != nil {
-			return usagef("--trace: %v", err)
+			return t, usagef("--trace: %v", err)
+		}
+	case o.service != "":
+		err = knownService(ctx, w.Sources, o.service)
+	case o.alert != "":
+		t.Service, err = firingAlert(ctx, w.Sources.Alerts, o.alert)
+	}
+	return t, err
+}
+
+// firingAlert is the service of the firing alert named, or why there is
+// none, with the names close to it.
+func firingAlert(ctx context.Context, am sources.Alerting, name string) (string, error) {
+	if am == nil {
+		return "", usagef("--alert needs an alertmanager datasource")
+	}
+	alerts, err := am.Alerts(ctx)
+	if err != nil {
+		return "", fmt.Errorf("--alert %s: %w", name, err)
+	}
+	var names []string
+	service, found := "", false
+	for _, a := range alerts {
+		names = append(names, a.Name)
+		if a.Name == name && !found {
+			service, found = a.Service, true
 		}
 	}
-	if o.service != "" {
-		if err := knownService(ctx, src, o.service); err != nil {
-			return err
-		}
+	if !found {
+		return "", usagef("--alert %s: no such alert is firing%s", name, suggest.DidYouMean(name, names))
 	}
-	if o.alert != "" {
-		if src.Alerts == nil {
-			return usagef("--alert needs an alertmanager datasource")
-		}
-		alerts, err := src.Alerts.Alerts(ctx)
-		if err != nil {
-			return fmt.Errorf("--alert %s: %w", o.alert, err)
-		}
-		var names []string
-		for _, a := range alerts {
-			names = append(names, a.Name)
-			if a.Name == o.alert && t.Service == "" {
-				t.Service = a.Service
-			}
-		}
-		if !slices.Contains(names, o.alert) {
-			return usagef("--alert %s: no such alert is firing%s", o.alert, suggest.DidYouMean(o.alert, names))
-		}
-	}
-	ev := correlate.Gather(ctx, src, t, correlate.GatherOptions{Baseline: o.baseline, Deadline: o.deadline})
-	inc := correlate.Analyze(ev, w.Meta)
-	if !w.Simulated() {
-		// the actions taken, from the audit log, join the timeline
-		if rows, _, err := (&remediate.Audit{Path: w.AuditLog()}).Read(); err == nil {
-			remediate.Timeline(inc, rows)
-		}
-	}
-	var out error
+	return service, nil
+}
+
+// write prints the incident in the chosen form.
+func (o *incidentOptions) write(inc *correlate.Incident, label string) error {
 	switch o.output {
 	case "json":
-		out = writeJSON(o.IO.Out, inc)
+		return writeJSON(o.IO.Out, inc)
 	case "markdown":
-		out = present.Markdown(o.IO.Out, present.NewIncident(inc, present.Options{Label: w.Label, Zone: o.Global.zone()}))
-	default:
-		out = present.Text(o.StyledOut(), present.NewIncident(inc, present.Options{Label: w.Label, Zone: o.Global.zone()}), isTerminal(o.IO.Out))
+		return present.Markdown(o.IO.Out, present.NewIncident(inc, present.Options{Label: label, Zone: o.Global.zone()}))
 	}
-	if out != nil {
-		return out
-	}
-	if down := inc.Down(); len(down) > 0 {
-		// printed in full above; the exit status says the verdict lacks evidence
-		fmt.Fprintf(o.IO.ErrOut, "oncall: evidence incomplete: %d part(s) did not arrive (%s)\n", len(down), down[0].What+": "+down[0].Why)
-		return exitError{code: exitIncomplete}
-	}
-	return nil
+	return present.Text(o.StyledOut(), present.NewIncident(inc, present.Options{Label: label, Zone: o.Global.zone()}), isTerminal(o.IO.Out))
 }
 
 // knownService refuses a service the metrics backend does not know, with
