@@ -22,10 +22,7 @@ func TestAuditTextListsEveryKindOfRow(t *testing.T) {
 		{Before: remediate.Entry{ID: "a3", Phase: remediate.PhaseBefore, Time: at, User: "alice", Host: "h", Runbook: "r", Action: "restart", Target: "cart\x1b[2J",
 			Approval: "confirmed with -y by alice", Command: "kubectl rollout restart deployment/cart"}, Unfinished: true},
 	}
-	berlin, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		t.Skip(err)
-	}
+	berlin := time.FixedZone("CET", 60*60) // a zone every machine has
 	var b strings.Builder
 	if err := AuditText(&b, NewAudit("audit.jsonl", rows, berlin)); err != nil {
 		t.Fatal(err)
