@@ -38,7 +38,9 @@ type SpanView struct {
 	Message      string             `json:"message,omitempty"`
 	Start        time.Time          `json:"start"`
 	Duration     time.Duration      `json:"duration_ns"`
-	Logs         []sources.LogLine  `json:"logs,omitempty"`
+	// Attributes are the span's own, for a view that shows it whole.
+	Attributes map[string]string `json:"attributes,omitempty"`
+	Logs       []sources.LogLine `json:"logs,omitempty"`
 }
 
 // JoinTraces attaches log lines to the spans of their trace, by trace ID.
@@ -71,7 +73,7 @@ func JoinTraces(traces []sources.Trace, logs []sources.LogLine, origins []ErrorO
 				end = sp.End
 			}
 			v.Spans = append(v.Spans, SpanView{SpanID: sp.SpanID, ParentSpanID: sp.ParentSpanID, Service: sp.Service, Name: sp.Name,
-				Kind: sp.Kind, Status: sp.Status, Message: sp.StatusMessage, Start: sp.Start, Duration: sp.Duration()})
+				Kind: sp.Kind, Status: sp.Status, Message: sp.StatusMessage, Start: sp.Start, Duration: sp.Duration(), Attributes: sp.Attributes})
 			if sp.ParentSpanID == "" {
 				v.RootService, v.RootName = sp.Service, sp.Name
 			}

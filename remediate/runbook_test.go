@@ -228,18 +228,19 @@ func TestMatchOrderAndLikelihood(t *testing.T) {
 	}
 }
 
-// TestREADMEExampleIsValid keeps the README's complete example valid.
+// TestREADMEExampleIsValid keeps the complete example of the runbooks'
+// page (docs/runbooks.md) valid.
 func TestREADMEExampleIsValid(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "README.md"))
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "docs", "runbooks.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, rest, ok := strings.Cut(string(b), "```yaml\n# runbooks/pool-full.yaml\n")
 	example, _, ok2 := strings.Cut(rest, "```")
 	if !ok || !ok2 {
-		t.Fatal("the README has no complete runbook example")
+		t.Fatal("docs/runbooks.md has no complete runbook example")
 	}
-	rb, ps := Parse([]byte(example), "README.md")
+	rb, ps := Parse([]byte(example), "docs/runbooks.md")
 	if len(ps) > 0 {
 		t.Fatal(ps)
 	}

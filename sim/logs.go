@@ -126,6 +126,8 @@ func (m *model) edgeOf(from, to int) *edge {
 
 // emitLogs writes this tick's unsampled lines: errors (rate-limited),
 // retries, saturation warnings, breaker changes, crashes and access lines.
+// They carry no trace ID, as a logger that adds one only to sampled
+// requests: every trace ID the demo logs opens (see format).
 func (f *Fleet) emitLogs() {
 	m := f.m
 	rng := m.rng
@@ -141,7 +143,7 @@ func (f *Fleet) emitLogs() {
 		}
 		n := min(maxErrorLinesPerSecond, int(poisson(rng, s.offered*s.pErr)))
 		for i := 0; i < n; i++ {
-			r := logRec{t: at(), svc: int16(s.idx), peer: int16(s.topPeer), level: lvlError, tpl: tplError, cause: s.topCause, trace: f.traces.newID(), hasTrace: true}
+			r := logRec{t: at(), svc: int16(s.idx), peer: int16(s.topPeer), level: lvlError, tpl: tplError, cause: s.topCause}
 			if n := len(s.spec.Operations); n > 0 {
 				r.op = uint8(rng.IntN(n))
 			}
@@ -166,9 +168,14 @@ func (f *Fleet) emitLogs() {
 			f.addLog(r)
 		}
 		if rng.Float64() < 0.1 {
-			r := logRec{t: at(), svc: int16(s.idx), peer: -1, level: lvlInfo, tpl: tplAccess, a: float32(s.median * 1000), trace: f.traces.newID(), hasTrace: true}
+			r := logRec{t: at(), svc: int16(s.idx), peer: -1, level: lvlInfo, tpl: tplAccess, a: float32(s.median * 1000)}
 			if n := len(s.spec.Operations); n > 0 {
 				r.op = uint8(rng.IntN(n))
+			}
+			// a request traced this tick, and over by now, is the one
+			// logged, so that its line names a trace that opens
+			if sv, ok := f.traces.servedSince(s.idx, now-tick.Nanoseconds()); ok && sv.end <= now {
+				r.t, r.op, r.a, r.trace, r.hasTrace = sv.end, sv.op, float32(sv.dur)/1e6, sv.id, true
 			}
 			f.addLog(r)
 		}
@@ -188,7 +195,7 @@ func (f *Fleet) emitLogs() {
 		if e.retries > 0 && e.q > 0.02 {
 			n := min(3, int(poisson(rng, e.calls*e.q)))
 			for k := 0; k < n; k++ {
-				f.addLog(logRec{t: at(), svc: int16(e.from.idx), peer: int16(e.to.idx), level: lvlWarn, tpl: tplRetry, attempt: uint8(2 + rng.IntN(e.retries)), retries: uint8(e.retries), a: float32(e.timeout), trace: f.traces.newID(), hasTrace: true})
+				f.addLog(logRec{t: at(), svc: int16(e.from.idx), peer: int16(e.to.idx), level: lvlWarn, tpl: tplRetry, attempt: uint8(2 + rng.IntN(e.retries)), retries: uint8(e.retries), a: float32(e.timeout)})
 			}
 		}
 		if e.breaker != f.lastBreaker[i] {
@@ -257,7 +264,9 @@ func (f *Fleet) format(r *logRec) sources.LogLine {
 	line := "level=" + levelNames[r.level] + " " + msg
 	ll := sources.LogLine{T: f.start.Add(time.Duration(r.t)), Service: s.spec.Name, Level: levelNames[r.level],
 		Labels: sources.Labels{"service_name": s.spec.Name, "namespace": f.m.topo.Name, "detected_level": levelNames[r.level]}}
-	if r.hasTrace {
+	// a trace that aged out of the span ring is no longer named: a
+	// line never points at a trace the fleet cannot return
+	if r.hasTrace && f.traces.kept(r.trace) {
 		ll.TraceID = hex.EncodeToString(r.trace[:])
 		line += " trace_id=" + ll.TraceID
 	}

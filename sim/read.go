@@ -277,11 +277,10 @@ func (f *Fleet) TraceByID(id string) (sources.Trace, bool) {
 	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	seq, ok := f.traces.byID[key]
-	if !ok || !f.traces.live(&f.traces.traces[seq%maxTraces]) {
+	if !f.traces.kept(key) {
 		return sources.Trace{}, false
 	}
-	return f.buildTrace(&f.traces.traces[seq%maxTraces]), true
+	return f.buildTrace(&f.traces.traces[f.traces.byID[key]%maxTraces]), true
 }
 
 func (f *Fleet) buildTrace(tr *traceRec) sources.Trace {

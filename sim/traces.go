@@ -59,6 +59,16 @@ type traceStore struct {
 	rngA   uint64 // id generator state
 	cur    []spanRec
 	start  time.Time
+	// served is, per service, the last successful server span of a
+	// sampled trace: an access line names its trace.
+	served []servedSpan
+}
+
+// servedSpan is a request a service served well, in a kept trace.
+type servedSpan struct {
+	id       [16]byte
+	end, dur int64 // ns since fleet start
+	op       uint8
 }
 
 func newTraceStore(seed uint64) *traceStore {
@@ -130,6 +140,14 @@ func (ts *traceStore) walkTrace(f *Fleet, root *service, at time.Time) {
 	ts.traces[slot] = tr
 	ts.byID[id] = ts.tseq
 	ts.tseq++
+	if len(ts.served) < len(f.m.services) {
+		ts.served = make([]servedSpan, len(f.m.services))
+	}
+	for i := range ts.cur {
+		if sp := &ts.cur[i]; sp.kind == spanServer && sp.status == 0 {
+			ts.served[sp.svc] = servedSpan{id: id, end: sp.start + sp.dur, dur: sp.dur, op: sp.op}
+		}
+	}
 	if failed {
 		// the request's error, logged with its trace ID
 		for i := range ts.cur {
@@ -139,6 +157,23 @@ func (ts *traceStore) walkTrace(f *Fleet, root *service, at time.Time) {
 			}
 		}
 	}
+}
+
+// kept reports whether the trace of id is held whole, as TraceByID
+// returns it.
+func (ts *traceStore) kept(id [16]byte) bool {
+	seq, ok := ts.byID[id]
+	return ok && ts.live(&ts.traces[seq%maxTraces])
+}
+
+// servedSince is the last request svc served well in a kept trace that
+// ended at or after from (ns since fleet start).
+func (ts *traceStore) servedSince(svc int, from int64) (servedSpan, bool) {
+	if svc >= len(ts.served) {
+		return servedSpan{}, false
+	}
+	sv := ts.served[svc]
+	return sv, sv.end >= from && sv.end > 0 && ts.kept(sv.id)
 }
 
 // live reports whether a trace's spans are all still in the ring.

@@ -118,7 +118,7 @@ const (
 	StatusSpent    Status = "spent"     // no budget left, and nothing fires
 	StatusNoData   Status = "no data"   // the indicator has no traffic in the window
 	StatusDegraded Status = "low"       // under LowBudget left
-	StatusError    Status = "error"     // the budget could not be read
+	StatusError    Status = "unread"    // the budget could not be read: Budget.Err says why
 	StatusUnknown  Status = "no answer" // not loaded yet
 )
 
@@ -162,7 +162,7 @@ type Budget struct {
 	Bad   sources.Float `json:"bad"`
 	// Covered is how much of the window the data covers. When it is less
 	// than the window, the budget is partial: that of the covered part.
-	Covered time.Duration `json:"covered_ns"`
+	Covered time.Duration `json:"covered_ns,omitempty"`
 	Partial bool          `json:"partial"`
 	// SLI is the share of good events: undefined with no traffic.
 	SLI sources.Float `json:"sli"`
@@ -286,18 +286,25 @@ func statusOf(b Budget) Status {
 // resolution of the coverage query does not flag a full history.
 func PartialSlack(window time.Duration) time.Duration { return window / 100 }
 
+// Unread is the budget of an SLO that could not be read, and why: every
+// number undefined, so that JSON says null rather than a 0 nobody read.
+func Unread(s Objective, at time.Time, why string) Budget {
+	return Budget{SLO: s, At: at, Err: why, Status: StatusError, Total: sources.NaN(), Bad: sources.NaN(),
+		SLI: sources.NaN(), Consumed: sources.NaN(), Remaining: sources.NaN(), MinutesLeft: sources.NaN()}
+}
+
 // LoadBudget reads one SLO's indicator over all its windows at at. An
 // error is kept in the budget: one SLO's failure greys that SLO alone.
 func LoadBudget(ctx context.Context, slis sources.SLIs, s Objective, at time.Time) Budget {
 	if err := s.Check(); err != nil {
-		return Budget{SLO: s, At: at, Err: err.Error(), Status: StatusError}
+		return Unread(s, at, err.Error())
 	}
 	if slis == nil {
-		return Budget{SLO: s, At: at, Err: "no metrics datasource configured", Status: StatusError}
+		return Unread(s, at, "no metrics datasource configured")
 	}
 	r, err := slis.SLI(ctx, s.Indicator, s.Windows(), at)
 	if err != nil {
-		return Budget{SLO: s, At: at, Err: err.Error(), Status: StatusError}
+		return Unread(s, at, err.Error())
 	}
 	return ComputeBudget(s, r, at)
 }

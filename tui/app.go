@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/oncall-cockpit/oncall/themes"
 )
@@ -140,11 +141,11 @@ func (a *App) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, k.Quit):
 		return a.quit(), true
 	case key.Matches(msg, k.Help):
-		return push(newHelpView(a.c, a.top().FullHelp()), nil), true
-	case key.Matches(msg, k.Back):
-		if len(a.stack) > 1 {
-			a.pop()
-		}
+		return push(newHelpView(a.c, viewName(a.top()), a.top().FullHelp()), nil), true
+	case key.Matches(msg, k.Detail):
+		return openDetail(a.c, a.top()), true
+	case key.Matches(msg, k.Back) && len(a.stack) > 1:
+		a.pop()
 		return nil, true
 	case key.Matches(msg, k.Palette):
 		return push(newPalette(a.c), nil), true
@@ -177,7 +178,7 @@ func (a *App) quit() tea.Cmd {
 		lines = append(lines, "  "+safe(r))
 	}
 	lines = append(lines, "", "Quitting now would stop it half-way, and the audit log would show it UNFINISHED.",
-		"y quits as soon as it has finished and its audit entry is written; any other key stays.")
+		"y quits as soon as it has finished and its audit entry is written; n, enter or esc stays.")
 	return push(newQuestion(a.c, lines, "Quit when it has finished?", func() tea.Msg { return quitWhenDoneMsg{} },
 		"not quitting: "+strings.Join(a.running(), ", ")+" still running"), nil)
 }
@@ -249,6 +250,29 @@ func (a *App) render() string {
 	if a.width == 0 || a.height == 0 {
 		return ""
 	}
+	return a.header() + "\n" + a.flash.over(a.top().View(), a.width)
+}
+
+// viewName is the kind of a component, the first word of its title
+// ("incident" of "incident email-queue"), for the help's title.
+func viewName(c Component) string {
+	name, _, _ := strings.Cut(c.Title(), " ")
+	return name
+}
+
+// minSource is the fewest cells worth giving the source's name in the
+// header: " · prod-eu…".
+const minSource = 12
+
+// minCrumb is the fewest cells the breadcrumbs keep before q quit leaves
+// the header: enough for " · overview".
+const minCrumb = 12
+
+// header is the title line, exactly the width: the name, the context
+// badge, the source and the breadcrumbs on the left; the data's clock
+// and the global keys on the right. "? help" stays whatever the width:
+// the source shortens first, then the breadcrumbs (to the last), then q.
+func (a *App) header() string {
 	st := a.c.styles
 	var crumbs []string
 	for _, v := range a.stack {
@@ -258,11 +282,23 @@ func (a *App) render() string {
 	}
 	clock := ""
 	if d := a.c.fleet; d != nil {
-		clock = a.c.clock(d.At) + " " + d.At.In(a.c.zone()).Format("MST")
+		clock = a.c.clock(d.At) + " " + d.At.In(a.c.zone()).Format("MST") + "  "
 	}
-	left := st.Heading.Render("oncall") + a.contextBadge() + st.Muted.Render(" · "+safe(a.c.deps.Title)+" · "+strings.Join(crumbs, " › "))
-	right := st.Muted.Render(clock+"  ") + a.c.hint(a.c.keys.Global(), "  ")
+	name := st.Heading.Render("oncall") + a.contextBadge()
+	// q gives way before the last breadcrumb is cut to nothing
+	right := st.Muted.Render(clock) + a.c.fitKeys(a.width-lipgloss.Width(name)-lipgloss.Width(clock)-1-minCrumb, a.c.keys.Global(), "  ")
+	room := a.width - lipgloss.Width(name) - lipgloss.Width(right) - 1
+	trail := " · " + strings.Join(crumbs, " › ")
+	if len(crumbs) > 1 && lipgloss.Width(trail) > room-minSource {
+		trail = " · … › " + crumbs[len(crumbs)-1]
+	}
+	// the source takes what the breadcrumbs leave, or nothing when that
+	// is too little to read
+	source := ""
+	if left := room - lipgloss.Width(trail); left >= minSource {
+		source = ansi.Truncate(" · "+safe(a.c.deps.Title), left, "…")
+	}
+	left := name + st.Muted.Render(ansi.Truncate(source+trail, max(0, room), "…"))
 	gap := a.width - lipgloss.Width(left) - lipgloss.Width(right)
-	title := fit(left+strings.Repeat(" ", max(1, gap))+right, a.width)
-	return title + "\n" + a.flash.over(a.top().View(), a.width)
+	return fit(left+strings.Repeat(" ", max(1, gap))+right, a.width)
 }

@@ -1,12 +1,15 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/themes"
@@ -108,6 +111,63 @@ func (c *common) hint(bindings []key.Binding, sep ...string) string {
 	return out
 }
 
+// footer is a view's last line, exactly width cells: lead (the view's
+// state, cut first when short of room) then its keys, as many as fit
+// whole, most important first, and "? help" whatever the width, so that
+// every other key is one key away.
+func (c *common) footer(width int, lead string, bindings []key.Binding) string {
+	if !slices.ContainsFunc(bindings, c.isHelp) {
+		bindings = append(bindings[:len(bindings):len(bindings)], c.keys.Help)
+	}
+	return c.keyLine(width, lead, bindings)
+}
+
+// keyLine is a footer without the help key added, for text input, where
+// ? is a character.
+func (c *common) keyLine(width int, lead string, bindings []key.Binding) string {
+	// the keys keep at least half the line from the lead
+	hints := c.fitKeys(width-min(lipgloss.Width(lead), width/2), bindings, " · ")
+	if room := width - lipgloss.Width(hints); lipgloss.Width(lead) > room {
+		lead = ansi.Truncate(lead, room, "…")
+	}
+	return fit(lead+hints, width)
+}
+
+// isHelp is true of a binding that opens or closes the help.
+func (c *common) isHelp(b key.Binding) bool {
+	return slices.ContainsFunc(b.Keys(), func(k string) bool { return slices.Contains(c.keys.Help.Keys(), k) })
+}
+
+// fitKeys renders the bindings that fit in width, each whole or not at
+// all: the help key always, the others in their order until one does not
+// fit, so that a less important key never takes the place of a more
+// important one.
+func (c *common) fitKeys(width int, bindings []key.Binding, sep string) string {
+	cell := func(b key.Binding) int { return lipgloss.Width(b.Help().Key) + 1 + lipgloss.Width(b.Help().Desc) }
+	used := 0
+	for _, b := range bindings {
+		if b.Enabled() && c.isHelp(b) {
+			used += cell(b)
+		}
+	}
+	shown := make([]key.Binding, 0, len(bindings))
+	full := false
+	for _, b := range bindings {
+		switch {
+		case !b.Enabled():
+			continue
+		case c.isHelp(b):
+		case full || used+lipgloss.Width(sep)+cell(b) > width:
+			full = true
+			continue
+		default:
+			used += lipgloss.Width(sep) + cell(b)
+		}
+		shown = append(shown, b)
+	}
+	return c.hint(shown, sep)
+}
+
 // pushMsg puts a component on top of the stack, then runs start (a load
 // or a subscription that needs the component in place).
 type pushMsg struct {
@@ -142,15 +202,14 @@ func tick(d time.Duration) tea.Cmd {
 	return tea.Tick(d, func(t time.Time) tea.Msg { return tickMsg(t) })
 }
 
-// base is what most components share: their size, and no text input, no
-// subscription and the one KeyMap's full help. Components embed it and
-// override what they do differently.
+// base is what most components share: their size, and no text input and
+// no subscription. Components embed it and override what they do
+// differently; each has its own FullHelp, its keys first.
 type base struct {
 	c             *common
 	width, height int
 }
 
-func (b *base) SetSize(w, h int)          { b.width, b.height = w, h }
-func (b *base) Capturing() bool           { return false }
-func (b *base) Close()                    {}
-func (b *base) FullHelp() [][]key.Binding { return b.c.keys.FullHelp() }
+func (b *base) SetSize(w, h int) { b.width, b.height = w, h }
+func (b *base) Capturing() bool  { return false }
+func (b *base) Close()           {}

@@ -1,23 +1,30 @@
 package tui
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
-// confirmDialog shows exactly what an action will do and asks. Only the
-// Yes key goes ahead; every other key is the default answer, no. In a
+// confirmDialog shows exactly what an action will do and asks. y goes
+// ahead; n, esc and enter (the default answer) are no; j/k and the
+// arrows scroll a long text; every other key does nothing but say so,
+// so that a key pressed from habit neither acts nor cancels. In a
 // context that wants its name typed, only the typed name and enter go
-// ahead, and esc is no. It takes every key while it is open.
+// ahead, esc is no and the arrows scroll. It takes every key while it is
+// open.
 type confirmDialog struct {
 	base
-	lines []string // what will happen, already safe to draw
-	ask   string   // the question, "Acknowledge?"
-	yes   tea.Cmd  // what runs on yes
-	no    string   // the flash when the answer is no
-	typed string   // the name to type, in a typed context
-	input textinput.Model
+	lines  []string // what will happen, already safe to draw
+	ask    string   // the question, "Acknowledge?"
+	yes    tea.Cmd  // what runs on yes
+	no     string   // the flash when the answer is no
+	typed  string   // the name to type, in a typed context
+	input  textinput.Model
+	offset int // lines scrolled off the top
 }
 
 func newConfirm(c *common, lines []string, ask string, yes tea.Cmd, no string) *confirmDialog {
@@ -45,7 +52,16 @@ func (d *confirmDialog) ShortHelp() []key.Binding {
 	if d.typed != "" {
 		return []key.Binding{relabel(d.c.keys.Open, "enter", "go ahead"), relabel(d.c.keys.Cancel, "esc", "no")}
 	}
-	return []key.Binding{relabel(d.c.keys.Yes, "y:", "yes")}
+	return []key.Binding{relabel(d.c.keys.Yes, "y", "yes"), relabel(d.c.keys.No, "n", "no")}
+}
+
+func (d *confirmDialog) FullHelp() [][]key.Binding {
+	k := d.c.keys
+	if d.typed != "" {
+		return [][]key.Binding{{relabel(k.Open, "enter", "go ahead if the name typed is "+safe(d.typed)), relabel(k.Cancel, "esc", "no")},
+			{either("↑↓", "scroll", k.PickUp, k.PickDown)}}
+	}
+	return [][]key.Binding{{k.Yes, relabel(k.No, "n/enter/esc", "no (enter's answer is no)")}, {k.Up, k.Down, k.PageUp, k.PageDown}}
 }
 
 func (d *confirmDialog) Update(msg tea.Msg) tea.Cmd {
@@ -56,11 +72,42 @@ func (d *confirmDialog) Update(msg tea.Msg) tea.Cmd {
 	if !ok {
 		return nil
 	}
-	if key.Matches(km, d.c.keys.Yes) {
+	k := d.c.keys
+	switch {
+	case key.Matches(km, k.Yes):
 		return pop(d.yes)
+	case key.Matches(km, k.No):
+		return pop(flash(d.no))
+	case key.Matches(km, k.Help):
+		return push(newHelpView(d.c, "question", d.FullHelp()), nil)
+	case d.scroll(km, k.Up, k.Down):
+		return nil
 	}
-	return pop(flash(d.no))
+	return flash("y or n")
 }
+
+// scroll moves the text by the keys given for up and down, and by pgup
+// and pgdn; it says whether the key was one of them.
+func (d *confirmDialog) scroll(km tea.KeyPressMsg, up, down key.Binding) bool {
+	k := d.c.keys
+	last := max(0, len(d.lines)-d.room())
+	switch {
+	case key.Matches(km, up):
+		d.offset = max(0, d.offset-1)
+	case key.Matches(km, down):
+		d.offset = min(last, d.offset+1)
+	case key.Matches(km, k.PageUp):
+		d.offset = max(0, d.offset-d.room())
+	case key.Matches(km, k.PageDown):
+		d.offset = min(last, d.offset+d.room())
+	default:
+		return false
+	}
+	return true
+}
+
+// room is the lines of text above the blank line and the question.
+func (d *confirmDialog) room() int { return max(1, d.height-2) }
 
 // updateTyped takes the typed name: enter goes ahead only on an exact
 // match, esc is no.
@@ -72,6 +119,7 @@ func (d *confirmDialog) updateTyped(msg tea.Msg) tea.Cmd {
 		switch {
 		case key.Matches(msg, d.c.keys.Cancel):
 			return pop(flash(d.no))
+		case d.scroll(msg, d.c.keys.PickUp, d.c.keys.PickDown):
 		case key.Matches(msg, d.c.keys.Open):
 			if d.input.Value() == d.typed {
 				return pop(d.yes)
@@ -86,12 +134,14 @@ func (d *confirmDialog) updateTyped(msg tea.Msg) tea.Cmd {
 
 func (d *confirmDialog) View() string {
 	st := d.c.styles
-	ask := st.Warn.Render(d.ask+" [y/N]") + st.Muted.Render("  (") + d.c.hint(d.ShortHelp()) + st.Muted.Render("; any other key: no)")
+	ask := d.c.footer(d.width, st.Warn.Render(d.ask+" [y/N]  "), d.ShortHelp())
 	if d.typed != "" {
-		ask = st.Warn.Render(d.ask+" This is "+safe(d.typed)+": type "+safe(d.typed)+" to go ahead: ") + st.Accent.Render(inputLine(d.input)) +
-			st.Muted.Render("  ") + d.c.hint(d.ShortHelp())
+		ask = d.c.keyLine(d.width, st.Warn.Render(d.ask+" This is "+safe(d.typed)+": type "+safe(d.typed)+" to go ahead: ")+st.Accent.Render(inputLine(d.input))+"  ",
+			d.ShortHelp())
 	}
-	return fill(append(append([]string(nil), d.lines...), "", ask), d.width, d.height)
+	from := min(d.offset, len(d.lines))
+	shown := d.lines[from:min(len(d.lines), from+d.room())]
+	return fill(append(append([]string(nil), shown...), "", ask), d.width, d.height)
 }
 
 // flashLine is the outcome of the last action, drawn over the last line
@@ -122,12 +172,13 @@ func (f *flashLine) over(body string, width int) string {
 // runbook runs).
 type helpView struct {
 	base
+	name   string // the view it was opened over
 	groups [][]key.Binding
 	offset int
 }
 
-func newHelpView(c *common, groups [][]key.Binding) *helpView {
-	return &helpView{base: base{c: c}, groups: groups}
+func newHelpView(c *common, name string, groups [][]key.Binding) *helpView {
+	return &helpView{base: base{c: c}, name: name, groups: groups}
 }
 
 func (h *helpView) Title() string   { return "" }
@@ -137,6 +188,8 @@ func (h *helpView) ShortHelp() []key.Binding {
 	k := h.c.keys
 	return []key.Binding{either("esc or ?", "closes this help", k.Back, k.Help), either("↑↓", "scroll", k.Up, k.Down)}
 }
+
+func (h *helpView) FullHelp() [][]key.Binding { return [][]key.Binding{h.ShortHelp()} }
 
 func (h *helpView) SetSize(w, hh int) {
 	h.base.SetSize(w, hh)
@@ -172,14 +225,26 @@ func (h *helpView) Update(msg tea.Msg) tea.Cmd {
 // lines are the whole list, before scrolling.
 func (h *helpView) lines() []string {
 	st := h.c.styles
-	lines := []string{st.Heading.Render("KEYS"), ""}
+	lines := []string{st.Heading.Render("KEYS: " + strings.ToUpper(h.name))}
+	const keyW = 10
+	room := max(10, h.width-keyW-3)
 	for _, col := range h.groups {
+		lines = append(lines, "") // the view's own keys, then the others
 		for _, b := range col {
 			if !b.Enabled() {
 				continue
 			}
 			hp := b.Help()
-			lines = append(lines, "  "+st.Accent.Render(fit(hp.Key, 10))+" "+hp.Desc)
+			// "incident: open its traces" says where a key works; over
+			// that view, it is said already
+			desc := strings.TrimPrefix(hp.Desc, h.name+": ")
+			for i, part := range strings.Split(ansi.Wrap(desc, room, ""), "\n") {
+				k := ""
+				if i == 0 {
+					k = hp.Key
+				}
+				lines = append(lines, "  "+st.Accent.Render(fit(k, keyW))+" "+part)
+			}
 		}
 	}
 	return append(lines, "", st.Muted.Render("Every state is shown by a symbol and a word: ✓ ok, ! warning, ✗ failing."),
@@ -189,9 +254,9 @@ func (h *helpView) lines() []string {
 func (h *helpView) View() string {
 	lines := h.lines()
 	from := min(h.offset, len(lines))
-	foot := h.c.hint(h.ShortHelp())
+	lead := ""
 	if h.last() > h.offset {
-		foot += h.c.styles.Muted.Render(" · more below")
+		lead = h.c.styles.Muted.Render("↓ more below · ")
 	}
-	return fill(lines[from:], h.width, h.height-1) + "\n" + fit(foot, h.width)
+	return fill(lines[from:], h.width, h.height-1) + "\n" + h.c.footer(h.width, lead, h.ShortHelp())
 }

@@ -75,13 +75,47 @@ func loadIncident(d Deps, t correlate.Trigger) tea.Cmd {
 
 func (v *incidentView) Title() string { return "incident " + safe(v.trigger.Service) }
 
+func (v *incidentView) FullHelp() [][]key.Binding { return v.c.keys.incidentHelp() }
+
+// ShortHelp is in the order a footer short of room keeps them: where
+// the failure is (traces, logs), then what to do about it (acknowledge,
+// the runbook), then reading it whole, then the rest.
 func (v *incidentView) ShortHelp() []key.Binding {
 	k := v.c.keys
-	b := []key.Binding{either("↑↓", "scroll", k.Up, k.Down), relabel(k.Traces, "t", "traces"), relabel(k.Collapse, "c", "tree")}
+	b := []key.Binding{relabel(k.Traces, "t", "traces"), relabel(k.Logs, "l", "logs"), relabel(k.Ack, "a", "ack")}
 	if len(v.matches) > 0 {
 		b = append(b, relabel(k.Runbook, "R", "runbook"))
 	}
-	return append(b, relabel(k.Back, "esc", "back"), relabel(k.Help, "?", "help"))
+	return append(b, relabel(k.Detail, "d", "in full"), relabel(k.Collapse, "c", "tree"), relabel(k.Copy, "y", "copy"),
+		relabel(k.Link, "o", "link"), either("↑↓", "scroll", k.Up, k.Down), relabel(k.Back, "esc", "back"))
+}
+
+// Detail is every part of the evidence that did not arrive and why, in
+// full, then the incident's heading lines uncut.
+func (v *incidentView) Detail() (string, []string) {
+	if v.inc == nil {
+		return "", nil
+	}
+	p := v.shown
+	var out []string
+	if len(p.Incomplete) > 0 {
+		out = append(out, "Evidence that did not arrive:")
+		for _, m := range p.Incomplete {
+			out = append(out, "  ✗ "+m)
+		}
+		out = append(out, "")
+	}
+	out = append(out, p.Summary)
+	if p.Blast != nil {
+		out = append(out, blastLine(p.Blast))
+	}
+	if len(p.Notes) > 0 {
+		out = append(out, "", "Notes:")
+		for _, n := range p.Notes {
+			out = append(out, "  "+n)
+		}
+	}
+	return v.Title(), out
 }
 
 func (v *incidentView) SetSize(w, h int) {
@@ -253,7 +287,7 @@ func (v *incidentView) View() string {
 	if !v.whole {
 		state = v.c.spinner() + " assembling, " + arrivals(v.arrived)
 	}
-	foot := st.Muted.Render("incident for "+safe(what)+" · "+state+" · ") + v.c.hint(v.ShortHelp())
+	foot := v.c.footer(v.width, st.Muted.Render(state+" · "), v.ShortHelp())
 	// the viewport keeps the offset; the lines are drawn here, already cut
 	// to the width, which is cheaper than the viewport's own restyling
 	from := min(v.vp.YOffset(), len(v.lines))

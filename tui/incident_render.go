@@ -32,7 +32,7 @@ func renderIncident(p present.Incident, collapsed bool, width int, st *themes.St
 	}
 	wrap(p.Summary, st.Heading.Render)
 	if b := p.Blast; b != nil {
-		wrap(fmt.Sprintf("Blast radius: %s, %s, %s per minute", humanize.Count(b.Services, "service"), b.Requests(), b.Money), st.Bad.Render)
+		wrap(blastLine(b), st.Bad.Render)
 	}
 	if p.Thin {
 		wrap("Thin evidence: no cause is likely. "+strings.Join(p.Notes, "; "), st.Warn.Render)
@@ -111,4 +111,9 @@ func renderIncident(p present.Incident, collapsed bool, width int, st *themes.St
 		}
 	}
 	return out
+}
+
+// blastLine is the blast radius in one sentence.
+func blastLine(b *present.Blast) string {
+	return fmt.Sprintf("Blast radius: %s, %s, %s per minute", humanize.Count(b.Services, "service"), b.Requests(), b.Money)
 }

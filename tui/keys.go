@@ -15,12 +15,21 @@ type KeyMap struct {
 	Logs, Filter, Wrap                      key.Binding
 	Palette, Collapse, Sort                 key.Binding
 	Copy, Link                              key.Binding
+	// Detail shows the selection whole (k9s's describe); Close leaves
+	// that pane, as q leaves a pager.
+	Detail, Close key.Binding
+	// NextPanel and PrevPanel move between a view's panels, as tab does
+	// in k9s and lazygit.
+	NextPanel, PrevPanel key.Binding
 	// Runbook plans the first matching runbook, RunbookN the one of that
 	// number; Approve and Reject decide the first proposal waiting.
 	Runbook, RunbookN, Approve, Reject key.Binding
 	// While typing: Cancel leaves the input, PickUp and PickDown move a
 	// selection (j and k are text then).
 	Cancel, PickUp, PickDown key.Binding
+	// No is the explicit answer no to a confirmation; enter answers its
+	// default, which is no too.
+	No key.Binding
 }
 
 // DefaultKeyMap has arrows and vim keys.
@@ -51,11 +60,16 @@ func DefaultKeyMap() KeyMap {
 		Sort:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "overview: sort services by health, name, rate, errors or p99")),
 		Copy:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy the selection (a query, a trace ID, a log line) by OSC 52")),
 		Link:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "a Grafana Explore link for the selection, shown and copied")),
+		Detail:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "the whole of the selection: an error, a log line, a label set")),
+		Close:     key.NewBinding(key.WithKeys("esc", "q", "d"), key.WithHelp("esc/q/d", "close")),
+		NextPanel: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next panel")),
+		PrevPanel: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous panel")),
 		Runbook:   key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "incident: plan the first matching runbook (shows it all, then asks)")),
 		RunbookN:  key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "incident: plan the runbook of that number")),
 		Approve:   key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "overview: approve the first proposal waiting (shows its plan, then asks)")),
 		Reject:    key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "overview: reject the first proposal waiting (asks first)")),
 		Yes:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
+		No:        key.NewBinding(key.WithKeys("n", "enter", "esc"), key.WithHelp("n/enter/esc", "no")),
 		Cancel:    key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc", "cancel")),
 		PickUp:    key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "previous")),
 		PickDown:  key.NewBinding(key.WithKeys("down", "ctrl+n"), key.WithHelp("↓", "next")),
@@ -116,14 +130,80 @@ func either(label, desc string, bs ...key.Binding) key.Binding {
 	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(label, desc))
 }
 
-// Global are the keys the root handles, whatever is on top.
+// Global are the keys the root handles, whatever is on top, most
+// important first: a footer short of room drops from the end.
 func (k KeyMap) Global() []key.Binding { return []key.Binding{k.Help, k.Quit} }
 
-// FullHelp is the help overlay, in columns.
+// Each view's help lists its own keys first, then the global ones, as
+// lazygit's does: what ? shows is what works where it was pressed.
+
+// moves are the keys that move a cursor or scroll.
+func (k KeyMap) moves() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown}
+}
+
+// everywhere are the keys the root handles over any view.
+func (k KeyMap) everywhere() []key.Binding {
+	return []key.Binding{k.Palette, k.Back, k.Refresh, k.Pause, k.Help, k.Quit}
+}
+
+func (k KeyMap) overviewHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{relabel(k.Open, "enter", "open the selection: an SLO's budget, an alert's or a service's incident"), k.Incident, k.Logs, k.Ack, k.Sort,
+			relabel(k.Filter, "/", "filter the alerts and services"), k.Detail, k.Copy, k.Link, k.Approve, k.Reject},
+		append(k.moves(), k.NextPanel, k.PrevPanel), k.everywhere(),
+	}
+}
+
+func (k KeyMap) incidentHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Traces, k.Logs, k.Collapse, k.Ack, k.Runbook, k.RunbookN, k.Detail, k.Copy, k.Link},
+		k.moves(), k.everywhere(),
+	}
+}
+
+func (k KeyMap) traceHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{relabel(k.Open, "enter", "fold or unfold the span"), k.NextTrace, k.Detail, k.Copy, k.Link},
+		k.moves(), k.everywhere(),
+	}
+}
+
+func (k KeyMap) logsHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{relabel(k.Open, "enter", "open the line's trace"), k.Filter, k.Wrap, k.Detail, k.Copy, k.Link},
+		k.moves(), k.everywhere(),
+	}
+}
+
+func (k KeyMap) sloHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{relabel(k.Open, "enter/i", "the incident of the SLO's service"), k.Logs, k.Detail, relabel(k.Copy, "y", "copy the budget's queries")},
+		{k.Up, k.Down, k.PageUp, k.PageDown}, k.everywhere(),
+	}
+}
+
+// planHelp is the runbook plan's: while it asks, only the answers and
+// scrolling; no other key does anything.
+func (k KeyMap) planHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{relabel(k.Yes, "y", "run it"), relabel(k.No, "n/enter/esc", "do not run it (enter's answer is no)"), relabel(k.Detail, "d", "the whole plan, no line cut")},
+		{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Back, k.Help, k.Quit},
+	}
+}
+
+func (k KeyMap) detailHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Close, relabel(k.Copy, "y", "copy the whole text")},
+		k.moves(),
+	}
+}
+
+// FullHelp is every key of the cockpit, for the palette's "help".
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
-		{k.Open, k.Incident, k.Ack, k.Sort, k.Traces, k.NextTrace, k.Collapse, k.Logs, k.Filter, k.Wrap},
+		append(k.moves(), k.NextPanel, k.PrevPanel),
+		{k.Open, k.Incident, k.Ack, k.Sort, k.Traces, k.NextTrace, k.Collapse, k.Logs, k.Filter, k.Wrap, k.Detail},
 		{k.Runbook, k.RunbookN, k.Approve, k.Reject},
 		{k.Palette, k.Copy, k.Link, k.Back, k.Refresh, k.Pause, k.Help, k.Quit},
 	}

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,10 +12,11 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/grafana"
+	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -156,6 +158,8 @@ func (v *logsView) next() tea.Cmd {
 
 func (v *logsView) Title() string { return "logs" }
 
+func (v *logsView) FullHelp() [][]key.Binding { return v.c.keys.logsHelp() }
+
 func (v *logsView) Close() {
 	if v.cancel != nil {
 		v.cancel()
@@ -165,13 +169,41 @@ func (v *logsView) Close() {
 // Capturing is true while the filter is being typed: keys are text then.
 func (v *logsView) Capturing() bool { return v.editing }
 
+// ShortHelp is in the order a footer short of room keeps them: the jump
+// to the trace first, then the filter, the whole line and the rest.
 func (v *logsView) ShortHelp() []key.Binding {
 	k := v.c.keys
 	if v.editing {
 		return []key.Binding{relabel(k.Open, "enter", "apply"), relabel(k.Cancel, "esc", "cancel")}
 	}
-	return []key.Binding{relabel(k.Filter, "/", "filter (regex, !inverse, label=value)"), relabel(k.Wrap, "w", "wrap"),
-		relabel(k.Open, "enter:", "the line's trace"), relabel(k.Back, "esc", "back")}
+	return []key.Binding{relabel(k.Open, "enter", "trace"), relabel(k.Filter, "/", "filter"), relabel(k.Detail, "d", "whole line"),
+		relabel(k.Wrap, "w", "wrap"), relabel(k.Copy, "y", "copy"), relabel(k.Link, "o", "link"), relabel(k.Back, "esc", "back")}
+}
+
+// selected is the line under the cursor.
+func (v *logsView) selected() (sources.LogLine, bool) {
+	n := len(v.visible)
+	if n == 0 {
+		return sources.LogLine{}, false
+	}
+	return v.visible[n-1-min(v.sel, n-1)], true
+}
+
+// Detail is the selected line raw and whole, with its labels.
+func (v *logsView) Detail() (string, []string) {
+	l, ok := v.selected()
+	if !ok {
+		return "", nil
+	}
+	out := []string{v.c.clock(l.T) + " " + l.Level + " " + l.Service, "", l.Line, ""}
+	if l.TraceID != "" {
+		out = append(out, "trace "+l.TraceID)
+	}
+	names := slices.Sorted(maps.Keys(l.Labels))
+	for _, n := range names {
+		out = append(out, n+"="+l.Labels[n])
+	}
+	return "log line", out
 }
 
 func (v *logsView) add(ev sources.TailEvent) {
@@ -360,20 +392,27 @@ func (v *logsView) key(km tea.KeyPressMsg) tea.Cmd {
 		v.sel = 0
 	case key.Matches(km, k.Top):
 		v.sel = max(0, vis-1)
+	case key.Matches(km, k.PageUp):
+		v.sel = min(max(0, vis-1), v.sel+max(1, v.height-4))
+	case key.Matches(km, k.PageDown):
+		v.sel = max(0, v.sel-max(1, v.height-4))
 	case key.Matches(km, k.Open):
-		if vis == 0 {
+		l, ok := v.selected()
+		switch {
+		case !ok:
 			return nil
-		}
-		l := v.visible[vis-1-min(v.sel, vis-1)]
-		if l.TraceID == "" || v.c.deps.Sources.Traces == nil {
-			return nil
+		case l.TraceID == "":
+			return flash("this line names no trace")
+		case v.c.deps.Sources.Traces == nil:
+			return flash("no tempo datasource: no trace to open")
 		}
 		return openTrace(v.c, l.TraceID, v.lines)
 	case key.Matches(km, k.Copy):
-		if vis == 0 {
+		l, ok := v.selected()
+		if !ok {
 			return copyText("", "")
 		}
-		return copyText("the line", safe(v.visible[vis-1-min(v.sel, vis-1)].Line))
+		return copyText("the line", safe(l.Line))
 	case key.Matches(km, k.Link):
 		w, ok := v.c.deps.Sources.Logs.(sources.LogQueryWriter)
 		if !ok {
@@ -431,42 +470,105 @@ func (v *logsView) View() string {
 	if v.history != "" {
 		head += "  " + st.Warn.Render(safe(v.history))
 	}
-	filt := v.c.hint(v.ShortHelp())
+	filt := v.c.footer(w, "", v.ShortHelp())
 	switch {
 	case v.editing:
-		filt = st.Accent.Render("/"+inputLine(v.input)) + st.Muted.Render("  ") + v.c.hint(v.ShortHelp())
+		filt = v.c.keyLine(w, st.Accent.Render("/"+inputLine(v.input))+"  ", v.ShortHelp())
 	case v.filterOK != "":
 		filt = st.Bad.Render("✗ filter " + safe(v.filter) + ": " + safe(v.filterOK))
 	case v.filter != "":
-		filt = st.Accent.Render("filter: "+safe(v.filter)) + st.Muted.Render("  (/ to change)")
+		filt = v.c.footer(w, st.Accent.Render("filter: "+safe(v.filter))+"  ", v.ShortHelp())
 	}
 	lines := []string{fit(head, w), fit(filt, w)}
-	vis := v.visible
-	room := h - len(lines)
-	var body []string
-	// newest at the bottom; the selection counts up from it
-	for i := len(vis) - 1; i >= 0 && len(body) < room; i-- {
-		l := vis[i]
-		lvl := map[string]int{"error": 2, "warn": 1}[l.Level]
-		text := v.c.clock(l.T) + " " + st.Level(lvl).Render(fmt.Sprintf("%-5s", l.Level)) + " " + safe(l.Service) + " " + safe(l.Line)
-		var rows []string
-		if v.wrap {
-			rows = strings.Split(lipgloss.NewStyle().Width(w).Render(text), "\n")
-		} else {
-			rows = []string{fit(text, w)}
-		}
-		if len(vis)-1-i == v.sel {
-			for j := range rows {
-				rows[j] = st.Selected.Render(fit(rows[j], w))
-			}
-		}
-		body = append(rows, body...)
+	return fill(append(lines, v.body(h-len(lines))...), w, h)
+}
+
+// body is the lines, newest at the bottom, in room rows: the selected
+// line always shows, and the lines cut above and below it are counted.
+func (v *logsView) body(room int) []string {
+	st, w, n := v.c.styles, v.width, len(v.visible)
+	if room <= 0 {
+		return nil
 	}
-	if len(body) > room {
-		body = body[len(body)-room:]
+	if n == 0 {
+		return []string{st.Muted.Render("  no lines yet")}
+	}
+	sel := min(v.sel, n-1)
+	rows := func(i int) []string { return v.rows(v.visible[n-1-i], i == sel, w) }
+	if room < 3 {
+		// no room to count the lines cut: the selection alone
+		r := rows(sel)
+		return r[:min(len(r), room)]
+	}
+	// bottom is the newest line shown: the newest, unless the lines from
+	// it to the selection do not fit below the count of older ones
+	bottom := 0
+	for ; bottom < sel; bottom++ {
+		space := room - 1 - min(1, bottom)
+		used := 0
+		for i := bottom; i <= sel && used <= space; i++ {
+			used += len(rows(i))
+		}
+		if used <= space {
+			break
+		}
+	}
+	space := room - 1 - min(1, bottom)
+	var body []string
+	top := bottom
+	for i := bottom; i < n; i++ {
+		r := rows(i)
+		if len(body)+len(r) > space {
+			if i == sel {
+				body = append(r[:space-len(body)], body...)
+				top = i
+			}
+			break
+		}
+		body, top = append(r, body...), i
+	}
+	if older := n - 1 - top; older > 0 {
+		body = append([]string{st.Muted.Render(fmt.Sprintf("  ↑ %d older lines", older))}, body...)
+	}
+	if bottom > 0 {
+		body = append(body, st.Muted.Render(fmt.Sprintf("  ↓ %d newer lines (G)", bottom)))
 	}
 	for len(body) < room {
 		body = append([]string{""}, body...)
 	}
-	return fill(append(lines, body...), w, h)
+	return body
+}
+
+// rows draws one line, cut to the width or wrapped (w), after a gutter
+// that holds the ▸ of the selection: the mark survives NO_COLOR, and the
+// selected row is drawn in the selection style alone, so that no inner
+// style ends its background early.
+func (v *logsView) rows(l sources.LogLine, selected bool, w int) []string {
+	st := v.c.styles
+	lvl := map[string]int{"error": 2, "warn": 1}[l.Level]
+	level, service := fmt.Sprintf("%-5s", safe(l.Level)), safe(l.Service)
+	text := safe(present.ShortLogLine(l.Line, l.Level, l.Service))
+	plain := v.c.clock(l.T) + " " + level + " " + service + " " + text
+	styled := v.c.clock(l.T) + " " + st.Level(lvl).Render(level) + " " + st.Muted.Render(service) + " " + text
+	if selected {
+		styled = plain
+	}
+	var rows []string
+	if v.wrap {
+		rows = strings.Split(ansi.Wrap(styled, max(1, w-2), ""), "\n")
+	} else {
+		rows = []string{fit(styled, w-2)}
+	}
+	for j := range rows {
+		gutter := "  "
+		if selected && j == 0 {
+			gutter = "▸ "
+		}
+		if selected {
+			rows[j] = st.Selected.Render(gutter + fit(rows[j], w-2))
+		} else {
+			rows[j] = gutter + rows[j]
+		}
+	}
+	return rows
 }

@@ -2,6 +2,10 @@ package tui
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -9,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/oncall-cockpit/oncall/correlate"
@@ -28,24 +33,55 @@ type overview struct {
 	loading bool
 	cursor  int  // over SLO gauges, then alerts, then services
 	moved   bool // the user moved the cursor; until then it rests on the first alert
-	offset  int  // first service row shown
-	sortBy  int  // index into sortOrders
+	// alertOff and offset are the first alert and service rows shown: set
+	// by Update and SetSize, so that the lists scroll only to follow the
+	// cursor.
+	alertOff, offset int
+	sortBy           int // index into sortOrders
+	// filter narrows the alerts and services to the rows whose names and
+	// labels hold it; editing while it is typed in input.
+	filter  string
+	editing bool
+	input   textinput.Model
+	// lastIn is the row each panel's cursor was on, for tab to go back.
+	lastIn [panels]int
 }
 
-func newOverview(c *common) *overview { return &overview{base: base{c: c}} }
+// The overview's panels, in their order on screen and for tab.
+const (
+	panelGauges = iota
+	panelAlerts
+	panelServices
+	panels
+)
+
+func newOverview(c *common) *overview {
+	in := textinput.New()
+	in.Prompt = ""
+	in.SetVirtualCursor(false)
+	return &overview{base: base{c: c}, input: in}
+}
 
 func (o *overview) Title() string { return "overview" }
 
 func (o *overview) SetSize(w, h int) {
 	o.base.SetSize(w, h)
-	o.clampOffset()
+	o.follow()
 }
+
+// Capturing is true while the filter is typed: keys are text then.
+func (o *overview) Capturing() bool { return o.editing }
 
 // ShortHelp is what the alerts' heading offers.
 func (o *overview) ShortHelp() []key.Binding {
 	k := o.c.keys
-	return []key.Binding{relabel(k.Open, "enter:", "incident"), relabel(k.Ack, "a:", "acknowledge")}
+	if o.editing {
+		return []key.Binding{relabel(k.Open, "enter", "keep"), relabel(k.Cancel, "esc", "clear")}
+	}
+	return []key.Binding{relabel(k.Open, "enter:", "incident"), relabel(k.Ack, "a:", "acknowledge"), relabel(k.Filter, "/:", "filter")}
 }
+
+func (o *overview) FullHelp() [][]key.Binding { return o.c.keys.overviewHelp() }
 
 // gaugeHelp is what the gauges offer, once one is selected.
 func (o *overview) gaugeHelp() []key.Binding {
@@ -53,11 +89,49 @@ func (o *overview) gaugeHelp() []key.Binding {
 	return []key.Binding{relabel(k.Open, "enter:", "budget"), relabel(k.Incident, "i:", "incident")}
 }
 
-func (o *overview) rows() int {
+// spans are the cursor rows of each panel, [first, end). The compact
+// layout draws services only when every alert fits above them; without
+// them the cursor never goes there.
+func (o *overview) spans() (sp [panels][2]int) {
 	if o.data == nil {
-		return 0
+		return sp
 	}
-	return len(o.data.Budgets) + len(o.firing()) + len(o.data.Services)
+	g, a := o.gauges(), len(o.firing())
+	s := len(o.services())
+	if o.compact() && o.compactServiceRoom() == 0 {
+		s = 0
+	}
+	sp[panelGauges] = [2]int{0, g}
+	sp[panelAlerts] = [2]int{g, g + a}
+	sp[panelServices] = [2]int{g + a, g + a + s}
+	return sp
+}
+
+func (o *overview) rows() int { return o.spans()[panels-1][1] }
+
+// panelOf is the panel of cursor row i.
+func (o *overview) panelOf(i int) int {
+	sp := o.spans()
+	for p := range panels {
+		if i < sp[p][1] {
+			return p
+		}
+	}
+	return panels - 1
+}
+
+// switchPanel moves the cursor to the next (step 1) or previous (-1)
+// panel that has rows, back to the row it was on there.
+func (o *overview) switchPanel(step int) {
+	sp, cur := o.spans(), o.panelOf(o.cursor)
+	o.lastIn[cur] = o.cursor - sp[cur][0]
+	for i := 1; i < panels; i++ {
+		p := (cur + step*i + panels) % panels
+		if n := sp[p][1] - sp[p][0]; n > 0 {
+			o.cursor, o.moved = sp[p][0]+min(o.lastIn[p], n-1), true
+			return
+		}
+	}
 }
 
 // gauges is how many cursor rows the SLO gauges take: those shown.
@@ -70,28 +144,27 @@ func (o *overview) gauges() int {
 }
 
 // gaugeLines is how many lines the gauges may take: in the compact
-// layout all but the alert and the status, else gaugeRoom.
+// layout all but the status and, below them, a saturation line and two
+// lines of alerts (one and a line that counts the others), else
+// gaugeRoom.
 func (o *overview) gaugeLines() int {
 	if o.compact() {
-		return max(1, o.height-3)
+		return max(1, o.height-4)
 	}
 	return gaugeRoom(o.height)
 }
 
 // rowKey names the row under the cursor, so it survives a refresh that
-// adds or reorders rows.
+// adds or reorders rows, or a filter.
 func (o *overview) rowKey() string {
-	if o.data == nil {
-		return ""
-	}
-	g, al := o.gauges(), o.firing()
-	switch i := o.cursor; {
-	case i < g:
-		return "slo/" + o.data.Budgets[i].SLO.Name
-	case i < g+len(al):
-		return "alert/" + al[i-g].Fingerprint
-	case i-g-len(al) < len(o.data.Services):
-		return "service/" + o.data.Services[i-g-len(al)].Service
+	b, al, st := o.selection()
+	switch {
+	case b != nil:
+		return "slo/" + b.SLO.Name
+	case al != nil:
+		return "alert/" + al.Fingerprint
+	case st != nil:
+		return "service/" + st.Service
 	}
 	return ""
 }
@@ -100,13 +173,20 @@ func (o *overview) rowKey() string {
 // the first alert (or the first service); after that it stays on the
 // same row as rows come and go.
 func (o *overview) setData(d *overviewData) {
-	defer o.clampOffset()
 	key := o.rowKey()
 	o.data = d
 	if !o.moved {
 		o.cursor = o.gauges()
+		o.follow()
 		return
 	}
+	o.keepOn(key)
+}
+
+// keepOn puts the cursor back on the row named key, or, when that row is
+// gone, on the first alert or service within reach.
+func (o *overview) keepOn(key string) {
+	defer o.follow()
 	for i := 0; i < o.rows(); i++ {
 		o.cursor = i
 		if o.rowKey() == key {
@@ -125,12 +205,16 @@ func (o *overview) reload() tea.Cmd {
 	return loadOverview(o.c.deps, o.data)
 }
 
-// firing is the alerts not resolved, by severity (pages first, so that
-// one never hides under "… 4 more" below warnings), then oldest first.
+// firing is the alerts not resolved that pass the filter, by severity
+// (pages first, so that one never hides below warnings), then oldest
+// first. When the alerts could not be read there are none to select.
 func (o *overview) firing() []sources.Alert {
+	if o.data == nil || o.data.AlertsOf.Err != nil {
+		return nil
+	}
 	var out []sources.Alert
 	for _, a := range o.data.Alerts {
-		if a.State != sources.AlertResolved {
+		if a.State != sources.AlertResolved && matches(o.filter, alertText(a)) {
 			out = append(out, a)
 		}
 	}
@@ -145,6 +229,40 @@ func (o *overview) firing() []sources.Alert {
 		return out[i].Name+out[i].Service < out[j].Name+out[j].Service
 	})
 	return out
+}
+
+// services is the service table's rows that pass the filter; none when
+// the metrics could not be read.
+func (o *overview) services() []correlate.ServiceStatus {
+	if o.data == nil || o.data.REDOf.Err != nil {
+		return nil
+	}
+	if o.filter == "" {
+		return o.data.Services
+	}
+	var out []correlate.ServiceStatus
+	for _, s := range o.data.Services {
+		if matches(o.filter, s.Service) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// alertText is what the filter reads of an alert: its name, service,
+// severity, every label as name=value, and its summary.
+func alertText(a sources.Alert) string {
+	parts := []string{a.Name, a.Service, a.Severity, a.Annotations["summary"]}
+	for _, k := range slices.Sorted(maps.Keys(a.Labels)) {
+		parts = append(parts, k+"="+a.Labels[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+// matches is the overview's filter: a case-insensitive substring, as
+// k9s's / is by default (its fuzzy mode is opt-in).
+func matches(filter, text string) bool {
+	return strings.Contains(strings.ToLower(text), strings.ToLower(filter))
 }
 
 // severityRank orders alerts: pages, then warnings and tickets, then the
@@ -165,17 +283,14 @@ func severityRank(a sources.Alert) int {
 
 // selected is the trigger for the row under the cursor.
 func (o *overview) selected() (correlate.Trigger, bool) {
-	if o.data == nil || o.rows() == 0 {
-		return correlate.Trigger{}, false
-	}
-	g, al := o.gauges(), o.firing()
-	switch i := o.cursor; {
-	case i < g:
-		return correlate.Trigger{Service: o.data.Budgets[i].SLO.Service}, true
-	case i < g+len(al):
-		return correlate.Trigger{Service: al[i-g].Service, Alert: al[i-g].Name}, true
-	case i-g-len(al) < len(o.data.Services):
-		return correlate.Trigger{Service: o.data.Services[i-g-len(al)].Service}, true
+	b, al, st := o.selection()
+	switch {
+	case b != nil:
+		return correlate.Trigger{Service: b.SLO.Service}, true
+	case al != nil:
+		return correlate.Trigger{Service: al.Service, Alert: al.Name}, true
+	case st != nil:
+		return correlate.Trigger{Service: st.Service}, true
 	}
 	return correlate.Trigger{}, false
 }
@@ -202,59 +317,76 @@ func (o *overview) Update(msg tea.Msg) tea.Cmd {
 		}
 		return tea.Batch(flash("✓ "+msg.alert+" acknowledged by "+o.c.deps.User+" (silence "+msg.id+")"), o.reload())
 	case tea.KeyPressMsg:
+		if o.editing {
+			o.edit(msg)
+			return nil
+		}
 		return o.key(msg)
+	case tea.PasteMsg:
+		if o.editing {
+			o.input, _ = o.input.Update(msg)
+			o.setFilter(o.input.Value())
+		}
 	case tea.MouseClickMsg:
 		return o.click(msg.Y - 1) // the title line is above the view
 	}
 	return nil
 }
 
+// edit handles a key while the filter is typed: the lists narrow as it
+// is typed, enter keeps it, esc clears it (as in k9s).
+func (o *overview) edit(km tea.KeyPressMsg) {
+	k := o.c.keys
+	switch {
+	case key.Matches(km, k.Open):
+		o.editing = false
+	case key.Matches(km, k.Cancel):
+		o.editing = false
+		o.setFilter("")
+	default:
+		o.input, _ = o.input.Update(km)
+		o.setFilter(o.input.Value())
+	}
+}
+
+// setFilter narrows the lists, keeping the cursor on its row when the
+// row still passes.
+func (o *overview) setFilter(f string) {
+	if f == o.filter {
+		return
+	}
+	key := o.rowKey()
+	o.filter = f
+	o.keepOn(key)
+}
+
 // click selects the alert or service row at line y of the view; a click
 // on the row already selected opens its incident.
 func (o *overview) click(y int) tea.Cmd {
-	row, ok := o.rowAt(y)
-	if !ok {
+	if o.data == nil {
 		return nil
 	}
+	lay := o.layout()
+	if y < 0 || y >= len(lay.rowOf) || lay.rowOf[y] < 0 {
+		return nil
+	}
+	row := lay.rowOf[y]
 	if row == o.cursor && o.moved {
 		if t, ok := o.selected(); ok {
 			return openIncident(o.c, t)
 		}
 	}
 	o.cursor, o.moved = row, true
-	o.clampOffset()
+	o.follow()
 	return nil
-}
-
-// rowAt maps a line of the view to the cursor row drawn there: the alert
-// and service rows, as View lays them out.
-func (o *overview) rowAt(y int) (int, bool) {
-	if o.data == nil {
-		return 0, false
-	}
-	g, a := o.top()
-	gauges, firing := o.gauges(), o.firing()
-	if o.compact() {
-		if y == len(g) && len(firing) > 0 {
-			return gauges, true
-		}
-		return 0, false
-	}
-	if i := y - len(g) - 2; i >= 0 && i < len(a)-1 && i < len(firing) { // past a blank and the alerts' heading
-		return gauges + i, true
-	}
-	if i := y - len(g) - len(a) - 3; i >= 0 && i < o.serviceRoom(len(g), len(a)) && o.offset+i < len(o.data.Services) {
-		return gauges + len(firing) + o.offset + i, true
-	}
-	return 0, false
 }
 
 func (o *overview) key(km tea.KeyPressMsg) tea.Cmd {
 	k := o.c.keys
 	n := o.rows()
-	if key.Matches(km, k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown) {
+	if key.Matches(km, k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.NextPanel, k.PrevPanel) {
 		o.moved = true
-		defer o.clampOffset()
+		defer o.follow()
 	}
 	switch {
 	case key.Matches(km, k.Up):
@@ -269,10 +401,24 @@ func (o *overview) key(km tea.KeyPressMsg) tea.Cmd {
 		o.cursor = min(max(0, n-1), o.cursor+10)
 	case key.Matches(km, k.PageUp):
 		o.cursor = max(0, o.cursor-10)
+	case key.Matches(km, k.NextPanel):
+		o.switchPanel(1)
+	case key.Matches(km, k.PrevPanel):
+		o.switchPanel(-1)
+	case key.Matches(km, k.Filter):
+		o.editing = true
+		o.input.SetValue(o.filter)
+		o.input.CursorEnd()
+		o.input.Focus()
+	case key.Matches(km, k.Back):
+		// esc on the overview clears a kept filter, as in k9s
+		o.setFilter("")
 	case key.Matches(km, k.Sort):
 		o.sortBy = (o.sortBy + 1) % len(sortOrders)
 		if o.data != nil {
+			key := o.rowKey()
 			sortServices(o.data.Services, o.sortBy)
+			o.keepOn(key)
 		}
 	case key.Matches(km, k.Open):
 		if b, _, _ := o.selection(); b != nil {
@@ -301,20 +447,20 @@ func (o *overview) key(km tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// selection is what the cursor is on: a gauge's budget, an alert or a
-// service's status (one of them set).
+// selection is what the cursor is on: a gauge's budget (with its
+// service's status), an alert or a service's status.
 func (o *overview) selection() (b *slo.Budget, al *sources.Alert, st *correlate.ServiceStatus) {
 	if o.data == nil {
 		return nil, nil, nil
 	}
-	g, firing := o.gauges(), o.firing()
-	switch i := o.cursor; {
-	case i < g:
+	sp, i := o.spans(), o.cursor
+	switch {
+	case i < sp[panelGauges][1]:
 		return &o.data.Budgets[i], nil, o.status(o.data.Budgets[i].SLO.Service)
-	case i < g+len(firing):
-		return nil, &firing[i-g], nil
-	case i-g-len(firing) < len(o.data.Services):
-		return nil, nil, &o.data.Services[i-g-len(firing)]
+	case i < sp[panelAlerts][1]:
+		return nil, &o.firing()[i-sp[panelAlerts][0]], nil
+	case i < sp[panelServices][1]:
+		return nil, nil, &o.services()[i-sp[panelServices][0]]
 	}
 	return nil, nil, nil
 }
@@ -378,70 +524,15 @@ func (o *overview) acknowledge() tea.Cmd {
 
 // selectedAlert is the alert under the cursor, if the cursor is on one.
 func (o *overview) selectedAlert() (sources.Alert, bool) {
-	if o.data == nil {
-		return sources.Alert{}, false
-	}
-	g, al := o.gauges(), o.firing()
-	if i := o.cursor - g; i >= 0 && i < len(al) {
-		return al[i], true
+	if _, al, _ := o.selection(); al != nil {
+		return *al, true
 	}
 	return sources.Alert{}, false
 }
 
-// compact is the layout of small panes: the gauges, the top alert, the
-// status.
+// compact is the layout of small panes: the gauges, the alerts without a
+// heading, the services only in the room the alerts leave, the status.
 func (o *overview) compact() bool { return o.height < 20 || o.c.deps.Pane }
-
-// top renders the gauges and the firing alerts: their height sets how
-// many service rows fit below.
-func (o *overview) top() (gauges, alerts []string) {
-	st, w, h, d := o.c.styles, o.width, o.height, o.data
-	g := o.gauges()
-	selGauge := -1
-	if o.cursor < g {
-		selGauge = o.cursor
-	}
-	gauges = o.greyIfStale(d.BudgetOf, renderGauges(d.Budgets, d.BudgetOf, selGauge, w, o.gaugeLines(), st))
-	if selGauge >= 0 {
-		gauges = append(gauges, st.Muted.Render("  ")+o.c.hint(o.gaugeHelp(), ", "))
-	}
-	if sat := saturationLine(d.Saturating, w, st); sat != "" {
-		gauges = append(gauges, o.greyIfStale(d.SatOf, []string{sat})...)
-	}
-	al := o.firing()
-	if o.compact() {
-		if len(al) > 0 {
-			return gauges, []string{o.mark(g, renderAlertRow(al[0], d.At, d.AckedBy, w-2, st))}
-		}
-		return gauges, []string{st.OK.Render("✓ no alerts firing")}
-	}
-	title := st.Heading.Render("FIRING ALERTS") + o.staleNote(d.AlertsOf)
-	switch {
-	case d.AlertsOf.Err != nil:
-		alerts = append(alerts, title+"  "+st.Bad.Render("✗ "+safe(d.AlertsOf.Err.Error())))
-	case len(al) == 0:
-		alerts = append(alerts, title+"  "+st.OK.Render("✓ none"))
-	default:
-		hint := o.c.hint(o.ShortHelp(), ", ")
-		if o.c.deps.ReadOnly {
-			hint += st.Muted.Render("; read-only")
-		}
-		alerts = append(alerts, title+st.Muted.Render("  (")+hint+st.Muted.Render(")"))
-		maxAlerts := max(1, (h-len(gauges)-2-6)/3)
-		for i, a := range al {
-			if i == maxAlerts {
-				alerts = append(alerts, st.Muted.Render("  … "+humanize.Commas(float64(len(al)-maxAlerts))+" more"))
-				break
-			}
-			alerts = append(alerts, o.mark(g+i, renderAlertRow(a, d.At, d.AckedBy, w-2, st)))
-		}
-	}
-	if len(d.Proposals) > 0 {
-		alerts = append(alerts, "")
-		alerts = append(alerts, o.greyIfStale(d.ProposalsOf, proposalRows(o.c, d.Proposals, d.At, w, 2))...)
-	}
-	return gauges, o.greyIfStale(d.AlertsOf, alerts)
-}
 
 // decide approves (after the plan and its confirmation) or rejects (after
 // asking) the first proposal waiting.
@@ -470,28 +561,229 @@ func (o *overview) decide(approve bool) tea.Cmd {
 	}, "not rejected"), nil)
 }
 
-// serviceRoom is how many service rows fit under the top part: the
-// screen less the gauges, a blank, the alerts, a blank, the services'
-// heading and the status line.
-func (o *overview) serviceRoom(gauges, alerts int) int { return o.height - gauges - alerts - 4 }
+// overviewLayout is the overview above its status line: its lines, the
+// cursor row drawn on each (-1 for none), and the first alert and
+// service shown.
+type overviewLayout struct {
+	lines                    []string
+	rowOf                    []int
+	alertFirst, serviceFirst int
+}
 
-// clampOffset scrolls the service table so that the cursor's row shows.
-func (o *overview) clampOffset() {
-	if o.data == nil || o.compact() || o.data.REDOf.Err != nil {
+func (l *overviewLayout) add(row int, lines ...string) {
+	for _, s := range lines {
+		l.lines = append(l.lines, s)
+		l.rowOf = append(l.rowOf, row)
+	}
+}
+
+// top is the lines above the alerts: the gauges, the selected one's keys
+// (but in the compact layout, short of room), the resources filling up,
+// and in the compact layout the filter.
+func (o *overview) top(selGauge int) []string {
+	st, w, d := o.c.styles, o.width, o.data
+	lines := o.greyIfStale(d.BudgetOf, renderGauges(d.Budgets, d.BudgetOf, selGauge, w, o.gaugeLines(), st))
+	if selGauge >= 0 && !o.compact() {
+		lines = append(lines, st.Muted.Render("  ")+o.c.hint(o.gaugeHelp(), ", "))
+	}
+	if sat := saturationLine(d.Saturating, w, st); sat != "" {
+		lines = append(lines, o.greyIfStale(d.SatOf, []string{sat})...)
+	}
+	if note := o.filterNote(); note != "" && o.compact() {
+		lines = append(lines, strings.TrimSpace(note))
+	}
+	return lines
+}
+
+// compactServiceRoom is how many service rows the compact layout has
+// below every alert and a heading: 0 when the alerts fill it.
+func (o *overview) compactServiceRoom() int {
+	if o.data == nil || o.data.REDOf.Err != nil || len(o.services()) == 0 {
+		return 0
+	}
+	return max(0, o.height-1-len(o.top(-1))-max(1, len(o.firing()))-1)
+}
+
+// alertShare is the least share of the room below the gauges that the
+// alerts keep when alerts and services do not both fit: the services
+// have the rest, and scroll.
+const alertShare = 0.4
+
+// layout lays the overview out at its size: the gauges, then the alerts
+// and the services, each list scrolled from its offset just enough to
+// show the cursor, with the rows it hides counted.
+func (o *overview) layout() overviewLayout {
+	st, w, d := o.c.styles, o.width, o.data
+	var lay overviewLayout
+	sp := o.spans()
+	selGauge := -1
+	if o.cursor < sp[panelGauges][1] {
+		selGauge = o.cursor
+	}
+	lay.add(-1, o.top(selGauge)...)
+	firing, services := o.firing(), o.services()
+	alertRow := func(i int) string { return renderAlertRow(firing[i], d.At, d.AckedBy, w-2, st) }
+	scale := serviceScale(d.Services) // the whole table's: a filter does not rescale
+	serviceRow := func(i int) string { return renderServiceRow(services[i], scale, w-2, st) }
+	if o.compact() {
+		switch {
+		case d.AlertsOf.Err != nil:
+			lay.add(-1, st.Bad.Render("✗ alerts: "+safe(d.AlertsOf.Err.Error())))
+		case len(firing) == 0 && o.filter != "":
+			lay.add(-1, st.Muted.Render("no alert matches"))
+		case len(firing) == 0:
+			lay.add(-1, st.OK.Render("✓ no alerts firing"))
+		default:
+			lay.alertFirst = o.list(&lay, len(firing), o.height-1-len(lay.lines), o.alertOff, sp[panelAlerts][0], alertRow)
+		}
+		if room := o.compactServiceRoom(); room > 0 {
+			lay.add(-1, st.Heading.Render("SERVICES")+st.Muted.Render(" by "+sortOrders[o.sortBy].name+" (s)"))
+			lay.serviceFirst = o.list(&lay, len(services), room, o.offset, sp[panelServices][0], serviceRow)
+		}
+		return lay
+	}
+	var props []string
+	if len(d.Proposals) > 0 {
+		props = append([]string{""}, o.greyIfStale(d.ProposalsOf, proposalRows(o.c, d.Proposals, d.At, w, 2))...)
+	}
+	// below the gauges: a blank, the alerts' heading, the alerts, the
+	// proposals, a blank, the services' heading, the services
+	avail := o.height - 1 - len(lay.lines) - 4 - len(props)
+	na, ns := len(firing), max(1, len(services))
+	aRoom := na
+	if na+ns > avail {
+		aRoom = min(na, max(avail-ns, int(alertShare*float64(avail))))
+	}
+	aRoom = max(0, min(aRoom, avail-1))
+
+	lay.add(-1, "")
+	title := st.Heading.Render("FIRING ALERTS") + o.filterNote() + o.staleNote(d.AlertsOf)
+	alerts := overviewLayout{}
+	switch {
+	case d.AlertsOf.Err != nil:
+		alerts.add(-1, title+"  "+st.Bad.Render("✗ "+safe(d.AlertsOf.Err.Error())))
+	case len(firing) == 0 && o.filter != "":
+		alerts.add(-1, title+"  "+st.Muted.Render("no alert matches"))
+	case len(firing) == 0:
+		alerts.add(-1, title+"  "+st.OK.Render("✓ none"))
+	default:
+		hint := o.c.hint(o.ShortHelp(), ", ")
+		if o.c.deps.ReadOnly {
+			hint += st.Muted.Render("; read-only")
+		}
+		alerts.add(-1, title+st.Muted.Render("  (")+hint+st.Muted.Render(")"))
+		lay.alertFirst = o.list(&alerts, na, aRoom, o.alertOff, sp[panelAlerts][0], alertRow)
+	}
+	o.appendGreyed(&lay, d.AlertsOf, alerts)
+	lay.add(-1, props...)
+	lay.add(-1, "")
+
+	table := overviewLayout{}
+	table.add(-1, st.Heading.Render("SERVICES")+o.filterNote()+st.Muted.Render("  by "+sortOrders[o.sortBy].name+" (s): rate, errors, p99 over 30 minutes")+o.staleNote(d.REDOf))
+	switch {
+	case d.REDOf.Err != nil:
+		table.add(-1, st.Bad.Render("✗ "+safe(d.REDOf.Err.Error())))
+	case len(services) == 0 && o.filter != "":
+		table.add(-1, st.Muted.Render("  no service matches"))
+	default:
+		lay.serviceFirst = o.list(&table, len(services), avail-aRoom, o.offset, sp[panelServices][0], serviceRow)
+	}
+	o.appendGreyed(&lay, d.REDOf, table)
+	return lay
+}
+
+// appendGreyed adds a panel's lines to l, muted when its data is stale.
+func (o *overview) appendGreyed(l *overviewLayout, p part, panel overviewLayout) {
+	l.lines = append(l.lines, o.greyIfStale(p, panel.lines)...)
+	l.rowOf = append(l.rowOf, panel.rowOf...)
+}
+
+// list adds to l the rows of a list of n in room lines, scrolled from
+// off to show the cursor, with lines that count the rows hidden above
+// and below; first is the cursor row of row 0. It returns the first row
+// shown.
+func (o *overview) list(l *overviewLayout, n, room, off, first int, row func(int) string) int {
+	if n == 0 || room <= 0 {
+		return 0
+	}
+	from, to := scrollWindow(n, room, off, o.cursor-first)
+	more := func(s string) { l.add(-1, o.c.styles.Muted.Render("  … "+s)) }
+	above, below := from > 0, to < n
+	both := above && below && to-from+2 > room // one line counts both
+	if above && !both && room > 1 {
+		more(humanize.Commas(float64(from)) + " more above")
+	}
+	for i := from; i < to; i++ {
+		l.add(first+i, o.mark(first+i, row(i)))
+	}
+	switch {
+	case room == 1:
+	case both:
+		more(humanize.Commas(float64(from)) + " more above, " + humanize.Commas(float64(n-to)) + " below")
+	case below:
+		more(humanize.Commas(float64(n-to)) + " more below")
+	}
+	return from
+}
+
+// scrollWindow picks the rows [from, to) of a list of n shown in room lines,
+// scrolled from off just enough to show row sel (when sel is a row of
+// it). A line above counts the rows hidden above, one below those below;
+// with less than three lines of room, one row shows and one line counts
+// both.
+func scrollWindow(n, room, off, sel int) (from, to int) {
+	if n <= room {
+		return 0, n
+	}
+	in := sel >= 0 && sel < n
+	if room < 3 {
+		if !in {
+			sel = max(0, min(off, n-1))
+		}
+		return sel, sel + 1
+	}
+	// past n-room+1 the list would end above blank lines
+	off = max(0, min(off, n-room+1))
+	if in && sel < off {
+		off = sel
+	}
+	for {
+		to := off + room
+		if off > 0 {
+			to-- // the line counting those above
+		}
+		if to < n {
+			to-- // the line counting those below
+		}
+		if !in || sel < to {
+			return off, min(to, n)
+		}
+		off++
+	}
+}
+
+// follow scrolls the lists so that the cursor's row shows, keeping the
+// cursor on a row.
+func (o *overview) follow() {
+	if o.data == nil {
 		return
 	}
-	sel := o.cursor - o.gauges() - len(o.firing())
-	if sel < 0 {
-		return
+	o.cursor = max(0, min(o.cursor, o.rows()-1))
+	lay := o.layout()
+	o.alertOff, o.offset = lay.alertFirst, lay.serviceFirst
+}
+
+// filterNote is the filter as a panel heading shows it: being typed (the
+// alerts' heading then offers enter and esc), or kept.
+func (o *overview) filterNote() string {
+	st := o.c.styles
+	switch {
+	case o.editing:
+		return st.Accent.Render("  /" + inputLine(o.input))
+	case o.filter != "":
+		return st.Accent.Render("  /"+safe(o.filter)) + st.Muted.Render(" (esc clears)")
 	}
-	g, a := o.top()
-	room := o.serviceRoom(len(g), len(a))
-	if sel < o.offset {
-		o.offset = sel
-	}
-	if sel >= o.offset+room {
-		o.offset = sel - room + 1
-	}
+	return ""
 }
 
 // View renders the overview in exactly width × height cells.
@@ -500,26 +792,101 @@ func (o *overview) View() string {
 	if o.data == nil {
 		return fill([]string{st.Muted.Render(o.c.spinner() + " loading the fleet…")}, w, h)
 	}
-	d := o.data
-	gauges, alerts := o.top()
-	status := statusLine(d, o.c.wall, o.c.deps.Refresh, o.c.paused, w, st)
-	if o.compact() {
-		return fill(append(gauges, alerts...), w, h-1) + "\n" + status
+	status := statusLine(o.data, o.c.wall, o.c.deps.Refresh, o.c.paused, w, st)
+	return fill(o.layout().lines, w, h-1) + "\n" + status
+}
+
+// Detail is the overview in full where its rows cut it short: every
+// error of the current data, then the selection, whole.
+func (o *overview) Detail() (string, []string) {
+	if o.data == nil {
+		return "", nil
 	}
-	lines := append(append(append(gauges, ""), alerts...), "")
-	hdr := st.Heading.Render("SERVICES") + st.Muted.Render("  by "+sortOrders[o.sortBy].name+" (s): rate, errors, p99 over 30 minutes") + o.staleNote(d.REDOf)
-	services := []string{hdr}
-	if d.REDOf.Err != nil {
-		services = append(services, st.Bad.Render("✗ "+safe(d.REDOf.Err.Error())))
-	} else {
-		room := o.serviceRoom(len(gauges), len(alerts))
-		first := o.gauges() + len(o.firing()) // the first service's cursor row
-		for i := o.offset; i < len(d.Services) && i < o.offset+room; i++ {
-			services = append(services, o.mark(first+i, renderServiceRow(d.Services[i], w-2, st)))
+	d := o.data
+	var errs []string
+	for _, p := range []struct {
+		name string
+		p    *part
+	}{{"metrics", &d.REDOf}, {"slo", &d.BudgetOf}, {"alerts", &d.AlertsOf}, {"logs", d.LogsOf}, {"traces", d.TracesOf},
+		{"saturation", &d.SatOf}, {"proposals", &d.ProposalsOf}} {
+		if p.p != nil && p.p.Err != nil && !errors.Is(p.p.Err, errNotConfigured) {
+			errs = append(errs, "✗ "+p.name+": "+p.p.Err.Error())
 		}
 	}
-	lines = append(lines, o.greyIfStale(d.REDOf, services)...)
-	return fill(lines, w, h-1) + "\n" + status
+	for _, b := range d.Budgets {
+		if b.Err != "" {
+			errs = append(errs, "✗ slo "+b.SLO.Name+": "+b.Err)
+		}
+	}
+	title, sel := "errors", []string(nil)
+	b, al, st := o.selection()
+	switch {
+	case b != nil:
+		title, sel = "slo "+b.SLO.Name, budgetDetail(*b)
+	case al != nil:
+		title, sel = "alert "+al.Name, alertDetail(*al, d.At)
+	case st != nil:
+		title, sel = "service "+st.Service, serviceDetail(*st)
+	}
+	if len(errs) == 0 {
+		return title, sel
+	}
+	lines := append([]string{"ERRORS"}, errs...)
+	if len(sel) > 0 {
+		lines = append(append(lines, "", strings.ToUpper(title)), sel...)
+	}
+	return title, lines
+}
+
+// budgetDetail is a gauge's whole line, then what it is made of.
+func budgetDetail(b slo.Budget) []string {
+	lines := []string{gaugeText(b, 0), "service: " + b.SLO.Service,
+		fmt.Sprintf("objective: %g%% over %s", b.SLO.Objective, slo.WindowName(b.SLO.Window))}
+	if b.Err != "" {
+		lines = append(lines, "error: "+b.Err)
+	}
+	if len(b.Queries) > 0 {
+		lines = append(append(lines, "queries:"), b.Queries...)
+	}
+	return lines
+}
+
+// alertDetail is an alert with every label and annotation.
+func alertDetail(a sources.Alert, now time.Time) []string {
+	lines := []string{"state: " + string(a.State), "severity: " + a.Severity, "service: " + a.Service}
+	if !a.StartsAt.IsZero() {
+		lines = append(lines, "since: "+a.StartsAt.UTC().Format(time.RFC3339)+" ("+fmtAge(now.Sub(a.StartsAt))+" ago)")
+	}
+	lines = append(lines, "labels:")
+	for _, k := range slices.Sorted(maps.Keys(a.Labels)) {
+		lines = append(lines, "  "+k+"="+a.Labels[k])
+	}
+	if len(a.Annotations) > 0 {
+		lines = append(lines, "annotations:")
+		for _, k := range slices.Sorted(maps.Keys(a.Annotations)) {
+			lines = append(lines, "  "+k+": "+a.Annotations[k])
+		}
+	}
+	if len(a.SilencedBy) > 0 {
+		lines = append(lines, "silenced by: "+strings.Join(a.SilencedBy, ", "))
+	}
+	if a.GeneratorURL != "" {
+		lines = append(lines, "source: "+a.GeneratorURL)
+	}
+	return lines
+}
+
+// serviceDetail is a service's row, its name uncut, and its query.
+func serviceDetail(s correlate.ServiceStatus) []string {
+	lines := []string{"health: " + [...]string{"ok", "degraded", "failing"}[s.Health],
+		"rate: " + fmtRate(s.Rate), "errors: " + humanize.Percent(s.ErrorRatio), "p99: " + humanize.SecondsShort(s.P99)}
+	if s.FromEdges {
+		lines = append(lines, "from its callers' calls: it has no series of its own")
+	}
+	if s.Query != "" {
+		lines = append(lines, "query: "+s.Query)
+	}
+	return lines
 }
 
 // stale is whether a panel's data is older than three of its reloads.
@@ -562,16 +929,17 @@ func (o *overview) mark(i int, line string) string {
 
 // fill pads or cuts lines to exactly h lines of width w.
 func fill(lines []string, w, h int) string {
-	if len(lines) > h {
-		lines = lines[:h]
+	// into a new slice: the caller's lines (a view's kept lines) stay
+	// uncut, for its detail
+	out := make([]string, h)
+	for i := range out {
+		if i < len(lines) {
+			out[i] = fit(lines[i], w)
+		} else {
+			out[i] = fit("", w)
+		}
 	}
-	for len(lines) < h {
-		lines = append(lines, "")
-	}
-	for i, l := range lines {
-		lines[i] = fit(l, w)
-	}
-	return strings.Join(lines, "\n")
+	return strings.Join(out, "\n")
 }
 
 // sortOrders are the service table's orders; s cycles through them.

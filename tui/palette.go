@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
@@ -46,17 +47,36 @@ func (p *palette) ShortHelp() []key.Binding {
 	return []key.Binding{either("↑↓", "choose", k.PickUp, k.PickDown), relabel(k.Open, "enter", "go"), relabel(k.Cancel, "esc", "close")}
 }
 
-// matches are the items that fit the input, best first.
+func (p *palette) FullHelp() [][]key.Binding {
+	k := p.c.keys
+	return [][]key.Binding{{relabel(k.Open, "enter", "go to the selection, or run :q, :quit or :q! (quit)")},
+		{relabel(k.PickUp, "↑/ctrl+p", "previous"), relabel(k.PickDown, "↓/ctrl+n", "next"), relabel(k.Cancel, "esc", "close")}}
+}
+
+// commands are what the palette runs when typed exactly, as k9s's
+// command line does; only an exact name runs one, so a fuzzy match never
+// quits.
+var commands = map[string]paletteItem{
+	"q":    {"command", "quit", func() tea.Cmd { return requestQuit }},
+	"quit": {"command", "quit", func() tea.Cmd { return requestQuit }},
+	"q!":   {"command", "quit", func() tea.Cmd { return requestQuit }},
+}
+
+// matches are the items that fit the input, best first: a command typed
+// exactly, then the fuzzy matches.
 func (p *palette) matches() []paletteItem {
 	q := p.input.Value()
 	if q == "" {
 		return p.items
 	}
+	var out []paletteItem
+	if c, ok := commands[strings.TrimSpace(q)]; ok {
+		out = append(out, c)
+	}
 	labels := make([]string, len(p.items))
 	for i, it := range p.items {
 		labels[i] = it.kind + " " + it.label
 	}
-	var out []paletteItem
 	for _, m := range fuzzy.Find(q, labels) {
 		out = append(out, p.items[m.Index])
 	}
@@ -96,7 +116,7 @@ func (p *palette) Update(msg tea.Msg) tea.Cmd {
 
 func (p *palette) View() string {
 	st := p.c.styles
-	lines := []string{st.Accent.Render(": "+inputLine(p.input)) + st.Muted.Render("  type to narrow · ") + p.c.hint(p.ShortHelp())}
+	lines := []string{p.c.keyLine(p.width, st.Accent.Render(": "+inputLine(p.input))+st.Muted.Render("  type to narrow · "), p.ShortHelp())}
 	lines = append(lines, "")
 	ms := p.matches()
 	if len(ms) == 0 {
@@ -125,7 +145,7 @@ func paletteItems(c *common) []paletteItem {
 	open := func(t correlate.Trigger) func() tea.Cmd { return func() tea.Cmd { return openIncident(c, t) } }
 	items = append(items,
 		paletteItem{"view", "overview", func() tea.Cmd { return func() tea.Msg { return popAllMsg{} } }},
-		paletteItem{"view", "help", func() tea.Cmd { return push(newHelpView(c, c.keys.FullHelp()), nil) }},
+		paletteItem{"view", "help", func() tea.Cmd { return push(newHelpView(c, "all", c.keys.FullHelp()), nil) }},
 	)
 	if d := c.fleet; d != nil {
 		for _, al := range d.Alerts {

@@ -57,8 +57,36 @@ func peerRows(ctx context.Context, m sources.Metrics, reds []sources.RED, now ti
 	return correlate.PeerStatuses(cur, base, names)
 }
 
-// sparkline draws the last width values between their minimum and maximum.
-func sparkline(vals []float64, width int) string { return present.Sparkline(vals, width) }
+// columnScale is the top of each sparkline column of the service table:
+// one scale per column, from 0, so that a bar's height compares across
+// services and a steady series stays level.
+type columnScale struct{ rate, errors, p99 float64 }
+
+// serviceScale is the scale shared by the rows of the service table.
+func serviceScale(rows []correlate.ServiceStatus) columnScale {
+	var s columnScale
+	top := func(at *float64, vals []float64) {
+		for _, v := range vals {
+			*at = max(*at, v)
+		}
+	}
+	for _, r := range rows {
+		top(&s.rate, r.Rates)
+		top(&s.errors, r.ErrorRatios)
+		top(&s.p99, r.P99s)
+	}
+	return s
+}
+
+// sparkline draws the whole series, resampled to width cells, on a scale
+// from 0 to top: the row says "over 30 minutes", so the cells cover them
+// all, not the last few samples. With nothing above 0 it lies flat.
+func sparkline(vals []float64, width int, top float64) string {
+	if top <= 0 {
+		top = 1
+	}
+	return present.SparklineBetween(present.Resample(vals, width), width, 0, top)
+}
 
 func fmtRate(v float64) string {
 	if v >= 1000 {
@@ -93,8 +121,9 @@ func fit(s string, width int) string {
 func gaugeRoom(h int) int { return max(2, h/4) }
 
 // gaugeLayout decides how the gauges are laid out in maxLines of width:
-// side by side when they all fit, else one per line, aligned, the first
-// shown of them (worst first) and a line that counts the rest.
+// side by side when they all fit two or more a line, else one per line,
+// aligned, the first shown of them (worst first) and a line that counts
+// the rest.
 func gaugeLayout(bs []slo.Budget, width, maxLines int) (packed bool, shown int) {
 	lines, cur := 0, 0
 	for _, b := range bs {
@@ -112,7 +141,8 @@ func gaugeLayout(bs []slo.Budget, width, maxLines int) (packed bool, shown int) 
 		lines++
 	}
 	if lines <= maxLines {
-		return true, len(bs)
+		// one gauge a line reads better aligned
+		return lines < len(bs), len(bs)
 	}
 	if len(bs) <= maxLines {
 		return false, len(bs)
@@ -205,7 +235,7 @@ func gaugeText(b slo.Budget, nameWidth int) string {
 	if !b.Remaining.Defined() {
 		return fmt.Sprintf("%s %s %s", sym, name, word)
 	}
-	g := fmt.Sprintf("%s %s %s %s %.0f%% %s", sym, name, word, present.Gauge(b, 6), 100*float64(b.Remaining), fmtMinutes(float64(b.MinutesLeft)))
+	g := fmt.Sprintf("%s %s %s %s %s%% %s", sym, name, word, present.Gauge(b, 6), whole(100*float64(b.Remaining)), fmtMinutes(float64(b.MinutesLeft)))
 	if a := present.BurnArrow(b); a != "" {
 		g += " " + a
 	}
@@ -233,9 +263,20 @@ func saturationLine(fs []slo.Forecast, width int, st *themes.Styles) string {
 
 func fmtMinutes(m float64) string {
 	if math.Abs(m) >= 60 {
-		return fmt.Sprintf("%.0fh", m/60)
+		return whole(m/60) + "h"
 	}
-	return fmt.Sprintf("%.0fm", m)
+	return whole(m) + "m"
+}
+
+// whole writes v rounded to a whole number, and a value that rounds to
+// zero as 0, never "-0": an overspent budget is a real minus, a tiny
+// one is not.
+func whole(v float64) string {
+	r := math.Round(v)
+	if r == 0 {
+		r = 0 // -0 compares equal to 0; this makes it positive
+	}
+	return fmt.Sprintf("%.0f", r)
 }
 
 // renderAlertRow is one firing alert: severity, name, service, age, summary.
@@ -258,19 +299,29 @@ func renderAlertRow(a sources.Alert, now time.Time, ackedBy map[string]string, w
 	if !a.StartsAt.IsZero() {
 		age = fmtAge(now.Sub(a.StartsAt))
 	}
-	line := fmt.Sprintf("%s %-24s %-20s %5s %s %s", sev, fit(safe(a.Name), 24), fit(safe(a.Service), 20), age, st.OK.Render(safe(state)), safe(a.Annotations["summary"]))
+	name, service := 24, 20
+	if width < 72 {
+		// narrow: the age and the summary's start keep room
+		name, service = 18, 12
+	}
+	line := fmt.Sprintf("%s %s %s %5s %s %s", sev, fit(safe(a.Name), name), fit(safe(a.Service), service), age, st.OK.Render(safe(state)), safe(a.Annotations["summary"]))
 	return fit(line, width)
 }
 
 // renderServiceRow is one line of the service table.
-func renderServiceRow(r correlate.ServiceStatus, width int, st *themes.Styles) string {
-	spark := 8
+func renderServiceRow(r correlate.ServiceStatus, scale columnScale, width int, st *themes.Styles) string {
+	name := 22
+	switch {
+	case width < 66:
+		name = 14
+	case width < 90:
+		name = 18
+	}
+	// narrow, the sparklines shrink so that the numbers stay whole: the
+	// row is the name, three numbers of 7 and the spaces (29 in all)
+	spark := max(0, min(8, (width-name-29)/3))
 	if width >= 120 {
 		spark = 20
-	}
-	name := 22
-	if width < 90 {
-		name = 18
 	}
 	lvl := int(r.Health)
 	sym := st.Level(lvl).Render([...]string{"✓", "!", "✗"}[lvl])
@@ -282,9 +333,9 @@ func renderServiceRow(r correlate.ServiceStatus, width int, st *themes.Styles) s
 		return fit(line, width)
 	}
 	line := fmt.Sprintf("%s %s %7s %s %7s %s %7s %s", sym, fit(safe(r.Service), name),
-		fmtRate(r.Rate), st.Accent.Render(sparkline(r.Rates, spark)),
-		humanize.Percent(r.ErrorRatio), st.Level(lvl).Render(sparkline(r.ErrorRatios, spark)),
-		humanize.SecondsShort(r.P99), st.Muted.Render(sparkline(r.P99s, spark)))
+		fmtRate(r.Rate), st.Accent.Render(sparkline(r.Rates, spark, scale.rate)),
+		humanize.Percent(r.ErrorRatio), st.Level(lvl).Render(sparkline(r.ErrorRatios, spark, scale.errors)),
+		humanize.SecondsShort(r.P99), st.Muted.Render(sparkline(r.P99s, spark, scale.p99)))
 	return fit(line, width)
 }
 
@@ -305,6 +356,15 @@ func statusLine(o *overviewData, wall time.Time, refresh time.Duration, paused b
 			parts = append(parts, st.State(2, p.name+" down"))
 		case p.p.LoadedAt.IsZero():
 			parts = append(parts, st.Muted.Render("… "+p.name))
+		case p.p == &o.BudgetOf && unread(o.Budgets) > 0:
+			// each budget keeps its own error: the part answered, but not
+			// for all of them, and that is no ✓
+			n := unread(o.Budgets)
+			lvl, what := 1, fmt.Sprintf("%s %d of %d unread", p.name, n, len(o.Budgets))
+			if n == len(o.Budgets) {
+				lvl, what = 2, p.name+" unread"
+			}
+			parts = append(parts, st.State(lvl, what))
 		case p.p.Took > 2*time.Second:
 			parts = append(parts, st.State(1, fmt.Sprintf("%s slow %s", p.name, p.p.Took.Round(time.Millisecond))))
 		default:
@@ -331,6 +391,17 @@ func statusLine(o *overviewData, wall time.Time, refresh time.Duration, paused b
 		line = strings.Join(short, " ") + " · " + age + " · " + mode
 	}
 	return fit(line, width)
+}
+
+// unread counts the budgets that could not be read.
+func unread(bs []slo.Budget) int {
+	n := 0
+	for _, b := range bs {
+		if b.Err != "" {
+			n++
+		}
+	}
+	return n
 }
 
 func orDefault(s, d string) string {

@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/present"
@@ -38,9 +39,12 @@ var planIDs atomic.Int64
 // planView shows a runbook's plan (the diagnosis and its branch, each
 // action exactly as it will run, the guardrails, the verification), asks,
 // and then streams the run and its verification. While it asks, y runs
-// it; for high danger the target's name, and in a typed context the
-// context's name as well, each typed in turn and entered; arrows scroll;
-// every other key is no.
+// it, n, esc and enter (the default answer) do not, j/k, the arrows and
+// pgup/pgdn scroll, and every other key does nothing: a vim user reading
+// the plan with j never cancels it. For high danger the target's name,
+// and in a typed context the context's name as well, are each typed in
+// turn and entered; esc is no, and only the arrows scroll, as j and k
+// are text then.
 type planView struct {
 	base
 	id       int64
@@ -116,9 +120,22 @@ func (v *planView) ShortHelp() []key.Binding {
 	case v.state == planAsking && len(v.want) > 0:
 		return []key.Binding{relabel(k.Open, "enter", "run"), relabel(k.Cancel, "esc", "no"), either("↑↓", "scroll", k.PickUp, k.PickDown)}
 	case v.state == planAsking:
-		return []key.Binding{relabel(k.Yes, "y", "run"), either("↑↓", "scroll", k.PickUp, k.PickDown)}
+		return []key.Binding{relabel(k.Yes, "y", "run"), relabel(k.No, "n", "no"), either("j/k", "scroll", k.Up, k.Down), relabel(k.Detail, "d", "in full")}
 	}
 	return []key.Binding{either("↑↓", "scroll", k.Up, k.Down), relabel(k.Back, "esc", "back")}
+}
+
+func (v *planView) FullHelp() [][]key.Binding { return v.c.keys.planHelp() }
+
+// Detail is the whole plan, and the run so far, with no line cut to the
+// width: a long command or query reads in full before y.
+func (v *planView) Detail() (string, []string) {
+	lines := v.lines()
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = ansi.Strip(l)
+	}
+	return "runbook " + v.name, out
 }
 
 func (v *planView) Update(msg tea.Msg) tea.Cmd {
@@ -200,14 +217,7 @@ func (v *planView) key(km tea.KeyPressMsg) tea.Cmd {
 	k := v.c.keys
 	if v.state != planAsking {
 		switch {
-		case key.Matches(km, k.Up):
-			v.offset = max(0, v.offset-1)
-		case key.Matches(km, k.Down):
-			v.offset = min(v.last(), v.offset+1)
-		case key.Matches(km, k.PageUp):
-			v.offset = max(0, v.offset-v.height+2)
-		case key.Matches(km, k.PageDown):
-			v.offset = min(v.last(), v.offset+v.height-2)
+		case v.scroll(km, k.Up, k.Down):
 		case key.Matches(km, k.Back):
 			// a run goes on when its view is left: the root keeps its
 			// events coming and flashes how it ended
@@ -215,19 +225,23 @@ func (v *planView) key(km tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
-	switch {
-	case key.Matches(km, k.PickUp), key.Matches(km, k.PageUp):
-		v.offset = max(0, v.offset-1)
-		return nil
-	case key.Matches(km, k.PickDown), key.Matches(km, k.PageDown):
-		v.offset = min(v.last(), v.offset+1)
-		return nil
-	}
 	if len(v.want) == 0 {
-		if key.Matches(km, k.Yes) {
+		switch {
+		case key.Matches(km, k.Yes):
 			return v.run()
+		case key.Matches(km, k.No):
+			return pop(flash("not run: " + v.name))
+		case key.Matches(km, k.Help):
+			return push(newHelpView(v.c, "runbook", v.FullHelp()), nil)
+		case key.Matches(km, k.Detail):
+			return openDetail(v.c, v)
+		case v.scroll(km, k.Up, k.Down):
+			return nil
 		}
-		return pop(flash("not run: " + v.name))
+		return flash("y runs it, n does not")
+	}
+	if v.scroll(km, k.PickUp, k.PickDown) {
+		return nil
 	}
 	switch {
 	case key.Matches(km, k.Cancel):
@@ -244,6 +258,25 @@ func (v *planView) key(km tea.KeyPressMsg) tea.Cmd {
 		v.input, _ = v.input.Update(km)
 	}
 	return nil
+}
+
+// scroll moves the plan by the keys given for up and down, and by pgup
+// and pgdn; it says whether the key was one of them.
+func (v *planView) scroll(km tea.KeyPressMsg, up, down key.Binding) bool {
+	k := v.c.keys
+	switch {
+	case key.Matches(km, up):
+		v.offset = max(0, v.offset-1)
+	case key.Matches(km, down):
+		v.offset = min(v.last(), v.offset+1)
+	case key.Matches(km, k.PageUp):
+		v.offset = max(0, v.offset-v.height+2)
+	case key.Matches(km, k.PageDown):
+		v.offset = min(v.last(), v.offset+v.height-2)
+	default:
+		return false
+	}
+	return true
 }
 
 // askName is the question for the name to type now.
@@ -387,14 +420,14 @@ func (v *planView) View() string {
 	switch v.state {
 	case planAsking:
 		if len(v.want) > 0 {
-			foot = st.Warn.Render("Run it? "+v.askName()+" and enter: ") + st.Accent.Render(inputLine(v.input)) + st.Muted.Render("  ") + v.c.hint(v.ShortHelp())
+			foot = v.c.keyLine(v.width, st.Warn.Render("Run it? "+v.askName()+" and enter: ")+st.Accent.Render(inputLine(v.input))+"  ", v.ShortHelp())
 		} else {
-			foot = st.Warn.Render("Run it? [y/N]") + st.Muted.Render("  (") + v.c.hint(v.ShortHelp()) + st.Muted.Render("; any other key: no)")
+			foot = v.c.footer(v.width, st.Warn.Render("Run it? [y/N]  "), v.ShortHelp())
 		}
 	case planRunning:
-		foot = st.Muted.Render(v.c.spinner()+" running · ") + v.c.hint(v.ShortHelp())
+		foot = v.c.footer(v.width, st.Muted.Render(v.c.spinner()+" running · "), v.ShortHelp())
 	default:
-		foot = v.c.hint(v.ShortHelp())
+		foot = v.c.footer(v.width, "", v.ShortHelp())
 	}
 	more := ""
 	if v.last() > v.offset {

@@ -69,10 +69,46 @@ func loadSLO(d Deps, s slo.Objective) tea.Cmd {
 
 func (v *sloView) Title() string { return "slo " + safe(v.budget.SLO.Name) }
 
+func (v *sloView) FullHelp() [][]key.Binding { return v.c.keys.sloHelp() }
+
 func (v *sloView) ShortHelp() []key.Binding {
 	k := v.c.keys
-	return []key.Binding{either("↑↓", "scroll", k.Up, k.Down), relabel(k.Incident, "i", "incident"), relabel(k.Copy, "y", "copy queries"),
-		relabel(k.Back, "esc", "back"), relabel(k.Help, "?", "help")}
+	return []key.Binding{relabel(k.Back, "esc", "back"), relabel(k.Detail, "d", "error & queries"), relabel(k.Incident, "i", "incident"),
+		relabel(k.Copy, "y", "copy queries"), either("↑↓", "scroll", k.Up, k.Down), relabel(k.Help, "?", "help")}
+}
+
+// Detail is the SLO's error in full (the view cuts it to the width) and
+// where its numbers come from: the path and every query, the window's
+// and each burn window's.
+func (v *sloView) Detail() (string, []string) {
+	b := v.budget
+	lines := []string{"SLO " + b.SLO.Name + " of " + b.SLO.Service}
+	if b.Err != "" {
+		lines = append(lines, "", "error: "+b.Err)
+	}
+	if v.accErr != nil {
+		lines = append(lines, "", "account: "+v.accErr.Error())
+	}
+	if b.Path != "" {
+		lines = append(lines, "", "computed: "+b.Path)
+	}
+	if len(b.Queries) > 0 {
+		lines = append(lines, "", "window queries:")
+		for _, q := range b.Queries {
+			lines = append(lines, "  "+q)
+		}
+	}
+	for _, bu := range b.Burns {
+		how := ""
+		if bu.Recorded {
+			how = ", recorded"
+		}
+		lines = append(lines, "", "burn over "+bu.Window.String()+how+":")
+		for _, q := range bu.Queries {
+			lines = append(lines, "  "+q)
+		}
+	}
+	return "slo " + b.SLO.Name, lines
 }
 
 func (v *sloView) SetSize(w, h int) {
@@ -139,7 +175,7 @@ func (v *sloView) View() string {
 	if v.loading {
 		state = v.c.spinner() + " reading…"
 	}
-	foot := st.Muted.Render(state+" · ") + v.c.hint(v.ShortHelp())
+	foot := v.c.footer(v.width, st.Muted.Render(state+" · "), v.ShortHelp())
 	from := min(v.vp.YOffset(), len(v.lines))
-	return fill(v.lines[from:min(len(v.lines), from+v.vp.Height())], v.width, v.height-1) + "\n" + fit(foot, v.width)
+	return fill(v.lines[from:min(len(v.lines), from+v.vp.Height())], v.width, v.height-1) + "\n" + foot
 }

@@ -2,6 +2,8 @@ package tui
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,9 +37,13 @@ func newTraceView(c *common, traces []correlate.TraceView) *traceView {
 
 func (v *traceView) Title() string { return "traces" }
 
+func (v *traceView) FullHelp() [][]key.Binding { return v.c.keys.traceHelp() }
+
+// ShortHelp is in the order a footer short of room keeps them.
 func (v *traceView) ShortHelp() []key.Binding {
 	k := v.c.keys
-	return []key.Binding{relabel(k.Open, "enter", "folds"), relabel(k.NextTrace, "n/N", "next/prev trace")}
+	return []key.Binding{relabel(k.Open, "enter", "fold"), relabel(k.NextTrace, "n/N", "next/prev trace"), relabel(k.Detail, "d", "whole span"),
+		relabel(k.Copy, "y", "copy ID"), relabel(k.Link, "o", "link"), relabel(k.Back, "esc", "back")}
 }
 
 func (v *traceView) SetSize(w, h int) {
@@ -45,9 +51,15 @@ func (v *traceView) SetSize(w, h int) {
 	v.clampOffset()
 }
 
-// room is how many span rows fit above the selected span's details.
-func (v *traceView) room() int {
-	return max(3, v.height-2-len(v.detail(&v.traces[v.cur], v.width))-1)
+// spanRoom is how many rows the spans have between the axis and the
+// selected span's details, and whether they are cut, when two of those
+// rows count the spans above and below.
+func (v *traceView) spanRoom() (room int, cut bool) {
+	full := max(1, v.height-2-len(v.detail(&v.traces[v.cur], v.width))-1)
+	if len(v.rows) <= full || full < 3 {
+		return full, false // all fit, or no room to count what does not
+	}
+	return full - 2, true
 }
 
 // clampOffset scrolls the span rows so that the selected one shows.
@@ -55,10 +67,8 @@ func (v *traceView) clampOffset() {
 	if len(v.rows) == 0 {
 		return
 	}
-	room := v.room()
-	if v.sel < v.offset {
-		v.offset = v.sel
-	}
+	room, _ := v.spanRoom()
+	v.offset = min(v.offset, v.sel, max(0, len(v.rows)-room))
 	if v.sel >= v.offset+room {
 		v.offset = v.sel - room + 1
 	}
@@ -118,51 +128,79 @@ func (v *traceView) View() string {
 	}
 	t := &v.traces[v.cur]
 	label := max(20, min(48, w*2/5))
-	barW := max(10, w-label-12)
+	barW := max(10, w-label-14)
 	lines := []string{st.Heading.Render(fmt.Sprintf("TRACE %s", safe(t.TraceID))) +
-		st.Muted.Render(fmt.Sprintf("  %d of %d · %s %s · %s · ", v.cur+1, len(v.traces), safe(t.RootService), safe(t.RootName), t.Duration.Round(time.Millisecond))) +
-		v.c.hint(v.ShortHelp())}
-	axis := fmt.Sprintf("%-*s %s", label, "", present.TimeAxis(t.Duration, barW))
-	lines = append(lines, st.Muted.Render(axis))
+		st.Muted.Render(fmt.Sprintf("  %d of %d · %s %s · %s", v.cur+1, len(v.traces), safe(t.RootService), safe(t.RootName), t.Duration.Round(time.Millisecond)))}
+	lines = append(lines, st.Muted.Render(fmt.Sprintf("  %-*s %s", label, "", present.TimeAxis(t.Duration, barW))))
+	room, cut := v.spanRoom()
+	end := min(len(v.rows), v.offset+room)
+	if cut {
+		lines = append(lines, st.Muted.Render(moreRows(v.offset, "above")))
+	}
+	for i := v.offset; i < end; i++ {
+		lines = append(lines, v.spanLine(t, v.rows[i], i == v.sel, label, barW))
+	}
+	if cut {
+		lines = append(lines, st.Muted.Render(moreRows(len(v.rows)-end, "below")))
+	}
 	detail := v.detail(t, w)
-	room := v.room()
-	for i := v.offset; i < len(v.rows) && i < v.offset+room; i++ {
-		r := v.rows[i]
-		sp := r.Span
-		fold := "  "
-		if r.Kids > 0 {
-			fold = "▾ "
-			if v.folded[sp.SpanID] {
-				fold = "▸ "
-			}
-		}
-		mark := "  "
-		if sp.Status == sources.StatusError {
-			mark = st.Bad.Render("✗ ")
-		}
-		name := strings.Repeat(" ", r.Depth) + fold + safe(sp.Service) + " " + safe(sp.Name)
-		row := mark + fit(name, label-2) + " " + st.SeriesOf(sp.Service).Render(present.Bar(t, sp, barW)) + " " + fmt.Sprintf("%8s", sp.Duration.Round(time.Millisecond))
-		if i == v.sel {
-			row = st.Selected.Render(fit(row, w))
-		}
-		lines = append(lines, row)
-	}
-	if len(detail) > h/2 {
-		detail = detail[:h/2]
-	}
-	for i := range detail {
-		detail[i] = fit(detail[i], w)
-	}
-	body := fill(lines, w, h-len(detail))
-	return body + "\n" + strings.Join(detail, "\n")
+	body := fill(lines, w, h-len(detail)-1)
+	return body + "\n" + strings.Join(append(detail, v.c.footer(w, "", v.ShortHelp())), "\n")
 }
 
-// detail is the selected span and the log lines joined to it.
-func (v *traceView) detail(t *correlate.TraceView, w int) []string {
+// moreRows counts the spans cut above or below; none is a blank row.
+func moreRows(n int, where string) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("  %s %d more %s", map[string]string{"above": "↑", "below": "↓"}[where], n, where)
+}
+
+// spanLine is one row of the waterfall, after a gutter that holds the ▸
+// of the selection. The selected row is drawn in the selection style
+// alone, so that the ✗ and the bar's colour do not end its background
+// early, and the ▸ marks it under NO_COLOR.
+func (v *traceView) spanLine(t *correlate.TraceView, r present.SpanRow, selected bool, label, barW int) string {
 	st := v.c.styles
+	sp := r.Span
+	fold := "  "
+	if r.Kids > 0 {
+		fold = "▾ "
+		if v.folded[sp.SpanID] {
+			fold = "▹ "
+		}
+	}
+	mark, failed := "  ", sp.Status == sources.StatusError
+	if failed {
+		mark = "✗ "
+	}
+	name := fit(strings.Repeat(" ", r.Depth)+fold+safe(sp.Service)+" "+safe(sp.Name), label-2)
+	bar, took := present.Bar(t, sp, barW), fmt.Sprintf("%8s", sp.Duration.Round(time.Millisecond))
+	if selected {
+		return st.Selected.Render(fit("▸ "+mark+name+" "+bar+" "+took, v.width))
+	}
+	if failed {
+		mark = st.Bad.Render(mark)
+	}
+	return "  " + mark + name + " " + st.SeriesOf(sp.Service).Render(bar) + " " + took
+}
+
+// detail is the selected span and the log lines joined to it, cut to
+// the width and to half the height: d shows them whole.
+func (v *traceView) detail(t *correlate.TraceView, w int) []string {
 	if len(v.rows) == 0 {
 		return nil
 	}
+	out := v.detailLines(t, w)
+	out = out[:min(len(out), v.height/2)]
+	for i := range out {
+		out[i] = fit(out[i], w)
+	}
+	return out
+}
+
+func (v *traceView) detailLines(t *correlate.TraceView, w int) []string {
+	st := v.c.styles
 	sp := v.rows[v.sel].Span
 	out := []string{st.Border.Render(strings.Repeat("─", w)),
 		fit(fmt.Sprintf("%s %s · %s · %s · started +%s · %s", st.Heading.Render(safe(sp.Service)), safe(sp.Name), sp.Kind,
@@ -170,17 +208,44 @@ func (v *traceView) detail(t *correlate.TraceView, w int) []string {
 	if sp.Message != "" {
 		out = append(out, fit(st.Bad.Render("✗ "+safe(sp.Message)), w))
 	}
-	n := 0
-	for _, l := range sp.Logs {
-		if n == 3 {
-			out = append(out, st.Muted.Render(fmt.Sprintf("  … %d more lines", len(sp.Logs)-3)))
+	for i, l := range sp.Logs {
+		if i == 3 {
+			out = append(out, st.Muted.Render(fmt.Sprintf("  … %d more lines (d shows them)", len(sp.Logs)-3)))
 			break
 		}
-		out = append(out, fit(st.Muted.Render("  log "+v.c.clock(l.T)+" "+safe(l.Line)), w))
-		n++
+		out = append(out, fit(st.Muted.Render("  log "+v.c.clock(l.T)+" "+safe(present.ShortLogLine(l.Line, l.Level, l.Service))), w))
 	}
 	if len(sp.Logs) == 0 {
 		out = append(out, st.Muted.Render("  no log lines joined to this span"))
 	}
 	return out
+}
+
+// Detail is the selected span whole: every attribute, its error and
+// the log lines joined to it, raw.
+func (v *traceView) Detail() (string, []string) {
+	if len(v.rows) == 0 {
+		return "", nil
+	}
+	t := &v.traces[v.cur]
+	sp := v.rows[v.sel].Span
+	out := []string{fmt.Sprintf("%s %s · %s · %s · started +%s · %s", sp.Service, sp.Name, sp.Kind, sp.Status,
+		sp.Start.Sub(t.Start).Round(time.Millisecond), sp.Duration.Round(time.Millisecond)),
+		"trace " + t.TraceID + " · span " + sp.SpanID}
+	if sp.Message != "" {
+		out = append(out, "", "✗ "+sp.Message)
+	}
+	if len(sp.Attributes) > 0 {
+		out = append(out, "", "attributes:")
+		for _, k := range slices.Sorted(maps.Keys(sp.Attributes)) {
+			out = append(out, "  "+k+"="+sp.Attributes[k])
+		}
+	}
+	if len(sp.Logs) > 0 {
+		out = append(out, "", "log lines:")
+		for _, l := range sp.Logs {
+			out = append(out, "  "+v.c.clock(l.T)+" "+l.Level+" "+l.Service+" "+l.Line)
+		}
+	}
+	return "span " + sp.Service + " " + sp.Name, out
 }

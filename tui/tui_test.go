@@ -168,7 +168,7 @@ func TestOneUnreadableSLOGreysItsGaugeAlone(t *testing.T) {
 	if !strings.Contains(out, `? ghost-availability unread: sim: no service "ghost"`) {
 		t.Errorf("the unreadable SLO's gauge:\n%s", out)
 	}
-	if !strings.Contains(out, "✗ checkout-availability page") || !strings.Contains(out, "✓ slo up") {
+	if !strings.Contains(out, "✗ checkout-availability page") || !strings.Contains(out, "! slo 1 of 9 unread") {
 		t.Errorf("the other gauges are not live:\n%s", out)
 	}
 }
@@ -430,7 +430,7 @@ func TestWaterfallFoldsAndCycles(t *testing.T) {
 	tv := a.top().(*traceView)
 	all := len(tv.rows)
 	drive(t, a, press("enter")) // fold the root
-	if len(tv.rows) != 1 || !strings.Contains(screen(a), "▸ ") {
+	if len(tv.rows) != 1 || !strings.Contains(screen(a), "▹ ") {
 		t.Errorf("folding the root left %d of %d rows", len(tv.rows), all)
 	}
 	drive(t, a, press("enter"))

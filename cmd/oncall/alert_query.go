@@ -22,6 +22,7 @@ type alertsOptions struct {
 	output                      string
 	active, silenced, inhibited bool
 	watch                       watchOptions
+	demo                        DemoFlags
 }
 
 // NewCmdAlerts is `oncall alerts`; runF, when set, runs instead of
@@ -29,17 +30,21 @@ type alertsOptions struct {
 func NewCmdAlerts(f *Factory, runF func(context.Context, *alertsOptions) error) *cobra.Command {
 	o := &alertsOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "alerts [MATCHER...]",
-		Short: "List alerts from Alertmanager (or Prometheus when no Alertmanager is configured)",
+		Use:     "alerts [MATCHER...]",
+		Aliases: []string{"alert"},
+		Short:   "List alerts from Alertmanager (or Prometheus when no Alertmanager is configured)",
 		Long: `alerts lists the alerts Alertmanager holds, filtered as amtool filters them:
 matchers in Alertmanager's syntax (name=value, name!=value, name=~regex,
 name!~regex, quoted values, braces), all of which must match. A first
 argument without an operator is an alert name. With none of --active,
---silenced and --inhibited, only active alerts are listed.`,
+--silenced and --inhibited, only active alerts are listed. --demo lists
+the simulator's alerts instead; with --watch its fleet runs on at the wall
+clock's pace.`,
 		Example: `  oncall alerts
   oncall alerts HighErrorRate
   oncall alerts 'service=~"checkout.*"' severity=page --silenced
-  oncall alerts --watch`,
+  oncall alerts --watch
+  oncall alerts --demo db-pool-exhaustion -o json`,
 		ValidArgsFunction: completeAlertNames(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.matchers = args
@@ -55,6 +60,7 @@ argument without an operator is an alert name. With none of --active,
 	fl.BoolVarP(&o.inhibited, "inhibited", "i", false, "list inhibited alerts")
 	outputFlag(cmd, &o.output, "text", "json")
 	o.watch.flags(cmd)
+	o.demo.Register(cmd, 10*time.Minute)
 	return cmd
 }
 
@@ -66,11 +72,14 @@ func runAlerts(ctx context.Context, o *alertsOptions) error {
 	if !o.active && !o.silenced && !o.inhibited {
 		o.active = true
 	}
-	w, err := o.ConfigWorld()
+	w, err := o.World(o.demo)
 	if err != nil {
 		return err
 	}
-	list := w.Backends.alertList()
+	list := w.alertList()
+	if o.watch.on {
+		w.runOn(ctx)
+	}
 	return o.watch.run(ctx, o.Factory, func(ctx context.Context) (func() error, error) {
 		if list == nil {
 			// inside the fetch: a watch shows it in place and goes on
@@ -113,7 +122,7 @@ func argMatchers(args []string) ([]sources.Matcher, error) {
 
 // filterAlerts keeps the alerts every matcher selects, in the states asked.
 func filterAlerts(alerts []sources.Alert, ms []sources.Matcher, active, silenced, inhibited bool) []sources.Alert {
-	var out []sources.Alert
+	out := []sources.Alert{} // none is [] in JSON, not null
 	for _, a := range alerts {
 		keep := (active && a.State == sources.AlertFiring) || (silenced && len(a.SilencedBy) > 0) || (inhibited && len(a.InhibitedBy) > 0)
 		labels := a.Labels

@@ -56,6 +56,7 @@ func runCockpit(ctx context.Context, f *Factory, o *cockpitOptions, d tui.Deps, 
 Without a terminal, the same data comes from the text commands:
   oncall alerts       firing alerts          oncall incident   what broke first, and why
   oncall slo          error budgets          oncall logs       log lines
+  oncall services     services by health     oncall trace ID   a trace's waterfall
   oncall doctor       the datasources        oncall demo --text  the simulator's summary`)
 	}
 	if o.refresh < 200*time.Millisecond {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -44,3 +45,19 @@ func TestConfigOptions(t *testing.T) {
 
 // second is the second of two results.
 func second[A, B any](_ A, b B) B { return b }
+
+// TestConfigValidateReportsEverySLOProblemAndWarns: every problem of every
+// SLO at once, each at its line; a ratio written for a percentage warns
+// on stderr and leaves the exit status at 0, as promtool's warnings do.
+func TestConfigValidateReportsEverySLOProblemAndWarns(t *testing.T) {
+	bad := writeFile(t, "bad.yaml", "slos:\n  - name: a\n    service: s\n    indicator: availabilty\n    objective: 199.9\n    window: 28d\n")
+	r := oncall(t, nil, "", "config", "validate", "--config", bad)
+	if r.code != exitFailed || !strings.Contains(r.err, bad+":4:16: slos[0].indicator") || !strings.Contains(r.err, bad+":5:16: slos[0].objective: 199.9 is not a percentage") {
+		t.Errorf("every problem: %+v", r)
+	}
+	ratio := writeFile(t, "ratio.yaml", "slos:\n  - name: a\n    service: s\n    objective: 0.999\n    window: 28d\n")
+	r = oncall(t, nil, "", "config", "validate", "--config", ratio)
+	if r.code != 0 || r.err != ratio+":4:16: warning: slos[0].objective: 0.999 means 0.999%; for 99.9% write 99.9\n" || !strings.HasSuffix(r.out, "1 SLO; 1 warning)\n") {
+		t.Errorf("a ratio for a percentage: %+v", r)
+	}
+}

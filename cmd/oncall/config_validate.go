@@ -26,7 +26,9 @@ func NewCmdConfigValidate(f *Factory, runF func(context.Context, *configValidate
 		Short: "Check the config file; every error names its line and column",
 		Long: `validate reads the config file and reports every problem with its file,
 line and column and what was expected. Unknown keys are errors, with a
-suggestion when a known key is close. Exit status 1 when anything is wrong.`,
+suggestion when a known key is close. Exit status 1 when anything is wrong.
+What is valid but probably not meant (an objective of 0.999, which is
+0.999%, not 99.9%) is a warning on stderr and leaves the exit status at 0.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -44,7 +46,17 @@ func runConfigValidate(o *configValidateOptions) error {
 	}
 	n := 0
 	cfg.Datasources.Each(func(string, *config.Datasource) { n++ })
-	_, err = fmt.Fprintf(o.IO.Out, "%s: ok (%s, %s, %s)\n", path, humanize.Count(n, "datasource"), humanize.Count(len(cfg.Services), "service"), humanize.Count(len(cfg.SLOs), "SLO"))
+	// warnings go to stderr and leave the exit status at 0, as promtool
+	// check config does: the file is valid, if probably not as meant
+	for _, w := range cfg.Warnings {
+		w.Msg = "warning: " + w.Msg
+		fmt.Fprintln(o.IO.ErrOut, w.Error())
+	}
+	warned := ""
+	if len(cfg.Warnings) > 0 {
+		warned = "; " + humanize.Count(len(cfg.Warnings), "warning")
+	}
+	_, err = fmt.Fprintf(o.IO.Out, "%s: ok (%s, %s, %s%s)\n", path, humanize.Count(n, "datasource"), humanize.Count(len(cfg.Services), "service"), humanize.Count(len(cfg.SLOs), "SLO"), warned)
 	return err
 }
 

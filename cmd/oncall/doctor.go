@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sync"
+	"io"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 
-	"github.com/oncall-cockpit/oncall/internal/present"
+	"github.com/oncall-cockpit/oncall/internal/termsafe"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -48,7 +52,11 @@ the service graph, the service label, trace IDs in logs.
 
 A missing service graph or trace IDs in logs is a warning (oncall works with
 less); an unreachable backend, rejected credentials or missing RED metrics
-is a failure, and doctor exits 1.`,
+is a failure, and doctor exits 1.
+
+Each datasource's checks are printed as soon as they end, in the order they
+end; on a terminal a line under them names the datasources still being
+checked. A datasource that has not answered by --timeout fails.`,
 		Example: "  oncall doctor --config ~/.config/oncall/config.yaml\n  oncall doctor -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -73,13 +81,28 @@ func runDoctor(ctx context.Context, o *doctorOptions) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	rep := runDoctors(ctx, w.Path, w.Backends.Doctors)
+	var done func(datasourceReport, []string) error
+	if o.output != "json" {
+		p := doctorPrinter{f: o.Factory, tty: isTerminal(o.IO.Out)}
+		p.waitingFor(namesOf(w.Backends.Doctors))
+		done = p.print
+	}
+	rep, err := runDoctors(ctx, w.Path, w.Backends.Doctors, done)
+	if err != nil {
+		return err
+	}
 	if o.output == "json" {
 		if err := writeJSON(o.IO.Out, rep); err != nil {
 			return err
 		}
-	} else if err := printDoctor(o.Factory, rep); err != nil {
-		return err
+	} else {
+		verdict := "all datasources ok"
+		if !rep.OK {
+			verdict = "some checks FAILED"
+		}
+		if _, err := fmt.Fprintf(o.IO.Out, "%s (config %s)\n", verdict, rep.Config); err != nil {
+			return err
+		}
 	}
 	if !rep.OK {
 		return exitError{code: 1}
@@ -87,16 +110,31 @@ func runDoctor(ctx context.Context, o *doctorOptions) error {
 	return nil
 }
 
-// runDoctors runs every datasource's checks at once, under ctx's
-// deadline.
-func runDoctors(ctx context.Context, path string, ds []namedDoctor) doctorReport {
-	rep := doctorReport{Config: path, OK: true, Datasources: make([]datasourceReport, len(ds))}
-	var wg sync.WaitGroup
+// namesOf lists the datasources' names, in config order.
+func namesOf(ds []namedDoctor) []string {
+	names := make([]string, len(ds))
 	for i, d := range ds {
-		wg.Add(1)
+		names[i] = d.Name
+	}
+	return names
+}
+
+// runDoctors runs every datasource's checks at once, under ctx's
+// deadline, and hands each datasource's report to done (when not nil) as
+// soon as its checks end, with the names of those still running: a hung
+// backend must not hide the answers of the others.
+func runDoctors(ctx context.Context, path string, ds []namedDoctor, done func(r datasourceReport, running []string) error) (doctorReport, error) {
+	rep := doctorReport{Config: path, OK: true, Datasources: make([]datasourceReport, len(ds))}
+	finished := make(chan int)
+	for i, d := range ds {
 		go func() {
-			defer wg.Done()
 			checks := d.Doctor.Doctor(ctx)
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				for j := range checks {
+					// say it in the flag's words, not the context's
+					checks[j].Detail = strings.Replace(checks[j].Detail, "context deadline exceeded", "no answer by --timeout", 1)
+				}
+			}
 			r := datasourceReport{Name: d.Name, URL: d.URL, OK: true, Checks: checks}
 			for _, c := range checks {
 				if c.Status == sources.CheckFail {
@@ -104,41 +142,64 @@ func runDoctors(ctx context.Context, path string, ds []namedDoctor) doctorReport
 				}
 			}
 			rep.Datasources[i] = r
+			finished <- i
 		}()
 	}
-	wg.Wait()
+	running := namesOf(ds)
+	var err error
+	for range ds {
+		i := <-finished
+		running = slices.DeleteFunc(running, func(n string) bool { return n == ds[i].Name })
+		if done != nil && err == nil {
+			err = done(rep.Datasources[i], running)
+		}
+	}
 	for _, d := range rep.Datasources {
 		rep.OK = rep.OK && d.OK
 	}
-	return rep
+	return rep, err
 }
 
-// printDoctor writes the report as a table, its statuses coloured, and
-// the verdict.
-func printDoctor(f *Factory, rep doctorReport) error {
-	t := present.NewTable("DATASOURCE", "CHECK", "STATUS", "DETAIL")
-	t.Style = func(col int, cell string) string {
-		if col == 2 {
-			return colorStatus(cell)
-		}
-		return cell
+// statusWidth is the width of the widest statusWord, "! warn".
+const statusWidth = 6
+
+// doctorPrinter writes each datasource's checks as they end, in the
+// order they end. On a terminal, a line under them names the datasources
+// still being checked, so that a backend that never answers shows as
+// waited for, not as a blank screen.
+type doctorPrinter struct {
+	f   *Factory
+	tty bool
+}
+
+// waitingFor writes, on a terminal, the line naming the datasources still
+// being checked; print erases it before it writes.
+func (p doctorPrinter) waitingFor(running []string) {
+	if p.tty && len(running) > 0 {
+		fmt.Fprintf(p.f.IO.Out, "checking %s …", strings.Join(running, ", "))
 	}
-	for _, d := range rep.Datasources {
-		for i, c := range d.Checks {
-			name := ""
-			if i == 0 {
-				name = d.Name + " " + d.URL
-			}
-			t.Row(name, c.Name, statusWord(c.Status), c.Detail)
-		}
+}
+
+// print writes one datasource's checks: its name and URL, then a check a
+// line, its status coloured; then what is still running.
+func (p doctorPrinter) print(d datasourceReport, running []string) error {
+	if p.tty {
+		fmt.Fprint(p.f.IO.Out, "\r\x1b[K") // erase the waiting line
 	}
-	if err := t.Render(f.StyledOut()); err != nil {
+	nameWidth := 0
+	for _, c := range d.Checks {
+		nameWidth = max(nameWidth, ansi.StringWidth(termsafe.Line(c.Name)))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s\n", termsafe.Line(d.Name), termsafe.Line(d.URL))
+	for _, c := range d.Checks {
+		name, word := termsafe.Line(c.Name), statusWord(c.Status)
+		fmt.Fprintf(&b, "  %s%s  %s%s  %s\n", name, strings.Repeat(" ", nameWidth-ansi.StringWidth(name)),
+			colorStatus(word), strings.Repeat(" ", statusWidth-ansi.StringWidth(word)), termsafe.Line(c.Detail))
+	}
+	if _, err := io.WriteString(p.f.StyledOut(), b.String()+"\n"); err != nil {
 		return err
 	}
-	verdict := "all datasources ok"
-	if !rep.OK {
-		verdict = "some checks FAILED"
-	}
-	_, err := fmt.Fprintf(f.IO.Out, "\n%s (config %s)\n", verdict, rep.Config)
-	return err
+	p.waitingFor(running)
+	return nil
 }

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,5 +129,81 @@ func TestDoctorOptions(t *testing.T) {
 		if _, err := optionsFor(t, NewCmdDoctor, args...); exitCode(err) != exitUsage {
 			t.Errorf("%q: err %v (exit %d), want a usage error", args, err, exitCode(err))
 		}
+	}
+}
+
+// timedWriter keeps what was written and when.
+type timedWriter struct {
+	mu     sync.Mutex
+	writes []timedWrite
+}
+
+type timedWrite struct {
+	at   time.Time
+	text string
+}
+
+func (w *timedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes = append(w.writes, timedWrite{time.Now(), string(p)})
+	return len(p), nil
+}
+
+// writtenAt is when text was first seen in what was written.
+func (w *timedWriter) writtenAt(text string) (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var all strings.Builder
+	for _, wr := range w.writes {
+		all.WriteString(wr.text)
+		if strings.Contains(all.String(), text) {
+			return wr.at, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// TestDoctorShowsEachDatasourceAsItEnds: a server that accepts
+// connections and never answers does not hold back the other
+// datasources' results, which are written as soon as their checks end.
+func TestDoctorShowsEachDatasourceAsItEnds(t *testing.T) {
+	hung, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hung.Close()
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := hung.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c) // accepted, never answered
+		}
+	}()
+	denied := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no org id", http.StatusUnauthorized)
+	}))
+	defer denied.Close()
+	cfg := writeFile(t, "config.yaml", fmt.Sprintf("datasources:\n  prometheus: {url: http://%s, retries: 0}\n  loki: {url: %s, retries: 0}\n", hung.Addr(), denied.URL))
+	out := &timedWriter{}
+	e := &env{IO: IOStreams{In: strings.NewReader(""), Out: out, ErrOut: io.Discard}, LookupEnv: func(string) (string, bool) { return "", false }, Now: time.Now, osUser: osUserName}
+	start := time.Now()
+	const timeout = 3 * time.Second
+	if code := run(context.Background(), e, []string{"doctor", "--config", cfg, "--timeout", timeout.String()}); code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	lokiAt, ok := out.writtenAt("auth and tenant  ✗ FAIL")
+	if !ok || lokiAt.Sub(start) > timeout/2 {
+		t.Errorf("loki's result came %s in (found %v), want before the hung prometheus's timeout of %s", lokiAt.Sub(start), ok, timeout)
+	}
+	if _, ok := out.writtenAt("no answer by --timeout"); !ok {
+		t.Errorf("the hung prometheus's failure does not name --timeout")
+	}
+	promAt, ok := out.writtenAt("prometheus http://" + hung.Addr().String())
+	if !ok || promAt.Sub(start) < timeout/2 {
+		t.Errorf("the hung prometheus's result came %s in (found %v)", promAt.Sub(start), ok)
 	}
 }

@@ -36,11 +36,11 @@ func TestCockpitInTmux(t *testing.T) {
 	tm("send-keys", "-t", "e2e", "t")
 	waitFor("the trace waterfall", has("TRACE ", "▾ ", "█"))
 	tm("send-keys", "-t", "e2e", "Enter")
-	waitFor("the folded root span", has("▸ "))
+	waitFor("the folded root span", has("▹ "))
 	tm("send-keys", "-t", "e2e", "Escape")
 	waitFor("the incident again", has("ROOT-CAUSE CANDIDATES"))
 	tm("send-keys", "-t", "e2e", "Escape")
-	waitFor("the overview again", has("FIRING ALERTS", "(enter: incident, a: acknowledge)"))
+	waitFor("the overview again", has("FIRING ALERTS", "(enter: incident, a: acknowledge, /: filter)"))
 	// down to payment-api's alert, whose logs name the exhausted pool
 	p.selectAlert("payment-api")
 	tm("send-keys", "-t", "e2e", "l")

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,7 +36,9 @@ hour). Each forecast comes with its 80% interval: "in 23 min (±5 min)", or
 the horizon.
 
 Saturation needs a backend that reports pools and CPU: the simulator does;
-with Prometheus alone, forecast says so and lists the budgets.`,
+with Prometheus alone, forecast says so and lists the budgets. What could
+not be read is named first, and the exit status is then 3: forecast says
+that nothing is predicted only when it read everything.`,
 		Example: `  oncall forecast
   oncall forecast --demo connection-leak --after 8m
   oncall forecast --horizon 24h -o json`,
@@ -59,7 +61,10 @@ type forecastReport struct {
 	Source     string         `json:"source"`
 	Budgets    []slo.Forecast `json:"budgets"`
 	Saturation []slo.Forecast `json:"saturation"`
-	// Notes say what could not be forecast, and why.
+	// Unread names what could not be read, and why: nothing is known of
+	// what it would predict.
+	Unread []string `json:"unread,omitempty"`
+	// Notes say what cannot be forecast here, and why.
 	Notes []string `json:"notes,omitempty"`
 }
 
@@ -71,11 +76,10 @@ func runForecast(ctx context.Context, o *forecastOptions) error {
 	return o.watch.run(ctx, o.Factory, func(ctx context.Context) (func() error, error) {
 		at := w.Now()
 		rep := forecastReport{At: at, Source: w.Label, Budgets: []slo.Forecast{}, Saturation: []slo.Forecast{}}
-		for _, b := range loadWithForecasts(ctx, w, w.SLOs, at, o.horizon) {
-			switch {
-			case b.Err != "":
-				rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %s", b.SLO.Name, b.Err))
-			case b.Forecast != nil && b.Forecast.Within():
+		bs, unread := loadWithForecasts(ctx, w, w.SLOs, at, o.horizon)
+		rep.Unread = unread
+		for _, b := range bs {
+			if b.Forecast != nil && b.Forecast.Within() {
 				fc := *b.Forecast
 				fc.What = b.SLO.Name + " budget"
 				fc.Query = b.Path
@@ -85,15 +89,19 @@ func runForecast(ctx context.Context, o *forecastOptions) error {
 		if w.Sources.Resources == nil {
 			rep.Notes = append(rep.Notes, "saturation: no configured backend reports pools or CPU (the simulator does)")
 		} else if sat, err := slo.LoadSaturationForecasts(ctx, w.Sources.Resources, nil, at, o.satHorizon); err != nil {
-			rep.Notes = append(rep.Notes, "saturation: "+err.Error())
+			rep.Unread = append(rep.Unread, "saturation: "+err.Error())
 		} else {
 			rep.Saturation = sat
 		}
 		return func() error {
+			status := incomplete(o.Factory, o.watch.on, rep.Unread)
+			var err error
 			if o.output == "json" {
-				return writeJSONFor(o.IO.Out, rep, o.watch.on)
+				err = writeJSONFor(o.IO.Out, rep, o.watch.on)
+			} else {
+				err = present.ForecastText(o.StyledOut(), present.NewForecastReport(rep.At, rep.Source, rep.Budgets, rep.Saturation, rep.Unread, rep.Notes))
 			}
-			return present.ForecastText(o.StyledOut(), present.NewForecastReport(rep.At, rep.Source, rep.Budgets, rep.Saturation, rep.Notes))
+			return cmp.Or(err, status)
 		}, nil
 	})
 }

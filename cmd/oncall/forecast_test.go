@@ -48,3 +48,18 @@ func TestForecastOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestForecastWithDeadPrometheusIsNotCalm: budgets that could not be read
+// are named, and the forecast never says that nothing is predicted.
+func TestForecastWithDeadPrometheusIsNotCalm(t *testing.T) {
+	cfg := deadSLOConfig(t)
+	r := oncallAt(t, time.Now, nil, "", "forecast", "--config", cfg, "--no-color")
+	if r.code != exitIncomplete || strings.Contains(r.out, "nothing is predicted") || !strings.HasPrefix(r.out, "? unread: a: prometheus ") {
+		t.Errorf("blind forecast: exit %d\n%s", r.code, r.out)
+	}
+	r = oncallAt(t, time.Now, nil, "", "forecast", "--config", cfg, "-o", "json")
+	var rep forecastReport
+	if r.code != exitIncomplete || json.Unmarshal([]byte(r.out), &rep) != nil || len(rep.Unread) != 1 || !strings.Contains(rep.Unread[0], "connection refused") {
+		t.Errorf("json: %+v", r)
+	}
+}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/present"
-	"github.com/oncall-cockpit/oncall/internal/suggest"
 	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/remediate"
 	"github.com/oncall-cockpit/oncall/sources"
@@ -141,7 +140,7 @@ func (o *incidentOptions) trigger(ctx context.Context, w *World) (correlate.Trig
 			return t, usagef("--trace: %v", err)
 		}
 	case o.service != "":
-		err = knownService(ctx, w.Sources, o.service)
+		err = checkService(ctx, w.Sources.Metrics, o.IO.ErrOut, o.service)
 	case o.alert != "":
 		t.Service, err = firingAlert(ctx, w.Sources.Alerts, o.alert)
 	}
@@ -159,17 +158,16 @@ func firingAlert(ctx context.Context, am sources.Alerting, name string) (string,
 		return "", fmt.Errorf("--alert %s: %w", name, err)
 	}
 	var names []string
-	service, found := "", false
 	for _, a := range alerts {
-		names = append(names, a.Name)
-		if a.Name == name && !found {
-			service, found = a.Service, true
+		if a.Name == name {
+			return a.Service, nil
+		}
+		if !slices.Contains(names, a.Name) {
+			names = append(names, a.Name)
 		}
 	}
-	if !found {
-		return "", usagef("--alert %s: no such alert is firing%s", name, suggest.DidYouMean(name, names))
-	}
-	return service, nil
+	slices.Sort(names)
+	return "", unknownName("firing alert", name, names)
 }
 
 // write prints the incident in the chosen form.
@@ -181,18 +179,4 @@ func (o *incidentOptions) write(inc *correlate.Incident, label string) error {
 		return present.Markdown(o.IO.Out, present.NewIncident(inc, present.Options{Label: label, Zone: o.Global.zone()}))
 	}
 	return present.Text(o.StyledOut(), present.NewIncident(inc, present.Options{Label: label, Zone: o.Global.zone()}), isTerminal(o.IO.Out))
-}
-
-// knownService refuses a service the metrics backend does not know, with
-// the names close to it. When the backend cannot say, the incident goes
-// on and names what did not arrive.
-func knownService(ctx context.Context, src sources.Set, service string) error {
-	if src.Metrics == nil {
-		return nil
-	}
-	names, err := src.Metrics.Services(ctx)
-	if err != nil || len(names) == 0 || slices.Contains(names, service) {
-		return nil
-	}
-	return usagef("--service %s: no such service in the metrics%s", service, suggest.DidYouMean(service, names))
 }

@@ -68,10 +68,10 @@ func TestIncidentBadInput(t *testing.T) {
 		"incident --demo quiet --at yesterday":        `"yesterday" is not a time`,
 		"incident --demo quiet --at 10m":              `"10m" has no sign: write -10m`,
 		"incident --demo quiet --at +1h":              "in the future",
-		"incident --demo quiet --service paymnt-api":  `no such service in the metrics (did you mean "payment-api"?)`,
+		"incident --demo quiet --service paymnt-api":  `no service "paymnt-api"; did you mean payment-api?`,
 		"incident --demo quiet --window 1fortnight":   `"1fortnight" is not a duration`,
 		"incident --demo quiet --trace xyz":           "--trace",
-		"incident --demo quiet --alert NoSuchAlert":   "no such alert is firing",
+		"incident --demo quiet --alert NoSuchAlert":   `no firing alert "NoSuchAlert"; there are none`,
 		"incident --config " + empty:                  "no datasources configured",
 		"incident --demo quiet -o yaml":               "--output",
 	} {

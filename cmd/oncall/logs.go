@@ -55,14 +55,21 @@ the trace-ID field.
 Times are --since (the last 15 minutes by default) or --from and --to, each
 written as now, -10m, now-1h, an RFC 3339 time or Unix seconds.
 
-  -o text   time, level, service and line, for reading
+  -o text   time, level, service and line, for reading; the time is RFC 3339
+            in --timezone with its offset (2026-11-28T00:32:59.704+01:00),
+            as logcli writes it
   -o raw    the line alone, for grep and awk
   -o json   one JSON object per line (NDJSON)
+
+With --demo the simulator's fleet is read at --after past the scenario's
+onset; with -f it runs on from there at the wall clock's pace, and its
+lines are printed as it writes them.
 
 Control sequences in log lines are stripped in text and raw output.`,
 		Example: `  oncall logs checkout-api --level error --since 1h
   oncall logs --grep 'timeout|refused' -f
-  oncall logs --trace 4bf92f3577b34da6a3ce929d0e0e4736 -o json | jq .line`,
+  oncall logs --trace 4bf92f3577b34da6a3ce929d0e0e4736 -o json | jq .line
+  oncall logs -f --demo db-pool-exhaustion payment-api --timezone Europe/Berlin`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeServices(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -154,6 +161,11 @@ func runLogs(ctx context.Context, o *logsOptions) error {
 	if err != nil {
 		return err
 	}
+	if len(o.services) == 1 {
+		if err := checkService(ctx, src.Metrics, o.IO.ErrOut, o.services[0]); err != nil {
+			return err
+		}
+	}
 	color := o.output == "text" && isTerminal(o.IO.Out) && !o.Global.NoColor && o.getenv("NO_COLOR") == ""
 	out := o.IO.Out
 	if color {
@@ -178,6 +190,8 @@ func runLogs(ctx context.Context, o *logsOptions) error {
 	if err := buf.Flush(); err != nil {
 		return err
 	}
+	// the fleet's first tick is a second away: Tail subscribes long before
+	world.runOn(ctx)
 	return follow(ctx, o.IO.ErrOut, src.Logs, q, lines, p)
 }
 
@@ -232,6 +246,11 @@ func newBufWriter(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 64<
 
 func lineKey(l sources.LogLine) string { return l.T.String() + "\x00" + l.Service + "\x00" + l.Line }
 
+// logTime is how a log line's time is written: RFC 3339 with
+// milliseconds and the zone's offset, as logcli writes it, so that every
+// line says which --timezone it is in ("Z" for UTC).
+const logTime = "2006-01-02T15:04:05.000Z07:00"
+
 // linePrinter writes log lines in one of the output forms.
 type linePrinter struct {
 	w      *bufio.Writer
@@ -256,7 +275,7 @@ func (p *linePrinter) print(l sources.LogLine) error {
 		if st, ok := levelStyles[l.Level]; ok && p.color {
 			lvl = st.Render(lvl)
 		}
-		p.w.WriteString(l.T.In(p.zone).Format("2006-01-02 15:04:05.000"))
+		p.w.WriteString(l.T.In(p.zone).Format(logTime))
 		p.w.WriteByte(' ')
 		p.w.WriteString(lvl)
 		p.w.WriteByte(' ')

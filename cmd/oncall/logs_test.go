@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -320,6 +321,80 @@ func TestLogsOptions(t *testing.T) {
 	for _, args := range [][]string{{"a", "b"}, {"-o", "yaml"}, {"--limit", "many"}, {"--after", "soon"}} {
 		if _, err := optionsFor(t, NewCmdLogs, args...); exitCode(err) != exitUsage {
 			t.Errorf("%q: err %v (exit %d), want a usage error", args, err, exitCode(err))
+		}
+	}
+}
+
+// lineWaiter is standard output that counts the lines written to it and
+// calls done once it holds want of them.
+type lineWaiter struct {
+	mu   sync.Mutex
+	b    bytes.Buffer
+	want int
+	done func()
+}
+
+func (w *lineWaiter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b.Write(p)
+	if bytes.Count(w.b.Bytes(), []byte("\n")) >= w.want {
+		w.done()
+	}
+	return len(p), nil
+}
+
+// TestLogsFollowTheDemoAtTheFleetsRate: the demo's fleet stands at
+// onset+after; -f lets it run on at the wall clock's pace, so new lines
+// arrive every second (payment-api writes several a second in this
+// scenario), not once in a while.
+func TestLogsFollowTheDemoAtTheFleetsRate(t *testing.T) {
+	const followed = 10
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &lineWaiter{want: 1 + followed, done: cancel}
+	var errOut bytes.Buffer
+	e := &env{IO: IOStreams{In: strings.NewReader(""), Out: out, ErrOut: &errOut}, LookupEnv: func(string) (string, bool) { return "", false },
+		Now: time.Now, osUser: osUserName}
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, e, []string{"logs", "-f", "--demo", "db-pool-exhaustion", "payment-api", "--limit", "1"})
+	}()
+	select {
+	case c := <-code:
+		out.mu.Lock()
+		defer out.mu.Unlock()
+		if n := bytes.Count(out.b.Bytes(), []byte("\n")); c != 0 || n < 1+followed {
+			t.Fatalf("exit %d after %d lines, want %d: %s%s", c, n, 1+followed, out.b.String(), errOut.String())
+		}
+	case <-time.After(30 * time.Second):
+		out.mu.Lock()
+		defer out.mu.Unlock()
+		t.Fatalf("30s and %d lines, want %d:\n%s%s", bytes.Count(out.b.Bytes(), []byte("\n")), 1+followed, out.b.String(), errOut.String())
+	}
+}
+
+// TestLogsTimesSayTheirZone: as logcli writes them, each time is RFC 3339
+// with the --timezone's offset.
+func TestLogsTimesSayTheirZone(t *testing.T) {
+	args := []string{"logs", "--demo", "db-pool-exhaustion", "payment-api", "--limit", "3"}
+	utc := oncall(t, nil, "", args...)
+	berlin := oncall(t, nil, "", append(args, "--timezone", "Europe/Berlin")...)
+	if utc.code != 0 || berlin.code != 0 {
+		t.Fatalf("%+v\n%+v", utc, berlin)
+	}
+	u, b := strings.Split(strings.TrimSpace(utc.out), "\n"), strings.Split(strings.TrimSpace(berlin.out), "\n")
+	if len(u) != 3 || len(b) != 3 {
+		t.Fatalf("lines:\n%s\n%s", utc.out, berlin.out)
+	}
+	for i := range u {
+		ut, _, _ := strings.Cut(u[i], " ")
+		bt, _, _ := strings.Cut(b[i], " ")
+		tu, err1 := time.Parse(logTime, ut)
+		tb, err2 := time.Parse(logTime, bt)
+		// November: Berlin is an hour ahead, and says so
+		if err1 != nil || err2 != nil || !strings.HasSuffix(ut, "Z") || !strings.HasSuffix(bt, "+01:00") || !tu.Equal(tb) {
+			t.Errorf("times %q (UTC) and %q (Berlin): %v %v", ut, bt, err1, err2)
 		}
 	}
 }

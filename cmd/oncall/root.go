@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/colorprofile"
@@ -122,6 +124,7 @@ that every datasource answers and holds the data oncall expects.`,
 		NewCmdDoctor(f, nil),
 		NewCmdAlerts(f, nil),
 		NewCmdSilences(f, nil),
+		NewCmdServices(f, nil),
 		NewCmdDemo(f, nil),
 		NewCmdIncident(f, nil),
 		NewCmdSLO(f),
@@ -140,9 +143,11 @@ that every datasource answers and holds the data oncall expects.`,
 }
 
 // markUsageErrors makes every flag and argument error of the tree a usage
-// error (exit 2), and unknown commands too.
+// error (exit 2), and unknown commands too, with the commands near them.
 func markUsageErrors(c *cobra.Command) {
 	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	// cobra's default distance applies only where cobra suggests itself
+	c.SuggestionsMinimumDistance = 2
 	if c.HasSubCommands() && !c.Runnable() {
 		// a group: its help, or an unknown subcommand
 		c.Args = cobra.NoArgs
@@ -151,6 +156,12 @@ func markUsageErrors(c *cobra.Command) {
 	if args := c.Args; args != nil {
 		c.Args = func(cmd *cobra.Command, a []string) error {
 			if err := args(cmd, a); err != nil {
+				if len(a) > 0 && cmd.HasAvailableSubCommands() {
+					// cobra suggests only for commands without an Args
+					// check, and the root's check keeps the cockpit's
+					// flags apart from a mistyped command
+					return unknownCommand(cmd, a[0])
+				}
 				return usageError{err}
 			}
 			return nil
@@ -159,6 +170,16 @@ func markUsageErrors(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		markUsageErrors(sub)
 	}
+}
+
+// unknownCommand is a mistyped command, with the commands near it, as
+// kubectl and gh say it.
+func unknownCommand(cmd *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	if near := cmd.SuggestionsFor(name); len(near) > 0 {
+		msg += "\n\nDid you mean this?\n\t" + strings.Join(near, "\n\t")
+	}
+	return usageError{errors.New(msg)}
 }
 
 // loadConfig reads the config the flags and environment point at, once

@@ -37,8 +37,8 @@ verified, and what happens on failure (roll back, escalate).
 Nothing runs without its exact command shown first and a confirmation:
 y for low danger, the target's name typed for high danger. --read-only
 refuses every action. Every run is written to the audit log before it
-starts (fsynced) and after it ends: see oncall audit. The README's
-Runbooks section has a complete example.`,
+starts (fsynced) and after it ends: see oncall audit.
+docs/runbooks.md has a complete example.`,
 	}
 	cmd.AddCommand(showData(NewCmdRunbookList(f, nil)), showData(NewCmdRunbookShow(f, nil)), showData(NewCmdRunbookValidate(f, nil)), showData(NewCmdRunbookRun(f, nil)))
 	return cmd
@@ -81,6 +81,9 @@ func (r *runbookPlanOptions) plan(ctx context.Context, f *Factory) (*remediate.K
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkService(ctx, k.Planner.Sources.Metrics, f.IO.ErrOut, r.target); err != nil {
+		return nil, nil, err
+	}
 	p, err := planFor(ctx, k, r.name, r.target)
 	return k, p, err
 }
@@ -89,7 +92,11 @@ func (r *runbookPlanOptions) plan(ctx context.Context, f *Factory) (*remediate.K
 func planFor(ctx context.Context, k *remediate.Kit, name, target string) (*remediate.Plan, error) {
 	rb, err := k.Find(name)
 	if err != nil {
-		return nil, usageError{err}
+		names := make([]string, len(k.Runbooks))
+		for i, rb := range k.Runbooks {
+			names[i] = rb.Name
+		}
+		return nil, unknownName("runbook", name, names)
 	}
 	s, err := k.Look(ctx)
 	if err != nil {

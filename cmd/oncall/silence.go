@@ -29,6 +29,16 @@ func alertmanagerToChange(f *Factory) (sources.Alerting, error) {
 	return alertmanagerFrom(f)
 }
 
+// refuseDemo is add's and expire's answer to --demo: the simulator lives
+// as long as the command, so a silence made in it would end unseen. The
+// demo's cockpit, whose fleet lives on, acknowledges alerts with silences.
+func refuseDemo(d DemoFlags) error {
+	if !d.On() {
+		return nil
+	}
+	return usagef("--demo %s: the demo has no Alertmanager to write to, and a silence in this command's simulator would end with it; acknowledge alerts (a) in the demo's cockpit instead: oncall demo --scenario %s", d.Scenario, d.Scenario)
+}
+
 // parseMatchers reads matchers in Alertmanager's syntax, one or more in
 // each string.
 func parseMatchers(in []string) ([]sources.Matcher, error) {

@@ -21,6 +21,7 @@ type silenceAddOptions struct {
 	comment        string
 	author         string
 	yes            bool
+	demo           DemoFlags
 }
 
 // NewCmdSilenceAdd is `oncall silences add`; runF, when set, runs instead
@@ -52,10 +53,14 @@ will be sent, and only "y" or "yes" creates it.`,
 	cmd.Flags().StringVarP(&o.comment, "comment", "c", "", "why (required)")
 	cmd.Flags().StringVar(&o.author, "author", "", "created by (default $USER, else your OS user name)")
 	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "do not ask; the request is still printed")
+	o.demo.Register(cmd, 0)
 	return cmd
 }
 
 func runSilenceAdd(ctx context.Context, o *silenceAddOptions) error {
+	if err := refuseDemo(o.demo); err != nil {
+		return err
+	}
 	am, err := alertmanagerToChange(o.Factory)
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ type silenceExpireOptions struct {
 	ids      []string
 	matching []string
 	yes      bool
+	demo     DemoFlags
 }
 
 // NewCmdSilenceExpire is `oncall silences expire`; runF, when set, runs
@@ -45,10 +46,14 @@ or "yes" expires them.`,
 	}
 	cmd.Flags().StringArrayVar(&o.matching, "matching", nil, "expire the silences whose matchers include these (repeatable)")
 	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "do not ask; the requests are still printed")
+	o.demo.Register(cmd, 0)
 	return cmd
 }
 
 func runSilenceExpire(ctx context.Context, o *silenceExpireOptions) error {
+	if err := refuseDemo(o.demo); err != nil {
+		return err
+	}
 	am, err := alertmanagerToChange(o.Factory)
 	if err != nil {
 		return err

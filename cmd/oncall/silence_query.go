@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +19,7 @@ type silencesOptions struct {
 	expired bool
 	ledger  bool
 	watch   watchOptions
+	demo    DemoFlags
 }
 
 // NewCmdSilences is `oncall silences`: it lists silences, as `amtool
@@ -34,7 +36,12 @@ func NewCmdSilences(f *Factory, runF func(context.Context, *silencesOptions) err
 lists the expired ones too. Its subcommands add and expire silences, each
 after showing exactly what it will send and asking (the default is no).
 The remediation ledger's records (silences on oncall_remediation, which
-match no alert: locks, runs and proposals) are left out unless --ledger.`,
+match no alert: locks, runs and proposals) are left out unless --ledger.
+--demo reads the simulator instead, whose fleet starts with no silences;
+add and expire refuse --demo, as the demo has no Alertmanager to write to.`,
+		Example: `  oncall silences
+  oncall silences --expired -o json
+  oncall silences --demo db-pool-exhaustion`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -47,21 +54,29 @@ match no alert: locks, runs and proposals) are left out unless --ledger.`,
 	cmd.Flags().BoolVar(&o.ledger, "ledger", false, "list the remediation ledger's records too (locks, runs, proposals)")
 	outputFlag(cmd, &o.output, "text", "json")
 	o.watch.flags(cmd)
+	o.demo.Register(cmd, 10*time.Minute)
 	cmd.AddCommand(showData(NewCmdSilenceAdd(f, nil)), showData(NewCmdSilenceExpire(f, nil)))
 	return cmd
 }
 
 func runSilenceQuery(ctx context.Context, o *silencesOptions) error {
-	am, err := alertmanagerFrom(o.Factory)
+	w, err := o.World(o.demo)
 	if err != nil {
 		return err
+	}
+	am := w.Sources.Alerts
+	if am == nil {
+		return usagef("no alertmanager datasource configured in %s (or try --demo retry-storm)", w.Path)
+	}
+	if o.watch.on {
+		w.runOn(ctx)
 	}
 	return o.watch.run(ctx, o.Factory, func(ctx context.Context) (func() error, error) {
 		all, err := am.Silences(ctx)
 		if err != nil {
 			return nil, err
 		}
-		var sil []sources.Silence
+		sil := []sources.Silence{} // none is [] in JSON, not null
 		for _, s := range all {
 			if (o.expired || s.State != sources.SilenceExpired) && (o.ledger || !remediate.IsRecord(s)) {
 				sil = append(sil, s)

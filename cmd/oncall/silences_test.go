@@ -256,3 +256,24 @@ func TestSilenceExpireOptions(t *testing.T) {
 		t.Errorf("--yes=maybe: err %v, want a usage error", err)
 	}
 }
+
+// TestSilencesFromTheDemo: the simulator's silences are listed (its
+// fleet starts with none), and add and expire refuse --demo, which has
+// no Alertmanager to write to.
+func TestSilencesFromTheDemo(t *testing.T) {
+	r := oncall(t, nil, "", "silences", "--demo", "db-pool-exhaustion")
+	if r.code != 0 || !strings.HasPrefix(r.out, "ID  STATE  ENDS") {
+		t.Fatalf("%+v", r)
+	}
+	if js := oncall(t, nil, "", "silences", "--demo", "db-pool-exhaustion", "-o", "json"); js.code != 0 || strings.TrimSpace(js.out) != "[]" {
+		t.Fatalf("json: %+v", js)
+	}
+	for _, args := range [][]string{
+		{"silences", "add", "--demo", "db-pool-exhaustion", "alertname=ConnectionPoolExhausted", "-c", "known", "-y"},
+		{"silences", "expire", "--demo", "db-pool-exhaustion", "sim-0001", "-y"},
+	} {
+		if r := oncall(t, nil, "", args...); r.code != 2 || !strings.Contains(r.err, "the demo has no Alertmanager to write to") || r.out != "" {
+			t.Errorf("%s: %+v", args[1], r)
+		}
+	}
+}

@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/oncall-cockpit/oncall/internal/suggest"
+	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"github.com/oncall-cockpit/oncall/sim"
 	"github.com/oncall-cockpit/oncall/slo"
+	"github.com/oncall-cockpit/oncall/sources"
 )
 
 // sloOptions are the flags the commands that read budgets share (the slo
@@ -68,10 +72,11 @@ SLO:
   - when the budget runs out: at the current (5m) burn, and as forecast.
 
 A window longer than the data says "partial: 9 of 28 days": the budget is
-that of the covered part. One SLO that cannot be read is reported alone;
-the others are still computed. Where Sloth or Pyrra recording rules run,
-they are read instead, and the path each SLO took is said (-o json, or
-oncall slo show NAME).
+that of the covered part. One SLO that cannot be read is reported alone
+("? unread", its numbers null and its status "unread" in -o json); the
+others are still computed, and the exit status is 3, said first on
+stderr. Where Sloth or Pyrra recording rules run, they are read instead,
+and the path each SLO took is said (-o json, or oncall slo show NAME).
 
 SLOs come from the config's slos key and the Sloth, Pyrra and OpenSLO files
 its slo_files names. --demo computes them on the simulator.`,
@@ -89,27 +94,49 @@ its slo_files names. --demo computes them on the simulator.`,
 }
 
 // loadWithForecasts reads every budget and, for those with budget left,
-// forecasts its exhaustion.
-func loadWithForecasts(ctx context.Context, w *World, slos []slo.Objective, at time.Time, horizon time.Duration) []slo.Budget {
-	bs := slo.LoadBudgets(ctx, w.Sources.SLIs, slos, at)
-	done := make(chan struct{})
-	n := 0
+// forecasts its exhaustion. unread names each part that could not be
+// read, and why: the budgets, and the histories forecasts are fitted on
+// (too short a history is no failure: that budget has no forecast).
+func loadWithForecasts(ctx context.Context, w *World, slos []slo.Objective, at time.Time, horizon time.Duration) (bs []slo.Budget, unread []string) {
+	bs = slo.LoadBudgets(ctx, w.Sources.SLIs, slos, at)
+	forecastErrs := make([]error, len(bs))
+	var wg sync.WaitGroup
 	for i := range bs {
 		if bs[i].Err != "" || !bs[i].Remaining.Defined() || bs[i].Remaining <= 0 {
 			continue
 		}
-		n++
-		go func() {
-			if f, err := slo.LoadForecast(ctx, w.Sources.SLIs, bs[i], horizon); err == nil {
+		wg.Go(func() {
+			f, err := slo.LoadForecast(ctx, w.Sources.SLIs, bs[i], horizon)
+			if err == nil {
 				bs[i].Forecast = &f
 			}
-			done <- struct{}{}
-		}()
+			forecastErrs[i] = err
+		})
 	}
-	for range n {
-		<-done
+	wg.Wait()
+	for i, b := range bs {
+		var be *sources.BackendError
+		switch {
+		case b.Err != "":
+			unread = append(unread, b.SLO.Name+": "+b.Err)
+		case errors.As(forecastErrs[i], &be):
+			unread = append(unread, b.SLO.Name+" forecast: "+be.Error())
+		}
 	}
-	return bs
+	return bs, unread
+}
+
+// incomplete says, on stderr and before the data, that parts of what a
+// command reports could not be read, naming the first and its cause, and
+// returns the exit status that says so (nil when all was read). A watch
+// shows the unread parts in each round and goes on: a backend down for a
+// minute must not end it.
+func incomplete(f *Factory, watching bool, unread []string) error {
+	if len(unread) == 0 || watching {
+		return nil
+	}
+	fmt.Fprintf(f.IO.ErrOut, "oncall: incomplete: %s could not be read (%s)\n", humanize.Count(len(unread), "part"), unread[0])
+	return exitError{code: exitIncomplete}
 }
 
 // pick finds the named SLOs, or a usage error with suggestions.
@@ -130,7 +157,7 @@ func (w *World) pick(names []string) ([]slo.Objective, error) {
 			}
 		}
 		if !found {
-			return nil, usagef("no SLO named %q in the %s%s", n, w.Label, suggest.DidYouMean(n, all))
+			return nil, unknownName("SLO", n, all)
 		}
 	}
 	return out, nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -49,13 +50,18 @@ func runSLOList(ctx context.Context, o *sloListOptions) error {
 	}
 	return o.watch.run(ctx, o.Factory, func(ctx context.Context) (func() error, error) {
 		at := w.Now()
-		rep := sloReport{At: at, Source: w.Label, Budgets: loadWithForecasts(ctx, w, w.SLOs, at, o.horizon)}
+		bs, unread := loadWithForecasts(ctx, w, w.SLOs, at, o.horizon)
+		rep := sloReport{At: at, Source: w.Label, Budgets: bs}
 		slo.WorstFirst(rep.Budgets)
 		return func() error {
+			status := incomplete(o.Factory, o.watch.on, unread)
+			var err error
 			if o.output == "json" {
-				return writeJSONFor(o.IO.Out, rep, o.watch.on)
+				err = writeJSONFor(o.IO.Out, rep, o.watch.on)
+			} else {
+				err = present.SLOListText(o.StyledOut(), present.NewSLOList(rep.Budgets, rep.At, rep.Source))
 			}
-			return present.SLOListText(o.StyledOut(), present.NewSLOList(rep.Budgets, rep.At, rep.Source))
+			return cmp.Or(err, status)
 		}, nil
 	})
 }

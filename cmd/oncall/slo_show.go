@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/spf13/cobra"
@@ -73,21 +74,27 @@ func runSLOShow(ctx context.Context, o *sloShowOptions) error {
 	s := slos[0]
 	return o.watch.run(ctx, o.Factory, func(ctx context.Context) (func() error, error) {
 		at := w.Now()
-		d := sloDetail{Source: w.Label, Budget: loadWithForecasts(ctx, w, []slo.Objective{s}, at, o.horizon)[0], Errors: map[string]string{}}
+		bs, unread := loadWithForecasts(ctx, w, []slo.Objective{s}, at, o.horizon)
+		d := sloDetail{Source: w.Label, Budget: bs[0], Errors: map[string]string{}}
 		var accountErr error
 		if d.Budget.Err == "" {
 			if a, err := slo.LoadAccount(ctx, w.Sources.SLIs, d.Budget); err != nil {
 				d.Errors["account"], accountErr = err.Error(), err
+				unread = append(unread, s.Name+" account: "+err.Error())
 			} else {
 				d.Account = &a
 			}
 		}
 		return func() error {
+			status := incomplete(o.Factory, o.watch.on, unread)
+			var err error
 			if o.output == "json" {
-				return writeJSONFor(o.IO.Out, d, o.watch.on)
+				err = writeJSONFor(o.IO.Out, d, o.watch.on)
+			} else {
+				p := present.NewSLODetail(d.Budget, d.Account, accountErr, present.SLODetailOptions{Source: d.Source, Currency: w.Currency, Zone: o.Global.zone()})
+				err = present.SLODetailText(o.StyledOut(), p)
 			}
-			p := present.NewSLODetail(d.Budget, d.Account, accountErr, present.SLODetailOptions{Source: d.Source, Currency: w.Currency, Zone: o.Global.zone()})
-			return present.SLODetailText(o.StyledOut(), p)
+			return cmp.Or(err, status)
 		}, nil
 	})
 }

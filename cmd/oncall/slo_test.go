@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -47,7 +50,7 @@ func TestSLODemo(t *testing.T) {
 			t.Errorf("show is missing %q:\n%s", want, show.out)
 		}
 	}
-	if r := oncall(t, nil, "", "slo", "show", "payment-availability", "--demo", "quiet"); r.code != 2 || !strings.Contains(r.err, `did you mean "payments-availability"`) {
+	if r := oncall(t, nil, "", "slo", "show", "payment-availability", "--demo", "quiet"); r.code != 2 || !strings.Contains(r.err, `no SLO "payment-availability"; did you mean payments-availability?`) {
 		t.Errorf("an unknown SLO: %+v", r)
 	}
 }
@@ -183,5 +186,64 @@ func TestSLOImportAndValidateOptions(t *testing.T) {
 	}
 	if v, err := optionsFor(t, NewCmdSLOValidate, "a.yaml"); err != nil || !slices.Equal(v.files, []string{"a.yaml"}) {
 		t.Errorf("validate files: %v %+v", err, v)
+	}
+}
+
+// deadSLOConfig is a config with one SLO whose Prometheus listens on
+// nothing.
+func deadSLOConfig(t *testing.T) string {
+	t.Helper()
+	dead := "http://" + testenv.FreeAddr(t)
+	return writeFile(t, "config.yaml", "datasources:\n  prometheus: {url: "+dead+", retries: 0}\nslos:\n  - {name: a, service: s, indicator: availability, objective: 99.9, window: 28d}\n")
+}
+
+// oncallCombined runs the command line with stdout and stderr into one
+// buffer, so that a test sees which came first.
+func oncallCombined(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	var both bytes.Buffer
+	e := &env{IO: IOStreams{In: strings.NewReader(""), Out: &both, ErrOut: &both}, LookupEnv: func(string) (string, bool) { return "", false }, Now: time.Now, osUser: osUserName}
+	code := run(context.Background(), e, args)
+	return both.String(), code
+}
+
+// TestSLOWithDeadPrometheusSaysSoFirst: budgets that could not be read
+// exit 3 and say so on stderr before the data, and their JSON carries
+// null, never a 0 nobody read.
+func TestSLOWithDeadPrometheusSaysSoFirst(t *testing.T) {
+	cfg := deadSLOConfig(t)
+	for _, args := range [][]string{{"slo"}, {"slo", "show", "a"}, {"forecast"}} {
+		args = append(args, "--config", cfg, "--no-color")
+		out, code := oncallCombined(t, args...)
+		if code != exitIncomplete || !strings.HasPrefix(out, "oncall: incomplete: 1 part could not be read (a: prometheus ") || !strings.Contains(out, "connection refused") {
+			t.Errorf("%v: exit %d, want 3 and the cause first:\n%s", args, code, out)
+		}
+	}
+	r := oncallAt(t, time.Now, nil, "", "slo", "--config", cfg, "--no-color")
+	if !strings.Contains(r.out, "? unread") || !strings.Contains(r.out, "note: a: prometheus") {
+		t.Errorf("the list does not show what it could not read:\n%s", r.out)
+	}
+	r = oncallAt(t, time.Now, nil, "", "slo", "--config", cfg, "-o", "json")
+	var rep struct {
+		Budgets []map[string]any `json:"budgets"`
+	}
+	if r.code != exitIncomplete || json.Unmarshal([]byte(r.out), &rep) != nil || len(rep.Budgets) != 1 {
+		t.Fatalf("json: %+v", r)
+	}
+	b := rep.Budgets[0]
+	if b["status"] != "unread" || !strings.Contains(fmt.Sprint(b["error"]), "connection refused") {
+		t.Errorf("status %v, error %v", b["status"], b["error"])
+	}
+	for _, k := range []string{"remaining", "sli", "consumed", "minutes_left", "total", "bad"} {
+		if v, ok := b[k]; !ok || v != nil {
+			t.Errorf("%s = %v (present %v), want null", k, v, ok)
+		}
+	}
+	if _, ok := b["covered_ns"]; ok {
+		t.Errorf("covered_ns of a budget nobody read: %v", b["covered_ns"])
+	}
+	gate := oncallAt(t, time.Now, nil, "", "slo", "gate", "--config", cfg, "--min-budget", "25%", "-o", "json")
+	if gate.code != exitIncomplete || !strings.Contains(gate.out, `"remaining": null`) {
+		t.Errorf("gate: %+v", gate)
 	}
 }

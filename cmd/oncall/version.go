@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/debug"
 
@@ -21,31 +22,49 @@ var (
 type versionInfo struct {
 	Version string `json:"version"`
 	Commit  string `json:"commit"`
-	Date    string `json:"date"`
-	Go      string `json:"go"`
+	// Modified says the build's checkout had uncommitted changes.
+	Modified bool   `json:"modified,omitempty"`
+	Date     string `json:"date"`
+	Go       string `json:"go"`
 }
 
-// buildVersion prefers the ldflags values and falls back to what the Go
-// toolchain recorded (go install pkg@version sets the module version and,
-// in a checkout, the VCS revision and time).
+// unknown stands for what the build did not record.
+const unknown = "unknown"
+
+// buildVersion is this binary's version.
 func buildVersion() versionInfo {
-	v := versionInfo{Version: version, Commit: commit, Date: date, Go: runtime.Version()}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v.Version == "" && bi.Main.Version != "" {
+	return readVersion(versionInfo{Version: version, Commit: commit, Date: date}, debug.ReadBuildInfo)
+}
+
+// readVersion prefers the -ldflags values (stamped) and falls back to what
+// the Go toolchain recorded, as gh does: go install pkg@version sets the
+// module version, and a build in a git checkout the VCS revision, time and
+// whether the tree was modified. read is debug.ReadBuildInfo.
+func readVersion(stamped versionInfo, read func() (*debug.BuildInfo, bool)) versionInfo {
+	v := stamped
+	v.Go = runtime.Version()
+	if bi, ok := read(); ok {
+		if v.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			v.Version = bi.Main.Version
 		}
+		fromVCS := v.Commit == ""
 		for _, s := range bi.Settings {
 			switch {
-			case s.Key == "vcs.revision" && v.Commit == "":
+			case s.Key == "vcs.revision" && fromVCS:
 				v.Commit = s.Value
 			case s.Key == "vcs.time" && v.Date == "":
 				v.Date = s.Value
+			case s.Key == "vcs.modified" && fromVCS:
+				v.Modified = s.Value == "true"
 			}
 		}
 	}
-	for _, f := range []*string{&v.Version, &v.Commit, &v.Date} {
+	if v.Version == "" {
+		v.Version = "devel"
+	}
+	for _, f := range []*string{&v.Commit, &v.Date} {
 		if *f == "" {
-			*f = "unknown"
+			*f = unknown
 		}
 	}
 	return v
@@ -83,6 +102,27 @@ func runVersion(o *versionOptions) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
 	}
-	_, err := fmt.Fprintf(o.IO.Out, "oncall %s (commit %s, built %s, %s)\n", v.Version, v.Commit, v.Date, v.Go)
+	// the hint goes to stderr: the version stays one line for scripts
+	fmt.Fprint(o.IO.ErrOut, versionHint(v))
+	_, err := io.WriteString(o.IO.Out, versionLine(v))
 	return err
+}
+
+// versionLine is what version prints as text.
+func versionLine(v versionInfo) string {
+	c := v.Commit
+	if v.Modified {
+		c += ", modified"
+	}
+	return fmt.Sprintf("oncall %s (commit %s, built %s, %s)\n", v.Version, c, v.Date, v.Go)
+}
+
+// versionHint says, for a build that recorded neither a version nor a
+// commit, how to get them, rather than leave "unknown" unexplained; ""
+// for a build that recorded one.
+func versionHint(v versionInfo) string {
+	if v.Version != "devel" || v.Commit != unknown {
+		return ""
+	}
+	return "note: this build records no version or commit (built outside a git checkout, or with -buildvcs=false); make build, or go install …@version, records them\n"
 }

@@ -70,7 +70,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 		}
 		rules, ok := allowed[pkg]
 		if !ok {
-			t.Errorf("package %s is new: add it to the import rules in this test (and to the README's layout table)", pkg)
+			t.Errorf("package %s is new: add it to the import rules in this test (and to the layout table in docs/testing.md)", pkg)
 			continue
 		}
 		for _, imp := range f[1:] {

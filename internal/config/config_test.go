@@ -267,3 +267,42 @@ func TestFullExampleIsValid(t *testing.T) {
 		t.Fatalf("context prod: %v %+v", err, cfg.Datasources)
 	}
 }
+
+// TestEverySLOProblemAtOnce: a bad indicator does not hide the SLO's
+// other problems, a NaN objective is refused, and each names its line.
+func TestEverySLOProblemAtOnce(t *testing.T) {
+	_, err := parse(t, `slos:
+  - name: a
+    service: s
+    indicator: availabilty
+    objective: 199.9
+    window: 28d
+  - name: b
+    service: s
+    objective: .nan
+    window: 28d
+`, nil)
+	wantProblem(t, err, 4, 16, `indicator: "availabilty" is not availability, latency or raw`)
+	wantProblem(t, err, 5, 16, "slos[0].objective: 199.9 is not a percentage between 0 and 100")
+	wantProblem(t, err, 9, 16, "slos[1].objective: NaN is not a percentage")
+}
+
+// TestObjectiveWrittenAsARatioWarns: 0.999 is a valid objective of
+// 0.999%, almost surely meant as 99.9%: a warning with its line, not an
+// error; beside errors it is listed with them, marked.
+func TestObjectiveWrittenAsARatioWarns(t *testing.T) {
+	src := "slos:\n  - {name: a, service: s, objective: 99.9, window: 28d}\n  - name: b\n    service: s\n    objective: 0.999\n    window: 28d\n"
+	cfg, err := parse(t, src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != 1 || cfg.Warnings[0].Line != 5 || cfg.Warnings[0].Msg != "slos[1].objective: 0.999 means 0.999%; for 99.9% write 99.9" {
+		t.Errorf("warnings %v", cfg.Warnings)
+	}
+	cfg, err = parse(t, strings.Replace(src, "0.999", "0.9996", 1), nil)
+	if err != nil || len(cfg.Warnings) != 1 || !strings.HasSuffix(cfg.Warnings[0].Msg, "for 99.96% write 99.96") {
+		t.Errorf("0.9996: %v %v", err, cfg.Warnings)
+	}
+	_, err = parse(t, src+"theme: neon\n", nil)
+	wantProblem(t, err, 5, 16, "warning: slos[1].objective: 0.999 means 0.999%")
+}

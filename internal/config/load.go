@@ -116,21 +116,31 @@ func Parse(name string, b []byte, getenv func(string) (string, bool)) (*Config, 
 	v.resolveSecrets(cfg)
 	v.check(cfg)
 	if len(v.problems) > 0 {
+		// the warnings join the errors, marked, so that one reading
+		// shows everything the file has
+		for _, w := range v.warnings {
+			w.Msg = "warning: " + w.Msg
+			v.problems = append(v.problems, w)
+		}
 		return nil, v.sorted()
 	}
+	cfg.Warnings = byPosition(v.warnings)
 	return cfg, nil
 }
 
 // sorted orders the problems by position.
-func (v *validator) sorted() problem.Problems {
-	sort.SliceStable(v.problems, func(i, j int) bool {
-		a, b := v.problems[i], v.problems[j]
+func (v *validator) sorted() problem.Problems { return byPosition(v.problems) }
+
+// byPosition orders problems by line and column, in place.
+func byPosition(ps problem.Problems) problem.Problems {
+	sort.SliceStable(ps, func(i, j int) bool {
+		a, b := ps[i], ps[j]
 		if a.Line != b.Line {
 			return a.Line < b.Line
 		}
 		return a.Column < b.Column
 	})
-	return v.problems
+	return ps
 }
 
 // syntaxProblem turns a yaml error ("yaml: line 3: ...") into a Problem.

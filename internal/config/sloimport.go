@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oncall-cockpit/oncall/internal/problem"
+	"github.com/oncall-cockpit/oncall/internal/suggest"
 	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/sources"
 )
@@ -425,13 +427,19 @@ func CheckSLO(s SLO) []string {
 	if s.Service == "" {
 		bad("service is required")
 	}
-	if s.Objective <= 0 || s.Objective >= 100 {
+	// written so that NaN, which compares false with everything, fails
+	if !(s.Objective > 0 && s.Objective < 100) {
 		bad("objective: %v is not a percentage between 0 and 100 exclusive, e.g. 99.9", s.Objective)
 	}
 	if s.Window <= 0 {
 		bad("window is required, e.g. 28d")
 	}
-	if err := SLOIndicator(s).Check(); err != nil {
+	// an unknown kind is reported alone: what a kind needs means nothing
+	// before the kind is known, and the other fields are still checked
+	kinds := []string{string(sources.SLIAvailability), string(sources.SLILatency), string(sources.SLIRaw)}
+	if s.Indicator != "" && !slices.Contains(kinds, s.Indicator) {
+		bad("indicator: %q is not availability, latency or raw%s", s.Indicator, suggest.DidYouMean(s.Indicator, kinds))
+	} else if err := SLOIndicator(s).Check(); err != nil {
 		bad("%v", err)
 	}
 	for _, q := range []struct{ field, v string }{{"errors", s.Errors}, {"good", s.Good}, {"total", s.Total}, {"histogram", s.Histogram}} {

@@ -3,6 +3,7 @@ package config
 import (
 	"strconv"
 
+	"github.com/oncall-cockpit/oncall/internal/problem"
 	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/sources"
 )
@@ -30,6 +31,10 @@ type Config struct {
 	Theme       string      `yaml:"theme,omitempty" json:"theme,omitempty"` // dark, light, high-contrast, colorblind, or a palette YAML file
 	Grafana     Grafana     `yaml:"grafana,omitempty" json:"grafana,omitempty"`
 	Currency    string      `yaml:"currency,omitempty" json:"currency,omitempty"` // for value_per_request; default USD
+	// Warnings are what the file says that is valid but probably not
+	// meant (an objective of 0.999, which is 0.999%); config validate
+	// prints them.
+	Warnings problem.Problems `yaml:"-" json:"-"`
 }
 
 // Context is one named stack, like kubectl's: its datasources, and how

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -25,6 +26,8 @@ type validator struct {
 	file     string
 	dir      string
 	problems problem.Problems
+	// warnings are what is valid but probably not meant.
+	warnings problem.Problems
 	// blanked are the values bad() reported and blanked: the checks of
 	// meaning say nothing more of them.
 	blanked map[*yaml.Node]bool
@@ -55,6 +58,12 @@ func (v *validator) bad(n *yaml.Node, format string, args ...any) {
 		v.blanked = map[*yaml.Node]bool{}
 	}
 	v.blanked[n] = true
+}
+
+// warnPath notes, at the node recorded for path, what is valid but
+// probably not meant: it does not make the file fail.
+func (v *validator) warnPath(path string, format string, args ...any) {
+	v.warnings = append(v.warnings, problemAt(v.file, v.pos[path], "%s: %s", path, fmt.Sprintf(format, args...)))
 }
 
 // atPath reports at the node recorded for path, or the file when absent.
@@ -360,11 +369,6 @@ func (v *validator) check(c *Config) {
 		if s.Indicator == "" {
 			s.Indicator = string(sources.SLIAvailability)
 		}
-		kinds := []string{string(sources.SLIAvailability), string(sources.SLILatency), string(sources.SLIRaw)}
-		if !slices.Contains(kinds, s.Indicator) {
-			v.atPath(p+".indicator", "%q is not availability, latency or raw%s", s.Indicator, suggest.DidYouMean(s.Indicator, kinds))
-			continue
-		}
 		for _, msg := range CheckSLO(*s) {
 			// "objective: …" is reported at the objective's line
 			field := msg
@@ -372,10 +376,16 @@ func (v *validator) check(c *Config) {
 				field = field[:i]
 			}
 			if _, ok := v.pos[p+"."+field]; ok {
-				v.atPath(p+"."+field, "%s", strings.TrimPrefix(strings.TrimPrefix(msg, field), ":"))
+				v.atPath(p+"."+field, "%s", strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(msg, field), ":")))
 				continue
 			}
 			v.atPath(p, "%s", msg)
+		}
+		if s.Objective > 0 && s.Objective < 1 {
+			// the objective is a percentage; a ratio here is a 99.9% SLO
+			// written as 0.999, which asks for almost nothing
+			pct := math.Round(s.Objective*1e8) / 1e6 // 0.9996 → 99.96, not 99.96000000000001
+			v.warnPath(p+".objective", "%v means %v%%; for %v%% write %v", s.Objective, s.Objective, pct, pct)
 		}
 	}
 	for i, f := range c.SLOFiles {

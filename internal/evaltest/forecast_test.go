@@ -140,7 +140,7 @@ func bySeed(t *testing.T, scenario string, n uint64, grade func(t *testing.T, se
 	return all
 }
 
-// report fails under 80% hits, and logs the figure for the README.
+// report fails under 80% hits, and logs the figure for docs/slos.md.
 func report(t *testing.T, what string, all []outcome, least int) {
 	t.Helper()
 	sort.Slice(all, func(i, j int) bool { return all[i].what < all[j].what })

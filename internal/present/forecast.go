@@ -16,7 +16,10 @@ type ForecastReport struct {
 	At          time.Time
 	Source      string // the world's label
 	Predictions []Prediction
-	// Notes say what could not be forecast, and why.
+	// Unread names what could not be read, and why: nothing is known of
+	// what it would predict, so the report cannot say all is well.
+	Unread []string
+	// Notes say what cannot be forecast here, and why.
 	Notes []string
 }
 
@@ -30,9 +33,10 @@ type Prediction struct {
 }
 
 // NewForecastReport builds the presentation of the budgets and resources
-// predicted to cross their limits, read at at from source.
-func NewForecastReport(at time.Time, source string, budgets, saturation []slo.Forecast, notes []string) ForecastReport {
-	r := ForecastReport{At: at, Source: Safe(source), Notes: safeAll(notes)}
+// predicted to cross their limits, read at at from source, and of what
+// could not be read.
+func NewForecastReport(at time.Time, source string, budgets, saturation []slo.Forecast, unread, notes []string) ForecastReport {
+	r := ForecastReport{At: at, Source: Safe(source), Unread: safeAll(unread), Notes: safeAll(notes)}
 	for _, f := range budgets {
 		r.Predictions = append(r.Predictions, Prediction{Level: correlate.Failing, What: Safe(f.What) + " runs out", When: f.Describe(), Method: f.Method})
 	}
@@ -42,12 +46,19 @@ func NewForecastReport(at time.Time, source string, budgets, saturation []slo.Fo
 	return r
 }
 
-// ForecastText writes the report as a table, or that nothing is
-// predicted, then its notes.
+// ForecastText writes what could not be read, then the predictions as a
+// table, or that nothing is predicted only when everything was read, then
+// its notes.
 func ForecastText(w io.Writer, r ForecastReport) error {
-	if len(r.Predictions) == 0 {
+	for _, u := range r.Unread {
+		fmt.Fprintln(w, "? unread: "+u)
+	}
+	switch {
+	case len(r.Predictions) == 0 && len(r.Unread) == 0:
 		fmt.Fprintln(w, "✓ nothing is predicted to run out or fill")
-	} else {
+	case len(r.Predictions) == 0:
+		fmt.Fprintln(w, "none of what was read is predicted to run out or fill")
+	default:
 		t := NewTable("PREDICTED", "WHEN", "METHOD")
 		for _, p := range r.Predictions {
 			t.Row(healthSymbols[p.Level]+" "+p.What, p.When, p.Method)

@@ -192,7 +192,7 @@ func NewIncident(inc *correlate.Incident, o Options) Incident {
 				continue
 			}
 			pr := Reason{Kind: r.Kind, Detail: Safe(r.Detail), Source: Safe(r.Source), TraceIDs: safeAll(r.TraceIDs)}
-			pr.Lines = safeAll(r.Lines)
+			pr.Lines = logSamples(r.Lines)
 			pc.Reasons = append(pc.Reasons, pr)
 		}
 		p.Candidates = append(p.Candidates, pc)
@@ -278,6 +278,35 @@ func (p Incident) Title() string {
 		zone = time.UTC
 	}
 	return fmt.Sprintf("%s–%s %s", Clock(p.Window.Start, zone), Clock(p.Window.End, zone), p.Window.End.In(zone).Format("MST"))
+}
+
+// logSamples writes a reason's sample lines each once: lines that differ
+// only in their trace, time or level say the same thing, so they are
+// written as one message after how many said it ("×3 …"), the count
+// first so that a cut line keeps it. A line said once keeps its trace
+// ID; the reason lists those of a repeated one.
+func logSamples(lines []string) []string {
+	var keys []string
+	count, whole := map[string]int{}, map[string]string{}
+	for _, l := range lines {
+		key, text := l, l
+		if f, ok := ParseLogLine(l); ok {
+			f = f.Without("level", "lvl", "severity")
+			key, text = f.Without("trace_id", "traceid", "span_id", "spanid").Text("", ""), f.Text("", "")
+		}
+		if count[key] == 0 {
+			keys, whole[key] = append(keys, key), text
+		}
+		count[key]++
+	}
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = Safe(whole[k])
+		if n := count[k]; n > 1 {
+			out[i] = Safe(fmt.Sprintf("×%d %s", n, k))
+		}
+	}
+	return out
 }
 
 func safeAll(in []string) []string {

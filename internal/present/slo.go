@@ -111,9 +111,10 @@ func trimFloat(v float64) string {
 	return fmt.Sprintf("%.0f", v)
 }
 
-// Gauge draws the budget left as n cells.
+// Gauge draws the budget left as n cells, or dots when it is unknown: an
+// empty gauge would read as a spent budget.
 func Gauge(b slo.Budget, n int) string {
-	if !b.Remaining.Defined() {
+	if b.Err != "" || !b.Remaining.Defined() {
 		return strings.Repeat("·", n)
 	}
 	cells := int(math.Round(float64(n) * math.Max(0, math.Min(1, float64(b.Remaining)))))

@@ -116,14 +116,14 @@ func TestSLOListNotesWhatItCannotShow(t *testing.T) {
 	}
 	wantAll(t, "the list", b.String(),
 		"checkout-latency  checkout  95% / 28d    97.000%  40.0%  ████░░░░░░  13 h 26 min   20.0×    0.5×  ↑  ! ticket  in 40 min at 5m burn\n",
-		"ghost             g         99.9% / 28d  —        —      ░░░░░░░░░░  —             —        —        ? unread  \n",
+		"ghost             g         99.9% / 28d  —        —      ··········  —             —        —        ? unread  \n",
 		"at 2026-11-27T23:00:00Z from simulator: quiet, seed 1, onset 10m0s. minutes left",
 		"note: checkout-latency: partial: 9 of 28 days; the budget is that of the covered part\nnote: ghost: no data\n")
 }
 
 func TestForecastReportSaysWhatRunsOutAndWhatFills(t *testing.T) {
 	var b bytes.Buffer
-	if err := ForecastText(&b, NewForecastReport(t0, "config c.yaml", nil, nil, []string{"saturation: \x1b[2Jnone"})); err != nil {
+	if err := ForecastText(&b, NewForecastReport(t0, "config c.yaml", nil, nil, nil, []string{"saturation: \x1b[2Jnone"})); err != nil {
 		t.Fatal(err)
 	}
 	if want := "✓ nothing is predicted to run out or fill\n\nat 2026-11-27T23:00:00Z from config c.yaml; intervals are 80%. Queries: -o json.\nnote: saturation: none\n"; b.String() != want {
@@ -133,11 +133,25 @@ func TestForecastReportSaysWhatRunsOutAndWhatFills(t *testing.T) {
 		return slo.Forecast{What: what, Method: "holt", Made: t0, At: t0.Add(d), Early: t0.Add(d - time.Minute), Late: t0.Add(d + time.Minute), Horizon: time.Hour}
 	}
 	b.Reset()
-	r := NewForecastReport(t0, "config c.yaml", []slo.Forecast{in("checkout budget", 14*time.Minute)}, []slo.Forecast{in("db pool:main", 30*time.Minute)}, nil)
+	r := NewForecastReport(t0, "config c.yaml", []slo.Forecast{in("checkout budget", 14*time.Minute)}, []slo.Forecast{in("db pool:main", 30*time.Minute)}, nil, nil)
 	if err := ForecastText(&b, r); err != nil {
 		t.Fatal(err)
 	}
 	if want := "PREDICTED                   WHEN                METHOD\n✗ checkout budget runs out  in 14 min (±1 min)  holt\n! db pool:main full         in 30 min (±1 min)  holt\n"; !strings.HasPrefix(b.String(), want) {
 		t.Errorf("predictions:\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// TestForecastReportIsNeverCalmWhenBlind: what could not be read comes
+// first, and the report never says that nothing is predicted.
+func TestForecastReportIsNeverCalmWhenBlind(t *testing.T) {
+	var b bytes.Buffer
+	r := NewForecastReport(t0, "config c.yaml", nil, nil, []string{"checkout: prometheus query: \x1b[2Jconnection refused"}, nil)
+	if err := ForecastText(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	want := "? unread: checkout: prometheus query: connection refused\nnone of what was read is predicted to run out or fill\n"
+	if !strings.HasPrefix(b.String(), want) || strings.Contains(b.String(), "nothing is predicted") {
+		t.Errorf("blind forecast:\n%s\nwant it to start with\n%s", b.String(), want)
 	}
 }

@@ -7,34 +7,6 @@ import (
 
 var sparks = []rune("▁▂▃▄▅▆▇█")
 
-// Sparkline draws the last width values between their minimum and
-// maximum; a flat series is a flat low line.
-func Sparkline(vals []float64, width int) string {
-	if width <= 0 {
-		return ""
-	}
-	if len(vals) > width {
-		vals = vals[len(vals)-width:]
-	}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, v := range vals {
-		lo, hi = math.Min(lo, v), math.Max(hi, v)
-	}
-	var b strings.Builder
-	for i := len(vals); i < width; i++ {
-		b.WriteRune(' ')
-	}
-	for _, v := range vals {
-		k := 0
-		// ignore jitter under 2% of the level: noise is not a trend
-		if span := hi - lo; span > 0.02*math.Abs(hi) && span > 0 {
-			k = int(math.Round((v - lo) / span * float64(len(sparks)-1)))
-		}
-		b.WriteRune(sparks[k])
-	}
-	return b.String()
-}
-
 // Resample keeps n values of vals, the last of each of n equal buckets,
 // so that a long series fits a sparkline of n cells.
 func Resample(vals []float64, n int) []float64 {

@@ -16,8 +16,14 @@ const maxEdits = 2
 // maxShown bounds the suggestions, so a message stays one line.
 const maxShown = 3
 
+// minAbbrev is how long a name must be to be read as an abbreviation of
+// a longer one (user-prefs-api for user-preferences-api): shorter ones
+// are spelled out in too many names to point at one.
+const minAbbrev = 4
+
 // Near returns the candidates close to s, closest first: within maxEdits
-// edits (ignoring case), then those that contain s or that s contains.
+// edits (ignoring case), then those that contain s or that s contains,
+// or that s abbreviates (its letters in order, from the same first one).
 func Near(s string, candidates []string) []string {
 	type hit struct {
 		name string
@@ -31,7 +37,7 @@ func Near(s string, candidates []string) []string {
 		case c == s:
 		case d <= maxEdits:
 			hits = append(hits, hit{c, d})
-		case ls != "" && (strings.Contains(lc, ls) || strings.Contains(ls, lc)):
+		case ls != "" && (strings.Contains(lc, ls) || strings.Contains(ls, lc) || abbreviates(ls, lc)):
 			hits = append(hits, hit{c, maxEdits + 1})
 		}
 	}
@@ -59,6 +65,21 @@ func DidYouMean(s string, candidates []string) string {
 		q[i] = `"` + n + `"`
 	}
 	return " (did you mean " + strings.Join(q, " or ") + "?)"
+}
+
+// abbreviates is whether s, at least minAbbrev long, is c with letters
+// left out: c's first letter, then the rest of s in c's order.
+func abbreviates(s, c string) bool {
+	if len(s) < minAbbrev || len(s) >= len(c) || s[0] != c[0] {
+		return false
+	}
+	i := 0
+	for j := 0; j < len(c) && i < len(s); j++ {
+		if s[i] == c[j] {
+			i++
+		}
+	}
+	return i == len(s)
 }
 
 // distance is the Levenshtein distance between a and b, in bytes.

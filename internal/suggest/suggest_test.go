@@ -13,7 +13,10 @@ func TestNear(t *testing.T) {
 		"payment":      {"payment-api", "payment-db"},
 		"checkout-apj": {"checkout-api"},
 		"nosuch-svc":   nil,
-		"cart":         nil, // itself is not a suggestion
+		"cart":         nil,              // itself is not a suggestion
+		"avlbty":       {"availability"}, // an abbreviation
+		"chkout-ap":    {"checkout-api"},
+		"ltc":          nil, // too short to read as one
 	} {
 		if got := Near(in, names); !slices.Equal(got, want) {
 			t.Errorf("%s: %v, want %v", in, got, want)

@@ -3,5 +3,5 @@
 // WebSocket with reconnection. It implements sources.Logs and
 // sources.Doctor and writes LogQL from the conventions. It imports only
 // sources from this module; it deliberately does not use Loki's logcli
-// client (see the README).
+// client (see docs/testing.md, Dependencies).
 package loki

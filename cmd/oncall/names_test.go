@@ -1,0 +1,45 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestUnknownNamesAreAnsweredOneWay: every command that takes a service,
+// an alert or a runbook by name refuses one it does not know the same
+// way: a usage error naming the near names.
+func TestUnknownNamesAreAnsweredOneWay(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"logs", "--demo", "retry-storm", "user-prefs-api"}, `no service "user-prefs-api"; did you mean user-preferences-api?`},
+		{[]string{"incident", "--demo", "retry-storm", "--service", "paymnt-api"}, `no service "paymnt-api"; did you mean payment-api?`},
+		{[]string{"incident", "--demo", "db-pool-exhaustion", "--alert", "ConnPoolExhausted"}, `no firing alert "ConnPoolExhausted"; did you mean ConnectionPoolExhausted?`},
+		{[]string{"slo", "show", "--demo", "quiet", "payment-availability"}, `no SLO "payment-availability"; did you mean payments-availability?`},
+		{[]string{"runbook", "show", "--demo", "db-pool-exhaustion", "pool-ful"}, `no runbook "pool-ful"; did you mean pool-full?`},
+		{[]string{"runbook", "show", "--demo", "db-pool-exhaustion", "restart"}, `no runbook "restart"; there are bad-deploy, cache-flushed,`},
+		{[]string{"runbook", "run", "--demo", "db-pool-exhaustion", "pool-full", "--target", "paymnt-api", "--dry-run"}, `no service "paymnt-api"; did you mean payment-api?`},
+	} {
+		r := oncall(t, map[string]string{"XDG_DATA_HOME": t.TempDir()}, "", c.args...)
+		if r.code != exitUsage || !strings.Contains(r.err, c.want) || r.out != "" {
+			t.Errorf("%s: exit %d, stderr %q, stdout %q; want exit 2 and %q", strings.Join(c.args, " "), r.code, r.err, r.out, c.want)
+		}
+	}
+}
+
+func TestUnknownNameListsSomeWhenNoneIsNear(t *testing.T) {
+	many := []string{"a1", "b2", "c3", "d4", "e5", "f6", "g7", "h8", "i9", "j10"}
+	for _, c := range []struct {
+		known []string
+		want  string
+	}{
+		{many, `no service "zzzzzz"; there are 10, such as a1, b2, c3, d4, e5, f6, g7, h8`},
+		{nil, `no service "zzzzzz"; there are none`},
+	} {
+		err := unknownName("service", "zzzzzz", c.known)
+		if exitCode(err) != exitUsage || err.Error() != c.want {
+			t.Errorf("%v (exit %d), want %q", err, exitCode(err), c.want)
+		}
+	}
+}
