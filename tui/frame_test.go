@@ -308,13 +308,8 @@ func TestFrameFitsSmallScreens(t *testing.T) {
 		} {
 			step()
 			lines := strings.Split(screen(a), "\n")
-			if len(lines) != size[1] {
-				t.Errorf("%dx%d %T: %d lines", size[0], size[1], a.top(), len(lines))
-			}
-			for i, l := range lines {
-				if lipgloss.Width(l) != size[0] {
-					t.Errorf("%dx%d %T line %d is %d wide: %q", size[0], size[1], a.top(), i, lipgloss.Width(l), l)
-				}
+			if bad := misfit(screen(a), size[0], size[1]); bad != "" {
+				t.Errorf("%dx%d %T: %s", size[0], size[1], a.top(), bad)
 			}
 			if !strings.Contains(lines[0], "? help") {
 				t.Errorf("%dx%d %T header: %q", size[0], size[1], a.top(), lines[0])

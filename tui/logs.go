@@ -379,9 +379,7 @@ func (v *logsView) key(km tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(km, k.Filter):
 		v.editing = true
-		v.input.SetValue(v.filter)
-		v.input.CursorEnd()
-		v.input.Focus()
+		editFilter(&v.input, v.filter)
 	case key.Matches(km, k.Wrap):
 		v.wrap = !v.wrap
 	case key.Matches(km, k.Up):
@@ -444,6 +442,13 @@ func openTrace(c *common, id string, logs []sources.LogLine) tea.Cmd {
 }
 
 // inputLine draws a text input's value with a bar at its cursor.
+// editFilter opens in on the filter kept so far, the cursor at its end.
+func editFilter(in *textinput.Model, kept string) {
+	in.SetValue(kept)
+	in.CursorEnd()
+	in.Focus()
+}
+
 func inputLine(in textinput.Model) string {
 	r := []rune(in.Value())
 	p := min(in.Position(), len(r))

@@ -407,9 +407,7 @@ func (o *overview) key(km tea.KeyPressMsg) tea.Cmd {
 		o.switchPanel(-1)
 	case key.Matches(km, k.Filter):
 		o.editing = true
-		o.input.SetValue(o.filter)
-		o.input.CursorEnd()
-		o.input.Focus()
+		editFilter(&o.input, o.filter)
 	case key.Matches(km, k.Back):
 		// esc on the overview clears a kept filter, as in k9s
 		o.setFilter("")

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/oncall-cockpit/oncall/correlate"
@@ -132,14 +131,8 @@ func TestPlanFillsEverySize(t *testing.T) {
 		a, _ := kitted(t, "db-pool-exhaustion", 5*time.Minute, size[0], size[1], false)
 		openIncidentOf(t, a, "payment-api")
 		drive(t, a, press("R"))
-		lines := strings.Split(screen(a), "\n")
-		if len(lines) != size[1] {
-			t.Fatalf("%v: %d lines", size, len(lines))
-		}
-		for i, l := range lines {
-			if w := lipgloss.Width(l); w != size[0] {
-				t.Fatalf("%v: line %d is %d wide: %q", size, i, w, l)
-			}
+		if bad := misfit(screen(a), size[0], size[1]); bad != "" {
+			t.Fatalf("%v: %s", size, bad)
 		}
 	}
 }

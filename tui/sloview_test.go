@@ -76,14 +76,8 @@ func TestSLOViewFillsEverySize(t *testing.T) {
 			b := ov(a).data.Budgets[0]
 			drive(t, a, press("g"), press("enter"))
 			run(a, loadSLO(a.c.deps, b.SLO))
-			lines := strings.Split(screen(a), "\n")
-			if len(lines) != size[1] {
-				t.Fatalf("%d lines", len(lines))
-			}
-			for i, l := range lines {
-				if w := lipgloss.Width(l); w != size[0] {
-					t.Errorf("line %d is %d wide: %q", i, w, l)
-				}
+			if bad := misfit(screen(a), size[0], size[1]); bad != "" {
+				t.Fatalf("%v: %s", size, bad)
 			}
 			v := a.stack[len(a.stack)-1].(*sloView)
 			i := slices.IndexFunc(v.lines, func(l string) bool { return strings.Contains(l, "BURN-DOWN") })

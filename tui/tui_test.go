@@ -697,15 +697,8 @@ func TestEverySizeFillsTheScreenExactly(t *testing.T) {
 				}
 				return m
 			}()...)
-			out := screen(a)
-			lines := strings.Split(out, "\n")
-			if len(lines) != size[1] {
-				t.Fatalf("%dx%d after %v: %d lines", size[0], size[1], keys, len(lines))
-			}
-			for i, l := range lines {
-				if w := lipgloss.Width(l); w != size[0] {
-					t.Fatalf("%dx%d after %v: line %d is %d wide: %q", size[0], size[1], keys, i, w, l)
-				}
+			if bad := misfit(screen(a), size[0], size[1]); bad != "" {
+				t.Fatalf("%dx%d after %v: %s", size[0], size[1], keys, bad)
 			}
 		}
 	}
@@ -1086,4 +1079,19 @@ func TestIncidentDrawsPartsAsTheyArrive(t *testing.T) {
 	if v := a.top().(*incidentView); !strings.Contains(fmt.Sprint(v.arrived), "logs") || !strings.Contains(fmt.Sprint(v.arrived), "traces") {
 		t.Errorf("arrived %v", v.arrived)
 	}
+}
+
+// misfit says how a frame fails to fill w×h cells exactly, or "" when it
+// does: h lines, each w cells wide.
+func misfit(frame string, w, h int) string {
+	lines := strings.Split(frame, "\n")
+	if len(lines) != h {
+		return fmt.Sprintf("%d lines, not %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if lw := lipgloss.Width(l); lw != w {
+			return fmt.Sprintf("line %d is %d wide: %q", i, lw, l)
+		}
+	}
+	return ""
 }

@@ -228,14 +228,8 @@ func TestLogsFillEverySize(t *testing.T) {
 			for _, k := range keys {
 				drive(t, a, press(k))
 			}
-			lines := strings.Split(screen(a), "\n")
-			if len(lines) != size[1] {
-				t.Fatalf("%dx%d after %v: %d lines", size[0], size[1], keys, len(lines))
-			}
-			for i, l := range lines {
-				if w := lipgloss.Width(l); w != size[0] {
-					t.Fatalf("%dx%d after %v: line %d is %d wide: %q", size[0], size[1], keys, i, w, l)
-				}
+			if bad := misfit(screen(a), size[0], size[1]); bad != "" {
+				t.Fatalf("%dx%d after %v: %s", size[0], size[1], keys, bad)
 			}
 			if size[1] > 4 && !strings.Contains(screen(a), "▸ ") {
 				t.Errorf("%dx%d after %v: no selection in sight:\n%s", size[0], size[1], keys, screen(a))
@@ -254,14 +248,8 @@ func TestWaterfallFillsEverySize(t *testing.T) {
 			for _, k := range keys {
 				drive(t, a, press(k))
 			}
-			lines := strings.Split(screen(a), "\n")
-			if len(lines) != size[1] {
-				t.Fatalf("%dx%d after %v: %d lines", size[0], size[1], keys, len(lines))
-			}
-			for i, l := range lines {
-				if w := lipgloss.Width(l); w != size[0] {
-					t.Fatalf("%dx%d after %v: line %d is %d wide: %q", size[0], size[1], keys, i, w, l)
-				}
+			if bad := misfit(screen(a), size[0], size[1]); bad != "" {
+				t.Fatalf("%dx%d after %v: %s", size[0], size[1], keys, bad)
 			}
 			if !strings.Contains(screen(a), "▸ ") {
 				t.Errorf("%dx%d after %v: no selection in sight:\n%s", size[0], size[1], keys, screen(a))
