@@ -3,6 +3,7 @@ package correlate
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -162,6 +163,22 @@ func TestJoinAttachesLogsWithinTheTraceWindow(t *testing.T) {
 	}
 	if len(v[0].Unattached) != 1 || v[0].Unattached[0].Line != "no span of its service" {
 		t.Errorf("unattached %+v", v[0].Unattached)
+	}
+}
+
+// A Tempo that answers every ID asked with the same trace gives that
+// trace once per log line naming it: the incident lists it once.
+func TestCitedTracesListEachTraceOnce(t *testing.T) {
+	tr := sources.Trace{ID: "t", Spans: []sources.Span{{SpanID: "1", Service: "api", Kind: "server", Status: sources.StatusError, Start: t0, End: t0.Add(time.Second)}}}
+	other := sources.Trace{ID: "u", Spans: tr.Spans}
+	ev := &Evidence{Trigger: Trigger{TraceID: "t"}, Traces: []sources.Trace{tr, tr, other, tr, tr, other}}
+	v := citedTraces(ev, []ErrorOrigin{{TraceID: "u"}}, nil)
+	var ids []string
+	for _, x := range v {
+		ids = append(ids, x.TraceID)
+	}
+	if !slices.Equal(ids, []string{"t", "u"}) {
+		t.Errorf("traces %v, want t, u once each", ids)
 	}
 }
 

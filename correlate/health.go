@@ -113,6 +113,24 @@ func (st *ServiceStatus) judge() {
 	}
 }
 
+// Unread says that no step of the service's series was read (Prometheus
+// answered the series, but with no finite value): its health is unknown,
+// and a renderer says "unread" rather than the ok judge leaves it at.
+func (st ServiceStatus) Unread() bool {
+	return !st.FromEdges && len(st.Rates) == 0 && len(st.P99s) == 0
+}
+
+// UnreadCount counts the services of ss whose series read no number.
+func UnreadCount(ss []ServiceStatus) int {
+	n := 0
+	for _, s := range ss {
+		if s.Unread() {
+			n++
+		}
+	}
+	return n
+}
+
 // BudgetHealth is failing when the budget is spent and degraded when
 // less than LowBudget of it is left.
 func BudgetHealth(b slo.Budget) Health {

@@ -287,9 +287,12 @@ func citedTraces(ev *Evidence, origins []ErrorOrigin, cands []Candidate) []Trace
 	for _, o := range origins {
 		mark(o.TraceID)
 	}
+	// each trace once: a Tempo that answers every ID with the same trace
+	// (or log lines that name one trace under IDs it does not own) would
+	// list it once per line
 	var picked []sources.Trace
 	for _, t := range ev.Traces {
-		if _, ok := want[t.ID]; ok {
+		if _, ok := want[t.ID]; ok && !slices.ContainsFunc(picked, func(p sources.Trace) bool { return p.ID == t.ID }) {
 			picked = append(picked, t)
 		}
 	}

@@ -2,6 +2,7 @@ package slo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -291,6 +292,18 @@ func perMinute(h sources.SLIHistory) (ratios, events []float64, last time.Time) 
 	return ratios, events, last
 }
 
+// ErrNoForecast is what ForecastExhaustion's errors are (errors.Is) when
+// the history was read but gives no forecast: too short, no traffic, or
+// the budget already spent. Any other error of LoadForecast is a history
+// that could not be read.
+var ErrNoForecast = errors.New("no forecast")
+
+// noForecast is an ErrNoForecast that says why.
+type noForecast string
+
+func (e noForecast) Error() string      { return string(e) }
+func (noForecast) Is(target error) bool { return target == ErrNoForecast }
+
 // ForecastExhaustion predicts when the budget b runs out: the error
 // ratio by Holt's damped trend on recent (one-minute steps), the traffic
 // by trafficModel, the budget's events as the window's (b.Total scaled
@@ -300,12 +313,12 @@ func perMinute(h sources.SLIHistory) (ratios, events []float64, last time.Time) 
 func ForecastExhaustion(b Budget, recent, seasonal sources.SLIHistory, horizon time.Duration) (Forecast, error) {
 	f := Forecast{What: "budget", Horizon: horizon}
 	if !b.Remaining.Defined() || b.Remaining <= 0 {
-		return f, fmt.Errorf("the budget is spent or undefined")
+		return f, noForecast("the budget is spent or undefined")
 	}
 	ratios, events, last := perMinute(recent)
 	f.Made, f.Points = last, len(ratios)
 	if len(ratios) < MinForecastPoints {
-		return f, fmt.Errorf("%d minutes with traffic; the forecast needs %d", len(ratios), MinForecastPoints)
+		return f, noForecast(fmt.Sprintf("%d minutes with traffic; the forecast needs %d", len(ratios), MinForecastPoints))
 	}
 	// an error ratio's climb slows as it nears what the failure can
 	// reach: a damped trend
@@ -325,7 +338,7 @@ func ForecastExhaustion(b Budget, recent, seasonal sources.SLIHistory, horizon t
 	}
 	budget := b.SLO.Allowed() * windowEvents
 	if budget <= 0 {
-		return f, fmt.Errorf("no traffic to spend a budget")
+		return f, noForecast("no traffic to spend a budget")
 	}
 	left := float64(b.Remaining) * budget
 	z := zOf(ForecastConfidence)

@@ -2,6 +2,7 @@ package slo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -118,7 +119,7 @@ const (
 	StatusSpent    Status = "spent"     // no budget left, and nothing fires
 	StatusNoData   Status = "no data"   // the indicator has no traffic in the window
 	StatusDegraded Status = "low"       // under LowBudget left
-	StatusError    Status = "unread"    // the budget could not be read: Budget.Err says why
+	StatusUnread   Status = "unread"    // the budget could not be read: Budget.Err says why
 	StatusUnknown  Status = "no answer" // not loaded yet
 )
 
@@ -139,10 +140,11 @@ type AlertState struct {
 	LongRate  sources.Float `json:"long_rate"`
 	ShortRate sources.Float `json:"short_rate"`
 	// Covered is how much of the long window the data covers, when it is
-	// less than the window: the alert then asks for the budget share the
-	// long window stands for to have been spent in what there is.
-	Covered time.Duration `json:"covered_ns,omitempty"`
-	Firing  bool          `json:"firing"`
+	// less than the window (nil otherwise; 0 is no data at all): the alert
+	// then asks for the budget share the long window stands for to have
+	// been spent in what there is.
+	Covered *time.Duration `json:"covered_ns,omitempty"`
+	Firing  bool           `json:"firing"`
 }
 
 // Budget is an SLO's error budget at one time, and where each number
@@ -151,7 +153,10 @@ type Budget struct {
 	SLO Objective `json:"slo"`
 	At  time.Time `json:"at"`
 	// Err is why the budget could not be read; the rest is then empty.
-	Err string `json:"error,omitempty"`
+	// Cause is Err in a few words ("connection refused"), for a row that
+	// points to Err said in full once.
+	Err   string `json:"error,omitempty"`
+	Cause string `json:"-"`
 	// Path says how the numbers were computed; Queries are those of the
 	// SLO's window.
 	Path    string   `json:"path,omitempty"`
@@ -162,7 +167,8 @@ type Budget struct {
 	Bad   sources.Float `json:"bad"`
 	// Covered is how much of the window the data covers. When it is less
 	// than the window, the budget is partial: that of the covered part.
-	Covered time.Duration `json:"covered_ns,omitempty"`
+	// JSON says null when the budget was not read (see MarshalJSON).
+	Covered time.Duration `json:"covered_ns"`
 	Partial bool          `json:"partial"`
 	// SLI is the share of good events: undefined with no traffic.
 	SLI sources.Float `json:"sli"`
@@ -188,6 +194,21 @@ type Budget struct {
 	Threshold time.Duration `json:"threshold_ns,omitempty"`
 	// Forecast is the budget's forecast, when its history was read.
 	Forecast *Forecast `json:"forecast,omitempty"`
+}
+
+// MarshalJSON writes covered_ns as null for a budget that was not read,
+// as the other numbers are, and as its value, 0 included, for one that was:
+// no data at all covers 0 of the window, which is not "unknown".
+func (b Budget) MarshalJSON() ([]byte, error) {
+	type plain Budget // without the method, so Marshal does not recurse
+	out := struct {
+		plain
+		Covered *time.Duration `json:"covered_ns"`
+	}{plain: plain(b)}
+	if b.Status != StatusUnread {
+		out.Covered = &b.Covered
+	}
+	return json.Marshal(out)
 }
 
 // BurnOver returns the burn rate over d, undefined when it was not read.
@@ -253,7 +274,7 @@ func evaluate(pa BurnAlert, long, short sources.Float, covered time.Duration, kn
 	}
 	need := pa.Factor
 	if known && covered < pa.Long {
-		st.Covered = covered
+		st.Covered = &covered
 		need = pa.Factor * float64(pa.Long) / math.Max(float64(covered), 1)
 	}
 	st.Firing = float64(long) > need && float64(short) > pa.Factor
@@ -289,7 +310,7 @@ func PartialSlack(window time.Duration) time.Duration { return window / 100 }
 // Unread is the budget of an SLO that could not be read, and why: every
 // number undefined, so that JSON says null rather than a 0 nobody read.
 func Unread(s Objective, at time.Time, why string) Budget {
-	return Budget{SLO: s, At: at, Err: why, Status: StatusError, Total: sources.NaN(), Bad: sources.NaN(),
+	return Budget{SLO: s, At: at, Err: why, Cause: why, Status: StatusUnread, Total: sources.NaN(), Bad: sources.NaN(),
 		SLI: sources.NaN(), Consumed: sources.NaN(), Remaining: sources.NaN(), MinutesLeft: sources.NaN()}
 }
 
@@ -304,7 +325,9 @@ func LoadBudget(ctx context.Context, slis sources.SLIs, s Objective, at time.Tim
 	}
 	r, err := slis.SLI(ctx, s.Indicator, s.Windows(), at)
 	if err != nil {
-		return Unread(s, at, err.Error())
+		b := Unread(s, at, err.Error())
+		b.Cause = sources.Cause(err)
+		return b
 	}
 	return ComputeBudget(s, r, at)
 }
@@ -338,7 +361,7 @@ func WorstFirst(bs []Budget) {
 			return 0
 		case StatusTicket:
 			return 1
-		case StatusError, StatusNoData, StatusUnknown:
+		case StatusUnread, StatusNoData, StatusUnknown:
 			return 3
 		}
 		return 2

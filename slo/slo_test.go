@@ -313,3 +313,41 @@ func TestForecastSaturationOfAFillingPool(t *testing.T) {
 		t.Errorf("a flat pool is predicted full: %+v", f)
 	}
 }
+
+// A budget whose data begins now covers 0 of its window: JSON says 0, for
+// the budget and for each alert, while an unread budget says null.
+func TestCoveredZeroIsWrittenAndUnreadIsNull(t *testing.T) {
+	slo := Objective{Name: "api", Objective: 0.999, Window: 28 * day}
+	fields := func(v any) map[string]any {
+		t.Helper()
+		raw, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	fresh := ComputeBudget(slo, reading(10, 0, t0, burns(0, 0, 0, 0, 0)), t0)
+	b := fields(fresh)
+	if v, ok := b["covered_ns"]; !ok || v != float64(0) {
+		t.Errorf("fresh budget: covered_ns %v (present %v), want 0", v, ok)
+	}
+	for i, a := range b["alerts"].([]any) {
+		if v, ok := a.(map[string]any)["covered_ns"]; !ok || v != float64(0) {
+			t.Errorf("alert %d: covered_ns %v (present %v), want 0", i, v, ok)
+		}
+	}
+	full := fields(ComputeBudget(slo, reading(10, 0, t0.Add(-28*day), burns(0, 0, 0, 0, 0)), t0))
+	if v := full["covered_ns"]; v != float64(28*day) {
+		t.Errorf("full budget: covered_ns %v", v)
+	}
+	if _, ok := full["alerts"].([]any)[0].(map[string]any)["covered_ns"]; ok {
+		t.Error("an alert whose long window is covered says covered_ns")
+	}
+	if v, ok := fields(Unread(slo, t0, "refused"))["covered_ns"]; !ok || v != nil {
+		t.Errorf("unread budget: covered_ns %v (present %v), want null", v, ok)
+	}
+}

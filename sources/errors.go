@@ -45,6 +45,23 @@ func (e *BackendError) Error() string {
 
 func (e *BackendError) Unwrap() error { return e.Err }
 
+// Cause is err in a few words, for a row that points to the whole error
+// said once elsewhere: the innermost error ("connection refused",
+// "context deadline exceeded"), or the HTTP status a backend answered.
+func Cause(err error) string {
+	var be *BackendError
+	if errors.As(err, &be) && be.Err == nil && be.Status != 0 {
+		return fmt.Sprintf("HTTP %d", be.Status)
+	}
+	for {
+		inner := errors.Unwrap(err)
+		if inner == nil {
+			return err.Error()
+		}
+		err = inner
+	}
+}
+
 // StatusOf returns the HTTP status a BackendError carries, or 0.
 func StatusOf(err error) int {
 	var be *BackendError
@@ -64,9 +81,9 @@ func AccessCheck(err error) []Check {
 			{Name: "auth and tenant", Status: CheckOK, Detail: "accepted"}}
 	case st == 401 || st == 403:
 		return []Check{{Name: "reachable", Status: CheckOK, Detail: fmt.Sprintf("answered HTTP %d", st)},
-			{Name: "auth and tenant", Status: CheckFail, Detail: err.Error()}}
+			{Name: "auth and tenant", Status: CheckFail, Detail: err.Error(), Err: err}}
 	default:
-		return []Check{{Name: "reachable", Status: CheckFail, Detail: err.Error()}}
+		return []Check{{Name: "reachable", Status: CheckFail, Detail: err.Error(), Err: err}}
 	}
 }
 
@@ -75,7 +92,7 @@ func AccessCheck(err error) []Check {
 func VersionCheck(version string, err error) Check {
 	switch {
 	case err != nil:
-		return Check{Name: "version", Status: CheckWarn, Detail: "buildinfo unavailable: " + err.Error()}
+		return Check{Name: "version", Status: CheckWarn, Detail: "buildinfo unavailable: " + err.Error(), Err: err}
 	case version == "":
 		return Check{Name: "version", Status: CheckOK, Detail: "unknown (the server reports none; built from source?)"}
 	}

@@ -99,6 +99,9 @@ type Check struct {
 	Name   string      `json:"name"`
 	Status CheckStatus `json:"status"`
 	Detail string      `json:"detail"`
+	// Err is the error Detail says, when the check failed on one: doctor
+	// tells a timeout (errors.Is) from a refusal by it, not by its text.
+	Err error `json:"-"`
 }
 
 // Doctor is implemented by every backend: it checks reachability, version,

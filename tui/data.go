@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -61,6 +62,9 @@ type part struct {
 	Took     time.Duration
 	LoadedAt time.Time     // wall clock
 	Every    time.Duration // reloaded this often, when longer than the refresh
+	// Partial is what a part that answered could not read whole: its rows
+	// are shown, and the status line and the detail say what is missing.
+	Partial error
 }
 
 // budgetEvery is how often, on the data's clock, SLO budgets and their
@@ -118,27 +122,36 @@ func loadOverview(d Deps, prev *overviewData) tea.Cmd {
 		keep, keepOf, keepAt = prev.Budgets, prev.BudgetOf, prev.BudgetAt
 	}
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), d.Timeout)
-		defer cancel()
 		now := d.Now()
 		var o overviewData
 		o.At = now
-		timed := func(p *part, f func() error) {
-			start := d.Wall()
-			p.Err = f()
-			p.Took, p.LoadedAt = d.Wall().Sub(start), d.Wall()
+		// Each part is read at once with its own deadline and writes only
+		// its own fields: one hung backend greys its own panel, and does
+		// not spend the time of the parts read after it.
+		var wg sync.WaitGroup
+		within := func(p *part, timeout time.Duration, f func(ctx context.Context) error) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx, cancel := context.WithTimeout(context.Background(), timeout)
+				defer cancel()
+				start := d.Wall()
+				p.Err = f(ctx)
+				p.Took, p.LoadedAt = d.Wall().Sub(start), d.Wall()
+			}()
 		}
+		timed := func(p *part, f func(ctx context.Context) error) { within(p, d.Timeout, f) }
 		if d.Sources.Metrics != nil {
-			timed(&o.REDOf, func() error {
-				reds, err := d.Sources.Metrics.RED(ctx, nil, sources.TimeRange{Start: now.Add(-30 * time.Minute), End: now}, 30*time.Second)
-				o.Services = serviceRows(reds)
-				if err != nil {
-					return err
+			timed(&o.REDOf, func(ctx context.Context) error {
+				var err error
+				o.Services, err = correlate.ServiceStatuses(ctx, d.Sources.Metrics, correlate.ServicesWindow, now)
+				if errors.Is(err, correlate.ErrPeersUnread) {
+					// the services were read; the peers are missing, and
+					// the status line says so rather than a ✓
+					o.REDOf.Partial = err
+					return nil
 				}
-				// uninstrumented peers, judged from the calls into them; a
-				// Prometheus without service graphs simply has none
-				o.Services = append(o.Services, peerRows(ctx, d.Sources.Metrics, reds, now)...)
-				return nil
+				return err
 			})
 		} else {
 			o.REDOf.Err = errNoSource("metrics")
@@ -147,7 +160,7 @@ func loadOverview(d Deps, prev *overviewData) tea.Cmd {
 		case d.Sources.SLIs == nil:
 			o.BudgetOf.Err = errNoSource("metrics")
 		case keepOf.LoadedAt.IsZero():
-			timed(&o.BudgetOf, func() error {
+			timed(&o.BudgetOf, func(ctx context.Context) error {
 				o.Budgets = loadBudgets(ctx, d.Sources.SLIs, d.SLOs, now)
 				return nil // each budget keeps its own error
 			})
@@ -161,19 +174,21 @@ func loadOverview(d Deps, prev *overviewData) tea.Cmd {
 				return nil
 			}
 			p := &part{}
-			timed(p, func() error { _, err := pr.BuildInfo(ctx); return err })
+			// the whole load waits for its slowest part: a hung backend's
+			// probe must not make every panel's data stale
+			within(p, min(d.Timeout, probeWithin), func(ctx context.Context) error { _, err := pr.BuildInfo(ctx); return err })
 			return p
 		}
 		o.LogsOf, o.TracesOf = probe(d.Sources.Logs), probe(d.Sources.Traces)
 		if d.Sources.Resources != nil {
-			timed(&o.SatOf, func() error {
+			timed(&o.SatOf, func(ctx context.Context) error {
 				var err error
 				o.Saturating, err = slo.LoadSaturationForecasts(ctx, d.Sources.Resources, nil, now, slo.SaturationHorizon)
 				return err
 			})
 		}
 		if d.Sources.Alerts != nil {
-			timed(&o.AlertsOf, func() error {
+			timed(&o.AlertsOf, func(ctx context.Context) error {
 				a, err := d.Sources.Alerts.Alerts(ctx)
 				o.Alerts = a
 				if err != nil {
@@ -190,15 +205,20 @@ func loadOverview(d Deps, prev *overviewData) tea.Cmd {
 			o.AlertsOf.Err = errNoSource("alertmanager")
 		}
 		if d.Kit != nil {
-			timed(&o.ProposalsOf, func() error {
+			timed(&o.ProposalsOf, func(ctx context.Context) error {
 				var err error
 				o.Proposals, err = remediate.Proposals(ctx, d.Kit.Ledger)
 				return err
 			})
 		}
+		wg.Wait()
 		return overviewMsg(o)
 	}
 }
+
+// probeWithin bounds a liveness probe (logs, traces): a live backend
+// tells its version in milliseconds.
+const probeWithin = 2 * time.Second
 
 // loadBudgets reads every SLO's budget, worst first, and forecasts the
 // exhaustion of those with budget left.

@@ -1,11 +1,14 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/oncall-cockpit/oncall/themes"
 )
 
 // detailer is a view whose selection can be longer than its row: an
@@ -99,7 +102,7 @@ func (d *detailPane) Update(msg tea.Msg) tea.Cmd {
 	case key.Matches(km, k.Help):
 		return push(newHelpView(d.c, "detail", d.FullHelp()), nil)
 	case key.Matches(km, k.Copy):
-		return copyText(d.title, strings.Join(d.text, "\n"))
+		return copyLines(d.title, d.text)
 	case key.Matches(km, k.Down):
 		d.offset = min(d.last(), d.offset+1)
 	case key.Matches(km, k.Up):
@@ -118,14 +121,50 @@ func (d *detailPane) Update(msg tea.Msg) tea.Cmd {
 
 func (d *detailPane) View() string {
 	st := d.c.styles
-	lines := []string{st.Heading.Render(strings.ToUpper(d.title))}
+	lines := []string{st.Heading.Render(detailHeading(d.title))}
 	from := min(d.offset, len(d.wrapped))
 	for _, l := range d.wrapped[from:min(len(d.wrapped), from+d.room())] {
 		lines = append(lines, "  "+l)
 	}
-	lead := ""
-	if d.last() > d.offset {
-		lead = st.Muted.Render("↓ more below · ")
-	}
+	lead := footerLead(st, from, len(d.wrapped)-from-d.room())
 	return fill(lines, d.width, d.height-1) + "\n" + d.c.footer(d.width, lead, d.ShortHelp())
+}
+
+// detailKinds are the words that open a detail title, ours to shout; what
+// follows them is a backend's name (a span, a path, a label) and keeps
+// its case, which can be all that tells two apart.
+var detailKinds = []string{"log line", "span", "slo", "alert", "service", "runbook", "incident", "errors"}
+
+// detailHeading is a title with its kind in capitals, as headings are,
+// and the rest as the backend wrote it.
+func detailHeading(title string) string {
+	for _, k := range detailKinds {
+		if rest, ok := strings.CutPrefix(title, k); ok && (rest == "" || rest[0] == ' ') {
+			return strings.ToUpper(k) + rest
+		}
+	}
+	return title
+}
+
+// hiddenLines counts the lines scrolled off above and those still below,
+// as the lists count their rows: "↑ 3 more above, ↓ 12 below".
+func hiddenLines(above, below int) string {
+	switch {
+	case above > 0 && below > 0:
+		return fmt.Sprintf("↑ %d more above, ↓ %d below", above, below)
+	case above > 0:
+		return fmt.Sprintf("↑ %d more above", above)
+	case below > 0:
+		return fmt.Sprintf("↓ %d more below", below)
+	}
+	return ""
+}
+
+// footerLead is hiddenLines at the start of a footer, muted and parted
+// from the keys; nothing when nothing is hidden.
+func footerLead(st *themes.Styles, above, below int) string {
+	if h := hiddenLines(above, below); h != "" {
+		return st.Muted.Render(h + " · ")
+	}
+	return ""
 }

@@ -6,25 +6,31 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
 // confirmDialog shows exactly what an action will do and asks. y goes
-// ahead; n, esc and enter (the default answer) are no; j/k and the
-// arrows scroll a long text; every other key does nothing but say so,
+// ahead; n, esc and enter (the default answer) are no, and so is ctrl+c:
+// the answer that does nothing, after which a second ctrl+c quits as it
+// does anywhere; j/k and the arrows scroll a long text; every other key
+// does nothing but say so,
 // so that a key pressed from habit neither acts nor cancels. In a
 // context that wants its name typed, only the typed name and enter go
 // ahead, esc is no and the arrows scroll. It takes every key while it is
 // open.
 type confirmDialog struct {
 	base
-	lines  []string // what will happen, already safe to draw
-	ask    string   // the question, "Acknowledge?"
-	yes    tea.Cmd  // what runs on yes
-	no     string   // the flash when the answer is no
-	typed  string   // the name to type, in a typed context
-	input  textinput.Model
-	offset int // lines scrolled off the top
+	lines []string // what will happen, already safe to draw
+	// wrapped is lines wrapped to the width, so that no word of what
+	// will happen, nor of how to answer, is cut off
+	wrapped []string
+	ask     string  // the question, "Acknowledge?"
+	yes     tea.Cmd // what runs on yes
+	no      string  // the flash when the answer is no
+	typed   string  // the name to type, in a typed context
+	input   textinput.Model
+	offset  int // lines scrolled off the top
 }
 
 func newConfirm(c *common, lines []string, ask string, yes tea.Cmd, no string) *confirmDialog {
@@ -61,7 +67,7 @@ func (d *confirmDialog) FullHelp() [][]key.Binding {
 		return [][]key.Binding{{relabel(k.Open, "enter", "go ahead if the name typed is "+safe(d.typed)), relabel(k.Cancel, "esc", "no")},
 			{either("↑↓", "scroll", k.PickUp, k.PickDown)}}
 	}
-	return [][]key.Binding{{k.Yes, relabel(k.No, "n/enter/esc", "no (enter's answer is no)")}, {k.Up, k.Down, k.PageUp, k.PageDown}}
+	return [][]key.Binding{{k.Yes, either("n/enter/esc", "no (enter's answer is no; ctrl+c is no too)", k.No, k.Cancel)}, {k.Up, k.Down, k.PageUp, k.PageDown}}
 }
 
 func (d *confirmDialog) Update(msg tea.Msg) tea.Cmd {
@@ -76,8 +82,8 @@ func (d *confirmDialog) Update(msg tea.Msg) tea.Cmd {
 	switch {
 	case key.Matches(km, k.Yes):
 		return pop(d.yes)
-	case key.Matches(km, k.No):
-		return pop(flash(d.no))
+	case key.Matches(km, k.No, k.Cancel):
+		return pop(flash(d.no + cancelNote(km, k)))
 	case key.Matches(km, k.Help):
 		return push(newHelpView(d.c, "question", d.FullHelp()), nil)
 	case d.scroll(km, k.Up, k.Down):
@@ -86,11 +92,24 @@ func (d *confirmDialog) Update(msg tea.Msg) tea.Cmd {
 	return flash("y or n")
 }
 
+// noQuitNote follows the answer no that ctrl+c gave: the key quits
+// everywhere else, so the one pressed from habit is told how.
+const noQuitNote = " (ctrl+c answers no; again, it quits)"
+
+// cancelNote is noQuitNote when the key was ctrl+c (of Cancel and
+// Quit both), not esc or n.
+func cancelNote(km tea.KeyPressMsg, k KeyMap) string {
+	if key.Matches(km, k.Quit) {
+		return noQuitNote
+	}
+	return ""
+}
+
 // scroll moves the text by the keys given for up and down, and by pgup
 // and pgdn; it says whether the key was one of them.
 func (d *confirmDialog) scroll(km tea.KeyPressMsg, up, down key.Binding) bool {
 	k := d.c.keys
-	last := max(0, len(d.lines)-d.room())
+	last := max(0, len(d.wrapped)-d.room())
 	switch {
 	case key.Matches(km, up):
 		d.offset = max(0, d.offset-1)
@@ -106,6 +125,32 @@ func (d *confirmDialog) scroll(km tea.KeyPressMsg, up, down key.Binding) bool {
 	return true
 }
 
+func (d *confirmDialog) SetSize(w, h int) {
+	d.base.SetSize(w, h)
+	d.wrapped = wrapIndented(d.lines, w)
+	d.offset = min(d.offset, max(0, len(d.wrapped)-d.room()))
+}
+
+// wrapIndented wraps each line at its words to width cells, its
+// continuation lines indented as it is.
+func wrapIndented(lines []string, width int) []string {
+	var out []string
+	for _, l := range lines {
+		plain := ansi.Strip(l)
+		indent := len(plain) - len(strings.TrimLeft(plain, " "))
+		if indent >= width/2 {
+			indent = 0
+		}
+		for i, part := range strings.Split(ansi.Wrap(l, max(1, width-indent), ""), "\n") {
+			if i > 0 {
+				part = strings.Repeat(" ", indent) + part
+			}
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
 // room is the lines of text above the blank line and the question.
 func (d *confirmDialog) room() int { return max(1, d.height-2) }
 
@@ -118,7 +163,7 @@ func (d *confirmDialog) updateTyped(msg tea.Msg) tea.Cmd {
 	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, d.c.keys.Cancel):
-			return pop(flash(d.no))
+			return pop(flash(d.no + cancelNote(msg, d.c.keys)))
 		case d.scroll(msg, d.c.keys.PickUp, d.c.keys.PickDown):
 		case key.Matches(msg, d.c.keys.Open):
 			if d.input.Value() == d.typed {
@@ -136,11 +181,22 @@ func (d *confirmDialog) View() string {
 	st := d.c.styles
 	ask := d.c.footer(d.width, st.Warn.Render(d.ask+" [y/N]  "), d.ShortHelp())
 	if d.typed != "" {
-		ask = d.c.keyLine(d.width, st.Warn.Render(d.ask+" This is "+safe(d.typed)+": type "+safe(d.typed)+" to go ahead: ")+st.Accent.Render(inputLine(d.input))+"  ",
-			d.ShortHelp())
+		// what is typed stays in view: narrow, the lead says less (the
+		// dialog's heading still asks), and a long input shows its end
+		keys := lipgloss.Width(d.c.fitKeys(d.width, d.ShortHelp(), " · "))
+		name := safe(d.typed)
+		var lead string
+		for _, lead = range []string{d.ask + " This is " + name + ": type " + name + " to go ahead: ",
+			d.ask + " type " + name + " to go ahead: ", "type " + name + ": "} {
+			if lipgloss.Width(lead)+min(lipgloss.Width(name), 8)+3+keys <= d.width {
+				break
+			}
+		}
+		room := max(4, d.width-lipgloss.Width(lead)-keys-2)
+		ask = d.c.keyLine(d.width, st.Warn.Render(lead)+st.Accent.Render(inputIn(d.input, room))+"  ", d.ShortHelp())
 	}
-	from := min(d.offset, len(d.lines))
-	shown := d.lines[from:min(len(d.lines), from+d.room())]
+	from := min(d.offset, len(d.wrapped))
+	shown := d.wrapped[from:min(len(d.wrapped), from+d.room())]
 	return fill(append(append([]string(nil), shown...), "", ask), d.width, d.height)
 }
 
@@ -225,6 +281,8 @@ func (h *helpView) Update(msg tea.Msg) tea.Cmd {
 // lines are the whole list, before scrolling.
 func (h *helpView) lines() []string {
 	st := h.c.styles
+	// the name is a view's kind, ours ("incident", not its service), so
+	// it is shouted with the rest of the heading
 	lines := []string{st.Heading.Render("KEYS: " + strings.ToUpper(h.name))}
 	const keyW = 10
 	room := max(10, h.width-keyW-3)
@@ -254,9 +312,6 @@ func (h *helpView) lines() []string {
 func (h *helpView) View() string {
 	lines := h.lines()
 	from := min(h.offset, len(lines))
-	lead := ""
-	if h.last() > h.offset {
-		lead = h.c.styles.Muted.Render("↓ more below · ")
-	}
+	lead := footerLead(h.c.styles, from, len(lines)-from-(h.height-1))
 	return fill(lines[from:], h.width, h.height-1) + "\n" + h.c.footer(h.width, lead, h.ShortHelp())
 }

@@ -171,8 +171,8 @@ func TestPlanQuestionScrollsWithJAndK(t *testing.T) {
 	if a.top() != v || v.state != planAsking {
 		t.Fatalf("closing the detail left the question: %T", a.top())
 	}
-	for _, no := range []string{"n", "esc", "enter"} {
-		drive(t, a, press("R"), press(no))
+	for _, no := range []tea.KeyPressMsg{press("n"), press("esc"), press("enter"), ctrlC} {
+		drive(t, a, press("R"), no)
 		if _, open := a.top().(*planView); open || !strings.Contains(screen(a), "not run: pool-full") {
 			t.Fatalf("%s did not answer no:\n%s", no, screen(a))
 		}
@@ -199,6 +199,28 @@ func TestAckQuestionTakesOnlyItsAnswers(t *testing.T) {
 		t.Fatalf("enter is not no:\n%s", screen(a))
 	}
 }
+
+// ctrl+c is a key pressed to get out: in a question it answers no, the
+// answer that does nothing, and says so; pressed again it quits, as
+// anywhere.
+func TestCtrlCInAQuestionIsNoThenQuits(t *testing.T) {
+	a, f := aliceAcks(t)
+	drive(t, a, press("a"))
+	_, cmd := a.Update(ctrlC)
+	if quits(a, cmd) {
+		t.Fatal("ctrl+c in the question quit at once")
+	}
+	run(a, cmd)
+	if _, open := a.top().(*confirmDialog); open || len(f.Silences()) != 0 || !strings.Contains(screen(a), "not acknowledged (ctrl+c answers no; again, it quits)") {
+		t.Fatalf("ctrl+c did not answer no:\n%s", screen(a))
+	}
+	if _, cmd := a.Update(ctrlC); !quits(a, cmd) {
+		t.Errorf("a second ctrl+c did not quit: %T on top", a.top())
+	}
+}
+
+// ctrlC is the key ctrl+c.
+var ctrlC = tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
 
 // errLong is a dead Prometheus's error, longer than any screen's width.
 var errLong = errors.New(`prometheus query_range sum by (service) (rate(http_requests_total{code=~"5.."}[5m])) / sum by (service) (rate(http_requests_total[5m])): Post "http://prometheus:9090/api/v1/query_range": dial tcp 10.0.0.7:9090: connect: connection refused`)
@@ -316,4 +338,119 @@ func TestFrameFitsSmallScreens(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A detail's heading shouts only our word for what it is: the span's
+// name and path keep their case, which can be all that tells two apart.
+func TestDetailHeadingKeepsTheBackendsCase(t *testing.T) {
+	a := started(t, 80, 24)
+	run(a, push(newDetailPane(a.c, "span web-gateway POST /Cart/{ID}", []string{"web-gateway POST /Cart/{ID} · server · error"}), nil))
+	if got := lineOf(a, 1); !strings.Contains(got, "SPAN web-gateway POST /Cart/{ID}") {
+		t.Errorf("the heading: %q", got)
+	}
+	for title, want := range map[string]string{
+		"log line": "LOG LINE", "log line x": "LOG LINE x", "slo Checkout-Avail": "SLO Checkout-Avail",
+		"spanner db": "spanner db", "incident Payment-API": "INCIDENT Payment-API",
+	} {
+		if got := detailHeading(title); got != want {
+			t.Errorf("detailHeading(%q) = %q, want %q", title, got, want)
+		}
+	}
+}
+
+// The detail counts the lines scrolled off above and those below, as the
+// lists count their rows.
+func TestDetailCountsTheHiddenLines(t *testing.T) {
+	a := started(t, 80, 20)
+	lines := make([]string, 40)
+	for i := range lines {
+		lines[i] = fmt.Sprint("line ", i)
+	}
+	run(a, push(newDetailPane(a.c, "errors", lines), nil))
+	p := a.top().(*detailPane)
+	if got := lastLine(a); !strings.Contains(got, fmt.Sprintf("↓ %d more below", 40-p.room())) || strings.Contains(got, "above") {
+		t.Fatalf("at the top: %q", got)
+	}
+	drive(t, a, press("j"), press("j"), press("j"))
+	if got := lastLine(a); !strings.Contains(got, fmt.Sprintf("↑ 3 more above, ↓ %d below", 40-p.room()-3)) {
+		t.Errorf("after j j j: %q", got)
+	}
+	drive(t, a, press("G"))
+	if got := lastLine(a); !strings.Contains(got, fmt.Sprintf("↑ %d more above", 40-p.room())) || strings.Contains(got, "below") {
+		t.Errorf("at the bottom: %q", got)
+	}
+}
+
+// Each view's ? lists the moves it makes, and every move it lists moves
+// it: a key the help offers that does nothing teaches the reader to
+// distrust the help, and one it leaves out is never learnt.
+func TestEachViewMakesTheMovesItsHelpLists(t *testing.T) {
+	const w, h = 80, 16
+	views := map[string]func(t *testing.T) *App{
+		"overview": func(t *testing.T) *App { return started(t, w, h) },
+		"incident": func(t *testing.T) *App { return drive(t, started(t, w, h), press("enter")) },
+		"trace":    func(t *testing.T) *App { return drive(t, started(t, w, h), press("enter"), press("t")) },
+		"logs":     func(t *testing.T) *App { a, _ := openLogsAt(t, w, h); return a },
+		"slo":      func(t *testing.T) *App { a := started(t, w, h); openSLOOf(t, a); return a },
+		"detail": func(t *testing.T) *App {
+			a := started(t, w, h)
+			lines := make([]string, 40)
+			for i := range lines {
+				lines[i] = fmt.Sprint("error ", i)
+			}
+			run(a, push(newDetailPane(a.c, "errors", lines), nil))
+			return a
+		},
+		"plan": func(t *testing.T) *App {
+			a, _ := kitted(t, "db-pool-exhaustion", 5*time.Minute, w, h, false)
+			openIncidentOf(t, a, "payment-api")
+			return drive(t, a, press("R"))
+		},
+	}
+	// each move is tried three lines from where it goes, so it has room
+	moves := []struct {
+		key tea.KeyPressMsg
+		up  bool
+	}{{press("j"), false}, {press("G"), false}, {tea.KeyPressMsg{Code: 'd', Mod: tea.ModCtrl}, false},
+		{press("k"), true}, {press("g"), true}, {tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}, true}}
+	for name, open := range views {
+		t.Run(name, func(t *testing.T) {
+			a := open(t)
+			for _, m := range moves {
+				if m.up {
+					drive(t, a, press("j"), press("j"), press("j"))
+				} else {
+					drive(t, a, press("k"), press("k"), press("k")) // the logs start at the tail
+				}
+				// the last line is left out: a flash there says a key did nothing
+				top, before := a.top(), aboveLastLine(a)
+				drive(t, a, m.key)
+				moved := a.top() == top && aboveLastLine(a) != before
+				switch help := listed(top.FullHelp(), m.key); {
+				case help && !moved:
+					t.Errorf("%s lists %s, which does nothing there (%T on top):\n%s", name, m.key, a.top(), screen(a))
+				case !help && moved:
+					t.Errorf("%s moves on %s, which its help does not list", name, m.key)
+				}
+			}
+		})
+	}
+}
+
+// aboveLastLine is the screen but its last line.
+func aboveLastLine(a *App) string {
+	s := screen(a)
+	return s[:strings.LastIndex(s, "\n")]
+}
+
+// listed says whether a help lists a binding for the key.
+func listed(groups [][]key.Binding, km tea.KeyPressMsg) bool {
+	for _, g := range groups {
+		for _, b := range g {
+			if b.Enabled() && key.Matches(km, b) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -165,7 +165,8 @@ func (k KeyMap) incidentHelp() [][]key.Binding {
 func (k KeyMap) traceHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{relabel(k.Open, "enter", "fold or unfold the span"), k.NextTrace, k.Detail, k.Copy, k.Link},
-		k.moves(), k.everywhere(),
+		// the waterfall moves span by span, with no paging
+		{k.Up, k.Down, k.Top, k.Bottom}, k.everywhere(),
 	}
 }
 
@@ -179,7 +180,7 @@ func (k KeyMap) logsHelp() [][]key.Binding {
 func (k KeyMap) sloHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{relabel(k.Open, "enter/i", "the incident of the SLO's service"), k.Logs, k.Detail, relabel(k.Copy, "y", "copy the budget's queries")},
-		{k.Up, k.Down, k.PageUp, k.PageDown}, k.everywhere(),
+		k.moves(), k.everywhere(),
 	}
 }
 
@@ -187,7 +188,7 @@ func (k KeyMap) sloHelp() [][]key.Binding {
 // scrolling; no other key does anything.
 func (k KeyMap) planHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{relabel(k.Yes, "y", "run it"), relabel(k.No, "n/enter/esc", "do not run it (enter's answer is no)"), relabel(k.Detail, "d", "the whole plan, no line cut")},
+		{relabel(k.Yes, "y", "run it"), either("n/enter/esc", "do not run it (enter's answer is no; ctrl+c is no too)", k.No, k.Cancel), relabel(k.Detail, "d", "the whole plan, no line cut")},
 		{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Back, k.Help, k.Quit},
 	}
 }

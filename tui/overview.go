@@ -3,13 +3,13 @@ package tui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"charm.land/bubbles/v2/key"
@@ -19,6 +19,7 @@ import (
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/grafana"
 	"github.com/oncall-cockpit/oncall/internal/humanize"
+	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/remediate"
 	"github.com/oncall-cockpit/oncall/slo"
 	"github.com/oncall-cockpit/oncall/sources"
@@ -45,6 +46,20 @@ type overview struct {
 	input   textinput.Model
 	// lastIn is the row each panel's cursor was on, for tab to go back.
 	lastIn [panels]int
+	// What View and the keys read of the rows, computed by recount when
+	// the data, the filter, the order or the size change rather than on
+	// every frame and key: the alerts and services shown, each panel's
+	// cursor rows, the lines above the alerts and of the proposals, and
+	// the sparklines' scale.
+	alerts      []sources.Alert
+	shown       []correlate.ServiceStatus
+	sp          [panels][2]int
+	topN, propN int
+	serviceRoom int // the compact layout's service rows
+	// hidden is the services the compact layout has no room for, counted
+	// on its last line so that they are not silently gone
+	hidden int
+	scale  columnScale
 }
 
 // The overview's panels, in their order on screen and for tab.
@@ -66,6 +81,7 @@ func (o *overview) Title() string { return "overview" }
 
 func (o *overview) SetSize(w, h int) {
 	o.base.SetSize(w, h)
+	o.recount()
 	o.follow()
 }
 
@@ -89,23 +105,35 @@ func (o *overview) gaugeHelp() []key.Binding {
 	return []key.Binding{relabel(k.Open, "enter:", "budget"), relabel(k.Incident, "i:", "incident")}
 }
 
-// spans are the cursor rows of each panel, [first, end). The compact
-// layout draws services only when every alert fits above them; without
-// them the cursor never goes there.
-func (o *overview) spans() (sp [panels][2]int) {
+// recount computes what View and the keys read of the rows. The compact
+// layout draws services only when every alert fits above them; else a
+// line counts them, and the cursor never goes there.
+func (o *overview) recount() {
+	o.alerts, o.shown = o.passingAlerts(), o.passingServices()
+	o.sp, o.topN, o.propN, o.serviceRoom, o.hidden = [panels][2]int{}, 0, 0, 0, 0
 	if o.data == nil {
-		return sp
+		return
 	}
-	g, a := o.gauges(), len(o.firing())
-	s := len(o.services())
-	if o.compact() && o.compactServiceRoom() == 0 {
-		s = 0
+	o.scale = serviceScale(o.data.Services) // the whole table's: a filter does not rescale
+	_, g := gaugeLayout(o.data.Budgets, o.width, o.gaugeLines())
+	o.topN = len(o.top(-1).lines)
+	if ps := o.data.Proposals; len(ps) > 0 {
+		o.propN = 1 + len(proposalRows(o.c, ps, o.data.At, o.width, 2))
 	}
-	sp[panelGauges] = [2]int{0, g}
-	sp[panelAlerts] = [2]int{g, g + a}
-	sp[panelServices] = [2]int{g + a, g + a + s}
-	return sp
+	if o.compact() && o.data.REDOf.Err == nil && len(o.shown) > 0 {
+		o.serviceRoom = max(0, o.height-1-o.topN-max(1, len(o.alerts))-1)
+	}
+	a, s := len(o.alerts), len(o.shown)
+	if o.compact() && o.serviceRoom == 0 {
+		o.hidden, s = s, 0
+	}
+	o.sp[panelGauges] = [2]int{0, g}
+	o.sp[panelAlerts] = [2]int{g, g + a}
+	o.sp[panelServices] = [2]int{g + a, g + a + s}
 }
+
+// spans are the cursor rows of each panel, [first, end).
+func (o *overview) spans() [panels][2]int { return o.sp }
 
 func (o *overview) rows() int { return o.spans()[panels-1][1] }
 
@@ -135,36 +163,38 @@ func (o *overview) switchPanel(step int) {
 }
 
 // gauges is how many cursor rows the SLO gauges take: those shown.
-func (o *overview) gauges() int {
-	if o.data == nil {
-		return 0
-	}
-	_, shown := gaugeLayout(o.data.Budgets, o.width, o.gaugeLines())
-	return shown
-}
+func (o *overview) gauges() int { return o.sp[panelGauges][1] }
 
 // gaugeLines is how many lines the gauges may take: in the compact
-// layout all but the status and, below them, a saturation line and two
-// lines of alerts (one and a line that counts the others), else
-// gaugeRoom.
+// layout all but the status and, below them, a saturation line, two
+// lines of alerts (one and a line that counts the others) and a line of
+// services (or one that counts them), else gaugeRoom.
 func (o *overview) gaugeLines() int {
 	if o.compact() {
-		return max(1, o.height-4)
+		services := 0
+		if o.data.REDOf.Err == nil && len(o.shown) > 0 {
+			services = 1
+		}
+		return max(1, o.height-4-services)
 	}
 	return gaugeRoom(o.height)
 }
 
 // rowKey names the row under the cursor, so it survives a refresh that
 // adds or reorders rows, or a filter.
-func (o *overview) rowKey() string {
-	b, al, st := o.selection()
+func (o *overview) rowKey() string { return o.rowKeyAt(o.cursor) }
+
+// rowKeyAt names cursor row i.
+func (o *overview) rowKeyAt(i int) string {
+	sp := o.sp
 	switch {
-	case b != nil:
-		return "slo/" + b.SLO.Name
-	case al != nil:
-		return "alert/" + al.Fingerprint
-	case st != nil:
-		return "service/" + st.Service
+	case i < 0:
+	case i < sp[panelGauges][1]:
+		return "slo/" + o.data.Budgets[i].SLO.Name
+	case i < sp[panelAlerts][1]:
+		return "alert/" + o.alerts[i-sp[panelAlerts][0]].Fingerprint
+	case i < sp[panelServices][1]:
+		return "service/" + o.shown[i-sp[panelServices][0]].Service
 	}
 	return ""
 }
@@ -175,6 +205,7 @@ func (o *overview) rowKey() string {
 func (o *overview) setData(d *overviewData) {
 	key := o.rowKey()
 	o.data = d
+	o.recount()
 	if !o.moved {
 		o.cursor = o.gauges()
 		o.follow()
@@ -187,13 +218,24 @@ func (o *overview) setData(d *overviewData) {
 // gone, on the first alert or service within reach.
 func (o *overview) keepOn(key string) {
 	defer o.follow()
-	for i := 0; i < o.rows(); i++ {
-		o.cursor = i
-		if o.rowKey() == key {
+	for i := range o.rows() {
+		if o.rowKeyAt(i) == key {
+			o.cursor = i
 			return
 		}
 	}
-	o.cursor = min(o.gauges(), max(0, o.rows()-1))
+	o.cursor = min(o.gauges(), o.last())
+}
+
+// last is the last row the cursor may be on. When a filter passes no
+// alert and no service it is the row after the gauges, where nothing is
+// selected: the cursor stays in the lists filtered rather than jumping
+// up to a gauge.
+func (o *overview) last() int {
+	if o.filter != "" && o.rows() == o.gauges() {
+		return o.rows()
+	}
+	return max(0, o.rows()-1)
 }
 
 // reload starts a load of the fleet, unless one is under way.
@@ -205,10 +247,17 @@ func (o *overview) reload() tea.Cmd {
 	return loadOverview(o.c.deps, o.data)
 }
 
-// firing is the alerts not resolved that pass the filter, by severity
-// (pages first, so that one never hides below warnings), then oldest
-// first. When the alerts could not be read there are none to select.
-func (o *overview) firing() []sources.Alert {
+// firing is the alerts listed, as recount left them.
+func (o *overview) firing() []sources.Alert { return o.alerts }
+
+// services is the services listed, as recount left them.
+func (o *overview) services() []correlate.ServiceStatus { return o.shown }
+
+// passingAlerts is the alerts not resolved that pass the filter, by
+// severity (pages first, so that one never hides below warnings), then
+// oldest first. When the alerts could not be read there are none to
+// select.
+func (o *overview) passingAlerts() []sources.Alert {
 	if o.data == nil || o.data.AlertsOf.Err != nil {
 		return nil
 	}
@@ -231,9 +280,9 @@ func (o *overview) firing() []sources.Alert {
 	return out
 }
 
-// services is the service table's rows that pass the filter; none when
-// the metrics could not be read.
-func (o *overview) services() []correlate.ServiceStatus {
+// passingServices is the service table's rows that pass the filter; none
+// when the metrics could not be read.
+func (o *overview) passingServices() []correlate.ServiceStatus {
 	if o.data == nil || o.data.REDOf.Err != nil {
 		return nil
 	}
@@ -242,7 +291,7 @@ func (o *overview) services() []correlate.ServiceStatus {
 	}
 	var out []correlate.ServiceStatus
 	for _, s := range o.data.Services {
-		if matches(o.filter, s.Service) {
+		if matches(o.filter, safe(s.Service)) {
 			out = append(out, s)
 		}
 	}
@@ -250,11 +299,16 @@ func (o *overview) services() []correlate.ServiceStatus {
 }
 
 // alertText is what the filter reads of an alert: its name, service,
-// severity, every label as name=value, and its summary.
+// severity, every label as name=value, and its summary, each as drawn,
+// so that text hidden in a control sequence (a link's target) never
+// makes an alert match.
 func alertText(a sources.Alert) string {
 	parts := []string{a.Name, a.Service, a.Severity, a.Annotations["summary"]}
 	for _, k := range slices.Sorted(maps.Keys(a.Labels)) {
 		parts = append(parts, k+"="+a.Labels[k])
+	}
+	for i, p := range parts {
+		parts[i] = safe(p)
 	}
 	return strings.Join(parts, " ")
 }
@@ -328,7 +382,7 @@ func (o *overview) Update(msg tea.Msg) tea.Cmd {
 			o.setFilter(o.input.Value())
 		}
 	case tea.MouseClickMsg:
-		return o.click(msg.Y - 1) // the title line is above the view
+		return o.click(msg.X, msg.Y-1) // the title line is above the view
 	}
 	return nil
 }
@@ -347,6 +401,16 @@ func (o *overview) edit(km tea.KeyPressMsg) {
 		o.input, _ = o.input.Update(km)
 		o.setFilter(o.input.Value())
 	}
+	if !o.editing {
+		o.filterShown()
+	}
+}
+
+// filterShown recounts when the filter's note comes or goes: in the
+// compact layout it is a line above the alerts.
+func (o *overview) filterShown() {
+	o.recount()
+	o.follow()
 }
 
 // setFilter narrows the lists, keeping the cursor on its row when the
@@ -357,12 +421,13 @@ func (o *overview) setFilter(f string) {
 	}
 	key := o.rowKey()
 	o.filter = f
+	o.recount()
 	o.keepOn(key)
 }
 
-// click selects the alert or service row at line y of the view; a click
-// on the row already selected opens its incident.
-func (o *overview) click(y int) tea.Cmd {
+// click selects the gauge, alert or service at cell x of line y of the
+// view; a click on the row already selected opens it, as enter does.
+func (o *overview) click(x, y int) tea.Cmd {
 	if o.data == nil {
 		return nil
 	}
@@ -371,10 +436,16 @@ func (o *overview) click(y int) tea.Cmd {
 		return nil
 	}
 	row := lay.rowOf[y]
-	if row == o.cursor && o.moved {
-		if t, ok := o.selected(); ok {
-			return openIncident(o.c, t)
+	if row < o.gauges() {
+		// gauges side by side share a line: x picks one
+		to := o.gauges()
+		if y+1 < len(lay.rowOf) && lay.rowOf[y+1] > row && lay.rowOf[y+1] < to {
+			to = lay.rowOf[y+1]
 		}
+		row = gaugeAt(o.data.Budgets, row, to, x)
+	}
+	if row == o.cursor && o.moved {
+		return o.open()
 	}
 	o.cursor, o.moved = row, true
 	o.follow()
@@ -383,7 +454,7 @@ func (o *overview) click(y int) tea.Cmd {
 
 func (o *overview) key(km tea.KeyPressMsg) tea.Cmd {
 	k := o.c.keys
-	n := o.rows()
+	last := o.last()
 	if key.Matches(km, k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.NextPanel, k.PrevPanel) {
 		o.moved = true
 		defer o.follow()
@@ -392,13 +463,13 @@ func (o *overview) key(km tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(km, k.Up):
 		o.cursor = max(0, o.cursor-1)
 	case key.Matches(km, k.Down):
-		o.cursor = min(max(0, n-1), o.cursor+1)
+		o.cursor = min(last, o.cursor+1)
 	case key.Matches(km, k.Top):
 		o.cursor = 0
 	case key.Matches(km, k.Bottom):
-		o.cursor = max(0, n-1)
+		o.cursor = last
 	case key.Matches(km, k.PageDown):
-		o.cursor = min(max(0, n-1), o.cursor+10)
+		o.cursor = min(last, o.cursor+10)
 	case key.Matches(km, k.PageUp):
 		o.cursor = max(0, o.cursor-10)
 	case key.Matches(km, k.NextPanel):
@@ -408,6 +479,7 @@ func (o *overview) key(km tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(km, k.Filter):
 		o.editing = true
 		editFilter(&o.input, o.filter)
+		o.filterShown()
 	case key.Matches(km, k.Back):
 		// esc on the overview clears a kept filter, as in k9s
 		o.setFilter("")
@@ -416,15 +488,11 @@ func (o *overview) key(km tea.KeyPressMsg) tea.Cmd {
 		if o.data != nil {
 			key := o.rowKey()
 			sortServices(o.data.Services, o.sortBy)
+			o.recount()
 			o.keepOn(key)
 		}
 	case key.Matches(km, k.Open):
-		if b, _, _ := o.selection(); b != nil {
-			return openSLO(o.c, *b)
-		}
-		if t, ok := o.selected(); ok {
-			return openIncident(o.c, t)
-		}
+		return o.open()
 	case key.Matches(km, k.Incident):
 		if t, ok := o.selected(); ok {
 			return openIncident(o.c, t)
@@ -445,20 +513,32 @@ func (o *overview) key(km tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
+// open opens the selection: a gauge's budget, an alert's or a service's
+// incident.
+func (o *overview) open() tea.Cmd {
+	if b, _, _ := o.selection(); b != nil {
+		return openSLO(o.c, *b)
+	}
+	if t, ok := o.selected(); ok {
+		return openIncident(o.c, t)
+	}
+	return nil
+}
+
 // selection is what the cursor is on: a gauge's budget (with its
 // service's status), an alert or a service's status.
 func (o *overview) selection() (b *slo.Budget, al *sources.Alert, st *correlate.ServiceStatus) {
 	if o.data == nil {
 		return nil, nil, nil
 	}
-	sp, i := o.spans(), o.cursor
+	sp, i := o.sp, o.cursor
 	switch {
 	case i < sp[panelGauges][1]:
 		return &o.data.Budgets[i], nil, o.status(o.data.Budgets[i].SLO.Service)
 	case i < sp[panelAlerts][1]:
-		return nil, &o.firing()[i-sp[panelAlerts][0]], nil
+		return nil, &o.alerts[i-sp[panelAlerts][0]], nil
 	case i < sp[panelServices][1]:
-		return nil, nil, &o.services()[i-sp[panelServices][0]]
+		return nil, nil, &o.shown[i-sp[panelServices][0]]
 	}
 	return nil, nil, nil
 }
@@ -478,7 +558,7 @@ func (o *overview) copySelection() tea.Cmd {
 	b, al, st := o.selection()
 	switch {
 	case b != nil:
-		return copyText("the budget's queries", strings.Join(b.Queries, "\n"))
+		return copyLines("the budget's queries", b.Queries)
 	case al != nil:
 		m := []sources.Matcher{{Name: "alertname", Value: al.Name, IsEqual: true}}
 		if al.ServiceLabel != "" {
@@ -503,7 +583,7 @@ func (o *overview) linkSelection() tea.Cmd {
 		if al.GeneratorURL == "" {
 			return flash("the alert carries no link to where it was raised")
 		}
-		return copyText("the alert's source", al.GeneratorURL)
+		return copyLink("the alert's source", al.GeneratorURL)
 	}
 	if st == nil {
 		return flash("no metrics for this selection")
@@ -559,13 +639,11 @@ func (o *overview) decide(approve bool) tea.Cmd {
 	}, "not rejected"), nil)
 }
 
-// overviewLayout is the overview above its status line: its lines, the
-// cursor row drawn on each (-1 for none), and the first alert and
-// service shown.
+// overviewLayout is the overview above its status line: its lines and
+// the cursor row drawn on each (-1 for none).
 type overviewLayout struct {
-	lines                    []string
-	rowOf                    []int
-	alertFirst, serviceFirst int
+	lines []string
+	rowOf []int
 }
 
 func (l *overviewLayout) add(row int, lines ...string) {
@@ -575,31 +653,63 @@ func (l *overviewLayout) add(row int, lines ...string) {
 	}
 }
 
-// top is the lines above the alerts: the gauges, the selected one's keys
-// (but in the compact layout, short of room), the resources filling up,
-// and in the compact layout the filter.
-func (o *overview) top(selGauge int) []string {
+// top is the lines above the alerts: the gauges (each line with its
+// first gauge as its cursor row), the selected one's keys (but in the
+// compact layout, short of room), the resources filling up, and in the
+// compact layout the filter.
+func (o *overview) top(selGauge int) overviewLayout {
 	st, w, d := o.c.styles, o.width, o.data
-	lines := o.greyIfStale(d.BudgetOf, renderGauges(d.Budgets, d.BudgetOf, selGauge, w, o.gaugeLines(), st))
+	var l overviewLayout
+	gauges, first := renderGauges(d.Budgets, d.BudgetOf, selGauge, w, o.gaugeLines(), st)
+	for i, line := range o.greyIfStale(d.BudgetOf, gauges) {
+		l.add(first[i], line)
+	}
 	if selGauge >= 0 && !o.compact() {
-		lines = append(lines, st.Muted.Render("  ")+o.c.hint(o.gaugeHelp(), ", "))
+		l.add(-1, st.Muted.Render("  ")+o.c.hint(o.gaugeHelp(), ", "))
 	}
 	if sat := saturationLine(d.Saturating, w, st); sat != "" {
-		lines = append(lines, o.greyIfStale(d.SatOf, []string{sat})...)
+		l.add(-1, o.greyIfStale(d.SatOf, []string{sat})...)
 	}
-	if note := o.filterNote(); note != "" && o.compact() {
-		lines = append(lines, strings.TrimSpace(note))
+	if note := o.filterNote(w); note != "" && o.compact() {
+		l.add(-1, note)
 	}
-	return lines
+	return l
 }
 
-// compactServiceRoom is how many service rows the compact layout has
-// below every alert and a heading: 0 when the alerts fill it.
-func (o *overview) compactServiceRoom() int {
-	if o.data == nil || o.data.REDOf.Err != nil || len(o.services()) == 0 {
-		return 0
+// rooms is how many lines the alerts' and the services' rows have below
+// the lines above them (with the selected gauge's keys when sel is one):
+// in the compact layout the alerts have the rest, and the services what
+// every alert leaves; else the alerts keep at least alertShare of it when
+// both do not fit.
+func (o *overview) rooms(sel int) (alerts, services int) {
+	top := o.topN
+	if sel >= 0 && !o.compact() {
+		top++ // the selected gauge's keys
 	}
-	return max(0, o.height-1-len(o.top(-1))-max(1, len(o.firing()))-1)
+	if o.compact() {
+		if o.hidden > 0 {
+			top++ // the line that counts the services hidden
+		}
+		return o.height - 1 - top, o.serviceRoom
+	}
+	// below the gauges: a blank, the alerts' heading, the alerts, the
+	// proposals, a blank, the services' heading, the services
+	avail := o.height - 1 - top - 4 - o.propN
+	na, ns := len(o.alerts), max(1, len(o.shown))
+	a := na
+	if na+ns > avail {
+		a = min(na, max(avail-ns, int(alertShare*float64(avail))))
+	}
+	a = max(0, min(a, avail-1))
+	return a, avail - a
+}
+
+// selGauge is the gauge under the cursor, or -1.
+func (o *overview) selGauge() int {
+	if o.cursor < o.gauges() {
+		return o.cursor
+	}
+	return -1
 }
 
 // alertShare is the least share of the room below the gauges that the
@@ -612,17 +722,12 @@ const alertShare = 0.4
 // show the cursor, with the rows it hides counted.
 func (o *overview) layout() overviewLayout {
 	st, w, d := o.c.styles, o.width, o.data
-	var lay overviewLayout
-	sp := o.spans()
-	selGauge := -1
-	if o.cursor < sp[panelGauges][1] {
-		selGauge = o.cursor
-	}
-	lay.add(-1, o.top(selGauge)...)
-	firing, services := o.firing(), o.services()
+	sp, selGauge := o.sp, o.selGauge()
+	lay := o.top(selGauge)
+	firing, services := o.alerts, o.shown
+	aRoom, sRoom := o.rooms(selGauge)
 	alertRow := func(i int) string { return renderAlertRow(firing[i], d.At, d.AckedBy, w-2, st) }
-	scale := serviceScale(d.Services) // the whole table's: a filter does not rescale
-	serviceRow := func(i int) string { return renderServiceRow(services[i], scale, w-2, st) }
+	serviceRow := func(i int) string { return renderServiceRow(services[i], o.scale, w-2, st) }
 	if o.compact() {
 		switch {
 		case d.AlertsOf.Err != nil:
@@ -632,59 +737,60 @@ func (o *overview) layout() overviewLayout {
 		case len(firing) == 0:
 			lay.add(-1, st.OK.Render("✓ no alerts firing"))
 		default:
-			lay.alertFirst = o.list(&lay, len(firing), o.height-1-len(lay.lines), o.alertOff, sp[panelAlerts][0], alertRow)
+			o.list(&lay, len(firing), aRoom, o.alertOff, sp[panelAlerts][0], alertRow)
 		}
-		if room := o.compactServiceRoom(); room > 0 {
+		switch {
+		case sRoom > 0:
 			lay.add(-1, st.Heading.Render("SERVICES")+st.Muted.Render(" by "+sortOrders[o.sortBy].name+" (s)"))
-			lay.serviceFirst = o.list(&lay, len(services), room, o.offset, sp[panelServices][0], serviceRow)
+			o.list(&lay, len(services), sRoom, o.offset, sp[panelServices][0], serviceRow)
+		case o.hidden > 0:
+			lay.add(-1, st.Muted.Render("… "+humanize.Count(o.hidden, "service")+" hidden: the alerts fill the view"))
 		}
 		return lay
 	}
-	var props []string
-	if len(d.Proposals) > 0 {
-		props = append([]string{""}, o.greyIfStale(d.ProposalsOf, proposalRows(o.c, d.Proposals, d.At, w, 2))...)
-	}
-	// below the gauges: a blank, the alerts' heading, the alerts, the
-	// proposals, a blank, the services' heading, the services
-	avail := o.height - 1 - len(lay.lines) - 4 - len(props)
-	na, ns := len(firing), max(1, len(services))
-	aRoom := na
-	if na+ns > avail {
-		aRoom = min(na, max(avail-ns, int(alertShare*float64(avail))))
-	}
-	aRoom = max(0, min(aRoom, avail-1))
-
 	lay.add(-1, "")
-	title := st.Heading.Render("FIRING ALERTS") + o.filterNote() + o.staleNote(d.AlertsOf)
-	alerts := overviewLayout{}
+	// the heading's end (what the alerts are, or their keys) comes
+	// first: the filter takes the room it leaves
+	var end string
 	switch {
 	case d.AlertsOf.Err != nil:
-		alerts.add(-1, title+"  "+st.Bad.Render("✗ "+safe(d.AlertsOf.Err.Error())))
+		end = "  " + st.Bad.Render("✗ "+safe(d.AlertsOf.Err.Error()))
 	case len(firing) == 0 && o.filter != "":
-		alerts.add(-1, title+"  "+st.Muted.Render("no alert matches"))
+		end = "  " + st.Muted.Render("no alert matches")
 	case len(firing) == 0:
-		alerts.add(-1, title+"  "+st.OK.Render("✓ none"))
+		end = "  " + st.OK.Render("✓ none")
 	default:
 		hint := o.c.hint(o.ShortHelp(), ", ")
 		if o.c.deps.ReadOnly {
 			hint += st.Muted.Render("; read-only")
 		}
-		alerts.add(-1, title+st.Muted.Render("  (")+hint+st.Muted.Render(")"))
-		lay.alertFirst = o.list(&alerts, na, aRoom, o.alertOff, sp[panelAlerts][0], alertRow)
+		end = st.Muted.Render("  (") + hint + st.Muted.Render(")")
+	}
+	heading := st.Heading.Render("FIRING ALERTS")
+	stale := o.staleNote(d.AlertsOf)
+	alerts := overviewLayout{}
+	alerts.add(-1, heading+o.filterNote(w-lipgloss.Width(heading+stale+end))+stale+end)
+	if d.AlertsOf.Err == nil {
+		o.list(&alerts, len(firing), aRoom, o.alertOff, sp[panelAlerts][0], alertRow)
 	}
 	o.appendGreyed(&lay, d.AlertsOf, alerts)
-	lay.add(-1, props...)
+	if len(d.Proposals) > 0 {
+		lay.add(-1, "")
+		lay.add(-1, o.greyIfStale(d.ProposalsOf, proposalRows(o.c, d.Proposals, d.At, w, 2))...)
+	}
 	lay.add(-1, "")
 
 	table := overviewLayout{}
-	table.add(-1, st.Heading.Render("SERVICES")+o.filterNote()+st.Muted.Render("  by "+sortOrders[o.sortBy].name+" (s): rate, errors, p99 over 30 minutes")+o.staleNote(d.REDOf))
+	heading, stale = st.Heading.Render("SERVICES"), o.staleNote(d.REDOf)
+	by := "  by " + sortOrders[o.sortBy].name + " (s)"
+	table.add(-1, heading+o.filterNote(w-lipgloss.Width(heading+by+stale))+st.Muted.Render(by+": rate, errors, p99 over 30 minutes")+stale)
 	switch {
 	case d.REDOf.Err != nil:
 		table.add(-1, st.Bad.Render("✗ "+safe(d.REDOf.Err.Error())))
 	case len(services) == 0 && o.filter != "":
 		table.add(-1, st.Muted.Render("  no service matches"))
 	default:
-		lay.serviceFirst = o.list(&table, len(services), avail-aRoom, o.offset, sp[panelServices][0], serviceRow)
+		o.list(&table, len(services), sRoom, o.offset, sp[panelServices][0], serviceRow)
 	}
 	o.appendGreyed(&lay, d.REDOf, table)
 	return lay
@@ -698,11 +804,10 @@ func (o *overview) appendGreyed(l *overviewLayout, p part, panel overviewLayout)
 
 // list adds to l the rows of a list of n in room lines, scrolled from
 // off to show the cursor, with lines that count the rows hidden above
-// and below; first is the cursor row of row 0. It returns the first row
-// shown.
-func (o *overview) list(l *overviewLayout, n, room, off, first int, row func(int) string) int {
+// and below; first is the cursor row of row 0.
+func (o *overview) list(l *overviewLayout, n, room, off, first int, row func(int) string) {
 	if n == 0 || room <= 0 {
-		return 0
+		return
 	}
 	from, to := scrollWindow(n, room, off, o.cursor-first)
 	more := func(s string) { l.add(-1, o.c.styles.Muted.Render("  … "+s)) }
@@ -721,6 +826,15 @@ func (o *overview) list(l *overviewLayout, n, room, off, first int, row func(int
 	case below:
 		more(humanize.Commas(float64(n-to)) + " more below")
 	}
+}
+
+// firstShown is the first row list shows of a list of n in room lines,
+// scrolled from off to show the cursor; first is the cursor row of row 0.
+func (o *overview) firstShown(n, room, off, first int) int {
+	if n == 0 || room <= 0 {
+		return 0
+	}
+	from, _ := scrollWindow(n, room, off, o.cursor-first)
 	return from
 }
 
@@ -766,20 +880,25 @@ func (o *overview) follow() {
 	if o.data == nil {
 		return
 	}
-	o.cursor = max(0, min(o.cursor, o.rows()-1))
-	lay := o.layout()
-	o.alertOff, o.offset = lay.alertFirst, lay.serviceFirst
+	o.cursor = max(0, min(o.cursor, o.last()))
+	aRoom, sRoom := o.rooms(o.selGauge())
+	o.alertOff = o.firstShown(len(o.alerts), aRoom, o.alertOff, o.sp[panelAlerts][0])
+	o.offset = o.firstShown(len(o.shown), sRoom, o.offset, o.sp[panelServices][0])
 }
 
-// filterNote is the filter as a panel heading shows it: being typed (the
-// alerts' heading then offers enter and esc), or kept.
-func (o *overview) filterNote() string {
+// filterNote is the filter as a panel heading shows it in width cells:
+// being typed (the alerts' heading then offers enter and esc), or kept.
+// A long filter shows its end, where it is typed.
+func (o *overview) filterNote(width int) string {
 	st := o.c.styles
+	// a heading with little room still shows some of the filter
+	room := max(width, 12) - len("  /")
 	switch {
 	case o.editing:
-		return st.Accent.Render("  /" + inputLine(o.input))
+		return st.Accent.Render("  /" + inputIn(o.input, room))
 	case o.filter != "":
-		return st.Accent.Render("  /"+safe(o.filter)) + st.Muted.Render(" (esc clears)")
+		clears := " (esc clears)"
+		return st.Accent.Render("  /"+keepEnd(safe(o.filter), room-len(clears))) + st.Muted.Render(clears)
 	}
 	return ""
 }
@@ -810,6 +929,9 @@ func (o *overview) Detail() (string, []string) {
 		if p.p != nil && p.p.Err != nil && !errors.Is(p.p.Err, errNotConfigured) {
 			errs = append(errs, "✗ "+p.name+": "+p.p.Err.Error())
 		}
+		if p.p != nil && p.p.Partial != nil {
+			errs = append(errs, "! "+p.name+" incomplete: "+p.p.Partial.Error())
+		}
 	}
 	for _, b := range d.Budgets {
 		if b.Err != "" {
@@ -838,8 +960,8 @@ func (o *overview) Detail() (string, []string) {
 
 // budgetDetail is a gauge's whole line, then what it is made of.
 func budgetDetail(b slo.Budget) []string {
-	lines := []string{gaugeText(b, 0), "service: " + b.SLO.Service,
-		fmt.Sprintf("objective: %g%% over %s", b.SLO.Objective, slo.WindowName(b.SLO.Window))}
+	obj, window := present.ObjectiveWords(b.SLO) // "99.9%", "28d", as the slo command writes them
+	lines := []string{gaugeText(b, 0), "service: " + b.SLO.Service, "objective: " + obj + " over " + window}
 	if b.Err != "" {
 		lines = append(lines, "error: "+b.Err)
 	}
@@ -869,7 +991,7 @@ func alertDetail(a sources.Alert, now time.Time) []string {
 		lines = append(lines, "silenced by: "+strings.Join(a.SilencedBy, ", "))
 	}
 	if a.GeneratorURL != "" {
-		lines = append(lines, "source: "+a.GeneratorURL)
+		lines = append(lines, "source: "+shownLink(a.GeneratorURL))
 	}
 	return lines
 }
@@ -877,7 +999,7 @@ func alertDetail(a sources.Alert, now time.Time) []string {
 // serviceDetail is a service's row, its name uncut, and its query.
 func serviceDetail(s correlate.ServiceStatus) []string {
 	lines := []string{"health: " + [...]string{"ok", "degraded", "failing"}[s.Health],
-		"rate: " + fmtRate(s.Rate), "errors: " + humanize.Percent(s.ErrorRatio), "p99: " + humanize.SecondsShort(s.P99)}
+		"rate: " + humanize.Rate(s.Rate), "errors: " + humanize.Percent(s.ErrorRatio), "p99: " + humanize.SecondsShort(s.P99)}
 	if s.FromEdges {
 		lines = append(lines, "from its callers' calls: it has no series of its own")
 	}
@@ -917,10 +1039,12 @@ func (o *overview) greyIfStale(p part, lines []string) []string {
 	return out
 }
 
-// mark draws the cursor on row i.
+// mark draws the cursor on row i. The selected row is drawn in the
+// selection style alone, so that an inner colour does not end its
+// background part way, and the ▸ marks it under NO_COLOR.
 func (o *overview) mark(i int, line string) string {
 	if i == o.cursor {
-		return o.c.styles.Selected.Render("▸ " + line)
+		return o.c.styles.Selected.Render("▸ " + fit(ansi.Strip(line), o.width-2))
 	}
 	return "  " + line
 }

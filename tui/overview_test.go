@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -67,7 +68,11 @@ func cursorShows(t *testing.T, a *App, after string) {
 	case st != nil:
 		name = st.Service
 	}
-	if name == "" || !strings.Contains(marked[0], name[:min(len(name), 12)]) {
+	cut := 12
+	if st != nil && st.FromEdges {
+		cut = 6 // a peer's name leaves room to its tag
+	}
+	if name == "" || !strings.Contains(marked[0], name[:min(len(name), cut)]) {
 		t.Fatalf("after %s: the ▸ row %q is not the selection %q", after, marked[0], name)
 	}
 	sp, p := o.spans(), o.panelOf(o.cursor)
@@ -440,5 +445,132 @@ func TestDetailOfServiceAndGauge(t *testing.T) {
 	b, _, _ := o.selection()
 	if title, lines := o.Detail(); title != "slo "+b.SLO.Name || lines[0] != gaugeText(*b, 0) {
 		t.Errorf("gauge detail %q: %q", title, lines)
+	}
+	// the objective is a ratio: 0.999 is 99.9%, as the slo command says
+	three9s := slo.Budget{SLO: slo.Objective{Name: "web", Objective: 0.999, Window: 28 * 24 * time.Hour}}
+	if lines := budgetDetail(three9s); !slices.Contains(lines, "objective: 99.9% over 28d") {
+		t.Errorf("the objective of a 99.9%% SLO: %q", lines)
+	}
+}
+
+// The selected alert, service, gauge and palette row is one style across
+// its whole width, and under NO_COLOR it keeps its ▸.
+func TestSelectedOverviewRowCoversItsWidth(t *testing.T) {
+	a := busy(t, 80, 24)
+	for _, what := range []string{"an alert", "a service", "a gauge"} {
+		requireOneStyle(t, what, selectedLine(t, a), 80)
+		if !strings.Contains(noColor(a), "▸ ") {
+			t.Errorf("%s: no ▸ under NO_COLOR", what)
+		}
+		drive(t, a, tab)
+	}
+	drive(t, a, press(":"))
+	requireOneStyle(t, "a palette row", selectedLine(t, a), 80)
+	if !strings.Contains(noColor(a), "▸ ") {
+		t.Errorf("a palette row: no ▸ under NO_COLOR")
+	}
+}
+
+// With the gauges focused every gauge keeps the two cells of the mark,
+// so that they stay aligned, and every gauge shown fits its line.
+func TestFocusedGaugesStayAlignedAndFit(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {60, 20}, {160, 48}} {
+		a := busy(t, size[0], size[1])
+		o := ov(a)
+		drive(t, a, shiftTab)
+		if o.panelOf(o.cursor) != panelGauges {
+			t.Fatalf("at %v shift+tab did not focus the gauges", size)
+		}
+		// the gauges are the lines below the title that name one
+		shown := map[int]bool{}
+		for y, line := range strings.Split(screen(a), "\n")[1:] {
+			if strings.Contains(line, "more SLO") {
+				continue
+			}
+			if !slices.ContainsFunc(o.data.Budgets, func(b slo.Budget) bool { return strings.Contains(line, b.SLO.Name+" ") }) {
+				break
+			}
+			rest, ok := strings.CutPrefix(line, "▸ ")
+			if !ok {
+				rest, ok = strings.CutPrefix(line, "  ")
+			}
+			if !ok || strings.HasPrefix(rest, " ") {
+				t.Errorf("at %v gauge line %d is not indented by the mark: %q", size, y, line)
+			}
+			if strings.HasSuffix(strings.TrimRight(line, " "), "…") || ansi.StringWidth(line) > size[0] {
+				t.Errorf("at %v gauge line %d does not fit: %q", size, y, line)
+			}
+			for i, b := range o.data.Budgets[:o.gauges()] {
+				if strings.Contains(line, b.SLO.Name+" ") {
+					shown[i] = true
+				}
+			}
+		}
+		if len(shown) != o.gauges() {
+			t.Errorf("at %v %d of %d gauges drawn:\n%s", size, len(shown), o.gauges(), screen(a))
+		}
+	}
+}
+
+// Narrow, the status line cuts the parts' list and keeps the pause whole.
+func TestStatusLineKeepsThePause(t *testing.T) {
+	loaded := part{LoadedAt: wall, Took: 3 * time.Millisecond}
+	o := &overviewData{REDOf: loaded, BudgetOf: loaded, AlertsOf: loaded, LogsOf: &loaded, TracesOf: &loaded}
+	for _, w := range []int{60, 80} {
+		for _, now := range []time.Time{wall, wall.Add(time.Minute)} { // fresh, stale
+			got := statusLine(o, now, 2*time.Second, true, w, styles())
+			if !strings.Contains(ansi.Strip(got), "! refresh paused (p)") || ansi.StringWidth(got) != w {
+				t.Errorf("at %d: %q", w, ansi.Strip(got))
+			}
+		}
+	}
+}
+
+// A click on a gauge selects it, a second opens its budget; side by side
+// the click's column picks the gauge.
+func TestClickSelectsAGauge(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		a := busy(t, size[0], size[1])
+		o := ov(a)
+		want := o.data.Budgets[1].SLO.Name
+		x, y := -1, -1
+		for i, l := range strings.Split(screen(a), "\n") {
+			if at := strings.Index(l, want+" "); at >= 0 && y < 0 {
+				x, y = ansi.StringWidth(l[:at]), i
+			}
+		}
+		if y < 0 {
+			t.Fatalf("at %v no gauge %s on screen:\n%s", size, want, screen(a))
+		}
+		drive(t, a, tea.MouseClickMsg{X: x, Y: y, Button: tea.MouseLeft})
+		if b, _, _ := o.selection(); b == nil || b.SLO.Name != want {
+			t.Fatalf("at %v the click selected %+v", size, b)
+		}
+		drive(t, a, tea.MouseClickMsg{X: x, Y: y, Button: tea.MouseLeft})
+		if v, ok := a.top().(*sloView); !ok || v.budget.SLO.Name != want {
+			t.Errorf("at %v a second click opened %T", size, a.top())
+		}
+	}
+}
+
+// BenchmarkOverviewKeyAndFrame is a cursor move and the frame after it
+// on the busy demo at 200×50 and, compact, at 80×16.
+func BenchmarkOverviewKeyAndFrame(b *testing.B) {
+	for _, size := range [][2]int{{200, 50}, {80, 16}} {
+		b.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(b *testing.B) {
+			a := startedWith(b, deps(fleetAt(b, "db-pool-exhaustion", 1, 8*time.Minute)), size[0], size[1])
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				k := "j"
+				if i%20 >= 10 {
+					k = "k"
+				}
+				a.Update(press(k))
+				if a.View().Content == "" {
+					b.Fatal("empty frame")
+				}
+			}
+		})
 	}
 }

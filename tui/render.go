@@ -1,13 +1,13 @@
 package tui
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/textinput"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -22,40 +22,6 @@ import (
 
 // safe strips control sequences from backend text before it is drawn.
 func safe(s string) string { return termsafe.Line(s) }
-
-// serviceRows judges each service's RED series (correlate.StatusOf).
-func serviceRows(reds []sources.RED) []correlate.ServiceStatus {
-	out := make([]correlate.ServiceStatus, 0, len(reds))
-	for _, r := range reds {
-		out = append(out, correlate.StatusOf(r))
-	}
-	return out
-}
-
-// peerWindow is the span the overview judges uninstrumented peers over:
-// the calls into them over the last five minutes against the half hour
-// before.
-const peerWindow = 5 * time.Minute
-
-// peerRows reads the service graph now and before, and judges the peers
-// the RED series do not cover (correlate.PeerStatuses). Without service
-// graphs, or when they fail, there are none: the services panel still
-// has its instrumented rows.
-func peerRows(ctx context.Context, m sources.Metrics, reds []sources.RED, now time.Time) []correlate.ServiceStatus {
-	cur, err := m.ServiceGraph(ctx, now, peerWindow)
-	if err != nil || len(cur) == 0 {
-		return nil
-	}
-	base, err := m.ServiceGraph(ctx, now.Add(-peerWindow), 30*time.Minute)
-	if err != nil {
-		base = nil
-	}
-	names := make([]string, len(reds))
-	for i, r := range reds {
-		names[i] = r.Service
-	}
-	return correlate.PeerStatuses(cur, base, names)
-}
 
 // columnScale is the top of each sparkline column of the service table:
 // one scale per column, from 0, so that a bar's height compares across
@@ -88,13 +54,6 @@ func sparkline(vals []float64, width int, top float64) string {
 	return present.SparklineBetween(present.Resample(vals, width), width, 0, top)
 }
 
-func fmtRate(v float64) string {
-	if v >= 1000 {
-		return fmt.Sprintf("%.1fk/s", v/1000)
-	}
-	return fmt.Sprintf("%.0f/s", v)
-}
-
 func fmtAge(d time.Duration) string {
 	switch {
 	case d < time.Minute:
@@ -106,14 +65,38 @@ func fmtAge(d time.Duration) string {
 	}
 }
 
-// fit cuts or pads a line to exactly width cells.
+// fit cuts or pads a line to exactly width cells. A wide rune that
+// does not fit whole before the cut is dropped, and a space takes its
+// place, so that the columns after it stay aligned.
 func fit(s string, width int) string {
-	if w := lipgloss.Width(s); w > width {
-		return ansi.Truncate(s, width, "…")
-	} else if w < width {
+	w := lipgloss.Width(s)
+	if w > width {
+		s = ansi.Truncate(s, width, "…")
+		w = lipgloss.Width(s)
+	}
+	if w < width {
 		return s + strings.Repeat(" ", width-w)
 	}
 	return s
+}
+
+// keepEnd cuts a line from its start to at most width cells, so that its
+// end shows: "…" and the rest.
+func keepEnd(s string, width int) string {
+	if w := lipgloss.Width(s); w > width {
+		return "…" + ansi.TruncateLeft(s, w-max(1, width)+1, "")
+	}
+	return s
+}
+
+// inputIn draws a text input as inputLine does, in at most width cells:
+// a long value shows the text before the cursor's end and the bar, so
+// that what is typed stays in view, and what follows it cut.
+func inputIn(in textinput.Model, width int) string {
+	r := []rune(in.Value())
+	p := min(in.Position(), len(r))
+	before := keepEnd(safe(string(r[:p])), max(1, width-1))
+	return before + "▏" + ansi.Truncate(safe(string(r[p:])), max(0, width-1-lipgloss.Width(before)), "…")
 }
 
 // gaugeRoom is how many lines the gauges may take in a view of height
@@ -150,15 +133,18 @@ func gaugeLayout(bs []slo.Budget, width, maxLines int) (packed bool, shown int) 
 	return false, max(1, maxLines-1)
 }
 
-// renderGauges lays out the gauges as gaugeLayout says; the gauge at sel
-// (or none, -1) is drawn selected. A gauge that could not be read is grey
-// with its reason; the others stay live.
-func renderGauges(bs []slo.Budget, p part, sel, width, maxLines int, st *themes.Styles) []string {
+// renderGauges lays out the gauges as gaugeLayout says, each after the
+// two cells of the selection mark, as the lists' rows are; the gauge at
+// sel (or none, -1) is drawn in the selection style alone, so that its
+// colour does not end the selection part way. A gauge that could not be
+// read is grey with its reason; the others stay live. first is, for each
+// line, the first gauge on it, or -1.
+func renderGauges(bs []slo.Budget, p part, sel, width, maxLines int, st *themes.Styles) (lines []string, first []int) {
 	if p.Err != nil && len(bs) == 0 {
-		return []string{st.Bad.Render("✗ SLOs: " + safe(p.Err.Error()))}
+		return []string{st.Bad.Render("✗ SLOs: " + safe(p.Err.Error()))}, []int{-1}
 	}
 	if len(bs) == 0 {
-		return []string{st.Muted.Render("no SLOs configured")}
+		return []string{st.Muted.Render("no SLOs configured")}, []int{-1}
 	}
 	packed, shown := gaugeLayout(bs, width, maxLines)
 	nameWidth := 0
@@ -167,39 +153,57 @@ func renderGauges(bs []slo.Budget, p part, sel, width, maxLines int, st *themes.
 			nameWidth = max(nameWidth, lipgloss.Width(safe(b.SLO.Name)))
 		}
 	}
-	var lines []string
-	cur := ""
+	cur, curFirst := "", -1
 	for i, b := range bs[:shown] {
-		g := gaugeText(b, nameWidth)
-		if b.Err != "" || !b.Remaining.Defined() {
-			g = st.Muted.Render(g)
-		} else {
+		text := gaugeText(b, nameWidth)
+		var g string
+		switch {
+		case i == sel && !packed:
+			g = st.Selected.Render(fit("▸ "+text, width))
+		case i == sel:
+			g = st.Selected.Render("▸ " + text)
+		case b.Err != "" || !b.Remaining.Defined():
+			g = "  " + st.Muted.Render(text)
+		default:
 			_, _, lvl := present.BudgetState(b)
-			g = st.Level(int(lvl)).Render(g)
-		}
-		if i == sel {
-			g = st.Selected.Render("▸ " + g)
+			g = "  " + st.Level(int(lvl)).Render(text)
 		}
 		if !packed {
-			lines = append(lines, fit(g, width))
+			lines, first = append(lines, fit(g, width)), append(first, i)
 			continue
 		}
 		if cur != "" && lipgloss.Width(cur)+3+lipgloss.Width(g) > width {
-			lines = append(lines, cur)
+			lines, first = append(lines, cur), append(first, curFirst)
 			cur = ""
 		}
-		if cur != "" {
+		if cur == "" {
+			curFirst = i
+		} else {
 			cur += st.Border.Render(" │ ")
 		}
 		cur += g
 	}
 	if !packed {
 		if rest := bs[shown:]; len(rest) > 0 {
-			lines = append(lines, st.Muted.Render(fit("… "+humanize.Count(len(rest), "more SLO")+": "+gaugeCounts(rest)+" · : to find one", width)))
+			lines = append(lines, st.Muted.Render(fit("  … "+humanize.Count(len(rest), "more SLO")+": "+gaugeCounts(rest)+" · : to find one", width)))
+			first = append(first, -1)
 		}
-		return lines
+		return lines, first
 	}
-	return append(lines, cur)
+	return append(lines, cur), append(first, curFirst)
+}
+
+// gaugeAt is the gauge at cell x of a line that renderGauges packed with
+// the gauges [from, to).
+func gaugeAt(bs []slo.Budget, from, to, x int) int {
+	end := 0
+	for i := from; i < to; i++ {
+		end += lipgloss.Width(gaugeText(bs[i], 0)) + 2 + 3 // the mark, the gauge, the separator
+		if x < end {
+			return i
+		}
+	}
+	return to - 1
 }
 
 // gaugeCounts sums budgets up by state: "3 ok, 1 no traffic".
@@ -325,17 +329,29 @@ func renderServiceRow(r correlate.ServiceStatus, scale columnScale, width int, s
 	}
 	lvl := int(r.Health)
 	sym := st.Level(lvl).Render([...]string{"✓", "!", "✗"}[lvl])
+	if r.Unread() {
+		sym = st.Muted.Render("?")
+	}
 	if r.FromEdges {
-		// a peer has the calls into it, not series of its own
+		// a peer has the calls into it, not series of its own: its tag
+		// says so and stays whole, the name is cut first (d shows it all)
 		blank := st.Muted.Render(fit("", spark))
-		line := fmt.Sprintf("%s %s %7s %s %7s %s %7s %s", sym, fit(safe(r.Service)+" (edges)", name),
-			fmtRate(r.Rate), blank, humanize.Percent(r.ErrorRatio), blank, humanize.SecondsShort(r.P99), st.Muted.Render("from its callers' calls"))
+		line := fmt.Sprintf("%s %s %7s %s %7s %s %7s", sym, fit(ansi.Truncate(safe(r.Service), name-len(present.PeerTag), "…")+present.PeerTag, name),
+			humanize.Rate(r.Rate), blank, humanize.Percent(r.ErrorRatio), blank, humanize.SecondsShort(r.P99))
 		return fit(line, width)
 	}
+	// a series with no step read has no number: "—", as on the shell
+	rate, errs, p99 := "—", "—", "—"
+	if len(r.Rates) > 0 {
+		rate, errs = humanize.Rate(r.Rate), humanize.Percent(r.ErrorRatio)
+	}
+	if len(r.P99s) > 0 {
+		p99 = humanize.SecondsShort(r.P99)
+	}
 	line := fmt.Sprintf("%s %s %7s %s %7s %s %7s %s", sym, fit(safe(r.Service), name),
-		fmtRate(r.Rate), st.Accent.Render(sparkline(r.Rates, spark, scale.rate)),
-		humanize.Percent(r.ErrorRatio), st.Level(lvl).Render(sparkline(r.ErrorRatios, spark, scale.errors)),
-		humanize.SecondsShort(r.P99), st.Muted.Render(sparkline(r.P99s, spark, scale.p99)))
+		rate, st.Accent.Render(sparkline(r.Rates, spark, scale.rate)),
+		errs, st.Level(lvl).Render(sparkline(r.ErrorRatios, spark, scale.errors)),
+		p99, st.Muted.Render(sparkline(r.P99s, spark, scale.p99)))
 	return fit(line, width)
 }
 
@@ -365,6 +381,13 @@ func statusLine(o *overviewData, wall time.Time, refresh time.Duration, paused b
 				lvl, what = 2, p.name+" unread"
 			}
 			parts = append(parts, st.State(lvl, what))
+		case p.p == &o.REDOf && len(o.Services) > 0 && correlate.UnreadCount(o.Services) == len(o.Services):
+			// every series answered without a number (NaN): the part is
+			// up, but it read nothing, and that is no ✓
+			parts = append(parts, st.State(2, p.name+" unread"))
+		case p.p.Partial != nil:
+			// it answered, but not whole: its rows are shown, and that is no ✓
+			parts = append(parts, st.State(1, p.name+" incomplete"))
 		case p.p.Took > 2*time.Second:
 			parts = append(parts, st.State(1, fmt.Sprintf("%s slow %s", p.name, p.p.Took.Round(time.Millisecond))))
 		default:
@@ -385,12 +408,21 @@ func statusLine(o *overviewData, wall time.Time, refresh time.Duration, paused b
 	if paused {
 		mode = st.Warn.Render("! refresh paused (p)")
 	}
-	line := strings.Join(parts, "  ") + "  · " + age + " · " + mode
-	if lipgloss.Width(line) > width {
-		// narrow: a healthy part is its symbol and name alone
-		line = strings.Join(short, " ") + " · " + age + " · " + mode
+	// whether the data still refreshes is what a user most needs to see,
+	// then how old it is: narrow, a healthy part is its symbol and name
+	// alone, then the parts are cut, then the age, never the mode
+	tail := age + " · " + mode
+	if line := strings.Join(parts, "  ") + "  · " + tail; lipgloss.Width(line) <= width {
+		return fit(line, width)
 	}
-	return fit(line, width)
+	head := strings.Join(short, " ")
+	if room := width - lipgloss.Width(" · "+tail); room >= 2 {
+		if lipgloss.Width(head) > room {
+			head = fit(head, room)
+		}
+		return fit(head+" · "+tail, width)
+	}
+	return fit(fit(age, max(0, width-lipgloss.Width(" · "+mode)))+" · "+mode, width)
 }
 
 // unread counts the budgets that could not be read.

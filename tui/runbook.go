@@ -39,9 +39,9 @@ var planIDs atomic.Int64
 // planView shows a runbook's plan (the diagnosis and its branch, each
 // action exactly as it will run, the guardrails, the verification), asks,
 // and then streams the run and its verification. While it asks, y runs
-// it, n, esc and enter (the default answer) do not, j/k, the arrows and
-// pgup/pgdn scroll, and every other key does nothing: a vim user reading
-// the plan with j never cancels it. For high danger the target's name,
+// it; n, esc, enter (the default answer) and ctrl+c do not; j/k, the
+// arrows and pgup/pgdn scroll; every other key does nothing: a vim user
+// reading the plan with j never cancels it. For high danger the target's name,
 // and in a typed context the context's name as well, are each typed in
 // turn and entered; esc is no, and only the arrows scroll, as j and k
 // are text then.
@@ -229,8 +229,8 @@ func (v *planView) key(km tea.KeyPressMsg) tea.Cmd {
 		switch {
 		case key.Matches(km, k.Yes):
 			return v.run()
-		case key.Matches(km, k.No):
-			return pop(flash("not run: " + v.name))
+		case key.Matches(km, k.No, k.Cancel):
+			return pop(flash("not run: " + v.name + cancelNote(km, k)))
 		case key.Matches(km, k.Help):
 			return push(newHelpView(v.c, "runbook", v.FullHelp()), nil)
 		case key.Matches(km, k.Detail):
@@ -245,7 +245,7 @@ func (v *planView) key(km tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(km, k.Cancel):
-		return pop(flash("not run: " + v.name))
+		return pop(flash("not run: " + v.name + cancelNote(km, k)))
 	case key.Matches(km, k.Open):
 		if w := v.want[v.typed].Name; v.input.Value() != w {
 			return pop(flash("not run: the name typed was not " + w))
@@ -430,8 +430,8 @@ func (v *planView) View() string {
 		foot = v.c.footer(v.width, "", v.ShortHelp())
 	}
 	more := ""
-	if v.last() > v.offset {
-		more = st.Muted.Render("  ↓ more below")
+	if h := hiddenLines(from, len(lines)-from-(v.height-2)); h != "" {
+		more = st.Muted.Render("  " + h)
 	}
 	return fill(lines[from:], v.width, v.height-2) + "\n" + fit(more, v.width) + "\n" + fit(foot, v.width)
 }

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -51,7 +50,7 @@ func loadSLO(d Deps, s slo.Objective) tea.Cmd {
 		defer cancel()
 		now := d.Now()
 		if d.Sources.SLIs == nil {
-			return sloMsg{name: s.Name, budget: slo.Budget{SLO: s, Err: errNoSource("metrics").Error(), Status: slo.StatusError}}
+			return sloMsg{name: s.Name, budget: slo.Budget{SLO: s, Err: errNoSource("metrics").Error(), Status: slo.StatusUnread}}
 		}
 		bs := loadBudgets(ctx, d.Sources.SLIs, []slo.Objective{s}, now)
 		m := sloMsg{name: s.Name, budget: bs[0]}
@@ -153,7 +152,7 @@ func (v *sloView) key(km tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(km, k.Logs):
 		return openLogs(v.c, v.budget.SLO.Service)
 	case key.Matches(km, k.Copy):
-		return copyText("the budget's queries", strings.Join(v.budget.Queries, "\n"))
+		return copyLines("the budget's queries", v.budget.Queries)
 	}
 	return nil
 }

@@ -910,7 +910,7 @@ func TestCopyAndLink(t *testing.T) {
 	}
 	a.Update(msgs[1]())
 	// the last row is an uninstrumented peer: its query is the calls into it
-	if !strings.Contains(screen(a), "▸ ✓ users-db (edges)") || !strings.Contains(screen(a), "copied the query: sim(seed 1, retry-storm): sum by (client, server) (rate(traces_service_graph_request_total") {
+	if !strings.Contains(screen(a), "▸ ✓ users-db (peer)") || !strings.Contains(screen(a), "copied the query: sim(seed 1, retry-storm): sum by (client, server) (rate(traces_service_graph_request_total") {
 		t.Errorf("no copy of the peer's query:\n%s", screen(a))
 	}
 	drive(t, a, press("g"))

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/oncall-cockpit/oncall/internal/testenv"
 )
 
 func TestConfigOptions(t *testing.T) {
@@ -59,5 +61,19 @@ func TestConfigValidateReportsEverySLOProblemAndWarns(t *testing.T) {
 	r = oncall(t, nil, "", "config", "validate", "--config", ratio)
 	if r.code != 0 || r.err != ratio+":4:16: warning: slos[0].objective: 0.999 means 0.999%; for 99.9% write 99.9\n" || !strings.HasSuffix(r.out, "1 SLO; 1 warning)\n") {
 		t.Errorf("a ratio for a percentage: %+v", r)
+	}
+}
+
+// TestConfigWarningsInEveryCommand: a command that reads the config says
+// its warnings once on stderr, at their line, not only config validate.
+func TestConfigWarningsInEveryCommand(t *testing.T) {
+	dead := "http://" + testenv.FreeAddr(t)
+	cfg := writeFile(t, "ratio.yaml", "datasources:\n  prometheus: {url: "+dead+", retries: 0}\nslos:\n  - {name: a, service: s, indicator: availability, objective: 0.999, window: 28d}\n")
+	want := cfg + ":4:63: warning: slos[0].objective: 0.999 means 0.999%; for 99.9% write 99.9\n"
+	for _, args := range [][]string{{"slo"}, {"slo", "show", "a"}, {"forecast"}, {"config", "show"}} {
+		r := oncall(t, nil, "", append(args, "--config", cfg)...)
+		if n := strings.Count(r.err, "warning: "); n != 1 || !strings.HasPrefix(r.err, want) {
+			t.Errorf("%v: %d warnings on stderr, want one first:\n%s", args, n, r.err)
+		}
 	}
 }

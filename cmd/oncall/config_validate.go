@@ -46,12 +46,9 @@ func runConfigValidate(o *configValidateOptions) error {
 	}
 	n := 0
 	cfg.Datasources.Each(func(string, *config.Datasource) { n++ })
-	// warnings go to stderr and leave the exit status at 0, as promtool
-	// check config does: the file is valid, if probably not as meant
-	for _, w := range cfg.Warnings {
-		w.Msg = "warning: " + w.Msg
-		fmt.Fprintln(o.IO.ErrOut, w.Error())
-	}
+	// the warnings went to stderr as the config was read (Factory.Config)
+	// and leave the exit status at 0, as promtool check config does: the
+	// file is valid, if probably not as meant
 	warned := ""
 	if len(cfg.Warnings) > 0 {
 		warned = "; " + humanize.Count(len(cfg.Warnings), "warning")

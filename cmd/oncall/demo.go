@@ -51,10 +51,10 @@ requests, timeouts, retries, pools and breakers behave. Nothing to install.
 The simulation starts thirty simulated minutes before the scenario's onset
 and fast-forwards to two minutes before it, then runs at --speed, in the
 cockpit: SLO budgets, firing alerts and services by health; enter on an
-SLO opens its budget, on an alert or a service its incident, ? lists the keys. With --text, -o
-json, --for, or when the output is not a terminal, demo prints a live text
-summary instead: the services with the most errors, firing alerts and
-recent changes.
+SLO opens its budget, on an alert or a service its incident, ? lists the
+keys. With --text, -o json, --for, or when the output is not a terminal,
+demo prints a live text summary instead: the services with the most
+errors, firing alerts and recent changes.
 
 With --serve the simulator runs headless instead: it serves Prometheus
 exposition at /metrics (point a real Prometheus at it), accepts actions at

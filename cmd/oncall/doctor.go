@@ -54,9 +54,11 @@ A missing service graph or trace IDs in logs is a warning (oncall works with
 less); an unreachable backend, rejected credentials or missing RED metrics
 is a failure, and doctor exits 1.
 
-Each datasource's checks are printed as soon as they end, in the order they
-end; on a terminal a line under them names the datasources still being
-checked. A datasource that has not answered by --timeout fails.`,
+On a terminal, each datasource's checks are printed as soon as they end, in
+the order they end, and a line under them names the datasources still being
+checked. Elsewhere (a pipe, a CI log) they are printed in config order, each
+as soon as it and those before it have ended, so that two runs read alike.
+A datasource that has not answered by --timeout fails.`,
 		Example: "  oncall doctor --config ~/.config/oncall/config.yaml\n  oncall doctor -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -81,11 +83,11 @@ func runDoctor(ctx context.Context, o *doctorOptions) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	var done func(datasourceReport, []string) error
+	var done func(int, datasourceReport, []string) error
 	if o.output != "json" {
-		p := doctorPrinter{f: o.Factory, tty: isTerminal(o.IO.Out)}
+		p := &doctorPrinter{f: o.Factory, tty: isTerminal(o.IO.Out), held: map[int]datasourceReport{}}
 		p.waitingFor(namesOf(w.Backends.Doctors))
-		done = p.print
+		done = p.ended
 	}
 	rep, err := runDoctors(ctx, w.Path, w.Backends.Doctors, done)
 	if err != nil {
@@ -120,19 +122,18 @@ func namesOf(ds []namedDoctor) []string {
 }
 
 // runDoctors runs every datasource's checks at once, under ctx's
-// deadline, and hands each datasource's report to done (when not nil) as
-// soon as its checks end, with the names of those still running: a hung
-// backend must not hide the answers of the others.
-func runDoctors(ctx context.Context, path string, ds []namedDoctor, done func(r datasourceReport, running []string) error) (doctorReport, error) {
+// deadline, and hands each datasource's report and its index in ds to
+// done (when not nil) as soon as its checks end, with the names of those
+// still running: a hung backend must not hide the answers of the others.
+func runDoctors(ctx context.Context, path string, ds []namedDoctor, done func(i int, r datasourceReport, running []string) error) (doctorReport, error) {
 	rep := doctorReport{Config: path, OK: true, Datasources: make([]datasourceReport, len(ds))}
 	finished := make(chan int)
 	for i, d := range ds {
 		go func() {
 			checks := d.Doctor.Doctor(ctx)
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				for j := range checks {
-					// say it in the flag's words, not the context's
-					checks[j].Detail = strings.Replace(checks[j].Detail, "context deadline exceeded", "no answer by --timeout", 1)
+			for j, c := range checks {
+				if errors.Is(c.Err, context.DeadlineExceeded) {
+					checks[j].Detail = "no answer by --timeout" // the flag's words, not the context's
 				}
 			}
 			r := datasourceReport{Name: d.Name, URL: d.URL, OK: true, Checks: checks}
@@ -151,7 +152,7 @@ func runDoctors(ctx context.Context, path string, ds []namedDoctor, done func(r 
 		i := <-finished
 		running = slices.DeleteFunc(running, func(n string) bool { return n == ds[i].Name })
 		if done != nil && err == nil {
-			err = done(rep.Datasources[i], running)
+			err = done(i, rep.Datasources[i], running)
 		}
 	}
 	for _, d := range rep.Datasources {
@@ -160,21 +161,52 @@ func runDoctors(ctx context.Context, path string, ds []namedDoctor, done func(r 
 	return rep, err
 }
 
-// statusWidth is the width of the widest statusWord, "! warn".
-const statusWidth = 6
+// statusWidth is the width of the widest statusWord.
+func statusWidth() int {
+	w := 0
+	for _, s := range []sources.CheckStatus{sources.CheckOK, sources.CheckWarn, sources.CheckFail} {
+		w = max(w, ansi.StringWidth(statusWord(s)))
+	}
+	return w
+}
 
-// doctorPrinter writes each datasource's checks as they end, in the
-// order they end. On a terminal, a line under them names the datasources
-// still being checked, so that a backend that never answers shows as
-// waited for, not as a blank screen.
+// doctorPrinter writes each datasource's checks as they end. On a
+// terminal it writes them in the order they end, and a line under them
+// names the datasources still being checked, so that a backend that never
+// answers shows as waited for, not as a blank screen. Elsewhere it writes
+// them in config order, each once it and all before it have ended: a CI
+// log then reads the same from run to run, and still streams.
 type doctorPrinter struct {
 	f   *Factory
 	tty bool
+	// held keeps, off a terminal, the reports that ended before one
+	// ahead of them in config order; next is the index to write next.
+	held map[int]datasourceReport
+	next int
+}
+
+// ended takes the report of the datasource at index i of the config.
+func (p *doctorPrinter) ended(i int, d datasourceReport, running []string) error {
+	if p.tty {
+		return p.print(d, running)
+	}
+	p.held[i] = d
+	for {
+		r, ok := p.held[p.next]
+		if !ok {
+			return nil
+		}
+		delete(p.held, p.next)
+		p.next++
+		if err := p.print(r, running); err != nil {
+			return err
+		}
+	}
 }
 
 // waitingFor writes, on a terminal, the line naming the datasources still
 // being checked; print erases it before it writes.
-func (p doctorPrinter) waitingFor(running []string) {
+func (p *doctorPrinter) waitingFor(running []string) {
 	if p.tty && len(running) > 0 {
 		fmt.Fprintf(p.f.IO.Out, "checking %s …", strings.Join(running, ", "))
 	}
@@ -182,11 +214,11 @@ func (p doctorPrinter) waitingFor(running []string) {
 
 // print writes one datasource's checks: its name and URL, then a check a
 // line, its status coloured; then what is still running.
-func (p doctorPrinter) print(d datasourceReport, running []string) error {
+func (p *doctorPrinter) print(d datasourceReport, running []string) error {
 	if p.tty {
 		fmt.Fprint(p.f.IO.Out, "\r\x1b[K") // erase the waiting line
 	}
-	nameWidth := 0
+	nameWidth, statusWidth := 0, statusWidth()
 	for _, c := range d.Checks {
 		nameWidth = max(nameWidth, ansi.StringWidth(termsafe.Line(c.Name)))
 	}

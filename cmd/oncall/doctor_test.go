@@ -165,8 +165,9 @@ func (w *timedWriter) writtenAt(text string) (time.Time, bool) {
 }
 
 // TestDoctorShowsEachDatasourceAsItEnds: a server that accepts
-// connections and never answers does not hold back the other
-// datasources' results, which are written as soon as their checks end.
+// connections and never answers does not hold back the results of the
+// datasources before it in config order, which are written as soon as
+// their checks end; its own failure says --timeout.
 func TestDoctorShowsEachDatasourceAsItEnds(t *testing.T) {
 	hung, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -187,7 +188,8 @@ func TestDoctorShowsEachDatasourceAsItEnds(t *testing.T) {
 		http.Error(w, "no org id", http.StatusUnauthorized)
 	}))
 	defer denied.Close()
-	cfg := writeFile(t, "config.yaml", fmt.Sprintf("datasources:\n  prometheus: {url: http://%s, retries: 0}\n  loki: {url: %s, retries: 0}\n", hung.Addr(), denied.URL))
+	// tempo comes after loki in config order
+	cfg := writeFile(t, "config.yaml", fmt.Sprintf("datasources:\n  tempo: {url: http://%s, retries: 0}\n  loki: {url: %s, retries: 0}\n", hung.Addr(), denied.URL))
 	out := &timedWriter{}
 	e := &env{IO: IOStreams{In: strings.NewReader(""), Out: out, ErrOut: io.Discard}, LookupEnv: func(string) (string, bool) { return "", false }, Now: time.Now, osUser: osUserName}
 	start := time.Now()
@@ -197,13 +199,34 @@ func TestDoctorShowsEachDatasourceAsItEnds(t *testing.T) {
 	}
 	lokiAt, ok := out.writtenAt("auth and tenant  ✗ FAIL")
 	if !ok || lokiAt.Sub(start) > timeout/2 {
-		t.Errorf("loki's result came %s in (found %v), want before the hung prometheus's timeout of %s", lokiAt.Sub(start), ok, timeout)
+		t.Errorf("loki's result came %s in (found %v), want before the hung tempo's timeout of %s", lokiAt.Sub(start), ok, timeout)
 	}
 	if _, ok := out.writtenAt("no answer by --timeout"); !ok {
-		t.Errorf("the hung prometheus's failure does not name --timeout")
+		t.Errorf("the hung tempo's failure does not name --timeout")
 	}
-	promAt, ok := out.writtenAt("prometheus http://" + hung.Addr().String())
-	if !ok || promAt.Sub(start) < timeout/2 {
-		t.Errorf("the hung prometheus's result came %s in (found %v)", promAt.Sub(start), ok)
+	tempoAt, ok := out.writtenAt("tempo http://" + hung.Addr().String())
+	if !ok || tempoAt.Sub(start) < timeout/2 {
+		t.Errorf("the hung tempo's result came %s in (found %v)", tempoAt.Sub(start), ok)
+	}
+}
+
+// TestDoctorOffATerminalWritesConfigOrder: in a pipe or a CI log, the
+// datasources come in config order whatever order they end in, so two
+// runs read alike: a slow prometheus still comes before a quick loki.
+func TestDoctorOffATerminalWritesConfigOrder(t *testing.T) {
+	deny := func(after time.Duration) *httptest.Server {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(after)
+			http.Error(w, "no org id", http.StatusUnauthorized)
+		}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	slow, quick := deny(300*time.Millisecond), deny(0)
+	cfg := writeFile(t, "config.yaml", fmt.Sprintf("datasources:\n  loki: {url: %s, retries: 0}\n  prometheus: {url: %s, retries: 0}\n", quick.URL, slow.URL))
+	r := oncallAt(t, time.Now, nil, "", "doctor", "--config", cfg, "--no-color")
+	prom, loki := strings.Index(r.out, "prometheus "+slow.URL), strings.Index(r.out, "loki "+quick.URL)
+	if r.code != 1 || prom < 0 || loki < 0 || prom > loki {
+		t.Errorf("exit %d; prometheus at %d, loki at %d, want prometheus first:\n%s", r.code, prom, loki, r.out)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -24,6 +25,9 @@ const ledgerSettle = 300 * time.Millisecond
 type Factory struct {
 	*env
 	Global *globalOptions
+	// warned is the config whose warnings were said: once per command,
+	// however often it asks for the config.
+	warned *config.Config
 }
 
 // World is the simulator's world when --demo names a scenario, else the
@@ -46,8 +50,20 @@ func (f *Factory) ConfigWorld() (*World, error) {
 }
 
 // Config is the config the flags and environment point at, read once per
-// command.
-func (f *Factory) Config() (*config.Config, string, error) { return f.Global.loadConfig(f.env) }
+// command. Its warnings (valid but probably not meant: an objective of
+// 0.999, which is 0.999%) go to stderr the first time, at their line, in
+// every command that reads it, not only in config validate.
+func (f *Factory) Config() (*config.Config, string, error) {
+	cfg, path, err := f.Global.loadConfig(f.env)
+	if err == nil && cfg != f.warned {
+		f.warned = cfg
+		for _, w := range cfg.Warnings {
+			w.Msg = "warning: " + w.Msg
+			fmt.Fprintln(f.IO.ErrOut, w.Error())
+		}
+	}
+	return cfg, path, err
+}
 
 // Kit wires remediation for a world: its runbooks, the ledger
 // (Alertmanager when there is one, else a file every process on this host

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -33,7 +34,9 @@ exist), and the resources (connection pools, workers, CPU) predicted to
 reach 95% within --saturation-horizon (Holt's linear trend on the last half
 hour). Each forecast comes with its 80% interval: "in 23 min (±5 min)", or
 "(13 min at the earliest)" when the optimistic edge does not cross within
-the horizon.
+the horizon. Budgets already spent come first, "out now"; the rest is
+soonest first, budgets and resources together (-o json: each list soonest
+first, and the spent budgets under "exhausted").
 
 Saturation needs a backend that reports pools and CPU: the simulator does;
 with Prometheus alone, forecast says so and lists the budgets. What could
@@ -61,6 +64,9 @@ type forecastReport struct {
 	Source     string         `json:"source"`
 	Budgets    []slo.Forecast `json:"budgets"`
 	Saturation []slo.Forecast `json:"saturation"`
+	// Exhausted names the SLOs whose budget is already spent: out now,
+	// before any forecast.
+	Exhausted []string `json:"exhausted"`
 	// Unread names what could not be read, and why: nothing is known of
 	// what it would predict.
 	Unread []string `json:"unread,omitempty"`
@@ -77,8 +83,11 @@ func runForecast(ctx context.Context, o *forecastOptions) error {
 		at := w.Now()
 		rep := forecastReport{At: at, Source: w.Label, Budgets: []slo.Forecast{}, Saturation: []slo.Forecast{}}
 		bs, unread := loadWithForecasts(ctx, w, w.SLOs, at, o.horizon)
-		rep.Unread = unread
+		rep.Exhausted = []string{}
 		for _, b := range bs {
+			if present.Exhausted(b) {
+				rep.Exhausted = append(rep.Exhausted, b.SLO.Name)
+			}
 			if b.Forecast != nil && b.Forecast.Within() {
 				fc := *b.Forecast
 				fc.What = b.SLO.Name + " budget"
@@ -86,20 +95,22 @@ func runForecast(ctx context.Context, o *forecastOptions) error {
 				rep.Budgets = append(rep.Budgets, fc)
 			}
 		}
+		slices.SortStableFunc(rep.Budgets, func(a, b slo.Forecast) int { return a.At.Compare(b.At) })
 		if w.Sources.Resources == nil {
 			rep.Notes = append(rep.Notes, "saturation: no configured backend reports pools or CPU (the simulator does)")
 		} else if sat, err := slo.LoadSaturationForecasts(ctx, w.Sources.Resources, nil, at, o.satHorizon); err != nil {
-			rep.Unread = append(rep.Unread, "saturation: "+err.Error())
+			unread = append(unread, unreadOf("saturation", err))
 		} else {
 			rep.Saturation = sat
 		}
+		rep.Unread = whole(unread)
 		return func() error {
-			status := incomplete(o.Factory, o.watch.on, rep.Unread)
+			status := incomplete(o.Factory, o.watch.on, unread)
 			var err error
 			if o.output == "json" {
 				err = writeJSONFor(o.IO.Out, rep, o.watch.on)
 			} else {
-				err = present.ForecastText(o.StyledOut(), present.NewForecastReport(rep.At, rep.Source, rep.Budgets, rep.Saturation, rep.Unread, rep.Notes))
+				err = present.ForecastText(o.StyledOut(), present.NewForecastReport(rep.At, rep.Source, rep.Budgets, rep.Saturation, short(unread), rep.Notes).WithExhausted(bs))
 			}
 			return cmp.Or(err, status)
 		}, nil

@@ -54,12 +54,30 @@ func TestForecastOptions(t *testing.T) {
 func TestForecastWithDeadPrometheusIsNotCalm(t *testing.T) {
 	cfg := deadSLOConfig(t)
 	r := oncallAt(t, time.Now, nil, "", "forecast", "--config", cfg, "--no-color")
-	if r.code != exitIncomplete || strings.Contains(r.out, "nothing is predicted") || !strings.HasPrefix(r.out, "? unread: a: prometheus ") {
+	if r.code != exitIncomplete || strings.Contains(r.out, "nothing is predicted") || !strings.HasPrefix(r.out, "? unread: a: connection refused\n") {
 		t.Errorf("blind forecast: exit %d\n%s", r.code, r.out)
 	}
 	r = oncallAt(t, time.Now, nil, "", "forecast", "--config", cfg, "-o", "json")
 	var rep forecastReport
 	if r.code != exitIncomplete || json.Unmarshal([]byte(r.out), &rep) != nil || len(rep.Unread) != 1 || !strings.Contains(rep.Unread[0], "connection refused") {
 		t.Errorf("json: %+v", r)
+	}
+}
+
+// TestForecastNamesSpentBudgets: two hours into the incident the checkout
+// and payments budgets are spent; forecast lists them first, out now, and
+// -o json names them, rather than calling the fleet calm.
+func TestForecastNamesSpentBudgets(t *testing.T) {
+	demo := []string{"forecast", "--demo", "db-pool-exhaustion", "--after", "2h"}
+	r := oncall(t, nil, "", append(demo, "--no-color")...)
+	lines := strings.Split(r.out, "\n")
+	if r.code != 0 || len(lines) < 3 || !strings.HasPrefix(lines[1], "✗ checkout-availability budget exhausted  out now") ||
+		!strings.HasPrefix(lines[2], "✗ payments-availability budget exhausted  out now") || strings.Contains(r.out, "nothing is predicted") {
+		t.Errorf("exit %d:\n%s", r.code, r.out)
+	}
+	r = oncall(t, nil, "", append(demo, "-o", "json")...)
+	var rep forecastReport
+	if r.code != 0 || json.Unmarshal([]byte(r.out), &rep) != nil || strings.Join(rep.Exhausted, " ") != "checkout-availability payments-availability" {
+		t.Errorf("json exhausted %q: %+v", rep.Exhausted, r)
 	}
 }

@@ -33,7 +33,8 @@ func NewCmdIncident(f *Factory, runF func(context.Context, *incidentOptions) err
 		Long: `incident gathers metrics, logs, traces, alerts and changes for a window,
 joins them by trace ID, and reports:
 
-  - the explanation chain, from the symptom to the cause, each link with evidence;
+  - the explanation chain, from the symptom to the cause, each link with
+    evidence;
   - the top 3 root-cause candidates with their confidence and evidence;
   - the mechanisms that spread it (retry amplification, saturation, timeouts);
   - the dependency tree around the root cause and the blast radius: services,
@@ -94,7 +95,7 @@ func runIncident(ctx context.Context, o *incidentOptions) error {
 			remediate.Timeline(inc, rows)
 		}
 	}
-	if err := o.write(inc, w.Label); err != nil {
+	if err := o.write(inc, w); err != nil {
 		return err
 	}
 	if down := inc.Down(); len(down) > 0 {
@@ -170,13 +171,14 @@ func firingAlert(ctx context.Context, am sources.Alerting, name string) (string,
 	return "", unknownName("firing alert", name, names)
 }
 
-// write prints the incident in the chosen form.
-func (o *incidentOptions) write(inc *correlate.Incident, label string) error {
+// write prints the incident, read from w, in the chosen form.
+func (o *incidentOptions) write(inc *correlate.Incident, w *World) error {
+	opts := present.Options{Label: w.Label, Zone: o.Global.zone(), TraceFields: w.TraceFields()}
 	switch o.output {
 	case "json":
 		return writeJSON(o.IO.Out, inc)
 	case "markdown":
-		return present.Markdown(o.IO.Out, present.NewIncident(inc, present.Options{Label: label, Zone: o.Global.zone()}))
+		return present.Markdown(o.IO.Out, present.NewIncident(inc, opts))
 	}
-	return present.Text(o.StyledOut(), present.NewIncident(inc, present.Options{Label: label, Zone: o.Global.zone()}), isTerminal(o.IO.Out))
+	return present.Text(o.StyledOut(), present.NewIncident(inc, opts), isTerminal(o.IO.Out))
 }

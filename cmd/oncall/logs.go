@@ -57,7 +57,8 @@ written as now, -10m, now-1h, an RFC 3339 time or Unix seconds.
 
   -o text   time, level, service and line, for reading; the time is RFC 3339
             in --timezone with its offset (2026-11-28T00:32:59.704+01:00),
-            as logcli writes it
+            as logcli writes it, and a zone other than UTC is named once
+            on stderr ("times in Europe/Berlin (+01:00)"), off the lines
   -o raw    the line alone, for grep and awk
   -o json   one JSON object per line (NDJSON)
 
@@ -174,6 +175,9 @@ func runLogs(ctx context.Context, o *logsOptions) error {
 	buf := newBufWriter(out)
 	defer buf.Flush()
 	p := &linePrinter{w: buf, output: o.output, zone: o.Global.zone(), color: color}
+	if h := zoneHeader(p.zone, q.Range.End); h != "" && o.output == "text" {
+		fmt.Fprintln(o.IO.ErrOut, h)
+	}
 	lines, err := src.Logs.Logs(ctx, q)
 	if err != nil {
 		return err
@@ -250,6 +254,21 @@ func lineKey(l sources.LogLine) string { return l.T.String() + "\x00" + l.Servic
 // milliseconds and the zone's offset, as logcli writes it, so that every
 // line says which --timezone it is in ("Z" for UTC).
 const logTime = "2006-01-02T15:04:05.000Z07:00"
+
+// zoneHeader names the zone text times are in, and its offset at at,
+// for a zone other than UTC: the offset alone does not say which zone
+// (+01:00 is Berlin or Lagos). It goes to stderr, so that each line
+// stays as a pipe to grep or jq reads it.
+func zoneHeader(zone *time.Location, at time.Time) string {
+	if zone == time.UTC {
+		return ""
+	}
+	name := zone.String()
+	if zone == time.Local {
+		name = "local time"
+	}
+	return fmt.Sprintf("times in %s (%s)", name, at.In(zone).Format("-07:00"))
+}
 
 // linePrinter writes log lines in one of the output forms.
 type linePrinter struct {

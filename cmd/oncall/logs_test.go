@@ -397,4 +397,53 @@ func TestLogsTimesSayTheirZone(t *testing.T) {
 			t.Errorf("times %q (UTC) and %q (Berlin): %v %v", ut, bt, err1, err2)
 		}
 	}
+	// the zone is named once, on stderr, off the lines
+	if utc.err != "" || berlin.err != "times in Europe/Berlin (+01:00)\n" {
+		t.Errorf("stderr: %q (UTC), %q (Berlin)", utc.err, berlin.err)
+	}
+	if raw := oncall(t, nil, "", append(args, "--timezone", "Europe/Berlin", "-o", "raw")...); raw.err != "" {
+		t.Errorf("-o raw has no times, yet stderr says %q", raw.err)
+	}
+}
+
+// hangingServer accepts every request and never answers it, as a hung
+// Prometheus does, until the test ends.
+func hangingServer(tb testing.TB) string {
+	stop := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-stop:
+		}
+	}))
+	tb.Cleanup(srv.Close)
+	tb.Cleanup(func() { close(stop) }) // runs first: Close waits for the hung requests
+	return srv.URL
+}
+
+// TestLogsDoNotWaitOnAHungPrometheus: the service name is checked against
+// the metrics' list, but a Prometheus that never answers holds the logs
+// back only checkServiceWithin, not its whole timeout; the skipped check
+// is said on stderr.
+func TestLogsDoNotWaitOnAHungPrometheus(t *testing.T) {
+	cfg := writeFile(t, "c.yaml", "datasources:\n  prometheus:\n    url: "+hangingServer(t)+"\n    timeout: 5m\n"+
+		"  loki:\n    url: "+replayServer(t, "/loki/api/v1/query_range", lokiAnswer(20), "application/json", 0)+"\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &lineWaiter{want: 1, done: func() {}}
+	var errOut bytes.Buffer
+	e := &env{IO: IOStreams{In: strings.NewReader(""), Out: out, ErrOut: &errOut}, LookupEnv: func(string) (string, bool) { return "", false },
+		Now: time.Now, osUser: osUserName}
+	code := make(chan int, 1)
+	go func() { code <- run(ctx, e, []string{"logs", "--config", cfg, "svc-0", "-o", "raw"}) }()
+	select {
+	case c := <-code:
+		out.mu.Lock()
+		defer out.mu.Unlock()
+		if c != 0 || out.b.Len() == 0 || !strings.Contains(errOut.String(), `service "svc-0" not checked`) {
+			t.Errorf("exit %d, stdout %q, stderr %q; want the lines and a note that the name was not checked", c, out.b.String(), errOut.String())
+		}
+	case <-time.After(time.Minute): // the hung check would take 5m
+		t.Fatalf("a minute and no logs behind a hung Prometheus; stderr %q", errOut.String())
+	}
 }

@@ -43,3 +43,21 @@ func TestUnknownNameListsSomeWhenNoneIsNear(t *testing.T) {
 		}
 	}
 }
+
+// A suggested name that printing would clean is suggested Go-quoted, so
+// that what is read can be typed back and found.
+func TestUnknownNameSuggestsHostileNamesQuoted(t *testing.T) {
+	hostile := "Hostile\x1b]52;c;ZWNobyBoaQ==\x07osc52"
+	for _, c := range []struct {
+		known []string
+		want  string
+	}{
+		{[]string{hostile}, `no firing alert "Hostileosc52"; did you mean "Hostile\x1b]52;c;ZWNobyBoaQ==\aosc52"?`},
+		{[]string{"Ok\u202eevil", "plain"}, `no firing alert "Hostileosc52"; there are "Ok\u202eevil", plain`},
+	} {
+		err := unknownName("firing alert", "Hostileosc52", c.known)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("got %v\nwant %s", err, c.want)
+		}
+	}
+}

@@ -3,9 +3,11 @@ package main
 import (
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/oncall-cockpit/oncall/internal/testenv"
 	"github.com/oncall-cockpit/oncall/sim"
@@ -272,9 +275,10 @@ func keyPress(k string) tea.KeyPressMsg {
 	return tea.KeyPressMsg{Code: r, Text: k}
 }
 
-// TestREADMEKeyTable holds the README's key table to tui.DefaultKeyMap:
-// every enabled binding's help key is in its first column. -update adds
-// a row for each one missing, with the binding's own help.
+// TestREADMEKeyTable holds the README's key table to tui.DefaultKeyMap
+// both ways: every enabled binding's help key is in its first column,
+// and every key there is a binding's (or one of readmeOnlyKeys). -update
+// adds a row for each binding missing, with the binding's own help.
 func TestREADMEKeyTable(t *testing.T) {
 	path := filepath.Join(testenv.RepoRoot(t), "README.md")
 	b, err := os.ReadFile(path)
@@ -289,9 +293,22 @@ func TestREADMEKeyTable(t *testing.T) {
 	end := i + 1
 	var keyCells []string
 	for end < len(lines) && strings.HasPrefix(lines[end], "|") {
-		cell, _, _ := strings.Cut(strings.TrimPrefix(lines[end], "|"), "|")
-		keyCells = append(keyCells, cell)
+		keyCells = append(keyCells, firstCell(lines[end]))
 		end++
+	}
+	known := maps.Clone(readmeOnlyKeys)
+	for _, kb := range helpBindings(tui.DefaultKeyMap()) {
+		known[kb.Help().Key] = "its help"
+		for _, k := range kb.Keys() {
+			known[k] = "its key"
+		}
+	}
+	for _, cell := range keyCells {
+		for _, k := range codeSpans(cell) {
+			if _, ok := known[k]; !ok {
+				t.Errorf("README.md's key table has `%s`, which no binding of tui.DefaultKeyMap has", k)
+			}
+		}
 	}
 	var missing []string
 	for _, kb := range helpBindings(tui.DefaultKeyMap()) {
@@ -312,6 +329,31 @@ func TestREADMEKeyTable(t *testing.T) {
 	}
 }
 
+// readmeOnlyKeys are the keys the README's key table may name that are
+// no binding of the key map, each with what it is instead.
+var readmeOnlyKeys = map[string]string{
+	":q": "the palette's quit command, as in k9s",
+}
+
+// firstCell is the first cell of a Markdown table's row, with its
+// escaped pipes ("text\\|json") as plain ones.
+func firstCell(row string) string {
+	row = strings.ReplaceAll(strings.TrimPrefix(row, "|"), `\|`, "\x00")
+	cell, _, _ := strings.Cut(row, "|")
+	return strings.ReplaceAll(cell, "\x00", "|")
+}
+
+// codeSpans are the `code` spans of a line of Markdown, in order.
+func codeSpans(line string) []string {
+	var spans []string
+	for i, part := range strings.Split(line, "`") {
+		if i%2 == 1 {
+			spans = append(spans, part)
+		}
+	}
+	return spans
+}
+
 // helpBindings are the key map's enabled bindings that have help, in the
 // order the key map declares them.
 func helpBindings(km tui.KeyMap) []key.Binding {
@@ -327,30 +369,144 @@ func helpBindings(km tui.KeyMap) []key.Binding {
 }
 
 // TestREADMECommandTable: every command a newcomer can run has its line
-// in the README's commands table.
+// in the README's commands table, named exactly in the first column, and
+// every command named there exists. A group that only lists its
+// subcommands needs no line.
 func TestREADMECommandTable(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var table []string
+	named := map[string]bool{}
 	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "| `oncall") {
-			table = append(table, l)
+		if !strings.HasPrefix(l, "| `oncall") {
+			continue
+		}
+		for _, c := range codeSpans(firstCell(l)) {
+			if strings.HasPrefix(c, "oncall") {
+				named[c] = true
+			}
 		}
 	}
+	root := documentedRoot()
+	for name := range named {
+		if c, _, err := root.Find(strings.Fields(name)[1:]); err != nil || c.CommandPath() != name {
+			t.Errorf("README.md's commands table names `%s`, which is no command", name)
+		}
+	}
+	for _, c := range commands(root) {
+		if !named[c.CommandPath()] {
+			t.Errorf("README.md's commands table has no line for `%s`", c.CommandPath())
+		}
+	}
+}
+
+// documentedRoot is the command tree as a user meets it, completion
+// included (cobra adds it only when the program runs).
+func documentedRoot() *cobra.Command {
+	root := newRootCmd(testFactory(nil).env)
+	root.InitDefaultCompletionCmd()
+	return root
+}
+
+// commands are the commands a user can run under root, root excluded:
+// not hidden, not help, not a group that only lists its subcommands
+// ("oncall config"). Completion's per-shell commands are cobra's, its
+// one line names them all.
+func commands(root *cobra.Command) []*cobra.Command {
+	var out []*cobra.Command
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		for _, sub := range c.Commands() {
 			if sub.Hidden || !sub.IsAvailableCommand() || sub.Name() == "help" {
 				continue
 			}
-			name := strings.TrimPrefix(sub.CommandPath(), "oncall ")
-			if !slices.ContainsFunc(table, func(l string) bool { return strings.Contains(l, "`oncall "+name) }) {
-				t.Errorf("README.md's commands table has no line for oncall %s", name)
+			if !isGroup(sub) {
+				out = append(out, sub)
 			}
-			walk(sub)
+			if sub.Name() != "completion" {
+				walk(sub)
+			}
 		}
 	}
-	walk(newRootCmd(testFactory(nil).env))
+	walk(root)
+	return out
+}
+
+// isGroup says whether c only gathers its subcommands: it has them, and
+// no flag of its own ("oncall config" lists them; "oncall slo" lists
+// budgets).
+func isGroup(c *cobra.Command) bool {
+	own := false
+	c.LocalFlags().VisitAll(func(f *pflag.Flag) { own = own || f.Name != "help" })
+	return c.HasSubCommands() && !own
+}
+
+// TestCommandsDocFlags holds docs/commands.md to its promise of every
+// flag: each flag a command defines, unless hidden, is named in a row
+// for that command (the row's command is the deepest one its first
+// column names). The root's persistent flags are the page's "Global
+// flags".
+func TestCommandsDocFlags(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "docs", "commands.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := documentedRoot()
+	rows := map[*cobra.Command]string{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(l, "| `oncall") {
+			continue
+		}
+		for _, span := range codeSpans(firstCell(l)) {
+			// "oncall slo [list] [--watch]" is a row of slo and of slo list
+			without := regexp.MustCompile(`\[[^]]*\]`).ReplaceAllString(span, "")
+			with := strings.NewReplacer("[", " ", "]", " ", "|", " ").Replace(span)
+			for _, words := range [][]string{strings.Fields(without), strings.Fields(with)} {
+				if c, _, err := root.Find(words[1:]); err == nil && !strings.Contains(rows[c], l) {
+					rows[c] += l
+				}
+			}
+		}
+	}
+	global := root.PersistentFlags()
+	for _, c := range append([]*cobra.Command{root}, commands(root)...) {
+		row, ok := rows[c]
+		if !ok {
+			t.Errorf("docs/commands.md has no row for `%s`", c.CommandPath())
+			continue
+		}
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			if f.Hidden || f.Name == "help" || global.Lookup(f.Name) == f {
+				return
+			}
+			long := regexp.MustCompile(`(^|[^\w-])--` + regexp.QuoteMeta(f.Name) + `\b`)
+			short := f.Shorthand != "" && regexp.MustCompile(`(^|[^\w-])-`+regexp.QuoteMeta(f.Shorthand)+`\b`).MatchString(row)
+			if !long.MatchString(row) && !short {
+				t.Errorf("docs/commands.md's row for `%s` does not name --%s", c.CommandPath(), f.Name)
+			}
+		})
+	}
+}
+
+// No line of any command's long help is wider than 80 columns: --help is
+// read in an 80-column terminal, and the man pages are made from it.
+func TestHelpLongFitsEightyColumns(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for i, l := range strings.Split(c.Long, "\n") {
+			if w := ansi.StringWidth(l); w > 80 {
+				t.Errorf("`%s --help`, line %d of its Long, is %d columns:\n%s", c.CommandPath(), i+1, w, l)
+			}
+		}
+		if c.Name() == "completion" {
+			return // the per-shell commands' help is cobra's
+		}
+		for _, sub := range c.Commands() {
+			if !sub.Hidden {
+				walk(sub)
+			}
+		}
+	}
+	walk(documentedRoot())
 }

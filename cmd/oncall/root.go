@@ -76,8 +76,8 @@ first, what depends on it, and what it costs.
 
 With no command, oncall opens the cockpit on the configured datasources:
 SLO budgets, firing alerts and services by health; enter on an SLO opens
-its budget, on an alert or a service its incident. Press ? inside for the keys. 'oncall demo'
-opens it on the built-in simulated fleet.
+its budget, on an alert or a service its incident. Press ? inside for the
+keys. 'oncall demo' opens it on the built-in simulated fleet.
 
 Configuration is read from --config, else $ONCALL_CONFIG, else
 $XDG_CONFIG_HOME/oncall/config.yaml. Start with 'oncall doctor' to check

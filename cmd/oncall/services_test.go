@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +18,7 @@ func TestServicesFromTheDemo(t *testing.T) {
 	if r.code != 0 || len(lines) < 10 || !strings.HasPrefix(lines[0], "   SERVICE") {
 		t.Fatalf("%+v", r)
 	}
-	if !strings.HasPrefix(lines[1], "✗  ") || !strings.Contains(lines[1], "failing") || !strings.Contains(r.out, "payment-db (from its callers)") ||
+	if !strings.HasPrefix(lines[1], "✗  ") || !strings.Contains(lines[1], "failing") || !strings.Contains(r.out, "payment-db (peer)") ||
 		!strings.Contains(r.out, "simulator: db-pool-exhaustion") {
 		t.Errorf("not the worst first, or no peers:\n%s", r.out)
 	}
@@ -59,6 +61,27 @@ func TestServicesWithDeadMetricsSaySoAndExit3(t *testing.T) {
 	}
 	if r := oncall(t, nil, "", "services", "--config", writeFile(t, "c.yaml", "datasources: {}\n")); r.code != 2 || !strings.Contains(r.err, "no prometheus datasource") {
 		t.Errorf("without prometheus: %+v", r)
+	}
+}
+
+// TestServicesWithoutTheServiceGraphSayTheyAreIncomplete: a Prometheus
+// that answers RED but fails the service-graph queries lists the
+// services, says first that the peers are missing, and exits 3.
+func TestServicesWithoutTheServiceGraphSayTheyAreIncomplete(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/query_range" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`{"status":"error","errorType":"unavailable","error":"service graph down"}`))
+			return
+		}
+		w.Write([]byte(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"service":"checkout-api"},"values":[[1795575540,"12"],[1795575600,"12"]]}]}}`))
+	}))
+	t.Cleanup(srv.Close)
+	cfg := writeFile(t, "config.yaml", "datasources:\n  prometheus: {url: "+srv.URL+", retries: 0}\n")
+	r := oncall(t, nil, "", "services", "--config", cfg)
+	if r.code != 3 || !strings.HasPrefix(r.err, "oncall: incomplete: the peers without metrics of their own were not read") ||
+		!strings.Contains(r.err, "service graph down") || !strings.Contains(r.out, "checkout-api") {
+		t.Fatalf("%+v", r)
 	}
 }
 

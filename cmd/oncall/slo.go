@@ -95,9 +95,10 @@ its slo_files names. --demo computes them on the simulator.`,
 
 // loadWithForecasts reads every budget and, for those with budget left,
 // forecasts its exhaustion. unread names each part that could not be
-// read, and why: the budgets, and the histories forecasts are fitted on
-// (too short a history is no failure: that budget has no forecast).
-func loadWithForecasts(ctx context.Context, w *World, slos []slo.Objective, at time.Time, horizon time.Duration) (bs []slo.Budget, unread []string) {
+// read, and why: the budgets, and the histories forecasts are fitted on.
+// A history read but too short is no failure (that budget has no
+// forecast); every other error is, a deadline as much as a refusal.
+func loadWithForecasts(ctx context.Context, w *World, slos []slo.Objective, at time.Time, horizon time.Duration) (bs []slo.Budget, unread []unreadPart) {
 	bs = slo.LoadBudgets(ctx, w.Sources.SLIs, slos, at)
 	forecastErrs := make([]error, len(bs))
 	var wg sync.WaitGroup
@@ -115,27 +116,61 @@ func loadWithForecasts(ctx context.Context, w *World, slos []slo.Objective, at t
 	}
 	wg.Wait()
 	for i, b := range bs {
-		var be *sources.BackendError
-		switch {
+		switch err := forecastErrs[i]; {
 		case b.Err != "":
-			unread = append(unread, b.SLO.Name+": "+b.Err)
-		case errors.As(forecastErrs[i], &be):
-			unread = append(unread, b.SLO.Name+" forecast: "+be.Error())
+			unread = append(unread, unreadPart{What: b.SLO.Name, Err: b.Err, Cause: b.Cause})
+		case err != nil && !errors.Is(err, slo.ErrNoForecast):
+			unread = append(unread, unreadOf(b.SLO.Name+" forecast", err))
 		}
 	}
 	return bs, unread
 }
 
+// unreadPart is a part of a report that could not be read: the whole
+// error is said once, on stderr first (and in -o json); the rows that
+// point to it say its cause in a few words.
+type unreadPart struct {
+	What, Err, Cause string
+}
+
+func unreadOf(what string, err error) unreadPart {
+	return unreadPart{What: what, Err: err.Error(), Cause: sources.Cause(err)}
+}
+
+// String is the part and its whole error.
+func (u unreadPart) String() string { return u.What + ": " + u.Err }
+
+// whole and short are the parts with their whole errors, and with their
+// causes in a few words.
+func whole(us []unreadPart) []string {
+	out := make([]string, len(us))
+	for i, u := range us {
+		out[i] = u.String()
+	}
+	return out
+}
+
+func short(us []unreadPart) []string {
+	out := make([]string, len(us))
+	for i, u := range us {
+		out[i] = u.What + ": " + u.Cause
+	}
+	return out
+}
+
 // incomplete says, on stderr and before the data, that parts of what a
-// command reports could not be read, naming the first and its cause, and
-// returns the exit status that says so (nil when all was read). A watch
-// shows the unread parts in each round and goes on: a backend down for a
-// minute must not end it.
-func incomplete(f *Factory, watching bool, unread []string) error {
-	if len(unread) == 0 || watching {
+// command reports could not be read, naming the first with its whole
+// error (the rows then say only its cause), and returns the exit status
+// that says so (nil when all was read). A watch says it in each round and
+// goes on: a backend down for a minute must not end it.
+func incomplete(f *Factory, watching bool, unread []unreadPart) error {
+	if len(unread) == 0 {
 		return nil
 	}
 	fmt.Fprintf(f.IO.ErrOut, "oncall: incomplete: %s could not be read (%s)\n", humanize.Count(len(unread), "part"), unread[0])
+	if watching {
+		return nil
+	}
 	return exitError{code: exitIncomplete}
 }
 

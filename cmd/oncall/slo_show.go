@@ -80,7 +80,7 @@ func runSLOShow(ctx context.Context, o *sloShowOptions) error {
 		if d.Budget.Err == "" {
 			if a, err := slo.LoadAccount(ctx, w.Sources.SLIs, d.Budget); err != nil {
 				d.Errors["account"], accountErr = err.Error(), err
-				unread = append(unread, s.Name+" account: "+err.Error())
+				unread = append(unread, unreadOf(s.Name+" account", err))
 			} else {
 				d.Account = &a
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/oncall-cockpit/oncall/internal/config"
 	"github.com/oncall-cockpit/oncall/internal/testenv"
 	"github.com/oncall-cockpit/oncall/slo"
+	"github.com/oncall-cockpit/oncall/sources"
 )
 
 func TestSLODemo(t *testing.T) {
@@ -93,7 +94,7 @@ func TestSLOImportAndValidate(t *testing.T) {
 	}
 	bad := writeFile(t, "bad.yaml", "version: prometheus/v1\nservice: a\nslos:\n  - name: x\n    objective: 100\n    sli: {events: {error_query: 'a[{{.window}}]', total_query: 'b[{{.window}}]'}}\n")
 	v = oncall(t, nil, "", "slo", "validate", bad)
-	if v.code != 1 || !strings.Contains(v.err, bad+":4:") || !strings.Contains(v.err, "objective: 100") {
+	if v.code != 1 || !strings.Contains(v.err, bad+":5:16:") || !strings.Contains(v.err, "objective: 100") {
 		t.Errorf("a bad file: %+v", v)
 	}
 	cfgFile := writeFile(t, "oncall.yaml", "slos:\n  - {name: a, service: s, objective: 99.9, window: 28d}\nslo_files: ["+filepath.Join(dir, "pyrra.yaml")+"]\n")
@@ -220,8 +221,18 @@ func TestSLOWithDeadPrometheusSaysSoFirst(t *testing.T) {
 		}
 	}
 	r := oncallAt(t, time.Now, nil, "", "slo", "--config", cfg, "--no-color")
-	if !strings.Contains(r.out, "? unread") || !strings.Contains(r.out, "note: a: prometheus") {
+	if !strings.Contains(r.out, "? unread") || !strings.Contains(r.out, "note: a: not read: connection refused") {
 		t.Errorf("the list does not show what it could not read:\n%s", r.out)
+	}
+	// the whole error once, first on stderr; the rows say its cause
+	for _, args := range [][]string{{"slo"}, {"slo", "show", "a"}, {"forecast"}} {
+		out, _ := oncallCombined(t, append(args, "--config", cfg, "--no-color")...)
+		if n := strings.Count(out, "connect: connection refused"); n != 1 {
+			t.Errorf("%v says the whole error %d times, want once:\n%s", args, n, out)
+		}
+		if n := strings.Count(out, "connection refused"); n != 2 {
+			t.Errorf("%v says the cause %d times, want on stderr and in its row:\n%s", args, n, out)
+		}
 	}
 	r = oncallAt(t, time.Now, nil, "", "slo", "--config", cfg, "-o", "json")
 	var rep struct {
@@ -234,16 +245,57 @@ func TestSLOWithDeadPrometheusSaysSoFirst(t *testing.T) {
 	if b["status"] != "unread" || !strings.Contains(fmt.Sprint(b["error"]), "connection refused") {
 		t.Errorf("status %v, error %v", b["status"], b["error"])
 	}
-	for _, k := range []string{"remaining", "sli", "consumed", "minutes_left", "total", "bad"} {
+	for _, k := range []string{"remaining", "sli", "consumed", "minutes_left", "total", "bad", "covered_ns"} {
 		if v, ok := b[k]; !ok || v != nil {
 			t.Errorf("%s = %v (present %v), want null", k, v, ok)
 		}
 	}
-	if _, ok := b["covered_ns"]; ok {
-		t.Errorf("covered_ns of a budget nobody read: %v", b["covered_ns"])
-	}
 	gate := oncallAt(t, time.Now, nil, "", "slo", "gate", "--config", cfg, "--min-budget", "25%", "-o", "json")
 	if gate.code != exitIncomplete || !strings.Contains(gate.out, `"remaining": null`) {
 		t.Errorf("gate: %+v", gate)
+	}
+}
+
+// steadySLIs reads a healthy budget at once; its histories hang until the
+// context ends when hang is set, and are empty (too short to forecast)
+// otherwise.
+type steadySLIs struct{ hang bool }
+
+func (steadySLIs) SLI(_ context.Context, _ sources.Indicator, windows []time.Duration, at time.Time) (sources.SLIReading, error) {
+	r := sources.SLIReading{Since: at.Add(-28 * 24 * time.Hour), Path: "test"}
+	for _, w := range windows {
+		r.Windows = append(r.Windows, sources.SLIWindow{Window: w, Total: 1000, Bad: 0, ErrorRatio: 0})
+	}
+	return r, nil
+}
+
+func (s steadySLIs) SLIHistory(ctx context.Context, _ sources.Indicator, _ sources.TimeRange, step time.Duration) (sources.SLIHistory, error) {
+	if s.hang {
+		<-ctx.Done()
+		return sources.SLIHistory{}, ctx.Err()
+	}
+	return sources.SLIHistory{Step: step}, nil
+}
+
+// A history that did not arrive by the deadline is unread, as a refused
+// one is; one read but too short only means no forecast.
+func TestForecastTimeoutIsUnread(t *testing.T) {
+	objs := []slo.Objective{{Name: "a", Service: "a", Objective: 0.999, Window: 28 * 24 * time.Hour,
+		Indicator: sources.Indicator{Kind: sources.SLIAvailability, Service: "a"}}}
+	at := time.Date(2026, 11, 27, 23, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		hang   bool
+		unread string
+	}{{true, "a forecast: context deadline exceeded"}, {false, ""}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		w := &World{Sources: sources.Set{SLIs: steadySLIs{hang: c.hang}}}
+		bs, unread := loadWithForecasts(ctx, w, objs, at, time.Hour)
+		cancel()
+		if bs[0].Err != "" || bs[0].Forecast != nil {
+			t.Errorf("hang %v: budget %q, forecast %v", c.hang, bs[0].Err, bs[0].Forecast)
+		}
+		if got := strings.Join(whole(unread), "; "); got != c.unread {
+			t.Errorf("hang %v: unread %q, want %q", c.hang, got, c.unread)
+		}
 	}
 }

@@ -23,9 +23,12 @@ type versionInfo struct {
 	Version string `json:"version"`
 	Commit  string `json:"commit"`
 	// Modified says the build's checkout had uncommitted changes.
-	Modified bool   `json:"modified,omitempty"`
-	Date     string `json:"date"`
-	Go       string `json:"go"`
+	Modified bool `json:"modified,omitempty"`
+	// CommitTime is when the VCS-stamped commit was made: not the build's
+	// time, which only -ldflags records (Date).
+	CommitTime string `json:"commit_time,omitempty"`
+	Date       string `json:"date"`
+	Go         string `json:"go"`
 }
 
 // unknown stands for what the build did not record.
@@ -52,8 +55,8 @@ func readVersion(stamped versionInfo, read func() (*debug.BuildInfo, bool)) vers
 			switch {
 			case s.Key == "vcs.revision" && fromVCS:
 				v.Commit = s.Value
-			case s.Key == "vcs.time" && v.Date == "":
-				v.Date = s.Value
+			case s.Key == "vcs.time" && fromVCS:
+				v.CommitTime = s.Value
 			case s.Key == "vcs.modified" && fromVCS:
 				v.Modified = s.Value == "true"
 			}
@@ -114,7 +117,15 @@ func versionLine(v versionInfo) string {
 	if v.Modified {
 		c += ", modified"
 	}
-	return fmt.Sprintf("oncall %s (commit %s, built %s, %s)\n", v.Version, c, v.Date, v.Go)
+	if v.CommitTime != "" {
+		c += ", committed " + v.CommitTime
+	}
+	// a VCS stamp knows when the commit was made, not when it was built:
+	// "built" only for a date -ldflags recorded, or to say none was
+	if v.Date != unknown || v.CommitTime == "" {
+		c += ", built " + v.Date
+	}
+	return fmt.Sprintf("oncall %s (commit %s, %s)\n", v.Version, c, v.Go)
 }
 
 // versionHint says, for a build that recorded neither a version nor a

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -30,19 +31,26 @@ func TestVersionFallsBackToTheVCSStamp(t *testing.T) {
 			{Key: "vcs.revision", Value: "508f419390c3"}, {Key: "vcs.time", Value: "2026-12-06T15:40:20Z"}, {Key: "vcs.modified", Value: "true"}}}, true
 	}
 	v := readVersion(versionInfo{}, checkout)
-	if v.Version != "devel" || v.Commit != "508f419390c3" || v.Date != "2026-12-06T15:40:20Z" || !v.Modified {
+	if v.Version != "devel" || v.Commit != "508f419390c3" || v.CommitTime != "2026-12-06T15:40:20Z" || v.Date != unknown || !v.Modified {
 		t.Errorf("a checkout build: %+v", v)
 	}
-	if line := versionLine(v); !strings.HasPrefix(line, "oncall devel (commit 508f419390c3, modified, built 2026-12-06T15:40:20Z, go") || versionHint(v) != "" {
+	// vcs.time is when the commit was made, not the build
+	if line := versionLine(v); !strings.HasPrefix(line, "oncall devel (commit 508f419390c3, modified, committed 2026-12-06T15:40:20Z, go") || versionHint(v) != "" {
 		t.Errorf("a checkout build prints %q, hint %q", line, versionHint(v))
+	}
+	if raw, _ := json.Marshal(v); !strings.Contains(string(raw), `"commit_time":"2026-12-06T15:40:20Z"`) || !strings.Contains(string(raw), `"date":"unknown"`) {
+		t.Errorf("a checkout build's JSON: %s", raw)
 	}
 	installed := func() (*debug.BuildInfo, bool) { return &debug.BuildInfo{Main: debug.Module{Version: "v1.4.0"}}, true }
 	if v := readVersion(versionInfo{}, installed); v.Version != "v1.4.0" || v.Commit != unknown || versionHint(v) != "" {
 		t.Errorf("go install …@v1.4.0: %+v, hint %q", v, versionHint(v))
 	}
 	v = readVersion(versionInfo{Version: "v1.5.0", Commit: "abc", Date: "2026-12-01"}, checkout)
-	if v.Version != "v1.5.0" || v.Commit != "abc" || v.Date != "2026-12-01" || v.Modified {
+	if v.Version != "v1.5.0" || v.Commit != "abc" || v.Date != "2026-12-01" || v.Modified || v.CommitTime != "" {
 		t.Errorf("-ldflags values: %+v", v)
+	}
+	if line := versionLine(v); !strings.HasPrefix(line, "oncall v1.5.0 (commit abc, built 2026-12-01, go") {
+		t.Errorf("an -ldflags build prints %q", line)
 	}
 	bare := readVersion(versionInfo{}, func() (*debug.BuildInfo, bool) { return &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, true })
 	if line := versionLine(bare); !strings.HasPrefix(line, "oncall devel (commit unknown, built unknown, go") || !strings.Contains(versionHint(bare), "-buildvcs=false") {

@@ -196,7 +196,7 @@ func simMeta(t *sim.Topology) correlate.Meta {
 func configSLOs(cfg *config.Config) []slo.Objective {
 	out := make([]slo.Objective, 0, len(cfg.SLOs))
 	for _, s := range cfg.SLOs {
-		c := slo.Objective{Name: s.Name, Service: s.Service, Objective: s.Objective / 100, Window: time.Duration(s.Window),
+		c := slo.Objective{Name: s.Name, Service: s.Service, Objective: s.Ratio(), Window: time.Duration(s.Window),
 			Indicator: config.SLOIndicator(s), ValuePerMinuteDown: s.ValuePerMinuteDown, Origin: s.Origin}
 		for _, a := range s.Alerting {
 			c.Policy = append(c.Policy, slo.BurnAlert{Severity: slo.Severity(a.Severity), Long: time.Duration(a.Long), Short: time.Duration(a.Short), Factor: a.Factor})
@@ -204,6 +204,15 @@ func configSLOs(cfg *config.Config) []slo.Objective {
 		out = append(out, c)
 	}
 	return out
+}
+
+// TraceFields are the JSON fields log lines carry their trace ID in:
+// the config's conventions, or the defaults in the simulator's world.
+func (w *World) TraceFields() []string {
+	if w.Config == nil {
+		return sources.DefaultConventions().TraceID.JSONFields
+	}
+	return w.Config.Conventions.TraceID.JSONFields
 }
 
 func configMeta(cfg *config.Config) correlate.Meta {

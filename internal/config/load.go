@@ -131,10 +131,21 @@ func Parse(name string, b []byte, getenv func(string) (string, bool)) (*Config, 
 // sorted orders the problems by position.
 func (v *validator) sorted() problem.Problems { return byPosition(v.problems) }
 
-// byPosition orders problems by line and column, in place.
+// byPosition orders problems by line and column, in place; those of
+// imported SLO files stay together, each file after the first problem
+// reported in it, so that one file's lines do not interleave another's.
 func byPosition(ps problem.Problems) problem.Problems {
+	rank := map[string]int{}
+	for _, p := range ps {
+		if _, ok := rank[p.File]; !ok {
+			rank[p.File] = len(rank)
+		}
+	}
 	sort.SliceStable(ps, func(i, j int) bool {
 		a, b := ps[i], ps[j]
+		if a.File != b.File {
+			return rank[a.File] < rank[b.File]
+		}
 		if a.Line != b.Line {
 			return a.Line < b.Line
 		}

@@ -39,6 +39,13 @@ const slothPeriod = 30 * 24 * time.Hour
 // hold several YAML documents. Each SLO's Origin is file:line (format).
 // The error lists every problem with its line.
 func ImportSLOs(name string, b []byte) ([]SLO, error) {
+	slos, _, err := ImportSLOsWarning(name, b)
+	return slos, err
+}
+
+// ImportSLOsWarning is ImportSLOs that also says, at its line, what is
+// valid but probably not meant (an objective of 0.999 where 99.9 was).
+func ImportSLOsWarning(name string, b []byte) ([]SLO, problem.Problems, error) {
 	im := &importer{file: name, slis: map[string]*yaml.Node{}}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	var docs []*yaml.Node
@@ -50,7 +57,7 @@ func ImportSLOs(name string, b []byte) ([]SLO, error) {
 		}
 		if err != nil {
 			v := &validator{file: name}
-			return nil, problem.Problems{v.syntaxProblem(err)}
+			return nil, nil, problem.Problems{v.syntaxProblem(err)}
 		}
 		if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 			if len(doc.Content) > 0 && doc.Content[0].Tag == "!!null" {
@@ -88,15 +95,16 @@ func ImportSLOs(name string, b []byte) ([]SLO, error) {
 		}
 	}
 	if len(im.problems) > 0 {
-		return nil, im.problems
+		return nil, im.warnings, im.problems
 	}
-	return im.out, nil
+	return im.out, im.warnings, nil
 }
 
 type importer struct {
 	file     string
 	out      []SLO
 	problems problem.Problems
+	warnings problem.Problems
 	slis     map[string]*yaml.Node
 }
 
@@ -104,16 +112,58 @@ func (im *importer) problem(n *yaml.Node, format string, a ...any) {
 	im.problems = append(im.problems, problemAt(im.file, n, format, a...))
 }
 
-// add checks an imported SLO and keeps it, or reports it at n.
-func (im *importer) add(n *yaml.Node, format string, s SLO) {
+// add checks an imported SLO and keeps it, or reports it at n. A
+// problem of a field is reported at the field's own line: at fields'
+// node for the names CheckSLO uses (Pyrra's objective is its target),
+// else at n's key of that name.
+func (im *importer) add(n *yaml.Node, format string, s SLO, fields map[string]*yaml.Node) {
 	s.Origin = fmt.Sprintf("%s:%d (%s)", im.file, n.Line, format)
 	if s.Indicator == "" {
 		s.Indicator = string(sources.SLIAvailability)
 	}
+	node := func(field string) *yaml.Node {
+		if f := fields[field]; f != nil {
+			return f
+		}
+		return at(n, field)
+	}
 	for _, msg := range CheckSLO(s) {
-		im.problem(n, "slo %q: %s", s.Name, msg)
+		field := msg
+		if i := strings.IndexAny(field, ": "); i > 0 {
+			field = field[:i]
+		}
+		im.problem(node(field), "slo %q: %s", s.Name, msg)
+	}
+	if w := RatioWarning(s.Objective); w != "" {
+		im.warnings = append(im.warnings, problemAt(im.file, node("objective"), "slo %q: objective %s", s.Name, w))
 	}
 	im.out = append(im.out, s)
+}
+
+// RatioWarning says what an objective between 0 and 1 means, for it is
+// a percentage: a 99.9% SLO written as the ratio 0.999 asks for almost
+// nothing. It is "" for any other objective.
+func RatioWarning(objective float64) string {
+	if !(objective > 0 && objective < 1) {
+		return ""
+	}
+	pct := roundSignificant(100 * objective) // 0.9996 → 99.96, not 99.96000000000001
+	return fmt.Sprintf("%v means %v%%; for %v%% write %v", objective, objective, pct, pct)
+}
+
+// Ratio is the SLO's objective as a ratio (99.9 → 0.999), rounded to 10
+// significant digits so that no float noise (0.9990000000000001) reaches
+// a screen or JSON: every objective is turned into a ratio here.
+func (s SLO) Ratio() float64 { return roundSignificant(s.Objective / 100) }
+
+// roundSignificant rounds x to 10 significant digits, far more than any
+// objective is written with and far fewer than float64's noise.
+func roundSignificant(x float64) float64 {
+	r, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 10, 64), 64)
+	if err != nil {
+		return x
+	}
+	return r
 }
 
 // child is the value of key in a mapping, or nil.
@@ -195,7 +245,7 @@ func (im *importer) native(list *yaml.Node) {
 				im.problem(n, "%v", err)
 				continue
 			}
-			im.add(n, FormatOncall, s)
+			im.add(n, FormatOncall, s, nil)
 			continue
 		}
 		im.problems = append(im.problems, v.problems...)
@@ -250,7 +300,7 @@ func (im *importer) sloth(doc, spec *yaml.Node) {
 			// empty (that means the default); keep the ticket one
 			s.Alerting = []BurnAlert{{Severity: "ticket", Long: timeparse.Duration(72 * time.Hour), Short: timeparse.Duration(6 * time.Hour), Factor: 1}}
 		}
-		im.add(n, FormatSloth, s)
+		im.add(n, FormatSloth, s, nil)
 	}
 }
 
@@ -336,7 +386,8 @@ func (im *importer) pyrra(doc *yaml.Node) {
 			{Severity: "ticket", Long: scale(4 * 24 * time.Hour), Short: scale(6 * time.Hour), Factor: 1},
 		}
 	}
-	im.add(doc, FormatPyrra, s)
+	im.add(doc, FormatPyrra, s, map[string]*yaml.Node{"objective": child(spec, "target"), "window": child(spec, "window"),
+		"name": child(child(doc, "metadata"), "name"), "indicator": child(spec, "indicator")})
 }
 
 // openSLO reads an OpenSLO v1 SLO: one oncall SLO per objective, from a
@@ -407,12 +458,13 @@ func (im *importer) openSLO(doc *yaml.Node) {
 				s.Name = name + "-" + strings.ReplaceAll(strings.ToLower(dn), " ", "-")
 			}
 		}
+		objective := child(o, "targetPercent")
 		if v, ok := im.number(o, "targetPercent"); ok {
 			s.Objective = v
 		} else if v, ok := im.number(o, "target"); ok {
-			s.Objective = 100 * v
+			s.Objective, objective = roundSignificant(100*v), child(o, "target")
 		}
-		im.add(o, FormatOpenSLO, s)
+		im.add(o, FormatOpenSLO, s, map[string]*yaml.Node{"objective": objective})
 	}
 }
 

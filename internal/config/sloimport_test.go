@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,8 +89,9 @@ func TestImportProblemsNameFileAndLine(t *testing.T) {
 	}{
 		{"unknown", "kind: Deployment\napiVersion: apps/v1\n", 1, "not a Sloth"},
 		{"sloth plugin", "version: prometheus/v1\nservice: a\nslos:\n  - name: x\n    objective: 99\n    sli:\n      plugin:\n        id: sloth-common/availability\n", 8, "SLI plugins"},
-		{"sloth objective", "version: prometheus/v1\nservice: a\nslos:\n  - name: x\n    objective: 101\n    sli:\n      events:\n        error_query: a[{{.window}}]\n        total_query: b[{{.window}}]\n", 4, "objective: 101"},
+		{"sloth objective", "version: prometheus/v1\nservice: a\nslos:\n  - name: x\n    objective: 101\n    sli:\n      events:\n        error_query: a[{{.window}}]\n        total_query: b[{{.window}}]\n", 5, "objective: 101"},
 		{"pyrra bool gauge", "apiVersion: pyrra.dev/v1alpha1\nkind: ServiceLevelObjective\nmetadata:\n  name: x\nspec:\n  target: '99'\n  window: 4w\n  indicator:\n    bool_gauge:\n      metric: up\n", 9, "only Pyrra's ratio and latency"},
+		{"pyrra window", "apiVersion: pyrra.dev/v1alpha1\nkind: ServiceLevelObjective\nmetadata:\n  name: x\nspec:\n  target: '99'\n  window: 0d\n  indicator:\n    ratio:\n      errors: {metric: 'a{code=\"5\"}'}\n      total: {metric: a}\n", 7, "window is required"},
 		{"pyrra target", "apiVersion: pyrra.dev/v1alpha1\nkind: ServiceLevelObjective\nmetadata:\n  name: x\nspec:\n  target: lots\n  window: 4w\n  indicator:\n    ratio:\n      errors: {metric: 'a{code=\"5\"}'}\n      total: {metric: a}\n", 6, `"lots" is not a number`},
 		{"openslo calendar", "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: x}\nspec:\n  service: s\n  timeWindow:\n    - duration: 1M\n      isRolling: false\n  indicator: {spec: {ratioMetric: {}}}\n  objectives: [{target: 0.99}]\n", 8, "calendar windows"},
 		{"openslo missing sli", "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: x}\nspec:\n  indicatorRef: nope\n", 5, `no SLI "nope"`},
@@ -129,5 +131,49 @@ func TestSLOFilesJoinTheConfig(t *testing.T) {
 	}
 	if len(cfg.SLOs) != 3 || cfg.SLOs[0].Origin != cfgPath+":2" || !strings.HasPrefix(cfg.SLOs[1].Origin, filepath.Join(dir, "sloth.yaml")+":") {
 		t.Errorf("slos %+v", cfg.SLOs)
+	}
+}
+
+// An imported objective between 0 and 1 is warned of at its own line, as
+// the config's own is; a file listed twice is read once and said so.
+func TestImportedObjectiveWrittenAsARatioWarns(t *testing.T) {
+	dir := t.TempDir()
+	sloth := "version: prometheus/v1\nservice: a\nslos:\n  - name: x\n    objective: 0.999\n    sli:\n      events:\n        error_query: a[{{.window}}]\n        total_query: b[{{.window}}]\n"
+	pyrra := "apiVersion: pyrra.dev/v1alpha1\nkind: ServiceLevelObjective\nmetadata:\n  name: y\nspec:\n  target: \"0.999\"\n  window: 30d\n  indicator:\n    ratio:\n      errors: {metric: 'a{code=\"5\"}'}\n      total: {metric: a}\n"
+	os.WriteFile(filepath.Join(dir, "sloth.yaml"), []byte(sloth), 0o600)
+	os.WriteFile(filepath.Join(dir, "pyrra.yaml"), []byte(pyrra), 0o600)
+	cfgPath := filepath.Join(dir, "oncall.yaml")
+	os.WriteFile(cfgPath, []byte("slo_files: [sloth.yaml, pyrra.yaml, sloth.yaml]\n"), 0o600)
+	cfg, err := Load(cfgPath, true, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range cfg.Warnings {
+		got = append(got, w.Error())
+	}
+	want := []string{
+		cfgPath + ":1:37: slo_files[2]: sloth.yaml is listed twice (also slo_files[0])",
+		filepath.Join(dir, "sloth.yaml") + `:5:16: slo "x": objective 0.999 means 0.999%; for 99.9% write 99.9`,
+		filepath.Join(dir, "pyrra.yaml") + `:6:11: slo "y": objective 0.999 means 0.999%; for 99.9% write 99.9`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") || len(cfg.SLOs) != 2 {
+		t.Errorf("warnings:\n%s\nwant:\n%s\n(%d SLOs)", strings.Join(got, "\n"), strings.Join(want, "\n"), len(cfg.SLOs))
+	}
+	// a broken file listed twice says its problem once
+	os.WriteFile(filepath.Join(dir, "sloth.yaml"), []byte(strings.Replace(sloth, "0.999", "101", 1)), 0o600)
+	_, err = Load(cfgPath, true, func(string) (string, bool) { return "", false })
+	if n := strings.Count(fmt.Sprint(err), "objective: 101"); n != 1 {
+		t.Errorf("the problem said %d times:\n%v", n, err)
+	}
+}
+
+// An objective in percent becomes a ratio without float noise: 99.9 is
+// 0.999, not 0.9990000000000001.
+func TestObjectiveRatioHasNoFloatNoise(t *testing.T) {
+	for pct, want := range map[float64]float64{99.9: 0.999, 0.999: 0.00999, 99.95: 0.9995, 99.99999: 0.9999999} {
+		if got := (SLO{Objective: pct}).Ratio(); got != want {
+			t.Errorf("%v%% is the ratio %v, want %v", pct, got, want)
+		}
 	}
 }

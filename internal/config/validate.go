@@ -1,9 +1,9 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -381,21 +381,32 @@ func (v *validator) check(c *Config) {
 			}
 			v.atPath(p, "%s", msg)
 		}
-		if s.Objective > 0 && s.Objective < 1 {
-			// the objective is a percentage; a ratio here is a 99.9% SLO
-			// written as 0.999, which asks for almost nothing
-			pct := math.Round(s.Objective*1e8) / 1e6 // 0.9996 → 99.96, not 99.96000000000001
-			v.warnPath(p+".objective", "%v means %v%%; for %v%% write %v", s.Objective, s.Objective, pct, pct)
+		if w := RatioWarning(s.Objective); w != "" {
+			v.warnPath(p+".objective", "%s", w)
 		}
+	}
+	// a file listed twice is read once: its problems are said once
+	listed, twice := map[string]string{}, map[int]bool{}
+	for i, f := range c.SLOFiles {
+		p := fmt.Sprintf("slo_files[%d]", i)
+		if first, ok := listed[v.resolve(f)]; ok {
+			v.warnPath(p, "%s is listed twice (also %s)", f, first)
+			twice[i] = true
+		}
+		listed[v.resolve(f)] = cmp.Or(listed[v.resolve(f)], p)
 	}
 	for i, f := range c.SLOFiles {
 		p := fmt.Sprintf("slo_files[%d]", i)
+		if twice[i] {
+			continue
+		}
 		b, err := os.ReadFile(v.resolve(f))
 		if err != nil {
 			v.atPath(p, "%v", err)
 			continue
 		}
-		slos, err := ImportSLOs(v.resolve(f), b)
+		slos, warnings, err := ImportSLOsWarning(v.resolve(f), b)
+		v.warnings = append(v.warnings, warnings...)
 		var ps problem.Problems
 		if errors.As(err, &ps) {
 			v.problems = append(v.problems, ps...)

@@ -30,6 +30,28 @@ func SecondsShort(s float64) string {
 	return strings.Replace(Seconds(s), " ", "", 1)
 }
 
+// Rate writes requests per second in at most 7 cells: "1.2k/s", "45/s",
+// "2.5/s", "0.05/s". Below 10 a rate keeps its decimals, so that a quiet
+// service's 0.5/s does not read as no traffic at all.
+func Rate(v float64) string {
+	switch a := math.Abs(v); {
+	case v == 0:
+		return "0/s" // and not -0/s
+	case a >= 1000:
+		return fmt.Sprintf("%.1fk/s", v/1000)
+	case a >= 9.95 || math.IsNaN(v):
+		return fmt.Sprintf("%.0f/s", v)
+	case a >= 0.995:
+		return trimZeros(fmt.Sprintf("%.1f", v)) + "/s"
+	case a >= 0.01:
+		return trimZeros(fmt.Sprintf("%.2f", v)) + "/s"
+	}
+	return "<0.01/s"
+}
+
+// trimZeros drops a decimal's trailing zeros: "0.50" is "0.5", "2.0" is "2".
+func trimZeros(s string) string { return strings.TrimSuffix(strings.TrimRight(s, "0"), ".") }
+
 // Commas writes a number rounded to a whole, with thousands separators.
 func Commas(x float64) string {
 	s := fmt.Sprintf("%.0f", math.Abs(x))

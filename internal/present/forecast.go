@@ -1,8 +1,10 @@
 package present
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/oncall-cockpit/oncall/correlate"
@@ -30,20 +32,42 @@ type Prediction struct {
 	Level        correlate.Health
 	What         string // "checkout-availability budget runs out"
 	When, Method string // "in 14 min (±1 min)"
+	At           time.Time
 }
 
 // NewForecastReport builds the presentation of the budgets and resources
-// predicted to cross their limits, read at at from source, and of what
-// could not be read.
+// predicted to cross their limits, soonest first whatever they are, read
+// at at from source, and of what could not be read.
 func NewForecastReport(at time.Time, source string, budgets, saturation []slo.Forecast, unread, notes []string) ForecastReport {
 	r := ForecastReport{At: at, Source: Safe(source), Unread: safeAll(unread), Notes: safeAll(notes)}
 	for _, f := range budgets {
-		r.Predictions = append(r.Predictions, Prediction{Level: correlate.Failing, What: Safe(f.What) + " runs out", When: f.Describe(), Method: f.Method})
+		r.Predictions = append(r.Predictions, Prediction{Level: correlate.Failing, What: Safe(f.What) + " runs out", When: f.Describe(), Method: f.Method, At: f.At})
 	}
 	for _, f := range saturation {
-		r.Predictions = append(r.Predictions, Prediction{Level: correlate.Degraded, What: Safe(f.What) + " full", When: f.Describe(), Method: f.Method})
+		r.Predictions = append(r.Predictions, Prediction{Level: correlate.Degraded, What: Safe(f.What) + " full", When: f.Describe(), Method: f.Method, At: f.At})
 	}
+	// what comes first is what to act on first
+	slices.SortStableFunc(r.Predictions, func(a, b Prediction) int { return a.At.Compare(b.At) })
 	return r
+}
+
+// WithExhausted lists first the budgets already spent (remaining ≤ 0):
+// nothing is left to predict of them, and a report that leaves them out
+// would call calm a service that is out of budget now.
+func (r ForecastReport) WithExhausted(budgets []slo.Budget) ForecastReport {
+	spent := slices.DeleteFunc(slices.Clone(budgets), func(b slo.Budget) bool { return !Exhausted(b) })
+	slices.SortStableFunc(spent, func(a, b slo.Budget) int { return cmp.Compare(a.Remaining, b.Remaining) }) // the most overspent first
+	var out []Prediction
+	for _, b := range spent {
+		out = append(out, Prediction{Level: correlate.Failing, What: Safe(b.SLO.Name) + " budget exhausted", When: "out now", Method: BudgetPercent(b) + " left", At: b.At})
+	}
+	r.Predictions = append(out, r.Predictions...)
+	return r
+}
+
+// Exhausted reports whether a budget was read and is already spent.
+func Exhausted(b slo.Budget) bool {
+	return b.Err == "" && b.Remaining.Defined() && b.Remaining <= 0
 }
 
 // ForecastText writes what could not be read, then the predictions as a

@@ -47,6 +47,9 @@ type Options struct {
 	Runbooks map[string][]string
 	// Zone is the zone times are written in; nil is UTC.
 	Zone *time.Location
+	// TraceFields are the JSON fields a line's trace ID is in
+	// (conventions.trace_id.json_fields), besides the usual keys.
+	TraceFields []string
 }
 
 // Incident is the presentation of one incident.
@@ -192,7 +195,7 @@ func NewIncident(inc *correlate.Incident, o Options) Incident {
 				continue
 			}
 			pr := Reason{Kind: r.Kind, Detail: Safe(r.Detail), Source: Safe(r.Source), TraceIDs: safeAll(r.TraceIDs)}
-			pr.Lines = logSamples(r.Lines)
+			pr.Lines = logSamples(r.Lines, o.TraceFields)
 			pc.Reasons = append(pc.Reasons, pr)
 		}
 		p.Candidates = append(p.Candidates, pc)
@@ -284,15 +287,17 @@ func (p Incident) Title() string {
 // only in their trace, time or level say the same thing, so they are
 // written as one message after how many said it ("×3 …"), the count
 // first so that a cut line keeps it. A line said once keeps its trace
-// ID; the reason lists those of a repeated one.
-func logSamples(lines []string) []string {
+// ID; the reason lists those of a repeated one. traceFields are the
+// config's keys of a trace ID, besides the usual ones.
+func logSamples(lines []string, traceFields []string) []string {
+	levels, apart := roleKeys("level"), append(roleKeys("trace", traceFields...), roleKeys("time")...)
 	var keys []string
 	count, whole := map[string]int{}, map[string]string{}
 	for _, l := range lines {
 		key, text := l, l
 		if f, ok := ParseLogLine(l); ok {
-			f = f.Without("level", "lvl", "severity")
-			key, text = f.Without("trace_id", "traceid", "span_id", "spanid").Text("", ""), f.Text("", "")
+			f = f.Without(levels...)
+			key, text = f.Without(apart...).Text("", ""), f.Text("", "")
 		}
 		if count[key] == 0 {
 			keys, whole[key] = append(keys, key), text

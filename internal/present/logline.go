@@ -3,6 +3,7 @@ package present
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -20,16 +21,32 @@ type LogFields struct {
 // messageKeys name a line's message, the most common spelling first.
 var messageKeys = []string{"msg", "message"}
 
-// restatedKeys repeat what a log row already shows beside the line:
-// its time, and its level and service when they say the same.
+// restatedKeys give the role of the keys that repeat what a log row
+// already shows beside the line: its time, and its level and service when
+// they say the same; and of the keys naming a trace or span, which lines
+// that otherwise say the same thing differ by. The one list of these
+// keys: lower case, as lines are matched in any case.
 var restatedKeys = map[string]string{
 	"ts": "time", "time": "time", "timestamp": "time", "@timestamp": "time",
 	"level": "level", "lvl": "level", "severity": "level", "detected_level": "level",
 	"service": "service", "service_name": "service", "app": "service",
+	"trace_id": "trace", "traceid": "trace", "span_id": "trace", "spanid": "trace",
+}
+
+// roleKeys are the keys of restatedKeys in role, and extra.
+func roleKeys(role string, extra ...string) []string {
+	keys := slices.Clone(extra)
+	for k, r := range restatedKeys {
+		if r == role {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // ParseLogLine reads a logfmt or JSON line. ok is false for a line that
-// is neither (free text, a half-written line): show it raw then.
+// is neither (free text, a half-written line, a line that is only partly
+// structured): show it raw then, as the short form must never hide text.
 func ParseLogLine(line string) (f LogFields, ok bool) {
 	t := strings.TrimSpace(line)
 	var fields []Field
@@ -52,12 +69,7 @@ func ParseLogLine(line string) (f LogFields, ok bool) {
 }
 
 func isMessageKey(k string) bool {
-	for _, m := range messageKeys {
-		if strings.EqualFold(k, m) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(messageKeys, func(m string) bool { return strings.EqualFold(k, m) })
 }
 
 // Rest writes the fields a row does not already show, as key=value:
@@ -112,11 +124,7 @@ func (f LogFields) Text(level, service string) string {
 func (f LogFields) Without(keys ...string) LogFields {
 	out := LogFields{Message: f.Message}
 	for _, fl := range f.Fields {
-		drop := false
-		for _, k := range keys {
-			drop = drop || strings.EqualFold(fl.Key, k)
-		}
-		if !drop {
+		if !slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(fl.Key, k) }) {
 			out.Fields = append(out.Fields, fl)
 		}
 	}
@@ -131,7 +139,9 @@ func quoteIfSpaced(v string) string {
 }
 
 // logfmtFields splits key=value pairs, values bare or double-quoted with
-// Go-style escapes. A line with a token that is not a pair is not logfmt.
+// Go-style escapes, apart by spaces or tabs. A line with anything else
+// (a bare word, text glued to a pair) is not logfmt: the short form
+// would drop it, so the line is shown raw.
 func logfmtFields(s string) ([]Field, bool) {
 	var out []Field
 	for s != "" {
@@ -160,6 +170,12 @@ func logfmtFields(s string) ([]Field, bool) {
 				end = len(s)
 			}
 			v, s = s[:end], s[end:]
+			if strings.ContainsAny(v, `"=`) {
+				return nil, false // junk glued to a value, as in ts=1"more text"
+			}
+		}
+		if strings.ContainsAny(k, `"`) || (s != "" && !strings.ContainsAny(s[:1], " \t")) {
+			return nil, false // a quoted key, or text glued after a quoted value
 		}
 		out = append(out, Field{k, v})
 	}
@@ -167,7 +183,8 @@ func logfmtFields(s string) ([]Field, bool) {
 }
 
 // jsonFields reads a JSON object's members in their order; strings are
-// unquoted, other values kept as their JSON.
+// unquoted, other values kept as their JSON. A line is JSON only when it
+// is one object and nothing more: what follows the } would be hidden.
 func jsonFields(s string) ([]Field, bool) {
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
@@ -194,6 +211,9 @@ func jsonFields(s string) ([]Field, bool) {
 	}
 	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
 		return nil, false
+	}
+	if strings.TrimSpace(s[dec.InputOffset():]) != "" {
+		return nil, false // text after the object, or a second object
 	}
 	return out, true
 }

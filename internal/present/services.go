@@ -73,6 +73,12 @@ type Service struct {
 	Rate       *float64 `json:"rate_per_second"`
 	ErrorRatio *float64 `json:"error_ratio"`
 	P99        *float64 `json:"p99_seconds"`
+	// BaseP99 is the p99 the latest one is judged against: the median of
+	// the first half of the window, or a peer's over the window before.
+	BaseP99 *float64 `json:"base_p99_seconds"`
+	// Reason is what a service that is not ok was judged on: "errors"
+	// or "p99" (against BaseP99); empty when it is ok.
+	Reason string `json:"reason,omitempty"`
 	// FromEdges marks an uninstrumented peer (a database, a cache)
 	// judged from the calls into it.
 	FromEdges bool `json:"from_edges,omitempty"`
@@ -86,6 +92,9 @@ func NewServices(statuses []correlate.ServiceStatus, at time.Time, source string
 	s := Services{At: at.UTC(), Source: Safe(source), Window: slo.WindowName(window), Sort: sortBy, Rows: []Service{}}
 	for _, st := range statuses {
 		sym, word := HealthState(st.Health)
+		if st.Unread() {
+			sym, word = "?", "unread"
+		}
 		r := Service{Name: Safe(st.Service), Health: word, Symbol: sym, FromEdges: st.FromEdges, Query: Safe(st.Query)}
 		// a series with no steps read no number; edges always carry rate
 		// and errors, and a p99 when the calls were timed
@@ -95,6 +104,16 @@ func NewServices(statuses []correlate.ServiceStatus, at time.Time, source string
 		if len(st.P99s) > 0 || (st.FromEdges && st.P99 > 0) {
 			r.P99 = ptr(st.P99)
 		}
+		// a peer whose calls before were not timed has no base
+		if len(st.P99s) > 0 || (st.FromEdges && st.BaseP99 > 0) {
+			r.BaseP99 = ptr(st.BaseP99)
+		}
+		switch st.JudgedOn() {
+		case correlate.OnErrors:
+			r.Reason = "errors"
+		case correlate.OnLatency:
+			r.Reason = "p99"
+		}
 		s.Rows = append(s.Rows, r)
 	}
 	return s
@@ -102,23 +121,43 @@ func NewServices(statuses []correlate.ServiceStatus, at time.Time, source string
 
 func ptr(v float64) *float64 { return &v }
 
+// PeerLabel names a peer's row, in the cockpit as on the shell: a
+// database or a cache judged from the calls into it, not from series of
+// its own. Short, so that the numbers beside it stay whole at 80 columns.
+func PeerLabel(service string) string { return service + PeerTag }
+
+// PeerTag is what PeerLabel adds to a peer's name.
+const PeerTag = " (peer)"
+
+// why is the number behind a verdict: the error ratio, or the p99
+// against its base. Empty for a service that is ok.
+func why(r Service) string {
+	switch r.Reason {
+	case "errors":
+		return "errors " + unread(r.ErrorRatio, humanize.Percent)
+	case "p99":
+		return "p99 vs base " + unread(r.BaseP99, humanize.SecondsShort)
+	}
+	return ""
+}
+
 // ServicesText writes the services as a table, then where and when they
 // were read, the time in zone.
 func ServicesText(w io.Writer, s Services, zone *time.Location) error {
-	t := NewTable("", "SERVICE", "RATE", "ERRORS", "P99", "HEALTH")
+	t := NewTable("", "SERVICE", "RATE", "ERRORS", "P99", "HEALTH", "WHY")
 	for _, r := range s.Rows {
 		name := r.Name
 		if r.FromEdges {
-			name += " (from its callers)"
+			name = PeerLabel(name)
 		}
-		t.Row(r.Symbol, name, unread(r.Rate, func(v float64) string { return fmt.Sprintf("%.1f/s", v) }),
-			unread(r.ErrorRatio, humanize.Percent), unread(r.P99, humanize.SecondsShort), r.Health)
+		t.Row(r.Symbol, name, unread(r.Rate, humanize.Rate),
+			unread(r.ErrorRatio, humanize.Percent), unread(r.P99, humanize.SecondsShort), r.Health, why(r))
 	}
 	if err := t.Render(w); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\n%s, at %s\nfigures at the last step of %s, sorted by %s; — not read\n",
-		s.Source, s.At.In(zone).Format(time.RFC3339), s.Window, s.Sort)
+	_, err := fmt.Fprintf(w, "\n%s, at %s\nfigures at the last step of %s, sorted by %s; — not read;%s judged from the calls into it\n",
+		s.Source, s.At.In(zone).Format(time.RFC3339), s.Window, s.Sort, PeerTag)
 	return err
 }
 

@@ -29,12 +29,23 @@ func BudgetState(b slo.Budget) (symbol, word string, level correlate.Health) {
 		return "!", "low", correlate.Degraded
 	case slo.StatusNoData:
 		return "?", "no traffic", correlate.Degraded
-	case slo.StatusError:
+	case slo.StatusUnread:
 		return "?", "unread", correlate.Degraded
 	case slo.StatusUnknown, "":
 		return "…", "loading", correlate.Healthy
 	}
 	return "✓", "ok", correlate.Healthy
+}
+
+// UnreadCause is why a budget was not read in a few words ("connection
+// refused"), for rows that point to the whole error said once, first on
+// stderr; the whole error when no shorter one is known (a budget read
+// back from JSON).
+func UnreadCause(b slo.Budget) string {
+	if b.Cause != "" {
+		return Safe(b.Cause)
+	}
+	return Safe(b.Err)
 }
 
 // BudgetPercent is the budget left as a percentage, or "—" when undefined.

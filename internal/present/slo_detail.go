@@ -184,7 +184,7 @@ func headRow(label string, value ...Part) Line {
 
 // sloHead is the SLO's name, where it is defined and its status.
 func sloHead(b slo.Budget) Block {
-	obj, window := objectiveWords(b.SLO)
+	obj, window := ObjectiveWords(b.SLO)
 	sym, word, lvl := BudgetState(b)
 	h := Block{Title: Line{Parts: []Part{{Safe(b.SLO.Name), ToneHeading}, {"  " + Safe(b.SLO.Service) + "  " + obj + " / " + window, ToneMuted}}}}
 	if b.SLO.Origin != "" {
@@ -192,7 +192,7 @@ func sloHead(b slo.Budget) Block {
 	}
 	status := sym + " " + word
 	if b.Err != "" {
-		status += ": " + Safe(b.Err)
+		status += ": " + UnreadCause(b)
 	}
 	h.Lines = append(h.Lines, headRow("status", Part{status, HealthTone(lvl)}))
 	return h
@@ -302,7 +302,9 @@ func definedFloats(v []sources.Float) []float64 {
 	return out
 }
 
-// objectiveWords writes an SLO's objective and window: "99.9%", "28d".
-func objectiveWords(s slo.Objective) (objective, window string) {
-	return strconv.FormatFloat(100*s.Objective, 'f', -1, 64) + "%", slo.WindowName(s.Window)
+// ObjectiveWords writes an SLO's objective and window: "99.9%", "28d".
+func ObjectiveWords(s slo.Objective) (objective, window string) {
+	// 10 significant digits: 100 × 0.00999 is 0.9990000000000001
+	pct, _ := strconv.ParseFloat(strconv.FormatFloat(100*s.Objective, 'g', 10, 64), 64)
+	return strconv.FormatFloat(pct, 'f', -1, 64) + "%", slo.WindowName(s.Window)
 }

@@ -40,13 +40,13 @@ type SLORow struct {
 func NewSLOList(bs []slo.Budget, at time.Time, source string) SLOList {
 	l := SLOList{At: at, Source: Safe(source)}
 	for _, b := range bs {
-		obj, window := objectiveWords(b.SLO)
+		obj, window := ObjectiveWords(b.SLO)
 		sym, word, _ := BudgetState(b)
 		r := SLORow{Name: Safe(b.SLO.Name), Service: Safe(b.SLO.Service), Objective: obj + " / " + window, Gauge: Gauge(b, listGaugeCells), Status: sym + " " + word}
 		if b.Err != "" {
 			r.SLI, r.Left, r.MinutesLeft, r.Burn5m, r.Burn1h = "—", "—", "—", "—", "—"
 			l.Rows = append(l.Rows, r)
-			l.Notes = append(l.Notes, fmt.Sprintf("%s: %s", r.Name, Safe(b.Err)))
+			l.Notes = append(l.Notes, fmt.Sprintf("%s: not read: %s", r.Name, UnreadCause(b)))
 			continue
 		}
 		r.SLI = "—"

@@ -100,7 +100,7 @@ func TestSLODetailOfWhatCouldNotBeRead(t *testing.T) {
 	if !strings.Contains(out, "\n  BURN-DOWN reading the window…\n") || strings.Contains(out, "SPENT BY") {
 		t.Errorf("an account being read:\n%s", out)
 	}
-	b := slo.Budget{SLO: latencyBudget().SLO, Err: "prometheus: \x1b[2Jrefused", Status: slo.StatusError}
+	b := slo.Budget{SLO: latencyBudget().SLO, Err: "prometheus: \x1b[2Jrefused", Status: slo.StatusUnread}
 	out = detailText(t, NewSLODetail(b, nil, nil, SLODetailOptions{}))
 	if want := "checkout-latency  checkout  95% / 28d\n  defined    sloth.yaml:3 (sloth)\n  status     ? unread: prometheus: refused\n"; out != want {
 		t.Errorf("an unread budget:\n%s\nwant\n%s", out, want)
@@ -108,7 +108,7 @@ func TestSLODetailOfWhatCouldNotBeRead(t *testing.T) {
 }
 
 func TestSLOListNotesWhatItCannotShow(t *testing.T) {
-	unread := slo.Budget{SLO: slo.Objective{Name: "ghost", Service: "g", Objective: 0.999, Window: 28 * 24 * time.Hour}, Err: "no data\x1b[2J", Status: slo.StatusError}
+	unread := slo.Budget{SLO: slo.Objective{Name: "ghost", Service: "g", Objective: 0.999, Window: 28 * 24 * time.Hour}, Err: "no data\x1b[2J", Status: slo.StatusUnread}
 	l := NewSLOList([]slo.Budget{latencyBudget(), unread}, t0, "simulator: quiet, seed 1, onset 10m0s")
 	var b bytes.Buffer
 	if err := SLOListText(&b, l); err != nil {
@@ -118,7 +118,7 @@ func TestSLOListNotesWhatItCannotShow(t *testing.T) {
 		"checkout-latency  checkout  95% / 28d    97.000%  40.0%  ████░░░░░░  13 h 26 min   20.0×    0.5×  ↑  ! ticket  in 40 min at 5m burn\n",
 		"ghost             g         99.9% / 28d  —        —      ··········  —             —        —        ? unread  \n",
 		"at 2026-11-27T23:00:00Z from simulator: quiet, seed 1, onset 10m0s. minutes left",
-		"note: checkout-latency: partial: 9 of 28 days; the budget is that of the covered part\nnote: ghost: no data\n")
+		"note: checkout-latency: partial: 9 of 28 days; the budget is that of the covered part\nnote: ghost: not read: no data\n")
 }
 
 func TestForecastReportSaysWhatRunsOutAndWhatFills(t *testing.T) {

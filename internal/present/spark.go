@@ -21,9 +21,11 @@ func Resample(vals []float64, n int) []float64 {
 }
 
 // SparklineBetween draws the last width values on a fixed scale from lo
-// to hi, clamped: for shares, where 40% must look like 40%.
+// to hi, clamped: for shares, where 40% must look like 40%. A NaN or ±Inf
+// value is no reading and draws as a blank cell; a scale that is not a
+// finite range draws nothing.
 func SparklineBetween(vals []float64, width int, lo, hi float64) string {
-	if width <= 0 || hi <= lo {
+	if width <= 0 || !(hi > lo) || math.IsInf(hi-lo, 0) {
 		return ""
 	}
 	if len(vals) > width {
@@ -34,6 +36,10 @@ func SparklineBetween(vals []float64, width int, lo, hi float64) string {
 		b.WriteRune(' ')
 	}
 	for _, v := range vals {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			b.WriteRune(' ')
+			continue
+		}
 		x := math.Max(0, math.Min(1, (v-lo)/(hi-lo)))
 		b.WriteRune(sparks[int(math.Round(x*float64(len(sparks)-1)))])
 	}

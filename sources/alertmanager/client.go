@@ -224,12 +224,12 @@ func (c *Client) Doctor(ctx context.Context) []sources.Check {
 	checks = append(checks, v)
 	alerts, err := c.Alerts(ctx)
 	if err != nil {
-		return append(checks, sources.Check{Name: "alerts", Status: sources.CheckFail, Detail: err.Error()})
+		return append(checks, sources.Check{Name: "alerts", Status: sources.CheckFail, Detail: err.Error(), Err: err})
 	}
 	checks = append(checks, sources.Check{Name: "alerts", Status: sources.CheckOK, Detail: fmt.Sprintf("%d alerts", len(alerts))})
 	silences, err := c.Silences(ctx)
 	if err != nil {
-		return append(checks, sources.Check{Name: "silences", Status: sources.CheckFail, Detail: err.Error()})
+		return append(checks, sources.Check{Name: "silences", Status: sources.CheckFail, Detail: err.Error(), Err: err})
 	}
 	return append(checks, sources.Check{Name: "silences", Status: sources.CheckOK, Detail: fmt.Sprintf("%d silences", len(silences))})
 }

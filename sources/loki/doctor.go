@@ -27,13 +27,13 @@ func (c *Client) Doctor(ctx context.Context) []sources.Check {
 	}
 	values, err := c.LabelValues(ctx, svc, r)
 	if err != nil {
-		return append(checks, sources.Check{Name: "service label", Status: sources.CheckFail, Detail: err.Error()})
+		return append(checks, sources.Check{Name: "service label", Status: sources.CheckFail, Detail: err.Error(), Err: err})
 	}
 	checks = append(checks, sources.Check{Name: "service label", Status: sources.CheckOK, Detail: fmt.Sprintf("%q has %d services", svc, len(values))})
 	const sample = 100
 	lines, err := c.Logs(ctx, sources.LogQuery{Range: r, Limit: sample})
 	if err != nil {
-		return append(checks, sources.Check{Name: "trace IDs in logs", Status: sources.CheckFail, Detail: err.Error()})
+		return append(checks, sources.Check{Name: "trace IDs in logs", Status: sources.CheckFail, Detail: err.Error(), Err: err})
 	}
 	with := 0
 	for _, l := range lines {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"regexp"
 	"sort"
@@ -81,6 +82,12 @@ func (c *Client) QueryRange(ctx context.Context, q string, r sources.TimeRange, 
 	return toSeries(v, q), nil
 }
 
+// toSeries converts an answer, dropping every NaN and ±Inf sample: a
+// sample is a reading only when it is a number. Prometheus answers NaN
+// for 0/0 (a ratio or a quantile with no traffic), and no one above the
+// adapter must mistake it for a value. A series whose every sample is
+// dropped stays, with no samples, so that "answered but unreadable" is
+// told apart from "no such series".
 func toSeries(v model.Value, q string) []sources.Series {
 	var out []sources.Series
 	switch m := v.(type) {
@@ -88,20 +95,28 @@ func toSeries(v model.Value, q string) []sources.Series {
 		for _, s := range m {
 			ss := sources.Series{Labels: toLabels(s.Metric), Query: q}
 			for _, p := range s.Values {
-				ss.Samples = append(ss.Samples, sources.Sample{T: p.Timestamp.Time(), V: float64(p.Value)})
+				ss.Samples = appendReading(ss.Samples, p.Timestamp, p.Value)
 			}
 			out = append(out, ss)
 		}
 	case model.Vector:
 		for _, s := range m {
 			out = append(out, sources.Series{Labels: toLabels(s.Metric), Query: q,
-				Samples: []sources.Sample{{T: s.Timestamp.Time(), V: float64(s.Value)}}})
+				Samples: appendReading(nil, s.Timestamp, s.Value)})
 		}
 	case *model.Scalar:
 		out = append(out, sources.Series{Labels: sources.Labels{}, Query: q,
-			Samples: []sources.Sample{{T: m.Timestamp.Time(), V: float64(m.Value)}}})
+			Samples: appendReading(nil, m.Timestamp, m.Value)})
 	}
 	return out
+}
+
+// appendReading appends the sample when its value is finite.
+func appendReading(samples []sources.Sample, t model.Time, v model.SampleValue) []sources.Sample {
+	if f := float64(v); !math.IsNaN(f) && !math.IsInf(f, 0) {
+		samples = append(samples, sources.Sample{T: t.Time(), V: f})
+	}
+	return samples
 }
 
 func toLabels[T ~map[model.LabelName]model.LabelValue](m T) sources.Labels {
@@ -240,6 +255,9 @@ func (c *Client) ServiceGraph(ctx context.Context, at time.Time, window time.Dur
 	}
 	for i, series := range results {
 		for _, s := range series {
+			if len(s.Samples) == 0 {
+				continue // no readable value: not an edge, nor a figure of one
+			}
 			k := key{s.Labels["client"], s.Labels["server"], s.Labels["connection_type"]}
 			e := edges[k]
 			if e == nil {

@@ -28,7 +28,7 @@ func (c *Client) Doctor(ctx context.Context) []sources.Check {
 	edges, err := c.Query(ctx, sg, now)
 	switch {
 	case err != nil:
-		checks = append(checks, sources.Check{Name: "service graph", Status: sources.CheckFail, Detail: err.Error()})
+		checks = append(checks, sources.Check{Name: "service graph", Status: sources.CheckFail, Detail: err.Error(), Err: err})
 	case len(edges) == 0:
 		checks = append(checks, sources.Check{Name: "service graph", Status: sources.CheckWarn,
 			Detail: fmt.Sprintf("no %s series: the dependency graph will come from traces and config only", c.conv.ServiceGraph.RequestTotal)})

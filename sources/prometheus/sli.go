@@ -2,6 +2,7 @@ package prometheus
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -190,17 +191,31 @@ func recordedQuery(r *sources.Recording, w time.Duration, sloWindow time.Duratio
 }
 
 // sumOf adds up the first sample of every series; ok is false when
-// there is none (no traffic, or no such series).
+// there is none (no traffic, no such series, or only NaN answered).
 func sumOf(series []sources.Series) (v float64, ok bool) {
 	for _, s := range series {
 		for _, p := range s.Samples[:min(1, len(s.Samples))] {
-			if !math.IsNaN(p.V) {
-				v += p.V
-				ok = true
-			}
+			v += p.V
+			ok = true
 		}
 	}
 	return v, ok
+}
+
+// unread is an error when q answered series but none with a readable
+// value. An event count is never NaN or ±Inf on a sound server, so such
+// a window is not read, rather than counted as no traffic (no series).
+func (c *Client) unread(q string, series []sources.Series) error {
+	for _, s := range series {
+		if len(s.Samples) > 0 {
+			return nil
+		}
+	}
+	if len(series) == 0 {
+		return nil
+	}
+	return &sources.BackendError{Backend: backend, Op: "query " + q, URL: c.addr,
+		Err: fmt.Errorf("answered no readable value (NaN or ±Inf)")}
 }
 
 // SLI reads the indicator over each window ending at at: the windows'
@@ -303,6 +318,9 @@ func (c *Client) readWindow(ctx context.Context, p sliPlan, ind sources.Indicato
 		return sw, false, nil
 	case p.buckets != nil:
 		series, err := c.windowQuery(ctx, &sw, p.buckets(w), at)
+		if err == nil {
+			err = c.unread(p.buckets(w), series)
+		}
 		if err != nil {
 			return sw, false, err
 		}
@@ -317,6 +335,9 @@ func (c *Client) readWindow(ctx context.Context, p sliPlan, ind sources.Indicato
 		}
 		bs, err := c.Query(ctx, bq, at)
 		if err != nil {
+			return sw, false, err
+		}
+		if err := cmp.Or(c.unread(tq, ts), c.unread(bq, bs)); err != nil {
 			return sw, false, err
 		}
 		total, _ = sumOf(ts)
@@ -417,7 +438,7 @@ func snap(series []sources.Series, threshold float64) (float64, bool) {
 // events in all (the +Inf bucket).
 func bucketCounts(series []sources.Series, le float64) (good, total float64) {
 	for _, s := range series {
-		if len(s.Samples) == 0 || math.IsNaN(s.Samples[0].V) {
+		if len(s.Samples) == 0 {
 			continue
 		}
 		b, err := strconv.ParseFloat(s.Labels["le"], 64)
@@ -504,9 +525,7 @@ func sumSeries(series []sources.Series, q string) sources.Series {
 	at := map[int64]float64{}
 	for _, s := range series {
 		for _, p := range s.Samples {
-			if !math.IsNaN(p.V) {
-				at[p.T.UnixNano()] += p.V
-			}
+			at[p.T.UnixNano()] += p.V
 		}
 	}
 	out := sources.Series{Query: q, Labels: sources.Labels{}}

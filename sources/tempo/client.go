@@ -225,19 +225,19 @@ func (c *Client) Doctor(ctx context.Context) []sources.Check {
 	}
 	services, err := c.TagValues(ctx, serviceAttr)
 	if err != nil {
-		return append(checks, sources.Check{Name: "service.name", Status: sources.CheckFail, Detail: err.Error()})
+		return append(checks, sources.Check{Name: "service.name", Status: sources.CheckFail, Detail: err.Error(), Err: err})
 	}
 	checks = append(checks, sources.Check{Name: "service.name", Status: sources.CheckOK, Detail: fmt.Sprintf("%d services", len(services))})
 	now := c.Now()
 	hits, err := c.SearchTraces(ctx, sources.TraceSearch{Range: sources.TimeRange{Start: now.Add(-time.Hour), End: now}, Limit: 1})
 	switch {
 	case err != nil:
-		checks = append(checks, sources.Check{Name: "traces", Status: sources.CheckFail, Detail: err.Error()})
+		checks = append(checks, sources.Check{Name: "traces", Status: sources.CheckFail, Detail: err.Error(), Err: err})
 	case len(hits) == 0:
 		checks = append(checks, sources.Check{Name: "traces", Status: sources.CheckWarn, Detail: "no trace in the last hour"})
 	default:
 		if _, err := c.Trace(ctx, hits[0].TraceID); err != nil {
-			checks = append(checks, sources.Check{Name: "traces", Status: sources.CheckFail, Detail: err.Error()})
+			checks = append(checks, sources.Check{Name: "traces", Status: sources.CheckFail, Detail: err.Error(), Err: err})
 		} else {
 			checks = append(checks, sources.Check{Name: "traces", Status: sources.CheckOK, Detail: "found and fetched trace " + hits[0].TraceID})
 		}
