@@ -551,10 +551,14 @@ func (v *logsView) body(room int) []string {
 func (v *logsView) rows(l sources.LogLine, selected bool, w int) []string {
 	st := v.c.styles
 	lvl := map[string]int{"error": 2, "warn": 1}[l.Level]
-	level, service := fmt.Sprintf("%-5s", safe(l.Level)), safe(l.Service)
+	level, service := fmt.Sprintf("%-5s", safe(l.Level)), ""
+	// the heading names the view's service: a row names only another
+	if l.Service != v.service {
+		service = safe(l.Service) + " "
+	}
 	text := safe(present.ShortLogLine(l.Line, l.Level, l.Service))
-	plain := v.c.clock(l.T) + " " + level + " " + service + " " + text
-	styled := v.c.clock(l.T) + " " + st.Level(lvl).Render(level) + " " + st.Muted.Render(service) + " " + text
+	plain := v.c.clock(l.T) + " " + level + " " + service + text
+	styled := v.c.clock(l.T) + " " + st.Level(lvl).Render(level) + " " + st.Muted.Render(service) + text
 	if selected {
 		styled = plain
 	}

@@ -77,17 +77,20 @@ func TestSelectedRowCoversItsWidth(t *testing.T) {
 	requireOneStyle(t, "an error line", selectedLine(t, a), 120)
 }
 
-// Log rows show the time, the level and the service once, then the
-// message, then the other fields: the level and service are not
-// repeated from the line's body.
+// Log rows show the time and the level once, then the message, then the
+// other fields: the level is not repeated from the line's body, and the
+// service, named by the heading, is not repeated on every row.
 func TestLogLinesShowEachFieldOnce(t *testing.T) {
 	a, _ := openLogsAt(t, 80, 24)
 	out := screen(a)
 	if strings.Contains(out, "level=") || strings.Contains(out, `msg="`) {
 		t.Errorf("a field is shown twice:\n%s", out)
 	}
-	if !strings.Contains(out, "payment-api POST /payments") {
-		t.Errorf("no message after the service:\n%s", out)
+	if strings.Count(out, "payment-api") != 1 || !strings.Contains(out, "LOGS payment-api") {
+		t.Errorf("the service is named more than once, or not in the heading:\n%s", out)
+	}
+	if !strings.Contains(out, "error POST /payments") {
+		t.Errorf("no message after the level:\n%s", out)
 	}
 }
 
