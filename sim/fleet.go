@@ -150,9 +150,26 @@ func (f *Fleet) Advance(d time.Duration) {
 }
 
 // AdvanceTo simulates until t.
-func (f *Fleet) AdvanceTo(t time.Time) {
-	if d := t.Sub(f.Now()); d > 0 {
+func (f *Fleet) AdvanceTo(t time.Time) { _ = f.AdvanceUntil(context.Background(), t) }
+
+// advanceChunk is how much is simulated between two looks at the
+// context: an hour of fleet time is a fraction of a second of work.
+const advanceChunk = time.Hour
+
+// AdvanceUntil simulates until t, or until ctx ends (its error, then).
+func (f *Fleet) AdvanceUntil(ctx context.Context, t time.Time) error {
+	for {
+		d := min(t.Sub(f.Now()), advanceChunk)
+		if d <= 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		f.Advance(d)
+		if d < tick {
+			return nil
+		}
 	}
 }
 

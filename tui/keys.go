@@ -165,8 +165,7 @@ func (k KeyMap) incidentHelp() [][]key.Binding {
 func (k KeyMap) traceHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{relabel(k.Open, "enter", "fold or unfold the span"), k.NextTrace, k.Detail, k.Copy, k.Link},
-		// the waterfall moves span by span, with no paging
-		{k.Up, k.Down, k.Top, k.Bottom}, k.everywhere(),
+		k.moves(), k.everywhere(),
 	}
 }
 

@@ -101,6 +101,12 @@ func (v *traceView) Update(msg tea.Msg) tea.Cmd {
 		v.sel = 0
 	case key.Matches(km, k.Bottom):
 		v.sel = len(v.rows) - 1
+	case key.Matches(km, k.PageDown):
+		room, _ := v.spanRoom()
+		v.sel = min(len(v.rows)-1, v.sel+max(1, room))
+	case key.Matches(km, k.PageUp):
+		room, _ := v.spanRoom()
+		v.sel = max(0, v.sel-max(1, room))
 	case key.Matches(km, k.Open):
 		if r := v.rows[v.sel]; r.Kids > 0 {
 			v.folded[r.Span.SpanID] = !v.folded[r.Span.SpanID]

@@ -72,7 +72,7 @@ func runAlerts(ctx context.Context, o *alertsOptions) error {
 	if !o.active && !o.silenced && !o.inhibited {
 		o.active = true
 	}
-	w, err := o.World(o.demo)
+	w, err := o.World(ctx, o.demo)
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ func runAutopilot(ctx context.Context, o *autopilotOptions) error {
 	if o.interval < time.Second {
 		return usagef("--interval %s: at least 1s", o.interval)
 	}
-	k, label, err := o.RunbookKit(o.demo)
+	k, label, err := o.RunbookKit(ctx, o.demo)
 	if err != nil {
 		return err
 	}

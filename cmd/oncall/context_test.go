@@ -129,4 +129,9 @@ func TestDynamicCompletion(t *testing.T) {
 	if out := complete("--config", cfg, "--context", "prod", "alerts", ""); !strings.Contains(out, "Downprod") {
 		t.Errorf("alert names:\n%s", out)
 	}
+	// a name is data: the shell shows it, and it cannot drive the terminal
+	hostile := writeFile(t, "hostile.yaml", "slos:\n  - {name: \"bad\\e]52;c;QQ==\\aname\", service: \"s\\e[2J\", objective: 99.9, window: 28d}\n")
+	if out := complete("--config", hostile, "slo", "show", ""); strings.ContainsAny(out, "\x1b\x07") || !strings.Contains(out, "badname") {
+		t.Errorf("SLO names drive the terminal: %q", out)
+	}
 }

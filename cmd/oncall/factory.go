@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oncall-cockpit/oncall/internal/config"
+	"github.com/oncall-cockpit/oncall/internal/problem"
 	"github.com/oncall-cockpit/oncall/remediate"
 	"github.com/oncall-cockpit/oncall/tui"
 )
@@ -32,9 +34,9 @@ type Factory struct {
 
 // World is the simulator's world when --demo names a scenario, else the
 // config's.
-func (f *Factory) World(d DemoFlags) (*World, error) {
+func (f *Factory) World(ctx context.Context, d DemoFlags) (*World, error) {
 	if d.On() {
-		return demoWorld(f.env, d)
+		return demoWorld(ctx, f.env, d)
 	}
 	return f.ConfigWorld()
 }
@@ -57,12 +59,17 @@ func (f *Factory) Config() (*config.Config, string, error) {
 	cfg, path, err := f.Global.loadConfig(f.env)
 	if err == nil && cfg != f.warned {
 		f.warned = cfg
-		for _, w := range cfg.Warnings {
-			w.Msg = "warning: " + w.Msg
-			fmt.Fprintln(f.IO.ErrOut, w.Error())
-		}
+		writeWarnings(f.IO.ErrOut, cfg.Warnings)
 	}
 	return cfg, path, err
+}
+
+// writeWarnings writes each warning at its file and line.
+func writeWarnings(w io.Writer, ps problem.Problems) {
+	for _, p := range ps {
+		p.Msg = "warning: " + p.Msg
+		fmt.Fprintln(w, p.Error())
+	}
 }
 
 // Kit wires remediation for a world: its runbooks, the ledger
@@ -143,8 +150,8 @@ func (d *DemoFlags) Register(cmd *cobra.Command, after time.Duration) {
 // RunbookKit is the kit of --demo SCENARIO (the fleet at onset+after, in
 // simulated time) or of the config, which must name a runbooks
 // directory; and the world's label.
-func (f *Factory) RunbookKit(d DemoFlags) (*remediate.Kit, string, error) {
-	w, err := f.World(d)
+func (f *Factory) RunbookKit(ctx context.Context, d DemoFlags) (*remediate.Kit, string, error) {
+	w, err := f.World(ctx, d)
 	if err != nil {
 		return nil, "", err
 	}

@@ -75,7 +75,7 @@ type forecastReport struct {
 }
 
 func runForecast(ctx context.Context, o *forecastOptions) error {
-	w, err := o.world()
+	w, err := o.world(ctx)
 	if err != nil {
 		return err
 	}

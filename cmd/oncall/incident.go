@@ -76,7 +76,7 @@ func runIncident(ctx context.Context, o *incidentOptions) error {
 	if err := o.check(); err != nil {
 		return err
 	}
-	w, err := o.World(o.demo)
+	w, err := o.World(ctx, o.demo)
 	if err != nil {
 		return err
 	}

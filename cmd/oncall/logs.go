@@ -150,7 +150,7 @@ func (o *logsOptions) query(now time.Time) (sources.LogQuery, error) {
 }
 
 func runLogs(ctx context.Context, o *logsOptions) error {
-	world, err := o.World(o.demo)
+	world, err := o.World(ctx, o.demo)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	_ "time/tzdata" // --timezone works where the system has no zoneinfo
 
 	"github.com/oncall-cockpit/oncall/sources"
+	"github.com/spf13/cobra"
 )
 
 // IOStreams is where a command reads and writes; tests swap in buffers.
@@ -138,6 +139,11 @@ func run(ctx context.Context, e *env, args []string) int {
 	// errors, warnings and prompts carry data (a target, a label, a
 	// backend's answer): none of it may drive the terminal
 	e.IO.ErrOut = terminalText{e.IO.ErrOut}
+	// completions are names read from the config and the backends (an
+	// SLO, a service, an alert), printed for the shell to show
+	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+		e.IO.Out = terminalText{e.IO.Out}
+	}
 	root := newRootCmd(e)
 	root.SetArgs(args)
 	root.SetIn(e.IO.In)

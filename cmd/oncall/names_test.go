@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -59,5 +60,17 @@ func TestUnknownNameSuggestsHostileNamesQuoted(t *testing.T) {
 		if err == nil || err.Error() != c.want {
 			t.Errorf("got %v\nwant %s", err, c.want)
 		}
+	}
+}
+
+// A runbook asked for by name that is not there because its file did not
+// load says why: the file and line, not only "there are none".
+func TestUnknownRunbookNamesTheFilesThatDidNotLoad(t *testing.T) {
+	dir := t.TempDir()
+	writeAt(t, filepath.Join(dir, "restart.yaml"), "name: restart\ndescription: d\nactions:\n  - name: a\n    exec: [true]\n    timeout: -5m\n")
+	cfg := writeFile(t, "config.yaml", "datasources:\n  prometheus: {url: \"http://127.0.0.1:1\"}\nrunbooks: "+dir+"\n")
+	r := oncall(t, map[string]string{"XDG_DATA_HOME": t.TempDir()}, "", "runbook", "show", "--config", cfg, "restart")
+	if r.code != exitUsage || !strings.Contains(r.err, `no runbook "restart"`) || !strings.Contains(r.err, "restart.yaml:6:") {
+		t.Errorf("exit %d, stderr %q; want exit 2, the name and the file's line", r.code, r.err)
 	}
 }

@@ -59,7 +59,7 @@ func runProposals(ctx context.Context, o *proposalsOptions) error {
 	if o.verb != "" && o.Global.ReadOnly {
 		return actionError{refused("oncall runs read-only (--read-only or the context's read_only): proposals are neither approved nor rejected")}
 	}
-	k, _, err := o.RunbookKit(o.demo)
+	k, _, err := o.RunbookKit(ctx, o.demo)
 	if err != nil {
 		return err
 	}

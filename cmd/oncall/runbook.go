@@ -77,7 +77,7 @@ func (r *runbookPlanOptions) register(cmd *cobra.Command, f *Factory, targetUsag
 // plan builds the runbook kit of --demo or the config, then looks at the
 // situation and plans the named runbook with it.
 func (r *runbookPlanOptions) plan(ctx context.Context, f *Factory) (*remediate.Kit, *remediate.Plan, error) {
-	k, _, err := f.RunbookKit(r.demo)
+	k, _, err := f.RunbookKit(ctx, r.demo)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,7 +96,12 @@ func planFor(ctx context.Context, k *remediate.Kit, name, target string) (*remed
 		for i, rb := range k.Runbooks {
 			names[i] = rb.Name
 		}
-		return nil, unknownName("runbook", name, names)
+		unknown := unknownName("runbook", name, names)
+		if k.LoadErr != nil {
+			// the one asked for may be a file that did not load: say why
+			return nil, usageError{fmt.Errorf("%v; these runbooks did not load:\n%w", unknown, k.LoadErr)}
+		}
+		return nil, unknown
 	}
 	s, err := k.Look(ctx)
 	if err != nil {

@@ -38,7 +38,7 @@ func NewCmdRunbookList(f *Factory, runF func(context.Context, *runbookListOption
 }
 
 func runRunbookList(ctx context.Context, o *runbookListOptions) error {
-	k, _, err := o.RunbookKit(o.demo)
+	k, _, err := o.RunbookKit(ctx, o.demo)
 	if err != nil {
 		return err
 	}

@@ -70,7 +70,7 @@ func runServices(ctx context.Context, o *servicesOptions) error {
 	if o.window < 2*time.Minute {
 		return usagef("--window %s: at least 2m, so that a p99 has a first half to be judged against", o.window)
 	}
-	w, err := o.World(o.demo)
+	w, err := o.World(ctx, o.demo)
 	if err != nil {
 		return err
 	}

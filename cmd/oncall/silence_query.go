@@ -60,7 +60,7 @@ add and expire refuse --demo, as the demo has no Alertmanager to write to.`,
 }
 
 func runSilenceQuery(ctx context.Context, o *silencesOptions) error {
-	w, err := o.World(o.demo)
+	w, err := o.World(ctx, o.demo)
 	if err != nil {
 		return err
 	}

@@ -37,8 +37,8 @@ func (o *sloOptions) flags(cmd *cobra.Command, watch *watchOptions) {
 
 // world is where budgets are read from: the simulator's with --demo, else
 // the config's, which must have SLOs and a Prometheus.
-func (o *sloOptions) world() (*World, error) {
-	w, err := o.World(o.demo)
+func (o *sloOptions) world(ctx context.Context) (*World, error) {
+	w, err := o.World(ctx, o.demo)
 	if err != nil || w.Simulated() {
 		return w, err
 	}

@@ -88,7 +88,7 @@ type gateResult struct {
 }
 
 func runSLOGate(ctx context.Context, o *sloGateOptions) error {
-	w, err := o.world()
+	w, err := o.world(ctx)
 	if err != nil {
 		return err
 	}

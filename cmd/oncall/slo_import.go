@@ -61,7 +61,7 @@ Every problem names its file and line.`,
 }
 
 func runSLOImport(o *sloImportOptions) error {
-	slos, err := importFiles(o.files)
+	slos, err := importFiles(o.files, o.IO.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -71,8 +71,9 @@ func runSLOImport(o *sloImportOptions) error {
 	return writeSLOYAML(o.IO.Out, slos)
 }
 
-// importFiles reads every file; the error holds every problem of all.
-func importFiles(paths []string) ([]config.SLO, error) {
+// importFiles reads every file; the error holds every problem of all,
+// and what is valid but probably not meant goes to warn at its line.
+func importFiles(paths []string, warn io.Writer) ([]config.SLO, error) {
 	var all []config.SLO
 	var problems problem.Problems
 	for _, p := range paths {
@@ -80,7 +81,8 @@ func importFiles(paths []string) ([]config.SLO, error) {
 		if err != nil {
 			return nil, usageError{err}
 		}
-		slos, err := config.ImportSLOs(p, b)
+		slos, warnings, err := config.ImportSLOs(p, b)
+		writeWarnings(warn, warnings)
 		var ps problem.Problems
 		if errors.As(err, &ps) {
 			problems = append(problems, ps...)

@@ -44,7 +44,7 @@ type sloReport struct {
 }
 
 func runSLOList(ctx context.Context, o *sloListOptions) error {
-	w, err := o.world()
+	w, err := o.world(ctx)
 	if err != nil {
 		return err
 	}

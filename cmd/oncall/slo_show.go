@@ -63,7 +63,7 @@ type sloDetail struct {
 }
 
 func runSLOShow(ctx context.Context, o *sloShowOptions) error {
-	w, err := o.world()
+	w, err := o.world(ctx)
 	if err != nil {
 		return err
 	}

@@ -97,6 +97,15 @@ func TestSLOImportAndValidate(t *testing.T) {
 	if v.code != 1 || !strings.Contains(v.err, bad+":5:16:") || !strings.Contains(v.err, "objective: 100") {
 		t.Errorf("a bad file: %+v", v)
 	}
+	// valid but probably not meant: said at its line, by import and
+	// validate alike, without failing either
+	ratio := writeFile(t, "ratio.yaml", "version: prometheus/v1\nservice: a\nslos:\n  - name: x\n    objective: 0.999\n    sli: {events: {error_query: 'a[{{.window}}]', total_query: 'b[{{.window}}]'}}\n")
+	for _, verb := range []string{"import", "validate"} {
+		v = oncall(t, nil, "", "slo", verb, ratio)
+		if v.code != 0 || strings.Count(v.err, "warning:") != 1 || !strings.Contains(v.err, ratio+":5:16: warning:") || !strings.Contains(v.err, "0.999 means 0.999%") {
+			t.Errorf("slo %s of a ratio: %+v", verb, v)
+		}
+	}
 	cfgFile := writeFile(t, "oncall.yaml", "slos:\n  - {name: a, service: s, objective: 99.9, window: 28d}\nslo_files: ["+filepath.Join(dir, "pyrra.yaml")+"]\n")
 	v = oncall(t, nil, "", "slo", "validate", "--config", cfgFile)
 	if v.code != 0 || !strings.Contains(v.out, "ok (3 SLOs: 2 pyrra)") {

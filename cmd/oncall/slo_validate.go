@@ -51,7 +51,7 @@ func runSLOValidate(o *sloValidateOptions) error {
 		_, err = fmt.Fprintf(o.IO.Out, "%s: ok (%s%s)\n", path, humanize.Count(len(cfg.SLOs), "SLO"), byFormat(cfg.SLOs))
 		return err
 	}
-	slos, err := importFiles(o.files)
+	slos, err := importFiles(o.files, o.IO.ErrOut)
 	if err != nil {
 		return asCheck(err)
 	}

@@ -58,7 +58,7 @@ func runTrace(ctx context.Context, o *traceOptions) error {
 	if err != nil {
 		return usagef("trace ID %q: %v", o.id, err)
 	}
-	w, err := o.World(o.demo)
+	w, err := o.World(ctx, o.demo)
 	if err != nil {
 		return err
 	}

@@ -148,15 +148,19 @@ func simWorld(e *env, f *sim.Fleet, label string) *World {
 
 // demoWorld is the world of --demo: the scenario's fleet simulated to
 // onset + after and stopped there. Verification moves it on at once.
-func demoWorld(e *env, d DemoFlags) (*World, error) {
-	if d.After > maxAfter {
-		return nil, usagef("--after %s: at most %s; every scenario plays out within a few hours", timeparse.FormatDuration(d.After), timeparse.FormatDuration(maxAfter))
-	}
+func demoWorld(ctx context.Context, e *env, d DemoFlags) (*World, error) {
+	// the scenario first: a mistyped name is the first thing to fix
 	f, err := sim.New(sim.Options{Scenario: d.Scenario, Seed: d.Seed})
 	if err != nil {
 		return nil, usageError{err}
 	}
-	f.AdvanceTo(f.Onset().Add(d.After))
+	if d.After > maxAfter {
+		return nil, usagef("--after %s: at most %s; every scenario plays out within a few hours", timeparse.FormatDuration(d.After), timeparse.FormatDuration(maxAfter))
+	}
+	// a long --after takes seconds to simulate: ctrl+c ends it
+	if err := f.AdvanceUntil(ctx, f.Onset().Add(d.After)); err != nil {
+		return nil, err
+	}
 	w := simWorld(e, f, fmt.Sprintf("simulator: %s, seed %d, onset %s", d.Scenario, d.Seed, d.After))
 	w.Wait = advanceWait(f)
 	return w, nil

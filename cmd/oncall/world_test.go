@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -22,7 +23,7 @@ func testFactory(vars map[string]string) *Factory {
 
 func TestDemoWorldIsTheSimulatorAtOnsetPlusAfter(t *testing.T) {
 	f := testFactory(map[string]string{"XDG_DATA_HOME": t.TempDir()})
-	w, err := f.World(DemoFlags{Scenario: "retry-storm", Seed: 1, After: 20 * time.Minute})
+	w, err := f.World(context.Background(), DemoFlags{Scenario: "retry-storm", Seed: 1, After: 20 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestDemoWorldIsTheSimulatorAtOnsetPlusAfter(t *testing.T) {
 }
 
 func TestUnknownScenarioIsAUsageError(t *testing.T) {
-	_, err := testFactory(nil).World(DemoFlags{Scenario: "retry-strom", Seed: 1})
+	_, err := testFactory(nil).World(context.Background(), DemoFlags{Scenario: "retry-strom", Seed: 1})
 	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "retry-storm") {
 		t.Fatalf("err %v (exit %d), want a usage error naming retry-storm", err, exitCode(err))
 	}
@@ -73,7 +74,7 @@ slos:
 `)
 	f := testFactory(map[string]string{"XDG_DATA_HOME": t.TempDir()})
 	f.Global.ConfigPath = cfg
-	w, err := f.World(DemoFlags{Seed: 1, After: time.Minute})
+	w, err := f.World(context.Background(), DemoFlags{Seed: 1, After: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ slos:
 	if d.Kit != nil || d.Runbooks["checkout-api"][0] != "https://wiki.example/restart" {
 		t.Errorf("deps: kit %v without a runbooks directory, runbooks %v", d.Kit, d.Runbooks)
 	}
-	if _, _, err := f.RunbookKit(DemoFlags{}); exitCode(err) != exitUsage || !strings.Contains(err.Error(), "no runbooks directory in "+cfg) {
+	if _, _, err := f.RunbookKit(context.Background(), DemoFlags{}); exitCode(err) != exitUsage || !strings.Contains(err.Error(), "no runbooks directory in "+cfg) {
 		t.Errorf("a runbook kit without runbooks: %v", err)
 	}
 }
@@ -129,8 +130,24 @@ func TestDemoFlagsAreOne(t *testing.T) {
 // TestAfterIsBounded: --after is simulated before anything is read, so a
 // mistyped one (2562047h) is refused at once rather than run for hours.
 func TestAfterIsBounded(t *testing.T) {
-	_, err := testFactory(nil).World(DemoFlags{Scenario: "retry-storm", Seed: 1, After: 2562047 * time.Hour})
+	_, err := testFactory(nil).World(context.Background(), DemoFlags{Scenario: "retry-storm", Seed: 1, After: 2562047 * time.Hour})
 	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "at most 1d") {
 		t.Fatalf("err %v, want a usage error naming the bound", err)
+	}
+	// with a mistyped scenario too, the scenario is what it names first
+	_, err = testFactory(nil).World(context.Background(), DemoFlags{Scenario: "retry-strom", Seed: 1, After: 2562047 * time.Hour})
+	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "retry-strom") {
+		t.Fatalf("err %v, want the unknown scenario named", err)
+	}
+}
+
+// TestLongAfterEndsWithTheContext: simulating a day takes seconds, and
+// ctrl+c (the context) ends it at the next hour of fleet time.
+func TestLongAfterEndsWithTheContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	w, err := testFactory(nil).World(ctx, DemoFlags{Scenario: "retry-storm", Seed: 1, After: 24 * time.Hour})
+	if w != nil || !errors.Is(err, context.Canceled) {
+		t.Fatalf("world %v, err %v; want nothing and the context's end", w, err)
 	}
 }

@@ -37,15 +37,10 @@ const slothPeriod = 30 * 24 * time.Hour
 // ServiceLevelObjective resources, OpenSLO v1 SLO documents (with the SLI
 // documents they reference), or oncall's own `slos:` list. A file may
 // hold several YAML documents. Each SLO's Origin is file:line (format).
-// The error lists every problem with its line.
-func ImportSLOs(name string, b []byte) ([]SLO, error) {
-	slos, _, err := ImportSLOsWarning(name, b)
-	return slos, err
-}
-
-// ImportSLOsWarning is ImportSLOs that also says, at its line, what is
-// valid but probably not meant (an objective of 0.999 where 99.9 was).
-func ImportSLOsWarning(name string, b []byte) ([]SLO, problem.Problems, error) {
+// The error lists every problem with its line; the warnings, at theirs,
+// what is valid but probably not meant (an objective of 0.999 where 99.9
+// was).
+func ImportSLOs(name string, b []byte) ([]SLO, problem.Problems, error) {
 	im := &importer{file: name, slis: map[string]*yaml.Node{}}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	var docs []*yaml.Node

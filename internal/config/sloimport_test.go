@@ -19,7 +19,7 @@ func importFile(t *testing.T, name string) []SLO {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slos, err := ImportSLOs(p, b)
+	slos, _, err := ImportSLOs(p, b)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -99,7 +99,7 @@ func TestImportProblemsNameFileAndLine(t *testing.T) {
 		{"syntax", "slos:\n  - name: [\n", 2, "invalid YAML"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := ImportSLOs("f.yaml", []byte(c.src))
+			_, _, err := ImportSLOs("f.yaml", []byte(c.src))
 			ps, ok := err.(problem.Problems)
 			if !ok {
 				t.Fatalf("error %v", err)

@@ -405,7 +405,7 @@ func (v *validator) check(c *Config) {
 			v.atPath(p, "%v", err)
 			continue
 		}
-		slos, warnings, err := ImportSLOsWarning(v.resolve(f), b)
+		slos, warnings, err := ImportSLOs(v.resolve(f), b)
 		v.warnings = append(v.warnings, warnings...)
 		var ps problem.Problems
 		if errors.As(err, &ps) {
