@@ -100,6 +100,18 @@ type overviewData struct {
 
 type overviewMsg overviewData
 
+// namedPart is a part under the name the status line and the detail
+// pane give it.
+type namedPart struct {
+	name string
+	p    *part // nil: nothing to read or probe there
+}
+
+// backendParts are the parts the status line shows, one per backend.
+func (o *overviewData) backendParts() []namedPart {
+	return []namedPart{{"metrics", &o.REDOf}, {"slo", &o.BudgetOf}, {"alerts", &o.AlertsOf}, {"logs", o.LogsOf}, {"traces", o.TracesOf}}
+}
+
 // incidentMsg is the incident as assembled so far: partial while parts
 // of the evidence are still coming (next waits for the following one),
 // whole when next is nil.
@@ -170,7 +182,7 @@ func loadOverview(d Deps, prev *overviewData) tea.Cmd {
 		}
 		probe := func(src any) *part {
 			pr, ok := src.(sources.Prober)
-			if !ok || src == nil {
+			if !ok {
 				return nil
 			}
 			p := &part{}
@@ -239,4 +251,4 @@ func loadBudgets(ctx context.Context, slis sources.SLIs, slos []slo.Objective, n
 // configured: not down, just absent.
 var errNotConfigured = errors.New("not configured")
 
-func errNoSource(what string) error { return fmt.Errorf("no %s datasource %w", what, errNotConfigured) }
+func errNoSource(what string) error { return fmt.Errorf("%s datasource %w", what, errNotConfigured) }

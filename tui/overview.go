@@ -753,6 +753,9 @@ func (o *overview) layout() overviewLayout {
 	// first: the filter takes the room it leaves
 	var end string
 	switch {
+	case errors.Is(d.AlertsOf.Err, errNotConfigured):
+		// absent, not down: said as the status line says it
+		end = "  " + st.Muted.Render("– "+d.AlertsOf.Err.Error())
 	case d.AlertsOf.Err != nil:
 		end = "  " + st.Bad.Render("✗ "+safe(d.AlertsOf.Err.Error()))
 	case len(firing) == 0 && o.filter != "":
@@ -785,6 +788,8 @@ func (o *overview) layout() overviewLayout {
 	by := "  by " + sortOrders[o.sortBy].name + " (s)"
 	table.add(-1, heading+o.filterNote(w-lipgloss.Width(heading+by+stale))+st.Muted.Render(by+": rate, errors, p99 over 30 minutes")+stale)
 	switch {
+	case errors.Is(d.REDOf.Err, errNotConfigured):
+		table.add(-1, st.Muted.Render("– "+d.REDOf.Err.Error()))
 	case d.REDOf.Err != nil:
 		table.add(-1, st.Bad.Render("✗ "+safe(d.REDOf.Err.Error())))
 	case len(services) == 0 && o.filter != "":
@@ -921,11 +926,7 @@ func (o *overview) Detail() (string, []string) {
 	}
 	d := o.data
 	var errs []string
-	for _, p := range []struct {
-		name string
-		p    *part
-	}{{"metrics", &d.REDOf}, {"slo", &d.BudgetOf}, {"alerts", &d.AlertsOf}, {"logs", d.LogsOf}, {"traces", d.TracesOf},
-		{"saturation", &d.SatOf}, {"proposals", &d.ProposalsOf}} {
+	for _, p := range append(d.backendParts(), namedPart{"saturation", &d.SatOf}, namedPart{"proposals", &d.ProposalsOf}) {
 		if p.p != nil && p.p.Err != nil && !errors.Is(p.p.Err, errNotConfigured) {
 			errs = append(errs, "✗ "+p.name+": "+p.p.Err.Error())
 		}

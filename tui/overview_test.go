@@ -526,6 +526,19 @@ func TestStatusLineKeepsThePause(t *testing.T) {
 	}
 }
 
+// A backend with nothing to probe (no logs, no traces) is left out of the
+// status line, and does not repeat the part before it when narrow.
+func TestStatusLineNamesEachPartOnce(t *testing.T) {
+	loaded := part{LoadedAt: wall, Took: 3 * time.Millisecond}
+	o := &overviewData{REDOf: loaded, BudgetOf: loaded, AlertsOf: part{Err: errNoSource("alertmanager")}}
+	for _, w := range []int{80, 200} {
+		got := ansi.Strip(statusLine(o, wall, 2*time.Second, false, w, styles()))
+		if strings.Count(got, "alerts") != 1 || strings.Contains(got, "logs") || strings.Contains(got, "traces") {
+			t.Errorf("at %d: %q", w, got)
+		}
+	}
+}
+
 // A click on a gauge selects it, a second opens its budget; side by side
 // the click's column picks the gauge.
 func TestClickSelectsAGauge(t *testing.T) {

@@ -358,14 +358,11 @@ func renderServiceRow(r correlate.ServiceStatus, scale columnScale, width int, s
 // statusLine reports each backend part: up, slow or down, and data age.
 func statusLine(o *overviewData, wall time.Time, refresh time.Duration, paused bool, width int, st *themes.Styles) string {
 	var parts, short []string
-	ps := []struct {
-		name string
-		p    *part
-	}{{"metrics", &o.REDOf}, {"slo", &o.BudgetOf}, {"alerts", &o.AlertsOf}, {"logs", o.LogsOf}, {"traces", o.TracesOf}}
-	for _, p := range ps {
+	for _, p := range o.backendParts() {
 		switch {
 		case p.p == nil:
 			// not configured, or nothing to probe: not a state to show
+			continue
 		case errors.Is(p.p.Err, errNotConfigured):
 			parts = append(parts, st.Muted.Render("– "+p.name+" not configured"))
 		case p.p.Err != nil:

@@ -197,15 +197,17 @@ func TestDoctorShowsEachDatasourceAsItEnds(t *testing.T) {
 	if code := run(context.Background(), e, []string{"doctor", "--config", cfg, "--timeout", timeout.String()}); code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
+	// the hung tempo cannot end before its timeout, so whatever was
+	// written before then was written as it ended, not held back
 	lokiAt, ok := out.writtenAt("auth and tenant  ✗ FAIL")
-	if !ok || lokiAt.Sub(start) > timeout/2 {
+	if !ok || lokiAt.Sub(start) >= timeout {
 		t.Errorf("loki's result came %s in (found %v), want before the hung tempo's timeout of %s", lokiAt.Sub(start), ok, timeout)
 	}
 	if _, ok := out.writtenAt("no answer by --timeout"); !ok {
 		t.Errorf("the hung tempo's failure does not name --timeout")
 	}
 	tempoAt, ok := out.writtenAt("tempo http://" + hung.Addr().String())
-	if !ok || tempoAt.Sub(start) < timeout/2 {
+	if !ok || tempoAt.Sub(start) < timeout {
 		t.Errorf("the hung tempo's result came %s in (found %v)", tempoAt.Sub(start), ok)
 	}
 }
