@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"encoding/json"
 	"sort"
 )
 
@@ -29,9 +30,14 @@ type BlastRadius struct {
 	AtRiskPerMin  float64    `json:"at_risk_per_min"`
 	MoneyPerMin   float64    `json:"money_per_min"`
 	Currency      string     `json:"currency,omitempty"`
-	// Unknown says why the requests at the entry points are not known
-	// (failing_per_min and at_risk_per_min are then 0, not measured).
+	// Unknown says why the requests at the entry points are not known:
+	// FailingPerMin and AtRiskPerMin are then 0 in Go, not measured, and
+	// null in JSON.
 	Unknown string `json:"unknown,omitempty"`
+	// EntryPointsMissing is set when the entry points' own metrics did
+	// not arrive: EntryPoints lists only those other evidence shows
+	// hurt, and more may be.
+	EntryPointsMissing bool `json:"entry_points_missing,omitempty"`
 	// How says how each number was computed.
 	How map[string]string `json:"how"`
 }
@@ -114,6 +120,92 @@ func Blast(root string, g *Graph, anoms map[string]*Anomaly, loadBy map[string][
 		b.How["money_per_min"] += " (no currency configured)"
 	}
 	return b
+}
+
+// MarshalJSON writes failing_per_min and at_risk_per_min as null when
+// they are not known, so that no reader takes the 0 for a measure.
+func (b BlastRadius) MarshalJSON() ([]byte, error) {
+	type fields BlastRadius // without this method
+	out := struct {
+		fields
+		FailingPerMin *float64 `json:"failing_per_min"`
+		AtRiskPerMin  *float64 `json:"at_risk_per_min"`
+	}{fields: fields(b)}
+	if b.Unknown == "" {
+		out.FailingPerMin, out.AtRiskPerMin = &b.FailingPerMin, &b.AtRiskPerMin
+	}
+	return json.Marshal(out)
+}
+
+// redPart is the name Gather gives the RED metrics' part of the evidence.
+const redPart = "metrics: RED"
+
+// checkEntryPoints makes the requests at the entry points unknown when
+// the evidence could not measure them: the RED metrics did not arrive, or
+// an entry point whose calls lead into the blast radius has no series of
+// its own, was not screened as within its baseline, and has no
+// service-graph edge into it. Then neither a sum nor "no entry point is
+// hurt" can be said.
+func (b *BlastRadius) checkEntryPoints(g *Graph, ev *Evidence) {
+	for _, m := range ev.Missing {
+		if m.What == redPart {
+			b.unknownBecause("the entry points' metrics did not arrive (" + m.What + ": " + m.Why + ")")
+			return
+		}
+	}
+	known := map[string]bool{}
+	if ev.Screen != nil {
+		for _, s := range ev.Screen.Within {
+			known[s] = true
+		}
+	}
+	for _, r := range ev.RED {
+		known[r.Service] = true
+	}
+	for _, e := range ev.Edges {
+		known[e.Server] = true
+	}
+	var absent []string
+	for _, s := range upstreamEntryPoints(g, b.Names()) {
+		if !known[s] {
+			absent = append(absent, s)
+		}
+	}
+	if len(absent) > 0 {
+		b.unknownBecause("no metrics arrived for the entry points " + firstFew(absent, 3))
+	}
+}
+
+// unknownBecause marks the requests at the entry points as not measured.
+func (b *BlastRadius) unknownBecause(why string) {
+	b.Unknown, b.EntryPointsMissing = why, true
+	b.FailingPerMin, b.AtRiskPerMin = 0, 0
+}
+
+// upstreamEntryPoints lists, sorted, the entry points among members and
+// their callers, direct or not: where users meet what members serve.
+func upstreamEntryPoints(g *Graph, members []string) []string {
+	seen := map[string]bool{}
+	queue := append([]string(nil), members...)
+	for _, s := range members {
+		seen[s] = true
+	}
+	var out []string
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		if g.EntryPoint(s) {
+			out = append(out, s)
+		}
+		for _, e := range g.Dependents(s) {
+			if !seen[e.Client] {
+				seen[e.Client] = true
+				queue = append(queue, e.Client)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Names lists the services in the blast radius.

@@ -19,6 +19,7 @@ func Gather(ctx context.Context, src sources.Set, t Trigger, o GatherOptions) *E
 	if t.Window <= 0 {
 		t.Window = 15 * time.Minute
 	}
+	o.Step = max(o.Step, stepFor(t.Window+o.Baseline))
 	ctx, cancel := context.WithTimeout(ctx, o.Deadline)
 	defer cancel()
 	g := newGatherer(ctx, src, t, o)
@@ -29,9 +30,12 @@ func Gather(ctx context.Context, src sources.Set, t Trigger, o GatherOptions) *E
 	g.start("alerts", src.Alerts != nil, g.alerts)
 	g.start("logs", src.Logs != nil, g.logs)
 	if src.Logs == nil {
-		g.logsReady <- nil // the traces part waits for no logs
+		g.logsReady <- nil // the whole traces wait for no logs
 	}
 	g.start("traces", src.Traces != nil, g.traces)
+	if src.Traces != nil {
+		g.start("traces: whole", true, g.wholeTraces)
+	}
 	g.wait()
 	return g.result()
 }
@@ -56,9 +60,14 @@ type gatherer struct {
 	done  map[string]bool
 	parts []string // in the order they were started
 
-	// logsReady hands the logs to the traces part, which fetches the
-	// traces the error logs name
+	// logsReady hands the logs to the whole traces, which fetch one
+	// trace per log signature
 	logsReady chan []sources.LogLine
+	// leadsReady hands what the traces part found to the whole traces
+	leadsReady chan *traceLeads
+	// answered is closed once the first answer, RED, was kept or given
+	// up on, and told to Progress
+	answered chan struct{}
 }
 
 func newGatherer(ctx context.Context, src sources.Set, t Trigger, o GatherOptions) *gatherer {
@@ -67,7 +76,8 @@ func newGatherer(ctx context.Context, src sources.Set, t Trigger, o GatherOption
 		Baseline: sources.TimeRange{Start: t.At.Add(-t.Window - o.Baseline), End: t.At.Add(-t.Window)}}
 	return &gatherer{ctx: ctx, src: src, t: t, o: o, began: time.Now(),
 		all: sources.TimeRange{Start: ev.Baseline.Start, End: t.At},
-		ev:  ev, done: map[string]bool{}, logsReady: make(chan []sources.LogLine, 1)}
+		ev:  ev, done: map[string]bool{}, logsReady: make(chan []sources.LogLine, 1),
+		leadsReady: make(chan *traceLeads, 1), answered: make(chan struct{})}
 }
 
 // start runs fetch, one part of the evidence, whose result is kept only
@@ -80,6 +90,7 @@ func (g *gatherer) start(what string, available bool, fetch func() (func(), erro
 		g.ev.Missing = append(g.ev.Missing, Missing{What: what, Why: "no datasource configured"})
 		g.done[what] = true
 		g.mu.Unlock()
+		g.told(what)
 		return
 	}
 	g.wg.Add(1)
@@ -90,7 +101,19 @@ func (g *gatherer) start(what string, available bool, fetch func() (func(), erro
 		if snap := g.keep(what, apply, err); snap != nil {
 			g.o.Progress(snap)
 		}
+		g.told(what)
 	}()
+}
+
+// firstAnswer is the part the first answer on a screen is drawn from:
+// the ranking needs the rates, errors and latencies.
+const firstAnswer = "metrics: RED"
+
+// told notes that a part's outcome was told to Progress.
+func (g *gatherer) told(what string) {
+	if what == firstAnswer {
+		close(g.answered)
+	}
 }
 
 // keep records what one part fetched, or why it failed, and returns the
@@ -152,11 +175,13 @@ func (g *gatherer) result() *Evidence {
 	return g.ev
 }
 
-// red gathers the rate, errors and duration of every service over the
-// baseline and the window.
+// red gathers the rate, errors and duration over the baseline and the
+// window of every service the screen cannot rule out, or of every
+// service when the backend cannot screen.
 func (g *gatherer) red() (func(), error) {
-	r, err := g.src.Metrics.RED(g.ctx, nil, g.all, g.o.Step)
-	return func() { g.ev.RED = r }, err
+	s := g.screen()
+	r, err := g.screenedRED(s)
+	return func() { g.ev.RED, g.ev.Screen = r, s }, err
 }
 
 // changes gathers the deploys and other changes over the baseline and the
@@ -193,9 +218,11 @@ func (g *gatherer) logs() (func(), error) {
 // serviceGraph gathers the window's edges in slices of five minutes, each
 // edge at its peak slice, so a surge is not averaged away by the quiet
 // part of the window; the slices and the baseline are asked for at once.
+// A window of more than MaxGraphSlices slices is cut into wider ones
+// after its last five minutes, which stay what goes on now.
 func (g *gatherer) serviceGraph() (func(), error) {
 	var ends []time.Time
-	for end := g.t.At; end.After(g.ev.Window.Start); end = end.Add(-graphSlice) {
+	for end := g.t.At; end.After(g.ev.Window.Start); end = end.Add(-g.sliceWidth(end)) {
 		ends = append(ends, end)
 	}
 	slices, base, err := g.graphSlices(ends)
@@ -246,42 +273,48 @@ func (g *gatherer) earliestEdges(base []sources.Edge, ends []time.Time, slices [
 	return base, sources.TimeRange{}
 }
 
-// sliceSpan is how far back from end its slice reaches: graphSlice, or
+// sliceSpan is how far back from end its slice reaches: its width, or
 // less for the slice cut by the start of the window.
 func (g *gatherer) sliceSpan(end time.Time) time.Duration {
-	return min(graphSlice, end.Sub(g.ev.Window.Start))
+	return min(g.sliceWidth(end), end.Sub(g.ev.Window.Start))
 }
 
-// traces gathers the trigger's trace and those the search for failed
-// traces, the exemplars and the error logs name, each fetched as its IDs
-// arrive; the logs' IDs only if the logs come in time.
+// sliceWidth is the width of the slice ending at end: graphSlice for the
+// window's last, and for the others as much as cuts the rest of the
+// window into MaxGraphSlices-1, but never less than graphSlice.
+func (g *gatherer) sliceWidth(end time.Time) time.Duration {
+	if end.Equal(g.t.At) {
+		return graphSlice
+	}
+	rest := g.t.At.Add(-graphSlice).Sub(g.ev.Window.Start)
+	return max(graphSlice, (rest+MaxGraphSlices-2)/(MaxGraphSlices-1))
+}
+
+// traces gathers what the search for failed traces says of their
+// spans (where each failure started, and the calls that were retried)
+// and the exemplars; it hands both on to the whole traces.
 func (g *gatherer) traces() (func(), error) {
-	f := newTraceFetcher(g.ctx, g.src.Traces, g.o.MaxTraces)
-	f.add(fromTrigger, []string{g.t.TraceID})
 	var l traceLeads
 	l.wg.Add(1)
-	go g.searchFailedTraces(f, &l)
+	go g.searchFailedTraces(&l)
 	if g.src.Metrics != nil {
 		l.wg.Add(1)
-		go g.exemplarTraces(f, &l)
-	} else {
-		f.add(fromExemplars, nil)
+		go g.exemplarTraces(&l)
 	}
-	ids := errorTraceIDs(g.logsInTime())
 	l.wg.Wait()
-	f.add(fromLogs, ids)
-	traces, more := f.wait()
+	g.leadsReady <- &l
 	return func() {
-		g.ev.Traces, g.ev.Exemplars = traces, l.exemplars
-		g.ev.Missing = append(g.ev.Missing, append(l.notes, more...)...)
+		g.ev.SpanSets, g.ev.Exemplars = l.spanSets, l.exemplars
+		g.ev.Missing = append(g.ev.Missing, l.notes...)
 	}, nil
 }
 
-// traceLeads is what the traces part learns besides trace IDs from the
-// search and the exemplars, which run beside each other.
+// traceLeads is what the traces part learns from the search and the
+// exemplars, which run beside each other.
 type traceLeads struct {
 	wg        sync.WaitGroup // the search and the exemplars
-	mu        sync.Mutex     // guards exemplars and notes
+	mu        sync.Mutex     // guards the rest while they run
+	spanSets  []sources.Trace
 	exemplars []sources.Exemplar
 	notes     []Missing
 }
@@ -292,24 +325,25 @@ func (l *traceLeads) note(m Missing) {
 	l.notes = append(l.notes, m)
 }
 
-// searchFailedTraces fetches the traces a search for failed ones finds.
-func (g *gatherer) searchFailedTraces(f *traceFetcher, l *traceLeads) {
+// searchFailedTraces asks for the failed traces with their failed spans
+// and their calls, as span sets: the search answers where each failure
+// started without a fetch per trace.
+func (g *gatherer) searchFailedTraces(l *traceLeads) {
 	defer l.wg.Done()
-	hits, err := g.src.Traces.SearchTraces(g.ctx, sources.TraceSearch{ErrorsOnly: true, Range: g.ev.Window, Limit: g.o.MaxTraces / 2})
+	hits, err := g.src.Traces.SearchTraces(g.ctx, sources.TraceSearch{ErrorsOnly: true, Range: g.ev.Window, Limit: g.o.MaxTraces,
+		SpansPerTrace: searchSpansPerTrace, WithCalls: true})
 	if err != nil {
 		l.note(Missing{"trace search", err.Error(), true})
 	}
-	ids := make([]string, len(hits))
-	for i, h := range hits {
-		ids[i] = h.TraceID
-	}
-	f.add(fromSearch, ids)
+	sets := spanSets(hits)
+	l.mu.Lock()
+	l.spanSets = sets
+	l.mu.Unlock()
 }
 
 // exemplarTraces gathers the exemplars, which point at the slow and failed
-// requests behind the metrics, and fetches their traces, the slowest
-// first, as the p99 is made of them.
-func (g *gatherer) exemplarTraces(f *traceFetcher, l *traceLeads) {
+// requests behind the metrics.
+func (g *gatherer) exemplarTraces(l *traceLeads) {
 	defer l.wg.Done()
 	x, err := g.src.Metrics.Exemplars(g.ctx, nil, g.ev.Window)
 	if err != nil {
@@ -318,17 +352,37 @@ func (g *gatherer) exemplarTraces(f *traceFetcher, l *traceLeads) {
 	l.mu.Lock()
 	l.exemplars = x
 	l.mu.Unlock()
-	ex := append([]sources.Exemplar(nil), x...)
-	sort.SliceStable(ex, func(i, j int) bool { return ex[i].Value > ex[j].Value })
-	ids := make([]string, len(ex))
-	for i, e := range ex {
-		ids[i] = e.TraceID
+}
+
+// wholeTraces fetches the few traces the incident shows whole: the
+// trigger's, the slowest exemplar's, one per failure origin and one per
+// log signature. On a screen they are fetched once the first answer is
+// drawn, so that they do not compete with it.
+func (g *gatherer) wholeTraces() (func(), error) {
+	var l *traceLeads
+	select {
+	case l = <-g.leadsReady:
+	case <-g.ctx.Done():
+		return nil, g.ctx.Err()
 	}
-	f.add(fromExemplars, ids)
+	logs := g.logsInTime()
+	if g.o.Progress != nil {
+		select {
+		case <-g.answered:
+		case <-g.ctx.Done():
+			return nil, g.ctx.Err()
+		}
+	}
+	ids := wholeTraceIDs(g.t.TraceID, l.spanSets, l.exemplars, logs)
+	traces, notes := fetchTraces(g.ctx, g.src.Traces, ids)
+	return func() {
+		g.ev.Traces = traces
+		g.ev.Missing = append(g.ev.Missing, notes...)
+	}, nil
 }
 
 // logsInTime is the logs if they arrive within half the deadline; after
-// that the traces go on without the logs' trace IDs.
+// that the whole traces go on without the logs' signatures.
 func (g *gatherer) logsInTime() []sources.LogLine {
 	wait := time.NewTimer(g.o.Deadline / 2)
 	defer wait.Stop()
@@ -339,15 +393,4 @@ func (g *gatherer) logsInTime() []sources.LogLine {
 	case <-g.ctx.Done():
 	}
 	return nil
-}
-
-// errorTraceIDs is the trace IDs of the error lines among logs.
-func errorTraceIDs(logs []sources.LogLine) []string {
-	var ids []string
-	for _, l := range logs {
-		if l.Level == "error" {
-			ids = append(ids, l.TraceID)
-		}
-	}
-	return ids
 }

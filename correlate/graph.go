@@ -24,7 +24,7 @@ type GraphEdge struct {
 	BaseRate   float64          `json:"base_rate"`
 	ErrorRatio float64          `json:"error_ratio"`
 	P99Seconds float64          `json:"p99_seconds"`
-	TraceCalls int              `json:"trace_calls,omitempty"` // calls seen in the fetched traces
+	TraceCalls int              `json:"trace_calls,omitempty"` // calls seen in the traces fetched or searched
 	Retries    int              `json:"retries,omitempty"`     // of which repeated attempts
 	Query      string           `json:"query,omitempty"`
 }

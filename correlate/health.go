@@ -40,6 +40,10 @@ type ServiceStatus struct {
 	// external API) judged from its callers' service-graph edges: its
 	// numbers are those of the calls into it, and it has no series.
 	FromEdges bool `json:"from_edges,omitempty"`
+	// Summarized marks a row read from server-side summaries
+	// (SummaryStatuses): its numbers and health are read, its series
+	// only once ServiceSeries reads them.
+	Summarized bool `json:"-"`
 }
 
 // PeerStatuses judges the uninstrumented peers, the servers of edges
@@ -117,7 +121,7 @@ func (st *ServiceStatus) judge() {
 // answered the series, but with no finite value): its health is unknown,
 // and a renderer says "unread" rather than the ok judge leaves it at.
 func (st ServiceStatus) Unread() bool {
-	return !st.FromEdges && len(st.Rates) == 0 && len(st.P99s) == 0
+	return !st.FromEdges && !st.Summarized && len(st.Rates) == 0 && len(st.P99s) == 0
 }
 
 // UnreadCount counts the services of ss whose series read no number.

@@ -14,7 +14,7 @@ import (
 
 // SchemaVersion is the version of the Incident JSON. Tests, the TUI and
 // postmortems read it; a change that breaks a reader bumps it.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Meta is what the config adds to the evidence.
 type Meta struct {
@@ -81,9 +81,10 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 	ev = finiteEvidence(ev)
 	inc := &Incident{Schema: SchemaVersion, Trigger: ev.Trigger, Window: ev.Window, Baseline: ev.Baseline, Missing: ev.Missing}
 	a := &analysis{ev: ev, meta: meta, anoms: Anomalies(ev), tolerance: OnsetTolerance * ev.Step}
-	a.g = BuildGraph(ev.Traces, ev.Edges, ev.BaselineEdges, meta.Static)
+	traced := tracedSpans(ev)
+	a.g = BuildGraph(traced, ev.Edges, ev.BaselineEdges, meta.Static)
 	a.sigs = Signatures(ev.Logs)
-	a.origins = ErrorOrigins(ev.Traces)
+	a.origins = ErrorOrigins(traced)
 	// an uninstrumented peer's anomaly is first seen by its anomalous callers
 	for s, an := range a.anoms {
 		if !an.FromEdges {
@@ -127,6 +128,9 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 	inc.Timeline = timeline(ev, inc.Anomalies)
 	inc.Traces = citedTraces(ev, a.origins, cands)
 	a.noteBaseline(inc)
+	if n := ev.Screen.note(); n != "" {
+		inc.Notes = append(inc.Notes, n)
+	}
 	inc.Notes = append(inc.Notes, scopeNotes...)
 	for _, an := range earlier {
 		inc.Notes = append(inc.Notes, fmt.Sprintf("earlier, recovered at %s: %s %s (another incident; not ranked)", an.Recovered.UTC().Format("15:04"), an.Service, an.describe()))
@@ -143,6 +147,7 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 	}
 	root := cands[0].Service
 	b := Blast(root, a.g, a.anoms, a.loadBy, a.noise, meta.Services, meta.Currency)
+	b.checkEntryPoints(a.g, ev)
 	inc.Blast = &b
 	inc.Mechanisms = a.mechanisms(root, b)
 	inc.Chain = a.chain(root, b, meta)
@@ -239,7 +244,7 @@ func (a *analysis) noteThinEvidence(inc *Incident) {
 	for _, m := range a.ev.Missing {
 		inc.Notes = append(inc.Notes, fmt.Sprintf("missing %s: %s", m.What, m.Why))
 	}
-	if len(a.ev.Traces) == 0 {
+	if len(a.ev.Traces) == 0 && len(a.ev.SpanSets) == 0 {
 		inc.Notes = append(inc.Notes, "no traces: the graph comes from service-graph metrics and the config, and no error origins are known")
 	}
 	if len(a.ev.Edges) == 0 {

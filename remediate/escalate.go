@@ -59,8 +59,10 @@ type Escalation struct {
 
 // BlastSummary is the blast radius in an escalation.
 type BlastSummary struct {
-	Services      []string `json:"services"`
-	FailingPerMin float64  `json:"failing_per_min"`
+	Services []string `json:"services"`
+	// FailingPerMin is nil (null) when the requests at the entry points
+	// were not measured: an escalation must not say 0.
+	FailingPerMin *float64 `json:"failing_per_min"`
 	MoneyPerMin   float64  `json:"money_per_min"`
 	Currency      string   `json:"currency,omitempty"`
 }
@@ -75,7 +77,10 @@ func NewEscalation(p *Plan, tried []ActionOutcome, reason, user, host string, at
 			e.Chain = append(e.Chain, l.Service+": "+l.What)
 		}
 		if b := inc.Blast; b != nil {
-			bs := &BlastSummary{FailingPerMin: b.FailingPerMin, MoneyPerMin: b.MoneyPerMin, Currency: b.Currency}
+			bs := &BlastSummary{MoneyPerMin: b.MoneyPerMin, Currency: b.Currency}
+			if f := b.FailingPerMin; b.Unknown == "" {
+				bs.FailingPerMin = &f
+			}
 			for _, s := range b.Services {
 				bs.Services = append(bs.Services, s.Service)
 			}
@@ -227,7 +232,11 @@ func slackText(e Escalation) string {
 		fmt.Fprintf(&b, "Incident: %s\n", e.Incident)
 	}
 	if e.Blast != nil {
-		fmt.Fprintf(&b, "Blast radius: %s, %s failing requests/min\n", humanize.Count(len(e.Blast.Services), "service"), humanize.Commas(e.Blast.FailingPerMin))
+		failing := "unknown"
+		if f := e.Blast.FailingPerMin; f != nil {
+			failing = humanize.Commas(*f)
+		}
+		fmt.Fprintf(&b, "Blast radius: %s, %s failing requests/min\n", humanize.Count(len(e.Blast.Services), "service"), failing)
 	}
 	fmt.Fprintf(&b, "Diagnosis: %s\n", e.Diagnosis.Reason)
 	for _, t := range e.Tried {

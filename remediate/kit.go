@@ -24,10 +24,9 @@ type Kit struct {
 	Meta    correlate.Meta
 	// Window is how far back Look assembles the incident.
 	Window time.Duration
-	// Deadline is how long Look waits for the evidence; 0 is Gather's
-	// default. A simulated fleet answers in process, so only a busy
-	// machine makes it late: its kits wait longer rather than act on a
-	// diagnosis with parts missing.
+	// Deadline is how long Look waits for the evidence: the incident's
+	// deadline, the same in the CLI and the cockpit; 0 is Gather's
+	// default.
 	Deadline time.Duration
 }
 

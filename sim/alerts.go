@@ -32,9 +32,15 @@ type alertState struct {
 	insts    map[string]*alertInst
 	silences []sources.Silence
 	nextSil  int
+	// tried are the pools that have met the exhaustion rule once: only
+	// those can have an alert to resolve, so the others cost nothing when
+	// the rule is false (most pools, at 2,000 services)
+	tried map[*pool]bool
 }
 
-func newAlertState() *alertState { return &alertState{insts: map[string]*alertInst{}} }
+func newAlertState() *alertState {
+	return &alertState{insts: map[string]*alertInst{}, tried: map[*pool]bool{}}
+}
 
 func fingerprint(l sources.Labels) string {
 	keys := make([]string, 0, len(l))
@@ -74,11 +80,9 @@ var ruleDefs = []ruleDef{
 func (as *alertState) evaluate(f *Fleet) {
 	now := f.m.now
 	st := f.store
-	seen := map[string]bool{}
 	set := func(rd ruleDef, cond bool, labels, ann sources.Labels) {
 		labels["alertname"], labels["severity"] = rd.name, rd.severity
 		fp := fingerprint(labels)
-		seen[fp] = true
 		in := as.insts[fp]
 		if !cond {
 			if in != nil && in.a.State != sources.AlertResolved {
@@ -116,7 +120,12 @@ func (as *alertState) evaluate(f *Fleet) {
 	for _, s := range f.m.services {
 		for _, p := range s.pools {
 			sz := p.size()
-			set(ruleDefs[2], sz > 0 && p.used/sz >= 0.95, sources.Labels{"service": s.spec.Name, "pool": p.target.spec.Name}, sources.Labels{
+			cond := sz > 0 && p.used/sz >= 0.95
+			if !cond && !as.tried[p] {
+				continue
+			}
+			as.tried[p] = true
+			set(ruleDefs[2], cond, sources.Labels{"service": s.spec.Name, "pool": p.target.spec.Name}, sources.Labels{
 				"summary": fmt.Sprintf("%s connection pool %s is exhausted (%.0f/%.0f in use)", s.spec.Name, p.target.spec.Name, p.used, sz),
 			})
 		}

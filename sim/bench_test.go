@@ -41,3 +41,39 @@ func BenchmarkSteadyStateMemory(b *testing.B) {
 		runtime.KeepAlive(f)
 	}
 }
+
+// BenchmarkSimulateLarge is BenchmarkSimulate on the generated fleet of
+// 2,000 services (GrowTopology): one op is one simulated minute.
+func BenchmarkSimulateLarge(b *testing.B) {
+	f, err := New(Options{Scenario: "db-pool-exhaustion", Seed: 1, Services: 2000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.Advance(10 * time.Minute)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		f.Advance(time.Minute)
+	}
+	wall := time.Since(start).Seconds()
+	b.ReportMetric(float64(b.N)/wall, "sim-min/s")
+}
+
+// BenchmarkSteadyStateMemoryLarge is BenchmarkSteadyStateMemory on the
+// generated 2,000-service fleet over three simulated hours, past the
+// span ring's first wrap: the simulator's share of a demo at that size.
+func BenchmarkSteadyStateMemoryLarge(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		f, err := New(Options{Scenario: "db-pool-exhaustion", Seed: uint64(i), Services: 2000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.Advance(3 * time.Hour)
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		b.ReportMetric(float64(m.HeapAlloc)/(1<<20), "heap-MB")
+		runtime.KeepAlive(f)
+	}
+}

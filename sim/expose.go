@@ -57,11 +57,16 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter, gauge := prometheus.CounterValue, prometheus.GaugeValue
 	for i, s := range f.m.services {
 		n := s.spec.Name
+		// span metrics exist once a span was seen, as Tempo's
+		// metrics-generator makes them: an idle service has none
+		spans := st.reqTotal[i] > 0
 		if instrumented(s) {
 			ok := st.reqTotal[i] - st.errTotal[i]
-			ch <- prometheus.MustNewConstMetric(descCalls, counter, ok, n, "SPAN_KIND_SERVER", "STATUS_CODE_UNSET")
-			ch <- prometheus.MustNewConstMetric(descCalls, counter, st.errTotal[i], n, "SPAN_KIND_SERVER", "STATUS_CODE_ERROR")
-			ch <- prometheus.MustNewConstHistogram(descLatency, uint64(st.reqTotal[i]), st.sumTotal[i], histogram(st.bucketTotal[i]), n, "SPAN_KIND_SERVER")
+			if spans {
+				ch <- prometheus.MustNewConstMetric(descCalls, counter, ok, n, "SPAN_KIND_SERVER", "STATUS_CODE_UNSET")
+				ch <- prometheus.MustNewConstMetric(descCalls, counter, st.errTotal[i], n, "SPAN_KIND_SERVER", "STATUS_CODE_ERROR")
+				ch <- prometheus.MustNewConstHistogram(descLatency, uint64(st.reqTotal[i]), st.sumTotal[i], histogram(st.bucketTotal[i]), n, "SPAN_KIND_SERVER")
+			}
 			ch <- prometheus.MustNewConstMetric(descWorkers, gauge, s.workersUsed, n)
 			ch <- prometheus.MustNewConstMetric(descWorkersMax, gauge, s.workersMax, n)
 			ch <- prometheus.MustNewConstMetric(descReady, gauge, s.ready, n)
@@ -83,13 +88,16 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descHit, gauge, s.hitRatio, n)
 		}
 		// Tempo names the caller of a root span "user", a virtual node
-		if s.spec.Entry > 0 && instrumented(s) {
+		if s.spec.Entry > 0 && instrumented(s) && spans {
 			ch <- prometheus.MustNewConstMetric(descGraphReq, counter, st.reqTotal[i], "user", n, "virtual_node")
 			ch <- prometheus.MustNewConstMetric(descGraphFail, counter, st.errTotal[i], "user", n, "virtual_node")
 			ch <- prometheus.MustNewConstHistogram(descGraphSec, uint64(st.reqTotal[i]), st.sumTotal[i], histogram(st.bucketTotal[i]), "user", n, "virtual_node")
 		}
 	}
 	for i, e := range f.m.edges {
+		if st.edgeReqTotal[i] == 0 {
+			continue // no span has crossed it: Tempo has no edge yet
+		}
 		ct := connectionType(e.to.spec.Kind)
 		cl, sv := e.from.spec.Name, e.to.spec.Name
 		ch <- prometheus.MustNewConstMetric(descGraphReq, counter, st.edgeReqTotal[i], cl, sv, ct)

@@ -26,6 +26,10 @@ type Options struct {
 	// Faults, when given, are the incident instead of Scenario: any
 	// topology can carry them (see Fault).
 	Faults []Fault
+	// Services, when above the topology's size, grows the topology to
+	// that many services with generated apps (see GrowTopology), seeded
+	// by Seed: a fleet of the size users run, with the same scenarios.
+	Services int
 }
 
 // Fleet is the simulated fleet. It implements the sources interfaces in
@@ -68,6 +72,15 @@ func New(o Options) (*Fleet, error) {
 	t := o.Topology
 	if t == nil {
 		t = DefaultTopology()
+	}
+	if o.Services > 0 && o.Services < len(t.Services) {
+		return nil, fmt.Errorf("%d services: topology %q already has %d; the fleet can only grow", o.Services, t.Name, len(t.Services))
+	}
+	if o.Services > len(t.Services) {
+		var err error
+		if t, err = GrowTopology(t, o.Services, o.Seed); err != nil {
+			return nil, err
+		}
 	}
 	name := o.Scenario
 	if name == "" {

@@ -135,8 +135,8 @@ func (f *Fleet) SLIEvents(name string, from, to time.Time) (bad, total float64, 
 		from = ringFrom
 	}
 	f.store.window(from.Add(time.Nanosecond), to, func(k int, t time.Time) {
-		total += float64(f.store.svc[b+sReq][k]) * Step.Seconds()
-		bad += float64(f.store.svc[b+sErr][k]) * Step.Seconds()
+		total += float64(f.store.svc[b+sReq].at(k)) * Step.Seconds()
+		bad += float64(f.store.svc[b+sErr].at(k)) * Step.Seconds()
 	})
 	return bad, total, since, true
 }
@@ -217,8 +217,8 @@ func (f *Fleet) SLIHistory(name string, from, to time.Time, step time.Duration) 
 	b := s.idx * nSvcSeries
 	f.store.window(ringFrom.Add(time.Nanosecond), to, func(j int, t time.Time) {
 		if k := at(t); k >= 0 {
-			total[k] += float64(f.store.svc[b+sReq][j]) * Step.Seconds()
-			bad[k] += float64(f.store.svc[b+sErr][j]) * Step.Seconds()
+			total[k] += float64(f.store.svc[b+sReq].at(j)) * Step.Seconds()
+			bad[k] += float64(f.store.svc[b+sErr].at(j)) * Step.Seconds()
 		}
 	})
 	return ends, bad, total, true

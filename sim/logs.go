@@ -167,7 +167,9 @@ func (f *Fleet) emitLogs() {
 			}
 			f.addLog(r)
 		}
-		if rng.Float64() < 0.1 {
+		// an idle service serves nothing, so it logs no access line (the
+		// draw comes first so that the stream of draws is the same)
+		if rng.Float64() < 0.1 && !s.idle {
 			r := logRec{t: at(), svc: int16(s.idx), peer: -1, level: lvlInfo, tpl: tplAccess, a: float32(s.median * 1000)}
 			if n := len(s.spec.Operations); n > 0 {
 				r.op = uint8(rng.IntN(n))

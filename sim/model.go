@@ -39,6 +39,17 @@ type service struct {
 	in        []*edge
 	pools     []*pool
 	hasRoutes bool
+	// consumes are the queues it consumes, and consumers, for a queue,
+	// how many services share its messages: fixed, so found once
+	consumes  []*service
+	consumers int
+	// dbPools are, for a database, the distinct pools towards it, in the
+	// order of its incoming edges
+	dbPools []*pool
+	noise   float64 // AR(1) traffic noise of an entry service
+	// idle is a service no traffic can reach: no entry share, no caller,
+	// no queue that a reached service publishes to
+	idle bool
 
 	// controls
 	replicas      int     // desired
@@ -91,6 +102,13 @@ type service struct {
 	overSince   time.Time
 	baseErr     float64
 	baseMean    float64
+
+	// routes are its route edges, reused every tick; mixIn and mixOut
+	// are the last mixtureP99's inputs and answer, reused while they
+	// hold, and mixAt is where this tick's inputs are gathered
+	routes       []*edge
+	mixIn, mixAt []float64
+	mixOut       float64
 }
 
 // edge is one caller→callee relation.
@@ -117,6 +135,11 @@ type edge struct {
 	breaker      breakerState
 	breakerUntil time.Time
 	failEWMA     float64
+
+	// the last truncatedMean's inputs and answer: an idle or steady callee
+	// asks the same question every tick, and at 2,000 services most are
+	tmIn  [3]float64
+	tmOut [2]float64
 }
 
 type breakerState uint8
@@ -167,8 +190,7 @@ type model struct {
 	edges         []*edge
 	rng           *rand.Rand
 	now           time.Time
-	cycleShift    time.Duration        // from the simulated clock to the daily cycle's (Options.CycleStart)
-	noise         map[*service]float64 // AR(1) traffic noise per entry service
+	cycleShift    time.Duration // from the simulated clock to the daily cycle's (Options.CycleStart)
 	trafficFactor float64
 }
 
@@ -179,7 +201,6 @@ func newModel(t *Topology, seed uint64, start time.Time, cycleShift time.Duratio
 		rng:           rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		now:           start,
 		cycleShift:    cycleShift,
-		noise:         map[*service]float64{},
 		trafficFactor: 1,
 	}
 	for i := range t.Services {
@@ -214,8 +235,61 @@ func newModel(t *Topology, seed uint64, start time.Time, cycleShift time.Duratio
 			m.edges = append(m.edges, e)
 		}
 	}
+	for _, s := range m.services {
+		for _, q := range s.spec.Consumes {
+			qs := m.byName[q]
+			s.consumes = append(s.consumes, qs)
+			qs.consumers++
+		}
+		for _, e := range s.in {
+			if p := e.pool; p != nil && p.target == s && !containsPool(s.dbPools, p) {
+				s.dbPools = append(s.dbPools, p)
+			}
+		}
+	}
+	markIdle(m.services)
 	m.order = topoOrder(m.services)
 	return m
+}
+
+// markIdle marks the services that no traffic reaches: those not found
+// from the entry points down calls and through queues to consumers.
+func markIdle(svcs []*service) {
+	consumers := map[*service][]*service{}
+	var next []*service
+	for _, s := range svcs {
+		s.idle = true
+		for _, q := range s.consumes {
+			consumers[q] = append(consumers[q], s)
+		}
+		if s.spec.Entry > 0 {
+			s.idle = false
+			next = append(next, s)
+		}
+	}
+	for len(next) > 0 {
+		s := next[len(next)-1]
+		next = next[:len(next)-1]
+		reach := append([]*service(nil), consumers[s]...)
+		for _, e := range s.out {
+			reach = append(reach, e.to)
+		}
+		for _, t := range reach {
+			if t.idle {
+				t.idle = false
+				next = append(next, t)
+			}
+		}
+	}
+}
+
+func containsPool(ps []*pool, p *pool) bool {
+	for _, q := range ps {
+		if q == p {
+			return true
+		}
+	}
+	return false
 }
 
 // topoOrder sorts services so that every caller comes before its callees.
@@ -266,13 +340,12 @@ func (m *model) step() {
 		s.offered = 0
 		s.entry = 0
 		if s.spec.Entry > 0 {
-			n := m.noise[s]
-			n = 0.95*n + math.Sqrt(1-0.95*0.95)*m.topo.Traffic.Noise*m.rng.NormFloat64()
-			m.noise[s] = n
+			n := 0.95*s.noise + math.Sqrt(1-0.95*0.95)*m.topo.Traffic.Noise*m.rng.NormFloat64()
+			s.noise = n
 			s.entry = m.topo.Traffic.RPS * s.spec.Entry * m.daily(m.now) * math.Exp(n) * m.trafficFactor
 		}
-		for _, q := range s.spec.Consumes {
-			s.entry += m.byName[q].published / float64(len(m.consumersOf(q)))
+		for _, q := range s.consumes {
+			s.entry += q.published / float64(q.consumers)
 		}
 		s.offered = s.entry
 	}
@@ -311,18 +384,6 @@ func (e *edge) multiplicity() float64 {
 		r *= 1 - e.onMiss.hitRatio
 	}
 	return r
-}
-
-func (m *model) consumersOf(queue string) []*service {
-	var out []*service
-	for _, s := range m.services {
-		for _, q := range s.spec.Consumes {
-			if q == queue {
-				out = append(out, s)
-			}
-		}
-	}
-	return out
 }
 
 // attemptsFactor is the expected number of attempts when each fails with
@@ -379,7 +440,7 @@ func (m *model) computeService(s *service, dt float64) {
 			e.p99 = 0
 		} else {
 			net := 0.0005
-			tm, pOver := truncatedMean(t.median+net, t.sigma, e.timeout)
+			tm, pOver := e.truncatedMean(t.median+net, t.sigma, e.timeout)
 			if t.reject > 0.5 && t.mean < e.timeout {
 				tm = t.mean
 			}
@@ -506,7 +567,7 @@ func (m *model) computeService(s *service, dt float64) {
 	// plus a queueing tail. A gateway's tail is that of its route mix.
 	ownP99 := time.Duration(sp.Latency.P99).Seconds() * s.latencyFactor
 	excess := ownP99 - s.ownMean
-	var routes []*edge
+	routes := s.routes[:0]
 	for _, e := range s.out {
 		switch {
 		case e.breaker == breakerOpen:
@@ -516,9 +577,10 @@ func (m *model) computeService(s *service, dt float64) {
 			excess = math.Max(excess, e.attemptT*attemptsFactor(e.q, e.retries)+e.p99-e.attemptT-e.callTime+e.attemptT)
 		}
 	}
+	s.routes = routes
 	s.p99 = s.mean + 3*s.wait + excess
 	if len(routes) > 0 {
-		s.p99 = math.Max(s.p99, s.ownMean+3*s.wait+mixtureP99(routes))
+		s.p99 = math.Max(s.p99, s.ownMean+3*s.wait+s.mixtureP99(routes))
 	}
 	s.cpu = s.served * sp.CPUms / 1000 * (1 + 0.2*s.poolFail)
 	if max := s.ready * sp.Cores; s.cpu > max {
@@ -527,6 +589,42 @@ func (m *model) computeService(s *service, dt float64) {
 	if sp.Kind == KindQueue {
 		s.published = s.served
 	}
+}
+
+// truncatedMean is the package's truncatedMean, answered from the last
+// call when its inputs are the same.
+func (e *edge) truncatedMean(median, sigma, c float64) (mean, pOver float64) {
+	in := [3]float64{median, sigma, c}
+	if in != e.tmIn || (e.tmOut == [2]float64{}) {
+		e.tmIn = in
+		e.tmOut[0], e.tmOut[1] = truncatedMean(median, sigma, c)
+	}
+	return e.tmOut[0], e.tmOut[1]
+}
+
+// mixtureP99 is mixtureP99 of s's routes, answered from the last call
+// when every route's inputs are the same.
+func (s *service) mixtureP99(routes []*edge) float64 {
+	in := s.mixAt[:0]
+	for _, e := range routes {
+		in = append(in, e.to.median, e.timeout, e.p99, e.multiplicity())
+	}
+	s.mixAt = in
+	if len(in) == len(s.mixIn) && s.mixOut != 0 && equalFloats(in, s.mixIn) {
+		return s.mixOut
+	}
+	s.mixIn = append(s.mixIn[:0], in...)
+	s.mixOut = mixtureP99(routes)
+	return s.mixOut
+}
+
+func equalFloats(a, b []float64) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // mixtureP99 is the 99th percentile of a request sent down one of the
@@ -539,18 +637,28 @@ func mixtureP99(routes []*edge) float64 {
 	if total == 0 {
 		return 0
 	}
+	// each route's shape, taken once rather than at every bisection step
+	type shape struct{ mult, p99, logMed, sig float64 }
+	var buf [16]shape
+	shapes := buf[:0]
+	for _, e := range routes {
+		sh := shape{mult: e.multiplicity(), p99: e.p99, sig: -1}
+		if med := math.Min(e.to.median, e.timeout); med > 0 && e.p99 > med {
+			sh.logMed, sh.sig = math.Log(med), math.Log(e.p99/med)/z99
+		}
+		shapes = append(shapes, sh)
+	}
 	over := func(x float64) float64 {
 		p := 0.0
-		for _, e := range routes {
-			med := math.Min(e.to.median, e.timeout)
-			if med <= 0 || e.p99 <= med {
-				if e.p99 > x {
-					p += e.multiplicity()
+		lx := math.Log(x)
+		for _, sh := range shapes {
+			if sh.sig < 0 {
+				if sh.p99 > x {
+					p += sh.mult
 				}
 				continue
 			}
-			sig := math.Log(e.p99/med) / z99
-			p += e.multiplicity() * (1 - phi((math.Log(x)-math.Log(med))/sig))
+			p += sh.mult * (1 - phi((lx-sh.logMed)/sh.sig))
 		}
 		return p / total
 	}
@@ -592,12 +700,8 @@ func (m *model) settleDatabases() {
 		}
 		// a pool may serve several edges towards the db; count it once
 		want := 0.0
-		seen := map[*pool]bool{}
-		for _, e := range s.in {
-			if p := e.pool; p != nil && p.target == s && !seen[p] {
-				seen[p] = true
-				want += math.Min(p.demand, p.size())
-			}
+		for _, p := range s.dbPools {
+			want += math.Min(p.demand, p.size())
 		}
 		s.dbDemand = want
 		max := float64(s.spec.MaxConnections)

@@ -53,9 +53,9 @@ func (f *Fleet) ServiceMetrics(name string, from, to time.Time) (ServiceMetrics,
 	b := s.idx * nSvcSeries
 	var out ServiceMetrics
 	f.store.window(from, to, func(h int, t time.Time) {
-		out.Requests = append(out.Requests, sources.Sample{T: t, V: float64(f.store.svc[b+sReq][h])})
-		out.Errors = append(out.Errors, sources.Sample{T: t, V: float64(f.store.svc[b+sErr][h])})
-		out.P99 = append(out.P99, sources.Sample{T: t, V: float64(f.store.svc[b+sP99][h])})
+		out.Requests = append(out.Requests, sources.Sample{T: t, V: float64(f.store.svc[b+sReq].at(h))})
+		out.Errors = append(out.Errors, sources.Sample{T: t, V: float64(f.store.svc[b+sErr].at(h))})
+		out.P99 = append(out.P99, sources.Sample{T: t, V: float64(f.store.svc[b+sP99].at(h))})
 	})
 	return out, true
 }
@@ -82,9 +82,9 @@ func (f *Fleet) EdgeMetrics(from, to time.Time) []EdgeMetrics {
 		em := EdgeMetrics{Client: e.from.spec.Name, Server: e.to.spec.Name, ServerKind: e.to.spec.Kind}
 		em.Attempts, em.Failed, em.P99 = make([]sources.Sample, len(hs)), make([]sources.Sample, len(hs)), make([]sources.Sample, len(hs))
 		for j, h := range hs {
-			em.Attempts[j] = sources.Sample{T: ts[j], V: float64(f.store.edge[b+eReq][h])}
-			em.Failed[j] = sources.Sample{T: ts[j], V: float64(f.store.edge[b+eFail][h])}
-			em.P99[j] = sources.Sample{T: ts[j], V: float64(f.store.edge[b+eP99][h])}
+			em.Attempts[j] = sources.Sample{T: ts[j], V: float64(f.store.edge[b+eReq].at(h))}
+			em.Failed[j] = sources.Sample{T: ts[j], V: float64(f.store.edge[b+eFail].at(h))}
+			em.P99[j] = sources.Sample{T: ts[j], V: float64(f.store.edge[b+eP99].at(h))}
 		}
 		out = append(out, em)
 	}
@@ -117,9 +117,9 @@ func (f *Fleet) Resources(name string, from, to time.Time) ([]Resource, bool) {
 	if !ok {
 		return nil, false
 	}
-	read := func(res string, max float64, data []float32) Resource {
+	read := func(res string, max float64, data ring) Resource {
 		r := Resource{Name: res, Max: max}
-		f.store.window(from, to, func(h int, t time.Time) { r.Used = append(r.Used, sources.Sample{T: t, V: float64(data[h])}) })
+		f.store.window(from, to, func(h int, t time.Time) { r.Used = append(r.Used, sources.Sample{T: t, V: float64(data.at(h))}) })
 		return r
 	}
 	b := s.idx * nSvcSeries

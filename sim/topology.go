@@ -242,8 +242,17 @@ func (t *Topology) applyDefaults() {
 	}
 }
 
-// lineOf finds the line of services[i] (and calls[j] when j >= 0) in the document.
+// maxServices is how many services a fleet may have: spans and log
+// records name their service and peer in an int16, which keeps a million
+// spans in about 40 MB.
+const maxServices = math.MaxInt16
+
+// lineOf finds the line of services[i] (and calls[j] when j >= 0) in the
+// document; 0 for a topology built in code, which has none.
 func lineOf(root *yaml.Node, i, j int) int {
+	if root == nil {
+		return 0
+	}
 	n := root
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
@@ -301,8 +310,8 @@ func (t *Topology) validate(file string, root *yaml.Node) error {
 		}
 		index[s.Name] = i
 	}
-	if len(t.Services) > 250 {
-		errs = append(errs, fmt.Errorf("%s: %d services; the simulator supports at most 250", file, len(t.Services)))
+	if len(t.Services) > maxServices {
+		errs = append(errs, fmt.Errorf("%s: %d services; the simulator supports at most %d, because spans and log lines index services in 16 bits to stay compact", file, len(t.Services), maxServices))
 	}
 	entry := 0.0
 	for i, s := range t.Services {

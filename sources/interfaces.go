@@ -19,6 +19,17 @@ type Metrics interface {
 	Services(ctx context.Context) ([]string, error)
 }
 
+// REDSummarizer is a Metrics backend that can reduce RED series on the
+// server. Thousands of services answer it in a handful of numbers each,
+// where their series would be hundreds of points: the incident asks it
+// first to find which services to read whole, and the overview to sort.
+// Only the figures asked are read, each a query of its own; the others
+// are NaN. Points are resolution apart where the worst or the median is
+// taken; an empty service list means every service.
+type REDSummarizer interface {
+	SummarizeRED(ctx context.Context, services []string, r TimeRange, resolution time.Duration, figures REDFigure) ([]REDSummary, error)
+}
+
 // Rules lists Prometheus-side alerting state.
 type Rules interface {
 	Alerts(ctx context.Context) ([]Alert, error)
@@ -69,6 +80,15 @@ type TraceSearch struct {
 	MinDuration time.Duration
 	Range       TimeRange
 	Limit       int
+	// SpansPerTrace asks for up to this many matched spans of each trace,
+	// each with its service, name, kind, status, message, times, parent
+	// and peer, so that where a failure started is known without fetching
+	// the trace; 0 returns only their IDs.
+	SpansPerTrace int
+	// WithCalls also matches, in the traces found, every client span
+	// (failed or not): the calls they made, so that retries can be
+	// counted against all calls. It needs SpansPerTrace.
+	WithCalls bool
 }
 
 // Traces fetches and searches traces.

@@ -45,6 +45,45 @@ type RED struct {
 	P99      Series `json:"p99"`      // seconds
 }
 
+// REDSummary is one service's rate, errors and latency over a range,
+// reduced on the server to a few numbers: the means over the whole
+// range, and the worst and the median of its points at a finer
+// resolution. The worst keeps a fault of the range's last minutes from
+// being averaged away; the median is what most of the range looked
+// like, so that an earlier spike does not pass for the norm. A figure
+// that was not read is NaN; JSON cannot carry NaN, so a summary is
+// screened, never written out.
+type REDSummary struct {
+	Service  string
+	Requests float64 // per second, mean over the range
+	Errors   float64 // failed per second, mean over the range
+	P99      float64 // seconds, over the whole range
+	// PeakRequests, PeakErrorRatio and PeakP99 are the worst (highest)
+	// of the range's points.
+	PeakRequests, PeakErrorRatio, PeakP99 float64
+	// TypicalErrorRatio and TypicalP99 are the median of its points.
+	TypicalErrorRatio, TypicalP99 float64
+}
+
+// REDFigure names figures of a REDSummary, to ask for them; they add
+// as bits.
+type REDFigure uint16
+
+// The figures of a REDSummary, one each.
+const (
+	FigureRequests REDFigure = 1 << iota
+	FigureErrors
+	FigureP99
+	FigurePeakRequests
+	FigurePeakErrorRatio
+	FigurePeakP99
+	FigureTypicalErrorRatio
+	FigureTypicalP99
+)
+
+// Has is whether f holds every figure of g.
+func (f REDFigure) Has(g REDFigure) bool { return f&g == g }
+
 // EdgeKind says what the server side of a service-graph edge is.
 type EdgeKind string
 
@@ -125,6 +164,11 @@ type TraceSummary struct {
 	Duration    time.Duration  `json:"duration"`
 	SpanIDs     []string       `json:"span_ids,omitempty"` // the spans that matched
 	Errors      map[string]int `json:"errors,omitempty"`   // error spans per service
+	// Spans are the matched spans, as far as the search described them,
+	// when TraceSearch.SpansPerTrace asked for them; Matched counts every
+	// span that matched, which may be more.
+	Spans   []Span `json:"spans,omitempty"`
+	Matched int    `json:"matched,omitempty"`
 }
 
 // AlertState is an alert's state as Alertmanager or Prometheus reports it.

@@ -27,6 +27,9 @@ type Deps struct {
 	Wall    func() time.Time // the wall clock, for the age of data
 	Refresh time.Duration
 	Timeout time.Duration // per load
+	// IncidentDeadline is how long an incident waits for its evidence:
+	// the same as the CLI's (World.Deadline).
+	IncidentDeadline time.Duration
 	// Pane forces the compact layout, as for a small pane on a wall screen.
 	Pane bool
 	// ReadOnly hides and refuses every action, acknowledgements included.
@@ -74,6 +77,12 @@ type part struct {
 // real time reloads them sooner.
 const budgetEvery = time.Minute
 
+// baseEvery is how often, on the data's clock, the services' and the
+// peers' base p99s (correlate.Bases) are read again: they are the
+// dearest questions of the table by far, and a minute moves a base of a
+// quarter or half an hour little.
+const baseEvery = time.Minute
+
 // overviewData is one load of the overview.
 type overviewData struct {
 	At       time.Time // data clock
@@ -86,6 +95,11 @@ type overviewData struct {
 	AckedBy  map[string]string
 	Services []correlate.ServiceStatus
 	REDOf    part
+	// Bases are the services' and the peers' base p99s, from a backend
+	// that summarizes, and BasesAt the data clock they were read at:
+	// kept baseEvery, unless the peers' could not be read.
+	Bases   *correlate.Bases
+	BasesAt time.Time
 	// Saturating are the resources predicted to fill within
 	// SaturationHorizon, soonest first.
 	Saturating []slo.Forecast
@@ -133,6 +147,11 @@ func loadOverview(d Deps, prev *overviewData) tea.Cmd {
 	if prev != nil && prev.BudgetOf.Err == nil && !prev.BudgetOf.LoadedAt.IsZero() && d.Now().Sub(prev.BudgetAt) < budgetEvery {
 		keep, keepOf, keepAt = prev.Budgets, prev.BudgetOf, prev.BudgetAt
 	}
+	var bases *correlate.Bases
+	var basesAt time.Time
+	if prev != nil && prev.Bases != nil && prev.Bases.EdgesErr == nil && d.Now().Sub(prev.BasesAt) < baseEvery {
+		bases, basesAt = prev.Bases, prev.BasesAt
+	}
 	return func() tea.Msg {
 		now := d.Now()
 		var o overviewData
@@ -156,7 +175,22 @@ func loadOverview(d Deps, prev *overviewData) tea.Cmd {
 		if d.Sources.Metrics != nil {
 			timed(&o.REDOf, func(ctx context.Context) error {
 				var err error
-				o.Services, err = correlate.ServiceStatuses(ctx, d.Sources.Metrics, correlate.ServicesWindow, now)
+				if sum, ok := d.Sources.Metrics.(sources.REDSummarizer); ok {
+					// the last step of every service to sort and count on,
+					// judged on base p99s summarized on the server; the
+					// overview reads the series of the rows it shows
+					o.Bases, o.BasesAt = bases, basesAt
+					if o.Bases == nil {
+						b, err := correlate.ReadBases(ctx, d.Sources.Metrics, sum, correlate.ServicesWindow, now)
+						if err != nil {
+							return err
+						}
+						o.Bases, o.BasesAt = &b, now
+					}
+					o.Services, err = correlate.SummaryStatuses(ctx, d.Sources.Metrics, *o.Bases, correlate.ServicesWindow, now)
+				} else {
+					o.Services, err = correlate.ServiceStatuses(ctx, d.Sources.Metrics, correlate.ServicesWindow, now)
+				}
 				if errors.Is(err, correlate.ErrPeersUnread) {
 					// the services were read; the peers are missing, and
 					// the status line says so rather than a ✓
@@ -225,6 +259,34 @@ func loadOverview(d Deps, prev *overviewData) tea.Cmd {
 		}
 		wg.Wait()
 		return overviewMsg(o)
+	}
+}
+
+// seriesMsg is the series of the service rows on screen, read after
+// their summaries: their sparklines.
+type seriesMsg struct {
+	asked  []string
+	series map[string]correlate.ServiceStatus
+	err    error
+	took   time.Duration
+	// round is whether the read ends a refresh round (it followed a
+	// load), rather than following the cursor.
+	round bool
+}
+
+// loadSeries reads the series of the services named, over the
+// services' window ending at at (the data's time of the rows), in the
+// step a sparkline of cells cells needs.
+func loadSeries(d Deps, names []string, at time.Time, cells int, round bool) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), d.Timeout)
+		defer cancel()
+		start := d.Wall()
+		m := seriesMsg{asked: names, round: round}
+		m.series, m.err = correlate.ServiceSeries(ctx, d.Sources.Metrics, names, correlate.ServicesWindow, at,
+			correlate.SparkStep(correlate.ServicesWindow, cells))
+		m.took = d.Wall().Sub(start)
+		return m
 	}
 }
 

@@ -59,7 +59,7 @@ func loadIncident(d Deps, t correlate.Trigger) tea.Cmd {
 				default: // a full channel: the whole comes soon enough
 				}
 			}
-			ev := correlate.Gather(context.Background(), d.Sources, t, correlate.GatherOptions{Deadline: d.Timeout, Progress: progress})
+			ev := correlate.Gather(context.Background(), d.Sources, t, correlate.GatherOptions{Deadline: d.IncidentDeadline, Progress: progress})
 			inc := correlate.Analyze(ev, d.Meta)
 			if d.Kit != nil {
 				// what was done shows beside what happened; an unreadable

@@ -38,12 +38,12 @@ func TestStatusLineMetricsWithNothingReadAreUnread(t *testing.T) {
 	wall := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 	unread := correlate.StatusOf(sources.RED{Service: "payment-api"})
 	o := &overviewData{Services: []correlate.ServiceStatus{unread}, REDOf: part{LoadedAt: wall}}
-	got := ansi.Strip(statusLine(o, wall, 2*time.Second, false, 200, styles()))
+	got := ansi.Strip(statusLine(o, wall, cadence{every: 2 * time.Second}, false, 200, styles()))
 	if strings.Contains(got, "✓ metrics") || !strings.Contains(got, "✗ metrics unread") {
 		t.Errorf("every service numberless: %q", got)
 	}
 	o.Services = append(o.Services, correlate.ServiceStatus{Service: "checkout-api", Rates: []float64{1}})
-	if got := ansi.Strip(statusLine(o, wall, 2*time.Second, false, 200, styles())); !strings.Contains(got, "✓ metrics") {
+	if got := ansi.Strip(statusLine(o, wall, cadence{every: 2 * time.Second}, false, 200, styles())); !strings.Contains(got, "✓ metrics") {
 		t.Errorf("one service read: %q", got)
 	}
 }

@@ -32,8 +32,18 @@ type overview struct {
 	base
 	data    *overviewData
 	loading bool
-	cursor  int  // over SLO gauges, then alerts, then services
-	moved   bool // the user moved the cursor; until then it rests on the first alert
+	// fetching is a read of the series of the rows on screen under way:
+	// with loading, the services' panel has a question in flight, and is
+	// not asked another. fresh is the rows whose series this round read.
+	fetching bool
+	fresh    map[string]bool
+	// roundStart is when the last round started (wall clock), and
+	// cadence how long until the next: longer than the refresh when the
+	// last round took longer than it.
+	roundStart time.Time
+	cadence    cadence
+	cursor     int  // over SLO gauges, then alerts, then services
+	moved      bool // the user moved the cursor; until then it rests on the first alert
 	// alertOff and offset are the first alert and service rows shown: set
 	// by Update and SetSize, so that the lists scroll only to follow the
 	// cursor.
@@ -74,7 +84,7 @@ func newOverview(c *common) *overview {
 	in := textinput.New()
 	in.Prompt = ""
 	in.SetVirtualCursor(false)
-	return &overview{base: base{c: c}, input: in}
+	return &overview{base: base{c: c}, input: in, cadence: cadence{every: c.deps.Refresh}, fresh: map[string]bool{}}
 }
 
 func (o *overview) Title() string { return "overview" }
@@ -238,12 +248,13 @@ func (o *overview) last() int {
 	return max(0, o.rows()-1)
 }
 
-// reload starts a load of the fleet, unless one is under way.
+// reload starts a round, a load of the fleet, unless the last one is
+// still under way: its load, or the series read after it.
 func (o *overview) reload() tea.Cmd {
-	if o.loading {
+	if o.loading || o.fetching {
 		return nil
 	}
-	o.loading = true
+	o.loading, o.roundStart = true, o.c.wall
 	return loadOverview(o.c.deps, o.data)
 }
 
@@ -352,15 +363,15 @@ func (o *overview) selected() (correlate.Trigger, bool) {
 func (o *overview) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case overviewMsg:
-		d := overviewData(msg)
-		sortServices(d.Services, o.sortBy)
-		o.setData(&d)
-		o.c.fleet = o.data
-		o.loading = false
-		return nil
+		return o.gotData(overviewData(msg))
+	case seriesMsg:
+		return o.gotSeries(msg)
 	case tickMsg:
 		if o.c.paused {
 			return nil
+		}
+		if !o.due() {
+			return o.fetchSeries(false) // the view may have grown
 		}
 		return o.reload()
 	case refreshMsg:
@@ -373,16 +384,18 @@ func (o *overview) Update(msg tea.Msg) tea.Cmd {
 	case tea.KeyPressMsg:
 		if o.editing {
 			o.edit(msg)
-			return nil
+			return o.fetchSeries(false)
 		}
-		return o.key(msg)
+		// the rows scrolled to have their series read
+		return tea.Batch(o.key(msg), o.fetchSeries(false))
 	case tea.PasteMsg:
 		if o.editing {
 			o.input, _ = o.input.Update(msg)
 			o.setFilter(o.input.Value())
 		}
+		return o.fetchSeries(false)
 	case tea.MouseClickMsg:
-		return o.click(msg.X, msg.Y-1) // the title line is above the view
+		return tea.Batch(o.click(msg.X, msg.Y-1), o.fetchSeries(false)) // the title line is above the view
 	}
 	return nil
 }
@@ -914,7 +927,7 @@ func (o *overview) View() string {
 	if o.data == nil {
 		return fill([]string{st.Muted.Render(o.c.spinner() + " loading the fleet…")}, w, h)
 	}
-	status := statusLine(o.data, o.c.wall, o.c.deps.Refresh, o.c.paused, w, st)
+	status := statusLine(o.data, o.c.wall, o.cadence, o.c.paused, w, st)
 	return fill(o.layout().lines, w, h-1) + "\n" + status
 }
 
@@ -1012,7 +1025,7 @@ func serviceDetail(s correlate.ServiceStatus) []string {
 
 // stale is whether a panel's data is older than three of its reloads.
 func (o *overview) stale(p part) bool {
-	return !p.LoadedAt.IsZero() && o.c.wall.Sub(p.LoadedAt) > 3*max(o.c.deps.Refresh, p.Every)
+	return !p.LoadedAt.IsZero() && o.c.wall.Sub(p.LoadedAt) > 3*max(o.cadence.every, p.Every)
 }
 
 // staleNote says how old a stale panel's data is.

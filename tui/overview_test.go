@@ -339,7 +339,7 @@ func TestStatusLineCountsUnreadBudgets(t *testing.T) {
 	bs[2].Err, bs[5].Err = "query_range: connection refused", "query_range: timeout"
 	o := &overviewData{REDOf: loaded, BudgetOf: loaded, AlertsOf: loaded, Budgets: bs}
 	for _, w := range []int{200, 60} {
-		got := ansi.Strip(statusLine(o, wall, 2*time.Second, false, w, styles()))
+		got := ansi.Strip(statusLine(o, wall, cadence{every: 2 * time.Second}, false, w, styles()))
 		if strings.Contains(got, "✓ slo") || !strings.Contains(got, "! slo 2 of 8 unread") {
 			t.Errorf("at %d: %q", w, got)
 		}
@@ -347,7 +347,7 @@ func TestStatusLineCountsUnreadBudgets(t *testing.T) {
 	for i := range bs {
 		bs[i].Err = "connection refused"
 	}
-	if got := ansi.Strip(statusLine(o, wall, 2*time.Second, false, 200, styles())); !strings.Contains(got, "✗ slo unread") {
+	if got := ansi.Strip(statusLine(o, wall, cadence{every: 2 * time.Second}, false, 200, styles())); !strings.Contains(got, "✗ slo unread") {
 		t.Errorf("every budget unread: %q", got)
 	}
 }
@@ -518,7 +518,7 @@ func TestStatusLineKeepsThePause(t *testing.T) {
 	o := &overviewData{REDOf: loaded, BudgetOf: loaded, AlertsOf: loaded, LogsOf: &loaded, TracesOf: &loaded}
 	for _, w := range []int{60, 80} {
 		for _, now := range []time.Time{wall, wall.Add(time.Minute)} { // fresh, stale
-			got := statusLine(o, now, 2*time.Second, true, w, styles())
+			got := statusLine(o, now, cadence{every: 2 * time.Second}, true, w, styles())
 			if !strings.Contains(ansi.Strip(got), "! refresh paused (p)") || ansi.StringWidth(got) != w {
 				t.Errorf("at %d: %q", w, ansi.Strip(got))
 			}
@@ -532,7 +532,7 @@ func TestStatusLineNamesEachPartOnce(t *testing.T) {
 	loaded := part{LoadedAt: wall, Took: 3 * time.Millisecond}
 	o := &overviewData{REDOf: loaded, BudgetOf: loaded, AlertsOf: part{Err: errNoSource("alertmanager")}}
 	for _, w := range []int{80, 200} {
-		got := ansi.Strip(statusLine(o, wall, 2*time.Second, false, w, styles()))
+		got := ansi.Strip(statusLine(o, wall, cadence{every: 2 * time.Second}, false, w, styles()))
 		if strings.Count(got, "alerts") != 1 || strings.Contains(got, "logs") || strings.Contains(got, "traces") {
 			t.Errorf("at %d: %q", w, got)
 		}

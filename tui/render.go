@@ -312,21 +312,32 @@ func renderAlertRow(a sources.Alert, now time.Time, ackedBy map[string]string, w
 	return fit(line, width)
 }
 
-// renderServiceRow is one line of the service table.
-func renderServiceRow(r correlate.ServiceStatus, scale columnScale, width int, st *themes.Styles) string {
-	name := 22
+// serviceNameCells is the width of a service row's name.
+func serviceNameCells(width int) int {
 	switch {
 	case width < 66:
-		name = 14
+		return 14
 	case width < 90:
-		name = 18
+		return 18
 	}
-	// narrow, the sparklines shrink so that the numbers stay whole: the
-	// row is the name, three numbers of 7 and the spaces (29 in all)
-	spark := max(0, min(8, (width-name-29)/3))
+	return 22
+}
+
+// sparkCells is the width of each sparkline of a service row width
+// cells wide, and so the points its series is read in. Narrow, the
+// sparklines shrink so that the numbers stay whole: the row is the name,
+// three numbers of 7 and the spaces (29 in all).
+func sparkCells(width int) int {
 	if width >= 120 {
-		spark = 20
+		return 20
 	}
+	return max(0, min(8, (width-serviceNameCells(width)-29)/3))
+}
+
+// renderServiceRow is one line of the service table.
+func renderServiceRow(r correlate.ServiceStatus, scale columnScale, width int, st *themes.Styles) string {
+	name := serviceNameCells(width)
+	spark := sparkCells(width)
 	lvl := int(r.Health)
 	sym := st.Level(lvl).Render([...]string{"✓", "!", "✗"}[lvl])
 	if r.Unread() {
@@ -340,23 +351,30 @@ func renderServiceRow(r correlate.ServiceStatus, scale columnScale, width int, s
 			humanize.Rate(r.Rate), blank, humanize.Percent(r.ErrorRatio), blank, humanize.SecondsShort(r.P99))
 		return fit(line, width)
 	}
-	// a series with no step read has no number: "—", as on the shell
+	// a series with no step read has no number: "—", as on the shell; a
+	// summarized row has its numbers before its series
 	rate, errs, p99 := "—", "—", "—"
-	if len(r.Rates) > 0 {
+	if len(r.Rates) > 0 || (r.Summarized && !math.IsNaN(r.Rate)) {
 		rate, errs = humanize.Rate(r.Rate), humanize.Percent(r.ErrorRatio)
 	}
-	if len(r.P99s) > 0 {
+	if len(r.P99s) > 0 || (r.Summarized && !math.IsNaN(r.P99)) {
 		p99 = humanize.SecondsShort(r.P99)
 	}
-	line := fmt.Sprintf("%s %s %7s %s %7s %s %7s %s", sym, fit(safe(r.Service), name),
-		rate, st.Accent.Render(sparkline(r.Rates, spark, scale.rate)),
-		errs, st.Level(lvl).Render(sparkline(r.ErrorRatios, spark, scale.errors)),
-		p99, st.Muted.Render(sparkline(r.P99s, spark, scale.p99)))
+	rates := st.Accent.Render(sparkline(r.Rates, spark, scale.rate))
+	ratios := st.Level(lvl).Render(sparkline(r.ErrorRatios, spark, scale.errors))
+	p99s := st.Muted.Render(sparkline(r.P99s, spark, scale.p99))
+	if r.Summarized && r.Rates == nil {
+		// its series is not read yet (nil; read and empty is []): dots,
+		// not the flat line of a service with no traffic
+		dots := st.Muted.Render(strings.Repeat("·", spark))
+		rates, ratios, p99s = dots, dots, dots
+	}
+	line := fmt.Sprintf("%s %s %7s %s %7s %s %7s %s", sym, fit(safe(r.Service), name), rate, rates, errs, ratios, p99, p99s)
 	return fit(line, width)
 }
 
 // statusLine reports each backend part: up, slow or down, and data age.
-func statusLine(o *overviewData, wall time.Time, refresh time.Duration, paused bool, width int, st *themes.Styles) string {
+func statusLine(o *overviewData, wall time.Time, refresh cadence, paused bool, width int, st *themes.Styles) string {
 	var parts, short []string
 	for _, p := range o.backendParts() {
 		switch {
@@ -397,13 +415,17 @@ func statusLine(o *overviewData, wall time.Time, refresh time.Duration, paused b
 	age := "no data yet"
 	if !o.REDOf.LoadedAt.IsZero() {
 		age = "data " + fmtAge(wall.Sub(o.REDOf.LoadedAt)) + " old"
-		if wall.Sub(o.REDOf.LoadedAt) > 3*refresh {
+		if wall.Sub(o.REDOf.LoadedAt) > 3*refresh.every {
 			age = st.Warn.Render("! " + age + " (stale)")
 		}
 	}
-	mode := "refresh " + refresh.String()
+	mode, why := "refresh "+refresh.every.String(), refresh.why()
 	if paused {
-		mode = st.Warn.Render("! refresh paused (p)")
+		mode, why = st.Warn.Render("! refresh paused (p)"), ""
+	}
+	if why != "" {
+		// said where the interval is, so a slower refresh is never a mystery
+		mode = st.Warn.Render(mode + ": " + why)
 	}
 	// whether the data still refreshes is what a user most needs to see,
 	// then how old it is: narrow, a healthy part is its symbol and name

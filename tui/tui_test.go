@@ -56,7 +56,7 @@ func deps(f *sim.Fleet) Deps {
 			Indicator: sources.Indicator{Kind: sources.SLIAvailability, Service: s.Service}})
 	}
 	return Deps{Title: "demo: retry-storm, seed 1", Sources: simsrc.New(f).Set(), Meta: testenv.SimMeta,
-		SLOs: slos, Now: f.Now, Wall: func() time.Time { return wall }, Refresh: 2 * time.Second, Timeout: 2 * time.Minute}
+		SLOs: slos, Now: f.Now, Wall: func() time.Time { return wall }, Refresh: 2 * time.Second, Timeout: 2 * time.Minute, IncidentDeadline: 2 * time.Minute}
 }
 
 func styles() *themes.Styles {
@@ -977,7 +977,7 @@ func TestStatusLineStates(t *testing.T) {
 	loaded := part{LoadedAt: wall, Took: 3 * time.Millisecond}
 	o := &overviewData{REDOf: loaded, BudgetOf: part{}, AlertsOf: part{Err: errNoSource("alertmanager")},
 		LogsOf: &part{LoadedAt: wall, Err: errors.New("connection refused")}, TracesOf: &loaded}
-	got := ansi.Strip(statusLine(o, wall, 2*time.Second, false, 200, st))
+	got := ansi.Strip(statusLine(o, wall, cadence{every: 2 * time.Second}, false, 200, st))
 	for _, want := range []string{"✓ metrics up 3ms", "… slo", "– alerts not configured", "✗ logs down", "✓ traces up 3ms"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in %q", want, got)
@@ -986,7 +986,7 @@ func TestStatusLineStates(t *testing.T) {
 	if strings.Contains(got, "slo down") {
 		t.Errorf("a part still loading is shown down: %q", got)
 	}
-	narrow := ansi.Strip(statusLine(o, wall, 2*time.Second, false, 80, st))
+	narrow := ansi.Strip(statusLine(o, wall, cadence{every: 2 * time.Second}, false, 80, st))
 	if !strings.Contains(narrow, "✓ metrics ") || !strings.Contains(narrow, "data 0s old") {
 		t.Errorf("narrow: %q", narrow)
 	}

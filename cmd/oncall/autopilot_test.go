@@ -21,7 +21,7 @@ func TestAutopilotOptions(t *testing.T) {
 	if err := parse("--demo", "crash-loop", "--after", "2m", "--once", "--interval", "1m", "--rounds", "3", "-o", "json"); err != nil {
 		t.Fatal(err)
 	}
-	if got.demo != (DemoFlags{"crash-loop", 1, 2 * time.Minute}) || !got.once || got.interval != time.Minute || got.rounds != 3 || got.output != "json" {
+	if got.demo != (DemoFlags{Scenario: "crash-loop", Seed: 1, After: 2 * time.Minute}) || !got.once || got.interval != time.Minute || got.rounds != 3 || got.output != "json" {
 		t.Errorf("parsed: %+v", *got)
 	}
 	wantUsage(t, func() bool { return got != nil }, parse, []string{"--interval", "often"}, []string{"--rounds", "x"}, []string{"now"})

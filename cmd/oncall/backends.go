@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/oncall-cockpit/oncall/internal/config"
 	"github.com/oncall-cockpit/oncall/internal/httpx"
@@ -32,7 +31,7 @@ type namedDoctor struct {
 
 func httpOptions(name string, ds *config.Datasource) httpx.Options {
 	o := httpx.Options{
-		Backend: name, Timeout: time.Duration(ds.Timeout), MaxConcurrent: ds.MaxConcurrency,
+		Backend: name, Timeout: ds.RequestTimeout(), MaxConcurrent: ds.MaxConcurrency,
 		BearerToken: ds.BearerToken.Reveal(), Tenant: ds.Tenant,
 		CAFile: ds.TLS.CAFile, CertFile: ds.TLS.CertFile, KeyFile: ds.TLS.KeyFile, InsecureSkipVerify: ds.TLS.InsecureSkipVerify,
 		// Prometheus sends read-only queries as POST forms.
@@ -58,15 +57,18 @@ func httpOptions(name string, ds *config.Datasource) httpx.Options {
 
 // newBackends makes a client for each configured datasource. Only
 // configWorld calls it: every command reaches the backends through its
-// World, so the config is turned into clients in one place.
-func newBackends(cfg *config.Config) (*backends, error) {
+// World, so the config is turned into clients in one place. requests,
+// when not nil, logs every request they send (--verbose).
+func newBackends(cfg *config.Config, requests *httpx.RequestLog) (*backends, error) {
 	b := &backends{}
 	var err error
 	cfg.Datasources.Each(func(name string, ds *config.Datasource) {
 		if err != nil {
 			return
 		}
-		hc, e := httpx.NewClient(httpOptions(name, ds))
+		o := httpOptions(name, ds)
+		o.Log = requests
+		hc, e := httpx.NewClient(o)
 		if e != nil {
 			err = fmt.Errorf("datasource %s: %w", name, e)
 			return

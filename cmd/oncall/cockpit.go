@@ -59,6 +59,9 @@ Without a terminal, the same data comes from the text commands:
   oncall services     services by health     oncall trace ID   a trace's waterfall
   oncall doctor       the datasources        oncall demo --text  the simulator's summary`)
 	}
+	if f.Global.Verbose && isTerminal(f.IO.ErrOut) {
+		return usagef("-v writes each backend request on stderr, which is the cockpit's terminal: send it elsewhere, as in\n  oncall -v 2>requests.log")
+	}
 	if o.refresh < 200*time.Millisecond {
 		return usagef("--refresh %s: at least 200ms", o.refresh)
 	}
@@ -95,6 +98,9 @@ Without a terminal, the same data comes from the text commands:
 // isTerminal is whether w is a terminal: the cockpit draws, and text
 // summaries clear and colour, only there.
 func isTerminal(w io.Writer) bool {
+	if t, ok := w.(terminalText); ok {
+		w = t.w // made safe to write to, it is still the terminal
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(f.Fd())
 }

@@ -28,6 +28,7 @@ type demoOptions struct {
 	*Factory
 	scenario, speed, topology, output string
 	seed                              uint64
+	services                          int
 	list                              bool
 	forDur, pushEvery                 time.Duration
 	serve, otlp, loki, trafficCycle   string
@@ -83,6 +84,7 @@ same whenever it is served.`,
 	fl.Uint64Var(&o.seed, "seed", 1, "random seed: the same seed replays the same incident")
 	fl.BoolVar(&o.list, "list", false, "list the scenarios and exit")
 	fl.StringVar(&o.topology, "topology", "", "fleet topology YAML (default: the embedded 47-service shop)")
+	fl.IntVar(&o.services, "services", 0, "grow the fleet to this many services with generated apps, about half of them idle (e.g. 2000); the scenarios stay the same")
 	durationFlag(cmd, &o.forDur, "for", "", 0, "stop after this much simulated time (default: run until interrupted)")
 	fl.StringVar(&o.serve, "serve", "", "run headless and serve /metrics and actions on this address, e.g. 127.0.0.1:9464")
 	fl.StringVar(&o.otlp, "otlp-endpoint", "", "with --serve: push traces over OTLP/HTTP to this base URL (…/v1/traces)")
@@ -193,7 +195,7 @@ func listScenarios(o *demoOptions) error {
 // demoSimOptions are the simulator's options for o, when the wall clock
 // reads now.
 func demoSimOptions(o *demoOptions, now time.Time) (sim.Options, error) {
-	opts := sim.Options{Scenario: o.scenario, Seed: o.seed}
+	opts := sim.Options{Scenario: o.scenario, Seed: o.seed, Services: o.services}
 	if o.topology != "" {
 		t, err := sim.LoadTopology(o.topology)
 		if err != nil {

@@ -115,6 +115,7 @@ func TestDemoBadFlags(t *testing.T) {
 		"demo --topology /nonexistent/t.yaml": "/nonexistent/t.yaml",
 		"demo --traffic-cycle noon":           `--traffic-cycle "noon"`,
 		"demo --traffic-cycle wall":           "wall needs --serve",
+		"demo --services 20":                  "can only grow",
 	} {
 		r := oncall(t, nil, "", strings.Fields(args)...)
 		if r.code == 0 || !strings.Contains(r.err, want) {

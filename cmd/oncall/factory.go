@@ -48,7 +48,7 @@ func (f *Factory) ConfigWorld() (*World, error) {
 	if err != nil {
 		return nil, err
 	}
-	return configWorld(f.env, cfg, path)
+	return configWorld(f.env, cfg, path, f.Global.requests)
 }
 
 // Config is the config the flags and environment point at, read once per
@@ -95,7 +95,7 @@ func (f *Factory) Kit(w *World) *remediate.Kit {
 		wait = w.Wait
 	}
 	return &remediate.Kit{
-		Runbooks: runbooks, LoadErr: loadErr, Ledger: ledger, Audit: audit, Policy: r.policy, Meta: w.Meta, Deadline: r.deadline,
+		Runbooks: runbooks, LoadErr: loadErr, Ledger: ledger, Audit: audit, Policy: r.policy, Meta: w.Meta, Deadline: w.Deadline,
 		Planner: &remediate.Planner{Sources: w.Sources, Policy: r.policy, Ledger: ledger, Now: r.now},
 		Exec: remediate.Executor{Sources: w.Sources, Actuator: r.actuator, Audit: audit, Escalate: r.escalate, HTTP: &http.Client{},
 			Guard:  &remediate.Guard{Ledger: ledger, Policy: r.policy, Now: r.now, Settle: settle, Sleep: wait},
@@ -107,7 +107,7 @@ func (f *Factory) Kit(w *World) *remediate.Kit {
 // services' runbooks, its context and its Grafana; its kit comes only with
 // a runbooks directory.
 func (f *Factory) Deps(w *World, title string) tui.Deps {
-	d := tui.Deps{Title: title, Sources: w.Sources, SLOs: w.SLOs, Meta: w.Meta, Now: w.Now, Explore: w.explore()}
+	d := tui.Deps{Title: title, Sources: w.Sources, SLOs: w.SLOs, Meta: w.Meta, Now: w.Now, Explore: w.explore(), IncidentDeadline: w.Deadline}
 	cfg := w.Config
 	if cfg == nil {
 		d.Kit = f.Kit(w)
@@ -134,6 +134,8 @@ type DemoFlags struct {
 	Scenario string
 	Seed     uint64
 	After    time.Duration
+	// Services grows the simulated fleet to this many (--services).
+	Services int
 }
 
 // On is whether --demo names a scenario.
@@ -144,6 +146,7 @@ func (d *DemoFlags) Register(cmd *cobra.Command, after time.Duration) {
 	cmd.Flags().StringVar(&d.Scenario, "demo", "", "read the simulator running this scenario instead of the config's datasources (see oncall demo --list)")
 	cmd.Flags().Uint64Var(&d.Seed, "seed", 1, "with --demo: the simulator's seed")
 	durationFlag(cmd, &d.After, "after", "", after, "with --demo: how long after the scenario's onset the simulated fleet is")
+	cmd.Flags().IntVar(&d.Services, "services", 0, "with --demo: grow the simulated fleet to this many services (e.g. 2000); the scenario stays the same")
 	_ = cmd.RegisterFlagCompletionFunc("demo", completeScenarios)
 }
 

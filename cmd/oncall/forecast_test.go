@@ -39,7 +39,7 @@ func TestForecastOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.demo != (DemoFlags{"connection-leak", 1, 8 * time.Minute}) || o.horizon != 24*time.Hour || o.satHorizon != 2*time.Hour || o.output != "json" || !o.watch.on {
+	if o.demo != (DemoFlags{Scenario: "connection-leak", Seed: 1, After: 8 * time.Minute}) || o.horizon != 24*time.Hour || o.satHorizon != 2*time.Hour || o.output != "json" || !o.watch.on {
 		t.Errorf("parsed: %+v", *o)
 	}
 	for _, args := range [][]string{{"--saturation-horizon", "soon"}, {"-o", "markdown"}, {"extra"}} {

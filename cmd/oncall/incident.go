@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/internal/config"
 	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/remediate"
@@ -64,7 +66,7 @@ docs/incident-json.md.`,
 	fl.StringVar(&o.at, "at", "now", "end of the window: now, -10m, now-1h, an RFC 3339 time or Unix seconds")
 	durationFlag(cmd, &o.window, "window", "", 15*time.Minute, "how far back from --at to look for the incident (15m, 1h, 1d)")
 	durationFlag(cmd, &o.baseline, "baseline", "", 30*time.Minute, "healthy history before the window to compare with")
-	durationFlag(cmd, &o.deadline, "deadline", "", 10*time.Second, "how long to wait for evidence; what has not arrived is named as missing")
+	durationFlag(cmd, &o.deadline, "deadline", "", 0, "how long to wait for evidence; what has not arrived is named as missing (default: incident.deadline in the config, else the longest datasource timeout plus "+timeparse.FormatDuration(config.DeadlineMargin)+")")
 	o.demo.Register(cmd, 10*time.Minute)
 	outputFlag(cmd, &o.output, "text", "json", "markdown")
 	_ = cmd.RegisterFlagCompletionFunc("service", completeServices(f))
@@ -87,7 +89,7 @@ func runIncident(ctx context.Context, o *incidentOptions) error {
 	if err != nil {
 		return err
 	}
-	ev := correlate.Gather(ctx, w.Sources, t, correlate.GatherOptions{Baseline: o.baseline, Deadline: o.deadline})
+	ev := correlate.Gather(ctx, w.Sources, t, o.gatherOptions(w))
 	inc := correlate.Analyze(ev, w.Meta)
 	if !w.Simulated() {
 		// the actions taken, from the audit log, join the timeline
@@ -120,7 +122,16 @@ func (o *incidentOptions) check() error {
 	if o.window <= 0 || o.baseline <= 0 {
 		return usagef("--window and --baseline must be positive")
 	}
+	if o.deadline != 0 && o.deadline < config.MinDeadline {
+		return usagef("--deadline %s is too short: at least %s", timeparse.FormatDuration(o.deadline), timeparse.FormatDuration(config.MinDeadline))
+	}
 	return nil
+}
+
+// gatherOptions bound the evidence: --deadline when given, else the
+// world's deadline, which the cockpit and the runbooks' looks use too.
+func (o *incidentOptions) gatherOptions(w *World) correlate.GatherOptions {
+	return correlate.GatherOptions{Baseline: o.baseline, Deadline: cmp.Or(o.deadline, w.Deadline)}
 }
 
 // trigger is where the incident starts, checked against the world: the

@@ -312,7 +312,7 @@ func TestLogsOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Equal(o.services, []string{"checkout-api"}) || !slices.Equal(o.levels, []string{"error", "warn"}) || o.since != "1h" || o.grep != "timeout" ||
-		o.trace != "abc" || !o.follow || o.limit != 5 || o.output != "raw" || o.demo != (DemoFlags{"retry-storm", 1, 20 * time.Minute}) {
+		o.trace != "abc" || !o.follow || o.limit != 5 || o.output != "raw" || o.demo != (DemoFlags{Scenario: "retry-storm", Seed: 1, After: 20 * time.Minute}) {
 		t.Errorf("parsed: %+v", *o)
 	}
 	if o, err = optionsFor(t, NewCmdLogs, "--from", "-2h", "--to", "-1h", "--seed", "3"); err != nil || o.from != "-2h" || o.to != "-1h" || o.demo.Seed != 3 {

@@ -239,8 +239,9 @@ func (c *cockpit) run(cmd tea.Cmd) {
 	}()
 }
 
-// stillLoading are the screens' words for a load under way.
-var stillLoading = []string{"loading the fleet", "assembling", "diagnosing"}
+// stillLoading are the screens' words for a load under way, and the
+// dots of a service's sparklines not read yet.
+var stillLoading = []string{"loading the fleet", "assembling", "diagnosing", "···"}
 
 // settle feeds the messages back until the screen differs from before
 // (a key's view has opened) and no panel is loading, and returns it.

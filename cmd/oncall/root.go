@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oncall-cockpit/oncall/internal/config"
+	"github.com/oncall-cockpit/oncall/internal/httpx"
 	"github.com/oncall-cockpit/oncall/internal/timeparse"
 )
 
@@ -22,6 +23,10 @@ type globalOptions struct {
 	NoColor    bool
 	Timezone   string
 	Context    string
+	Verbose    bool
+	// requests logs each backend request on stderr under --verbose; nil
+	// without it. One for the command, so its lines never interleave.
+	requests *httpx.RequestLog
 	// typed is the context's name when it asks for it to be typed before
 	// any action; set by loadConfig.
 	typed string
@@ -96,7 +101,11 @@ that every datasource answers and holds the data oncall expects.`,
 	root.PersistentFlags().StringVar(&g.Context, "context", "", "the config's context (stack) to use (default $ONCALL_CONTEXT, else the config's current-context)")
 	_ = root.RegisterFlagCompletionFunc("context", completeContexts(f))
 	root.PersistentFlags().StringVar(&g.Timezone, "timezone", "UTC", "zone times are shown in: UTC, local, or an IANA name like Europe/Berlin (also $ONCALL_TIMEZONE)")
+	root.PersistentFlags().BoolVarP(&g.Verbose, "verbose", "v", false, "print each backend request on stderr as it ends: backend, method, path, status, milliseconds, bytes, query")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if g.Verbose {
+			g.requests = &httpx.RequestLog{W: e.IO.ErrOut}
+		}
 		// first: no command may plan, ask or write before it knows
 		// whether its context is read-only; a config that does not load
 		// is left to the command that needs it to report

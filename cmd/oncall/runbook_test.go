@@ -245,7 +245,7 @@ func TestRunbookListOptions(t *testing.T) {
 	if err := parse("--demo", "retry-storm", "--after", "20m", "-o", "json"); err != nil {
 		t.Fatal(err)
 	}
-	if got.demo != (DemoFlags{"retry-storm", 1, 20 * time.Minute}) || got.output != "json" {
+	if got.demo != (DemoFlags{Scenario: "retry-storm", Seed: 1, After: 20 * time.Minute}) || got.output != "json" {
 		t.Errorf("parsed: %+v", *got)
 	}
 	wantUsage(t, func() bool { return got != nil }, parse, []string{"-o", "yaml"}, []string{"pool-full"}, []string{"--after", "soon"})
@@ -260,7 +260,7 @@ func TestRunbookShowOptions(t *testing.T) {
 	if err := parse("pool-full", "--demo", "db-pool-exhaustion", "--seed", "7", "--target", "payment-api"); err != nil {
 		t.Fatal(err)
 	}
-	if got.name != "pool-full" || got.target != "payment-api" || got.output != "text" || got.demo != (DemoFlags{"db-pool-exhaustion", 7, runbookAfter}) {
+	if got.name != "pool-full" || got.target != "payment-api" || got.output != "text" || got.demo != (DemoFlags{Scenario: "db-pool-exhaustion", Seed: 7, After: runbookAfter}) {
 		t.Errorf("parsed: %+v", *got)
 	}
 	wantUsage(t, func() bool { return got != nil }, parse, []string{}, []string{"a", "b"}, []string{"pool-full", "-o", "markdown"})

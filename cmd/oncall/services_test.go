@@ -94,7 +94,7 @@ func TestServicesOptions(t *testing.T) {
 		t.Errorf("defaults: %+v", *o)
 	}
 	if o, err = optionsFor(t, NewCmdServices, "--sort", "p99", "--window", "1h", "-o", "json", "--demo", "retry-storm", "--after", "5m"); err != nil ||
-		o.sortBy != "p99" || o.window != time.Hour || o.output != "json" || o.demo != (DemoFlags{"retry-storm", 1, 5 * time.Minute}) {
+		o.sortBy != "p99" || o.window != time.Hour || o.output != "json" || o.demo != (DemoFlags{Scenario: "retry-storm", Seed: 1, After: 5 * time.Minute}) {
 		t.Errorf("parsed: %v %+v", err, o)
 	}
 }

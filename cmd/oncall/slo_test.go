@@ -133,7 +133,7 @@ func TestSLOListOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.demo != (DemoFlags{"retry-storm", 1, 20 * time.Minute}) || o.horizon != 24*time.Hour || o.output != "json" || !o.watch.on || o.watch.refresh != 5*time.Second {
+	if o.demo != (DemoFlags{Scenario: "retry-storm", Seed: 1, After: 20 * time.Minute}) || o.horizon != 24*time.Hour || o.output != "json" || !o.watch.on || o.watch.refresh != 5*time.Second {
 		t.Errorf("parsed: %+v", *o)
 	}
 	for _, args := range [][]string{{"-o", "yaml"}, {"--after", "soon"}, {"--seed", "one"}, {"extra"}} {
@@ -148,7 +148,7 @@ func TestSLOShowOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.name != "payments-availability" || o.demo != (DemoFlags{"quiet", 7, 10 * time.Minute}) || o.output != "json" || o.watch.on {
+	if o.name != "payments-availability" || o.demo != (DemoFlags{Scenario: "quiet", Seed: 7, After: 10 * time.Minute}) || o.output != "json" || o.watch.on {
 		t.Errorf("parsed: %+v", *o)
 	}
 	for _, args := range [][]string{{}, {"a", "b"}, {"a", "--horizon", "x"}} {
@@ -163,7 +163,7 @@ func TestSLOGateOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.min != 0.25 || !slices.Equal(o.names, []string{"a", "b"}) || o.demo != (DemoFlags{"retry-storm", 1, 10 * time.Minute}) || o.output != "text" {
+	if o.min != 0.25 || !slices.Equal(o.names, []string{"a", "b"}) || o.demo != (DemoFlags{Scenario: "retry-storm", Seed: 1, After: 10 * time.Minute}) || o.output != "text" {
 		t.Errorf("parsed: %+v", *o)
 	}
 	if o, err := optionsFor(t, NewCmdSLOGate, "--min-budget", "0.1"); err != nil || o.min != 0.1 || o.names != nil {

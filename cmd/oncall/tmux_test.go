@@ -99,3 +99,15 @@ func has(subs ...string) func(string) bool {
 		return true
 	}
 }
+
+// TestVerboseCockpitNeedsStderrElsewhere: the request log would write
+// over the cockpit's screen, so -v with stderr on the terminal is
+// refused with the way out; with stderr sent to a file, the cockpit runs.
+func TestVerboseCockpitNeedsStderrElsewhere(t *testing.T) {
+	bin := testBinary(t)
+	p := newPane(t, "verbose", 100, 24, bin+" -v demo; echo exit=$?; sleep 60")
+	p.waitFor("the refusal", 20*time.Second, has("oncall -v 2>requests.log", "exit=2"))
+	log := filepath.Join(t.TempDir(), "requests.log")
+	p = newPane(t, "verbose-file", 100, 24, "XDG_DATA_HOME="+t.TempDir()+" "+bin+" -v demo 2>"+log)
+	p.waitFor("the cockpit", 20*time.Second, has("FIRING ALERTS"))
+}

@@ -15,7 +15,7 @@ func TestTraceOptions(t *testing.T) {
 		t.Errorf("defaults: %+v", *o)
 	}
 	if o, err = optionsFor(t, NewCmdTrace, "abc", "-o", "json", "--demo", "retry-storm", "--seed", "2", "--after", "20m"); err != nil ||
-		o.output != "json" || o.demo != (DemoFlags{"retry-storm", 2, 20 * time.Minute}) {
+		o.output != "json" || o.demo != (DemoFlags{Scenario: "retry-storm", Seed: 2, After: 20 * time.Minute}) {
 		t.Errorf("parsed: %v %+v", err, o)
 	}
 	for _, args := range [][]string{{}, {"a", "b"}, {"abc", "-o", "yaml"}} {

@@ -10,6 +10,7 @@ import (
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/config"
 	"github.com/oncall-cockpit/oncall/internal/grafana"
+	"github.com/oncall-cockpit/oncall/internal/httpx"
 	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/remediate"
 	"github.com/oncall-cockpit/oncall/sim"
@@ -38,6 +39,11 @@ type World struct {
 	Meta     correlate.Meta
 	Now      func() time.Time
 	Currency string
+	// Deadline is how long an incident waits for its evidence, in the
+	// CLI, the cockpit and a runbook's look alike: the config's
+	// IncidentDeadline, or a minute for the simulator, which answers in
+	// process and is late only on a busy machine.
+	Deadline time.Duration
 
 	// Config, Path and Backends are the config's world; nil in the
 	// simulator's.
@@ -67,10 +73,6 @@ type worldRemediation struct {
 	// with it (never a clock pinned for reading); the fleet's in the
 	// simulator's.
 	now func() time.Time
-	// deadline is how long a look waits for evidence: Gather's default
-	// for backends; longer for the simulator, which answers in process
-	// and is late only on a busy machine.
-	deadline time.Duration
 }
 
 // Simulated is whether the world is the simulator's.
@@ -112,13 +114,13 @@ func (w *World) needSources(try string) error {
 
 // configWorld is the config's datasources, SLOs, services and
 // remediation.
-func configWorld(e *env, cfg *config.Config, path string) (*World, error) {
-	b, err := newBackends(cfg)
+func configWorld(e *env, cfg *config.Config, path string, requests *httpx.RequestLog) (*World, error) {
+	b, err := newBackends(cfg, requests)
 	if err != nil {
 		return nil, err
 	}
 	w := &World{Label: "config " + path, Sources: b.sources(), SLOs: configSLOs(cfg), Meta: configMeta(cfg), Now: e.Now,
-		Currency: cfg.Currency, Config: cfg, Path: path, Backends: b}
+		Currency: cfg.Currency, Deadline: cfg.IncidentDeadline(), Config: cfg, Path: path, Backends: b}
 	w.remediation = worldRemediation{
 		runbooks: func() ([]*remediate.Runbook, error) {
 			if cfg.Runbooks == "" {
@@ -137,12 +139,12 @@ func configWorld(e *env, cfg *config.Config, path string) (*World, error) {
 func simWorld(e *env, f *sim.Fleet, label string) *World {
 	t := f.Topology()
 	b := simsrc.New(f)
-	return &World{Label: label, Sources: b.Set(), SLOs: simSLOs(t), Meta: simMeta(t), Now: f.Now, Currency: t.Currency, Fleet: f,
+	return &World{Label: label, Sources: b.Set(), SLOs: simSLOs(t), Meta: simMeta(t), Now: f.Now, Currency: t.Currency, Deadline: time.Minute, Fleet: f,
 		remediation: worldRemediation{
 			runbooks: func() ([]*remediate.Runbook, error) {
 				return remediate.LoadFS(sim.Runbooks, "runbooks", "sim/runbooks")
 			},
-			policy: demoPolicy(), auditLog: demoAuditPath(e), escalate: &remediate.Escalator{}, actuator: b, now: f.Now, deadline: time.Minute,
+			policy: demoPolicy(), auditLog: demoAuditPath(e), escalate: &remediate.Escalator{}, actuator: b, now: f.Now,
 		}}
 }
 
@@ -150,7 +152,7 @@ func simWorld(e *env, f *sim.Fleet, label string) *World {
 // onset + after and stopped there. Verification moves it on at once.
 func demoWorld(ctx context.Context, e *env, d DemoFlags) (*World, error) {
 	// the scenario first: a mistyped name is the first thing to fix
-	f, err := sim.New(sim.Options{Scenario: d.Scenario, Seed: d.Seed})
+	f, err := sim.New(sim.Options{Scenario: d.Scenario, Seed: d.Seed, Services: d.Services})
 	if err != nil {
 		return nil, usageError{err}
 	}

@@ -36,7 +36,7 @@ var allowed = map[string][]string{
 	"internal/suggest":     {},
 	"internal/timeparse":   {},
 	"internal/problem":     {},
-	"internal/httpx":       {},
+	"internal/httpx":       {"internal/termsafe"},
 	"internal/httpcall":    {"sources"},
 	"internal/humanize":    {},
 	"internal/termsafe":    {},

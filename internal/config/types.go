@@ -28,9 +28,11 @@ type Config struct {
 	// Remediation is the policy runbooks run under: what may run without a
 	// human, the guardrails, the audit log and whom to escalate to.
 	Remediation Remediation `yaml:"remediation,omitempty" json:"remediation,omitempty"`
-	Theme       string      `yaml:"theme,omitempty" json:"theme,omitempty"` // dark, light, high-contrast, colorblind, or a palette YAML file
-	Grafana     Grafana     `yaml:"grafana,omitempty" json:"grafana,omitempty"`
-	Currency    string      `yaml:"currency,omitempty" json:"currency,omitempty"` // for value_per_request; default USD
+	// Incident is how an incident gathers its evidence.
+	Incident Incident `yaml:"incident,omitempty" json:"incident,omitempty"`
+	Theme    string   `yaml:"theme,omitempty" json:"theme,omitempty"` // dark, light, high-contrast, colorblind, or a palette YAML file
+	Grafana  Grafana  `yaml:"grafana,omitempty" json:"grafana,omitempty"`
+	Currency string   `yaml:"currency,omitempty" json:"currency,omitempty"` // for value_per_request; default USD
 	// Warnings are what the file says that is valid but probably not
 	// meant (an objective of 0.999, which is 0.999%); config validate
 	// prints them.
@@ -71,6 +73,14 @@ type Remediation struct {
 	// AuditLog is the audit file (default $XDG_DATA_HOME/oncall/audit.jsonl).
 	AuditLog   string       `yaml:"audit_log,omitempty" json:"audit_log,omitempty"`
 	Escalation []Escalation `yaml:"escalation,omitempty" json:"escalation,omitempty"`
+}
+
+// Incident is how an incident, in the CLI, the cockpit and a runbook's
+// look, gathers its evidence.
+type Incident struct {
+	// Deadline is how long to wait for the evidence; by default the
+	// longest datasource timeout plus DeadlineMargin (IncidentDeadline).
+	Deadline timeparse.Duration `yaml:"deadline,omitempty" json:"deadline,omitempty"`
 }
 
 // NeverAutomatable are the action categories that always go to a human

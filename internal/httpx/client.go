@@ -22,7 +22,7 @@ import (
 type Options struct {
 	Backend string // names the breaker and errors
 
-	Timeout       time.Duration // whole request, retries included; default 15s
+	Timeout       time.Duration // whole request, retries included; none when zero (cmd passes the datasource's)
 	Retries       int           // extra attempts for idempotent requests; default 2, -1 for none
 	RetryWaitMin  time.Duration // default 100ms
 	RetryWaitMax  time.Duration // default 2s; also caps Retry-After
@@ -45,6 +45,10 @@ type Options struct {
 
 	// Base is the transport underneath; default a clone of http.DefaultTransport.
 	Base http.RoundTripper
+
+	// Log, when set, gets a line for every request sent (each retry its
+	// own): the -v flag.
+	Log *RequestLog
 }
 
 // ErrCircuitOpen is returned without a request being sent while a backend's
@@ -63,6 +67,9 @@ func NewClient(o Options) (*http.Client, error) {
 		}
 		t.TLSClientConfig = tlsConf
 		base = t
+	}
+	if o.Log != nil {
+		base = o.Log.transport(o.Backend, o.secrets(), base)
 	}
 	direct := &headerTransport{o: o, next: base}
 	rc := &retryablehttp.Client{
@@ -84,10 +91,16 @@ func NewClient(o Options) (*http.Client, error) {
 	return &http.Client{Timeout: o.Timeout, Transport: t}, nil
 }
 
-func withDefaults(o Options) Options {
-	if o.Timeout == 0 {
-		o.Timeout = 15 * time.Second
+// secrets are the credentials the client sends, for RequestLog to scrub.
+func (o Options) secrets() []string {
+	s := []string{o.Password, o.BearerToken}
+	for _, v := range o.Headers {
+		s = append(s, v)
 	}
+	return s
+}
+
+func withDefaults(o Options) Options {
 	if o.Retries == 0 {
 		o.Retries = 2
 	}

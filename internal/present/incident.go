@@ -130,7 +130,10 @@ type Blast struct {
 	// Unknown says why the requests at the entry points are not known;
 	// Failing and AtRisk are empty then.
 	Unknown string
-	How     []How // sorted by what
+	// EntryPointsMissing is set when the entry points' metrics did not
+	// arrive: EntryPoints are those seen hurt elsewhere, and more may be.
+	EntryPointsMissing bool
+	How                []How // sorted by what
 }
 
 // How says how one number was computed.
@@ -220,7 +223,7 @@ func NewIncident(inc *correlate.Incident, o Options) Incident {
 			money = humanize.Commas(b.MoneyPerMin) + " (no currency)"
 		}
 		pb := &Blast{Services: len(b.Services), EntryPoints: safeAll(b.EntryPoints), Failing: humanize.Commas(b.FailingPerMin),
-			AtRisk: humanize.Commas(b.AtRiskPerMin), Money: Safe(money), Unknown: Safe(b.Unknown)}
+			AtRisk: humanize.Commas(b.AtRiskPerMin), Money: Safe(money), Unknown: Safe(b.Unknown), EntryPointsMissing: b.EntryPointsMissing}
 		if b.Unknown != "" {
 			pb.Failing, pb.AtRisk = "", ""
 		}
@@ -326,10 +329,25 @@ func safeAll(in []string) []string {
 }
 
 // Requests is the blast radius's requests at its entry points: "failing
-// 12 req/min of 340 at risk", or why they are not known.
+// 12 req/min of 340 at risk", or why they are unknown.
 func (b *Blast) Requests() string {
 	if b.Unknown != "" {
-		return "requests at entry points not known: " + b.Unknown
+		return "requests at entry points unknown: " + b.Unknown
 	}
 	return fmt.Sprintf("failing %s req/min of %s at risk", b.Failing, b.AtRisk)
+}
+
+// Entries lists the entry points hurt: "none" when none is, "unknown"
+// when their metrics did not arrive and nothing else shows one hurt.
+func (b *Blast) Entries() string {
+	list := strings.Join(b.EntryPoints, ", ")
+	switch {
+	case b.EntryPointsMissing && list == "":
+		return "unknown"
+	case b.EntryPointsMissing:
+		return list + " (others unknown)"
+	case list == "":
+		return "none"
+	}
+	return list
 }

@@ -40,7 +40,7 @@ func Markdown(w io.Writer, p Incident) error {
 	}
 	if br := p.Blast; br != nil {
 		fmt.Fprintf(&b, "\n## Blast radius\n\n- %s; entry points: %s\n- %s; %s per minute\n",
-			humanize.Count(br.Services, "service"), orNone(strings.Join(br.EntryPoints, ", ")), br.Requests(), br.Money)
+			humanize.Count(br.Services, "service"), br.Entries(), br.Requests(), br.Money)
 	}
 	writeList(&b, "\n## Timeline\n\n| time (UTC) | what | service | detail |\n| --- | --- | --- | --- |\n", p.Timeline, func(ev Event) string {
 		return fmt.Sprintf("| %s | %s | %s | %s |", ev.Time, ev.Kind, ev.Service, strings.ReplaceAll(ev.Detail, "|", "\\|"))

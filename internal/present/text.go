@@ -69,7 +69,7 @@ func Text(w io.Writer, p Incident, cut bool) error {
 	writeList(&b, "\nDEPENDENCY TREE (callers of the root cause that are hurt)\n", TreeText(p.Tree), func(l string) string { return "  " + l })
 	if br := p.Blast; br != nil {
 		b.WriteString("\nBLAST RADIUS\n")
-		fmt.Fprintf(&b, "  %s; entry points: %s\n", humanize.Count(br.Services, "service"), orNone(strings.Join(br.EntryPoints, ", ")))
+		fmt.Fprintf(&b, "  %s; entry points: %s\n", humanize.Count(br.Services, "service"), br.Entries())
 		fmt.Fprintf(&b, "  %s; %s per minute\n", br.Requests(), br.Money)
 		for _, h := range br.How {
 			fmt.Fprintf(&b, "  how %s: %s\n", h.What, h.Method)
@@ -134,13 +134,6 @@ func writeList[T any](b *strings.Builder, heading string, items []T, line func(T
 	for _, it := range items {
 		b.WriteString(line(it) + "\n")
 	}
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
 }
 
 func shorten(s string, n int) string {

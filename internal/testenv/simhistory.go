@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -26,40 +25,18 @@ func SimOpenMetrics(f *sim.Fleet, from, to time.Time, step time.Duration) (strin
 	}
 	// family → series → "value timestamp" lines, in time order
 	series := map[string]map[string][]string{}
-	add := func(name, labels string, v float64, t time.Time) {
-		if math.IsNaN(v) {
-			return
-		}
-		if series[name] == nil {
-			series[name] = map[string][]string{}
-		}
-		series[name][labels] = append(series[name][labels], fmt.Sprintf("%g %d", v, t.Unix()))
-	}
 	for t := from; !t.After(to); t = t.Add(step) {
 		f.AdvanceTo(t)
 		mfs, err := reg.Gather()
 		if err != nil {
 			return "", err
 		}
-		for _, mf := range mfs {
-			for _, m := range mf.GetMetric() {
-				l := labelText(m.GetLabel())
-				switch mf.GetType() {
-				case dto.MetricType_COUNTER:
-					add(mf.GetName(), l, m.GetCounter().GetValue(), t)
-				case dto.MetricType_GAUGE:
-					add(mf.GetName(), l, m.GetGauge().GetValue(), t)
-				case dto.MetricType_HISTOGRAM:
-					h := m.GetHistogram()
-					for _, b := range h.GetBucket() {
-						add(mf.GetName()+"_bucket", withLE(l, fmt.Sprintf("%g", b.GetUpperBound())), float64(b.GetCumulativeCount()), t)
-					}
-					add(mf.GetName()+"_bucket", withLE(l, "+Inf"), float64(h.GetSampleCount()), t)
-					add(mf.GetName()+"_sum", l, h.GetSampleSum(), t)
-					add(mf.GetName()+"_count", l, float64(h.GetSampleCount()), t)
-				}
+		eachSample(mfs, func(name, labels string, v float64) {
+			if series[name] == nil {
+				series[name] = map[string][]string{}
 			}
-		}
+			series[name][labels] = append(series[name][labels], fmt.Sprintf("%g %d", v, t.Unix()))
+		})
 	}
 	var b strings.Builder
 	names := make([]string, 0, len(series))

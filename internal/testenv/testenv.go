@@ -164,6 +164,9 @@ type PrometheusOptions struct {
 	Scrape       []string // host:port targets scraped every second as job "oncall-test"
 	OpenMetrics  string   // OpenMetrics text backfilled with promtool before start
 	Features     []string // --enable-feature values
+	// OpenMetricsFile is a file of OpenMetrics text backfilled after
+	// OpenMetrics, for histories too large to hold in memory
+	OpenMetricsFile string
 }
 
 // Prometheus starts a real Prometheus and returns its base URL.
@@ -172,10 +175,17 @@ func Prometheus(t testing.TB, o PrometheusOptions) string {
 	bin := Binary(t, "prometheus")
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
+	var backfill []string
 	if o.OpenMetrics != "" {
-		promtool := Binary(t, "promtool")
 		om := filepath.Join(dir, "backfill.om")
 		write(t, om, o.OpenMetrics)
+		backfill = append(backfill, om)
+	}
+	if o.OpenMetricsFile != "" {
+		backfill = append(backfill, o.OpenMetricsFile)
+	}
+	for _, om := range backfill {
+		promtool := Binary(t, "promtool")
 		// one block per month rather than promtool's default of one per two
 		// hours: a month's history backfills in a second, not a minute
 		if out, err := exec.Command(promtool, "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=744h", om, data).CombinedOutput(); err != nil {

@@ -2,6 +2,7 @@ package prometheus
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -96,6 +97,31 @@ func TestAgainstRealPrometheus(t *testing.T) {
 		one, err := c.RED(ctx, []string{"payments"}, r, time.Minute)
 		if err != nil || len(one) != 1 || one[0].Service != "payments" {
 			t.Fatalf("RED(payments) = %v, %v", one, err)
+		}
+	})
+
+	t.Run("RED summarized on the server agrees with RED", func(t *testing.T) {
+		sums, err := c.SummarizeRED(ctx, nil, r, time.Minute, everyFigure)
+		if err != nil || len(sums) != 3 {
+			t.Fatalf("summaries %+v, %v; want 3", sums, err)
+		}
+		red, err := c.RED(ctx, nil, r, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range sums {
+			want := red[i]
+			p99 := want.P99.Samples[len(want.P99.Samples)-1].V
+			ratio := want.Errors.Samples[0].V / want.Requests.Samples[0].V
+			for what, v := range map[string][2]float64{
+				"requests": {s.Requests, want.Requests.Samples[0].V}, "peak requests": {s.PeakRequests, want.Requests.Samples[0].V}, "errors": {s.Errors, want.Errors.Samples[0].V},
+				"p99": {s.P99, p99}, "peak p99": {s.PeakP99, p99}, "typical p99": {s.TypicalP99, p99},
+				"peak ratio": {s.PeakErrorRatio, ratio}, "typical ratio": {s.TypicalErrorRatio, ratio},
+			} {
+				if s.Service != want.Service || math.Abs(v[0]-v[1]) > 0.02*math.Max(1, v[1]) {
+					t.Errorf("%s %s = %v, RED says %v", s.Service, what, v[0], v[1])
+				}
+			}
 		}
 	})
 
@@ -213,5 +239,78 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 20s")
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// spikeOpenMetrics is one service, checkout, at 10 requests a second over
+// span ending at end, with 1% failing until the last three minutes and
+// half failing in them: a fault that a mean over the span dilutes.
+func spikeOpenMetrics(end time.Time, span time.Duration) string {
+	var b strings.Builder
+	start := end.Add(-span)
+	spike := end.Add(-3 * time.Minute)
+	b.WriteString("# TYPE traces_spanmetrics_calls counter\n")
+	for _, status := range []string{"STATUS_CODE_UNSET", "STATUS_CODE_ERROR"} {
+		var n float64
+		for ts := start; !ts.After(end); ts = ts.Add(15 * time.Second) {
+			fmt.Fprintf(&b, "traces_spanmetrics_calls_total{service=\"checkout\",span_kind=\"SPAN_KIND_SERVER\",status_code=%q} %g %d\n", status, n, ts.Unix())
+			failing := 0.1
+			if !ts.Before(spike) {
+				failing = 5
+			}
+			if status == "STATUS_CODE_ERROR" {
+				n += failing * 15
+			} else {
+				n += (10 - failing) * 15
+			}
+		}
+	}
+	b.WriteString("# EOF\n")
+	return b.String()
+}
+
+// everyFigure asks a summary for all its figures.
+const everyFigure = sources.FigureRequests | sources.FigureErrors | sources.FigureP99 | sources.FigurePeakRequests |
+	sources.FigurePeakErrorRatio | sources.FigurePeakP99 | sources.FigureTypicalErrorRatio | sources.FigureTypicalP99
+
+// TestSummarizeREDOnRealPrometheus: the server's reduction keeps a fault
+// of the last minutes (the peak) apart from what the range looked like
+// (the median), and the means agree with the counters.
+func TestSummarizeREDOnRealPrometheus(t *testing.T) {
+	end := time.Now().Add(-time.Minute).Truncate(time.Minute)
+	url := testenv.Prometheus(t, testenv.PrometheusOptions{OpenMetrics: spikeOpenMetrics(end, 40*time.Minute)})
+	c, err := New(url, http.DefaultClient, sources.DefaultConventions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.SummarizeRED(context.Background(), nil, sources.TimeRange{Start: end.Add(-30 * time.Minute), End: end}, time.Minute, everyFigure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Service != "checkout" {
+		t.Fatalf("summaries %+v, want checkout alone", got)
+	}
+	s := got[0]
+	near := func(what string, v, want, tol float64) {
+		t.Helper()
+		if math.IsNaN(v) || math.Abs(v-want) > tol {
+			t.Errorf("%s = %v, want %v ± %v", what, v, want, tol)
+		}
+	}
+	near("requests/s", s.Requests, 10, 0.2)
+	near("peak requests/s", s.PeakRequests, 10, 0.2)
+	near("errors/s (mean: 27 min at 0.1, 3 at 5)", s.Errors, (27*0.1+3*5)/30.0, 0.2)
+	near("peak error ratio", s.PeakErrorRatio, 0.5, 0.05)
+	near("typical error ratio", s.TypicalErrorRatio, 0.01, 0.005)
+	if !math.IsNaN(s.P99) || !math.IsNaN(s.PeakP99) || !math.IsNaN(s.TypicalP99) {
+		t.Errorf("no latency histogram was seeded, yet p99 %v, peak %v, typical %v", s.P99, s.PeakP99, s.TypicalP99)
+	}
+	only, err := c.SummarizeRED(context.Background(), nil, sources.TimeRange{Start: end.Add(-30 * time.Minute), End: end}, time.Minute, sources.FigurePeakErrorRatio)
+	if err != nil || len(only) != 1 || math.Abs(only[0].PeakErrorRatio-0.5) > 0.05 || !math.IsNaN(only[0].Requests) || !math.IsNaN(only[0].TypicalErrorRatio) {
+		t.Errorf("asked for the peak error ratio alone: %+v, %v", only, err)
+	}
+	one, err := c.SummarizeRED(context.Background(), []string{"payments"}, sources.TimeRange{Start: end.Add(-30 * time.Minute), End: end}, time.Minute, everyFigure)
+	if err != nil || len(one) != 0 {
+		t.Fatalf("a service with no series: %+v, %v; want none", one, err)
 	}
 }

@@ -33,6 +33,46 @@ func (b *Backend) SearchTraces(_ context.Context, q sources.TraceSearch) ([]sour
 	if _, err := b.services(q.Services); err != nil {
 		return nil, err
 	}
-	return b.f.FindTraces(world.TraceSelector{From: q.Range.Start, To: q.Range.End, Services: q.Services,
-		ErrorsOnly: q.ErrorsOnly, MinDuration: q.MinDuration, Limit: q.Limit}), nil
+	hits := b.f.FindTraces(world.TraceSelector{From: q.Range.Start, To: q.Range.End, Services: q.Services,
+		ErrorsOnly: q.ErrorsOnly, MinDuration: q.MinDuration, Limit: q.Limit})
+	if q.SpansPerTrace <= 0 {
+		return hits, nil
+	}
+	for i := range hits {
+		t, ok := b.f.TraceByID(hits[i].TraceID)
+		if !ok {
+			continue // aged out between the two reads
+		}
+		hits[i].Spans, hits[i].Matched = matchedSpans(t, hits[i].SpanIDs, q)
+	}
+	return hits, nil
+}
+
+// matchedSpans is what Tempo's search says of a trace's matched spans:
+// the first SpansPerTrace of them in trace order, each with only what the
+// search selects, and how many matched in all.
+func matchedSpans(t sources.Trace, ids []string, q sources.TraceSearch) ([]sources.Span, int) {
+	matched := map[string]bool{}
+	for _, id := range ids {
+		matched[id] = true
+	}
+	var out []sources.Span
+	n := 0
+	for _, sp := range t.Spans {
+		if !matched[sp.SpanID] && !(q.WithCalls && sp.Kind == "client") {
+			continue
+		}
+		if n++; len(out) >= q.SpansPerTrace {
+			continue
+		}
+		attrs := map[string]string{}
+		for _, k := range []string{"peer.service", "http.request.resend_count"} {
+			if v, ok := sp.Attributes[k]; ok {
+				attrs[k] = v
+			}
+		}
+		sp.Attributes = attrs
+		out = append(out, sp)
+	}
+	return out, n
 }

@@ -125,11 +125,31 @@ func TraceQL(q sources.TraceSearch) string {
 	if q.MinDuration > 0 {
 		conds = append(conds, "duration > "+q.MinDuration.String())
 	}
-	if len(conds) == 0 {
-		return "{}"
+	q1 := "{}"
+	if len(conds) > 0 {
+		q1 = "{ " + strings.Join(conds, " && ") + " }"
 	}
-	return "{ " + strings.Join(conds, " && ") + " }"
+	if q.SpansPerTrace <= 0 {
+		return q1
+	}
+	if q.WithCalls {
+		// both sides must match in a trace, and the spans of both return
+		q1 += " && { kind = client }"
+	}
+	return q1 + " | select(" + strings.Join(spanFields, ", ") + ")"
 }
+
+// spanFields is what a search selects of each matched span, beyond its
+// ID, start and duration: enough to find where a failure started and
+// which calls were retries, as a fetched trace would tell.
+var spanFields = []string{serviceAttr, "name", "kind", "status", "statusMessage", "span:parentID",
+	"span." + peerAttr, "span." + resendAttr}
+
+// Span attributes a search selects.
+const (
+	peerAttr   = "peer.service"              // the callee a client span names
+	resendAttr = "http.request.resend_count" // set on the retries of a call
+)
 
 // SearchTraces runs a TraceQL search.
 func (c *Client) SearchTraces(ctx context.Context, q sources.TraceSearch) ([]sources.TraceSummary, error) {
@@ -141,6 +161,9 @@ func (c *Client) SearchTraces(ctx context.Context, q sources.TraceSearch) ([]sou
 	}
 	if q.Limit > 0 {
 		p.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.SpansPerTrace > 0 {
+		p.Set("spss", strconv.Itoa(q.SpansPerTrace))
 	}
 	op := "search " + traceql
 	body, _, err := c.get(ctx, op, "/api/search", p, "")

@@ -34,7 +34,11 @@ type fakeTempo struct {
 
 func (f *fakeTempo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
-	f.requests = append(f.requests, r.URL.Path+" accept="+r.Header.Get("Accept")+" q="+r.URL.Query().Get("q"))
+	req := r.URL.Path + " accept=" + r.Header.Get("Accept") + " q=" + r.URL.Query().Get("q")
+	if spss := r.URL.Query().Get("spss"); spss != "" {
+		req += " spss=" + spss
+	}
+	f.requests = append(f.requests, req)
 	f.mu.Unlock()
 	a, ok := f.routes[r.URL.Path]
 	if !ok {
@@ -223,6 +227,73 @@ func TestSearchDecodesRecordedAnswer(t *testing.T) {
 	if h.Errors["payments"] != 2 || h.Errors["checkout"] != 2 || h.Errors["web-gateway"] != 1 {
 		t.Fatalf("errors per service %v", h.Errors)
 	}
+	// the matched spans, as far as the search describes them
+	sp := h.Spans[0]
+	if len(h.Spans) != 2 || h.Matched != 2 || sp.SpanID != "0335b400141212b6" || sp.TraceID != h.TraceID || sp.Service != "payments" ||
+		sp.Status != sources.StatusError || sp.Start.UnixNano() != 1795570849634850955 || sp.Duration() != 840*time.Millisecond {
+		t.Fatalf("spans %+v, matched %d", h.Spans, h.Matched)
+	}
+}
+
+// TestSearchAsksForTheFailedSpansAndCalls: a search for span sets selects
+// what a fetched trace would have told of each span, and reads it back.
+func TestSearchAsksForTheFailedSpansAndCalls(t *testing.T) {
+	body := `{"traces":[{"traceID":"4c123b1612dd272d1371c17149d4395","rootServiceName":"web-gateway","startTimeUnixNano":"1795570849628850955","durationMs":900,
+"spanSets":[{"spans":[{"spanID":"0335b400141212b6","name":"SELECT payments-db","startTimeUnixNano":"1795570849634850955","durationNanos":"840000000","attributes":[
+{"key":"service.name","value":{"stringValue":"payments"}},{"key":"kind","value":{"stringValue":"client"}},{"key":"status","value":{"stringValue":"error"}},
+{"key":"statusMessage","value":{"stringValue":"timeout acquiring connection"}},{"key":"span:parentID","value":{"stringValue":"2c376631129f3436"}},
+{"key":"peer.service","value":{"stringValue":"payments-db"}},{"key":"http.request.resend_count","value":{"intValue":"2"}}]}],"matched":7}]}]}`
+	f := &fakeTempo{routes: map[string]answer{"/api/search": {200, "application/json", []byte(body)}}}
+	hits, err := newClient(t, f).SearchTraces(context.Background(), sources.TraceSearch{ErrorsOnly: true, SpansPerTrace: 100, WithCalls: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `/api/search accept= q={ status = error } && { kind = client } | select(resource.service.name, name, kind, status, statusMessage, span:parentID, span.peer.service, span.http.request.resend_count) spss=100`
+	if f.requests[0] != want {
+		t.Fatalf("request %s\nwant    %s", f.requests[0], want)
+	}
+	if len(hits) != 1 || len(hits[0].Spans) != 1 || hits[0].Matched != 7 {
+		t.Fatalf("hits %+v", hits)
+	}
+	got := hits[0].Spans[0]
+	wantSpan := sources.Span{TraceID: "04c123b1612dd272d1371c17149d4395", SpanID: "0335b400141212b6", ParentSpanID: "2c376631129f3436",
+		Service: "payments", Name: "SELECT payments-db", Kind: "client", Status: sources.StatusError, StatusMessage: "timeout acquiring connection",
+		Start: time.Unix(0, 1795570849634850955), End: time.Unix(0, 1795570850474850955),
+		Attributes: map[string]string{"peer.service": "payments-db", "http.request.resend_count": "2"}}
+	if !reflect.DeepEqual(got, wantSpan) {
+		t.Fatalf("span\n%+v\nwant\n%+v", got, wantSpan)
+	}
+}
+
+// TestSearchDecodesRecordedSpanSets replays a real Tempo's answer to the
+// incident's search: each failed trace's failed spans and calls, with
+// what the query selected of them.
+func TestSearchDecodesRecordedSpanSets(t *testing.T) {
+	f := &fakeTempo{routes: map[string]answer{"/api/search": {200, "application/json", testenv.Fixture(t, "tempo_search_spansets.json")}}}
+	hits, err := newClient(t, f).SearchTraces(context.Background(), sources.TraceSearch{ErrorsOnly: true, Limit: 2, SpansPerTrace: 100, WithCalls: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `/api/search accept= q={ status = error } && { kind = client } | select(resource.service.name, name, kind, status, statusMessage, span:parentID, span.peer.service, span.http.request.resend_count) spss=100`
+	if f.requests[0] != want {
+		t.Fatalf("request %s: not the recorded search", f.requests[0])
+	}
+	if len(hits) != 2 || hits[0].TraceID != "4f05f3d0d01cc70677f81eec92fd37de" || len(hits[0].Spans) != 9 || hits[0].Matched != 9 || len(hits[1].Spans) != 13 {
+		t.Fatalf("%d hits: %+v", len(hits), hits)
+	}
+	failed := hits[0].Spans[1]
+	if failed.SpanID != "a12ff196f7b2e7a6" || failed.Service != "catalog-api" || failed.Name != "POST" || failed.Kind != "client" ||
+		failed.Status != sources.StatusError || failed.StatusMessage != "HTTP 503 Service Unavailable from product-service" ||
+		failed.Attributes["peer.service"] != "product-service" || failed.ParentSpanID == "" || failed.Duration() <= 0 {
+		t.Fatalf("failed call %+v", failed)
+	}
+	if retry := hits[0].Spans[6]; retry.Status != sources.StatusUnset || retry.Attributes["http.request.resend_count"] != "1" {
+		t.Fatalf("retried call %+v", retry)
+	}
+	// a root span's parent is all zeros on the wire: none
+	if root := hits[1].Spans[0]; root.ParentSpanID != "" || root.Kind != "server" || root.Service != "web-gateway" {
+		t.Fatalf("root span %+v", root)
+	}
 }
 
 func TestTagsAndValues(t *testing.T) {
@@ -250,6 +321,8 @@ func TestTraceQL(t *testing.T) {
 		{sources.TraceSearch{Services: []string{"a"}}, `{ resource.service.name = "a" }`},
 		{sources.TraceSearch{Services: []string{"a", "b"}, ErrorsOnly: true}, `{ (resource.service.name = "a" || resource.service.name = "b") && status = error }`},
 		{sources.TraceSearch{Services: []string{`we"ird`}, MinDuration: 500 * time.Millisecond}, `{ resource.service.name = "we\"ird" && duration > 500ms }`},
+		{sources.TraceSearch{Services: []string{"a"}, ErrorsOnly: true, SpansPerTrace: 3},
+			`{ resource.service.name = "a" && status = error } | select(resource.service.name, name, kind, status, statusMessage, span:parentID, span.peer.service, span.http.request.resend_count)`},
 	}
 	for _, c := range cases {
 		if got := TraceQL(c.q); got != c.want {

@@ -192,26 +192,80 @@ func anyString(v *commonv1.AnyValue) string {
 // searchResponse is /api/search's answer.
 type searchResponse struct {
 	Traces []struct {
-		TraceID           string `json:"traceID"`
-		RootServiceName   string `json:"rootServiceName"`
-		RootTraceName     string `json:"rootTraceName"`
-		StartTimeUnixNano string `json:"startTimeUnixNano"`
-		DurationMs        int64  `json:"durationMs"`
-		SpanSets          []struct {
-			Spans []struct {
-				SpanID string `json:"spanID"`
-			} `json:"spans"`
-		} `json:"spanSets"`
-		SpanSet *struct {
-			Spans []struct {
-				SpanID string `json:"spanID"`
-			} `json:"spans"`
-		} `json:"spanSet"`
-		ServiceStats map[string]struct {
+		TraceID           string          `json:"traceID"`
+		RootServiceName   string          `json:"rootServiceName"`
+		RootTraceName     string          `json:"rootTraceName"`
+		StartTimeUnixNano string          `json:"startTimeUnixNano"`
+		DurationMs        int64           `json:"durationMs"`
+		SpanSets          []searchSpanSet `json:"spanSets"`
+		SpanSet           *searchSpanSet  `json:"spanSet"`
+		ServiceStats      map[string]struct {
 			SpanCount  int `json:"spanCount"`
 			ErrorCount int `json:"errorCount"`
 		} `json:"serviceStats"`
 	} `json:"traces"`
+}
+
+// searchSpanSet is one span set of a search hit: the spans that matched,
+// with the attributes the query selected.
+type searchSpanSet struct {
+	Spans []struct {
+		SpanID            string `json:"spanID"`
+		Name              string `json:"name"`
+		StartTimeUnixNano string `json:"startTimeUnixNano"`
+		DurationNanos     string `json:"durationNanos"`
+		Attributes        []struct {
+			Key   string          `json:"key"`
+			Value json.RawMessage `json:"value"`
+		} `json:"attributes"`
+	} `json:"spans"`
+	Matched int `json:"matched"`
+}
+
+// searchSpan is the span a search hit describes: what the query selected
+// of it (the service, name, kind, status, parent and peer) and its times.
+func searchSpan(traceID, spanID string, set *searchSpanSet, i int) (sources.Span, error) {
+	sp := set.Spans[i]
+	out := sources.Span{TraceID: traceID, SpanID: spanID, Name: sp.Name, Status: sources.StatusUnset}
+	if sp.StartTimeUnixNano != "" {
+		ns, err := strconv.ParseInt(sp.StartTimeUnixNano, 10, 64)
+		if err != nil {
+			return out, fmt.Errorf("span %s: startTimeUnixNano %q", spanID, sp.StartTimeUnixNano)
+		}
+		out.Start = time.Unix(0, ns)
+	}
+	d, _ := strconv.ParseInt(sp.DurationNanos, 10, 64) // absent: an instant
+	out.End = out.Start.Add(time.Duration(d))
+	for _, kv := range sp.Attributes {
+		var v commonv1.AnyValue
+		if err := unmarshalJSON.Unmarshal(kv.Value, &v); err != nil {
+			return out, fmt.Errorf("span %s: attribute %q: %w", spanID, kv.Key, err)
+		}
+		val := anyString(&v)
+		// intrinsics come back under their names, scoped or not
+		switch strings.TrimPrefix(kv.Key, "span:") {
+		case "service.name":
+			out.Service = val
+		case "name":
+			out.Name = val
+		case "kind":
+			out.Kind = val
+		case "status":
+			out.Status = sources.SpanStatus(val)
+		case "statusMessage":
+			out.StatusMessage = val
+		case "parentID":
+			if p, err := sources.NormalizeSpanID(val); err == nil && strings.Trim(p, "0") != "" {
+				out.ParentSpanID = p
+			}
+		default:
+			if out.Attributes == nil {
+				out.Attributes = map[string]string{}
+			}
+			out.Attributes[kv.Key] = val
+		}
+	}
+	return out, nil
 }
 
 // DecodeSearch decodes a TraceQL search response.
@@ -237,16 +291,23 @@ func DecodeSearch(b []byte) ([]sources.TraceSummary, error) {
 			sets = append(sets, *t.SpanSet)
 		}
 		seen := map[string]bool{}
-		for _, set := range sets {
-			for _, sp := range set.Spans {
+		for k := range sets {
+			s.Matched += sets[k].Matched
+			for j, sp := range sets[k].Spans {
 				sid, err := sources.NormalizeSpanID(sp.SpanID)
 				if err != nil {
 					return nil, fmt.Errorf("search result %d: %w", i, err)
 				}
-				if !seen[sid] {
-					seen[sid] = true
-					s.SpanIDs = append(s.SpanIDs, sid)
+				if seen[sid] {
+					continue
 				}
+				seen[sid] = true
+				s.SpanIDs = append(s.SpanIDs, sid)
+				span, err := searchSpan(id, sid, &sets[k], j)
+				if err != nil {
+					return nil, fmt.Errorf("search result %d: %w", i, err)
+				}
+				s.Spans = append(s.Spans, span)
 			}
 		}
 		for svc, st := range t.ServiceStats {

@@ -1,0 +1,170 @@
+package correlate
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// searchSpansPerTrace is how many of a failed trace's spans the search
+// returns: Tempo's default max_spans_per_span_set, above which it refuses
+// the search. A trace with more failed spans and calls is a sample.
+const searchSpansPerTrace = 100
+
+// maxWholeTraces bounds the traces fetched whole, by ID: the trigger's,
+// the slowest exemplar's, and one per failure origin and log signature,
+// the commonest first. The search has told where each failure started;
+// a whole trace is for reading one request end to end, and the incident
+// shows a few. Each costs a real Tempo on 2 cores 35–60 ms alone, and
+// eight asked at once take 0.55–0.63 s each.
+const maxWholeTraces = 6
+
+// traceFetches is how many traces are fetched by ID at once: more only
+// queue on a small Tempo's cores, fewer leave a large one idle.
+const traceFetches = 3
+
+// spanSets turns search hits into partial traces: the spans each hit
+// described, for the analysis that fetched traces fed.
+func spanSets(hits []sources.TraceSummary) []sources.Trace {
+	var out []sources.Trace
+	for _, h := range hits {
+		if len(h.Spans) > 0 {
+			out = append(out, sources.Trace{ID: h.TraceID, Spans: h.Spans})
+		}
+	}
+	return out
+}
+
+// tracedSpans is every trace the analysis reads, whole where it was
+// fetched and as the search described it otherwise: the trigger's trace
+// first, then the search's in its order, then the other whole ones.
+func tracedSpans(ev *Evidence) []sources.Trace {
+	if len(ev.SpanSets) == 0 {
+		return ev.Traces
+	}
+	whole := map[string]int{}
+	for i, t := range ev.Traces {
+		if _, ok := whole[t.ID]; !ok {
+			whole[t.ID] = i
+		}
+	}
+	used := map[string]bool{}
+	out := make([]sources.Trace, 0, len(ev.SpanSets)+len(ev.Traces))
+	take := func(t sources.Trace) {
+		if i, ok := whole[t.ID]; ok {
+			t = ev.Traces[i]
+		}
+		if !used[t.ID] {
+			used[t.ID] = true
+			out = append(out, t)
+		}
+	}
+	if i, ok := whole[ev.Trigger.TraceID]; ok {
+		take(ev.Traces[i])
+	}
+	for _, t := range ev.SpanSets {
+		take(t)
+	}
+	for _, t := range ev.Traces {
+		take(t)
+	}
+	return out
+}
+
+// wholeTraceIDs picks the traces to fetch whole, up to maxWholeTraces:
+// the trigger's, the slowest exemplar's (the p99 is made of such
+// requests), then one for each service where failures start, the
+// commonest first, and one for each log signature, the loudest first.
+func wholeTraceIDs(trigger string, sets []sources.Trace, exemplars []sources.Exemplar, logs []sources.LogLine) []string {
+	var ids []string
+	add := func(id string) {
+		if id != "" && len(ids) < maxWholeTraces && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	add(trigger)
+	slowest := -1
+	for i, e := range exemplars {
+		if e.TraceID != "" && (slowest < 0 || e.Value > exemplars[slowest].Value) {
+			slowest = i
+		}
+	}
+	if slowest >= 0 {
+		add(exemplars[slowest].TraceID)
+	}
+	type origin struct {
+		service, first string
+		n              int
+	}
+	var byService []*origin
+	for _, o := range ErrorOrigins(sets) {
+		i := slices.IndexFunc(byService, func(b *origin) bool { return b.service == o.Service })
+		if i < 0 {
+			byService = append(byService, &origin{service: o.Service, first: o.TraceID})
+			i = len(byService) - 1
+		}
+		byService[i].n++
+	}
+	slices.SortStableFunc(byService, func(a, b *origin) int { return cmp.Compare(b.n, a.n) })
+	for _, o := range byService {
+		add(o.first)
+	}
+	for _, sg := range Signatures(logs) {
+		if len(sg.TraceIDs) > 0 {
+			add(sg.TraceIDs[0])
+		}
+	}
+	return ids
+}
+
+// fetchTraces fetches ids, traceFetches at a time, and returns the
+// traces found in the order of ids, with notes on those that were not
+// found or failed.
+func fetchTraces(ctx context.Context, tr sources.Traces, ids []string) ([]sources.Trace, []Missing) {
+	got := make([]sources.Trace, len(ids))
+	errs := make([]error, len(ids))
+	sem := make(chan struct{}, traceFetches)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			got[i], errs[i] = tr.Trace(ctx, id)
+		})
+	}
+	wg.Wait()
+	var out []sources.Trace
+	notFound, failed := 0, 0
+	var firstErr error
+	for i := range ids {
+		switch err := errs[i]; {
+		case err == nil:
+			out = append(out, got[i])
+		case errors.Is(err, sources.ErrNotFound):
+			notFound++
+		default:
+			if failed++; firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	var notes []Missing
+	if notFound > 0 {
+		// unsampled or aged-out IDs are normal; say how many
+		notes = append(notes, Missing{What: "traces", Why: fmt.Sprintf("%d of %d trace IDs named by logs or search were not found (unsampled or aged out)", notFound, len(ids))})
+	}
+	if failed > 0 {
+		notes = append(notes, Missing{"traces", fmt.Sprintf("%d of %d traces could not be fetched: %v", failed, len(ids), firstErr), true})
+	}
+	return out, notes
+}

@@ -1,0 +1,195 @@
+package correlate
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/oncall-cockpit/oncall/sources"
+)
+
+// failedTrace is a request through checkout whose failure starts at
+// origin: a failed call to the database payments-db, or a failed
+// inventory server span.
+func failedTrace(id, origin string) sources.Trace {
+	at := t0.Add(-time.Minute)
+	sp := func(sid, parent, svc, name, kind string, status sources.SpanStatus, attrs map[string]string) sources.Span {
+		return sources.Span{TraceID: id, SpanID: sid, ParentSpanID: parent, Service: svc, Name: name, Kind: kind,
+			Start: at, End: at.Add(time.Second), Status: status, Attributes: attrs}
+	}
+	spans := []sources.Span{sp("a1", "", "checkout", "POST /checkout", "server", sources.StatusError, nil)}
+	switch origin {
+	case "payments-db":
+		spans = append(spans, sp("a2", "a1", "checkout", "POST", "client", sources.StatusError, map[string]string{"peer.service": "payments"}),
+			sp("a3", "a2", "payments", "charge", "server", sources.StatusError, nil),
+			sp("a4", "a3", "payments", "SELECT payments-db", "client", sources.StatusError, map[string]string{"peer.service": "payments-db"}))
+	default:
+		spans = append(spans, sp("a2", "a1", "checkout", "POST", "client", sources.StatusError, map[string]string{"peer.service": "inventory"}),
+			sp("a3", "a2", "inventory", "reserve", "server", sources.StatusError, nil))
+	}
+	spans = append(spans, sp("a9", "a1", "checkout", "GET", "client", sources.StatusUnset, map[string]string{"peer.service": "pricing"}))
+	return sources.Trace{ID: id, Spans: spans}
+}
+
+// searchedTempo answers a search with span sets of its failed traces, and
+// counts the traces fetched whole.
+type searchedTempo struct {
+	traces map[string]sources.Trace
+	order  []string // newest first
+	// beforeFetch, when set, is called before a trace is fetched
+	beforeFetch func()
+	mu          sync.Mutex
+	fetched     []string
+}
+
+func newSearchedTempo(n int) *searchedTempo {
+	s := &searchedTempo{traces: map[string]sources.Trace{}}
+	for i := range n {
+		origin := "payments-db"
+		if i%4 == 3 {
+			origin = "inventory"
+		}
+		id := fmt.Sprintf("%032x", i+1)
+		s.traces[id] = failedTrace(id, origin)
+		s.order = append(s.order, id)
+	}
+	for _, id := range []string{"trigger", "slowest", "logged"} {
+		s.traces[id] = failedTrace(id, "inventory")
+	}
+	return s
+}
+
+func (s *searchedTempo) SearchTraces(_ context.Context, q sources.TraceSearch) ([]sources.TraceSummary, error) {
+	var out []sources.TraceSummary
+	for _, id := range s.order {
+		if len(out) == q.Limit {
+			break
+		}
+		h := sources.TraceSummary{TraceID: id}
+		if q.SpansPerTrace > 0 {
+			for _, sp := range s.traces[id].Spans {
+				if sp.Status == sources.StatusError || (q.WithCalls && sp.Kind == "client") {
+					h.Spans = append(h.Spans, sp)
+				}
+			}
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+func (s *searchedTempo) Trace(_ context.Context, id string) (sources.Trace, error) {
+	if s.beforeFetch != nil {
+		s.beforeFetch()
+	}
+	s.mu.Lock()
+	s.fetched = append(s.fetched, id)
+	s.mu.Unlock()
+	if t, ok := s.traces[id]; ok {
+		return t, nil
+	}
+	return sources.Trace{}, sources.ErrNotFound
+}
+
+// exemplarMetrics answers RED, an empty graph and three exemplars, the
+// slowest of trace "slowest"; RED waits for redWait, when set.
+type exemplarMetrics struct {
+	sources.Metrics
+	redWait func(context.Context)
+}
+
+func (m exemplarMetrics) RED(ctx context.Context, _ []string, _ sources.TimeRange, _ time.Duration) ([]sources.RED, error) {
+	if m.redWait != nil {
+		m.redWait(ctx)
+	}
+	return []sources.RED{red("checkout", 180, 1, flat(0.01), flat(0.2))}, nil
+}
+
+func (exemplarMetrics) ServiceGraph(context.Context, time.Time, time.Duration) ([]sources.Edge, error) {
+	return nil, nil
+}
+
+func (exemplarMetrics) Exemplars(context.Context, []string, sources.TimeRange) ([]sources.Exemplar, error) {
+	return []sources.Exemplar{{TraceID: "quick", Value: 0.2}, {TraceID: "slowest", Value: 4.5}, {TraceID: "middling", Value: 0.9}}, nil
+}
+
+// poolLogs logs the exhaustion of a pool under trace "logged".
+type poolLogs struct{ logReader }
+
+// logReader is sources.Logs under a name that a method Logs can embed.
+type logReader = sources.Logs
+
+func (poolLogs) Logs(context.Context, sources.LogQuery) ([]sources.LogLine, error) {
+	return []sources.LogLine{{T: t0.Add(-time.Minute), Service: "payments", Level: "error", TraceID: "logged",
+		Line: "timeout acquiring connection from pool payments-db (100/100 in use)"}}, nil
+}
+
+// TestWholeTracesAreTheFewTheIncidentShows: where failures start comes
+// from the search's span sets, so only the trigger's trace, the slowest
+// exemplar's, one per failure origin and one per log signature are
+// fetched whole, not every trace the search, exemplars and logs name.
+func TestWholeTracesAreTheFewTheIncidentShows(t *testing.T) {
+	tempo := newSearchedTempo(40)
+	src := sources.Set{Metrics: exemplarMetrics{}, Traces: tempo, Logs: poolLogs{}}
+	ev := Gather(context.Background(), src, Trigger{At: t0, TraceID: "trigger"}, GatherOptions{Deadline: time.Minute})
+
+	want := []string{"trigger", "slowest", tempo.order[0], tempo.order[3], "logged"}
+	got := append([]string(nil), tempo.fetched...)
+	sort.Strings(got)
+	sort.Strings(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("fetched whole %v, want %v", tempo.fetched, want)
+	}
+	if len(ev.SpanSets) != 40 {
+		t.Fatalf("%d span sets, want the search's 40", len(ev.SpanSets))
+	}
+	// every failed trace the search found says where its failure started
+	n := map[string]int{}
+	for _, o := range ErrorOrigins(tracedSpans(ev)) {
+		n[o.Service]++
+	}
+	if n["payments-db"] != 30 || n["inventory"] != 10+3 {
+		t.Errorf("origins %v, want 30 at payments-db and 13 at inventory (with the trigger's, the slowest and the logged trace)", n)
+	}
+	if inc := Analyze(ev, Meta{}); slices.ContainsFunc(inc.Notes, func(s string) bool { return s[:min(len(s), 9)] == "no traces" }) {
+		t.Errorf("span sets alone noted as no traces: %v", inc.Notes)
+	}
+}
+
+// TestWholeTracesWaitForTheFirstAnswer: on a screen, the traces fetched
+// whole are asked for only once the rates, errors and latencies were
+// told to Progress, so that they do not compete with the first answer.
+func TestWholeTracesWaitForTheFirstAnswer(t *testing.T) {
+	var told atomic.Bool
+	fetching := make(chan struct{})
+	var once sync.Once
+	tempo := newSearchedTempo(8)
+	tempo.beforeFetch = func() {
+		if !told.Load() {
+			t.Error("a whole trace was fetched before the first answer was told")
+		}
+		once.Do(func() { close(fetching) })
+	}
+	// RED holds the first answer back until a whole trace is asked for,
+	// which must not happen before it; after a while it gives up waiting
+	m := exemplarMetrics{redWait: func(ctx context.Context) {
+		select {
+		case <-fetching:
+		case <-time.After(200 * time.Millisecond):
+		}
+	}}
+	src := sources.Set{Metrics: m, Traces: tempo}
+	ev := Gather(context.Background(), src, Trigger{At: t0}, GatherOptions{Deadline: time.Minute, Progress: func(e *Evidence) {
+		if slices.ContainsFunc(e.Arrived, func(a Arrival) bool { return a.What == firstAnswer }) {
+			told.Store(true)
+		}
+	}})
+	if len(ev.Traces) == 0 {
+		t.Fatalf("no trace fetched whole; missing %v", ev.Missing)
+	}
+}
