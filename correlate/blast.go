@@ -130,15 +130,13 @@ func (b BlastRadius) MarshalJSON() ([]byte, error) {
 		fields
 		FailingPerMin *float64 `json:"failing_per_min"`
 		AtRiskPerMin  *float64 `json:"at_risk_per_min"`
+		MoneyPerMin   *float64 `json:"money_per_min"`
 	}{fields: fields(b)}
 	if b.Unknown == "" {
-		out.FailingPerMin, out.AtRiskPerMin = &b.FailingPerMin, &b.AtRiskPerMin
+		out.FailingPerMin, out.AtRiskPerMin, out.MoneyPerMin = &b.FailingPerMin, &b.AtRiskPerMin, &b.MoneyPerMin
 	}
 	return json.Marshal(out)
 }
-
-// redPart is the name Gather gives the RED metrics' part of the evidence.
-const redPart = "metrics: RED"
 
 // checkEntryPoints makes the requests at the entry points unknown when
 // the evidence could not measure them: the RED metrics did not arrive, or

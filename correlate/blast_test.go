@@ -49,7 +49,7 @@ func TestBlastWithoutREDIsUnknown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"failing_per_min":null`, `"at_risk_per_min":null`, `"entry_points_missing":true`} {
+	for _, want := range []string{`"failing_per_min":null`, `"at_risk_per_min":null`, `"money_per_min":null`, `"entry_points_missing":true`} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("JSON lacks %s: %s", want, out)
 		}

@@ -21,7 +21,7 @@ type Trigger struct {
 // GatherOptions bound the evidence collected.
 type GatherOptions struct {
 	Baseline  time.Duration // healthy history before the window; default 30m
-	Step      time.Duration // metric resolution; default 15s
+	Step      time.Duration // metric resolution; default 15s, coarser for spans past three hours (stepFor)
 	Deadline  time.Duration // for all of gathering; default 10s, but commands pass the config's (config.IncidentDeadline)
 	LogLimit  int           // default 5000
 	MaxTraces int           // failed traces searched for; default 50

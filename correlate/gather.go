@@ -23,7 +23,7 @@ func Gather(ctx context.Context, src sources.Set, t Trigger, o GatherOptions) *E
 	ctx, cancel := context.WithTimeout(ctx, o.Deadline)
 	defer cancel()
 	g := newGatherer(ctx, src, t, o)
-	g.start("metrics: RED", src.Metrics != nil, g.red)
+	g.start(redPart, src.Metrics != nil, g.red)
 	g.start("metrics: service graph", src.Metrics != nil, g.serviceGraph)
 	g.start("changes", src.Changes != nil, g.changes)
 	g.start("saturation", src.Resources != nil, g.saturation)
@@ -34,7 +34,7 @@ func Gather(ctx context.Context, src sources.Set, t Trigger, o GatherOptions) *E
 	}
 	g.start("traces", src.Traces != nil, g.traces)
 	if src.Traces != nil {
-		g.start("traces: whole", true, g.wholeTraces)
+		g.start(wholeTracesPart, true, g.wholeTraces)
 	}
 	g.wait()
 	return g.result()
@@ -105,13 +105,13 @@ func (g *gatherer) start(what string, available bool, fetch func() (func(), erro
 	}()
 }
 
-// firstAnswer is the part the first answer on a screen is drawn from:
-// the ranking needs the rates, errors and latencies.
-const firstAnswer = "metrics: RED"
+// redPart names the RED metrics' part of the evidence. It is the first
+// answer on a screen: the ranking needs the rates, errors and latencies.
+const redPart = "metrics: RED"
 
 // told notes that a part's outcome was told to Progress.
 func (g *gatherer) told(what string) {
-	if what == firstAnswer {
+	if what == redPart {
 		close(g.answered)
 	}
 }
@@ -142,9 +142,15 @@ func (g *gatherer) keep(what string, apply func(), err error) *Evidence {
 	return g.ev.snapshot()
 }
 
-// late is what is said of a part the deadline cut off.
+// late is what is said of a part the deadline cut off. The whole traces
+// are not evidence missing: the search's span sets already said where
+// failures start, so their being late is a note.
 func (g *gatherer) late(what string) Missing {
-	return Missing{what, fmt.Sprintf("did not arrive within %s", g.o.Deadline), true}
+	why := fmt.Sprintf("did not arrive within %s", g.o.Deadline)
+	if what == wholeTracesPart {
+		return Missing{what, why + wholeTracesAside, false}
+	}
+	return Missing{what, why, true}
 }
 
 // wait returns when every part is done or the deadline passed; then each
@@ -280,14 +286,16 @@ func (g *gatherer) sliceSpan(end time.Time) time.Duration {
 }
 
 // sliceWidth is the width of the slice ending at end: graphSlice for the
-// window's last, and for the others as much as cuts the rest of the
-// window into MaxGraphSlices-1, but never less than graphSlice.
+// window's last, and for the others the whole minutes that cut the rest
+// of the window into at most MaxGraphSlices-1, but never less than
+// graphSlice.
 func (g *gatherer) sliceWidth(end time.Time) time.Duration {
 	if end.Equal(g.t.At) {
 		return graphSlice
 	}
 	rest := g.t.At.Add(-graphSlice).Sub(g.ev.Window.Start)
-	return max(graphSlice, (rest+MaxGraphSlices-2)/(MaxGraphSlices-1))
+	// in whole minutes, so that the queries' ranges read as people write them
+	return max(graphSlice, (rest/(MaxGraphSlices-1) + time.Minute - 1).Truncate(time.Minute))
 }
 
 // traces gathers what the search for failed traces says of their
@@ -365,7 +373,6 @@ func (g *gatherer) wholeTraces() (func(), error) {
 	case <-g.ctx.Done():
 		return nil, g.ctx.Err()
 	}
-	logs := g.logsInTime()
 	if g.o.Progress != nil {
 		select {
 		case <-g.answered:
@@ -373,8 +380,24 @@ func (g *gatherer) wholeTraces() (func(), error) {
 			return nil, g.ctx.Err()
 		}
 	}
-	ids := wholeTraceIDs(g.t.TraceID, l.spanSets, l.exemplars, logs)
-	traces, notes := fetchTraces(g.ctx, g.src.Traces, ids)
+	// the traces the search and the exemplars name are fetched while the
+	// logs are awaited; the logs' signatures add theirs after
+	early := wholeTraceIDs(g.t.TraceID, l.spanSets, l.exemplars, nil)
+	var got []sources.Trace
+	var errs []error
+	fetched := make(chan struct{})
+	go func() {
+		defer close(fetched)
+		got, errs = fetchEach(g.ctx, g.src.Traces, early)
+	}()
+	logs := g.logsInTime()
+	ids := wholeTraceIDs(g.t.TraceID, l.spanSets, l.exemplars, logs) // early is its first part
+	more, moreErrs := fetchEach(g.ctx, g.src.Traces, ids[len(early):])
+	<-fetched
+	traces, notes := keptTraces(ids, append(got, more...), append(errs, moreErrs...))
+	if err := g.ctx.Err(); err != nil {
+		return nil, err // the deadline cut the fetches off: late, not failed
+	}
 	return func() {
 		g.ev.Traces = traces
 		g.ev.Missing = append(g.ev.Missing, notes...)

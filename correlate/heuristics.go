@@ -4,7 +4,9 @@ import "time"
 
 // Every threshold and weight the analysis uses, each with why it has its
 // value. They were set on the simulator's scenarios and are checked by
-// internal/evaltest; change one here and run those tests.
+// internal/evaltest; change one here and run those tests. The bounds on
+// how much gathering asks (steps, slices, traces) are beside it, in
+// screen.go and traces.go.
 
 // Calling a service anomalous (anomaly.go).
 const (
@@ -183,4 +185,40 @@ const (
 	// FailingLatencyFactor is the p99 growth at which a service is failing:
 	// three times slower breaks most callers' timeouts.
 	FailingLatencyFactor = 3.0
+)
+
+// Screening: which services to read whole (screen.go). A fleet of
+// thousands answers the screen in a few numbers per service; only the
+// services whose numbers could hide an anomaly are then read as series,
+// and detect judges them as it judges every service. The screen is
+// looser than detect, so that it never hides what detect would find.
+const (
+	// ScreenErrorDelta is half of ErrorDelta: a window's worst point
+	// whose error ratio rose this far over the baseline's median is read
+	// whole, and detect, at finer steps, decides.
+	ScreenErrorDelta = ErrorDelta / 2
+	// ScreenLatencyFactor is halfway from no growth to LatencyFactor,
+	// for the same reason; growth under LatencyFloor/2 is not read.
+	ScreenLatencyFactor = 1 + (LatencyFactor-1)/2
+	// ScreenSurgeFactor is a worst minute of traffic, against the
+	// baseline's mean, that is read whole: a surge of demand or retries
+	// counts from SurgeFactor, and a minute's rate wobbles more than the
+	// five minutes that SurgeFactor is judged over.
+	ScreenSurgeFactor = 1 + (SurgeFactor-1)/2
+	// ScreenMinErrorsPerSecond is half of MinErrorsPerSecond: errors at
+	// a service whose worst ratio times its busiest minute stays under
+	// it are too few for detect to count, however their ratio jumps, as
+	// one failure in a minute of a request a second does.
+	ScreenMinErrorsPerSecond = MinErrorsPerSecond / 2
+	// ScreenDropFactor is a fall of the window's mean traffic that is
+	// read whole: a service that crashes, or is cut off by its callers.
+	ScreenDropFactor = 1.25
+	// ScreenResolution is the spacing of the points the screen's worst
+	// and median are taken from: the rates behind them span two minutes
+	// (rateWindow), so a finer spacing finds no higher peak.
+	ScreenResolution = time.Minute
+	// ScreenReadAllAbove is how many services to read whole past which
+	// every service is read instead: a selector naming hundreds of
+	// services costs the server more to match than reading all of them.
+	ScreenReadAllAbove = 300
 )

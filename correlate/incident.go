@@ -139,7 +139,7 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 	if len(cands) == 0 {
 		inc.Summary = "no service departs from its baseline in this window"
 		for _, m := range inc.Down() {
-			if m.What == "metrics: RED" {
+			if m.What == redPart {
 				inc.Summary = "no verdict: the metrics did not arrive (" + m.Why + ")"
 			}
 		}
@@ -267,11 +267,10 @@ func (a *analysis) noteThinEvidence(inc *Incident) {
 	}
 }
 
-// maxTraceViews bounds the traces an incident carries.
-const maxTraceViews = 10
-
 // citedTraces joins logs to the traces that matter: the trigger's, then
-// those the candidates cite, then other failed ones, up to maxTraceViews.
+// those the candidates cite, then other failed ones, up to maxWholeTraces:
+// the traces read whole, which Gather fetches no more of, and evidence
+// built elsewhere is held to.
 func citedTraces(ev *Evidence, origins []ErrorOrigin, cands []Candidate) []TraceView {
 	want := map[string]int{}
 	rank := 0
@@ -302,8 +301,8 @@ func citedTraces(ev *Evidence, origins []ErrorOrigin, cands []Candidate) []Trace
 		}
 	}
 	sort.SliceStable(picked, func(i, j int) bool { return want[picked[i].ID] < want[picked[j].ID] })
-	if len(picked) > maxTraceViews {
-		picked = picked[:maxTraceViews]
+	if len(picked) > maxWholeTraces {
+		picked = picked[:maxWholeTraces]
 	}
 	return JoinTraces(picked, ev.Logs, origins)
 }

@@ -11,51 +11,24 @@ import (
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
-// Screening: which services to read whole (screen.go). A fleet of
-// thousands answers the screen in a few numbers per service; only the
-// services whose numbers could hide an anomaly are then read as series,
-// and detect judges them as it judges every service. The screen is
-// looser than detect, so that it never hides what detect would find.
+// Bounds on what gathering asks of the metrics backend.
 const (
-	// ScreenErrorDelta is half of ErrorDelta: a window's worst point
-	// whose error ratio rose this far over the baseline's median is read
-	// whole, and detect, at finer steps, decides.
-	ScreenErrorDelta = ErrorDelta / 2
-	// ScreenLatencyFactor is halfway from no growth to LatencyFactor,
-	// for the same reason; growth under LatencyFloor/2 is not read.
-	ScreenLatencyFactor = 1 + (LatencyFactor-1)/2
-	// ScreenSurgeFactor is a worst minute of traffic, against the
-	// baseline's mean, that is read whole: a surge of demand or retries
-	// counts from SurgeFactor, and a minute's rate wobbles more than the
-	// five minutes that SurgeFactor is judged over.
-	ScreenSurgeFactor = 1 + (SurgeFactor-1)/2
-	// ScreenDropFactor is a fall of the window's mean traffic that is
-	// read whole: a service that crashes, or is cut off by its callers.
-	ScreenDropFactor = 1.25
-	// ScreenResolution is the spacing of the points the screen's worst
-	// and median are taken from: the rates behind them span two minutes
-	// (rateWindow), so a finer spacing finds no higher peak.
-	ScreenResolution = time.Minute
-	// ScreenReadAllAbove is how many services to read whole past which
-	// every service is read instead: a selector naming hundreds of
-	// services costs the server more to match than reading all of them.
-	ScreenReadAllAbove = 300
-	// MaxIncidentPoints bounds the points of each series an incident
-	// reads: three hours at the 15 s default step. A longer span gets a
-	// coarser step (stepFor), since no timeline is wider than a few
-	// hundred columns, and Prometheus refuses a range query of more than
-	// 11,000 points.
-	MaxIncidentPoints = 720
+	// MaxIncidentSteps bounds the steps of each series an incident
+	// reads (a range of n steps is n+1 points): three hours at the 15 s
+	// default step. A longer span gets a coarser step (stepFor), since
+	// no timeline is wider than a few hundred columns, and Prometheus
+	// refuses a range query of more than 11,000 points.
+	MaxIncidentSteps = 720
 	// MaxGraphSlices bounds the service-graph slices of a window: an
 	// hour in slices of graphSlice. Each slice is three queries sent at
 	// once, so a window of hours in five-minute slices would be hundreds.
 	MaxGraphSlices = 12
 )
 
-// stepFor is the least step that reads span in MaxIncidentPoints, in
-// whole seconds.
+// stepFor is the least step, in whole seconds, that reads span in
+// MaxIncidentSteps steps.
 func stepFor(span time.Duration) time.Duration {
-	return (span/MaxIncidentPoints + time.Second - 1).Truncate(time.Second)
+	return (span/MaxIncidentSteps + time.Second - 1).Truncate(time.Second)
 }
 
 // The figures the screen compares (departs): the window's worst against
@@ -137,16 +110,23 @@ func screenSummaries(now, base []sources.REDSummary) *Screen {
 // the baseline's b, or cannot be told from it.
 func departs(n, b sources.REDSummary) bool {
 	nan := math.IsNaN
-	if nan(n.Requests) || nan(b.Requests) || nan(n.PeakErrorRatio) || nan(b.TypicalErrorRatio) {
-		return true
+	if nan(n.Requests) || nan(b.Requests) || n.Requests < 0 || b.Requests < 0 {
+		return true // unread, or no rate at all
 	}
 	if b.Requests <= 0 || n.Requests <= 0 {
-		return n.Requests != b.Requests // traffic began or stopped
+		// idle in both is within (its ratios are 0/0: unread); traffic
+		// that began or stopped is not
+		return n.Requests != b.Requests
 	}
-	if nan(n.PeakRequests) || n.PeakRequests > ScreenSurgeFactor*b.Requests || n.Requests < b.Requests/ScreenDropFactor {
+	if nan(n.PeakErrorRatio) || nan(b.TypicalErrorRatio) || nan(n.PeakRequests) {
 		return true
 	}
-	if n.PeakErrorRatio > b.TypicalErrorRatio+ScreenErrorDelta {
+	if n.PeakRequests > ScreenSurgeFactor*b.Requests || n.Requests < b.Requests/ScreenDropFactor {
+		return true
+	}
+	// no point can fail more often than the worst ratio at the busiest
+	// point: a service that quiet has no errors detect counts
+	if n.PeakErrorRatio > b.TypicalErrorRatio+ScreenErrorDelta && n.PeakErrorRatio*n.PeakRequests > ScreenMinErrorsPerSecond {
 		return true
 	}
 	if nan(n.PeakP99) != nan(b.TypicalP99) {

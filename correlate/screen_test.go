@@ -26,9 +26,17 @@ func TestScreenReadsWhatMayDepart(t *testing.T) {
 		return s
 	}
 	nanP99 := summary("nolatency", 10, 0, math.NaN())
+	// a service idle in both ranges that still exports its counters:
+	// Prometheus answers its ratios and p99 as 0/0, unread
+	idle := sources.REDSummary{Service: "idle", PeakErrorRatio: math.NaN(), TypicalErrorRatio: math.NaN(),
+		PeakP99: math.NaN(), TypicalP99: math.NaN(), P99: math.NaN()}
+	woke := idle
+	woke.Service, woke.Requests, woke.PeakRequests = "woke", 5, 5
+	wokeBefore := idle
+	wokeBefore.Service = "woke"
 	base := []sources.REDSummary{healthy, summary("errs", 100, 0.001, 0.2), summary("slow", 100, 0.001, 0.2),
 		summary("surge", 100, 0.001, 0.2), summary("drop", 100, 0.001, 0.2), summary("gone", 100, 0.001, 0.2),
-		summary("unread", 100, 0.001, 0.2), nanP99, summary("blip", 100, 0.001, 0.2)}
+		summary("unread", 100, 0.001, 0.2), nanP99, summary("blip", 100, 0.001, 0.2), idle, wokeBefore, summary("negative", -5, 0, 0.1), summary("quiet", 0.5, 0, 0.1)}
 	surge := func(s sources.REDSummary, peak float64) sources.REDSummary {
 		s.PeakRequests = peak
 		return s
@@ -42,15 +50,16 @@ func TestScreenReadsWhatMayDepart(t *testing.T) {
 		summary("drop", 100/ScreenDropFactor/1.1, 0.001, 0.2),
 		unread, nanP99,
 		surge(peak(summary("blip", 100, 0.001, 0.2), 0.001+ScreenErrorDelta*0.9, 0.2*ScreenLatencyFactor*0.9), 100*ScreenSurgeFactor*0.9),
-		summary("new", 5, 0, 0.1)}
+		summary("new", 5, 0, 0.1), idle, woke, summary("negative", -5, 0, 0.1),
+		peak(summary("quiet", 0.5, 0, 0.1), 0.9*ScreenMinErrorsPerSecond/0.5, 0.1)} // one error in a minute at half a request a second
 	s := screenSummaries(now, base)
-	if want := []string{"drop", "errs", "gone", "new", "slow", "surge", "unread"}; !slices.Equal(s.Read, want) {
+	if want := []string{"drop", "errs", "gone", "negative", "new", "slow", "surge", "unread", "woke"}; !slices.Equal(s.Read, want) {
 		t.Errorf("read whole %v, want %v", s.Read, want)
 	}
-	if want := []string{"blip", "nolatency", "steady"}; !slices.Equal(s.Within, want) {
+	if want := []string{"blip", "idle", "nolatency", "quiet", "steady"}; !slices.Equal(s.Within, want) {
 		t.Errorf("within %v, want %v", s.Within, want)
 	}
-	if n := s.note(); !strings.Contains(n, "7 of 10 services read whole; the other 3 stayed within their baselines") {
+	if n := s.note(); !strings.Contains(n, "9 of 14 services read whole; the other 5 stayed within their baselines") {
 		t.Errorf("note %q", n)
 	}
 }
@@ -145,7 +154,7 @@ func TestStepForLongSpans(t *testing.T) {
 		if got := stepFor(span); got != want {
 			t.Errorf("stepFor(%s) = %s, want %s", span, got, want)
 		}
-		if pts := (span / max(stepFor(span), 15*time.Second)); pts > MaxIncidentPoints {
+		if pts := (span / max(stepFor(span), 15*time.Second)); pts > MaxIncidentSteps {
 			t.Errorf("%s at %s is %d points", span, stepFor(span), pts)
 		}
 	}

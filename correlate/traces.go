@@ -24,6 +24,15 @@ const searchSpansPerTrace = 100
 // eight asked at once take 0.55–0.63 s each.
 const maxWholeTraces = 6
 
+// wholeTracesPart names the part of Gather that fetches traces whole. It
+// is supplementary: the "traces" part's search already said where each
+// failure started, so a late or failed fetch is a note, not a part down.
+const wholeTracesPart = "traces: whole"
+
+// wholeTracesAside is what a note on the whole traces adds: what still
+// stands without them.
+const wholeTracesAside = "; where failures start comes from the search's span sets"
+
 // traceFetches is how many traces are fetched by ID at once: more only
 // queue on a small Tempo's cores, fewer leave a large one idle.
 const traceFetches = 3
@@ -122,10 +131,8 @@ func wholeTraceIDs(trigger string, sets []sources.Trace, exemplars []sources.Exe
 	return ids
 }
 
-// fetchTraces fetches ids, traceFetches at a time, and returns the
-// traces found in the order of ids, with notes on those that were not
-// found or failed.
-func fetchTraces(ctx context.Context, tr sources.Traces, ids []string) ([]sources.Trace, []Missing) {
+// fetchEach fetches ids, traceFetches at a time: each trace, or why not.
+func fetchEach(ctx context.Context, tr sources.Traces, ids []string) ([]sources.Trace, []error) {
 	got := make([]sources.Trace, len(ids))
 	errs := make([]error, len(ids))
 	sem := make(chan struct{}, traceFetches)
@@ -143,6 +150,12 @@ func fetchTraces(ctx context.Context, tr sources.Traces, ids []string) ([]source
 		})
 	}
 	wg.Wait()
+	return got, errs
+}
+
+// keptTraces is the traces of ids that were fetched, in their order, with
+// notes on those that were not found or failed.
+func keptTraces(ids []string, got []sources.Trace, errs []error) ([]sources.Trace, []Missing) {
 	var out []sources.Trace
 	notFound, failed := 0, 0
 	var firstErr error
@@ -161,10 +174,10 @@ func fetchTraces(ctx context.Context, tr sources.Traces, ids []string) ([]source
 	var notes []Missing
 	if notFound > 0 {
 		// unsampled or aged-out IDs are normal; say how many
-		notes = append(notes, Missing{What: "traces", Why: fmt.Sprintf("%d of %d trace IDs named by logs or search were not found (unsampled or aged out)", notFound, len(ids))})
+		notes = append(notes, Missing{What: wholeTracesPart, Why: fmt.Sprintf("%d of %d trace IDs named by logs or search were not found (unsampled or aged out)", notFound, len(ids))})
 	}
 	if failed > 0 {
-		notes = append(notes, Missing{"traces", fmt.Sprintf("%d of %d traces could not be fetched: %v", failed, len(ids), firstErr), true})
+		notes = append(notes, Missing{wholeTracesPart, fmt.Sprintf("%d of %d traces could not be fetched: %v%s", failed, len(ids), firstErr, wholeTracesAside), false})
 	}
 	return out, notes
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -164,32 +165,109 @@ func TestWholeTracesAreTheFewTheIncidentShows(t *testing.T) {
 // TestWholeTracesWaitForTheFirstAnswer: on a screen, the traces fetched
 // whole are asked for only once the rates, errors and latencies were
 // told to Progress, so that they do not compete with the first answer.
+// The order is read from one sequence, not from a clock: RED answers as
+// soon as the search has (so the whole traces could go at once), and
+// Progress's telling of it must come before the first fetch.
 func TestWholeTracesWaitForTheFirstAnswer(t *testing.T) {
-	var told atomic.Bool
-	fetching := make(chan struct{})
-	var once sync.Once
-	tempo := newSearchedTempo(8)
-	tempo.beforeFetch = func() {
-		if !told.Load() {
-			t.Error("a whole trace was fetched before the first answer was told")
-		}
-		once.Do(func() { close(fetching) })
-	}
-	// RED holds the first answer back until a whole trace is asked for,
-	// which must not happen before it; after a while it gives up waiting
+	var seq, told, firstFetch atomic.Int64
+	searched := make(chan struct{})
+	tempo := &answeredTempo{searchedTempo: newSearchedTempo(8), answered: searched}
+	tempo.beforeFetch = func() { firstFetch.CompareAndSwap(0, seq.Add(1)) }
 	m := exemplarMetrics{redWait: func(ctx context.Context) {
 		select {
-		case <-fetching:
-		case <-time.After(200 * time.Millisecond):
+		case <-searched:
+		case <-ctx.Done():
 		}
 	}}
 	src := sources.Set{Metrics: m, Traces: tempo}
 	ev := Gather(context.Background(), src, Trigger{At: t0}, GatherOptions{Deadline: time.Minute, Progress: func(e *Evidence) {
-		if slices.ContainsFunc(e.Arrived, func(a Arrival) bool { return a.What == firstAnswer }) {
-			told.Store(true)
+		if slices.ContainsFunc(e.Arrived, func(a Arrival) bool { return a.What == redPart }) {
+			told.CompareAndSwap(0, seq.Add(1))
 		}
 	}})
 	if len(ev.Traces) == 0 {
 		t.Fatalf("no trace fetched whole; missing %v", ev.Missing)
+	}
+	if told.Load() == 0 || firstFetch.Load() < told.Load() {
+		t.Fatalf("first whole trace fetched at step %d, the first answer told at step %d", firstFetch.Load(), told.Load())
+	}
+}
+
+// answeredTempo is a searchedTempo that closes answered once it has
+// answered the search.
+type answeredTempo struct {
+	*searchedTempo
+	answered chan struct{}
+	once     sync.Once
+}
+
+func (a *answeredTempo) SearchTraces(ctx context.Context, q sources.TraceSearch) ([]sources.TraceSummary, error) {
+	defer a.once.Do(func() { close(a.answered) })
+	return a.searchedTempo.SearchTraces(ctx, q)
+}
+
+// hangingTraceTempo answers the search at once and fetches no trace
+// whole before the deadline.
+type hangingTraceTempo struct{ *searchedTempo }
+
+func (hangingTraceTempo) Trace(ctx context.Context, _ string) (sources.Trace, error) {
+	<-ctx.Done()
+	return sources.Trace{}, ctx.Err()
+}
+
+// TestLateWholeTracesAreANote: once the search's span sets arrived, the
+// traces fetched whole only add a request to read end to end. A Tempo
+// whose trace-by-ID outlasts the deadline leaves a note, not a part
+// down (which would make the CLI exit 3), and the incident still says
+// where failures start.
+func TestLateWholeTracesAreANote(t *testing.T) {
+	src := sources.Set{Metrics: exemplarMetrics{}, Traces: hangingTraceTempo{newSearchedTempo(8)}}
+	ev := Gather(context.Background(), src, Trigger{At: t0, TraceID: "trigger"}, GatherOptions{Deadline: 300 * time.Millisecond})
+	i := slices.IndexFunc(ev.Missing, func(m Missing) bool { return m.What == wholeTracesPart })
+	if i < 0 || ev.Missing[i].Down {
+		t.Fatalf("missing %+v: want the whole traces noted, not down", ev.Missing)
+	}
+	inc := Analyze(ev, Meta{})
+	if slices.ContainsFunc(inc.Down(), func(m Missing) bool { return m.What == wholeTracesPart }) {
+		t.Errorf("the whole traces are down: %+v", inc.Down())
+	}
+	want := "missing traces: whole: did not arrive within 300ms; where failures start comes from the search's span sets"
+	if !slices.Contains(inc.Notes, want) {
+		t.Errorf("notes %q\nwant %q", inc.Notes, want)
+	}
+}
+
+// failingTraceTempo answers the search and fails every fetch by ID.
+type failingTraceTempo struct{ *searchedTempo }
+
+func (failingTraceTempo) Trace(context.Context, string) (sources.Trace, error) {
+	return sources.Trace{}, &sources.BackendError{Backend: "tempo", Op: "trace", Err: fmt.Errorf("connection reset")}
+}
+
+// TestFailedWholeTracesAreANote: a fetch by ID that fails is a note as
+// well; only the search failing is evidence missing.
+func TestFailedWholeTracesAreANote(t *testing.T) {
+	src := sources.Set{Metrics: exemplarMetrics{}, Traces: failingTraceTempo{newSearchedTempo(8)}}
+	inc := Analyze(Gather(context.Background(), src, Trigger{At: t0, TraceID: "trigger"}, GatherOptions{Deadline: time.Minute}), Meta{})
+	if len(inc.Down()) != 0 {
+		t.Errorf("down %+v, want nothing: the search answered", inc.Down())
+	}
+	if !slices.ContainsFunc(inc.Missing, func(m Missing) bool {
+		return m.What == wholeTracesPart && strings.Contains(m.Why, "could not be fetched")
+	}) {
+		t.Errorf("missing %+v: want a note that the whole traces could not be fetched", inc.Missing)
+	}
+}
+
+// TestIncidentCarriesAtMostTheWholeTraces: an incident shows no more
+// traces than Gather fetches whole, from evidence built elsewhere too.
+func TestIncidentCarriesAtMostTheWholeTraces(t *testing.T) {
+	ev := &Evidence{Trigger: Trigger{At: t0}}
+	for i := range maxWholeTraces + 4 {
+		ev.Traces = append(ev.Traces, failedTrace(fmt.Sprintf("%032x", i+1), "payments-db"))
+	}
+	origins := ErrorOrigins(ev.Traces)
+	if v := citedTraces(ev, origins, nil); len(v) != maxWholeTraces {
+		t.Fatalf("%d traces shown of %d failed, want %d", len(v), len(ev.Traces), maxWholeTraces)
 	}
 }

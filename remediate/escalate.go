@@ -60,10 +60,10 @@ type Escalation struct {
 // BlastSummary is the blast radius in an escalation.
 type BlastSummary struct {
 	Services []string `json:"services"`
-	// FailingPerMin is nil (null) when the requests at the entry points
-	// were not measured: an escalation must not say 0.
+	// FailingPerMin and MoneyPerMin are nil (null) when the requests at
+	// the entry points were not measured: an escalation must not say 0.
 	FailingPerMin *float64 `json:"failing_per_min"`
-	MoneyPerMin   float64  `json:"money_per_min"`
+	MoneyPerMin   *float64 `json:"money_per_min"`
 	Currency      string   `json:"currency,omitempty"`
 }
 
@@ -77,9 +77,9 @@ func NewEscalation(p *Plan, tried []ActionOutcome, reason, user, host string, at
 			e.Chain = append(e.Chain, l.Service+": "+l.What)
 		}
 		if b := inc.Blast; b != nil {
-			bs := &BlastSummary{MoneyPerMin: b.MoneyPerMin, Currency: b.Currency}
-			if f := b.FailingPerMin; b.Unknown == "" {
-				bs.FailingPerMin = &f
+			bs := &BlastSummary{Currency: b.Currency}
+			if f, m := b.FailingPerMin, b.MoneyPerMin; b.Unknown == "" {
+				bs.FailingPerMin, bs.MoneyPerMin = &f, &m
 			}
 			for _, s := range b.Services {
 				bs.Services = append(bs.Services, s.Service)

@@ -23,7 +23,7 @@ func TestEscalationSaysUnknownBlast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), `"failing_per_min":null`) {
+	if !strings.Contains(string(b), `"failing_per_min":null`) || !strings.Contains(string(b), `"money_per_min":null`) {
 		t.Errorf("JSON: %s", b)
 	}
 }

@@ -73,7 +73,7 @@ func New(o Options) (*Fleet, error) {
 	if t == nil {
 		t = DefaultTopology()
 	}
-	if o.Services > 0 && o.Services < len(t.Services) {
+	if o.Services < 0 || o.Services > 0 && o.Services < len(t.Services) {
 		return nil, fmt.Errorf("%d services: topology %q already has %d; the fleet can only grow", o.Services, t.Name, len(t.Services))
 	}
 	if o.Services > len(t.Services) {

@@ -37,9 +37,10 @@ type overview struct {
 	// not asked another. fresh is the rows whose series this round read.
 	fetching bool
 	fresh    map[string]bool
-	// roundStart is when the last round started (wall clock), and
-	// cadence how long until the next: longer than the refresh when the
-	// last round took longer than it.
+	// roundStart is when the last round started (wall clock; the first
+	// is under way from the cockpit's start), and cadence how long until
+	// the next: longer than the refresh when the last round took longer
+	// than it.
 	roundStart time.Time
 	cadence    cadence
 	cursor     int  // over SLO gauges, then alerts, then services
@@ -84,7 +85,7 @@ func newOverview(c *common) *overview {
 	in := textinput.New()
 	in.Prompt = ""
 	in.SetVirtualCursor(false)
-	return &overview{base: base{c: c}, input: in, cadence: cadence{every: c.deps.Refresh}, fresh: map[string]bool{}}
+	return &overview{base: base{c: c}, input: in, roundStart: c.wall, cadence: cadence{every: c.deps.Refresh}, fresh: map[string]bool{}}
 }
 
 func (o *overview) Title() string { return "overview" }

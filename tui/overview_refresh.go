@@ -3,7 +3,6 @@ package tui
 import (
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -12,19 +11,24 @@ import (
 )
 
 // cadence is how often the overview refreshes and, when slower than
-// configured, which part's answer made it so.
+// configured, how long the round that made it so took and its slowest
+// part.
 type cadence struct {
 	every time.Duration
-	slow  string        // the slowest part's name; "" at the configured interval
-	took  time.Duration // how long the slowest part took
+	round time.Duration // the last round's wall time; 0 at the configured interval
+	slow  string        // the slowest part of that round, to name it
 }
 
 // why says why the refresh is slower than configured, or "".
 func (c cadence) why() string {
-	if c.slow == "" {
+	if c.round == 0 {
 		return ""
 	}
-	return c.slow + " took " + c.took.Round(100*time.Millisecond).String()
+	why := "a round took " + c.round.Round(100*time.Millisecond).String()
+	if c.slow != "" {
+		why += " (" + c.slow + " slowest)"
+	}
+	return why
 }
 
 // backoffFactor is how much longer than its last round the overview
@@ -33,42 +37,50 @@ func (c cadence) why() string {
 // of it, and a round never starts before the one before it ends.
 const backoffFactor = 1.5
 
-// backoff is the cadence after a round whose slowest part, slow, took
-// took: the configured refresh, or backoffFactor times the round in
-// whole seconds when that is longer. A fast round brings the configured
-// refresh back.
-func backoff(refresh time.Duration, slow string, took time.Duration) cadence {
-	every := time.Duration(math.Ceil(backoffFactor*took.Seconds())) * time.Second
-	if every <= refresh {
+// backoff is the cadence after a round that took round, slow its
+// slowest part: the configured refresh, or backoffFactor times the
+// round when that is longer, rounded up to whole refreshes: a round
+// starts at a tick and ticks come once a refresh, so the interval said
+// is the one kept. A fast round brings the configured refresh back.
+func backoff(refresh, round time.Duration, slow string) cadence {
+	want := time.Duration(backoffFactor * float64(round))
+	if want <= refresh {
 		return cadence{every: refresh}
 	}
-	return cadence{every: every, slow: slow, took: took}
+	return cadence{every: (want + refresh - 1) / refresh * refresh, round: round, slow: slow}
 }
 
-// slowest is the part of the load that took longest among those read
-// since since (the budgets kept from an earlier round are not).
-func (o *overviewData) slowest(since time.Time) (string, time.Duration) {
+// slowest is the part of the round that took longest: of the load's
+// parts read since since (the budgets kept from an earlier round are
+// not), and the sparklines' read after them, which took series.
+func (o *overviewData) slowest(since time.Time, series time.Duration) string {
 	name, took := "", time.Duration(0)
-	for _, p := range append(o.backendParts(), namedPart{"saturation", &o.SatOf}, namedPart{"proposals", &o.ProposalsOf}) {
+	parts := append(o.backendParts(), namedPart{"saturation", &o.SatOf}, namedPart{"proposals", &o.ProposalsOf})
+	for _, p := range parts {
 		if p.p == nil || p.p.LoadedAt.Before(since) || p.p.Took <= took {
 			continue
 		}
 		name, took = p.name, p.p.Took
 	}
-	return name, took
+	if series > took {
+		name = "sparklines"
+	}
+	return name
 }
 
 // due is whether a tick starts a round: every tick while rounds are
 // quicker than the refresh, else once the backed-off interval since the
 // last round started has passed.
 func (o *overview) due() bool {
-	return o.cadence.slow == "" || !o.c.wall.Before(o.roundStart.Add(o.cadence.every))
+	return o.cadence.round == 0 || !o.c.wall.Before(o.roundStart.Add(o.cadence.every))
 }
 
-// endRound sets the cadence from the round just ended.
-func (o *overview) endRound() {
-	name, took := o.data.slowest(o.roundStart)
-	o.cadence = backoff(o.c.deps.Refresh, name, took)
+// endRound sets the cadence from the round just ended, series the time
+// of the sparklines' read that ended it (0: none). The round is timed
+// whole, from its start to its end on the cockpit's clock: the slowest
+// of the load's parts, which run at once, and the read after them.
+func (o *overview) endRound(series time.Duration) {
+	o.cadence = backoff(o.c.deps.Refresh, o.c.wall.Sub(o.roundStart), o.data.slowest(o.roundStart, series))
 }
 
 // gotData takes a load: the rows keep the sparklines they had until
@@ -95,7 +107,7 @@ func (o *overview) gotData(d overviewData) tea.Cmd {
 	if cmd := o.fetchSeries(true); cmd != nil {
 		return cmd
 	}
-	o.endRound()
+	o.endRound(0)
 	return nil
 }
 
@@ -153,8 +165,7 @@ func (o *overview) gotSeries(m seriesMsg) tea.Cmd {
 	}
 	o.recount() // the sparklines' scale
 	if m.round {
-		o.data.REDOf.Took += m.took
-		o.endRound()
+		o.endRound(m.took)
 	}
 	return o.fetchSeries(false)
 }

@@ -154,47 +154,67 @@ func TestOneQuestionInFlightPerPanel(t *testing.T) {
 	}
 }
 
-// TestRefreshBacksOffAndSaysWhy: a round slower than the refresh spaces
-// the next one out to 1.5× its time, in whole seconds, and the status
-// line says so; a fast round brings the configured refresh back.
+// TestRefreshBacksOffAndSaysWhy: a round slower than the refresh, timed
+// whole (the SLO budgets, the slowest of the load's parts, then the
+// sparklines' read), spaces the next one out to 1.5× its time, rounded
+// up to whole refreshes; ticking once a refresh, as the app does, the
+// next round starts when the status line says, and the metrics part
+// keeps its own time. A fast round brings the configured refresh back.
 func TestRefreshBacksOffAndSaysWhy(t *testing.T) {
 	d := deps(testFleet(t))
-	d.Sources.Metrics = plainMetrics{d.Sources.Metrics} // no series read after the load
 	a := startedWith(t, d, 120, 30)
 	o := ov(a)
-	// answer is the round under way answering after took
-	answer := func(took time.Duration) {
-		data := *o.data
-		data.REDOf.Took, data.REDOf.LoadedAt = took, o.roundStart.Add(took)
-		o.Update(overviewMsg(data))
-	}
+	at := func(after time.Duration) { o.c.wall = wall.Add(after) }
 	tickAt := func(after time.Duration) bool {
-		o.c.wall = wall.Add(after)
+		at(after)
 		return o.Update(tickMsg(o.c.wall)) != nil
 	}
+	// answer is the round under way: its load, whose metrics took red and
+	// SLO budgets slo, comes when the slower is done; the sparklines' read,
+	// taking series, ends the round.
+	answer := func(red, slo, series time.Duration) {
+		start, data := o.roundStart, *o.data
+		data.REDOf.Took, data.REDOf.LoadedAt = red, start.Add(red)
+		data.BudgetOf.Took, data.BudgetOf.LoadedAt = slo, start.Add(slo)
+		o.c.wall = start.Add(max(red, slo))
+		read := o.Update(overviewMsg(data))
+		if read == nil {
+			t.Fatal("the load asked for no sparklines")
+		}
+		m := read().(seriesMsg)
+		m.took = series
+		o.c.wall = o.c.wall.Add(series)
+		o.Update(m)
+	}
+	status := func() string { return ansi.Strip(o.View()[strings.LastIndex(o.View(), "\n")+1:]) }
+	refresh := d.Refresh
 	if !tickAt(0) {
 		t.Fatal("the first tick started no round")
 	}
-	answer(4400 * time.Millisecond)
-	status := ansi.Strip(o.View()[strings.LastIndex(o.View(), "\n")+1:])
-	if !strings.Contains(status, "refresh 7s: metrics took 4.4s") {
-		t.Errorf("status line %q, want the refresh backed off to 7s and why", status)
+	answer(time.Second, 3*time.Second, 1400*time.Millisecond)
+	said := status()
+	if !strings.Contains(said, "refresh 8s: a round took 4.4s (slo slowest)") {
+		t.Errorf("status line %q, want the refresh backed off to 8s (1.5 × 4.4s, in whole %s refreshes) and why", said, refresh)
 	}
-	for _, c := range []struct {
-		after time.Duration
-		round bool
-	}{{2 * time.Second, false}, {6 * time.Second, false}, {7 * time.Second, true}} {
-		if got := tickAt(c.after); got != c.round {
-			t.Errorf("a tick %s after a 4.4s round started a round: %v, want %v", c.after, got, c.round)
+	if took := o.data.REDOf.Took; took != time.Second {
+		t.Errorf("the metrics part took %s, want its own 1s, not with the sparklines' read", took)
+	}
+	// the ticks the app sends, once a refresh from the round's start
+	next := time.Duration(0)
+	for k := time.Duration(1); next == 0 && k <= 10; k++ {
+		if tickAt(k * refresh) {
+			next = k * refresh
 		}
 	}
-	answer(300 * time.Millisecond)
-	status = ansi.Strip(o.View()[strings.LastIndex(o.View(), "\n")+1:])
-	if !strings.HasSuffix(strings.TrimSpace(status), "refresh 2s") {
-		t.Errorf("status line %q, want the configured refresh back, without a reason", status)
+	if next != 8*time.Second {
+		t.Errorf("after a 4.4s round the next started %s after it, the status line said %q", next, said)
 	}
-	if !tickAt(9 * time.Second) {
-		t.Error("a tick 2s after a fast round started no round")
+	answer(300*time.Millisecond, 100*time.Millisecond, 0)
+	if said := status(); !strings.HasSuffix(strings.TrimSpace(said), "refresh 2s") {
+		t.Errorf("status line %q, want the configured refresh back, without a reason", said)
+	}
+	if !tickAt(next + refresh) {
+		t.Error("a tick a refresh after a fast round started no round")
 	}
 }
 

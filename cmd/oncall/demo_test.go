@@ -116,6 +116,7 @@ func TestDemoBadFlags(t *testing.T) {
 		"demo --traffic-cycle noon":           `--traffic-cycle "noon"`,
 		"demo --traffic-cycle wall":           "wall needs --serve",
 		"demo --services 20":                  "can only grow",
+		"demo --services -1":                  "can only grow",
 	} {
 		r := oncall(t, nil, "", strings.Fields(args)...)
 		if r.code == 0 || !strings.Contains(r.err, want) {

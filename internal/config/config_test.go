@@ -63,6 +63,7 @@ func TestValidationErrorsNameLineAndColumn(t *testing.T) {
 		{"missing url", "datasources:\n  tempo:\n    timeout: 5s\n", 3, 5, "url is required"},
 		{"bad url", "datasources:\n  tempo:\n    url: localhost:3200\n", 3, 10, "is not an http(s) URL"},
 		{"credentials in url", "datasources:\n  tempo:\n    url: http://u:p@host\n", 3, 10, "basic_auth"},
+		{"key in url", "datasources:\n  prometheus:\n    url: http://host/prefix?api_key=k\n", 3, 10, "takes no query"},
 		{"unset env", "datasources:\n  loki:\n    url: ${LOKI_URL}\n", 3, 10, "LOKI_URL is not set"},
 		{"bad red preset", "conventions:\n  red:\n    preset: jaeger\n", 3, 5, `"jaeger" is not one of`},
 		{"bad trace regex", "conventions:\n  trace_id:\n    regexes: ['trace=(\\w+']\n", 3, 14, "trace_id regex 1"},

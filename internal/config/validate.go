@@ -468,6 +468,10 @@ func (v *validator) checkDatasource(p string, ds *Datasource) {
 		v.atPath(p+".url", "%q is not an http(s) URL", ds.URL)
 	case u.User != nil:
 		v.atPath(p+".url", "put credentials in basic_auth, not in the URL")
+	case u.RawQuery != "":
+		// a key in a query string would be printed with every error
+		// that names the URL
+		v.atPath(p+".url", "a datasource URL takes no query (?…): put credentials in basic_auth, bearer_token or headers, where they are redacted")
 	}
 	if ba := ds.BasicAuth; ba != nil {
 		if ba.Username == "" {

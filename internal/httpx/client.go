@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,10 +70,11 @@ func NewClient(o Options) (*http.Client, error) {
 		t.TLSClientConfig = tlsConf
 		base = t
 	}
+	scrub := scrubber(o.secrets())
 	if o.Log != nil {
-		base = o.Log.transport(o.Backend, o.secrets(), base)
+		base = o.Log.transport(o.Backend, scrub, base)
 	}
-	direct := &headerTransport{o: o, next: base}
+	direct := &headerTransport{o: o, scrub: scrub, next: base}
 	rc := &retryablehttp.Client{
 		HTTPClient:   &http.Client{Transport: direct, CheckRedirect: noRedirectLoop},
 		RetryWaitMin: o.RetryWaitMin,
@@ -88,12 +91,17 @@ func NewClient(o Options) (*http.Client, error) {
 		slots:   make(chan struct{}, o.MaxConcurrent),
 		breaker: newBreaker(o),
 	}
-	return &http.Client{Timeout: o.Timeout, Transport: t}, nil
+	return &http.Client{Timeout: o.Timeout, Transport: t, CheckRedirect: noRedirectLoop}, nil
 }
 
-// secrets are the credentials the client sends, for RequestLog to scrub.
+// secrets are the credentials the client sends, as it sends them too
+// (basic auth is base64 on the wire), for scrubbing from what a backend
+// echoes and from the request log.
 func (o Options) secrets() []string {
 	s := []string{o.Password, o.BearerToken}
+	if o.Username != "" || o.Password != "" {
+		s = append(s, base64.StdEncoding.EncodeToString([]byte(o.Username+":"+o.Password)))
+	}
 	for _, v := range o.Headers {
 		s = append(s, v)
 	}
@@ -126,6 +134,12 @@ func noRedirectLoop(req *http.Request, via []*http.Request) error {
 	if len(via) >= 5 {
 		return fmt.Errorf("stopped after %d redirects", len(via))
 	}
+	// the credentials are added to every request the client sends, so a
+	// redirect may not take them to another host, nor off TLS
+	from := via[0].URL
+	if req.URL.Host != from.Host || from.Scheme == "https" && req.URL.Scheme != "https" {
+		return fmt.Errorf("refused a redirect from %s://%s to %s://%s: the datasource's credentials go to its own host only", from.Scheme, from.Host, req.URL.Scheme, req.URL.Host)
+	}
 	return nil
 }
 
@@ -155,8 +169,9 @@ func tlsConfig(o Options) (*tls.Config, error) {
 // headerTransport sets credentials, tenant and extra headers on a clone of
 // each request, so the caller's request is never changed.
 type headerTransport struct {
-	o    Options
-	next http.RoundTripper
+	o     Options
+	scrub *strings.Replacer // the credentials, out of error answers
+	next  http.RoundTripper
 }
 
 func (t *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -173,8 +188,25 @@ func (t *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	case t.o.Username != "" || t.o.Password != "":
 		req.SetBasicAuth(t.o.Username, t.o.Password)
 	}
-	return t.next.RoundTrip(req)
+	resp, err := t.next.RoundTrip(req)
+	if err != nil || resp.StatusCode < 400 {
+		return resp, err
+	}
+	// an error answer's body ends up in error text, on the screen: a
+	// proxy that echoes the request must not print its credentials
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorAnswer))
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	clean := t.scrub.Replace(string(body))
+	resp.Body, resp.ContentLength = io.NopCloser(strings.NewReader(clean)), int64(len(clean))
+	return resp, nil
 }
+
+// maxErrorAnswer bounds the error answer kept: what is shown of one is
+// a few hundred bytes, and a backend must not make the client hold more.
+const maxErrorAnswer = 64 << 10
 
 // resilientTransport: concurrency limit, then breaker, then retries for
 // idempotent requests. WebSocket upgrades go straight through: they are

@@ -2,7 +2,9 @@ package httpx
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -275,5 +277,55 @@ func TestBadCAFileNamesBackend(t *testing.T) {
 	_, err := NewClient(Options{Backend: "loki", CAFile: "/nonexistent/ca.pem"})
 	if err == nil || !strings.Contains(err.Error(), "loki tls ca_file") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestCredentialsStayWithTheirHost: a redirect to another host is
+// refused before any request reaches it, for GET and POST alike, so
+// the credentials the client adds are never sent there.
+func TestCredentialsStayWithTheirHost(t *testing.T) {
+	var stolen atomic.Int32
+	thief := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { stolen.Add(1) }))
+	defer thief.Close()
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, thief.URL+"/steal", http.StatusTemporaryRedirect)
+	}))
+	defer redirector.Close()
+	c, _ := NewClient(fast(Options{Backend: "t", Username: "u", Password: "pw-secret", Headers: map[string]string{"X-Key": "hdr-secret"}}))
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		req, _ := http.NewRequest(method, redirector.URL+"/api", strings.NewReader("q=1"))
+		_, err := c.Do(req)
+		if err == nil || !strings.Contains(err.Error(), "credentials go to its own host only") {
+			t.Errorf("%s: %v, want the redirect refused", method, err)
+		}
+	}
+	if n := stolen.Load(); n != 0 {
+		t.Errorf("the other host got %d requests", n)
+	}
+}
+
+// TestErrorAnswersDoNotEchoCredentials: a backend (or a proxy) that
+// echoes the request in an error answer has every credential scrubbed
+// from the body, basic auth as sent (base64) included.
+func TestErrorAnswersDoNotEchoCredentials(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, "auth=%s key=%s", r.Header.Get("Authorization"), r.Header.Get("X-Key"))
+	}))
+	defer srv.Close()
+	c, _ := NewClient(fast(Options{Backend: "t", Retries: -1, Username: "user", Password: "pw-secret", Headers: map[string]string{"X-Key": "hdr-secret"}}))
+	resp, err := c.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, secret := range []string{"pw-secret", "hdr-secret", base64.StdEncoding.EncodeToString([]byte("user:pw-secret"))} {
+		if strings.Contains(string(body), secret) {
+			t.Errorf("the answer holds %q: %s", secret, body)
+		}
+	}
+	if !strings.Contains(string(body), "auth=Basic <redacted> key=<redacted>") {
+		t.Errorf("body %q", body)
 	}
 }

@@ -70,18 +70,23 @@ func (l *RequestLog) write(line string) {
 
 // transport logs every request next sends for backend; secrets are the
 // client's credentials, scrubbed from each line by value.
-func (l *RequestLog) transport(backend string, secrets []string, next http.RoundTripper) http.RoundTripper {
+func (l *RequestLog) transport(backend string, scrub *strings.Replacer, next http.RoundTripper) http.RoundTripper {
+	return &loggingTransport{log: l, backend: backend, scrub: scrub, next: next}
+}
+
+// scrubber replaces each of secrets with <redacted>, in the forms text
+// may hold it: decoded (parameters, errors, a body) or escaped (a path).
+func scrubber(secrets []string) *strings.Replacer {
 	var scrub []string
 	for _, s := range secrets {
 		if len(s) < minScrubbedSecret {
 			continue
 		}
-		// as the line may hold it: decoded (parameters, errors) or escaped (the path)
 		for _, form := range []string{s, url.QueryEscape(s), url.PathEscape(s)} {
 			scrub = append(scrub, form, "<redacted>")
 		}
 	}
-	return &loggingTransport{log: l, backend: backend, scrub: strings.NewReplacer(scrub...), next: next}
+	return strings.NewReplacer(scrub...)
 }
 
 // loggingTransport sits on the wire, beneath retries: each attempt is a

@@ -24,12 +24,12 @@ func TestUnknownBlastRadiusIsNotZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, out := range map[string]string{"text": text.String(), "markdown": md.String()} {
-		for _, want := range []string{"entry points: unknown", "requests at entry points unknown: the entry points' metrics did not arrive (metrics: RED: did not arrive within 17s)"} {
+		for _, want := range []string{"entry points: unknown", "requests at entry points unknown: the entry points' metrics did not arrive (metrics: RED: did not arrive within 17s)", "money unknown per minute"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%s lacks %q:\n%s", name, want, out)
 			}
 		}
-		if strings.Contains(out, "failing 0") || strings.Contains(out, "entry points: none") {
+		if strings.Contains(out, "failing 0") || strings.Contains(out, "entry points: none") || strings.Contains(out, "0 USD") {
 			t.Errorf("%s reads as measured:\n%s", name, out)
 		}
 	}

@@ -225,7 +225,8 @@ func NewIncident(inc *correlate.Incident, o Options) Incident {
 		pb := &Blast{Services: len(b.Services), EntryPoints: safeAll(b.EntryPoints), Failing: humanize.Commas(b.FailingPerMin),
 			AtRisk: humanize.Commas(b.AtRiskPerMin), Money: Safe(money), Unknown: Safe(b.Unknown), EntryPointsMissing: b.EntryPointsMissing}
 		if b.Unknown != "" {
-			pb.Failing, pb.AtRisk = "", ""
+			// the money is counted from the same metrics that did not arrive
+			pb.Failing, pb.AtRisk, pb.Money = "", "", "money unknown"
 		}
 		for k, v := range b.How {
 			pb.How = append(pb.How, How{k, v})

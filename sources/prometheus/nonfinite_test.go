@@ -3,6 +3,7 @@ package prometheus
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -104,6 +105,22 @@ func TestSLIOfOnlyNaNIsUnread(t *testing.T) {
 	for _, w := range r.Windows {
 		if w.Total != 0 || w.ErrorRatio.Defined() {
 			t.Errorf("no series over %s: total %v ratio %v, want 0 events and no ratio", w.Window, w.Total, w.ErrorRatio)
+		}
+	}
+}
+
+// A service whose every summary figure answers NaN or ±Inf is still
+// named, its figures unread, so that the screen reads it whole rather
+// than lose it.
+func TestSummaryOfOnlyNonFiniteNamesTheService(t *testing.T) {
+	for _, v := range []string{"NaN", "+Inf", "-Inf"} {
+		sums, err := answering(t, v, nil).SummarizeRED(context.Background(), nil,
+			sources.TimeRange{Start: time.Unix(1700000000, 0), End: time.Unix(1700000900, 0)}, time.Minute, everyFigure)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sums) != 1 || sums[0].Service != "checkout" || !math.IsNaN(sums[0].Requests) || !math.IsNaN(sums[0].PeakErrorRatio) || !math.IsNaN(sums[0].Errors) {
+			t.Errorf("a summary of only %s: %+v, want checkout with every figure unread", v, sums)
 		}
 	}
 }

@@ -69,8 +69,8 @@ func (c *Client) SummarizeRED(ctx context.Context, services []string, r sources.
 	for i, q := range qs {
 		for _, s := range results[i] {
 			name := s.Labels[c.red.ServiceLabel]
-			if name == "" || len(s.Samples) == 0 {
-				continue // no readable value: NaN stays, as unread
+			if name == "" {
+				continue
 			}
 			sum := byService[name]
 			if sum == nil {
@@ -80,7 +80,9 @@ func (c *Client) SummarizeRED(ctx context.Context, services []string, r sources.
 				byService[name] = sum
 				order = append(order, name)
 			}
-			q.set(sum, s.Samples[0].V)
+			if len(s.Samples) > 0 { // no readable value (NaN, ±Inf): NaN stays, as unread
+				q.set(sum, s.Samples[0].V)
+			}
 		}
 	}
 	out := make([]sources.REDSummary, 0, len(order))

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -51,5 +52,35 @@ func TestSearchDescribesTheFailedSpansAndCalls(t *testing.T) {
 	capped, err := b.SearchTraces(bg, sources.TraceSearch{ErrorsOnly: true, Range: r, Limit: 5, SpansPerTrace: 1, WithCalls: true})
 	if err != nil || len(capped[0].Spans) != 1 || capped[0].Matched != len(hits[0].Spans) {
 		t.Fatalf("capped to %d spans of %d matched, want 1 of %d (%v)", len(capped[0].Spans), capped[0].Matched, len(hits[0].Spans), err)
+	}
+}
+
+// TestSearchKeepsFailuresWithoutCalls: asking for the calls as well does
+// not narrow the search to the traces that made one. In the retry storm
+// some requests fail in the service they entered (rejected, queue full)
+// and call nothing; where they failed is still in their span sets.
+func TestSearchKeepsFailuresWithoutCalls(t *testing.T) {
+	f, b := run(t, "retry-storm", 5*time.Minute)
+	r := sources.TimeRange{Start: f.Now().Add(-5 * time.Minute), End: f.Now()}
+	hits, err := b.SearchTraces(bg, sources.TraceSearch{ErrorsOnly: true, Range: r, Limit: 200, SpansPerTrace: 100, WithCalls: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := 0
+	for _, h := range hits {
+		whole, err := b.Trace(bg, h.TraceID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(whole.Spans, func(sp sources.Span) bool { return sp.Kind == "client" }) {
+			continue
+		}
+		without++
+		if !slices.ContainsFunc(h.Spans, func(sp sources.Span) bool { return sp.Status == sources.StatusError }) {
+			t.Fatalf("trace %s failed without a call, and its span set %+v does not say where", h.TraceID, h.Spans)
+		}
+	}
+	if without == 0 {
+		t.Fatalf("none of %d failed traces made no call: the scenario no longer tests this", len(hits))
 	}
 }

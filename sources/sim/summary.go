@@ -69,8 +69,16 @@ func extreme(v []float64, agg func([]float64) float64) float64 {
 	return agg(v)
 }
 
+// median is the 0.5 quantile as Prometheus's quantile_over_time takes
+// it, between the two middle values of an even count, so that the
+// simulator's screen agrees with Prometheus's near a threshold.
 func median(v []float64) float64 {
 	c := append([]float64(nil), v...)
 	sort.Float64s(c)
-	return c[len(c)/2]
+	rank := 0.5 * float64(len(c)-1)
+	lo := int(rank)
+	if lo+1 >= len(c) {
+		return c[lo]
+	}
+	return c[lo] + (c[lo+1]-c[lo])*(rank-float64(lo))
 }

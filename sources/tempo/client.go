@@ -133,8 +133,12 @@ func TraceQL(q sources.TraceSearch) string {
 		return q1
 	}
 	if q.WithCalls {
-		// both sides must match in a trace, and the spans of both return
-		q1 += " && { kind = client }"
+		// A && B keeps only the traces where both match and returns the
+		// spans of both, so it alone would drop a trace that failed
+		// without a call (a handler's own error, a database's server
+		// span); A || (A && B) keeps every trace A matches, with its calls
+		// when it has A. Checked against Tempo's parser and evaluator.
+		q1 += " || (" + q1 + " && { kind = client })"
 	}
 	return q1 + " | select(" + strings.Join(spanFields, ", ") + ")"
 }

@@ -248,7 +248,7 @@ func TestSearchAsksForTheFailedSpansAndCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `/api/search accept= q={ status = error } && { kind = client } | select(resource.service.name, name, kind, status, statusMessage, span:parentID, span.peer.service, span.http.request.resend_count) spss=100`
+	want := `/api/search accept= q={ status = error } || ({ status = error } && { kind = client }) | select(resource.service.name, name, kind, status, statusMessage, span:parentID, span.peer.service, span.http.request.resend_count) spss=100`
 	if f.requests[0] != want {
 		t.Fatalf("request %s\nwant    %s", f.requests[0], want)
 	}
@@ -267,14 +267,16 @@ func TestSearchAsksForTheFailedSpansAndCalls(t *testing.T) {
 
 // TestSearchDecodesRecordedSpanSets replays a real Tempo's answer to the
 // incident's search: each failed trace's failed spans and calls, with
-// what the query selected of them.
+// what the query selected of them. It was recorded for
+// `{ status = error } && { kind = client }`, which for these two traces,
+// both with calls, returns the same spans as the search asks now.
 func TestSearchDecodesRecordedSpanSets(t *testing.T) {
 	f := &fakeTempo{routes: map[string]answer{"/api/search": {200, "application/json", testenv.Fixture(t, "tempo_search_spansets.json")}}}
 	hits, err := newClient(t, f).SearchTraces(context.Background(), sources.TraceSearch{ErrorsOnly: true, Limit: 2, SpansPerTrace: 100, WithCalls: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `/api/search accept= q={ status = error } && { kind = client } | select(resource.service.name, name, kind, status, statusMessage, span:parentID, span.peer.service, span.http.request.resend_count) spss=100`
+	want := `/api/search accept= q={ status = error } || ({ status = error } && { kind = client }) | select(resource.service.name, name, kind, status, statusMessage, span:parentID, span.peer.service, span.http.request.resend_count) spss=100`
 	if f.requests[0] != want {
 		t.Fatalf("request %s: not the recorded search", f.requests[0])
 	}
@@ -323,6 +325,13 @@ func TestTraceQL(t *testing.T) {
 		{sources.TraceSearch{Services: []string{`we"ird`}, MinDuration: 500 * time.Millisecond}, `{ resource.service.name = "we\"ird" && duration > 500ms }`},
 		{sources.TraceSearch{Services: []string{"a"}, ErrorsOnly: true, SpansPerTrace: 3},
 			`{ resource.service.name = "a" && status = error } | select(resource.service.name, name, kind, status, statusMessage, span:parentID, span.peer.service, span.http.request.resend_count)`},
+		// a failed trace with no call (a handler's own error, a database's
+		// server span) must match too: `{A} && {kind = client}` alone
+		// dropped it; Tempo's evaluator keeps it under `{A} || ({A} && …)`
+		{sources.TraceSearch{ErrorsOnly: true, SpansPerTrace: 100, WithCalls: true},
+			`{ status = error } || ({ status = error } && { kind = client }) | select(resource.service.name, name, kind, status, statusMessage, span:parentID, span.peer.service, span.http.request.resend_count)`},
+		{sources.TraceSearch{Services: []string{"a", "b"}, ErrorsOnly: true, SpansPerTrace: 5, WithCalls: true},
+			`{ (resource.service.name = "a" || resource.service.name = "b") && status = error } || ({ (resource.service.name = "a" || resource.service.name = "b") && status = error } && { kind = client }) | select(resource.service.name, name, kind, status, statusMessage, span:parentID, span.peer.service, span.http.request.resend_count)`},
 	}
 	for _, c := range cases {
 		if got := TraceQL(c.q); got != c.want {
