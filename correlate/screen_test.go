@@ -15,7 +15,7 @@ import (
 
 // summary is a service's summary with the same means, peak and median.
 func summary(svc string, rps, errRatio, p99 float64) sources.REDSummary {
-	return sources.REDSummary{Service: svc, Requests: rps, PeakRequests: rps, Errors: rps * errRatio, P99: p99,
+	return sources.REDSummary{Service: svc, Requests: rps, PeakRequests: rps,
 		PeakErrorRatio: errRatio, TypicalErrorRatio: errRatio, PeakP99: p99, TypicalP99: p99}
 }
 
@@ -29,7 +29,7 @@ func TestScreenReadsWhatMayDepart(t *testing.T) {
 	// a service idle in both ranges that still exports its counters:
 	// Prometheus answers its ratios and p99 as 0/0, unread
 	idle := sources.REDSummary{Service: "idle", PeakErrorRatio: math.NaN(), TypicalErrorRatio: math.NaN(),
-		PeakP99: math.NaN(), TypicalP99: math.NaN(), P99: math.NaN()}
+		PeakP99: math.NaN(), TypicalP99: math.NaN()}
 	woke := idle
 	woke.Service, woke.Requests, woke.PeakRequests = "woke", 5, 5
 	wokeBefore := idle

@@ -46,7 +46,7 @@ type RED struct {
 }
 
 // REDSummary is one service's rate, errors and latency over a range,
-// reduced on the server to a few numbers: the means over the whole
+// reduced on the server to a few numbers: its mean traffic over the whole
 // range, and the worst and the median of its points at a finer
 // resolution. The worst keeps a fault of the range's last minutes from
 // being averaged away; the median is what most of the range looked
@@ -56,8 +56,6 @@ type RED struct {
 type REDSummary struct {
 	Service  string
 	Requests float64 // per second, mean over the range
-	Errors   float64 // failed per second, mean over the range
-	P99      float64 // seconds, over the whole range
 	// PeakRequests, PeakErrorRatio and PeakP99 are the worst (highest)
 	// of the range's points.
 	PeakRequests, PeakErrorRatio, PeakP99 float64
@@ -72,8 +70,6 @@ type REDFigure uint16
 // The figures of a REDSummary, one each.
 const (
 	FigureRequests REDFigure = 1 << iota
-	FigureErrors
-	FigureP99
 	FigurePeakRequests
 	FigurePeakErrorRatio
 	FigurePeakP99

@@ -27,7 +27,7 @@ func (c *Client) SummarizeRED(ctx context.Context, services []string, r sources.
 	}
 	resolution = min(max(resolution, time.Second), span).Round(time.Second)
 	data := sources.REDTemplateData{Service: serviceRegex(services), ServiceLabel: c.red.ServiceLabel, Window: promDuration(span)}
-	rate, errs, lat := c.red.Render(data)
+	rate, _, _ := c.red.Render(data)
 	data.Window = rateWindow(resolution)
 	pointRate, pointErrs, pointLat := c.red.Render(data)
 	over := fmt.Sprintf("[%s:%s]", promDuration(span), promDuration(resolution))
@@ -39,8 +39,6 @@ func (c *Client) SummarizeRED(ctx context.Context, services []string, r sources.
 		set    func(*sources.REDSummary, float64)
 	}{
 		{sources.FigureRequests, rate, func(s *sources.REDSummary, v float64) { s.Requests = v }},
-		{sources.FigureErrors, errs, func(s *sources.REDSummary, v float64) { s.Errors = v }},
-		{sources.FigureP99, lat, func(s *sources.REDSummary, v float64) { s.P99 = v }},
 		{sources.FigurePeakRequests, "max_over_time((" + pointRate + ")" + over + ")", func(s *sources.REDSummary, v float64) { s.PeakRequests = v }},
 		{sources.FigurePeakErrorRatio, "max_over_time((" + ratio + ")" + over + ")", func(s *sources.REDSummary, v float64) { s.PeakErrorRatio = v }},
 		{sources.FigureTypicalErrorRatio, "quantile_over_time(0.5, (" + ratio + ")" + over + ")", func(s *sources.REDSummary, v float64) { s.TypicalErrorRatio = v }},
@@ -75,7 +73,7 @@ func (c *Client) SummarizeRED(ctx context.Context, services []string, r sources.
 			sum := byService[name]
 			if sum == nil {
 				nan := math.NaN()
-				sum = &sources.REDSummary{Service: name, Requests: nan, Errors: nan, P99: nan,
+				sum = &sources.REDSummary{Service: name, Requests: nan,
 					PeakRequests: nan, PeakErrorRatio: nan, PeakP99: nan, TypicalErrorRatio: nan, TypicalP99: nan}
 				byService[name] = sum
 				order = append(order, name)
@@ -88,9 +86,6 @@ func (c *Client) SummarizeRED(ctx context.Context, services []string, r sources.
 	out := make([]sources.REDSummary, 0, len(order))
 	for _, name := range order {
 		s := byService[name]
-		if figures.Has(sources.FigureErrors) && math.IsNaN(s.Errors) && !math.IsNaN(s.Requests) {
-			s.Errors = 0 // no failed series: none failed
-		}
 		out = append(out, *s)
 	}
 	slices.SortFunc(out, func(a, b sources.REDSummary) int { return strings.Compare(a.Service, b.Service) })

@@ -42,8 +42,6 @@ func (b *Backend) SummarizeRED(_ context.Context, services []string, r sources.T
 			v      func() float64
 		}{
 			{sources.FigureRequests, &sum.Requests, func() float64 { return mean(values(m.Requests)) }},
-			{sources.FigureErrors, &sum.Errors, func() float64 { return mean(values(m.Errors)) }},
-			{sources.FigureP99, &sum.P99, func() float64 { return peak(values(m.P99)) }},
 			{sources.FigurePeakRequests, &sum.PeakRequests, func() float64 { return extreme(values(reqs), peak) }},
 			{sources.FigurePeakErrorRatio, &sum.PeakErrorRatio, func() float64 { return extreme(ratios, peak) }},
 			{sources.FigureTypicalErrorRatio, &sum.TypicalErrorRatio, func() float64 { return extreme(ratios, median) }},
