@@ -31,7 +31,7 @@ type Anomaly struct {
 	// Baseline is the span of healthy history the anomaly was judged
 	// against; ShortBaseline says it is the earliest data, not the
 	// baseline before the window (which had too little).
-	Baseline      sources.TimeRange `json:"baseline"`
+	Baseline      sources.TimeRange `json:"baseline,omitzero"`
 	ShortBaseline bool              `json:"short_baseline,omitempty"`
 	// Recovered is when the anomaly ended, if it did RecoveredFor before
 	// the data's end: an earlier incident, not the one going on.
@@ -39,8 +39,12 @@ type Anomaly struct {
 	// EarlierEpisode is when an earlier bad spell of the service ended,
 	// RecoveredFor or more before this one began: another incident.
 	EarlierEpisode time.Time `json:"earlier_episode,omitzero"`
-	latencyOnset   time.Time
-	errorOnset     time.Time
+	// StoppedSince is when the service's series ended, when they ended
+	// while the rest of the fleet's go on (StoppedServices): its anomaly
+	// is its last data, not what fails now.
+	StoppedSince time.Time `json:"stopped_since,omitzero"`
+	latencyOnset time.Time
+	errorOnset   time.Time
 }
 
 type point struct {
@@ -107,8 +111,7 @@ func detect(service string, pts []point, window sources.TimeRange, source string
 			continue
 		}
 		ratio := p.err / p.req
-		errBad := ratio > a.BaseErrors+ErrorDelta && p.err > MinErrorsPerSecond
-		latBad := p.hasLatency && a.BaseP99 > 0 && p.p99 > LatencyFactor*a.BaseP99 && p.p99-a.BaseP99 > LatencyFloor.Seconds()
+		errBad, latBad := a.departs(p)
 		started := !a.errorOnset.IsZero() || !a.latencyOnset.IsZero()
 		if (errBad || latBad) && started && !lastBad.IsZero() && p.t.Sub(lastBad) >= max(EpisodeGap, 2*flap) {
 			earlier = &episode{*a, errs, lat, sumReq, sumErr, n, lastBad, flap}
@@ -164,6 +167,21 @@ func detect(service string, pts []point, window sources.TimeRange, source string
 	}
 	a.Magnitude = magnitude(a.PeakErrors-a.BaseErrors, a.PeakP99, a.BaseP99)
 	return a
+}
+
+// departs says whether p's errors and p99 depart from the anomaly's
+// baseline.
+func (a *Anomaly) departs(p point) (errBad, latBad bool) {
+	errBad = p.err/p.req > a.BaseErrors+ErrorDelta && p.err > MinErrorsPerSecond
+	latBad = p.hasLatency && slowerThan(p.p99, a.BaseP99)
+	return errBad, latBad
+}
+
+// slowerThan is whether a p99 (in seconds) departs from a baseline p99:
+// LatencyFactor times it, and LatencyFloor over it. With no baseline
+// there is nothing to depart from.
+func slowerThan(p99, base float64) bool {
+	return base > 0 && p99 > LatencyFactor*base && p99-base > LatencyFloor.Seconds()
 }
 
 // robustBaseline is the rate, error ratio and p99 of the healthy steps of
@@ -271,6 +289,10 @@ func Anomalies(ev *Evidence) map[string]*Anomaly {
 		instrumented[r.Service] = true
 	}
 	base := edgeTotals(ev.BaselineEdges)
+	baseSpan := ev.Baseline // what BaselineEdges cover
+	if !ev.EdgeBaseline.Start.IsZero() {
+		baseSpan = ev.EdgeBaseline
+	}
 	now := edgeTotals(ev.Edges)
 	recent := edgeTotals(ev.RecentEdges)
 	// and instrumented services whose own metrics show nothing yet: a
@@ -286,12 +308,12 @@ func Anomalies(ev *Evidence) map[string]*Anomaly {
 		}
 		bErr, nErr := b.failed/b.rate, n.failed/n.rate
 		errBad := nErr > bErr+ErrorDelta
-		latBad := b.p99 > 0 && n.p99 > LatencyFactor*b.p99 && n.p99-b.p99 > LatencyFloor.Seconds()
+		latBad := slowerThan(n.p99, b.p99)
 		if !errBad && !latBad {
 			continue
 		}
 		a := &Anomaly{Service: svc, FromEdges: true, BaseErrors: bErr, PeakErrors: nErr, BaseP99: b.p99, PeakP99: n.p99,
-			BaseRate: b.rate, Rate: n.rate, ErrorRate: n.failed, Source: n.query, Onset: ev.Window.End}
+			BaseRate: b.rate, Rate: n.rate, ErrorRate: n.failed, Source: n.query, Onset: ev.Window.End, Baseline: baseSpan}
 		switch {
 		case errBad && latBad:
 			a.Kind = "edge errors+latency"
@@ -305,7 +327,7 @@ func Anomalies(ev *Evidence) map[string]*Anomaly {
 		// again, it was over by then
 		if r, ok := recent[svc]; ok && r.rate > 0 {
 			rErr := r.failed / r.rate
-			rLat := b.p99 > 0 && r.p99 > LatencyFactor*b.p99 && r.p99-b.p99 > LatencyFloor.Seconds()
+			rLat := slowerThan(r.p99, b.p99)
 			if rErr <= bErr+ErrorDelta && !rLat {
 				a.Recovered = ev.Window.End.Add(-graphSlice)
 			}

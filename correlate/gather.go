@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -125,22 +126,44 @@ func (g *gatherer) keep(what string, apply func(), err error) *Evidence {
 		return nil // the deadline passed and it was reported missing
 	}
 	g.done[what] = true
+	if errors.Is(err, sources.ErrPartial) {
+		// what arrived is evidence; what did not is a note, not a part
+		// missing: the backend named it and answered in time
+		apply()
+		g.ev.Arrived = append(g.ev.Arrived, Arrival{what, time.Since(g.began)})
+		g.ev.Missing = append(g.ev.Missing, Missing{what, err.Error(), false})
+		return g.progress()
+	}
 	if err != nil && g.ctx.Err() != nil {
 		// the deadline cut it off: say so, not the context's error
 		g.ev.Missing = append(g.ev.Missing, g.late(what))
 		return nil
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, sources.ErrNotReported):
+		// the backend answered: this stack does not report it, which is a
+		// note, not evidence the verdict should have had
+		g.ev.Missing = append(g.ev.Missing, Missing{what, err.Error() + notReportedAside, false})
+	case err != nil:
 		g.ev.Missing = append(g.ev.Missing, Missing{what, err.Error(), true})
-	} else {
+	default:
 		apply()
 		g.ev.Arrived = append(g.ev.Arrived, Arrival{what, time.Since(g.began)})
 	}
+	return g.progress()
+}
+
+// progress is the evidence for Progress, or nil when no one listens.
+func (g *gatherer) progress() *Evidence {
 	if g.o.Progress == nil {
 		return nil
 	}
 	return g.ev.snapshot()
 }
+
+// notReportedAside ends the note on a part the stack does not report:
+// where to see what was looked for.
+const notReportedAside = " (oncall doctor lists what each preset looks for)"
 
 // late is what is said of a part the deadline cut off. The whole traces
 // are not evidence missing: the search's span sets already said where
@@ -187,7 +210,14 @@ func (g *gatherer) result() *Evidence {
 func (g *gatherer) red() (func(), error) {
 	s := g.screen()
 	r, err := g.screenedRED(s)
-	return func() { g.ev.RED, g.ev.Screen = r, s }, err
+	var before []Missing
+	if err == nil {
+		r, before = g.readBeforeOnset(r)
+	}
+	return func() {
+		g.ev.RED, g.ev.Screen = r, s
+		g.ev.Missing = append(g.ev.Missing, before...)
+	}, err
 }
 
 // changes gathers the deploys and other changes over the baseline and the

@@ -3,6 +3,9 @@ package correlate
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -75,5 +78,45 @@ func TestGatherNamesWhatDidNotArrive(t *testing.T) {
 	defer mu.Unlock()
 	if len(told) == 0 || told[len(told)-1] != 1 {
 		t.Errorf("Progress saw %v arrivals, want the RED's", told)
+	}
+}
+
+// notReported is a Changes and Resources backend that answered but has
+// none of the series its presets look for.
+type notReported struct{}
+
+func (notReported) Changes(context.Context, sources.TimeRange) ([]sources.Change, error) {
+	return nil, fmt.Errorf("whatever the backend says: %w", sources.ErrNotReported)
+}
+
+func (notReported) Saturation(context.Context, []string, sources.TimeRange, time.Duration) ([]sources.Saturation, error) {
+	return nil, fmt.Errorf("whatever the backend says: %w", sources.ErrNotReported)
+}
+
+// TestGatherNotReportedIsANote: a backend that answers that this stack
+// reports no changes or pools leaves a note naming the presets and
+// doctor, not evidence that is down: the incident is not incomplete.
+func TestGatherNotReportedIsANote(t *testing.T) {
+	ev := Gather(context.Background(), sources.Set{Changes: notReported{}, Resources: notReported{}}, Trigger{At: t0}, GatherOptions{})
+	inc := Analyze(ev, Meta{})
+	if down := inc.Down(); len(down) != 0 {
+		t.Errorf("not reported is down, the exit status would be incomplete: %+v", down)
+	}
+	notes := strings.Join(inc.Notes, "\n")
+	// the backend's words are its own: the note's shape is Gather's
+	for _, part := range []string{"changes: ", "saturation: "} {
+		if !slices.ContainsFunc(inc.Notes, func(n string) bool {
+			return strings.HasPrefix(n, part) && strings.HasSuffix(n, notReportedAside)
+		}) {
+			t.Errorf("no note %q…%q:\n%s", part, notReportedAside, notes)
+		}
+	}
+	for _, m := range ev.Missing {
+		if m.Down {
+			t.Errorf("not reported is down: %+v", m)
+		}
+	}
+	if strings.Contains(notes, "changes: no datasource configured") {
+		t.Errorf("a backend that answered is called unconfigured:\n%s", notes)
 	}
 }

@@ -95,7 +95,9 @@ func BuildGraph(traces []sources.Trace, edges, baseline []sources.Edge, static m
 		}
 		e.Provenance = append(e.Provenance, p)
 	}
+	marked := retriesMarked(traces)
 	for _, t := range traces {
+		retried := retryAttempts(t, marked)
 		byID := make(map[string]*sources.Span, len(t.Spans))
 		for i := range t.Spans {
 			byID[t.Spans[i].SpanID] = &t.Spans[i]
@@ -105,7 +107,7 @@ func BuildGraph(traces []sources.Trace, edges, baseline []sources.Edge, static m
 			var e *GraphEdge
 			if peer := sp.Attributes["peer.service"]; peer != "" && sp.Kind != "server" {
 				e = get(sp.Service, peer)
-			} else if p := byID[sp.ParentSpanID]; p != nil && p.Service != sp.Service {
+			} else if p := byID[sp.ParentSpanID]; p != nil && p.Service != sp.Service && childOf(p, sp) {
 				e = get(p.Service, sp.Service)
 			}
 			if e == nil {
@@ -114,7 +116,7 @@ func BuildGraph(traces []sources.Trace, edges, baseline []sources.Edge, static m
 			mark(e, FromTraces)
 			if sp.Kind != "server" {
 				e.TraceCalls++
-				if sp.Attributes["http.request.resend_count"] != "" {
+				if retried[sp.SpanID] {
 					e.Retries++
 				}
 			}

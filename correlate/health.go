@@ -3,6 +3,7 @@ package correlate
 import (
 	"math"
 	"sort"
+	"time"
 
 	"github.com/oncall-cockpit/oncall/slo"
 	"github.com/oncall-cockpit/oncall/sources"
@@ -40,6 +41,10 @@ type ServiceStatus struct {
 	// external API) judged from its callers' service-graph edges: its
 	// numbers are those of the calls into it, and it has no series.
 	FromEdges bool `json:"from_edges,omitempty"`
+	// StoppedSince is when the service's series ended, when they ended
+	// while the rest of the fleet's go on (StoppedServices): its numbers
+	// are its last, not what it does now.
+	StoppedSince time.Time `json:"stopped_since,omitzero"`
 	// Summarized marks a row read from server-side summaries
 	// (SummaryStatuses): its numbers and health are read, its series
 	// only once ServiceSeries reads them.
@@ -102,6 +107,18 @@ func StatusOf(r sources.RED) ServiceStatus {
 	}
 	st.judge()
 	return st
+}
+
+// markStoppedRows sets StoppedSince on the rows of the services of reds
+// that stopped reporting, read in steps of step.
+func markStoppedRows(rows []ServiceStatus, reds []sources.RED, step time.Duration) {
+	since := map[string]time.Time{}
+	for _, st := range StoppedServices(reds, step) {
+		since[st.Service] = st.Since
+	}
+	for i := range rows {
+		rows[i].StoppedSince = since[rows[i].Service]
+	}
 }
 
 // judge sets the health from the latest numbers: failing at

@@ -48,13 +48,45 @@ const (
 	// service that makes them two incidents, the later one judged: longer
 	// than RecoveredFor, because a crash loop's restarts come a minute or
 	// two apart, and twice the longest lull between the earlier spell's
-	// bad steps, for the same reason.
-	EpisodeGap = 3 * time.Minute
+	// bad steps, for the same reason. No longer than two and a half
+	// minutes: the spells are read through a rate over two minutes, which
+	// draws each one's end out by nearly that much, so an earlier fault
+	// that recovered four minutes before the next began reads as only
+	// about two and a half healthy minutes, and kept as one spell it would
+	// lend the next incident its earlier onset.
+	EpisodeGap = 150 * time.Second
 	// SurgeFactor is how much an edge's request rate must grow over its
 	// baseline to count as a surge (load or retries): the daily traffic
 	// shape moves rates by up to 30% within an hour, and a surge that
 	// hurts is almost always a doubling.
 	SurgeFactor = 1.8
+)
+
+// Services that stopped reporting (stopped.go), and onsets before the
+// window (widen.go).
+const (
+	// StoppedSteps and StoppedMinGap bound how long before the fleet's
+	// last sample a service's series must end for it to have stopped
+	// reporting: three steps is past a late or missed scrape at the end
+	// of a range (one step is the usual lag between targets), and two
+	// minutes is past a missed scrape at a one-minute interval, which a
+	// step of 15 s would call three steps.
+	StoppedSteps  = 3
+	StoppedMinGap = 2 * time.Minute
+	// StoppedScoreShare is what is left of the score of a candidate that
+	// stopped reporting: its last data was anomalous, but says nothing of
+	// what fails now, so a live cause with half its evidence outranks it.
+	StoppedScoreShare = 0.5
+	// RecoveredScoreShare is what is left of the score of a candidate
+	// whose anomaly recovered while others are still live: it may have
+	// started them, but a service healthy for RecoveredFor is not what
+	// keeps them failing, so a live cause with half its evidence
+	// outranks it.
+	RecoveredScoreShare = 0.5
+	// OnsetPinnedSteps is how close to the window's start (in steps) a
+	// first onset is pinned to it: detect's first point is one step after
+	// the start, so an onset there may have begun any time before.
+	OnsetPinnedSteps = 1
 )
 
 // Telling victims from causes (rank.go).
@@ -85,9 +117,42 @@ const (
 	PageworthyMagnitude = 0.5
 )
 
+// Queueing inside a service (queueing.go): the time a request waits for
+// a worker, a lock or a queue before its first call is the waiting
+// service's, however fast the calls then are.
+const (
+	// QueueMinWait is the least wait before a server span's first call
+	// that counts as queueing: well above the few milliseconds of
+	// parsing, auth and routing a handler does before it calls out.
+	QueueMinWait = 100 * time.Millisecond
+	// QueueWaitShare is the share of a request's time the wait before its
+	// first call must take: most of it, so that a handler doing real work
+	// before a fast call is not taken for a queue.
+	QueueWaitShare = 0.5
+	// QueueSpanShare is the share of a service's traced requests with
+	// calls that must have waited so (more than it): most of them, not one
+	// unlucky request behind a garbage-collection pause.
+	QueueSpanShare = 0.5
+	// QueueMinSpans is how many of its traced requests with calls a
+	// service needs before its waits mean anything: one is an anecdote.
+	QueueMinSpans = 2
+	// CPUClimbStep is how much of its limit a CPU must gain from one
+	// reading to the next to be climbing towards it (cpu.go): at rest a
+	// CPU's rate wobbles by a tenth of that, and a climb from idle to the
+	// limit over ten minutes of 15 s readings gains 2.4 at each.
+	CPUClimbStep = 0.01
+	// SpanParentSlack is how far a span may start outside its parent span
+	// and still be its child: hosts' clocks drift by milliseconds, a few
+	// seconds at worst. A span that names as parent one that ended minutes
+	// before it started shares its trace and span IDs by accident (a
+	// generator seeded alike in two processes, a reused ID); joining them
+	// would invent a call between unrelated services.
+	SpanParentSlack = 30 * time.Second
+)
+
 // Scoring candidates (rank.go). The weights add up to the best score a
 // candidate can reach; confidence is the score over a share of that sum.
-var weights = struct{ unexplained, earliest, reach, magnitude, traces, logs, change, alert float64 }{
+var weights = struct{ unexplained, earliest, reach, magnitude, traces, logs, queue, pool, cpu, change, alert float64 }{
 	// no dependency explains it: the strongest sign of a root cause
 	unexplained: 2,
 	// it started first
@@ -100,6 +165,16 @@ var weights = struct{ unexplained, earliest, reach, magnitude, traces, logs, cha
 	traces: 1.5,
 	// its own logs name a failure of its own (pool, OOM, panic, queue)
 	logs: 1.5,
+	// its requests wait inside it before their first call, or its worker
+	// pool is full, while its calls are fast: its own mechanism, as
+	// telling as its own logs saying so
+	queue: 1.5,
+	// a full connection pool that filled from its side, or because it
+	// (the pool's target) slowed first: as telling as its own logs
+	pool: 1.5,
+	// its CPU at its limit from at or before its latency rose: its own
+	// mechanism, as telling as a full pool of its own
+	cpu: 1.5,
 	// it changed shortly before
 	change: 1.5,
 	// an alert of its own, not an SLO burn: weak, since alerts lag
@@ -125,6 +200,11 @@ const (
 	// UnnoticedChangeWeight is what a change weighs when nothing around
 	// it is anomalous: a deploy nobody noticed.
 	UnnoticedChangeWeight = 0.3
+	// RolledBackChangeShare is what is left of a change's weight when a
+	// rollback of its service came after it and before the first anomaly:
+	// what it did was undone before anything broke, so at most a slow
+	// effect of it (a cache it poisoned) is left.
+	RolledBackChangeShare = 0.3
 	// ChangedUnexplainedShare is the unexplained weight a changed but not
 	// anomalous service earns (a flushed cache answers fast, and wrongly):
 	// less than an anomaly nothing explains.
@@ -139,8 +219,13 @@ const (
 	// point at it, but a caller blames whatever it waited on.
 	BlameShare = 0.5
 	// ConfidenceAt is the share of the best score that means certainty:
-	// no real incident has every kind of evidence at once.
-	ConfidenceAt = 0.55
+	// no real incident has every kind of evidence at once. It is a score
+	// of 6.3, what nothing explaining it, starting first and most of the
+	// fleet depending on it earn with most of the magnitude: the share
+	// was 0.55 of the eight kinds weighed before the queue and the pool,
+	// and holding the score keeps the likely and possible bands
+	// calibrated as they were (0.395 of the sum with the CPU's weight).
+	ConfidenceAt = 0.395
 	// MinEvidenceKinds is how many independent kinds of evidence a
 	// candidate needs to be more than "possible".
 	MinEvidenceKinds = 2

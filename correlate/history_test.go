@@ -272,7 +272,14 @@ func TestASecondSpellAfterALongHealthyGapIsTheIncident(t *testing.T) {
 		red("svc", 180, 100, spells([2]int{125, 135}, [2]int{150, 180}), flat(0.05)),
 		// two minutes apart is one crash loop, not two incidents
 		red("loop", 180, 100, spells([2]int{125, 130}, [2]int{138, 143}, [2]int{151, 156}, [2]int{164, 180}), flat(0.05)),
+		// a fault that recovered four minutes before the next began, read
+		// through a two-minute rate: its end drawn out to 2.5 healthy
+		// minutes before the next spell; still two incidents
+		red("smeared", 180, 100, spells([2]int{120, 140}, [2]int{150, 180}), flat(0.05)),
 	}})
+	if s := got["smeared"]; s == nil || !s.Onset.Equal(t0.Add(150*15*time.Second)) || !s.EarlierEpisode.Equal(t0.Add(139*15*time.Second)) {
+		t.Errorf("smeared: %+v", s)
+	}
 	a := got["svc"]
 	if a == nil || !a.Onset.Equal(t0.Add(150*15*time.Second)) || !a.EarlierEpisode.Equal(t0.Add(134*15*time.Second)) || !a.Recovered.IsZero() {
 		t.Errorf("svc: %+v", a)

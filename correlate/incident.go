@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"github.com/oncall-cockpit/oncall/slo"
 	"github.com/oncall-cockpit/oncall/sources"
 )
@@ -48,6 +49,9 @@ type Incident struct {
 	// their log lines attached to their spans.
 	Traces  []TraceView `json:"traces"`
 	Missing []Missing   `json:"missing,omitempty"`
+	// Stopped lists the services whose metrics ended while the rest of
+	// the fleet's go on, earliest first: "stopped reporting since 09:50".
+	Stopped []StoppedService `json:"stopped,omitempty"`
 	// Thin is set when the evidence does not support a likely cause; Notes say why.
 	Thin  bool     `json:"thin"`
 	Notes []string `json:"notes,omitempty"`
@@ -71,7 +75,7 @@ type Mechanism struct {
 // Event is one line of the timeline.
 type Event struct {
 	T       time.Time `json:"t"`
-	Kind    string    `json:"kind"` // onset, alert-firing, alert-resolved, change, action
+	Kind    string    `json:"kind"` // onset, stopped-reporting, alert-firing, alert-resolved, change, action
 	Service string    `json:"service,omitempty"`
 	Detail  string    `json:"detail"`
 }
@@ -79,8 +83,10 @@ type Event struct {
 // Analyze assembles the incident from evidence. It is a pure function.
 func Analyze(ev *Evidence, meta Meta) *Incident {
 	ev = finiteEvidence(ev)
+	ev, anoms, widened := widenToOnset(ev, Anomalies(ev))
 	inc := &Incident{Schema: SchemaVersion, Trigger: ev.Trigger, Window: ev.Window, Baseline: ev.Baseline, Missing: ev.Missing}
-	a := &analysis{ev: ev, meta: meta, anoms: Anomalies(ev), tolerance: OnsetTolerance * ev.Step}
+	a := &analysis{ev: ev, meta: meta, anoms: anoms, tolerance: OnsetTolerance * ev.Step}
+	inc.Stopped = StoppedServices(ev.RED, ev.Step)
 	traced := tracedSpans(ev)
 	a.g = BuildGraph(traced, ev.Edges, ev.BaselineEdges, meta.Static)
 	a.sigs = Signatures(ev.Logs)
@@ -98,10 +104,16 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 	}
 	scopeNotes := a.scopeTo(ev.Trigger.Service)
 	earlier := a.setAsideRecovered()
+	a.findQueues(traced)
+	a.findLoad()
+	a.findPools() // before findNoise: a slowness that fills a pool is not noise
 	a.findNoise()
-	// the first anomaly that is not background noise sets the clock
+	live := a.markStopped(inc.Stopped)
+	// the first anomaly that is not background noise sets the clock, and
+	// of a service still reporting when any is: a stopped service's fault
+	// is not what broke first in the incident going on
 	for s, an := range a.anoms {
-		if a.noiseLike(s) {
+		if a.noiseLike(s) || (live && !an.StoppedSince.IsZero()) {
 			continue
 		}
 		if a.earliest.IsZero() || an.Onset.Before(a.earliest) {
@@ -118,15 +130,18 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 		}
 		return inc.Anomalies[i].Service < inc.Anomalies[j].Service
 	})
-	a.findLoad()
 	inc.Graph, inc.Signatures = a.g.Edges, a.sigs
-	cands := a.rank()
+	cands := demoteStopped(a.demoteRecovered(a.rank()), inc.Stopped, live)
 	if len(cands) > CandidatesShown {
 		cands = cands[:CandidatesShown]
 	}
 	inc.Candidates = cands
-	inc.Timeline = timeline(ev, inc.Anomalies)
+	inc.Timeline = timeline(ev, inc.Anomalies, inc.Stopped)
 	inc.Traces = citedTraces(ev, a.origins, cands)
+	if widened != "" {
+		inc.Notes = append(inc.Notes, widened)
+	}
+	inc.Notes = append(inc.Notes, stoppedNotes(inc.Stopped, live)...)
 	a.noteBaseline(inc)
 	if n := ev.Screen.note(); n != "" {
 		inc.Notes = append(inc.Notes, n)
@@ -143,6 +158,9 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 				inc.Summary = "no verdict: the metrics did not arrive (" + m.Why + ")"
 			}
 		}
+		if len(inc.Stopped) > 0 {
+			inc.Summary = stoppedSummary(inc.Stopped, "")
+		}
 		return inc
 	}
 	root := cands[0].Service
@@ -156,7 +174,9 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 		parts = append(parts, l.Service+" "+l.What)
 	}
 	inc.Summary = strings.Join(parts, " ← ")
-	if inc.Thin {
+	if !live && len(inc.Stopped) > 0 {
+		inc.Summary = stoppedSummary(inc.Stopped, inc.Summary)
+	} else if inc.Thin {
 		inc.Summary = "(thin evidence) " + inc.Summary
 	}
 	return inc
@@ -242,7 +262,14 @@ func (inc *Incident) Down() []Missing {
 
 func (a *analysis) noteThinEvidence(inc *Incident) {
 	for _, m := range a.ev.Missing {
-		inc.Notes = append(inc.Notes, fmt.Sprintf("missing %s: %s", m.What, m.Why))
+		// only what a backend failed to deliver is "missing"; a part no
+		// datasource can answer, or that this stack does not report, is
+		// said as it is
+		if m.Down {
+			inc.Notes = append(inc.Notes, fmt.Sprintf("missing %s: %s", m.What, m.Why))
+		} else {
+			inc.Notes = append(inc.Notes, fmt.Sprintf("%s: %s", m.What, m.Why))
+		}
 	}
 	if len(a.ev.Traces) == 0 && len(a.ev.SpanSets) == 0 {
 		inc.Notes = append(inc.Notes, "no traces: the graph comes from service-graph metrics and the config, and no error origins are known")
@@ -307,11 +334,15 @@ func citedTraces(ev *Evidence, origins []ErrorOrigin, cands []Candidate) []Trace
 	return JoinTraces(picked, ev.Logs, origins)
 }
 
-// timeline merges onsets, alerts and changes in time order.
-func timeline(ev *Evidence, anoms []*Anomaly) []Event {
+// timeline merges onsets, services that stopped reporting, alerts and
+// changes in time order.
+func timeline(ev *Evidence, anoms []*Anomaly, stopped []StoppedService) []Event {
 	var out []Event
 	for _, an := range anoms {
 		out = append(out, Event{T: an.Onset, Kind: "onset", Service: an.Service, Detail: an.describe()})
+	}
+	for _, st := range stopped {
+		out = append(out, Event{T: st.Since, Kind: "stopped-reporting", Service: st.Service, Detail: "stopped reporting: no data after this while the rest of the fleet reports"})
 	}
 	for _, al := range ev.Alerts {
 		if !al.StartsAt.IsZero() && !al.StartsAt.Before(ev.Baseline.Start) {
@@ -379,7 +410,7 @@ func (a *analysis) mechanisms(root string, b BlastRadius) []Mechanism {
 		}
 		if peak >= slo.SaturatedShare*sat.Max {
 			out = append(out, Mechanism{Kind: "saturation", Service: sat.Service,
-				Detail:   fmt.Sprintf("%s %s at %.0f/%.0f (%s)", sat.Service, sat.Resource, peak, sat.Max, at.UTC().Format("15:04:05")),
+				Detail:   fmt.Sprintf("%s %s at %s/%s (%s)", sat.Service, sat.Resource, humanize.Commas(peak), humanize.Commas(sat.Max), at.UTC().Format("15:04:05")),
 				Evidence: []string{sat.Used.Query}})
 		}
 	}
@@ -475,7 +506,8 @@ func (a *analysis) chain(root string, b BlastRadius, meta Meta) []ChainLink {
 // poolExhausted is whether a connection pool reached SaturatedShare of
 // its size.
 func poolExhausted(s sources.Saturation) bool {
-	return s.Max > 0 && strings.HasPrefix(s.Resource, "pool:") && peakOf(s) >= slo.SaturatedShare*s.Max
+	_, pool := sources.PoolTarget(s.Resource)
+	return pool && s.Max > 0 && peakOf(s) >= slo.SaturatedShare*s.Max
 }
 
 func peakOf(s sources.Saturation) float64 {
@@ -541,7 +573,7 @@ func (a *analysis) link(s string, isRoot bool) ChainLink {
 	var what []string
 	for _, sat := range a.ev.Saturation {
 		if sat.Service == s && poolExhausted(sat) {
-			what = append(what, fmt.Sprintf("%s exhausted (%.0f/%.0f)", sat.Resource, peakOf(sat), sat.Max))
+			what = append(what, fmt.Sprintf("%s exhausted (%s/%s)", sat.Resource, humanize.Commas(peakOf(sat)), humanize.Commas(sat.Max)))
 			l.Evidence = append(l.Evidence, sat.Used.Query)
 		}
 	}

@@ -27,6 +27,9 @@ const (
 	ReasonChange      ReasonKind = "change"      // a deploy or change near the onset
 	ReasonAlert       ReasonKind = "alert"       // an alert of its own
 	ReasonNoise       ReasonKind = "noise"       // it looks like background noise (weighs nothing; says why)
+	ReasonQueue       ReasonKind = "queue"       // its slow requests wait inside it, before their first call
+	ReasonPool        ReasonKind = "pool"        // a full connection pool, judged by its target's latency
+	ReasonCPU         ReasonKind = "cpu"         // its CPU at its limit from at or before its latency rose
 )
 
 // Likelihood is a candidate's confidence band.
@@ -85,8 +88,10 @@ type analysis struct {
 	origins   []ErrorOrigin
 	earliest  time.Time
 	tolerance time.Duration
-	loadBy    map[string][]string // service → callers whose load surge explains it
-	noise     map[string]bool     // anomalies that look like background noise
+	loadBy    map[string][]string      // service → callers whose load surge explains it
+	noise     map[string]bool          // anomalies that look like background noise
+	queues    map[string]*queueVerdict // services whose slow requests wait inside them (findQueues)
+	pools     []*poolVerdict           // exhausted pools, judged by their targets' latency (findPools)
 	// candidates, when set, are the services an incident about one
 	// service may blame (scopeTo); nil is the whole fleet
 	candidates map[string]bool
@@ -111,8 +116,15 @@ func (a *analysis) explainedBy(s string) []string {
 		return nil
 	}
 	var out []string
+	queued := a.queues[s]
 	for _, e := range a.g.Dependencies(s) {
-		if d := a.anoms[e.Server]; d != nil && !d.Onset.After(an.Onset.Add(a.tolerance)) && a.degraded(e) {
+		// a callee whose calls were fast in s's queued requests does not
+		// explain them: they waited in s before calling it
+		if queued != nil && queued.fast[e.Server] != "" {
+			continue
+		}
+		// nor does one healthy again for RecoveredFor while s still fails
+		if d := a.anoms[e.Server]; d != nil && !d.Onset.After(an.Onset.Add(a.tolerance)) && a.degraded(e) && !recoveredBefore(d, an) {
 			out = append(out, e.Server)
 			continue
 		}
@@ -122,6 +134,9 @@ func (a *analysis) explainedBy(s string) []string {
 				break
 			}
 		}
+	}
+	if len(out) == 0 {
+		out = a.tookOver(s, an)
 	}
 	sort.Strings(out)
 	return out
@@ -136,12 +151,7 @@ func (a *analysis) degraded(e *GraphEdge) bool {
 	if e.ErrorRatio > ErrorDelta {
 		return true
 	}
-	for _, b := range a.ev.BaselineEdges {
-		if b.Client == e.Client && b.Server == e.Server && b.P99Seconds > 0 {
-			return e.P99Seconds > LatencyFactor*b.P99Seconds && e.P99Seconds-b.P99Seconds > LatencyFloor.Seconds()
-		}
-	}
-	return false
+	return slowerThan(e.P99Seconds, a.edgeBaseP99(e.Client, e.Server))
 }
 
 // findLoad marks anomalous peers whose incoming traffic surged: they are
@@ -161,9 +171,9 @@ func (a *analysis) findLoad() {
 		if base == 0 || now/base < SurgeFactor {
 			continue
 		}
-		// a service whose own pool or workers ran out is the bottleneck,
-		// not a victim: the surge only revealed it
-		if a.ownSaturation(s) {
+		// a service whose own pool, workers or CPU ran out is the
+		// bottleneck, not a victim: the surge only revealed it
+		if a.ownSaturation(s) || a.cpuSaturated(s) != nil {
 			continue
 		}
 		// a service that slowed first and then drew retries is not a victim
@@ -212,8 +222,15 @@ func (a *analysis) demandSurged(services []string) bool {
 	return false
 }
 
-// ownSaturation is whether s logged the exhaustion of its own resources.
+// ownSaturation is whether s logged the exhaustion of its own resources,
+// or its metrics show one of its connection pools full: a pool shrunk or
+// leaking often logs only the timeouts of waiting for a connection.
 func (a *analysis) ownSaturation(s string) bool {
+	for _, sat := range a.ev.Saturation {
+		if sat.Service == s && poolExhausted(sat) {
+			return true
+		}
+	}
 	for _, sg := range a.sigs {
 		if sg.Service == s && (sg.Kind == SigPoolExhausted || sg.Kind == SigTooManyConns || sg.Kind == SigQueueFull) {
 			return true
@@ -308,18 +325,35 @@ func (l Likelihood) Rank() int {
 }
 
 // nearChanges are the changes from SuspectChangesBefore the earliest
-// onset to SuspectChangesAfter it: the usual suspects.
+// onset to SuspectChangesAfter it, and those as near the onset of the
+// changed service's own anomaly: the usual suspects. The second kind is
+// a deploy that broke its service minutes after an earlier fault
+// elsewhere in the window set the earliest onset.
 func (a *analysis) nearChanges() []sources.Change {
 	if a.earliest.IsZero() {
 		return nil
 	}
 	var out []sources.Change
 	for _, c := range a.ev.Changes {
-		if !c.T.Before(a.earliest.Add(-SuspectChangesBefore)) && !c.T.After(a.earliest.Add(SuspectChangesAfter)) {
+		if nearOnset(c.T, a.earliest) || nearOnset(c.T, a.ownOnset(c.Service)) {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// nearOnset is whether a change at t may have caused an onset: from
+// SuspectChangesBefore it to SuspectChangesAfter it.
+func nearOnset(t, onset time.Time) bool {
+	return !onset.IsZero() && !t.Before(onset.Add(-SuspectChangesBefore)) && !t.After(onset.Add(SuspectChangesAfter))
+}
+
+// ownOnset is when s's own anomaly began, zero when it has none.
+func (a *analysis) ownOnset(s string) time.Time {
+	if an := a.anoms[s]; an != nil {
+		return an.Onset
+	}
+	return time.Time{}
 }
 
 // score weighs every kind of evidence about s, one function each, then
@@ -334,6 +368,9 @@ func (a *analysis) score(s string, near []sources.Change, originCount map[string
 	a.scoreTraces(sc, originCount)
 	a.scoreOwnLogs(sc)
 	a.scoreBlame(sc)
+	a.scoreQueue(sc)
+	a.scorePool(sc)
+	a.scoreCPU(sc)
 	a.scoreAlert(sc)
 	return a.conclude(sc)
 }
@@ -362,12 +399,15 @@ func (a *analysis) scoreAnomaly(sc *scoring, an *Anomaly) {
 	r := sc.add(ReasonAnomaly, weights.magnitude*an.Magnitude, fmt.Sprintf("%s since %s", an.describe(), an.Onset.UTC().Format("15:04:05")))
 	r.Source = an.Source
 	sc.kinds++
-	switch by, load := a.explainedBy(sc.Service), a.loadBy[sc.Service]; {
+	switch by, load, q := a.explainedBy(sc.Service), a.loadBy[sc.Service], a.queuedBefore(sc.Service); {
 	case len(load) > 0:
 		sc.add(ReasonLoad, 0, "its callers' traffic surged: "+strings.Join(load, ", "))
 		sc.victim = VictimDiscount
 	case len(by) > 0:
 		sc.add(ReasonExplained, 0, "a dependency failed first: "+strings.Join(by, ", "))
+		sc.victim = VictimDiscount
+	case q != "":
+		sc.add(ReasonExplained, 0, fmt.Sprintf("its calls from %s are fast (%s): %s's requests queue before calling it", q, a.queues[q].fast[sc.Service], q))
 		sc.victim = VictimDiscount
 	default:
 		sc.add(ReasonUnexplained, weights.unexplained, "no dependency of it was anomalous before it")
@@ -377,29 +417,61 @@ func (a *analysis) scoreAnomaly(sc *scoring, an *Anomaly) {
 // scoreChange weighs a change near the onset, the usual first suspect:
 // the longer before the first anomaly, the weaker the suspicion.
 func (a *analysis) scoreChange(sc *scoring, an *Anomaly, near []sources.Change) {
+	var own []sources.Change
 	for _, ch := range near {
-		if ch.Service != sc.Service {
-			continue
+		if ch.Service == sc.Service {
+			own = append(own, ch)
 		}
-		if sc.Onset.IsZero() || ch.T.Before(sc.Onset) {
-			sc.Onset = ch.T
-		}
-		lead := max(0, a.earliest.Sub(ch.T))
-		w := weights.change * math.Max(ChangeFloor, 1-float64(lead)/float64(ChangeDecay))
-		if an == nil && len(a.loadBy) == 0 && !a.dependentsAnomalous(sc.Service) {
-			w = UnnoticedChangeWeight
-		}
-		detail := fmt.Sprintf("%s at %s: %s", ch.Kind, ch.T.UTC().Format("15:04:05"), ch.Detail)
-		if ch.Version != "" && ch.Kind == sources.ChangeDeploy {
-			detail = fmt.Sprintf("%s %s at %s: %s", ch.Kind, ch.Version, ch.T.UTC().Format("15:04:05"), ch.Detail)
-		}
-		sc.add(ReasonChange, w, detail)
-		if an == nil {
-			sc.add(ReasonUnexplained, weights.unexplained*ChangedUnexplainedShare, "changed, while none of its dependencies was anomalous")
-		}
-		sc.kinds++
+	}
+	// the most telling of its changes: a deploy restarts the process too,
+	// and the deploy is what the evidence should name
+	if len(own) == 0 {
 		return
 	}
+	slices.SortStableFunc(own, func(x, y sources.Change) int { return cmp.Compare(changeTelling(x.Kind), changeTelling(y.Kind)) })
+	ch := own[0]
+	if sc.Onset.IsZero() || ch.T.Before(sc.Onset) {
+		sc.Onset = ch.T
+	}
+	// how long before the onset it explains: the first anomaly's,
+	// or its own service's when only that one is near
+	from := a.earliest
+	if !nearOnset(ch.T, a.earliest) {
+		from = a.ownOnset(sc.Service)
+	}
+	lead := max(0, from.Sub(ch.T))
+	w := weights.change * math.Max(ChangeFloor, 1-float64(lead)/float64(ChangeDecay))
+	if an == nil && len(a.loadBy) == 0 && !a.dependentsAnomalous(sc.Service) {
+		w = UnnoticedChangeWeight
+	}
+	detail := fmt.Sprintf("%s at %s: %s", ch.Kind, ch.T.UTC().Format("15:04:05"), ch.Detail)
+	if ch.Version != "" && ch.Kind == sources.ChangeDeploy {
+		detail = fmt.Sprintf("%s %s at %s: %s", ch.Kind, ch.Version, ch.T.UTC().Format("15:04:05"), ch.Detail)
+	}
+	if rb := a.rolledBack(ch); !rb.IsZero() {
+		w *= RolledBackChangeShare
+		detail += fmt.Sprintf("; rolled back at %s, before the first anomaly", rb.UTC().Format("15:04:05"))
+	}
+	sc.add(ReasonChange, w, detail)
+	if an == nil {
+		sc.add(ReasonUnexplained, weights.unexplained*ChangedUnexplainedShare, "changed, while none of its dependencies was anomalous")
+	}
+	sc.kinds++
+}
+
+// changeTelling orders change kinds by what they tell of a cause, most
+// telling first: a new version, then a rollback or config edit, then a
+// scale, then a bare restart (which a deploy also shows).
+func changeTelling(k sources.ChangeKind) int {
+	switch k {
+	case sources.ChangeDeploy:
+		return 0
+	case sources.ChangeRollback, sources.ChangeConfig:
+		return 1
+	case sources.ChangeScale:
+		return 2
+	}
+	return 3
 }
 
 // scoreEarliest weighs how soon it started against the first anomaly:
@@ -425,9 +497,10 @@ func (a *analysis) scoreEarliest(sc *scoring) {
 // degraded calls (for a changed service that is not itself anomalous,
 // through any calls: a flushed cache answers fast, and wrongly).
 func (a *analysis) scoreReach(sc *scoring, an *Anomaly) {
-	up := a.g.upstream(sc.Service, a.degraded)
+	// a caller queued before its fast calls to it is not hurt by it
+	up := a.g.upstream(sc.Service, func(e *GraphEdge) bool { return a.degraded(e) && a.notQueuedOn(e) })
 	if an == nil {
-		up = a.g.upstream(sc.Service, nil)
+		up = a.g.upstream(sc.Service, a.notQueuedOn)
 	}
 	hit, total := 0, 0
 	for n := range a.anoms {
@@ -516,7 +589,7 @@ func (a *analysis) scoreAlert(sc *scoring) {
 // is thin: one kind of evidence, nothing user-facing hurt, or noise.
 func (a *analysis) conclude(sc *scoring) Candidate {
 	c := sc.Candidate
-	best := weights.unexplained + weights.earliest + weights.reach + weights.magnitude + weights.traces + weights.logs + weights.change + weights.alert
+	best := weights.unexplained + weights.earliest + weights.reach + weights.magnitude + weights.traces + weights.logs + weights.queue + weights.pool + weights.cpu + weights.change + weights.alert
 	c.Confidence = math.Min(1, c.Score/(ConfidenceAt*best))
 	if sc.kinds < MinEvidenceKinds {
 		c.Confidence = math.Min(c.Confidence, PossibleConfidence)
@@ -536,7 +609,7 @@ func (a *analysis) conclude(sc *scoring) Candidate {
 }
 
 func (a *analysis) dependentsAnomalous(s string) bool {
-	for n := range a.g.upstream(s, nil) {
+	for n := range a.g.upstream(s, a.notQueuedOn) {
 		if a.anoms[n] != nil {
 			return true
 		}
@@ -580,13 +653,14 @@ func (a *analysis) crashing(s string) bool {
 func (a *analysis) noiseLike(s string) bool { return a.noise[s] }
 
 // findNoise marks anomalies that look like background noise: small, with
-// no log signature or alert of their own, and no anomalous dependency
+// no log signature or alert of their own, no full pool of a caller's
+// waiting on its slowness (findPools), and no anomalous dependency
 // other than noise itself. (Their callers may be hurt for other reasons:
 // being called by a sick gateway says nothing about them.)
 func (a *analysis) findNoise() {
 	a.noise = map[string]bool{}
 	for s, an := range a.anoms {
-		if an.Magnitude < NoiseMagnitude && !a.hasOwnSignature(s) && !a.hasAlert(s) {
+		if an.Magnitude < NoiseMagnitude && !a.hasOwnSignature(s) && !a.hasAlert(s) && a.slowBehindPools(s) == 0 {
 			a.noise[s] = true
 		}
 	}

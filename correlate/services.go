@@ -65,6 +65,7 @@ func ServiceStatuses(ctx context.Context, m sources.Metrics, window time.Duratio
 	for _, r := range reds {
 		rows = append(rows, StatusOf(r))
 	}
+	markStoppedRows(rows, reds, window/ServiceSteps)
 	return withPeers(ctx, m, rows, now, func(ctx context.Context) ([]sources.Edge, error) {
 		return m.ServiceGraph(ctx, now.Add(-PeerWindow), window)
 	})

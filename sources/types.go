@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"strings"
 	"time"
 )
 
@@ -266,6 +267,9 @@ type Change struct {
 	Kind    ChangeKind `json:"kind"`
 	Version string     `json:"version,omitempty"`
 	Detail  string     `json:"detail"`
+	// Source says what the change was read from, so evidence can cite
+	// it: "prometheus: build_info", "grafana annotation 4182", "simulator".
+	Source string `json:"source,omitempty"`
 }
 
 // Saturation is how full one resource of one service is over time: a
@@ -274,7 +278,26 @@ type Change struct {
 // evidence can say "500/500".
 type Saturation struct {
 	Service  string  `json:"service"`
-	Resource string  `json:"resource"` // "pool:payment-db", "workers", "cpu"
+	Resource string  `json:"resource"` // "pool:payment-db", "workers", "cpu", "memory"
 	Max      float64 `json:"max"`
 	Used     Series  `json:"used"`
+	// Source says what the figures were read from: "prometheus: hikaricp",
+	// "simulator".
+	Source string `json:"source,omitempty"`
 }
+
+// PoolResource is the Resource of a connection pool's Saturation towards
+// target (a database, a cache, another service): "pool:<target>". Backends
+// build it and correlate reads it back with PoolTarget, so the prefix lives
+// in one place.
+func PoolResource(target string) string { return poolPrefix + target }
+
+// PoolTarget is the target of a pool's Resource ("pool:payment-db" gives
+// "payment-db", true); ok is false for any other resource ("workers",
+// "cpu", "memory").
+func PoolTarget(resource string) (target string, ok bool) {
+	return strings.CutPrefix(resource, poolPrefix)
+}
+
+// poolPrefix starts the Resource of every pool's Saturation.
+const poolPrefix = ResourceKindPool + ":"

@@ -230,6 +230,9 @@ func loadOverview(d Deps, prev *overviewData) tea.Cmd {
 			timed(&o.SatOf, func(ctx context.Context) error {
 				var err error
 				o.Saturating, err = slo.LoadSaturationForecasts(ctx, d.Sources.Resources, nil, now, slo.SaturationHorizon)
+				if errors.Is(err, sources.ErrNotReported) {
+					return nil // this stack reports no pools or CPU: nothing fills, and nothing failed
+				}
 				return err
 			})
 		}

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -120,5 +121,23 @@ func TestHungTracesDoNotHoldTheOverview(t *testing.T) {
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("a minute and no overview behind a hung Tempo")
+	}
+}
+
+// unreportedResources answers that this stack reports no pools or CPU.
+type unreportedResources struct{}
+
+func (unreportedResources) Saturation(context.Context, []string, sources.TimeRange, time.Duration) ([]sources.Saturation, error) {
+	return nil, fmt.Errorf("prometheus saturation: no series from presets hikaricp: %w", sources.ErrNotReported)
+}
+
+// A Prometheus whose resource presets found nothing has not failed: the
+// overview's saturation part has no error to show.
+func TestOverviewSaturationNotReportedIsNoError(t *testing.T) {
+	d := deps(testFleet(t))
+	d.Sources.Resources = unreportedResources{}
+	a := startedWith(t, d, 120, 30)
+	if err := ov(a).data.SatOf.Err; err != nil {
+		t.Errorf("saturation part: %v", err)
 	}
 }

@@ -48,11 +48,15 @@ func NewCmdDoctor(f *Factory, runF func(context.Context, *doctorOptions) error) 
 		Long: `doctor asks each configured datasource, in parallel, whether it answers,
 which version it runs, whether it accepts the credentials and tenant, and
 whether the series and labels the conventions expect exist: span metrics,
-the service graph, the service label, trace IDs in logs.
+the service graph, the service label, trace IDs in logs, and which of the
+change and resource presets found series ("changes", "saturation"). With
+grafana.annotations set, Grafana's annotations API is checked too: the
+token, and how many of the last week's annotations name a service.
 
-A missing service graph or trace IDs in logs is a warning (oncall works with
-less); an unreachable backend, rejected credentials or missing RED metrics
-is a failure, and doctor exits 1.
+A missing service graph, trace IDs in logs, or presets that found nothing
+is a warning (oncall works with less); an unreachable backend, rejected
+credentials or missing RED metrics is a failure, and doctor exits 1. On a
+terminal, a long detail wraps under its own column.
 
 On a terminal, each datasource's checks are printed as soon as they end, in
 the order they end, and a line under them names the datasources still being
@@ -224,14 +228,30 @@ func (p *doctorPrinter) print(d datasourceReport, running []string) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s\n", termsafe.Line(d.Name), termsafe.Line(d.URL))
+	width := terminalWidth(p.f.IO.Out, 0)
 	for _, c := range d.Checks {
 		name, word := termsafe.Line(c.Name), statusWord(c.Status)
 		fmt.Fprintf(&b, "  %s%s  %s%s  %s\n", name, strings.Repeat(" ", nameWidth-ansi.StringWidth(name)),
-			colorStatus(word), strings.Repeat(" ", statusWidth-ansi.StringWidth(word)), termsafe.Line(c.Detail))
+			colorStatus(word), strings.Repeat(" ", statusWidth-ansi.StringWidth(word)), hangDetail(termsafe.Line(c.Detail), 2+nameWidth+2+statusWidth+2, width))
 	}
 	if _, err := io.WriteString(p.f.StyledOut(), b.String()+"\n"); err != nil {
 		return err
 	}
 	p.waitingFor(running)
 	return nil
+}
+
+// minDetailWidth is the narrowest column a check's detail is wrapped to:
+// narrower, a word a line reads worse than the terminal's own wrapping.
+const minDetailWidth = 30
+
+// hangDetail wraps a check's detail to a terminal width columns wide, its
+// lines after the first indented under the first: a long detail (the
+// presets that found nothing) then stays in its column. Off a terminal
+// (width 0) it is one line, for grep.
+func hangDetail(detail string, indent, width int) string {
+	if width-indent < minDetailWidth || ansi.StringWidth(detail)+indent <= width {
+		return detail
+	}
+	return strings.ReplaceAll(ansi.Wordwrap(detail, width-indent, ""), "\n", "\n"+strings.Repeat(" ", indent))
 }

@@ -232,3 +232,49 @@ func TestDoctorOffATerminalWritesConfigOrder(t *testing.T) {
 		t.Errorf("exit %d; prometheus at %d, loki at %d, want prometheus first:\n%s", r.code, prom, loki, r.out)
 	}
 }
+
+// TestHangDetailKeepsItsColumn: a long detail wraps under its first line
+// on a terminal, and stays one line off one or when the column is narrow.
+func TestHangDetailKeepsItsColumn(t *testing.T) {
+	d := "no series: build_info, target_info, kube_deploy, process_restart (see conventions.changes)"
+	want := "no series: build_info,\n" +
+		"          target_info, kube_deploy,\n" +
+		"          process_restart (see\n" +
+		"          conventions.changes)"
+	if got := hangDetail(d, 10, 40); got != want {
+		t.Errorf("wrapped:\n%s\nwant:\n%s", got, want)
+	}
+	for _, width := range []int{0, 35, 200} {
+		if got := hangDetail(d, 10, width); got != d {
+			t.Errorf("width %d: %q", width, got)
+		}
+	}
+}
+
+// TestDoctorChecksGrafanaAnnotations: with grafana.annotations set, doctor
+// checks the annotations API with the token, says how many annotations
+// name a service, and fails on a refused token without printing it.
+func TestDoctorChecksGrafanaAnnotations(t *testing.T) {
+	// an hour ago: doctor counts the last week's annotations, and an
+	// annotation outside the range asked for is dropped
+	ms := time.Now().Add(-time.Hour).UnixMilli()
+	grafana := fakeGrafana(t, "glsa_g00d", fmt.Sprintf(`[{"id":41,"time":%d,"text":"deploy","tags":["deploy","service:checkout"]},{"id":42,"time":%d,"text":"holiday","tags":[]}]`, ms, ms))
+	config := func(token string) string {
+		return writeFile(t, "config.yaml", fmt.Sprintf("grafana: {url: %s, bearer_token: %s, annotations: {}}\n", grafana.URL, token))
+	}
+
+	r := oncall(t, map[string]string{"NO_COLOR": "1"}, "", "doctor", "--config", config("glsa_g00d"))
+	out := strings.Join(strings.Fields(r.out), " ")
+	for _, want := range []string{"grafana annotations " + grafana.URL, "version ✓ ok 11.3.0",
+		"annotations ✓ ok 2 in the last 7 days, 1 name a service with a service: tag", "all datasources ok"} {
+		if r.code != 0 || !strings.Contains(out, want) {
+			t.Errorf("exit %d, lacks %q:\n%s%s", r.code, want, r.out, r.err)
+		}
+	}
+
+	r = oncall(t, map[string]string{"NO_COLOR": "1"}, "", "doctor", "--config", config("glsa_wr0ng"), "--verbose")
+	out = strings.Join(strings.Fields(r.out), " ")
+	if r.code != 1 || !strings.Contains(out, "auth and tenant ✗ FAIL") || strings.Contains(r.out+r.err, "glsa_wr0ng") {
+		t.Errorf("refused token: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+}

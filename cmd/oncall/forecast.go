@@ -3,13 +3,16 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/oncall-cockpit/oncall/internal/httpx"
 	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/slo"
+	"github.com/oncall-cockpit/oncall/sources"
 )
 
 // forecastOptions are forecast's flags: the budgets' (as slo reads
@@ -38,8 +41,14 @@ the horizon. Budgets already spent come first, "out now"; the rest is
 soonest first, budgets and resources together (-o json: each list soonest
 first, and the spent budgets under "exhausted").
 
-Saturation needs a backend that reports pools and CPU: the simulator does;
-with Prometheus alone, forecast says so and lists the budgets. What could
+Saturation is read from Prometheus through the conventions' resources
+presets (OTel, HikariCP and database/sql pools, pgbouncer, cAdvisor CPU
+and memory against kube-state-metrics limits, process CPU against the
+cores, and custom templates), or from the simulator. When none of the
+presets finds series, forecast says which it tried, lists the budgets, and
+points to oncall doctor, which shows what each preset looks for. A config
+with no SLOs gets its resources forecast alone, and a note that there are
+no budgets to forecast. What could
 not be read is named first, and the exit status is then 3: forecast says
 that nothing is predicted only when it read everything.`,
 		Example: `  oncall forecast
@@ -75,13 +84,16 @@ type forecastReport struct {
 }
 
 func runForecast(ctx context.Context, o *forecastOptions) error {
-	w, err := o.world(ctx)
+	w, noBudgets, err := o.forecastWorld(ctx)
 	if err != nil {
 		return err
 	}
 	return o.watch.run(ctx, o.Factory, func(ctx context.Context) (func() error, error) {
 		at := w.Now()
 		rep := forecastReport{At: at, Source: w.Label, Budgets: []slo.Forecast{}, Saturation: []slo.Forecast{}}
+		if noBudgets != "" {
+			rep.Notes = append(rep.Notes, noBudgets)
+		}
 		bs, unread := loadWithForecasts(ctx, w, w.SLOs, at, o.horizon)
 		rep.Exhausted = []string{}
 		for _, b := range bs {
@@ -96,11 +108,13 @@ func runForecast(ctx context.Context, o *forecastOptions) error {
 			}
 		}
 		slices.SortStableFunc(rep.Budgets, func(a, b slo.Forecast) int { return a.At.Compare(b.At) })
-		if w.Sources.Resources == nil {
-			rep.Notes = append(rep.Notes, "saturation: no configured backend reports pools or CPU (the simulator does)")
-		} else if sat, err := slo.LoadSaturationForecasts(ctx, w.Sources.Resources, nil, at, o.satHorizon); err != nil {
-			unread = append(unread, unreadOf("saturation", err))
-		} else {
+		sat, note, err := saturationForecasts(ctx, w.Sources.Resources, at, o.satHorizon)
+		switch {
+		case err != nil:
+			unread = append(unread, saturationUnread(err))
+		case note != "":
+			rep.Notes = append(rep.Notes, note)
+		default:
 			rep.Saturation = sat
 		}
 		rep.Unread = whole(unread)
@@ -115,4 +129,66 @@ func runForecast(ctx context.Context, o *forecastOptions) error {
 			return cmp.Or(err, status)
 		}, nil
 	})
+}
+
+// forecastWorld is the world slo reads, but a config with no SLOs is not
+// refused: its pools and CPU are still forecast, and noBudgets, the note
+// that says there are no budgets to forecast, is set.
+func (o *forecastOptions) forecastWorld(ctx context.Context) (w *World, noBudgets string, err error) {
+	w, err = o.World(ctx, o.demo)
+	if err != nil {
+		return nil, "", err
+	}
+	if !w.Simulated() && len(w.Config.SLOs) == 0 {
+		return w, "budgets: none to forecast, " + noSLOs(w.Path), nil
+	}
+	return w, "", sloWorld(w)
+}
+
+// saturationForecasts forecasts the resources res reports. A stack that
+// reports none (no backend for them, or none of the presets found series)
+// is a note saying so, not a failure: nothing is unread.
+func saturationForecasts(ctx context.Context, res sources.Resources, at time.Time, horizon time.Duration) ([]slo.Forecast, string, error) {
+	if res == nil {
+		return nil, "saturation: no configured backend reports pools or CPU (prometheus or the simulator does)", nil
+	}
+	sat, err := slo.LoadSaturationForecasts(ctx, res, nil, at, horizon)
+	if errors.Is(err, sources.ErrNotReported) {
+		return nil, "saturation: " + err.Error() + "; oncall doctor lists what each preset looks for", nil
+	}
+	return sat, "", err
+}
+
+// saturationUnread is the unread part of a saturation read that failed:
+// the whole error, which names every preset that failed ("saturation
+// preset hikaricp: …"), and as its cause the first failure the circuit
+// breaker did not make, since a backend down fails every preset alike.
+func saturationUnread(err error) unreadPart {
+	u := unreadOf("saturation", err)
+	// the presets, and a preset's two queries, are asked at once: those the
+	// breaker turned away after the first failures say less than the
+	// failure itself, wherever in the joined errors that is
+	failure := firstLeaf(err, func(e error) bool { return !errors.Is(e, httpx.ErrCircuitOpen) })
+	u.Cause = sources.Cause(cmp.Or(failure, firstLeaf(err, func(error) bool { return true })))
+	return u
+}
+
+// firstLeaf is the first innermost error in err's tree, depth first, that
+// ok accepts; nil when there is none.
+func firstLeaf(err error, ok func(error) bool) error {
+	if j, isJoin := err.(interface{ Unwrap() []error }); isJoin {
+		for _, inner := range j.Unwrap() {
+			if f := firstLeaf(inner, ok); f != nil {
+				return f
+			}
+		}
+		return nil
+	}
+	if inner := errors.Unwrap(err); inner != nil {
+		return firstLeaf(inner, ok)
+	}
+	if ok(err) {
+		return err
+	}
+	return nil
 }

@@ -49,8 +49,9 @@ func TestForecastOptions(t *testing.T) {
 	}
 }
 
-// TestForecastWithDeadPrometheusIsNotCalm: budgets that could not be read
-// are named, and the forecast never says that nothing is predicted.
+// TestForecastWithDeadPrometheusIsNotCalm: budgets and saturation that
+// could not be read are named, and the forecast never says that nothing is
+// predicted.
 func TestForecastWithDeadPrometheusIsNotCalm(t *testing.T) {
 	cfg := deadSLOConfig(t)
 	r := oncallAt(t, time.Now, nil, "", "forecast", "--config", cfg, "--no-color")
@@ -59,7 +60,8 @@ func TestForecastWithDeadPrometheusIsNotCalm(t *testing.T) {
 	}
 	r = oncallAt(t, time.Now, nil, "", "forecast", "--config", cfg, "-o", "json")
 	var rep forecastReport
-	if r.code != exitIncomplete || json.Unmarshal([]byte(r.out), &rep) != nil || len(rep.Unread) != 1 || !strings.Contains(rep.Unread[0], "connection refused") {
+	if r.code != exitIncomplete || json.Unmarshal([]byte(r.out), &rep) != nil || len(rep.Unread) != 2 || !strings.Contains(rep.Unread[0], "connection refused") ||
+		!strings.HasPrefix(rep.Unread[1], "saturation: ") {
 		t.Errorf("json: %+v", r)
 	}
 }

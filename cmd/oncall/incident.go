@@ -46,7 +46,14 @@ joins them by trace ID, and reports:
 It starts from --service, --alert or --trace, or from the whole fleet when
 none is given. --demo runs it on the built-in simulator instead of the
 configured datasources. The JSON form (-o json) is documented in
-docs/incident-json.md.`,
+docs/incident-json.md.
+
+When the first anomaly starts at the start of --window, the incident began
+before it: the window is widened backwards until the onset has a start
+(taking it from the baseline), and NOTES says so. A service with no data
+for minutes while the rest of the fleet reports is shown as "stopped
+reporting since 09:50" and ranked after the services still reporting: its
+last data is not what fails now.`,
 		Example: `  oncall incident --demo retry-storm
   oncall incident --service checkout-api --window 30m
   oncall incident --alert ErrorBudgetBurn -o markdown > incident.md
@@ -143,7 +150,7 @@ func (o *incidentOptions) trigger(ctx context.Context, w *World) (correlate.Trig
 		return correlate.Trigger{}, usagef("--at: %v", err)
 	}
 	if at.After(now.Add(time.Minute)) {
-		return correlate.Trigger{}, usagef("--at %s is %s in the future; an incident window ends now or before", o.at, at.Sub(now).Round(time.Second))
+		return correlate.Trigger{}, usagef("--at %s is %s; an incident window ends now or before", o.at, inTheFuture(at, now))
 	}
 	t := correlate.Trigger{Service: o.service, Alert: o.alert, TraceID: o.trace, At: at, Window: o.window}
 	switch {
@@ -152,7 +159,7 @@ func (o *incidentOptions) trigger(ctx context.Context, w *World) (correlate.Trig
 			return t, usagef("--trace: %v", err)
 		}
 	case o.service != "":
-		err = checkService(ctx, w.Sources.Metrics, o.IO.ErrOut, o.service)
+		err = checkServiceAt(ctx, w.Sources.Metrics, o.IO.ErrOut, o.service, at, now)
 	case o.alert != "":
 		t.Service, err = firingAlert(ctx, w.Sources.Alerts, o.alert)
 	}
@@ -182,9 +189,19 @@ func firingAlert(ctx context.Context, am sources.Alerting, name string) (string,
 	return "", unknownName("firing alert", name, names)
 }
 
+// inTheFuture says how far ahead of now at is: "5m in the future", or,
+// a day or more ahead (where the figure stops meaning anything, and a
+// time.Duration saturates), "in the future (now is 2026-03-01 09:00 UTC)".
+func inTheFuture(at, now time.Time) string {
+	if d := at.Sub(now); d < 24*time.Hour {
+		return timeparse.FormatDuration(d.Round(time.Second)) + " in the future"
+	}
+	return "in the future (now is " + now.UTC().Format("2006-01-02 15:04 MST") + ")"
+}
+
 // write prints the incident, read from w, in the chosen form.
 func (o *incidentOptions) write(inc *correlate.Incident, w *World) error {
-	opts := present.Options{Label: w.Label, Zone: o.Global.zone(), TraceFields: w.TraceFields()}
+	opts := present.Options{Label: w.Label, Zone: o.Global.zone(), TraceFields: w.TraceFields(), Now: w.Now()}
 	switch o.output {
 	case "json":
 		return writeJSON(o.IO.Out, inc)

@@ -142,3 +142,23 @@ func BenchmarkIncidentDemoJSON(b *testing.B) {
 		}
 	}
 }
+
+// TestIncidentAtInTheFuture: an --at ahead of now says by how much while
+// the figure means something, and past a day (where the difference
+// saturates: "2562047h47m16.85s") gives now instead.
+func TestIncidentAtInTheFuture(t *testing.T) {
+	for at, want := range map[string]string{
+		"+1h":                  "--at +1h is 1h in the future; an incident window ends now or before",
+		"+90s":                 "--at +90s is 1m30s in the future;",
+		"2999-01-01T00:00:00Z": "--at 2999-01-01T00:00:00Z is in the future (now is 2026-11-27 23:33 UTC);", // the simulator's clock
+	} {
+		r := oncall(t, nil, "", "incident", "--demo", "quiet", "--at", at)
+		if r.code != exitUsage || !strings.Contains(r.err, want) {
+			t.Errorf("--at %s: exit %d, %q; want %q", at, r.code, r.err, want)
+		}
+	}
+	now := time.Date(2026, 12, 6, 22, 33, 0, 0, time.UTC)
+	if got := inTheFuture(now.Add(25*time.Hour), now); got != "in the future (now is 2026-12-06 22:33 UTC)" {
+		t.Errorf("a day ahead: %q", got)
+	}
+}

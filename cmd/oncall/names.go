@@ -13,6 +13,7 @@ import (
 	"github.com/oncall-cockpit/oncall/internal/suggest"
 	"github.com/oncall-cockpit/oncall/internal/termsafe"
 	"github.com/oncall-cockpit/oncall/sources"
+	"github.com/oncall-cockpit/oncall/sources/prometheus"
 )
 
 // maxKnownListed bounds the known names an unknown one is answered with
@@ -82,4 +83,19 @@ func checkService(ctx context.Context, m sources.Metrics, errOut io.Writer, name
 		return nil
 	}
 	return unknownName("service", name, known)
+}
+
+// checkServiceAt is checkService for a question about a time: a service
+// read as of an --at older than the service list reaches
+// (prometheus.ServicesWindow) may have stopped
+// reporting since (the post-mortem of an app that was turned off), so an
+// unknown name is said on errOut, not refused.
+func checkServiceAt(ctx context.Context, m sources.Metrics, errOut io.Writer, name string, at, now time.Time) error {
+	err := checkService(ctx, m, errOut, name)
+	var u usageError
+	if err != nil && errors.As(err, &u) && at.Before(now.Add(-prometheus.ServicesWindow)) {
+		fmt.Fprintf(errOut, "oncall: ! service %q reports no traffic now; it is read as of %s\n", name, at.Format(time.RFC3339))
+		return nil
+	}
+	return err
 }

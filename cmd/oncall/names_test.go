@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/oncall-cockpit/oncall/sources"
 )
 
 // TestUnknownNamesAreAnsweredOneWay: every command that takes a service,
@@ -72,5 +77,32 @@ func TestUnknownRunbookNamesTheFilesThatDidNotLoad(t *testing.T) {
 	r := oncall(t, map[string]string{"XDG_DATA_HOME": t.TempDir()}, "", "runbook", "show", "--config", cfg, "restart")
 	if r.code != exitUsage || !strings.Contains(r.err, `no runbook "restart"`) || !strings.Contains(r.err, "restart.yaml:6:") {
 		t.Errorf("exit %d, stderr %q; want exit 2, the name and the file's line", r.code, r.err)
+	}
+}
+
+// listedMetrics names a fixed service list; checkServiceAt asks nothing else.
+type listedMetrics struct {
+	sources.Metrics
+	names []string
+}
+
+func (m listedMetrics) Services(context.Context) ([]string, error) { return m.names, nil }
+
+// TestAnOldAtDoesNotRefuseAServiceThatStoppedSince: the service list says
+// who reports now, so a post-mortem --at older than its reach warns about
+// a name it does not hold instead of refusing it; a recent --at still
+// refuses a typo.
+func TestAnOldAtDoesNotRefuseAServiceThatStoppedSince(t *testing.T) {
+	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	m := listedMetrics{names: []string{"checkout", "payment-api"}}
+	var errOut strings.Builder
+	if err := checkServiceAt(context.Background(), m, &errOut, "retired-app", now.Add(-2*time.Hour), now); err != nil {
+		t.Fatalf("an --at 2h back refused a service that stopped since: %v", err)
+	}
+	if !strings.Contains(errOut.String(), `service "retired-app" reports no traffic now`) {
+		t.Errorf("the warning is missing: %q", errOut.String())
+	}
+	if err := checkServiceAt(context.Background(), m, io.Discard, "paymnt-api", now.Add(-5*time.Minute), now); err == nil || !strings.Contains(err.Error(), "did you mean payment-api") {
+		t.Errorf("a recent --at must still refuse a typo, got %v", err)
 	}
 }

@@ -39,16 +39,33 @@ func (o *sloOptions) flags(cmd *cobra.Command, watch *watchOptions) {
 // the config's, which must have SLOs and a Prometheus.
 func (o *sloOptions) world(ctx context.Context) (*World, error) {
 	w, err := o.World(ctx, o.demo)
-	if err != nil || w.Simulated() {
-		return w, err
+	if err != nil {
+		return nil, err
 	}
-	if len(w.Config.SLOs) == 0 {
-		return nil, usagef("no slos in %s: add them under the slos key, or import Sloth, Pyrra or OpenSLO files with slo_files (see oncall slo import --help)", w.Path)
-	}
-	if w.Backends.Prometheus == nil {
-		return nil, usagef("slo needs a prometheus datasource (config %s), or try --demo retry-storm", w.Path)
+	if err := sloWorld(w); err != nil {
+		return nil, err
 	}
 	return w, nil
+}
+
+// sloWorld refuses a world whose SLOs cannot be read: a config with none,
+// or no Prometheus to read them from. The simulator has both.
+func sloWorld(w *World) error {
+	if w.Simulated() {
+		return nil
+	}
+	if len(w.Config.SLOs) == 0 {
+		return usagef("%s", noSLOs(w.Path))
+	}
+	if w.Backends.Prometheus == nil {
+		return usagef("slo needs a prometheus datasource (config %s), or try --demo retry-storm", w.Path)
+	}
+	return nil
+}
+
+// noSLOs says a config holds no SLOs, and how to add them.
+func noSLOs(path string) string {
+	return "no slos in " + path + ": add them under the slos key, or import Sloth, Pyrra or OpenSLO files with slo_files (see oncall slo import --help)"
 }
 
 // NewCmdSLO is the `oncall slo` group: by itself it lists every budget,

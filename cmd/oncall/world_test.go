@@ -81,7 +81,8 @@ slos:
 	if w.Label != "config "+cfg || w.Simulated() || w.Currency != "EUR" || w.Backends.Prometheus == nil {
 		t.Errorf("config world: %+v", w)
 	}
-	if w.Sources.Metrics == nil || w.Sources.Logs != nil || w.Sources.Changes != nil {
+	// prometheus answers changes and saturation too, through the presets
+	if w.Sources.Metrics == nil || w.Sources.Logs != nil || w.Sources.Changes == nil || w.Sources.Resources == nil {
 		t.Errorf("sources: %+v", w.Sources)
 	}
 	if len(w.SLOs) != 1 || math.Abs(w.SLOs[0].Objective-0.999) > 1e-9 || w.SLOs[0].Window != 28*24*time.Hour {

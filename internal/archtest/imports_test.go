@@ -23,6 +23,7 @@ var allowed = map[string][]string{
 	"sources/loki":         {"sources", "internal/httpcall"},
 	"sources/tempo":        {"sources", "internal/httpcall"},
 	"sources/alertmanager": {"sources", "internal/httpcall"},
+	"sources/grafana":      {"sources", "internal/httpcall", "internal/termsafe"},
 	"sim":                  {"sources", "internal/timeparse"},
 	"sources/sim":          {"sources", "sim"},
 	"slo":                  {"sources"},
@@ -31,7 +32,7 @@ var allowed = map[string][]string{
 	"themes":               {},
 	"tui":                  {"sources", "slo", "correlate", "remediate", "themes", "internal/present", "internal/humanize", "internal/termsafe", "internal/grafana"},
 	"internal/grafana":     {},
-	"internal/present":     {"sources", "slo", "correlate", "remediate", "internal/humanize", "internal/termsafe"},
+	"internal/present":     {"sources", "slo", "correlate", "remediate", "internal/humanize", "internal/termsafe", "internal/timeparse"},
 	"internal/config":      {"sources", "internal/suggest", "internal/timeparse", "internal/problem"},
 	"internal/suggest":     {},
 	"internal/timeparse":   {},
@@ -40,9 +41,13 @@ var allowed = map[string][]string{
 	"internal/httpcall":    {"sources"},
 	"internal/humanize":    {},
 	"internal/termsafe":    {},
+	"internal/cassette":    {},
 	"internal/testenv":     {"sources", "sources/sim", "sim", "slo", "correlate"},
-	"cmd/oncall": {"sources", "sources/prometheus", "sources/loki", "sources/tempo", "sources/alertmanager", "sources/sim", "sim",
+	"cmd/oncall": {"sources", "sources/prometheus", "sources/loki", "sources/tempo", "sources/alertmanager", "sources/grafana", "sources/sim", "sim",
 		"slo", "correlate", "remediate", "tui", "themes", "internal/config", "internal/httpx", "internal/present", "internal/humanize", "internal/termsafe", "internal/suggest", "internal/timeparse", "internal/problem", "internal/grafana"},
+	// the independent trial fleet shares no code with sim (issue 21)
+	"internal/trialfleet":           {"internal/cassette"},
+	"internal/trialfleet/cmd/trial": {"internal/trialfleet"},
 }
 
 // testOnly are packages no product code may import.

@@ -35,13 +35,17 @@ func (ds *Datasource) RequestTimeout() time.Duration {
 // on each of them and a deadline shorter than a request's own timeout
 // would cut off an answer the config allows (a datasource set to
 // `timeout: 60s` is waited for). The datasources are the context's in
-// use, after UseContext.
+// use, after UseContext, and Grafana when its annotations are read.
 func (c *Config) IncidentDeadline() time.Duration {
 	if c.Incident.Deadline > 0 {
 		return time.Duration(c.Incident.Deadline)
 	}
 	longest := time.Duration(0)
 	c.Datasources.Each(func(_ string, ds *Datasource) { longest = max(longest, ds.RequestTimeout()) })
+	if c.Grafana.AnnotationsOn() {
+		// the changes wait on Grafana's annotations too
+		longest = max(longest, c.Grafana.Timeout.Or(DefaultTimeout))
+	}
 	return longest + DeadlineMargin
 }
 

@@ -99,11 +99,37 @@ type Escalation struct {
 }
 
 // Grafana is where the cockpit's Explore links point: the URL, and the
-// UIDs of Grafana's datasources for prometheus, loki and tempo.
+// UIDs of Grafana's datasources for prometheus, loki and tempo; and,
+// when Annotations is set, where the incident reads deploy annotations.
 type Grafana struct {
 	URL         string            `yaml:"url,omitempty" json:"url,omitempty"`
 	Datasources map[string]string `yaml:"datasources,omitempty" json:"datasources,omitempty"`
+	// BearerToken is a service account token that may read annotations;
+	// the links need none.
+	BearerToken Secret `yaml:"bearer_token,omitempty" json:"bearer_token,omitempty"`
+	// Annotations, when set, makes Grafana's annotations a source of changes.
+	Annotations *GrafanaAnnotations `yaml:"annotations,omitempty" json:"annotations,omitempty"`
+	// TLS and Timeout are the annotations requests', as a datasource's.
+	TLS     TLS                `yaml:"tls,omitempty" json:"tls,omitempty"`
+	Timeout timeparse.Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 }
+
+// GrafanaAnnotations says which of Grafana's annotations are changes and
+// how a change's service is read from their tags.
+type GrafanaAnnotations struct {
+	// Tags, when set, keeps only the annotations that carry all of them
+	// (Grafana's own tags filter), e.g. [deploy].
+	Tags []string `yaml:"tags,omitempty" json:"tags,omitempty"`
+	// ServiceTag is the tag key naming the service, as in service:checkout
+	// or service=checkout; default "service".
+	ServiceTag string `yaml:"service_tag,omitempty" json:"service_tag,omitempty"`
+	// Limit bounds how many annotations one incident reads; default 500.
+	Limit int `yaml:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// AnnotationsOn reports whether Grafana's annotations are to be read as
+// changes.
+func (g Grafana) AnnotationsOn() bool { return g.Annotations != nil && g.URL != "" }
 
 // ConfirmTyped is the Confirm value that asks for the context's name.
 const ConfirmTyped = "typed"

@@ -74,6 +74,37 @@ func (v *validator) atPath(path string, format string, args ...any) {
 	v.at(v.pos[path], "%s: %s", path, fmt.Sprintf(format, args...))
 }
 
+// conventionProblem reports a conventions error at the key it names
+// (sources.ConventionError), or at the nearest key above it the file has
+// (a single label is one value, not a list with an element [0]; a
+// default is in no file).
+func (v *validator) conventionProblem(err error) {
+	var ce *sources.ConventionError
+	if !errors.As(err, &ce) {
+		if err != nil {
+			v.atPath("conventions", "%v", err)
+		}
+		return
+	}
+	path := "conventions." + ce.Path
+	for v.pos[path] == nil && strings.ContainsAny(path, ".[") {
+		path = path[:strings.LastIndexAny(path, ".[")]
+	}
+	v.at(v.pos[path], "%s: %v", path, ce.Err)
+}
+
+// blankedUnder says whether the walk blanked a value at path or under it:
+// it reported that value already, and what compiles the section would
+// only say it again, or worse.
+func (v *validator) blankedUnder(path string) bool {
+	for p, n := range v.pos {
+		if v.blanked[n] && (p == path || strings.HasPrefix(p, path+".") || strings.HasPrefix(p, path+"[")) {
+			return true
+		}
+	}
+	return false
+}
+
 var envRef = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}`)
 
 // expandEnv replaces ${VAR} and ${VAR:-default} in scalar values ($$ is a
@@ -116,6 +147,7 @@ func (v *validator) expandEnv(n *yaml.Node, getenv func(string) (string, bool)) 
 var (
 	unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 	durationType    = reflect.TypeFor[timeparse.Duration]()
+	labelListType   = reflect.TypeFor[sources.LabelList]()
 )
 
 func typeOf(x any) reflect.Type { return reflect.TypeOf(x) }
@@ -147,6 +179,11 @@ func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
 		}
 		return
 	case reflect.PointerTo(t).Implements(unmarshalerType):
+		return
+	case t == labelListType && n.Kind == yaml.ScalarNode:
+		return // one label; a list is walked as any list
+	case t == labelListType && n.Kind != yaml.SequenceNode:
+		v.bad(n, "%s: expected a label or a list of labels, got a %s", where, kindName(n))
 		return
 	}
 	switch t.Kind() {
@@ -321,10 +358,10 @@ func (v *validator) check(c *Config) {
 			v.atPath(p, "a context needs datasources")
 		}
 	}
-	v.checkGrafana("grafana", c.Grafana)
+	v.checkGrafana("grafana", &c.Grafana)
 	for _, name := range c.ContextNames() {
 		if g := c.Contexts[name].Grafana; g != nil {
-			v.checkGrafana("contexts."+name+".grafana", *g)
+			v.checkGrafana("contexts."+name+".grafana", g)
 		}
 	}
 	if cur := c.CurrentContext; cur != "" {
@@ -337,6 +374,14 @@ func (v *validator) check(c *Config) {
 	}
 	if _, err := c.Conventions.CompileTraceID(); err != nil {
 		v.atPath("conventions.trace_id.regexes", "%v", err)
+	}
+	if !v.blankedUnder("conventions.resources") {
+		_, err := c.Conventions.CompileResources()
+		v.conventionProblem(err)
+	}
+	if !v.blankedUnder("conventions.changes") {
+		_, err := c.Conventions.CompileChanges()
+		v.conventionProblem(err)
 	}
 	if len(c.Conventions.Alerts.ServiceLabels) == 0 {
 		v.atPath("conventions.alerts.service_labels", "needs at least one label, or no alert names its service")
@@ -445,8 +490,22 @@ func (v *validator) check(c *Config) {
 
 // checkGrafana checks the Explore settings: an http(s) URL, and UIDs for
 // the datasources links can open.
-func (v *validator) checkGrafana(p string, g Grafana) {
-	if g.URL != "" {
+func (v *validator) checkGrafana(p string, g *Grafana) {
+	if a := g.Annotations; a != nil {
+		if g.URL == "" {
+			v.atPath(p+".annotations", "needs %s.url, the Grafana to read them from", p)
+		}
+		if a.Limit < 0 {
+			v.atPath(p+".annotations.limit", "must be positive")
+		}
+	}
+	if g.Annotations != nil && g.URL != "" {
+		// the annotations are read as a datasource is: the same rules for
+		// the URL, TLS files and timeout
+		ds := Datasource{URL: g.URL, TLS: g.TLS, Timeout: g.Timeout}
+		v.checkDatasource(p, &ds)
+		g.TLS = ds.TLS
+	} else if g.URL != "" {
 		if u, err := url.Parse(g.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			v.atPath(p+".url", "%q is not an http(s) URL", g.URL)
 		}

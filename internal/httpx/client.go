@@ -28,7 +28,7 @@ type Options struct {
 	Retries       int           // extra attempts for idempotent requests; default 2, -1 for none
 	RetryWaitMin  time.Duration // default 100ms
 	RetryWaitMax  time.Duration // default 2s; also caps Retry-After
-	MaxConcurrent int           // in-flight requests; default 8
+	MaxConcurrent int           // in-flight requests; default DefaultMaxConcurrent
 
 	BreakerFailures uint32        // consecutive failures that open the breaker; default 5
 	BreakerCooldown time.Duration // open time before one probe is let through; default 30s
@@ -52,6 +52,10 @@ type Options struct {
 	// own): the -v flag.
 	Log *RequestLog
 }
+
+// DefaultMaxConcurrent is the in-flight limit of a client whose options
+// set none: a datasource's max_concurrency defaults to it.
+const DefaultMaxConcurrent = 8
 
 // ErrCircuitOpen is returned without a request being sent while a backend's
 // breaker is open.
@@ -119,7 +123,7 @@ func withDefaults(o Options) Options {
 		o.RetryWaitMax = 2 * time.Second
 	}
 	if o.MaxConcurrent <= 0 {
-		o.MaxConcurrent = 8
+		o.MaxConcurrent = DefaultMaxConcurrent
 	}
 	if o.BreakerFailures == 0 {
 		o.BreakerFailures = 5

@@ -23,6 +23,7 @@ import (
 	"github.com/oncall-cockpit/oncall/correlate"
 	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"github.com/oncall-cockpit/oncall/internal/termsafe"
+	"github.com/oncall-cockpit/oncall/internal/timeparse"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -50,17 +51,28 @@ type Options struct {
 	// TraceFields are the JSON fields a line's trace ID is in
 	// (conventions.trace_id.json_fields), besides the usual keys.
 	TraceFields []string
+	// Now is when the incident is shown: a window on another day than
+	// Now's has its dates written. Zero when the caller has no clock:
+	// dates are then written only for a window that spans midnight.
+	Now time.Time
 }
 
 // Incident is the presentation of one incident.
 type Incident struct {
 	// Label says what the incident was assembled from (the config, or the
 	// simulator and its scenario).
-	Label    string
-	Zone     *time.Location // times are written in it; nil is UTC
+	Label string
+	Zone  *time.Location // times are written in it; nil is UTC
+	// Now is when it is shown, to tell a window of today from one of
+	// another day; zero when unknown.
+	Now      time.Time
 	Window   sources.TimeRange
 	Baseline time.Duration
 	Summary  string // the chain as one sentence
+	// StoppedFirst, when set, says which services stopped reporting and
+	// since when: the summary leads with it when nothing still reporting
+	// explains the incident, so the chain view says it first too.
+	StoppedFirst string
 	// Incomplete names the evidence configured backends failed to
 	// deliver, so that it is read before the verdict.
 	Incomplete []string
@@ -176,14 +188,26 @@ type Event struct{ Time, Kind, Service, Detail string }
 // JSON form.
 const tracesShown = 3
 
+// stoppedChainSeparator is where correlate's summary of an incident led by
+// a stop (correlate.StoppedServices, and nothing still reporting is
+// anomalous) turns from the stop to the chain before it.
+const stoppedChainSeparator = "; before the stop: "
+
 // NewIncident builds the presentation of inc.
 func NewIncident(inc *correlate.Incident, o Options) Incident {
 	runbooks := o.Runbooks
-	p := Incident{Label: Safe(o.Label), Zone: o.Zone, Window: inc.Window, Baseline: inc.Baseline.End.Sub(inc.Baseline.Start),
+	p := Incident{Label: Safe(o.Label), Zone: o.Zone, Now: o.Now, Window: inc.Window, Baseline: inc.Baseline.End.Sub(inc.Baseline.Start),
 		Summary: Safe(inc.Summary), Thin: inc.Thin}
 	clock := func(t time.Time) string { return Clock(t, o.Zone) }
 	for _, m := range inc.Down() {
 		p.Incomplete = append(p.Incomplete, Safe(m.What+": "+m.Why))
+	}
+	if _, _, ok := strings.Cut(inc.Summary, stoppedChainSeparator); ok && len(inc.Stopped) > 0 {
+		names := make([]string, 0, len(inc.Stopped))
+		for _, st := range inc.Stopped {
+			names = append(names, Safe(st.Service))
+		}
+		p.StoppedFirst = fmt.Sprintf("%s stopped reporting since %s, while the rest of the fleet reports; before the stop:", strings.Join(names, ", "), clock(inc.Stopped[0].Since))
 	}
 	for _, l := range inc.Chain {
 		p.Chain = append(p.Chain, ChainLink{Safe(l.Service), Safe(l.What)})
@@ -284,7 +308,23 @@ func (p Incident) Title() string {
 	if zone == nil {
 		zone = time.UTC
 	}
-	return fmt.Sprintf("%s–%s %s", Clock(p.Window.Start, zone), Clock(p.Window.End, zone), p.Window.End.In(zone).Format("MST"))
+	start, end := p.Window.Start.In(zone), p.Window.End.In(zone)
+	day := func(t time.Time) string { return t.Format(time.DateOnly) }
+	switch {
+	case day(start) != day(end):
+		// a window across midnight, or days long: both ends need their date
+		return fmt.Sprintf("%s %s–%s %s %s", day(start), Clock(start, zone), day(end), Clock(end, zone), end.Format("MST"))
+	case !p.Now.IsZero() && day(end) != day(p.Now.In(zone)):
+		return fmt.Sprintf("%s %s–%s %s", day(start), Clock(start, zone), Clock(end, zone), end.Format("MST"))
+	}
+	return fmt.Sprintf("%s–%s %s", Clock(start, zone), Clock(end, zone), end.Format("MST"))
+}
+
+// windowSpan writes a window's length or a baseline as people say it: whole
+// seconds at most ("16m30s", not "16m29.697795404s"), in days past a day
+// ("30d", not "720h0m0s").
+func windowSpan(d time.Duration) string {
+	return timeparse.FormatDuration(d.Round(time.Second))
 }
 
 // logSamples writes a reason's sample lines each once: lines that differ

@@ -11,7 +11,7 @@ import (
 // Markdown writes the incident as Markdown, for a ticket or a chat.
 func Markdown(w io.Writer, p Incident) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Incident %s\n\n_%s; window %s, baseline %s._\n\n", p.Title(), p.Label, p.Window.End.Sub(p.Window.Start), p.Baseline)
+	fmt.Fprintf(&b, "# Incident %s\n\n_%s; window %s, baseline %s._\n\n", p.Title(), p.Label, windowSpan(p.Window.End.Sub(p.Window.Start)), windowSpan(p.Baseline))
 	if len(p.Incomplete) > 0 {
 		b.WriteString("> **Evidence incomplete.** Read the verdict with this in mind:\n")
 		for _, m := range p.Incomplete {

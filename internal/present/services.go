@@ -82,6 +82,9 @@ type Service struct {
 	// FromEdges marks an uninstrumented peer (a database, a cache)
 	// judged from the calls into it.
 	FromEdges bool `json:"from_edges,omitempty"`
+	// StoppedSince is when the service stopped reporting while the rest
+	// of the fleet reports: its numbers are its last.
+	StoppedSince time.Time `json:"stopped_since,omitzero"`
 	// Query is the query behind the error numbers.
 	Query string `json:"query,omitempty"`
 }
@@ -95,7 +98,7 @@ func NewServices(statuses []correlate.ServiceStatus, at time.Time, source string
 		if st.Unread() {
 			sym, word = "?", "unread"
 		}
-		r := Service{Name: Safe(st.Service), Health: word, Symbol: sym, FromEdges: st.FromEdges, Query: Safe(st.Query)}
+		r := Service{Name: Safe(st.Service), Health: word, Symbol: sym, FromEdges: st.FromEdges, Query: Safe(st.Query), StoppedSince: st.StoppedSince}
 		// a series with no steps read no number; edges always carry rate
 		// and errors, and a p99 when the calls were timed
 		if st.FromEdges || len(st.Rates) > 0 {
@@ -130,8 +133,12 @@ func PeerLabel(service string) string { return service + PeerTag }
 const PeerTag = " (peer)"
 
 // why is the number behind a verdict: the error ratio, or the p99
-// against its base. Empty for a service that is ok.
-func why(r Service) string {
+// against its base, or since when (in zone) it stopped reporting. Empty
+// for a service that is ok.
+func why(r Service, zone *time.Location) string {
+	if !r.StoppedSince.IsZero() {
+		return "stopped reporting since " + r.StoppedSince.In(zoneOr(zone)).Format("15:04")
+	}
 	switch r.Reason {
 	case "errors":
 		return "errors " + unread(r.ErrorRatio, humanize.Percent)
@@ -151,7 +158,7 @@ func ServicesText(w io.Writer, s Services, zone *time.Location) error {
 			name = PeerLabel(name)
 		}
 		t.Row(r.Symbol, name, unread(r.Rate, humanize.Rate),
-			unread(r.ErrorRatio, humanize.Percent), unread(r.P99, humanize.SecondsShort), r.Health, why(r))
+			unread(r.ErrorRatio, humanize.Percent), unread(r.P99, humanize.SecondsShort), r.Health, why(r, zone))
 	}
 	if err := t.Render(w); err != nil {
 		return err

@@ -23,7 +23,7 @@ func Text(w io.Writer, p Incident, cut bool) error {
 		return shorten(s, n)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "INCIDENT  window %s (%s), baseline %s before it · %s\n\n", p.Title(), p.Window.End.Sub(p.Window.Start), p.Baseline, p.Label)
+	fmt.Fprintf(&b, "INCIDENT  window %s (%s), baseline %s before it · %s\n\n", p.Title(), windowSpan(p.Window.End.Sub(p.Window.Start)), windowSpan(p.Baseline), p.Label)
 	if len(p.Incomplete) > 0 {
 		b.WriteString("✗ EVIDENCE INCOMPLETE: read the verdict below with this in mind\n")
 		for _, m := range p.Incomplete {
@@ -34,6 +34,9 @@ func Text(w io.Writer, p Incident, cut bool) error {
 	b.WriteString("WHAT BROKE FIRST\n")
 	if p.Thin {
 		b.WriteString("  (thin evidence: no cause is likely; see NOTES)\n")
+	}
+	if p.StoppedFirst != "" && len(p.Chain) > 0 {
+		fmt.Fprintf(&b, "  %s\n", p.StoppedFirst)
 	}
 	for i, l := range p.Chain {
 		arrow := "  "

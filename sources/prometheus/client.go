@@ -194,14 +194,15 @@ func (c *Client) RED(ctx context.Context, services []string, r sources.TimeRange
 	return out, nil
 }
 
-// servicesWindow is how far back Services looks for traffic: long enough
-// to see a service that is down now but was called a moment ago.
-const servicesWindow = 15 * time.Minute
+// ServicesWindow is how far back Services looks for traffic: long enough
+// to see a service that is down now but was called a moment ago. A name
+// checked against the list at an older time may have stopped since.
+const ServicesWindow = 15 * time.Minute
 
 // Services names the services with RED metrics over the last
-// servicesWindow, and the peers of their service-graph edges.
+// ServicesWindow, and the peers of their service-graph edges.
 func (c *Client) Services(ctx context.Context) ([]string, error) {
-	rate, _, _ := c.red.Render(sources.REDTemplateData{Service: ".+", ServiceLabel: c.red.ServiceLabel, Window: model.Duration(servicesWindow).String()})
+	rate, _, _ := c.red.Render(sources.REDTemplateData{Service: ".+", ServiceLabel: c.red.ServiceLabel, Window: model.Duration(ServicesWindow).String()})
 	series, err := c.Query(ctx, rate, time.Now())
 	if err != nil {
 		return nil, err
@@ -212,7 +213,7 @@ func (c *Client) Services(ctx context.Context) ([]string, error) {
 			seen[n] = true
 		}
 	}
-	edges, err := c.ServiceGraph(ctx, time.Now(), servicesWindow)
+	edges, err := c.ServiceGraph(ctx, time.Now(), ServicesWindow)
 	if err != nil {
 		return nil, err
 	}

@@ -223,8 +223,16 @@ func (b *Backend) Services(context.Context) ([]string, error) {
 
 // Changes lists deploys and operator changes in r.
 func (b *Backend) Changes(_ context.Context, r sources.TimeRange) ([]sources.Change, error) {
-	return b.f.ChangesBetween(r.Start, r.End), nil
+	cs := b.f.ChangesBetween(r.Start, r.End)
+	for i := range cs {
+		cs[i].Source = source
+	}
+	return cs, nil
 }
+
+// source is what the simulator's changes and saturation say they were
+// read from.
+const source = "simulator"
 
 // Saturation reports worker pools, connection pools, database
 // connections and CPU per service, averaged per step.
@@ -237,7 +245,7 @@ func (b *Backend) Saturation(_ context.Context, services []string, r sources.Tim
 	for _, n := range names {
 		res, _ := b.f.Resources(n, r.Start, r.End)
 		for _, x := range res {
-			out = append(out, sources.Saturation{Service: n, Resource: x.Name, Max: x.Max,
+			out = append(out, sources.Saturation{Service: n, Resource: x.Name, Max: x.Max, Source: source,
 				Used: sources.Series{Labels: sources.Labels{serviceLabel: n, "resource": x.Name}, Query: b.origin(saturationQuery(n, x.Name)),
 					Samples: buckets(x.Used, r.End, step, mean)}})
 		}

@@ -222,3 +222,28 @@ func drain(ch <-chan sources.TailEvent) <-chan sources.TailEvent {
 	close(out)
 	return out
 }
+
+// TestChangesAndSaturationSayTheSimulator: evidence cites what it was read
+// from, and the simulator's changes and pools say it is the simulator.
+func TestChangesAndSaturationSayTheSimulator(t *testing.T) {
+	f, b := run(t, "bad-deploy", 5*time.Minute)
+	r := sources.TimeRange{Start: f.Onset().Add(-10 * time.Minute), End: f.Onset().Add(5 * time.Minute)}
+	cs, err := b.Changes(bg, r)
+	if err != nil || len(cs) == 0 {
+		t.Fatalf("changes: %v, %v", cs, err)
+	}
+	sats, err := b.Saturation(bg, nil, r, time.Minute)
+	if err != nil || len(sats) == 0 {
+		t.Fatalf("saturation: %v", err)
+	}
+	for _, c := range cs {
+		if c.Source != "simulator" {
+			t.Errorf("change %+v: source %q", c, c.Source)
+		}
+	}
+	for _, s := range sats {
+		if s.Source != "simulator" {
+			t.Errorf("%s %s: source %q", s.Service, s.Resource, s.Source)
+		}
+	}
+}
