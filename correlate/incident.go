@@ -52,6 +52,10 @@ type Incident struct {
 	// Stopped lists the services whose metrics ended while the rest of
 	// the fleet's go on, earliest first: "stopped reporting since 09:50".
 	Stopped []StoppedService `json:"stopped,omitempty"`
+	// StoppedFirst is set when the summary leads with the stop, because
+	// nothing still reporting is anomalous, and the chain is what came
+	// before it.
+	StoppedFirst bool `json:"stopped_first,omitempty"`
 	// Thin is set when the evidence does not support a likely cause; Notes say why.
 	Thin  bool     `json:"thin"`
 	Notes []string `json:"notes,omitempty"`
@@ -176,6 +180,7 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 	inc.Summary = strings.Join(parts, " ← ")
 	if !live && len(inc.Stopped) > 0 {
 		inc.Summary = stoppedSummary(inc.Stopped, inc.Summary)
+		inc.StoppedFirst = true
 	} else if inc.Thin {
 		inc.Summary = "(thin evidence) " + inc.Summary
 	}

@@ -86,8 +86,8 @@ func TestWholeAppStoppedIsTheIncident(t *testing.T) {
 			red("pay-web", 180, 100, flat(0.001), flat(0.05)),
 		}}
 	inc := Analyze(ev, Meta{})
-	if !strings.HasPrefix(inc.Summary, "shop-cart, shop-web stopped reporting since 23:37, while the rest of the fleet reports; before the stop: ") {
-		t.Errorf("summary %q", inc.Summary)
+	if !strings.HasPrefix(inc.Summary, "shop-cart, shop-web stopped reporting since 23:37, while the rest of the fleet reports; before the stop: ") || !inc.StoppedFirst {
+		t.Errorf("summary %q, stopped first %v", inc.Summary, inc.StoppedFirst)
 	}
 	if !slices.ContainsFunc(inc.Notes, func(n string) bool {
 		return strings.HasPrefix(n, "stopped reporting since 23:37: shop-cart, shop-web (") && strings.Contains(n, "the stop may itself be the incident")

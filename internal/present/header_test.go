@@ -70,11 +70,12 @@ func TestIncidentHeaderDatesAndDurations(t *testing.T) {
 func TestStopIsSaidFirstInText(t *testing.T) {
 	since := t0.Add(13 * time.Minute)
 	inc := &correlate.Incident{
-		Window:   sources.TimeRange{Start: t0, End: t0.Add(15 * time.Minute)},
-		Baseline: sources.TimeRange{Start: t0.Add(-30 * time.Minute), End: t0},
-		Summary:  "db stopped reporting since 23:13, while the rest of the fleet reports; before the stop: db errors 0.1% → 50.0% at 23:05",
-		Chain:    []correlate.ChainLink{{Service: "db", What: "errors 0.1% → 50.0% at 23:05"}},
-		Stopped:  []correlate.StoppedService{{Service: "db", Since: since}},
+		Window:       sources.TimeRange{Start: t0, End: t0.Add(15 * time.Minute)},
+		Baseline:     sources.TimeRange{Start: t0.Add(-30 * time.Minute), End: t0},
+		Summary:      "db stopped reporting since 23:13, while the rest of the fleet reports; before the stop: db errors 0.1% → 50.0% at 23:05",
+		Chain:        []correlate.ChainLink{{Service: "db", What: "errors 0.1% → 50.0% at 23:05"}},
+		Stopped:      []correlate.StoppedService{{Service: "db", Since: since}},
+		StoppedFirst: true,
 		Candidates: []correlate.Candidate{{Service: "db", Likelihood: correlate.Possible, Confidence: 0.5, Score: 2,
 			Reasons: []correlate.Reason{{Kind: correlate.ReasonStopped, Weight: -2, Detail: "stopped reporting since 23:13: no data after it"}}}},
 	}
@@ -102,7 +103,7 @@ func TestStopIsSaidFirstInText(t *testing.T) {
 	}
 
 	// live: the summary is the chain, the stop is a note, not the lead
-	inc.Summary = "db errors 0.1% → 50.0% at 23:05"
+	inc.Summary, inc.StoppedFirst = "db errors 0.1% → 50.0% at 23:05", false
 	text.Reset()
 	if err := Text(&text, NewIncident(inc, Options{}), true); err != nil {
 		t.Fatal(err)

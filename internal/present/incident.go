@@ -188,11 +188,6 @@ type Event struct{ Time, Kind, Service, Detail string }
 // JSON form.
 const tracesShown = 3
 
-// stoppedChainSeparator is where correlate's summary of an incident led by
-// a stop (correlate.StoppedServices, and nothing still reporting is
-// anomalous) turns from the stop to the chain before it.
-const stoppedChainSeparator = "; before the stop: "
-
 // NewIncident builds the presentation of inc.
 func NewIncident(inc *correlate.Incident, o Options) Incident {
 	runbooks := o.Runbooks
@@ -202,7 +197,7 @@ func NewIncident(inc *correlate.Incident, o Options) Incident {
 	for _, m := range inc.Down() {
 		p.Incomplete = append(p.Incomplete, Safe(m.What+": "+m.Why))
 	}
-	if _, _, ok := strings.Cut(inc.Summary, stoppedChainSeparator); ok && len(inc.Stopped) > 0 {
+	if inc.StoppedFirst && len(inc.Stopped) > 0 {
 		names := make([]string, 0, len(inc.Stopped))
 		for _, st := range inc.Stopped {
 			names = append(names, Safe(st.Service))
