@@ -34,9 +34,13 @@ const slothRule = `groups:
 func TestSLOsOnAMonthOfRealPrometheusHistory(t *testing.T) {
 	end := time.Now().Add(-30 * time.Second).Truncate(time.Second)
 	day := 24 * time.Hour
+	// the incident at noon UTC about nine days back, whatever the hour
+	// now: its spend is told by the day it began, and one that began near
+	// midnight was dated by the minute before it
+	incident := end.Add(-9 * day).Truncate(day).Add(12 * time.Hour)
 	h := testenv.SLOHistory{
 		Job: "orders", End: end, Span: 30 * day, Step: time.Minute, RPS: 10, ErrorRatio: 0.0002,
-		IncidentStart: end.Add(-9 * day), IncidentEnd: end.Add(-9*day + 2*time.Hour), IncidentRatio: 0.08,
+		IncidentStart: incident, IncidentEnd: incident.Add(2 * time.Hour), IncidentRatio: 0.08,
 		ResetAt: end.Add(-15 * day), GapStart: end.Add(-20 * day), GapEnd: end.Add(-20*day + 6*time.Hour),
 		Fast: map[string]float64{"0.1": 0.6, "0.25": 0.97, "0.5": 0.995, "1": 0.999},
 	}
