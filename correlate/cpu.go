@@ -36,13 +36,13 @@ func (a *analysis) cpuSaturated(s string) *cpuVerdict {
 		onset = an.Onset
 	}
 	for i, sat := range a.ev.Saturation {
-		if sat.Service != s || sat.Resource != sources.ResourceKindCPU || sat.Max <= 0 {
+		if sat.Service != s || sat.Resource != sources.ResourceKindCPU {
 			continue
 		}
 		x := sat.Used.Samples
 		full := -1
 		for j, p := range x {
-			if p.V >= slo.SaturatedShare*sat.Max {
+			if m := sat.LimitAt(p.T); m > 0 && p.V >= slo.SaturatedShare*m {
 				full = j
 				break
 			}
@@ -53,7 +53,7 @@ func (a *analysis) cpuSaturated(s string) *cpuVerdict {
 		// the rise is the readings before full that each grew by at least
 		// CPUClimbStep of the limit; from is the level it rose from
 		from := full - 1
-		for from > 0 && x[from].V-x[from-1].V >= CPUClimbStep*sat.Max {
+		for from > 0 && x[from].V-x[from-1].V >= CPUClimbStep*sat.LimitAt(x[from].T) {
 			from--
 		}
 		if x[from+1].T.After(onset.Add(a.tolerance)) {
@@ -71,9 +71,12 @@ func (a *analysis) scoreCPU(sc *scoring) {
 	if v == nil {
 		return
 	}
-	share := func(x float64) string { return humanize.Percent(x / v.sat.Max) }
+	// each reading against the cores it had then: a limit lowered in the
+	// window is judged after the change by the new one
+	share := func(x sources.Sample) string { return humanize.Percent(x.V / v.sat.LimitAt(x.T)) }
+	peak, limit := peakOf(*v.sat)
 	d := fmt.Sprintf("CPU at %s of its %s at %s, rising from %s since %s, at or before its latency rose: its requests wait for a core",
-		share(peakOf(*v.sat)), cores(v.sat.Max), v.full.T.UTC().Format("15:04:05"), share(v.from.V), v.climb.T.UTC().Format("15:04:05"))
+		share(peak), cores(limit), v.full.T.UTC().Format("15:04:05"), share(v.from), v.climb.T.UTC().Format("15:04:05"))
 	r := sc.add(ReasonCPU, sc.victim*weights.cpu, d)
 	r.Source = v.sat.Used.Query
 	sc.kinds++

@@ -54,10 +54,15 @@ func finiteEvidence(ev *Evidence) *Evidence {
 	c.Edges, c.BaselineEdges = finiteEdges(ev.Edges), finiteEdges(ev.BaselineEdges)
 	c.Saturation = make([]sources.Saturation, 0, len(ev.Saturation))
 	for _, s := range ev.Saturation {
+		// a limit sample that is not a number is a step with no limit:
+		// LimitAt reads the one before it, else Max
+		s.Used, s.Limit = finiteSeries(s.Used), finiteSeries(s.Limit)
 		if !finite(s.Max) {
-			continue // a limit that is not a number says nothing of fullness
+			if len(s.Limit.Samples) == 0 {
+				continue // a limit that is not a number says nothing of fullness
+			}
+			s.Max = 0 // unknown as one number; the series still tells
 		}
-		s.Used = finiteSeries(s.Used)
 		c.Saturation = append(c.Saturation, s)
 	}
 	c.Exemplars = make([]sources.Exemplar, len(ev.Exemplars))

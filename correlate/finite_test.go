@@ -64,8 +64,12 @@ func randomEvidence(r *rand.Rand) *Evidence {
 	}
 	for range r.IntN(4) {
 		sat := sources.Saturation{Service: fmt.Sprint("s", r.IntN(n)), Resource: "pool:db", Max: odd()}
+		limited := r.IntN(2) == 0 // a limit series beside Max, as Prometheus reads one
 		for t := ev.Window.Start; !t.After(at); t = t.Add(ev.Step) {
 			sat.Used.Samples = append(sat.Used.Samples, sources.Sample{T: t, V: odd()})
+			if limited && r.IntN(10) > 0 {
+				sat.Limit.Samples = append(sat.Limit.Samples, sources.Sample{T: t, V: odd()})
+			}
 		}
 		ev.Saturation = append(ev.Saturation, sat)
 	}

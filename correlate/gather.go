@@ -28,7 +28,7 @@ func Gather(ctx context.Context, src sources.Set, t Trigger, o GatherOptions) *E
 	g.start("metrics: service graph", src.Metrics != nil, g.serviceGraph)
 	g.start("changes", src.Changes != nil, g.changes)
 	g.start("saturation", src.Resources != nil, g.saturation)
-	g.start("alerts", src.Alerts != nil, g.alerts)
+	g.start("alerts", src.AlertSource() != nil, g.alerts)
 	g.start("logs", src.Logs != nil, g.logs)
 	if src.Logs == nil {
 		g.logsReady <- nil // the whole traces wait for no logs
@@ -233,9 +233,10 @@ func (g *gatherer) saturation() (func(), error) {
 	return func() { g.ev.Saturation = s }, err
 }
 
-// alerts gathers the alerts firing now.
+// alerts gathers the alerts firing now, from the alert manager or,
+// without one, from Prometheus's rules.
 func (g *gatherer) alerts() (func(), error) {
-	a, err := g.src.Alerts.Alerts(g.ctx)
+	a, err := g.src.AlertSource().Alerts(g.ctx)
 	return func() { g.ev.Alerts = a }, err
 }
 

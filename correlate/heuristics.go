@@ -60,6 +60,17 @@ const (
 	// shape moves rates by up to 30% within an hour, and a surge that
 	// hurts is almost always a doubling.
 	SurgeFactor = 1.8
+	// MinEdgeCoverage is the least of a service-graph slice the data
+	// must cover for its rates to be scaled to that part
+	// (coverEdgeBaseline): a rate needs two samples, and Tempo's
+	// generator sends one every 15 s, so under a minute the increase is
+	// one or two scrapes and the scale would multiply their noise.
+	MinEdgeCoverage = time.Minute
+	// NotedEdgeScale is the scale from which NOTES says the service
+	// graph's baseline was scaled: data missing from a fifth of the
+	// baseline or more moves its rates more than a quiet hour's traffic
+	// does, and less is not worth a line.
+	NotedEdgeScale = 1.25
 )
 
 // Services that stopped reporting (stopped.go), and onsets before the

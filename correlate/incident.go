@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/oncall-cockpit/oncall/internal/humanize"
 	"github.com/oncall-cockpit/oncall/slo"
 	"github.com/oncall-cockpit/oncall/sources"
 )
@@ -86,7 +85,8 @@ type Event struct {
 
 // Analyze assembles the incident from evidence. It is a pure function.
 func Analyze(ev *Evidence, meta Meta) *Incident {
-	ev = finiteEvidence(ev)
+	ev, edgesBegan := coverEdgeBaseline(finiteEvidence(ev))
+	edgeNotes := edgeBaselineNotes(ev, edgesBegan) // before widenToOnset moves the baseline
 	ev, anoms, widened := widenToOnset(ev, Anomalies(ev))
 	inc := &Incident{Schema: SchemaVersion, Trigger: ev.Trigger, Window: ev.Window, Baseline: ev.Baseline, Missing: ev.Missing}
 	a := &analysis{ev: ev, meta: meta, anoms: anoms, tolerance: OnsetTolerance * ev.Step}
@@ -95,19 +95,25 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 	a.g = BuildGraph(traced, ev.Edges, ev.BaselineEdges, meta.Static)
 	a.sigs = Signatures(ev.Logs)
 	a.origins = ErrorOrigins(traced)
-	// an uninstrumented peer's anomaly is first seen by its anomalous callers
+	// an uninstrumented peer's anomaly is first seen by its anomalous
+	// callers; one over by the window's last slice began before that, so
+	// a caller's later onset (a fault of its own) is not its
 	for s, an := range a.anoms {
 		if !an.FromEdges {
 			continue
 		}
 		for _, e := range a.g.Dependents(s) {
-			if c := a.anoms[e.Client]; c != nil && !c.FromEdges && c.Onset.Before(an.Onset) {
+			if c := a.anoms[e.Client]; c != nil && !c.FromEdges && c.Onset.Before(an.Onset) && (an.Recovered.IsZero() || c.Onset.Before(an.Recovered)) {
 				an.Onset = c.Onset
 			}
 		}
+		if !an.Recovered.IsZero() && an.Onset.After(an.Recovered) {
+			an.Onset = an.Recovered
+		}
 	}
 	scopeNotes := a.scopeTo(ev.Trigger.Service)
-	earlier := a.setAsideRecovered()
+	a.earlier = a.setAsideRecovered()
+	earlier := a.earlier
 	a.findQueues(traced)
 	a.findLoad()
 	a.findPools() // before findNoise: a slowness that fills a pool is not noise
@@ -146,6 +152,7 @@ func Analyze(ev *Evidence, meta Meta) *Incident {
 		inc.Notes = append(inc.Notes, widened)
 	}
 	inc.Notes = append(inc.Notes, stoppedNotes(inc.Stopped, live)...)
+	inc.Notes = append(inc.Notes, edgeNotes...)
 	a.noteBaseline(inc)
 	if n := ev.Screen.note(); n != "" {
 		inc.Notes = append(inc.Notes, n)
@@ -219,10 +226,6 @@ func (a *analysis) setAsideRecovered() []*Anomaly {
 // when it is not the baseline before the window: "baseline: 0 of 30
 // minutes have data; judged against the earliest data, 13:02–13:05".
 func (a *analysis) noteBaseline(inc *Incident) {
-	if r := a.ev.EdgeBaseline; !r.Start.IsZero() {
-		inc.Notes = append(inc.Notes, fmt.Sprintf("service-graph baseline: none before the window; uninstrumented peers are judged against %s–%s",
-			r.Start.UTC().Format("15:04"), r.End.UTC().Format("15:04")))
-	}
 	var used sources.TimeRange
 	for _, an := range a.anoms {
 		if !an.ShortBaseline {
@@ -403,19 +406,12 @@ func (a *analysis) mechanisms(root string, b BlastRadius) []Mechanism {
 		}
 	}
 	for _, sat := range a.ev.Saturation {
-		if !in[sat.Service] || sat.Max <= 0 {
+		if !in[sat.Service] {
 			continue
 		}
-		peak := 0.0
-		var at time.Time
-		for _, x := range sat.Used.Samples {
-			if x.V > peak {
-				peak, at = x.V, x.T
-			}
-		}
-		if peak >= slo.SaturatedShare*sat.Max {
+		if peak, limit := peakOf(sat); limit > 0 && peak.V >= slo.SaturatedShare*limit {
 			out = append(out, Mechanism{Kind: "saturation", Service: sat.Service,
-				Detail:   fmt.Sprintf("%s %s at %s/%s (%s)", sat.Service, sat.Resource, humanize.Commas(peak), humanize.Commas(sat.Max), at.UTC().Format("15:04:05")),
+				Detail:   fmt.Sprintf("%s %s at %s (%s)", sat.Service, sat.Resource, ofLimit(peak.V, limit), peak.T.UTC().Format("15:04:05")),
 				Evidence: []string{sat.Used.Query}})
 		}
 	}
@@ -509,20 +505,10 @@ func (a *analysis) chain(root string, b BlastRadius, meta Meta) []ChainLink {
 }
 
 // poolExhausted is whether a connection pool reached SaturatedShare of
-// its size.
+// the size it had then.
 func poolExhausted(s sources.Saturation) bool {
 	_, pool := sources.PoolTarget(s.Resource)
-	return pool && s.Max > 0 && peakOf(s) >= slo.SaturatedShare*s.Max
-}
-
-func peakOf(s sources.Saturation) float64 {
-	p := 0.0
-	for _, x := range s.Used.Samples {
-		if x.V > p {
-			p = x.V
-		}
-	}
-	return p
+	return pool && saturated(s)
 }
 
 // symptoms lists where the chain may start, best first: the trigger's
@@ -578,7 +564,8 @@ func (a *analysis) link(s string, isRoot bool) ChainLink {
 	var what []string
 	for _, sat := range a.ev.Saturation {
 		if sat.Service == s && poolExhausted(sat) {
-			what = append(what, fmt.Sprintf("%s exhausted (%s/%s)", sat.Resource, humanize.Commas(peakOf(sat)), humanize.Commas(sat.Max)))
+			peak, limit := peakOf(sat)
+			what = append(what, fmt.Sprintf("%s exhausted (%s)", sat.Resource, ofLimit(peak.V, limit)))
 			l.Evidence = append(l.Evidence, sat.Used.Query)
 		}
 	}

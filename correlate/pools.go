@@ -3,7 +3,9 @@ package correlate
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +22,13 @@ import (
 type poolVerdict struct {
 	owner, target string
 	sat           *sources.Saturation
-	full          time.Time // the first reading at slo.SaturatedShare of its size
+	// full is where the latest fill began (lastFill): the first reading
+	// of it at slo.SaturatedShare of the size in force then, and
+	// fullLimit that size. A pool shrunk from 10 to 1 is full at 1 of 1
+	// after the resize, not at 7 of 10 before it; one that filled in an
+	// earlier incident and emptied is full from when it filled again
+	full      sources.Sample
+	fullLimit float64
 	// targetSlow is set when the target's own latency rose at or before
 	// the pool filled, and the owner's demand did not surge
 	targetSlow bool
@@ -43,18 +51,18 @@ func (a *analysis) findPools() {
 		}
 		target, _ := sources.PoolTarget(sat.Resource) // poolExhausted holds only pools
 		v := &poolVerdict{owner: sat.Service, target: target, sat: &a.ev.Saturation[i]}
-		for _, x := range sat.Used.Samples {
-			if x.V >= slo.SaturatedShare*sat.Max {
-				v.full = x.T
-				break
-			}
-		}
+		v.full, v.fullLimit = lastFill(sat)
 		rose, since := a.latencyRose(v.owner, v.target)
 		latency := a.latencyDetail(v.owner, v.target)
 		if !since.IsZero() {
 			latency += " since " + since.UTC().Format("15:04")
 		}
-		switch {
+		switch over := a.overBefore(v.target, v.full.T); {
+		case over != nil:
+			// a target whose slowness was over before the pool filled
+			// (an earlier incident) was not slow when it filled: the
+			// window's peak calls into it are that incident's
+			v.why = fmt.Sprintf("while %s's latency held (its earlier anomaly recovered at %s)", v.target, over.Recovered.UTC().Format("15:04"))
 		case !rose:
 			v.why = fmt.Sprintf("while %s's latency held (%s)", v.target, latency)
 		case a.demandSurged([]string{v.owner}):
@@ -66,7 +74,7 @@ func (a *analysis) findPools() {
 			// cache that stopped hitting sends its misses on): findLoad
 			// has told them apart
 			v.why = fmt.Sprintf("as calls into %s surged from %s (%s %s under the load)", v.target, strings.Join(a.loadBy[v.target], ", "), v.target, latency)
-		case !since.IsZero() && since.After(v.full.Add(a.tolerance)):
+		case !since.IsZero() && since.After(v.full.T.Add(a.tolerance)):
 			// a pool already full before the target slowed (beyond the
 			// onset tolerance) filled for its own reasons first
 			v.why = fmt.Sprintf("before %s's latency rose (%s)", v.target, latency)
@@ -146,7 +154,7 @@ func (a *analysis) slowBehindPools(s string) int {
 // spread), at its owner when the target's latency held.
 func (a *analysis) scorePool(sc *scoring) {
 	for _, v := range a.pools {
-		full := fmt.Sprintf("%s's %s full (%s/%s at %s)", v.owner, v.sat.Resource, humanize.Commas(peakOf(*v.sat)), humanize.Commas(v.sat.Max), v.full.UTC().Format("15:04:05"))
+		full := fmt.Sprintf("%s's %s full (%s at %s)", v.owner, v.sat.Resource, ofLimit(v.full.V, v.fullLimit), v.full.T.UTC().Format("15:04:05"))
 		var d string
 		switch {
 		case v.targetSlow && v.target == sc.Service:
@@ -167,4 +175,83 @@ func (a *analysis) scorePool(sc *scoring) {
 		sc.kinds++
 		return
 	}
+}
+
+// peakOf is s at its fullest: the reading with the highest share of the
+// limit in force at its time, and that limit (0 when no limit is known).
+// A peak is printed against the limit at its own time, never against a
+// limit the resource had at another.
+func peakOf(s sources.Saturation) (sources.Sample, float64) {
+	used, limit, _ := s.Fullest()
+	return used, limit
+}
+
+// saturated is whether s reached slo.SaturatedShare of the limit in force
+// at some reading.
+func saturated(s sources.Saturation) bool {
+	_, _, ok := firstFull(s)
+	return ok
+}
+
+// overBefore is s's anomaly when it recovered at or before t: set aside
+// as an earlier incident, or over while the ongoing one went on; nil
+// when s's anomaly was live at t or it had none.
+func (a *analysis) overBefore(s string, t time.Time) *Anomaly {
+	an := a.earlierAnomaly(s)
+	if an == nil {
+		an = a.anoms[s]
+	}
+	if an == nil || an.Recovered.IsZero() || an.Recovered.After(t) {
+		return nil
+	}
+	return an
+}
+
+// lastFill is where s's latest stretch of full readings began, and the
+// limit then. Two full readings RecoveredFor or more apart (with readings
+// under slo.SaturatedShare of their limit, or none, between them) are two
+// stretches; closer ones are one, so a dip of a scrape or two does not
+// start a new fill, while a pool that filled in an earlier incident and
+// emptied again is judged by when it filled this time. It is s's first
+// full reading when no gap was that long.
+func lastFill(s sources.Saturation) (sources.Sample, float64) {
+	var began, last sources.Sample
+	var limit float64
+	for _, x := range s.Used.Samples {
+		m := s.LimitAt(x.T)
+		if m <= 0 || x.V < slo.SaturatedShare*m {
+			continue
+		}
+		if began.T.IsZero() || x.T.Sub(last.T) >= RecoveredFor {
+			began, limit = x, m
+		}
+		last = x
+	}
+	return began, limit
+}
+
+// firstFull is s's first reading at slo.SaturatedShare of the limit in
+// force at its time, and that limit; ok is false when there is none.
+func firstFull(s sources.Saturation) (used sources.Sample, limit float64, ok bool) {
+	for _, x := range s.Used.Samples {
+		if m := s.LimitAt(x.T); m > 0 && x.V >= slo.SaturatedShare*m {
+			return x, m, true
+		}
+	}
+	return sources.Sample{}, 0, false
+}
+
+// ofLimit is a reading against its limit: "7/10", "0.9/0.5" (a
+// fraction of a core keeps its digits, where rounding would print "/0").
+func ofLimit(used, limit float64) string {
+	return figure(used) + "/" + figure(limit)
+}
+
+// figure writes a reading: whole numbers with thousands separators,
+// others to three significant digits.
+func figure(x float64) string {
+	if x == math.Trunc(x) || math.Abs(x) >= 1000 {
+		return humanize.Commas(x)
+	}
+	return strconv.FormatFloat(x, 'g', 3, 64)
 }

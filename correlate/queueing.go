@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/oncall-cockpit/oncall/internal/humanize"
-	"github.com/oncall-cockpit/oncall/slo"
 	"github.com/oncall-cockpit/oncall/sources"
 )
 
@@ -146,7 +145,7 @@ func (a *analysis) findQueues(traced []sources.Trace) {
 			}
 		}
 		for i, sat := range a.ev.Saturation {
-			if sat.Service == s && sat.Resource == sources.ResourceKindWorkers && sat.Max > 0 && peakOf(sat) >= slo.SaturatedShare*sat.Max && !a.anyDegraded(s) {
+			if sat.Service == s && sat.Resource == sources.ResourceKindWorkers && saturated(sat) && !a.anyDegraded(s) {
 				v.workers = &a.ev.Saturation[i]
 				for _, e := range a.g.Dependencies(s) {
 					if v.fast[e.Server] != "" {
@@ -261,7 +260,8 @@ func (a *analysis) scoreQueue(sc *scoring) {
 			humanize.Seconds(w.worst.Seconds()), shortID(w.trace), w.queued, w.spans))
 	}
 	if s := v.workers; s != nil {
-		parts = append(parts, fmt.Sprintf("workers at %s/%s", humanize.Commas(peakOf(*s)), humanize.Commas(s.Max)))
+		peak, limit := peakOf(*s)
+		parts = append(parts, "workers at "+ofLimit(peak.V, limit))
 	}
 	d := strings.Join(parts, ", ") + ": queued inside " + sc.Service + ", not in its callees"
 	var callees []string

@@ -88,10 +88,13 @@ type analysis struct {
 	origins   []ErrorOrigin
 	earliest  time.Time
 	tolerance time.Duration
-	loadBy    map[string][]string      // service → callers whose load surge explains it
-	noise     map[string]bool          // anomalies that look like background noise
-	queues    map[string]*queueVerdict // services whose slow requests wait inside them (findQueues)
-	pools     []*poolVerdict           // exhausted pools, judged by their targets' latency (findPools)
+	// earlier are the anomalies set aside as an earlier incident that
+	// recovered before the ongoing one began (setAsideRecovered)
+	earlier []*Anomaly
+	loadBy  map[string][]string      // service → callers whose load surge explains it
+	noise   map[string]bool          // anomalies that look like background noise
+	queues  map[string]*queueVerdict // services whose slow requests wait inside them (findQueues)
+	pools   []*poolVerdict           // exhausted pools, judged by their targets' latency (findPools)
 	// candidates, when set, are the services an incident about one
 	// service may blame (scopeTo); nil is the whole fleet
 	candidates map[string]bool
@@ -129,7 +132,7 @@ func (a *analysis) explainedBy(s string) []string {
 			continue
 		}
 		for _, c := range a.ev.Changes {
-			if c.Service == e.Server && !c.T.Before(an.Onset.Add(-ChangeLeadsOnset)) && !c.T.After(an.Onset.Add(a.tolerance)) {
+			if c.Service == e.Server && !c.T.Before(an.Onset.Add(-ChangeLeadsOnset)) && !c.T.After(an.Onset.Add(a.tolerance)) && !a.settledChange(c) {
 				out = append(out, e.Server+" (changed)")
 				break
 			}
@@ -326,7 +329,8 @@ func (l Likelihood) Rank() int {
 
 // nearChanges are the changes from SuspectChangesBefore the earliest
 // onset to SuspectChangesAfter it, and those as near the onset of the
-// changed service's own anomaly: the usual suspects. The second kind is
+// changed service's own anomaly, but for those an earlier incident
+// settled (settledChange): the usual suspects. The second kind is
 // a deploy that broke its service minutes after an earlier fault
 // elsewhere in the window set the earliest onset.
 func (a *analysis) nearChanges() []sources.Change {
@@ -335,11 +339,30 @@ func (a *analysis) nearChanges() []sources.Change {
 	}
 	var out []sources.Change
 	for _, c := range a.ev.Changes {
-		if nearOnset(c.T, a.earliest) || nearOnset(c.T, a.ownOnset(c.Service)) {
+		if (nearOnset(c.T, a.earliest) || nearOnset(c.T, a.ownOnset(c.Service))) && !a.settledChange(c) {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// settledChange is whether c belongs to a fault that is over while
+// another goes on: its service's anomaly recovered (set aside as an
+// earlier incident, or over while others are live), and c came before
+// that recovery (within the onset tolerance: the rollback that ended it
+// lands on the last bad step). What it did showed and was over (a bad
+// deploy and its rollback), so it is not a suspect of what fails now,
+// nor what a dependent's later anomaly comes from. With nothing live,
+// the incident asked about is the recovered one, and no change is
+// settled.
+func (a *analysis) settledChange(c sources.Change) bool {
+	an := a.earlierAnomaly(c.Service)
+	if an == nil {
+		if an = a.anoms[c.Service]; an == nil || an.Recovered.IsZero() || len(a.liveAnomalies()) == 0 {
+			return false
+		}
+	}
+	return !c.T.After(an.Recovered.Add(a.tolerance))
 }
 
 // nearOnset is whether a change at t may have caused an onset: from

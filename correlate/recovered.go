@@ -63,6 +63,17 @@ func (a *analysis) demoteRecovered(cands []Candidate) []Candidate {
 	return cands
 }
 
+// earlierAnomaly is s's anomaly when it was set aside as an earlier
+// incident, over before the ongoing one began (setAsideRecovered), or nil.
+func (a *analysis) earlierAnomaly(s string) *Anomaly {
+	for _, an := range a.earlier {
+		if an.Service == s {
+			return an
+		}
+	}
+	return nil
+}
+
 // recoveredLiveNamed bounds the live services a recovered candidate's
 // reason names.
 const recoveredLiveNamed = 3

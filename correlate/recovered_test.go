@@ -117,3 +117,100 @@ func TestAChangeRolledBackBeforeTheOnsetWeighsLess(t *testing.T) {
 		t.Errorf("detail %q, want %q", undone.Detail, want)
 	}
 }
+
+// The trial fleet: a leaf's bad deploy was rolled back and the leaf
+// recovered four minutes before its caller's pool was cut to one. The
+// deploy and its rollback belong to the earlier incident: neither is a
+// suspect of what fails now, nor explains the caller's new anomaly.
+func TestAChangeAnEarlierIncidentSettledIsNoSuspect(t *testing.T) {
+	deploy := sources.Change{Service: "tally", Kind: sources.ChangeDeploy, T: t0.Add(32 * time.Minute), Version: "v2-rc.bad", Detail: "version v2 → v2-rc.bad"}
+	rollback := sources.Change{Service: "tally", Kind: sources.ChangeRollback, T: t0.Add(37*time.Minute + 30*time.Second), Version: "v2", Detail: "version v2-rc.bad → v2"}
+	ev := &Evidence{Window: window, Baseline: sources.TimeRange{Start: t0, End: window.Start}, Step: 15 * time.Second,
+		RED: []sources.RED{
+			red("gate", 180, 100, spell(168, -1, 0.6), flat(0.05)),
+			red("berth", 180, 100, spell(168, -1, 0.4), flat(0.05)),
+			red("tally", 180, 100, spell(128, 150, 0.3), flat(0.05)),
+		},
+		Edges: []sources.Edge{
+			{Client: sources.UserNode, Server: "gate", RequestRate: 100},
+			{Client: "gate", Server: "berth", RequestRate: 100, FailedRate: 40, P99Seconds: 0.05},
+			{Client: "berth", Server: "tally", RequestRate: 100, FailedRate: 30, P99Seconds: 0.05},
+		},
+		BaselineEdges: []sources.Edge{
+			{Client: "gate", Server: "berth", RequestRate: 100, P99Seconds: 0.05},
+			{Client: "berth", Server: "tally", RequestRate: 100, P99Seconds: 0.05},
+		},
+		Changes: []sources.Change{deploy, rollback},
+	}
+	inc := Analyze(ev, Meta{})
+	if len(inc.Candidates) == 0 || inc.Candidates[0].Service != "berth" || inc.Candidates[0].Likelihood != Likely {
+		t.Fatalf("candidates %+v, want berth first and likely", inc.Candidates)
+	}
+	if reasonOf(inc.Candidates[0], ReasonUnexplained) == nil {
+		t.Errorf("berth %+v: the rolled-back leaf explains it", inc.Candidates[0])
+	}
+	for _, c := range inc.Candidates {
+		if c.Service == "tally" {
+			t.Errorf("tally %+v is a suspect: its deploy and rollback were an earlier incident", c)
+		}
+	}
+
+	// the same deploy with tally failing still is the suspect
+	ev.RED[2] = red("tally", 180, 100, spell(128, -1, 0.3), flat(0.05))
+	ev.Changes = []sources.Change{deploy}
+	if c := Analyze(ev, Meta{}).Candidates; len(c) == 0 || c[0].Service != "tally" {
+		t.Errorf("with tally still failing, candidates %+v, want tally first", c)
+	}
+}
+
+// The trial fleet: an app's entry failed on without a healthy step
+// through three faults. A leaf's bad deploy was rolled back at 23:40:30
+// and the leaf recovered; the database was slow earlier and is fast
+// again; then the pool owner's pool was cut to one. The rollback is not
+// what its caller's new anomaly comes from, and the database that is
+// fast again did not fill the pool: the owner comes first, with the pool.
+func TestAFaultAfterRecoveredOnesBlamesTheLiveOwner(t *testing.T) {
+	used := poolInUse("pool of hive", 171)
+	ev := &Evidence{Window: window, Step: 15 * time.Second, Baseline: sources.TimeRange{Start: t0, End: window.Start},
+		RED: []sources.RED{
+			red("front", 180, 100, spell(128, -1, 0.6), flat(0.05)),
+			red("hive", 180, 100, spell(172, -1, 0.4), flat(0.05)),
+			red("fence", 180, 100, spell(150, 162, 0.3), flat(0.05)),
+		},
+		Edges: []sources.Edge{
+			{Client: sources.UserNode, Server: "front", RequestRate: 100},
+			{Client: "front", Server: "hive", RequestRate: 100, FailedRate: 40, P99Seconds: 1.1},
+			{Client: "hive", Server: "fence", RequestRate: 100, FailedRate: 30, P99Seconds: 0.05},
+			{Client: "hive", Server: "pg", Kind: sources.EdgeDatabase, RequestRate: 100, P99Seconds: 1.3, Query: "calls into pg"},
+		},
+		RecentEdges: []sources.Edge{
+			{Client: "hive", Server: "pg", Kind: sources.EdgeDatabase, RequestRate: 100, P99Seconds: 0.1},
+		},
+		BaselineEdges: []sources.Edge{
+			{Client: "front", Server: "hive", RequestRate: 100, P99Seconds: 0.05},
+			{Client: "hive", Server: "fence", RequestRate: 100, P99Seconds: 0.05},
+			{Client: "hive", Server: "pg", Kind: sources.EdgeDatabase, RequestRate: 100, P99Seconds: 0.1},
+		},
+		Saturation: []sources.Saturation{{Service: "hive", Resource: "pool:pg", Max: 1, Used: used}},
+		Changes: []sources.Change{
+			{Service: "fence", Kind: sources.ChangeDeploy, T: t0.Add(37*time.Minute + 30*time.Second), Version: "v5-rc.bad", Detail: "version v5 → v5-rc.bad"},
+			{Service: "fence", Kind: sources.ChangeRollback, T: t0.Add(40*time.Minute + 30*time.Second), Version: "v5", Detail: "version v5-rc.bad → v5"},
+		},
+	}
+	inc := Analyze(ev, Meta{})
+	if len(inc.Candidates) == 0 || inc.Candidates[0].Service != "hive" || inc.Candidates[0].Likelihood != Likely {
+		t.Fatalf("candidates %+v, want hive first and likely", inc.Candidates)
+	}
+	hive := inc.Candidates[0]
+	if reasonOf(hive, ReasonUnexplained) == nil {
+		t.Errorf("hive %+v: the rolled-back fence explains it", hive)
+	}
+	if r := reasonOf(hive, ReasonPool); r == nil || !strings.Contains(r.Detail, "while pg's latency held (its earlier anomaly recovered at 23:40)") {
+		t.Errorf("hive's pool reason %+v: want it filled from hive's side", r)
+	}
+	for _, an := range inc.Anomalies {
+		if an.Service == "pg" && an.Onset.After(an.Recovered) {
+			t.Errorf("pg's anomaly began at %v, after it recovered at %v", an.Onset, an.Recovered)
+		}
+	}
+}

@@ -271,13 +271,19 @@ func probe(ctx context.Context, src sources.Set, s Step, r renderer, w *evidence
 		}
 		res := StepResult{What: what, Err: fmt.Sprintf("%s has no resource matching %q", svc, p.Resource)}
 		for _, x := range sat {
-			if ok, _ := path.Match(p.Resource, x.Resource); !ok || x.Max <= 0 || len(x.Used.Samples) == 0 {
+			if ok, _ := path.Match(p.Resource, x.Resource); !ok || len(x.Used.Samples) == 0 {
 				continue
 			}
-			used := x.Used.Samples[len(x.Used.Samples)-1].V
-			if f := used / x.Max; res.Err != "" || f > res.Value {
+			// the last reading against the limit in force then: a pool
+			// resized a moment ago is judged by its new size
+			last := x.Used.Samples[len(x.Used.Samples)-1]
+			used, limit := last.V, x.LimitAt(last.T)
+			if limit <= 0 {
+				continue
+			}
+			if f := used / limit; res.Err != "" || f > res.Value {
 				res = StepResult{What: fmt.Sprintf("how full %s's %s is", svc, x.Resource), Value: f,
-					Shown: fmt.Sprintf("%s (%s/%s)", humanize.Percent(f), humanize.Commas(used), humanize.Commas(x.Max)), Source: x.Used.Query, Resource: x.Resource, Used: used, Max: x.Max}
+					Shown: fmt.Sprintf("%s (%s/%s)", humanize.Percent(f), humanize.Commas(used), humanize.Commas(limit)), Source: x.Used.Query, Resource: x.Resource, Used: used, Max: limit}
 			}
 		}
 		return res

@@ -37,9 +37,10 @@ func (k *Kit) Look(ctx context.Context) (Situation, error) {
 	src := k.Planner.Sources
 	now := k.Planner.Now()
 	var alerts []sources.Alert
-	if src.Alerts != nil {
+	// with no Alertmanager, the alerts Prometheus's rules fire
+	if r := src.AlertSource(); r != nil {
 		var err error
-		if alerts, err = src.Alerts.Alerts(ctx); err != nil {
+		if alerts, err = r.Alerts(ctx); err != nil {
 			return Situation{}, fmt.Errorf("alerts: %w", err)
 		}
 	}

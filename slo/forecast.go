@@ -435,12 +435,16 @@ func LoadSaturationForecasts(ctx context.Context, res sources.Resources, service
 	}
 	var out []Forecast
 	for _, s := range sats {
-		if s.Max <= 0 {
+		// the question is when use reaches the limit in force now: a pool
+		// shrunk inside the span fills against its new size, and a share
+		// of the old one would hide the step down as a jump
+		limit := s.LimitAt(at)
+		if limit <= 0 {
 			continue
 		}
 		share := make([]sources.Sample, len(s.Used.Samples))
 		for i, p := range s.Used.Samples {
-			share[i] = sources.Sample{T: p.T, V: p.V / s.Max}
+			share[i] = sources.Sample{T: p.T, V: p.V / limit}
 		}
 		f, err := ForecastSaturation(s.Service+" "+s.Resource, share, horizon)
 		if err != nil || !f.Within() || !f.At.After(f.Made) {

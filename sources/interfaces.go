@@ -30,9 +30,18 @@ type REDSummarizer interface {
 	SummarizeRED(ctx context.Context, services []string, r TimeRange, resolution time.Duration, figures REDFigure) ([]REDSummary, error)
 }
 
-// Rules lists Prometheus-side alerting state.
-type Rules interface {
+// AlertReader lists the alerts that fire now, with the labels and
+// annotations their rules gave them; State says which of them a silence
+// or an inhibition keeps quiet. It is what the read-only views need, from
+// an Alertmanager or, where there is none, from Prometheus's own rules.
+type AlertReader interface {
 	Alerts(ctx context.Context) ([]Alert, error)
+}
+
+// Rules lists Prometheus-side alerting state: the firing alerts, and the
+// rule groups with every alert of each rule, pending ones included.
+type Rules interface {
+	AlertReader
 	Rules(ctx context.Context) ([]RuleGroup, error)
 }
 
@@ -99,7 +108,7 @@ type Traces interface {
 
 // Alerting is an alert manager: alerts and silences.
 type Alerting interface {
-	Alerts(ctx context.Context) ([]Alert, error)
+	AlertReader
 	Silences(ctx context.Context) ([]Silence, error)
 	CreateSilence(ctx context.Context, s Silence) (string, error)
 	ExpireSilence(ctx context.Context, id string) error

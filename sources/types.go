@@ -1,6 +1,8 @@
 package sources
 
 import (
+	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -274,16 +276,68 @@ type Change struct {
 
 // Saturation is how full one resource of one service is over time: a
 // connection pool, the worker pool, or CPU. Used holds absolute values in
-// the resource's unit (connections, workers, cores) and Max its limit, so
-// evidence can say "500/500".
+// the resource's unit (connections, workers, cores) and Limit the limit
+// over time, so evidence can say "500/500" and a pool resized inside the
+// window is judged at each instant against the size it had then.
 type Saturation struct {
-	Service  string  `json:"service"`
-	Resource string  `json:"resource"` // "pool:payment-db", "workers", "cpu", "memory"
-	Max      float64 `json:"max"`
-	Used     Series  `json:"used"`
+	Service  string `json:"service"`
+	Resource string `json:"resource"` // "pool:payment-db", "workers", "cpu", "memory"
+	// Max is the limit as one number: the one in force when the resource
+	// was fullest (Fullest). Readers judging a moment use LimitAt; Max is
+	// the fallback when Limit has no usable sample.
+	Max  float64 `json:"max"`
+	Used Series  `json:"used"`
+	// Limit is the limit's samples, on Used's steps where the backend
+	// reads it as a series; empty when the limit is only known as Max.
+	Limit Series `json:"limit,omitzero"`
 	// Source says what the figures were read from: "prometheus: hikaricp",
 	// "simulator".
 	Source string `json:"source,omitempty"`
+}
+
+// LimitAt is the limit in force at t: the last positive Limit sample at
+// or before t (the first one when t precedes them all, as a limit read
+// from its first scrape was in force before it), or Max when Limit has no
+// positive sample. Samples 0 or below are no limit and are passed over.
+func (s Saturation) LimitAt(t time.Time) float64 {
+	ps := s.Limit.Samples
+	// Limit is in time order: the first sample after t
+	i, _ := slices.BinarySearchFunc(ps, t, func(p Sample, t time.Time) int {
+		if p.T.After(t) {
+			return 1
+		}
+		return -1
+	})
+	for j := i - 1; j >= 0; j-- {
+		if ps[j].V > 0 {
+			return ps[j].V
+		}
+	}
+	for _, p := range ps[i:] {
+		if p.V > 0 {
+			return p.V
+		}
+	}
+	return s.Max
+}
+
+// Fullest is the Used sample with the highest share of the limit in force
+// at its time, and that limit: 7 of 10 at 01:38 is less full than 1 of 1
+// at 01:50. Of equal shares the smaller limit wins (1/1 says more than
+// 10/10 of a pool resized between them), then the earlier. ok is false
+// when no sample has a positive limit.
+func (s Saturation) Fullest() (used Sample, limit float64, ok bool) {
+	best := math.Inf(-1)
+	for _, p := range s.Used.Samples {
+		m := s.LimitAt(p.T)
+		if m <= 0 {
+			continue
+		}
+		if share := p.V / m; share > best || share == best && m < limit {
+			best, used, limit, ok = share, p, m, true
+		}
+	}
+	return used, limit, ok
 }
 
 // PoolResource is the Resource of a connection pool's Saturation towards

@@ -250,6 +250,13 @@ func loadOverview(d Deps, prev *overviewData) tea.Cmd {
 				}
 				return err
 			})
+		} else if d.Sources.RuleAlerts != nil {
+			// Prometheus's rules' alerts: no silences, so none is acknowledged
+			timed(&o.AlertsOf, func(ctx context.Context) error {
+				var err error
+				o.Alerts, err = d.Sources.RuleAlerts.Alerts(ctx)
+				return err
+			})
 		} else {
 			o.AlertsOf.Err = errNoSource("alertmanager")
 		}

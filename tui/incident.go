@@ -105,7 +105,7 @@ func (v *incidentView) Detail() (string, []string) {
 		}
 		out = append(out, "")
 	}
-	out = append(out, p.Summary)
+	out = append(out, summaryText(p))
 	if p.Blast != nil {
 		out = append(out, blastLine(p.Blast))
 	}
@@ -189,7 +189,7 @@ func (v *incidentView) key(km tea.KeyPressMsg) tea.Cmd {
 		if v.inc == nil {
 			return nil
 		}
-		return copyText("the incident's summary", v.shown.Summary)
+		return copyText("the incident's summary", summaryText(v.shown))
 	case key.Matches(km, k.Link):
 		return v.link()
 	case key.Matches(km, k.Runbook, k.RunbookN):

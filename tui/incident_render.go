@@ -30,7 +30,11 @@ func renderIncident(p present.Incident, collapsed bool, width int, st *themes.St
 	if len(p.Incomplete) > 0 {
 		wrap("✗ Evidence incomplete: "+strings.Join(p.Incomplete, "; "), st.Bad.Render)
 	}
-	wrap(p.Summary, st.Heading.Render)
+	stop, chain := summaryParts(p)
+	if stop != "" {
+		wrap(stop, st.Warn.Render)
+	}
+	wrap(chain, st.Heading.Render)
 	if b := p.Blast; b != nil {
 		wrap(blastLine(b), st.Bad.Render)
 	}
@@ -41,7 +45,19 @@ func renderIncident(p present.Incident, collapsed bool, width int, st *themes.St
 	add(st.Heading.Render("ROOT-CAUSE CANDIDATES"))
 	for _, c := range p.Candidates {
 		lvl := likelihoodLevel[c.Likelihood]
-		add(fmt.Sprintf("%d. %s  %s", c.Rank, st.Heading.Render(c.Service), st.Level(lvl).Render(fmt.Sprintf("%s %.2f", c.Likelihood, c.Confidence))))
+		head := fmt.Sprintf("%d. %s  %s", c.Rank, st.Heading.Render(c.Service), st.Level(lvl).Render(fmt.Sprintf("%s %.2f", c.Likelihood, c.Confidence)))
+		if c.Stopped != "" {
+			// its evidence is its last data: said on its own line when the
+			// heading has no room for it
+			mark := stoppedMark(c.Stopped, st)
+			if lipgloss.Width(head+"  "+mark) <= width {
+				head += "  " + mark
+			} else {
+				add(head)
+				head = "   " + mark
+			}
+		}
+		add(head)
 		for _, r := range c.Reasons {
 			add(fmt.Sprintf("   %-11s %s", r.Kind, r.Detail))
 			for _, l := range r.Lines {
@@ -72,10 +88,19 @@ func renderIncident(p present.Incident, collapsed bool, width int, st *themes.St
 				hidden++
 				continue
 			}
-			l := r.Prefix + r.Service
+			name := r.Service
+			lvl := int(r.Health)
 			if r.Anomaly != "" {
-				lvl := int(r.Health)
-				l = r.Prefix + st.Level(lvl).Render(r.Service) + "  " + st.Level(lvl).Render([...]string{"", "! ", "✗ "}[lvl]+r.Anomaly)
+				name = st.Level(lvl).Render(r.Service)
+			}
+			if r.Stopped != "" {
+				// before its anomaly, which a narrow screen cuts: that
+				// anomaly is its last data
+				name += "  " + stoppedMark(r.Stopped, st)
+			}
+			l := r.Prefix + name
+			if r.Anomaly != "" {
+				l += "  " + st.Level(lvl).Render([...]string{"", "! ", "✗ "}[lvl]+r.Anomaly)
 			}
 			add(l)
 		}
@@ -93,8 +118,12 @@ func renderIncident(p present.Incident, collapsed bool, width int, st *themes.St
 	if len(p.Timeline) > 0 {
 		add("")
 		add(st.Heading.Render("TIMELINE"))
+		kind := 13 // a longer kind ("stopped-reporting") widens the column
 		for _, e := range p.Timeline {
-			add(fmt.Sprintf("  %s  %-13s %-20s %s", e.Time, e.Kind, fit(e.Service, 20), e.Detail))
+			kind = max(kind, len(e.Kind))
+		}
+		for _, e := range p.Timeline {
+			add(fmt.Sprintf("  %s  %-*s %-20s %s", e.Time, kind, e.Kind, fit(e.Service, 20), e.Detail))
 		}
 	}
 	if len(p.Traces) > 0 {
@@ -111,6 +140,30 @@ func renderIncident(p present.Incident, collapsed bool, width int, st *themes.St
 		}
 	}
 	return out
+}
+
+// summaryParts is the incident's summary as the cockpit says it: when a
+// stop leads it (StoppedFirst), the stop in the cockpit's zone, then the
+// chain before it; otherwise no stop and the summary whole.
+func summaryParts(p present.Incident) (stop, chain string) {
+	if p.StoppedFirst == "" || p.ChainText == "" {
+		return "", p.Summary
+	}
+	return p.StoppedFirst, p.ChainText
+}
+
+// summaryText is the summary as one sentence, the stop first when it leads.
+func summaryText(p present.Incident) string {
+	if stop, chain := summaryParts(p); stop != "" {
+		return stop + " " + chain
+	}
+	return p.Summary
+}
+
+// stoppedMark says a service stopped reporting, in the colour of stale
+// data: "! stopped reporting since 09:50".
+func stoppedMark(since string, st *themes.Styles) string {
+	return st.State(1, "stopped reporting since "+since)
 }
 
 // blastLine is the blast radius in one sentence.

@@ -33,13 +33,14 @@ func NewCmdAlerts(f *Factory, runF func(context.Context, *alertsOptions) error) 
 		Use:     "alerts [MATCHER...]",
 		Aliases: []string{"alert"},
 		Short:   "List alerts from Alertmanager (or Prometheus when no Alertmanager is configured)",
-		Long: `alerts lists the alerts Alertmanager holds, filtered as amtool filters them:
-matchers in Alertmanager's syntax (name=value, name!=value, name=~regex,
-name!~regex, quoted values, braces), all of which must match. A first
-argument without an operator is an alert name. With none of --active,
---silenced and --inhibited, only active alerts are listed. --demo lists
-the simulator's alerts instead; with --watch its fleet runs on at the wall
-clock's pace.`,
+		Long: `alerts lists the alerts Alertmanager holds (with no Alertmanager configured,
+the ones Prometheus's rules fire: firing only, never silenced), filtered
+as amtool filters them: matchers in Alertmanager's syntax (name=value,
+name!=value, name=~regex, name!~regex, quoted values, braces), all of
+which must match. A first argument without an operator is an alert
+name. With none of --active, --silenced and --inhibited, only active
+alerts are listed. --demo lists the simulator's alerts instead; with
+--watch its fleet runs on at the wall clock's pace.`,
 		Example: `  oncall alerts
   oncall alerts HighErrorRate
   oncall alerts 'service=~"checkout.*"' severity=page --silenced
@@ -76,16 +77,16 @@ func runAlerts(ctx context.Context, o *alertsOptions) error {
 	if err != nil {
 		return err
 	}
-	list := w.alertList()
+	src := w.Sources.AlertSource()
 	if o.watch.on {
 		w.runOn(ctx)
 	}
 	return o.watch.run(ctx, o.Factory, func(ctx context.Context) (func() error, error) {
-		if list == nil {
+		if src == nil {
 			// inside the fetch: a watch shows it in place and goes on
 			return nil, usagef("no alertmanager or prometheus datasource configured")
 		}
-		alerts, err := list(ctx)
+		alerts, err := src.Alerts(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -95,8 +96,9 @@ func runAlerts(ctx context.Context, o *alertsOptions) error {
 				return writeJSONFor(o.IO.Out, alerts, o.watch.on)
 			}
 			t := present.NewTable("ALERT", "SEVERITY", "STATE", "SINCE", "AGE", "LABELS")
+			now := w.Now()
 			for _, a := range alerts {
-				t.Row(a.Name, a.Severity, alertState(a), o.Global.clock(a.StartsAt), age(w.Now(), a.StartsAt), labelSummary(a.Labels, "alertname", "severity"))
+				t.Row(a.Name, a.Severity, alertState(a), since(now, a.StartsAt, o.Global.zone()), age(now, a.StartsAt), labelSummary(a.Labels, "alertname", "severity"))
 			}
 			return t.Render(o.IO.Out)
 		}, nil
@@ -154,11 +156,32 @@ func alertState(a sources.Alert) string {
 	return string(a.State)
 }
 
+// clockSkew is how far in the future an alert's start may be and still
+// read as just begun: Prometheus's clock and this host's differ a little.
+const clockSkew = time.Minute
+
+// age is how long ago an alert started, or "-" when its start is unknown
+// or absurd (in the future, or before 1970): a backend's bad clock must
+// not show as "-2562047h47m16s" or a saturated duration.
 func age(now, t time.Time) string {
+	if t.IsZero() || t.Before(time.Unix(0, 0)) || t.After(now.Add(clockSkew)) {
+		return "-"
+	}
+	return max(now.Sub(t), 0).Truncate(time.Second).String()
+}
+
+// since writes when an alert started in zone: the time of day when that
+// is today there, else the date too, so that yesterday's 23:00 does not
+// read as tonight's.
+func since(now, t time.Time, zone *time.Location) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return now.Sub(t).Truncate(time.Second).String()
+	t, now = t.In(zone), now.In(zone)
+	if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
+		return t.Format("15:04:05 MST")
+	}
+	return t.Format("2006-01-02 15:04 MST")
 }
 
 func labelSummary(l sources.Labels, skip ...string) string {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/oncall-cockpit/oncall/internal/config"
@@ -169,18 +168,6 @@ func newAnnotations(g config.Grafana, requests *httpx.RequestLog) (*grafana.Clie
 	return grafana.New(g.URL, hc, grafana.Options{Tags: a.Tags, ServiceTag: a.ServiceTag, Limit: a.Limit})
 }
 
-// alertList lists the alerts Alertmanager holds, else the ones
-// Prometheus's rules fire; nil when neither is configured.
-func (b *backends) alertList() func(context.Context) ([]sources.Alert, error) {
-	switch {
-	case b.Alertmanager != nil:
-		return b.Alertmanager.Alerts
-	case b.Prometheus != nil:
-		return b.Prometheus.Alerts
-	}
-	return nil
-}
-
 // sources are the configured clients as a set.
 func (b *backends) sources() sources.Set {
 	var s sources.Set
@@ -207,6 +194,10 @@ func (b *backends) sources() sources.Set {
 	}
 	if b.Alertmanager != nil {
 		s.Alerts = b.Alertmanager
+	} else if b.Prometheus != nil {
+		// Alertmanager stays the source where there is one: it dedupes
+		// and knows silences; without it the rules' alerts are read
+		s.RuleAlerts = b.Prometheus
 	}
 	return s
 }

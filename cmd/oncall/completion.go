@@ -39,8 +39,8 @@ func completeAlertNames(f *Factory) cobra.CompletionFunc {
 			return nil, err
 		}
 		var alerts []sources.Alert
-		if list := w.Backends.alertList(); list != nil {
-			alerts, err = list(ctx)
+		if src := w.Sources.AlertSource(); src != nil {
+			alerts, err = src.Alerts(ctx)
 		}
 		var out []cobra.Completion
 		for _, a := range alerts {

@@ -35,11 +35,12 @@ run out within --horizon (Holt's damped trend on the error ratio, and
 Holt-Winters with a daily season on the traffic when three days of history
 exist), and the resources (connection pools, workers, CPU) predicted to
 reach 95% within --saturation-horizon (Holt's linear trend on the last half
-hour). Each forecast comes with its 80% interval: "in 23 min (±5 min)", or
-"(13 min at the earliest)" when the optimistic edge does not cross within
-the horizon. Budgets already spent come first, "out now"; the rest is
-soonest first, budgets and resources together (-o json: each list soonest
-first, and the spent budgets under "exhausted").
+hour, against the limit in force now: a pool resized in that half hour is
+forecast to fill its new size). Each forecast comes with its 80% interval:
+"in 23 min (±5 min)", or "(13 min at the earliest)" when the optimistic
+edge does not cross within the horizon. Budgets already spent come first,
+"out now"; the rest is soonest first, budgets and resources together (-o
+json: each list soonest first, and the spent budgets under "exhausted").
 
 Saturation is read from Prometheus through the conventions' resources
 presets (OTel, HikariCP and database/sql pools, pgbouncer, cAdvisor CPU

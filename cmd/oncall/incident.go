@@ -44,9 +44,10 @@ joins them by trace ID, and reports:
   - the timeline of onsets, alerts and changes.
 
 It starts from --service, --alert or --trace, or from the whole fleet when
-none is given. --demo runs it on the built-in simulator instead of the
-configured datasources. The JSON form (-o json) is documented in
-docs/incident-json.md.
+none is given. Alerts are Alertmanager's, or, where none is configured,
+the ones Prometheus's rules fire. --demo runs it on the built-in
+simulator instead of the configured datasources. The JSON form (-o json)
+is documented in docs/incident-json.md.
 
 When the first anomaly starts at the start of --window, the incident began
 before it: the window is widened backwards until the onset has a start
@@ -161,16 +162,16 @@ func (o *incidentOptions) trigger(ctx context.Context, w *World) (correlate.Trig
 	case o.service != "":
 		err = checkServiceAt(ctx, w.Sources.Metrics, o.IO.ErrOut, o.service, at, now)
 	case o.alert != "":
-		t.Service, err = firingAlert(ctx, w.Sources.Alerts, o.alert)
+		t.Service, err = firingAlert(ctx, w.Sources.AlertSource(), o.alert)
 	}
 	return t, err
 }
 
 // firingAlert is the service of the firing alert named, or why there is
 // none, with the names close to it.
-func firingAlert(ctx context.Context, am sources.Alerting, name string) (string, error) {
+func firingAlert(ctx context.Context, am sources.AlertReader, name string) (string, error) {
 	if am == nil {
-		return "", usagef("--alert needs an alertmanager datasource")
+		return "", usagef("--alert needs an alertmanager or prometheus datasource")
 	}
 	alerts, err := am.Alerts(ctx)
 	if err != nil {

@@ -81,18 +81,6 @@ func (w *World) Simulated() bool { return w.Fleet != nil }
 // AuditLog is where this world's actions are written.
 func (w *World) AuditLog() string { return w.remediation.auditLog }
 
-// alertList lists the world's alerts: the simulator's, or the config's
-// Alertmanager's, else its Prometheus rules'; nil when it has none.
-func (w *World) alertList() func(context.Context) ([]sources.Alert, error) {
-	if w.Backends != nil {
-		return w.Backends.alertList()
-	}
-	if w.Sources.Alerts != nil {
-		return w.Sources.Alerts.Alerts
-	}
-	return nil
-}
-
 // runOn lets a simulated world move on at the wall clock's pace until ctx
 // ends, for a command that follows it (logs -f, --watch): the demo's
 // fleet otherwise stands still at onset+after. A config's world is live

@@ -68,7 +68,11 @@ type Incident struct {
 	Now      time.Time
 	Window   sources.TimeRange
 	Baseline time.Duration
-	Summary  string // the chain as one sentence
+	Summary  string // the verdict as one sentence
+	// ChainText is the chain as one sentence, symptom first, joined as
+	// correlate joins it into Summary: a view that says a stop first
+	// (StoppedFirst) follows it with this.
+	ChainText string
 	// StoppedFirst, when set, says which services stopped reporting and
 	// since when: the summary leads with it when nothing still reporting
 	// explains the incident, so the chain view says it first too.
@@ -103,7 +107,10 @@ type Candidate struct {
 	Confidence float64
 	Score      float64
 	Onset      string // empty when unknown
-	Reasons    []Reason
+	// Stopped is when its service stopped reporting ("09:50" in the
+	// zone); empty while it reports.
+	Stopped string
+	Reasons []Reason
 }
 
 // Reason is one piece of evidence: what it says, the query it came from,
@@ -129,7 +136,9 @@ type TreeRow struct {
 	Health correlate.Health
 	// ByLoad marks a peer hurt by load from the tree, not a caller.
 	ByLoad bool
-	Calls  []string // the root's own dependencies
+	// Stopped is when the service stopped reporting, as on a Candidate.
+	Stopped string
+	Calls   []string // the root's own dependencies
 }
 
 // Blast is the blast radius, with how each number was computed.
@@ -204,11 +213,18 @@ func NewIncident(inc *correlate.Incident, o Options) Incident {
 		}
 		p.StoppedFirst = fmt.Sprintf("%s stopped reporting since %s, while the rest of the fleet reports; before the stop:", strings.Join(names, ", "), clock(inc.Stopped[0].Since))
 	}
+	links := make([]string, 0, len(inc.Chain))
 	for _, l := range inc.Chain {
 		p.Chain = append(p.Chain, ChainLink{Safe(l.Service), Safe(l.What)})
+		links = append(links, Safe(l.Service)+" "+Safe(l.What))
+	}
+	p.ChainText = strings.Join(links, " ← ")
+	stopped := map[string]string{}
+	for _, st := range inc.Stopped {
+		stopped[st.Service] = st.Since.In(zoneOr(o.Zone)).Format("15:04")
 	}
 	for i, c := range inc.Candidates {
-		pc := Candidate{Rank: i + 1, Service: Safe(c.Service), Likelihood: c.Likelihood, Confidence: c.Confidence, Score: c.Score}
+		pc := Candidate{Rank: i + 1, Service: Safe(c.Service), Likelihood: c.Likelihood, Confidence: c.Confidence, Score: c.Score, Stopped: stopped[c.Service]}
 		if !c.Onset.IsZero() {
 			pc.Onset = clock(c.Onset)
 		}
@@ -226,7 +242,7 @@ func NewIncident(inc *correlate.Incident, o Options) Incident {
 		p.Mechanisms = append(p.Mechanisms, Mechanism{m.Kind, Safe(m.Detail)})
 	}
 	for _, r := range inc.Tree() {
-		row := TreeRow{Prefix: r.Prefix, Depth: len([]rune(r.Prefix)) / 3, Service: Safe(r.Service), Anomaly: Safe(r.Anomaly), ByLoad: r.ByLoad, Calls: safeAll(r.Calls)}
+		row := TreeRow{Prefix: r.Prefix, Depth: len([]rune(r.Prefix)) / 3, Service: Safe(r.Service), Anomaly: Safe(r.Anomaly), ByLoad: r.ByLoad, Stopped: stopped[r.Service], Calls: safeAll(r.Calls)}
 		if r.Anomaly != "" {
 			// errors are failing; latency alone is a warning
 			row.Health = correlate.Degraded

@@ -320,30 +320,6 @@ func (c *Client) Exemplars(ctx context.Context, services []string, r sources.Tim
 	return out, nil
 }
 
-// Alerts returns Prometheus's pending and firing alerts.
-func (c *Client) Alerts(ctx context.Context) ([]sources.Alert, error) {
-	res, err := c.api.Alerts(ctx)
-	if err != nil {
-		return nil, c.fail("alerts", err)
-	}
-	out := make([]sources.Alert, 0, len(res.Alerts))
-	for _, a := range res.Alerts {
-		out = append(out, c.toAlert(a))
-	}
-	return out, nil
-}
-
-func (c *Client) toAlert(a v1.Alert) sources.Alert {
-	l := toLabels(a.Labels)
-	label, service := c.conv.Alerts.Service(l)
-	state := sources.AlertFiring
-	if a.State == v1.AlertStatePending {
-		state = sources.AlertPending
-	}
-	return sources.Alert{Name: l["alertname"], Service: service, ServiceLabel: label, State: state, Severity: l["severity"], Labels: l,
-		Annotations: toLabels(a.Annotations), StartsAt: a.ActiveAt}
-}
-
 // Rules returns the loaded rule groups.
 func (c *Client) Rules(ctx context.Context) ([]sources.RuleGroup, error) {
 	res, err := c.api.Rules(ctx, nil)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -123,13 +122,10 @@ func (c *Client) Saturation(ctx context.Context, services []string, r sources.Ti
 	return nil, fmt.Errorf("prometheus: no series for the saturation presets %s: %w", strings.Join(tried, ", "), sources.ErrNotReported)
 }
 
-// peakShare is the highest share of Max in use.
+// peakShare is the highest share of the limit in force in use.
 func peakShare(s sources.Saturation) float64 {
-	p := 0.0
-	for _, x := range s.Used.Samples {
-		p = max(p, x.V/s.Max)
-	}
-	return p
+	used, limit, _ := s.Fullest()
+	return used.V / limit
 }
 
 // saturationByPreset runs every query and returns, per preset in order
@@ -253,42 +249,20 @@ func (q resourceQuery) join(rq sources.ResourceQueries, used, maxes []sources.Se
 		case q.kind == "":
 			resource = k.resource
 		}
-		m := limitAtPeak(u.Samples, sensibleReadings(limit.Samples))
-		if m <= 0 {
+		limit.Samples = sensibleReadings(limit.Samples)
+		sat := sources.Saturation{Service: k.service, Resource: resource, Used: u, Limit: limit, Source: "prometheus: " + q.source}
+		_, m, ok := sat.Fullest()
+		if !ok {
 			unusable++
 			continue // a limit of 0 (or none read) is no limit
 		}
-		out = append(out, sources.Saturation{Service: k.service, Resource: resource, Max: m, Used: u, Source: "prometheus: " + q.source})
+		// Max is the limit in force when the pool was fullest: one shrunk
+		// from 20 to 5 that then runs 5 of 5 reports 5, not the 20 it had
+		// before; readers judging an instant read Limit there (LimitAt)
+		sat.Max = m
+		out = append(out, sat)
 	}
 	return out, unusable
-}
-
-// limitAtPeak is the limit in force when the resource was fullest: the
-// point where used/max is highest. A pool shrunk from 20 to 5 that then
-// runs 5 of 5 reports 5, not the 20 it had before; when the fullest share
-// is reached at several points, the smallest of their limits. Non-positive
-// limits are skipped (NaN and ±Inf never reach here: toSeries drops them).
-// Range queries share their steps, so a used point's limit is the max
-// point at the same instant.
-func limitAtPeak(used, limits []sources.Sample) float64 {
-	at := make(map[int64]float64, len(limits))
-	for _, p := range limits {
-		at[p.T.UnixMilli()] = p.V
-	}
-	bestShare, bestMax := math.Inf(-1), 0.0
-	for _, p := range used {
-		m, ok := at[p.T.UnixMilli()]
-		if !ok || m <= 0 {
-			continue
-		}
-		switch share := p.V / m; {
-		case share > bestShare:
-			bestShare, bestMax = share, m
-		case share == bestShare:
-			bestMax = min(bestMax, m)
-		}
-	}
-	return bestMax
 }
 
 // resourceQueries writes the used and max queries of the enabled presets,

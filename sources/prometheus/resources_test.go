@@ -178,6 +178,10 @@ func TestCustomPoolWithItsOwnLabels(t *testing.T) {
 	if len(sats) != 1 || sats[0].Resource != "pool:orders-db" || sats[0].Max != 6 || sats[0].Source != "prometheus: shop_db" {
 		t.Fatalf("%+v", sats)
 	}
+	// a custom resource's limit is kept as a series too, with its query
+	if l := sats[0].Limit; len(l.Samples) != 1 || l.Samples[0].V != 6 || !strings.Contains(l.Query, "shop_pool_size") {
+		t.Errorf("custom limit series %+v", l)
+	}
 	if !slices.ContainsFunc(f.queries, func(q string) bool { return strings.Contains(q, `shop_pool_used{app=~"shop"}`) }) {
 		t.Errorf("queries %q", f.queries)
 	}
@@ -263,25 +267,6 @@ func TestSaturationPresetOrderIsPrecedence(t *testing.T) {
 	}
 }
 
-func TestLimitAtPeakOfAShrunkPool(t *testing.T) {
-	at := func(i int, v float64) sources.Sample { return sources.Sample{T: time.Unix(int64(60*i), 0), V: v} }
-	for _, tc := range []struct {
-		name         string
-		used, limits []sources.Sample
-		want         float64
-	}{
-		{"shrunk 20→5 and full", []sources.Sample{at(0, 8), at(1, 8), at(2, 5)}, []sources.Sample{at(0, 20), at(1, 20), at(2, 5)}, 5},
-		{"grown 5→20 after the peak", []sources.Sample{at(0, 5), at(1, 6)}, []sources.Sample{at(0, 5), at(1, 20)}, 5},
-		{"equally full: the smaller", []sources.Sample{at(0, 10), at(1, 5)}, []sources.Sample{at(0, 20), at(1, 10)}, 10},
-		{"idle: the smaller", []sources.Sample{at(0, 0), at(1, 0)}, []sources.Sample{at(0, 20), at(1, 10)}, 10},
-		{"limit 0 or missing", []sources.Sample{at(0, 3), at(1, 3)}, []sources.Sample{at(0, 0)}, 0},
-	} {
-		if got := limitAtPeak(tc.used, tc.limits); got != tc.want {
-			t.Errorf("%s: %g, want %g", tc.name, got, tc.want)
-		}
-	}
-}
-
 func TestDoctorSaysWhichPresetsFoundSeries(t *testing.T) {
 	pools := func(metric string, vals ...string) [2]string {
 		return [2]string{metric, "[" + matrix(`"job":"a","oncall_pool":"p1"`, vals...) + "," +
@@ -315,6 +300,8 @@ var stackT0 = time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
 //   - checkout's HikariPool-1 (max 10) runs 2 until 10:30, then 10: full;
 //   - payments' go_sql pool shrinks from 20 to 5 at 10:20 and runs 5 of 5
 //     (4 before);
+//   - basket's HikariPool-1 is cut from 10 to 1 at 10:45 by a config push:
+//     7 of 10 before, 1 of 1 after;
 //   - search's HikariPool-1 fills linearly from 0 at 10:00 to 10 at 11:00;
 //   - inventory's OTel pool (current names, with an idle series to
 //     ignore) runs 3 of 8, and legacy's older names 2 of 4;
@@ -358,10 +345,12 @@ func stackOpenMetrics() string {
 	}
 	family("hikaricp_connections_active", "gauge",
 		series{`job="checkout",pool="HikariPool-1"`, step(2, 10, 30*time.Minute)},
-		series{`job="search",pool="HikariPool-1"`, func(d time.Duration) float64 { return 10 * d.Minutes() / 60 }})
+		series{`job="search",pool="HikariPool-1"`, func(d time.Duration) float64 { return 10 * d.Minutes() / 60 }},
+		series{`job="basket",pool="HikariPool-1"`, step(7, 1, 45*time.Minute)})
 	family("hikaricp_connections_max", "gauge",
 		series{`job="checkout",pool="HikariPool-1"`, constant(10)},
-		series{`job="search",pool="HikariPool-1"`, constant(10)})
+		series{`job="search",pool="HikariPool-1"`, constant(10)},
+		series{`job="basket",pool="HikariPool-1"`, step(10, 1, 45*time.Minute)})
 	family("go_sql_stats_connections_in_use", "gauge", series{`job="payments",db_name="payments"`, step(4, 5, 20*time.Minute)})
 	family("go_sql_stats_connections_max_open", "gauge", series{`job="payments",db_name="payments"`, step(20, 5, 20*time.Minute)})
 	family("db_client_connection_count", "gauge",
@@ -397,7 +386,7 @@ func stackOpenMetrics() string {
 func TestSaturationOnRealPrometheus(t *testing.T) {
 	url := testenv.Prometheus(t, testenv.PrometheusOptions{OpenMetrics: stackOpenMetrics()})
 	conv := sources.DefaultConventions()
-	conv.Resources.Targets = map[string]string{"checkout/HikariPool-1": "orders-db", "search/HikariPool-1": "search-db"}
+	conv.Resources.Targets = map[string]string{"checkout/HikariPool-1": "orders-db", "search/HikariPool-1": "search-db", "basket/HikariPool-1": "basket-mysql"}
 	c, err := New(url, http.DefaultClient, conv)
 	if err != nil {
 		t.Fatal(err)
@@ -414,7 +403,9 @@ func TestSaturationOnRealPrometheus(t *testing.T) {
 		fullAt    time.Time // the first point at its peak
 	}
 	got := map[string]reading{}
+	limits := map[string]sources.Series{}
 	for _, s := range sats {
+		limits[s.Service+" "+s.Resource] = s.Limit
 		var x reading
 		x.max, x.source = s.Max, s.Source
 		for _, p := range s.Used.Samples {
@@ -430,6 +421,7 @@ func TestSaturationOnRealPrometheus(t *testing.T) {
 	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-6*max(1, math.Abs(b)) }
 	for k, want := range map[string]reading{
 		"checkout pool:orders-db":     {10, 10, "prometheus: hikaricp", stackT0.Add(30 * time.Minute)},
+		"basket pool:basket-mysql":    {7, 1, "prometheus: hikaricp", r.Start}, // 7 of 10; fullest at 1 of 1
 		"search pool:search-db":       {10 * 55.0 / 60, 10, "prometheus: hikaricp", r.End},
 		"payments pool:payments":      {5, 5, "prometheus: go_sql", stackT0.Add(20 * time.Minute)},
 		"inventory pool:inventory-db": {3, 8, "prometheus: otel_pool", r.Start},
@@ -448,9 +440,49 @@ func TestSaturationOnRealPrometheus(t *testing.T) {
 			t.Errorf("%s: peaked at %s, want %s", k, g.fullAt, want.fullAt)
 		}
 	}
-	if len(got) != 8 {
-		t.Errorf("%d resources, want 8: %v", len(got), got)
+	if len(got) != 9 {
+		t.Errorf("%d resources, want 9: %v", len(got), got)
 	}
+
+	t.Run("every preset keeps its limit over time", func(t *testing.T) {
+		// limit(at) is the limit the fixture wrote in force at a minute
+		// of the range; constant limits are their Max throughout
+		step := func(before, after float64, at time.Duration) func(time.Duration) float64 {
+			return func(d time.Duration) float64 { return map[bool]float64{true: before, false: after}[d < at] }
+		}
+		resized := map[string]func(time.Duration) float64{
+			"basket pool:basket-mysql": step(10, 1, 45*time.Minute),
+			"payments pool:payments":   step(20, 5, 20*time.Minute),
+		}
+		for k, l := range limits {
+			if len(l.Samples) != 51 || l.Query == "" {
+				t.Errorf("%s: %d limit samples (query %q), want 51 with its query", k, len(l.Samples), l.Query)
+				continue
+			}
+			for _, p := range l.Samples {
+				want := got[k].max
+				if f := resized[k]; f != nil {
+					want = f(p.T.Sub(stackT0))
+				}
+				if !near(p.V, want) {
+					t.Errorf("%s: limit %g at %s, want %g", k, p.V, p.T.Format("15:04"), want)
+				}
+			}
+		}
+		var basket sources.Saturation
+		for _, s := range sats {
+			if s.Service == "basket" {
+				basket = s
+			}
+		}
+		cut := stackT0.Add(45 * time.Minute)
+		if a, b := basket.LimitAt(cut.Add(-time.Minute)), basket.LimitAt(cut); a != 10 || b != 1 {
+			t.Errorf("basket's limit %g before 10:45 and %g from it, want 10 then 1", a, b)
+		}
+		if used, limit, _ := basket.Fullest(); !used.T.Equal(cut) || used.V != 1 || limit != 1 || basket.Max != 1 {
+			t.Errorf("basket fullest at %g/%g %s (Max %g), want 1/1 at 10:45", used.V, limit, used.T.Format("15:04"), basket.Max)
+		}
+	})
 
 	t.Run("hostile service names select nothing and break nothing", func(t *testing.T) {
 		sats, err := c.Saturation(ctx, []string{`a"b`, `x|y`, `\`, "c\nd", "checkout"}, r, time.Minute)

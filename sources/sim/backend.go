@@ -105,6 +105,16 @@ func mean(v []float64) float64 {
 	return s / float64(len(v))
 }
 
+// overRange is the mean of v over a range of n steps that v covers in
+// part (missing steps count as nothing), or over v when it has more.
+func overRange(v []float64, n int) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(max(n, len(v)))
+}
+
 func peak(v []float64) float64 {
 	m := 0.0
 	for _, x := range v {
@@ -165,13 +175,17 @@ func (b *Backend) ServiceGraph(_ context.Context, at time.Time, w time.Duration)
 		if len(e.Attempts) == 0 {
 			return nil, nil // nothing recorded in the window yet
 		}
-		rate := mean(values(e.Attempts))
+		// as Prometheus's rate does: the increase over the whole range,
+		// so a range the history covers in part reads low, as a real
+		// one does (correlate scales the baseline back, coverEdgeBaseline)
+		steps := int(w / world.Step)
+		rate := overRange(values(e.Attempts), steps)
 		if rate == 0 {
 			continue
 		}
 		q := fmt.Sprintf(`sum by (client, server) (rate(traces_service_graph_request_total{client=%q, server=%q}[%s]))`, e.Client, e.Server, win)
 		out = append(out, sources.Edge{Client: e.Client, Server: e.Server, Kind: edgeKind(e.ServerKind),
-			RequestRate: rate, FailedRate: mean(values(e.Failed)), P99Seconds: peak(values(e.P99)), Query: b.origin(q)})
+			RequestRate: rate, FailedRate: overRange(values(e.Failed), steps), P99Seconds: peak(values(e.P99)), Query: b.origin(q)})
 	}
 	return out, nil
 }
@@ -245,9 +259,12 @@ func (b *Backend) Saturation(_ context.Context, services []string, r sources.Tim
 	for _, n := range names {
 		res, _ := b.f.Resources(n, r.Start, r.End)
 		for _, x := range res {
+			used := buckets(x.Used, r.End, step, mean)
 			out = append(out, sources.Saturation{Service: n, Resource: x.Name, Max: x.Max, Source: source,
 				Used: sources.Series{Labels: sources.Labels{serviceLabel: n, "resource": x.Name}, Query: b.origin(saturationQuery(n, x.Name)),
-					Samples: buckets(x.Used, r.End, step, mean)}})
+					Samples: used},
+				Limit: sources.Series{Labels: sources.Labels{serviceLabel: n, "resource": x.Name}, Query: b.origin(limitQuery(n, x.Name, x.Max)),
+					Samples: constantAt(used, x.Max)}})
 		}
 	}
 	return out, nil
@@ -266,6 +283,33 @@ func saturationQuery(service, resource string) string {
 	default:
 		return fmt.Sprintf(`sum(db_client_connection_count{service=%q, pool_name=%q, state="used"})`, service, strings.TrimPrefix(resource, world.ResPoolPrefix))
 	}
+}
+
+// limitQuery is the PromQL behind a resource's limit, in the names the
+// simulator exposes; it exposes no CPU limit, so that one is the number.
+func limitQuery(service, resource string, limit float64) string {
+	switch {
+	case resource == world.ResWorkers:
+		return fmt.Sprintf(`sum(sim_workers_max{service=%q})`, service)
+	case resource == world.ResCPU:
+		return fmt.Sprintf(`vector(%g)`, limit)
+	case resource == world.ResConnections:
+		return fmt.Sprintf(`pg_settings_max_connections{datname=%q}`, service)
+	default:
+		return fmt.Sprintf(`sum(db_client_connection_max{service=%q, pool_name=%q})`, service, strings.TrimPrefix(resource, world.ResPoolPrefix))
+	}
+}
+
+// constantAt is the limit now at each of the used series' steps: the
+// simulator keeps no history of its limits (a pool's size follows its
+// owner's ready replicas, and only today's count is kept), so its limit
+// series is flat, as its single Max was before.
+func constantAt(used []sources.Sample, limit float64) []sources.Sample {
+	out := make([]sources.Sample, len(used))
+	for i, p := range used {
+		out[i] = sources.Sample{T: p.T, V: limit}
+	}
+	return out
 }
 
 // BuildInfo says the simulator answers: it is in process, always up.

@@ -247,3 +247,23 @@ func TestChangesAndSaturationSayTheSimulator(t *testing.T) {
 		}
 	}
 }
+
+// TestSaturationLimitIsASeries: every resource's limit comes as a series
+// on its used steps, with the query it stands for, as Prometheus's does.
+func TestSaturationLimitIsASeries(t *testing.T) {
+	f, b := run(t, "db-pool-exhaustion", 5*time.Minute)
+	r := sources.TimeRange{Start: f.Now().Add(-10 * time.Minute), End: f.Now()}
+	sats, err := b.Saturation(bg, nil, r, time.Minute)
+	if err != nil || len(sats) == 0 {
+		t.Fatalf("saturation: %v", err)
+	}
+	for _, s := range sats {
+		l := s.Limit.Samples
+		if len(l) == 0 || len(l) != len(s.Used.Samples) || l[0].V != s.Max || !l[0].T.Equal(s.Used.Samples[0].T) || l[len(l)-1].V != s.Max || s.Limit.Query == "" {
+			t.Errorf("%s %s: limit %+v, want %g at each of its %d used steps", s.Service, s.Resource, s.Limit, s.Max, len(s.Used.Samples))
+		}
+		if s.LimitAt(r.End) != s.Max {
+			t.Errorf("%s %s: limit now %g, want %g", s.Service, s.Resource, s.LimitAt(r.End), s.Max)
+		}
+	}
+}
