@@ -62,11 +62,11 @@ type Audit struct {
 // DefaultAuditPath is $XDG_DATA_HOME/oncall/audit.jsonl, ~/.local/share
 // when unset.
 func DefaultAuditPath(getenv func(string) string) string {
-	return filepath.Join(dataDir(getenv), "audit.jsonl")
+	return filepath.Join(DataDir(getenv), "audit.jsonl")
 }
 
-// dataDir is $XDG_DATA_HOME/oncall, ~/.local/share/oncall when unset.
-func dataDir(getenv func(string) string) string {
+// DataDir is $XDG_DATA_HOME/oncall, ~/.local/share/oncall when unset.
+func DataDir(getenv func(string) string) string {
 	dir := getenv("XDG_DATA_HOME")
 	if dir == "" {
 		home := getenv("HOME")

@@ -16,6 +16,12 @@ import (
 // not page again for the same runbook and target until it ends.
 const RecordEscalation = "escalation"
 
+// AutopilotApproval is the approval the autopilot runs plans with, as
+// the audit log keeps it: alone for an escalation's run, followed by
+// ": " and why for a plan it ran itself. The history tells the
+// autopilot's actions from people's by it.
+const AutopilotApproval = "autopilot"
+
 // Proposal is a plan waiting for a human: what the autopilot would do,
 // and why it did not.
 type Proposal struct {
@@ -218,7 +224,7 @@ func (a *Autopilot) Round(ctx context.Context) ([]Decision, error) {
 			continue
 		}
 		if p.Diagnosis.Escalate {
-			o := a.Exec.Run(ctx, p, "autopilot", false)
+			o := a.Exec.Run(ctx, p, AutopilotApproval, false)
 			d.Did, d.Why, d.Outcome = "escalated", p.Diagnosis.Reason, &o
 			_, _ = a.Ledger.Add(ctx, Record{Kind: RecordEscalation, Key: Key{p.Runbook, p.Target}, By: a.By, Start: ledgerStamps(),
 				End: a.Now().Add(a.Policy.ProposalTTL), Note: "oncall escalated: " + p.Diagnosis.Reason})
@@ -235,7 +241,7 @@ func (a *Autopilot) Round(ctx context.Context) ([]Decision, error) {
 			out = append(out, d)
 			continue
 		}
-		o := a.Exec.Run(ctx, p, "autopilot: every action auto and automatable, the target the likeliest cause and likely", false)
+		o := a.Exec.Run(ctx, p, AutopilotApproval+": every action auto and automatable, the target the likeliest cause and likely", false)
 		d.Did, d.Why, d.Outcome = "ran", p.Diagnosis.Reason, &o
 		if len(o.Escalation) > 0 {
 			// after a failed action, or a target fixed while its symptom

@@ -43,6 +43,9 @@ type ActionOutcome struct {
 	Refusal      *Refusal `json:"refusal,omitempty"`
 	Error        string   `json:"error,omitempty"`
 	AuditID      string   `json:"audit_id,omitempty"`
+	// Started is when it ran, by the data's clock (its audit entry's
+	// data_time): the history dates what was done by it.
+	Started time.Time `json:"started,omitzero"`
 }
 
 // String is the outcome in one line: what, where, how it went and why.
@@ -128,7 +131,7 @@ func (x *Executor) Run(ctx context.Context, p *Plan, approval string, dryRun boo
 	if p.Diagnosis.Escalate {
 		out := Outcome{Result: ResultEscalated}
 		if !dryRun {
-			out.Escalation = x.escalate(ctx, p, nil, p.Diagnosis.Reason)
+			out.Escalation = x.escalate(ctx, p, nil, p.Diagnosis.Reason, approval)
 		}
 		return out
 	}
@@ -159,7 +162,7 @@ func (x *Executor) Run(ctx context.Context, p *Plan, approval string, dryRun boo
 			}
 		}
 		if slices.Contains(pa.OnFailure, OnFailureEscalate) {
-			out.Escalation = x.escalate(ctx, p, out.Actions, fmt.Sprintf("%s on %s %s", pa.Name, pa.Key.Target, o.Result))
+			out.Escalation = x.escalate(ctx, p, out.Actions, fmt.Sprintf("%s on %s %s", pa.Name, pa.Key.Target, o.Result), approval)
 			out.Result = ResultEscalated
 		}
 		return out
@@ -167,7 +170,7 @@ func (x *Executor) Run(ctx context.Context, p *Plan, approval string, dryRun boo
 	if verified && out.Result == ResultDone {
 		// every action ran, and what was verified passed: resolved if
 		// the symptom clears too
-		out.Result = x.settle(ctx, p, &out)
+		out.Result = x.settle(ctx, p, &out, approval)
 	}
 	return out
 }
@@ -204,6 +207,7 @@ func (x *Executor) runOne(ctx context.Context, p *Plan, pa Planned, approval str
 	hold, err := x.Guard.Acquire(ctx, pa.Key, rails, x.who(), lease, func() error {
 		before := x.entry(p, id, PhaseBefore, pa.Name, pa.Key.Target)
 		before.Kind, before.Command, before.Incident, before.Approval = pa.Kind, pa.Shown, p.Incident, approval
+		o.Started = before.DataTime
 		// no record, no run
 		if err := x.Audit.Append(before); err != nil {
 			return err
@@ -274,6 +278,7 @@ func (x *Executor) rollback(ctx context.Context, p *Plan, pa Planned, approval s
 	o.AuditID = id
 	before := x.entry(p, id, PhaseBefore, o.Name, pa.Key.Target)
 	before.Kind, before.Command, before.Incident, before.Approval = spec.Kind, o.Shown, p.Incident, approval+"; rollback after failure"
+	o.Started = before.DataTime
 	if err := x.Audit.Append(before); err != nil {
 		o.Result, o.Error = ResultFailed, err.Error()
 		return o
@@ -317,7 +322,9 @@ func (x *Executor) after(p *Plan, id, action, target string, res execResult) Ent
 	return e
 }
 
-func (x *Executor) escalate(ctx context.Context, p *Plan, tried []ActionOutcome, reason string) []string {
+// escalate sends the escalation and audits it under the run's approval,
+// so the history tells the autopilot's escalations from a person's.
+func (x *Executor) escalate(ctx context.Context, p *Plan, tried []ActionOutcome, reason, approval string) []string {
 	if x.Escalate == nil {
 		return []string{"no escalation target is configured: nobody was told"}
 	}
@@ -325,7 +332,7 @@ func (x *Executor) escalate(ctx context.Context, p *Plan, tried []ActionOutcome,
 	x.report("escalate", "escalating: %s", reason)
 	res := x.Escalate.Send(ctx, e, p.rb.Escalate)
 	note := x.entry(p, NewID(), PhaseDecision, "", p.Target)
-	note.Incident, note.Result, note.Command = p.Incident, ResultEscalated+": "+reason, strings.Join(res, "; ")
+	note.Incident, note.Result, note.Command, note.Approval = p.Incident, ResultEscalated+": "+reason, strings.Join(res, "; "), approval
 	if err := x.Audit.Append(note); err != nil {
 		x.report("escalate", "audit log: %v", err)
 	}

@@ -351,17 +351,26 @@ diagnose:
 // resolved", checkout-api, the symptom the incident explains, was still
 // at 69.9% errors: the scale action verified its own target only. The
 // outcome now says the target is fixed and the symptom still fails, is
-// not OK, and escalates as its action's on_failure says; where the
-// symptom clears (db-pool-exhaustion), it is resolved, and says it
+// not OK, and escalates as its action's on_failure says (scale-the-root,
+// which fixes user-preferences-api alone); where the symptom clears (the
+// shipped retry-storm and pool-full), it is resolved, and says it
 // checked.
 func TestResolvedMeansTheSymptomCleared(t *testing.T) {
-	for _, c := range []struct{ scenario, runbook, target, result string }{
-		{"retry-storm", "retry-storm", "user-preferences-api", ResultTargetFixed},
-		{"db-pool-exhaustion", "pool-full", "payment-api", ResultResolved},
+	for _, c := range []struct {
+		scenario, runbook, target, result string
+		written                           string // the runbook, when it is not a shipped one
+	}{
+		{"retry-storm", "scale-the-root", "user-preferences-api", ResultTargetFixed, scaleTheRoot},
+		{"retry-storm", "retry-storm", "user-preferences-api", ResultResolved, ""},
+		{"db-pool-exhaustion", "pool-full", "payment-api", ResultResolved, ""},
 	} {
-		t.Run(c.scenario, func(t *testing.T) {
+		t.Run(c.scenario+"/"+c.runbook, func(t *testing.T) {
 			t.Parallel()
-			k, _, s := lookingKit(t, c.scenario, simRunbooks(t))
+			rbs := simRunbooks(t)
+			if c.written != "" {
+				rbs = []*Runbook{parseRunbook(t, c.written)}
+			}
+			k, _, s := lookingKit(t, c.scenario, rbs)
 			m, ok := k.MatchFor(mustFindIn(t, k.Runbooks, c.runbook), s, c.target)
 			if !ok || m.Service != c.target {
 				t.Fatalf("match %+v", m)
@@ -397,13 +406,13 @@ func TestResolvedMeansTheSymptomCleared(t *testing.T) {
 	}
 }
 
-// TestATargetFixedIsEscalatedNotRolledBack: after "target fixed" (the
-// target recovered, the symptom did not) nobody was told. A target fixed
-// is a failure for on_failure: escalate, whose page names the service
-// still failing, but not for rollback: the fix worked on its target. The
-// autopilot records the escalation, and the next round pages no one.
-func TestATargetFixedIsEscalatedNotRolledBack(t *testing.T) {
-	rb := parseRunbook(t, `name: scale-the-root
+// scaleTheRoot is retry-storm's first runbook: it cut the callers'
+// retries to none and doubled user-preferences-api. Its target recovers,
+// but doubling leaves the ten-times-slower service full and queueing past
+// its callers' timeouts, and with no retry every answer slower than the
+// timeout is an error: checkout-api keeps failing. It is the example of a
+// target fixed while the symptom still fails.
+const scaleTheRoot = `name: scale-the-root
 match:
   root_cause: {mechanism: retry-amplification, min_likelihood: likely}
 diagnose:
@@ -432,7 +441,15 @@ actions:
     rollback:
       kind: sim
       sim: {action: scale, service: "{{.Target}}", params: {replicas: "-50%"}}
-`)
+`
+
+// TestATargetFixedIsEscalatedNotRolledBack: after "target fixed" (the
+// target recovered, the symptom did not) nobody was told. A target fixed
+// is a failure for on_failure: escalate, whose page names the service
+// still failing, but not for rollback: the fix worked on its target. The
+// autopilot records the escalation, and the next round pages no one.
+func TestATargetFixedIsEscalatedNotRolledBack(t *testing.T) {
+	rb := parseRunbook(t, scaleTheRoot)
 	pages := newHostileServer(t, failNone, nil)
 	esc := &Escalator{HTTP: &http.Client{}, Targets: []EscalationTarget{{Name: "hook", Kind: EscalateWebhook, URL: pages.URL}}}
 	k, f := simKit(t, "retry-storm", 5*time.Minute, []*Runbook{rb}, esc)

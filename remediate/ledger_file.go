@@ -31,7 +31,7 @@ type FileLedger struct {
 // DefaultLedgerPath is ledger.json in the data directory, beside the
 // audit log.
 func DefaultLedgerPath(getenv func(string) string) string {
-	return filepath.Join(dataDir(getenv), "ledger.json")
+	return filepath.Join(DataDir(getenv), "ledger.json")
 }
 
 // fileLedger is the file's content.

@@ -94,7 +94,7 @@ func (x *Executor) watch(ctx context.Context, name, svc string, v *Verify) (stri
 // sped up while its callers still fail is "target fixed", not resolved:
 // a failure for that action's on_failure: escalate, so a human hears of
 // it, but not for its rollback, the fix having worked on its target.
-func (x *Executor) settle(ctx context.Context, p *Plan, out *Outcome) string {
+func (x *Executor) settle(ctx context.Context, p *Plan, out *Outcome, approval string) string {
 	x.recordFixed(ctx, p)
 	var last Planned
 	verified := map[string]bool{}
@@ -121,7 +121,7 @@ func (x *Executor) settle(ctx context.Context, p *Plan, out *Outcome) string {
 		x.report(what, "audit log: %v", err)
 	}
 	if slices.Contains(last.OnFailure, OnFailureEscalate) {
-		out.Escalation = x.escalate(ctx, p, out.Actions, fmt.Sprintf("%s: %s recovered, but %s", ResultTargetFixed, verifyService(last, cond), msg))
+		out.Escalation = x.escalate(ctx, p, out.Actions, fmt.Sprintf("%s: %s recovered, but %s", ResultTargetFixed, verifyService(last, cond), msg), approval)
 	}
 	return ResultTargetFixed
 }

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# The README's test command. It installs what the tests need (Prometheus and
-# Alertmanager with apt-get as root on Debian; staticcheck and Toxiproxy with
-# go install), then runs every test: vet, staticcheck, a build for darwin
-# and windows, unit, contract, integration and fault-injection tests with
-# the race detector, and each fuzz target for FUZZTIME (default 5s) from
-# its seed corpus.
+# The README's test command. It installs what the tests need (Prometheus,
+# Alertmanager and PostgreSQL with apt-get as root on Debian; staticcheck
+# and Toxiproxy with go install), then runs every test: vet, staticcheck, a
+# build for darwin and windows, unit, contract, integration and
+# fault-injection tests with the race detector, and each fuzz target for
+# FUZZTIME (default 5s) from its seed corpus.
 #
-# Integration tests start real Prometheus, Alertmanager and Toxiproxy
-# processes on free loopback ports. With CI=true a missing server fails.
+# Integration tests start real Prometheus, Alertmanager, PostgreSQL and
+# Toxiproxy processes on free loopback ports. With CI=true a missing server
+# fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,20 +20,25 @@ missing=()
 for bin in prometheus promtool prometheus-alertmanager tmux; do
   command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
 done
+# Debian keeps PostgreSQL's server programs off PATH, in
+# /usr/lib/postgresql/VERSION/bin; the tests look there too.
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  missing+=(initdb)
+fi
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "test.sh: installing prometheus, prometheus-alertmanager and tmux with apt-get (missing: ${missing[*]})"
+    echo "test.sh: installing prometheus, prometheus-alertmanager, postgresql and tmux with apt-get (missing: ${missing[*]})"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager tmux >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager postgresql tmux >/dev/null
   else
     cat >&2 <<MSG
 test.sh: missing ${missing[*]}.
-  The integration tests run real Prometheus and Alertmanager servers, and
-  the cockpit's end-to-end test drives it in tmux.
-  On Debian or Ubuntu: sudo apt-get install prometheus prometheus-alertmanager tmux
+  The integration tests run real Prometheus, Alertmanager and PostgreSQL
+  servers, and the cockpit's end-to-end test drives it in tmux.
+  On Debian or Ubuntu: sudo apt-get install prometheus prometheus-alertmanager postgresql tmux
   Elsewhere: put prometheus, promtool, an alertmanager binary named
-  prometheus-alertmanager, and tmux on PATH. Without them those tests are
-  skipped (and fail when CI=true).
+  prometheus-alertmanager, PostgreSQL's initdb and pg_ctl, and tmux on
+  PATH. Without them those tests are skipped (and fail when CI=true).
 MSG
     [ "${CI:-}" = true ] && exit 1
   fi

@@ -45,6 +45,15 @@ type Rules interface {
 	Rules(ctx context.Context) ([]RuleGroup, error)
 }
 
+// AlertHistory tells when alerts fired in the past: each alert label
+// set's contiguous firing runs over r, read at step, oldest first. It is
+// what an incident history is reconstructed from; the backend writes the
+// query (Prometheus: its ALERTS series) and splits a long range into as
+// many requests as its limits need.
+type AlertHistory interface {
+	Firings(ctx context.Context, r TimeRange, step time.Duration) ([]Firing, error)
+}
+
 // LogQuery selects log lines. Empty fields select everything.
 type LogQuery struct {
 	Services []string

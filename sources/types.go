@@ -199,6 +199,21 @@ type Alert struct {
 	GeneratorURL string     `json:"generator_url,omitempty"`
 }
 
+// Firing is one contiguous run of an alert firing, as the backend's
+// alert history tells it: Start and End are its first and last firing
+// samples, so each is known to within Step; End is zero when it still
+// fired at the end of the range read. Alert carries the labels, name,
+// service and severity; its StartsAt and EndsAt repeat Start and End.
+// Source says what it was read from, in the words a record's stamps use:
+// `ALERTS{alertname="X",service="y"} at 1m steps (prometheus)`.
+type Firing struct {
+	Alert  Alert         `json:"alert"`
+	Start  time.Time     `json:"start"`
+	End    time.Time     `json:"end,omitzero"`
+	Step   time.Duration `json:"step"`
+	Source string        `json:"source"`
+}
+
 // Matcher selects alerts by label, as Alertmanager silences do.
 type Matcher struct {
 	Name    string `json:"name"`

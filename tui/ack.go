@@ -7,6 +7,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/oncall-cockpit/oncall/history"
 	"github.com/oncall-cockpit/oncall/sources"
 	"github.com/oncall-cockpit/oncall/themes"
 )
@@ -21,7 +22,7 @@ func ackRequest(d Deps, a sources.Alert) sources.Silence {
 		m = append(m, sources.Matcher{Name: a.ServiceLabel, Value: a.Service, IsEqual: true})
 	}
 	return sources.Silence{Matchers: m, StartsAt: now, EndsAt: now.Add(d.AckFor), CreatedBy: d.User,
-		Comment: "ack: " + d.User + " is on it (oncall)"}
+		Comment: history.AckCommentPrefix + d.User + " is on it (oncall)"}
 }
 
 // ackLines shows the exact request an acknowledgement sends.
@@ -60,14 +61,38 @@ type ackedMsg struct {
 	alert string
 	id    string
 	err   error
+	// records are the history records the acknowledgement was added to;
+	// unrecorded why it could not be.
+	records    []string
+	unrecorded error
 }
 
-// acknowledge creates the silence; the overview then reloads.
+// history says what the history made of the acknowledgement, for the
+// line that reports it: nothing when nothing records or no record was
+// open for the alert.
+func (m ackedMsg) history() string {
+	switch {
+	case m.unrecorded != nil:
+		return "; not recorded in history: " + m.unrecorded.Error()
+	case len(m.records) > 0:
+		return "; recorded in " + strings.Join(m.records, ", ")
+	}
+	return ""
+}
+
+// acknowledge creates the silence and tells the history, so the
+// record's acknowledgement time is the one oncall made; the overview
+// then reloads.
 func acknowledge(d Deps, s sources.Silence, alert string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), d.Timeout)
 		defer cancel()
 		id, err := d.Sources.Alerts.CreateSilence(ctx, s)
-		return ackedMsg{alert: alert, id: id, err: err}
+		msg := ackedMsg{alert: alert, id: id, err: err}
+		if err == nil && d.History != nil {
+			s.ID = id
+			msg.records, msg.unrecorded = d.History.Acked(ctx, s)
+		}
+		return msg
 	}
 }

@@ -117,9 +117,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.flash.set("runbook " + msg.name + ": " + msg.out.Result)
 		delete(a.c.runs, msg.id)
 		if a.quitting && len(a.c.runs) == 0 {
-			return a, tea.Batch(a.broadcast(msg), tea.Quit)
+			// the run's record is written before the cockpit goes
+			return a, tea.Batch(a.broadcast(msg), tea.Sequence(recordRun(a.c.deps, msg), tea.Quit))
 		}
-		return a, a.broadcast(msg)
+		return a, tea.Batch(a.broadcast(msg), recordRun(a.c.deps, msg))
 	case quitMsg:
 		return a, a.quit()
 	case quitWhenDoneMsg:
@@ -154,6 +155,16 @@ func (a *App) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return nil, true
 	case key.Matches(msg, k.Refresh):
 		return func() tea.Msg { return refreshMsg{} }, true
+	case key.Matches(msg, k.History):
+		if a.raise(is[*historyView]) {
+			return nil, true
+		}
+		return openHistory(a.c), true
+	case key.Matches(msg, k.Stats):
+		if a.raise(is[*statsView]) {
+			return nil, true
+		}
+		return openStats(a.c), true
 	}
 	if why, ok := k.refused(msg); ok {
 		return flash(why), true
@@ -210,6 +221,28 @@ func (a *App) pop() {
 	}
 	a.top().Close()
 	a.stack = a.stack[:len(a.stack)-1]
+}
+
+// raise shows the view of the stack that match accepts, closing those
+// above it, and reports whether there was one: H and S go back to their
+// view rather than stack a second copy of it (H from a record opened in
+// the history list returns to the list).
+func (a *App) raise(match func(Component) bool) bool {
+	for i := len(a.stack) - 1; i > 0; i-- {
+		if match(a.stack[i]) {
+			for len(a.stack) > i+1 {
+				a.pop()
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// is reports whether a component is a T: the views' kinds, for routing.
+func is[T Component](c Component) bool {
+	_, ok := c.(T)
+	return ok
 }
 
 // bodyHeight is the screen minus the title line.

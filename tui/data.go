@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/history"
 	"github.com/oncall-cockpit/oncall/internal/grafana"
 	"github.com/oncall-cockpit/oncall/remediate"
 	"github.com/oncall-cockpit/oncall/slo"
@@ -57,6 +58,37 @@ type Deps struct {
 	Kit *remediate.Kit
 	// Notices are lines to flash from outside: what the demo's autopilot did.
 	Notices <-chan string
+	// History records the incidents opened here, with their notes and the
+	// runbooks that resolved them, in History.Store, which the history (H)
+	// and stats (S) views read; nil: no history, and those keys say so.
+	History *history.Recorder
+	// PostmortemDir is where P writes postmortem drafts: <id>.md, else
+	// <id>-2.md …; an existing draft is never overwritten.
+	PostmortemDir string
+	// HistoryUnavailable says why History is nil when a store was
+	// configured but could not be opened: H and S say it.
+	HistoryUnavailable string
+	// Budgets reads the SLO budgets P's drafts say the incident spent:
+	// the reader oncall postmortem uses; nil: the drafts say not known.
+	Budgets history.BudgetReader
+	// Stats is what S counts, as oncall stats counts it: the stack (see
+	// history.StatsOptions.Scope) and the working hours; each load sets
+	// the span and the zone.
+	Stats history.StatsOptions
+	// DemoEpoch is where the demo's clock starts (sim.Epoch): S reads the
+	// records from it too, so that when no other stack's are in its span
+	// it counts the demo's, as oncall stats does.
+	DemoEpoch time.Time
+}
+
+// historyStore is the store the history and stats views read: the
+// recorder's, so the views show what the cockpit records; nil without
+// history.
+func (d Deps) historyStore() history.Store {
+	if d.History == nil {
+		return nil
+	}
+	return d.History.Store
 }
 
 // part is one panel's data: its age, its error, and how long it took.
@@ -135,6 +167,9 @@ type incidentMsg struct {
 	took    time.Duration
 	arrived []correlate.Arrival
 	next    tea.Cmd
+	// alerts are the alerts the evidence read, for the incident's
+	// history record (history.ObservedAlerts: nil when unread)
+	alerts []sources.Alert
 }
 
 // loadOverview reads everything the overview shows. Each part keeps its

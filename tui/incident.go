@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/oncall-cockpit/oncall/correlate"
+	"github.com/oncall-cockpit/oncall/history"
 	"github.com/oncall-cockpit/oncall/internal/grafana"
 	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/remediate"
@@ -29,6 +30,8 @@ type incidentView struct {
 	lines     []string            // rendered for the width
 	collapsed bool                // the dependency tree shows only the root's callers
 	matches   []remediate.Matched // the runbooks that match, best first
+	record    string              // the incident's history record, once whole and written
+	recordErr error               // why it was not written
 	vp        viewport.Model
 }
 
@@ -67,7 +70,7 @@ func loadIncident(d Deps, t correlate.Trigger) tea.Cmd {
 				rows, _, _ := d.Kit.Audit.Read()
 				remediate.Timeline(inc, rows)
 			}
-			ch <- incidentMsg{trigger: t, inc: inc, took: d.Wall().Sub(start), arrived: ev.Arrived}
+			ch <- incidentMsg{trigger: t, inc: inc, took: d.Wall().Sub(start), arrived: ev.Arrived, alerts: history.ObservedAlerts(ev)}
 		}()
 		return next()
 	}
@@ -86,8 +89,11 @@ func (v *incidentView) ShortHelp() []key.Binding {
 	if len(v.matches) > 0 {
 		b = append(b, relabel(k.Runbook, "R", "runbook"))
 	}
-	return append(b, relabel(k.Detail, "d", "in full"), relabel(k.Collapse, "c", "tree"), relabel(k.Copy, "y", "copy"),
-		relabel(k.Link, "o", "link"), either("↑↓", "scroll", k.Up, k.Down), relabel(k.Back, "esc", "back"))
+	b = append(b, relabel(k.Detail, "d", "in full"), relabel(k.Collapse, "c", "tree"), relabel(k.Copy, "y", "copy"), relabel(k.Link, "o", "link"))
+	if v.c.deps.History != nil {
+		b = append(b, relabel(k.Note, "n", "note"), relabel(k.Postmortem, "P", "postmortem"))
+	}
+	return append(b, either("↑↓", "scroll", k.Up, k.Down), relabel(k.Back, "esc", "back"))
 }
 
 // Detail is every part of the evidence that did not arrive and why, in
@@ -144,7 +150,21 @@ func (v *incidentView) Update(msg tea.Msg) tea.Cmd {
 		}
 		v.arrived, v.whole = msg.arrived, msg.next == nil
 		v.set(msg.inc, msg.took)
+		if v.whole && v.c.deps.History != nil {
+			// the whole incident only: a partial one would snapshot a
+			// chain the next part of the evidence changes
+			return recordIncident(v.c.deps, v.trigger, msg.inc, msg.alerts)
+		}
 		return msg.next
+	case recordedMsg:
+		if msg.trigger != v.trigger {
+			return nil
+		}
+		v.record, v.recordErr = msg.id, msg.err
+		if msg.err != nil {
+			return flash("not recorded in the incident history: " + msg.err.Error())
+		}
+		return nil
 	case tea.KeyPressMsg:
 		return v.key(msg)
 	}
@@ -194,6 +214,10 @@ func (v *incidentView) key(km tea.KeyPressMsg) tea.Cmd {
 		return v.link()
 	case key.Matches(km, k.Runbook, k.RunbookN):
 		return v.planRunbook(km)
+	case key.Matches(km, k.Note):
+		return v.openNote()
+	case key.Matches(km, k.Postmortem):
+		return v.writePostmortem()
 	}
 	return nil
 }
@@ -214,7 +238,7 @@ func (v *incidentView) planRunbook(km tea.KeyPressMsg) tea.Cmd {
 	if i < 0 || i >= len(v.matches) {
 		return flash(fmt.Sprintf("no runbook %d: %d match", i+1, len(v.matches)))
 	}
-	return openPlan(v.c, v.matches[i], v.inc)
+	return openPlan(v.c, v.matches[i], v.inc, v.record)
 }
 
 // scroll moves a viewport by the scrolling keys, and reports whether km

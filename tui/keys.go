@@ -30,6 +30,12 @@ type KeyMap struct {
 	// No is the explicit answer no to a confirmation; enter answers its
 	// default, which is no too.
 	No key.Binding
+	// History lists the incidents remembered, Stats the on-call figures
+	// counted from them: views that read the history store, from anywhere.
+	History, Stats key.Binding
+	// Note adds a line to the incident's history record; Postmortem
+	// writes its postmortem draft to a file.
+	Note, Postmortem key.Binding
 }
 
 // DefaultKeyMap has arrows and vim keys.
@@ -73,6 +79,11 @@ func DefaultKeyMap() KeyMap {
 		Cancel:    key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc", "cancel")),
 		PickUp:    key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "previous")),
 		PickDown:  key.NewBinding(key.WithKeys("down", "ctrl+n"), key.WithHelp("↓", "next")),
+		History:   key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "incident history: past incidents, newest first")),
+		Stats:     key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "on-call figures: MTTD, MTTA, MTTR, pages")),
+		// allowed read-only: they change oncall's own history, not the stack
+		Note:       key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "incident: add a note to its history record (read-only too: it changes only oncall's history)")),
+		Postmortem: key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "incident: write its postmortem draft to a file")),
 	}
 }
 
@@ -144,7 +155,7 @@ func (k KeyMap) moves() []key.Binding {
 
 // everywhere are the keys the root handles over any view.
 func (k KeyMap) everywhere() []key.Binding {
-	return []key.Binding{k.Palette, k.Back, k.Refresh, k.Pause, k.Help, k.Quit}
+	return []key.Binding{k.Palette, k.History, k.Stats, k.Back, k.Refresh, k.Pause, k.Help, k.Quit}
 }
 
 func (k KeyMap) overviewHelp() [][]key.Binding {
@@ -157,7 +168,7 @@ func (k KeyMap) overviewHelp() [][]key.Binding {
 
 func (k KeyMap) incidentHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Traces, k.Logs, k.Collapse, k.Ack, k.Runbook, k.RunbookN, k.Detail, k.Copy, k.Link},
+		{k.Traces, k.Logs, k.Collapse, k.Ack, k.Runbook, k.RunbookN, k.Note, k.Postmortem, k.Detail, k.Copy, k.Link},
 		k.moves(), k.everywhere(),
 	}
 }
@@ -183,6 +194,28 @@ func (k KeyMap) sloHelp() [][]key.Binding {
 	}
 }
 
+func (k KeyMap) historyHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{relabel(k.Open, "enter", "the selected incident in full: its timeline, alerts, acks, actions, notes"),
+			relabel(k.Postmortem, "P", "write the selected incident's postmortem draft to a file"), relabel(k.Detail, "d", "the selected incident whole")},
+		k.moves(), k.everywhere(),
+	}
+}
+
+func (k KeyMap) recordHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{relabel(k.Postmortem, "P", "write its postmortem draft to a file"), relabel(k.Detail, "d", "the whole record, no line cut")},
+		k.moves(), k.everywhere(),
+	}
+}
+
+func (k KeyMap) statsHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{relabel(k.Detail, "d", "the figures as `oncall stats` writes them")},
+		k.moves(), k.everywhere(),
+	}
+}
+
 // planHelp is the runbook plan's: while it asks, only the answers and
 // scrolling; no other key does anything.
 func (k KeyMap) planHelp() [][]key.Binding {
@@ -204,7 +237,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		append(k.moves(), k.NextPanel, k.PrevPanel),
 		{k.Open, k.Incident, k.Ack, k.Sort, k.Traces, k.NextTrace, k.Collapse, k.Logs, k.Filter, k.Wrap, k.Detail},
-		{k.Runbook, k.RunbookN, k.Approve, k.Reject},
-		{k.Palette, k.Copy, k.Link, k.Back, k.Refresh, k.Pause, k.Help, k.Quit},
+		{k.Runbook, k.RunbookN, k.Approve, k.Reject, k.Note, k.Postmortem},
+		{k.Palette, k.History, k.Stats, k.Copy, k.Link, k.Back, k.Refresh, k.Pause, k.Help, k.Quit},
 	}
 }

@@ -381,7 +381,7 @@ func (o *overview) Update(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			return flash("✗ acknowledging " + msg.alert + " failed: " + msg.err.Error())
 		}
-		return tea.Batch(flash("✓ "+msg.alert+" acknowledged by "+o.c.deps.User+" (silence "+msg.id+")"), o.reload())
+		return tea.Batch(flash("✓ "+msg.alert+" acknowledged by "+o.c.deps.User+" (silence "+msg.id+")"+msg.history()), o.reload())
 	case tea.KeyPressMsg:
 		if o.editing {
 			o.edit(msg)

@@ -59,6 +59,7 @@ type planView struct {
 	output   []string // the run's events, safe to draw
 	offset   int
 	drawn    []string // lines(), kept until the plan, the output or the outcome change
+	record   string   // the history record of the incident it runs for; "" for none
 }
 
 type planMsg struct {
@@ -77,11 +78,15 @@ type runDoneMsg struct {
 	id   int64
 	name string // the runbook
 	out  remediate.Outcome
+	// record is the history record the run was for, and approval who
+	// said yes, for the record's actions
+	record, approval string
 }
 
-// openPlan plans a matched runbook for an incident.
-func openPlan(c *common, m remediate.Matched, inc *correlate.Incident) tea.Cmd {
-	v := &planView{base: base{c: c}, id: planIDs.Add(1), name: m.Name}
+// openPlan plans a matched runbook for an incident, whose history
+// record is record ("" when it has none).
+func openPlan(c *common, m remediate.Matched, inc *correlate.Incident, record string) tea.Cmd {
+	v := &planView{base: base{c: c}, id: planIDs.Add(1), name: m.Name, record: record}
 	kit, id, timeout := c.deps.Kit, v.id, 3*c.deps.Timeout
 	return push(v, func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -314,7 +319,7 @@ func (v *planView) run() tea.Cmd {
 		}
 		return m
 	}
-	proposal := v.proposal
+	proposal, record := v.proposal, v.record
 	go func() {
 		ctx := context.Background()
 		if proposal != nil {
@@ -330,7 +335,7 @@ func (v *planView) run() tea.Cmd {
 			default:
 			}
 		})
-		ch <- runDoneMsg{id: id, name: plan.Runbook, out: out}
+		ch <- runDoneMsg{id: id, name: plan.Runbook, out: out, record: record, approval: approval}
 	}()
 	return next
 }

@@ -74,7 +74,7 @@ func runAutopilot(ctx context.Context, o *autopilotOptions) error {
 	if o.interval < time.Second {
 		return usagef("--interval %s: at least 1s", o.interval)
 	}
-	k, label, err := o.RunbookKit(ctx, o.demo)
+	w, k, err := o.RunbookWorld(ctx, o.demo)
 	if err != nil {
 		return err
 	}
@@ -84,18 +84,26 @@ func runAutopilot(ctx context.Context, o *autopilotOptions) error {
 	if !k.Ledger.Shared() {
 		fmt.Fprintln(o.IO.ErrOut, "oncall autopilot: locks and proposals reach "+k.Ledger.Where())
 	}
-	ap := autopilot(k, "autopilot@"+k.Exec.Host)
+	ap, seen := recordedAutopilot(k, "autopilot@"+k.Exec.Host)
+	rc, err := o.Recorder(ctx, w)
+	if err != nil {
+		// the autopilot's work matters more than its record
+		fmt.Fprintf(o.IO.ErrOut, "oncall autopilot: %v: nothing it does is recorded in the history\n", err)
+	}
 	auto := strings.Join(k.Policy.Automatable, ", ")
 	if auto == "" {
 		auto = "none (remediation.automatable), so it only proposes and escalates"
 	}
-	fmt.Fprintf(o.IO.ErrOut, "oncall autopilot: %d runbook(s), %s; automatable: %s\n", len(k.Runbooks), label, auto)
+	fmt.Fprintf(o.IO.ErrOut, "oncall autopilot: %d runbook(s), %s; automatable: %s\n", len(k.Runbooks), w.Label, auto)
 	failed := false
 	for round := 1; ; round++ {
 		ds, err := ap.Round(ctx)
 		stamp := k.Planner.Now().UTC().Format(time.RFC3339)
 		if err != nil {
 			fmt.Fprintf(o.IO.ErrOut, "%s round failed: %v\n", stamp, err)
+		}
+		if err := recordRound(ctx, rc, seen(), ds, k.Planner.Now()); err != nil {
+			fmt.Fprintf(o.IO.ErrOut, "%s not recorded: %v\n", stamp, err)
 		}
 		for _, d := range ds {
 			if d.Outcome != nil && !d.Outcome.OK() {

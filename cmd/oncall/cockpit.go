@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -45,22 +46,36 @@ func runConfigCockpit(ctx context.Context, f *Factory, o *cockpitOptions) error 
 	if err := w.needSources("oncall demo"); err != nil {
 		return err
 	}
-	return runCockpit(ctx, f, o, f.Deps(w, w.Path), w.Config.Theme)
+	if err := needTerminal(f); err != nil {
+		return err
+	}
+	lctx, cancel := cockpitStoreContext(ctx)
+	err = f.sharedLedger(lctx, w)
+	cancel()
+	if err != nil {
+		// the cockpit still opens; its runbooks lock as they would without
+		fmt.Fprintf(f.IO.ErrOut, "oncall: %v: runbooks lock through %s instead\n", err, lockWithout(w))
+	}
+	d := f.Deps(w, w.Path)
+	f.cockpitHistory(ctx, w, &d)
+	d.Stats, d.DemoEpoch = f.cockpitStats(w)
+	return runCockpit(ctx, f, o, d, w.Config.Theme)
+}
+
+// lockWithout names the ledger a world's runbooks lock through without
+// the PostgreSQL history's.
+func lockWithout(w *World) string {
+	if w.Sources.Alerts != nil {
+		return "Alertmanager"
+	}
+	return "a file on this host"
 }
 
 // runCockpit runs the interactive cockpit on d until the user quits or
 // ctx ends; configTheme is the config's theme, if any.
 func runCockpit(ctx context.Context, f *Factory, o *cockpitOptions, d tui.Deps, configTheme string) error {
-	if !isTerminal(f.IO.Out) || !isTerminalReader(f.IO.In) {
-		return usagef(`the cockpit needs a terminal, and stdin or stdout is not one.
-Without a terminal, the same data comes from the text commands:
-  oncall alerts       firing alerts          oncall incident   what broke first, and why
-  oncall slo          error budgets          oncall logs       log lines
-  oncall services     services by health     oncall trace ID   a trace's waterfall
-  oncall doctor       the datasources        oncall demo --text  the simulator's summary`)
-	}
-	if f.Global.Verbose && isTerminal(f.IO.ErrOut) {
-		return usagef("-v writes each backend request on stderr, which is the cockpit's terminal: send it elsewhere, as in\n  oncall -v 2>requests.log")
+	if err := needTerminal(f); err != nil {
+		return err
 	}
 	if o.refresh < 200*time.Millisecond {
 		return usagef("--refresh %s: at least 200ms", o.refresh)
@@ -93,6 +108,24 @@ Without a terminal, the same data comes from the text commands:
 		return nil // interrupted: a normal way out
 	}
 	return err
+}
+
+// needTerminal refuses to open the cockpit without a terminal on stdin
+// and stdout, or with -v writing onto it: before anything is opened for
+// it (the history store).
+func needTerminal(f *Factory) error {
+	if !isTerminal(f.IO.Out) || !isTerminalReader(f.IO.In) {
+		return usagef(`the cockpit needs a terminal, and stdin or stdout is not one.
+Without a terminal, the same data comes from the text commands:
+  oncall alerts       firing alerts          oncall incident   what broke first, and why
+  oncall slo          error budgets          oncall logs       log lines
+  oncall services     services by health     oncall trace ID   a trace's waterfall
+  oncall doctor       the datasources        oncall demo --text  the simulator's summary`)
+	}
+	if f.Global.Verbose && isTerminal(f.IO.ErrOut) {
+		return usagef("-v writes each backend request on stderr, which is the cockpit's terminal: send it elsewhere, as in\n  oncall -v 2>requests.log")
+	}
+	return nil
 }
 
 // isTerminal is whether w is a terminal: the cockpit draws, and text

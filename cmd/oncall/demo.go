@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/oncall-cockpit/oncall/history"
 	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/remediate"
 	"github.com/oncall-cockpit/oncall/sim"
@@ -154,6 +155,9 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 // demoCockpit opens the cockpit on the fleet, which it runs from warmUp
 // on, with the autopilot beside it when asked.
 func demoCockpit(ctx context.Context, o *demoOptions, fleet *sim.Fleet, speed float64, warmUp time.Time) error {
+	if err := needTerminal(o.Factory); err != nil {
+		return err
+	}
 	// the cockpit draws at once; the history is simulated behind it (about
 	// 0.3 s) and the panels fill in as it arrives
 	runCtx, cancel := context.WithCancel(ctx)
@@ -163,14 +167,17 @@ func demoCockpit(ctx context.Context, o *demoOptions, fleet *sim.Fleet, speed fl
 		fleet.Run(runCtx, speed)
 	}()
 	title := fmt.Sprintf("demo: %s, seed %d, speed %s", fleet.Scenario().Name, o.seed, o.speed)
-	d := o.Deps(simWorld(o.env, fleet, title), title)
+	w := simWorld(o.env, fleet, title)
+	d := o.Deps(w, title)
+	o.cockpitHistory(ctx, w, &d)
+	d.Stats, d.DemoEpoch = o.cockpitStats(w)
 	if o.autopilot {
 		if o.Global.ReadOnly {
 			return usagef("--autopilot acts: it cannot run --read-only")
 		}
 		title += ", autopilot"
 		d.Title = title
-		d.Notices = demoAutopilot(runCtx, d.Kit, fleet, warmUp, o.autopilotEvery)
+		d.Notices = demoAutopilot(runCtx, d.Kit, d.History, fleet, warmUp, o.autopilotEvery)
 	}
 	return runCockpit(ctx, o.Factory, &o.cockpit, d, "")
 }
@@ -218,9 +225,9 @@ func demoSimOptions(o *demoOptions, now time.Time) (sim.Options, error) {
 
 // demoAutopilot runs the autopilot on the demo's fleet once the history
 // is simulated, and says what it did in the cockpit's status line.
-func demoAutopilot(ctx context.Context, k *remediate.Kit, fleet *sim.Fleet, from time.Time, every time.Duration) <-chan string {
+func demoAutopilot(ctx context.Context, k *remediate.Kit, rc *history.Recorder, fleet *sim.Fleet, from time.Time, every time.Duration) <-chan string {
 	out := make(chan string, 16)
-	ap := autopilot(k, "autopilot@demo")
+	ap, seen := recordedAutopilot(k, "autopilot@demo")
 	go func() {
 		defer close(out)
 		for fleet.Now().Before(from) {
@@ -234,6 +241,9 @@ func demoAutopilot(ctx context.Context, k *remediate.Kit, fleet *sim.Fleet, from
 			}
 			ds, err := ap.Round(ctx)
 			if err != nil {
+				out <- "autopilot: " + err.Error()
+			}
+			if err := recordRound(ctx, rc, seen(), ds, fleet.Now()); err != nil {
 				out <- "autopilot: " + err.Error()
 			}
 			for _, d := range ds {

@@ -18,7 +18,8 @@ import (
 // acknowledge an alert.
 func TestCockpitInTmux(t *testing.T) {
 	// a fixed user signs the acknowledgement; the demo runs at 60x
-	p := newPane(t, "e2e", 100, 30, fmt.Sprintf("env USER=e2e-user TERM=xterm-256color %s demo --scenario retry-storm --speed 60 --seed 1; sleep 60", testBinary(t)))
+	// the demo records the incident it opens: in the test's data directory
+	p := newPane(t, "e2e", 100, 30, fmt.Sprintf("env USER=e2e-user XDG_DATA_HOME=%s TERM=xterm-256color %s demo --scenario retry-storm --speed 60 --seed 1; sleep 60", t.TempDir(), testBinary(t)))
 	tm := func(args ...string) string { return p.run(args...) }
 	waitFor := func(what string, ok func(string) bool) string {
 		t.Helper()
@@ -170,9 +171,20 @@ func TestRemediationInTmux(t *testing.T) {
 	if !strings.Contains(s, "runbook pool-full: resolved") {
 		t.Errorf("no flash:\n%s", s)
 	}
+	// the run's record is written in a command of its own, which flashes
+	// when it is done
+	p.waitFor("the record resolved", 30*time.Second, has("runbook pool-full: resolved; inc-", " resolved"))
 	r := oncall(t, map[string]string{"XDG_DATA_HOME": data}, "", "audit", "--demo")
 	if !strings.Contains(r.out, "e2e@") || !strings.Contains(r.out, "[confirmed by e2e in the cockpit]") || !strings.Contains(r.out, ": resolved, exit 0") {
 		t.Errorf("audit:\n%s", r.out)
+	}
+	// the cockpit recorded the incident, and its verified run resolved it
+	// (the record is written before the flash): the draft tells it
+	r = oncall(t, map[string]string{"XDG_DATA_HOME": data}, "", "postmortem", "last")
+	for _, want := range []string{"# Postmortem draft", "The root cause was payment-api", "runbook pool-full verified (audit log)", "confirmed by e2e in the cockpit"} {
+		if r.code != 0 || !strings.Contains(r.out, want) {
+			t.Errorf("postmortem last after the cockpit's run: exit %d, lacks %q\n%s\n%s", r.code, want, r.out, r.err)
+		}
 	}
 
 	a := newPane(t, "approve", 100, 30, fmt.Sprintf("env USER=e2e XDG_DATA_HOME=%s TERM=xterm-256color %s demo --scenario bad-deploy --speed 10 --autopilot --autopilot-interval 2s; sleep 60", data, bin))

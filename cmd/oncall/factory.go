@@ -30,6 +30,8 @@ type Factory struct {
 	// warned is the config whose warnings were said: once per command,
 	// however often it asks for the config.
 	warned *config.Config
+	// stores are the history stores the command opened (history_store.go).
+	stores historyStores
 }
 
 // World is the simulator's world when --demo names a scenario, else the
@@ -72,15 +74,20 @@ func writeWarnings(w io.Writer, ps problem.Problems) {
 	}
 }
 
-// Kit wires remediation for a world: its runbooks, the ledger
-// (Alertmanager when there is one, else a file every process on this host
+// Kit wires remediation for a world: its runbooks, the ledger (the
+// config's PostgreSQL history when sharedLedger opened it, else
+// Alertmanager when there is one, else a file every process on this host
 // shares, on the host's clock), the audit log, the executor.
 func (f *Factory) Kit(w *World) *remediate.Kit {
 	r := w.remediation
 	runbooks, loadErr := r.runbooks()
 	var ledger remediate.Ledger = &remediate.FileLedger{Path: remediate.DefaultLedgerPath(f.getenv), Now: time.Now}
 	settle := time.Duration(0)
-	if w.Sources.Alerts != nil {
+	switch {
+	case r.ledger != nil:
+		// claims are ordered by commit: nothing to wait for
+		ledger = r.ledger
+	case w.Sources.Alerts != nil:
 		ledger = remediate.SilenceLedger{Alerts: w.Sources.Alerts}
 		settle = ledgerSettle
 	}
@@ -154,14 +161,27 @@ func (d *DemoFlags) Register(cmd *cobra.Command, after time.Duration) {
 // simulated time) or of the config, which must name a runbooks
 // directory; and the world's label.
 func (f *Factory) RunbookKit(ctx context.Context, d DemoFlags) (*remediate.Kit, string, error) {
-	w, err := f.World(ctx, d)
+	w, k, err := f.RunbookWorld(ctx, d)
 	if err != nil {
 		return nil, "", err
 	}
-	if !w.Simulated() && w.Config.Runbooks == "" {
-		return nil, "", usagef("no runbooks directory in %s: set runbooks: to a directory of runbook files (see testdata/runbooks), or try --demo", w.Path)
+	return k, w.Label, nil
+}
+
+// RunbookWorld is RunbookKit with the world it acts on, for the commands
+// that record what they do in the history.
+func (f *Factory) RunbookWorld(ctx context.Context, d DemoFlags) (*World, *remediate.Kit, error) {
+	w, err := f.World(ctx, d)
+	if err != nil {
+		return nil, nil, err
 	}
-	return f.Kit(w), w.Label, nil
+	if !w.Simulated() && w.Config.Runbooks == "" {
+		return nil, nil, usagef("no runbooks directory in %s: set runbooks: to a directory of runbook files (see testdata/runbooks), or try --demo", w.Path)
+	}
+	if err := f.sharedLedger(ctx, w); err != nil {
+		return nil, nil, err
+	}
+	return w, f.Kit(w), nil
 }
 
 // StyledOut is stdout keeping colour only on a terminal that supports it.

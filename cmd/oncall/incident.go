@@ -23,6 +23,8 @@ type incidentOptions struct {
 	service, alert, trace, at, output string
 	window, baseline, deadline        time.Duration
 	demo                              DemoFlags
+	// record keeps the assembled incident in the history (--record).
+	record bool
 }
 
 // NewCmdIncident is `oncall incident`; runF, when set, runs instead of
@@ -75,6 +77,7 @@ last data is not what fails now.`,
 	durationFlag(cmd, &o.window, "window", "", 15*time.Minute, "how far back from --at to look for the incident (15m, 1h, 1d)")
 	durationFlag(cmd, &o.baseline, "baseline", "", 30*time.Minute, "healthy history before the window to compare with")
 	durationFlag(cmd, &o.deadline, "deadline", "", 0, "how long to wait for evidence; what has not arrived is named as missing (default: incident.deadline in the config, else the longest datasource timeout plus "+timeparse.FormatDuration(config.DeadlineMargin)+")")
+	fl.BoolVar(&o.record, "record", false, "keep the assembled incident in the history (a new record, or the one it belongs to): see oncall history --help")
 	o.demo.Register(cmd, 10*time.Minute)
 	outputFlag(cmd, &o.output, "text", "json", "markdown")
 	_ = cmd.RegisterFlagCompletionFunc("service", completeServices(f))
@@ -107,6 +110,11 @@ func runIncident(ctx context.Context, o *incidentOptions) error {
 	}
 	if err := o.write(inc, w); err != nil {
 		return err
+	}
+	if o.record {
+		if err := o.keep(ctx, w, inc, t); err != nil {
+			return err
+		}
 	}
 	if down := inc.Down(); len(down) > 0 {
 		// printed in full above; the exit status says the verdict lacks evidence
@@ -210,4 +218,24 @@ func (o *incidentOptions) write(inc *correlate.Incident, w *World) error {
 		return present.Markdown(o.IO.Out, present.NewIncident(inc, opts))
 	}
 	return present.Text(o.StyledOut(), present.NewIncident(inc, opts), isTerminal(o.IO.Out))
+}
+
+// keep records the incident in the history. The alerts firing now tell
+// which of the record's alerts resolved; for a window that ended before
+// now they would not, and none is taken to have resolved.
+func (o *incidentOptions) keep(ctx context.Context, w *World, inc *correlate.Incident, t correlate.Trigger) error {
+	rc, err := o.Recorder(ctx, w)
+	if err != nil {
+		return err
+	}
+	var alerts []sources.Alert
+	if w.Now().Sub(t.At) < time.Minute {
+		alerts = currentAlerts(ctx, w)
+	}
+	rec, err := rc.Observe(ctx, inc, alerts)
+	if err != nil {
+		return err
+	}
+	o.recorded(rec.ID, rc.Store.Where())
+	return nil
 }

@@ -144,7 +144,8 @@ func run(ctx context.Context, e *env, args []string) int {
 	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
 		e.IO.Out = terminalText{e.IO.Out}
 	}
-	root := newRootCmd(e)
+	root, f := newRoot(e)
+	defer f.closeHistory()
 	root.SetArgs(args)
 	root.SetIn(e.IO.In)
 	root.SetOut(e.IO.Out)

@@ -36,11 +36,21 @@ func oncall(t testing.TB, vars map[string]string, stdin string, args ...string) 
 func oncallAt(t testing.TB, now func() time.Time, vars map[string]string, stdin string, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
+	// what a command keeps (the history, the ledger, the audit log) goes
+	// to the test's own data directory unless the test names one: never
+	// the home directory of whoever runs the tests
+	data := t.TempDir()
 	e := &env{
-		IO:        IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut},
-		LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
-		Now:       now,
-		osUser:    osUserName,
+		IO: IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut},
+		LookupEnv: func(k string) (string, bool) {
+			v, ok := vars[k]
+			if !ok && k == "XDG_DATA_HOME" {
+				return data, true
+			}
+			return v, ok
+		},
+		Now:    now,
+		osUser: osUserName,
 	}
 	code := run(context.Background(), e, args)
 	return result{out.String(), errOut.String(), code}

@@ -69,6 +69,13 @@ func (g *globalOptions) zone() *time.Location {
 }
 
 func newRootCmd(e *env) *cobra.Command {
+	root, _ := newRoot(e)
+	return root
+}
+
+// newRoot is the command tree and the factory its commands share, which
+// run closes what was opened through when the command ends.
+func newRoot(e *env) (*cobra.Command, *Factory) {
 	g := &globalOptions{}
 	f := &Factory{env: e, Global: g}
 	co := &cockpitOptions{}
@@ -144,11 +151,14 @@ that every datasource answers and holds the data oncall expects.`,
 		showData(NewCmdAutopilot(f, nil)),
 		showData(NewCmdProposals(f, nil)),
 		showData(NewCmdAudit(f, nil)),
+		showData(NewCmdHistory(f)),
+		showData(NewCmdPostmortem(f, nil)),
+		showData(NewCmdStats(f, nil)),
 	)
 	markUsageErrors(root)
 	// every command's --help ends with the exit status
 	root.SetHelpTemplate(root.HelpTemplate() + "\n" + exitStatus + "\n")
-	return root
+	return root, f
 }
 
 // markUsageErrors makes every flag and argument error of the tree a usage

@@ -62,6 +62,8 @@ func (c *confirmFlags) register(cmd *cobra.Command, yesUsage string) {
 type runbookPlanOptions struct {
 	name, target, output string
 	demo                 DemoFlags
+	// world is what plan planned on, for the run's record.
+	world *World
 }
 
 // register makes cmd take one runbook NAME, completed from the world's
@@ -77,10 +79,11 @@ func (r *runbookPlanOptions) register(cmd *cobra.Command, f *Factory, targetUsag
 // plan builds the runbook kit of --demo or the config, then looks at the
 // situation and plans the named runbook with it.
 func (r *runbookPlanOptions) plan(ctx context.Context, f *Factory) (*remediate.Kit, *remediate.Plan, error) {
-	k, _, err := f.RunbookKit(ctx, r.demo)
+	w, k, err := f.RunbookWorld(ctx, r.demo)
 	if err != nil {
 		return nil, nil, err
 	}
+	r.world = w
 	if err := checkService(ctx, k.Planner.Sources.Metrics, f.IO.ErrOut, r.target); err != nil {
 		return nil, nil, err
 	}

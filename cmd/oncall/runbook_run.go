@@ -6,8 +6,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/oncall-cockpit/oncall/history"
 	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/remediate"
+	"github.com/oncall-cockpit/oncall/sources"
 )
 
 // runbookRunOptions are runbook run's argument and flags, and the factory
@@ -93,6 +95,11 @@ func runRunbookRun(ctx context.Context, o *runbookRunOptions) error {
 	if o.confirm.yes {
 		approval = "confirmed with -y by " + whoami(o.env)
 	}
+	var firing []sources.Alert
+	if !o.dryRun {
+		// what fires as it starts, for the run's record: its alerts
+		firing = currentAlerts(ctx, o.world)
+	}
 	runCtx, stop := letFinish(ctx, o.Factory, "runbook "+p.Runbook)
 	defer stop()
 	res := k.Run(runCtx, p, approval, o.dryRun, func(ev remediate.Event) {
@@ -102,6 +109,9 @@ func runRunbookRun(ctx context.Context, o *runbookRunOptions) error {
 			fmt.Fprintf(out, "  %s | %s\n", ev.Action, ev.Line)
 		}
 	})
+	if !o.dryRun {
+		o.record(ctx, k, p, firing, res, approval)
+	}
 	if o.output == "json" {
 		if err := writeJSON(o.IO.Out, map[string]any{"plan": p, "outcome": res}); err != nil {
 			return err
@@ -115,4 +125,26 @@ func runRunbookRun(ctx context.Context, o *runbookRunOptions) error {
 		return nil
 	}
 	return exitError{code: exitFailed}
+}
+
+// record keeps the run in the history: the incident it was planned on,
+// its actions by their audit entries, and the resolution when its
+// verification says resolved. The run has happened whatever the record
+// does: a record that cannot be written is said on stderr, and the exit
+// status stays the run's.
+func (o *runbookRunOptions) record(ctx context.Context, k *remediate.Kit, p *remediate.Plan, firing []sources.Alert, res remediate.Outcome, approval string) {
+	if p.Inc == nil {
+		return
+	}
+	rc, err := o.Recorder(ctx, o.world)
+	if err == nil {
+		var rec history.Record
+		if rec, err = rc.Observe(ctx, p.Inc, firing); err == nil {
+			err = recordOutcome(ctx, rc, rec.ID, p.Runbook, whoami(o.env), approval, res, k.Planner.Now())
+			o.recorded(rec.ID, rc.Store.Where())
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(o.IO.ErrOut, "oncall: the run is not recorded in the history: %v\n", err)
+	}
 }

@@ -68,6 +68,9 @@ type worldRemediation struct {
 	auditLog string
 	escalate *remediate.Escalator
 	actuator sources.Actuator
+	// ledger is the config's PostgreSQL history's ledger, when
+	// sharedLedger opened it; nil otherwise.
+	ledger remediate.Ledger
 	// now is the clock actions are planned, guarded and run on: the
 	// host's for the config's world, as the ledger's records are stamped
 	// with it (never a clock pinned for reading); the fleet's in the

@@ -15,7 +15,7 @@ const module = "github.com/oncall-cockpit/oncall/"
 
 // allowed lists, for each package of the module, the packages of the
 // module it may import (tests aside). Imports flow one way:
-// cmd → tui → remediate → correlate → slo → sources; backends and the simulated
+// cmd → tui → history → remediate → correlate → slo → sources; backends and the simulated
 // world import only sources; internal helpers sit where they are needed.
 var allowed = map[string][]string{
 	"sources":              {},
@@ -30,9 +30,11 @@ var allowed = map[string][]string{
 	"correlate":            {"sources", "slo", "internal/humanize", "internal/termsafe"},
 	"remediate":            {"sources", "correlate", "internal/humanize", "internal/termsafe", "internal/problem", "internal/timeparse"},
 	"themes":               {},
-	"tui":                  {"sources", "slo", "correlate", "remediate", "themes", "internal/present", "internal/humanize", "internal/termsafe", "internal/grafana"},
+	"history":              {"sources", "slo", "correlate", "remediate", "internal/humanize", "internal/termsafe", "internal/timeparse", "internal/grafana"},
+	"history/sqlstore":     {"history", "remediate"},
+	"tui":                  {"sources", "slo", "correlate", "remediate", "history", "themes", "internal/present", "internal/humanize", "internal/termsafe", "internal/grafana"},
 	"internal/grafana":     {},
-	"internal/present":     {"sources", "slo", "correlate", "remediate", "internal/humanize", "internal/termsafe", "internal/timeparse"},
+	"internal/present":     {"sources", "slo", "correlate", "remediate", "history", "internal/humanize", "internal/termsafe", "internal/timeparse"},
 	"internal/config":      {"sources", "internal/suggest", "internal/timeparse", "internal/problem"},
 	"internal/suggest":     {},
 	"internal/timeparse":   {},
@@ -44,7 +46,7 @@ var allowed = map[string][]string{
 	"internal/cassette":    {},
 	"internal/testenv":     {"sources", "sources/sim", "sim", "slo", "correlate"},
 	"cmd/oncall": {"sources", "sources/prometheus", "sources/loki", "sources/tempo", "sources/alertmanager", "sources/grafana", "sources/sim", "sim",
-		"slo", "correlate", "remediate", "tui", "themes", "internal/config", "internal/httpx", "internal/present", "internal/humanize", "internal/termsafe", "internal/suggest", "internal/timeparse", "internal/problem", "internal/grafana"},
+		"slo", "correlate", "remediate", "history", "history/sqlstore", "tui", "themes", "internal/config", "internal/httpx", "internal/present", "internal/humanize", "internal/termsafe", "internal/suggest", "internal/timeparse", "internal/problem", "internal/grafana"},
 	// the independent trial fleet shares no code with sim (issue 21)
 	"internal/trialfleet":           {"internal/cassette"},
 	"internal/trialfleet/cmd/trial": {"internal/trialfleet"},

@@ -30,9 +30,12 @@ type Config struct {
 	Remediation Remediation `yaml:"remediation,omitempty" json:"remediation,omitempty"`
 	// Incident is how an incident gathers its evidence.
 	Incident Incident `yaml:"incident,omitempty" json:"incident,omitempty"`
-	Theme    string   `yaml:"theme,omitempty" json:"theme,omitempty"` // dark, light, high-contrast, colorblind, or a palette YAML file
-	Grafana  Grafana  `yaml:"grafana,omitempty" json:"grafana,omitempty"`
-	Currency string   `yaml:"currency,omitempty" json:"currency,omitempty"` // for value_per_request; default USD
+	// History is where incidents are remembered, and the hours pages
+	// count as in hours.
+	History  History `yaml:"history,omitempty" json:"history,omitempty"`
+	Theme    string  `yaml:"theme,omitempty" json:"theme,omitempty"` // dark, light, high-contrast, colorblind, or a palette YAML file
+	Grafana  Grafana `yaml:"grafana,omitempty" json:"grafana,omitempty"`
+	Currency string  `yaml:"currency,omitempty" json:"currency,omitempty"` // for value_per_request; default USD
 	// Warnings are what the file says that is valid but probably not
 	// meant (an objective of 0.999, which is 0.999%); config validate
 	// prints them.
@@ -81,6 +84,17 @@ type Incident struct {
 	// Deadline is how long to wait for the evidence; by default the
 	// longest datasource timeout plus DeadlineMargin (IncidentDeadline).
 	Deadline timeparse.Duration `yaml:"deadline,omitempty" json:"deadline,omitempty"`
+}
+
+// History is where incidents are remembered (docs/history.md).
+type History struct {
+	// DSN is postgres://… for one history a team shares (and the
+	// remediation ledger's strong lock), or a SQLite file; default
+	// $XDG_DATA_HOME/oncall/history.db. A password in it is a secret.
+	DSN DSN `yaml:"dsn,omitempty" json:"dsn,omitempty"`
+	// WorkingHours are the hours a page is in hours, e.g. "09:00-18:00
+	// Mon-Fri" (the default), in --timezone.
+	WorkingHours string `yaml:"working_hours,omitempty" json:"working_hours,omitempty"`
 }
 
 // NeverAutomatable are the action categories that always go to a human

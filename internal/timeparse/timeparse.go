@@ -24,8 +24,12 @@ import (
 // Negative durations are refused.
 func ParseDuration(s string) (time.Duration, error) {
 	t := strings.TrimSpace(s)
-	if d, err := model.ParseDuration(t); err == nil {
+	d, err := model.ParseDuration(t)
+	if err == nil {
 		return time.Duration(d), nil
+	}
+	if err.Error() == "duration out of range" {
+		return 0, fmt.Errorf("%q is too large a duration (at most about 292 years)", s)
 	}
 	// Go's parser reads a sign, which a duration here never has
 	if d, err := time.ParseDuration(t); err == nil && t[0] != '-' && t[0] != '+' {

@@ -23,6 +23,9 @@ func TestDurationAsTheConfigReadsIt(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
+	if _, err := ParseDuration("99999999d"); err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Errorf("99999999d: %v, want it called too large", err)
+	}
 	for d, want := range map[time.Duration]string{36 * time.Hour: "1d12h", 5 * time.Minute: "5m", 0: "0s", 500 * time.Microsecond: "500µs"} {
 		if got := FormatDuration(d); got != want {
 			t.Errorf("%v written as %q, want %q", d, got, want)
