@@ -49,6 +49,16 @@ func Sync(ctx context.Context, st Store, in Inputs, assemble Assemble) (SyncRepo
 		r := &recs[i]
 		if s, ok := storedMatch(byID, stored, *r, in.Near); ok {
 			r.ID, matched[i] = s.ID, &s
+			// later records match what this one makes of it: a live record
+			// left open takes its rebuilt alerts' ends and resolution, and
+			// a later fault is then no part of it
+			merged := Merge(s, *r)
+			byID[s.ID] = merged
+			for j := range stored {
+				if stored[j].ID == s.ID {
+					stored[j] = merged
+				}
+			}
 			if !s.Onset.IsZero() {
 				continue
 			}

@@ -518,6 +518,37 @@ func TestSyncKeepsALaterPageOutOfAResolvedLiveRecord(t *testing.T) {
 	}
 }
 
+// TestOneSyncResolvesAnOpenLiveRecordBeforeMatchingLaterPages: a live
+// record taken while its alert fired, never seen to end, and one
+// reconstruction holding that alert's whole firing and a later page on
+// the same service: the rebuilt firing resolves the live record first,
+// so the later page is an incident of its own (the trial fleet's
+// meadow record took in the next fault's alerts before this).
+func TestOneSyncResolvesAnOpenLiveRecordBeforeMatchingLaterPages(t *testing.T) {
+	st := sqlite(t)
+	live := history.Record{ID: "inc-retry002", Stack: "prod", Origin: history.OriginLive, Title: "RetryStorm on meadow", Services: []string{"meadow"},
+		Detected: history.Stamp{T: rc(0).Add(-30 * time.Second), Source: "alertmanager"},
+		Alerts:   []history.AlertSpan{{Name: "RetryStorm", Service: "meadow", Start: rc(0).Add(-30 * time.Second), Source: "alertmanager"}}}
+	if _, err := st.Save(context.Background(), live); err != nil {
+		t.Fatal(err)
+	}
+	in := history.Inputs{Stack: "prod", Firings: []sources.Firing{fired("RetryStorm", "meadow", "page", 0, 8), fired("SlowDB", "meadow", "page", 15, 18)}}
+	if _, err := history.Sync(context.Background(), st, in, nil); err != nil {
+		t.Fatal(err)
+	}
+	all, err := st.List(context.Background(), history.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(all, func(a, b history.Record) int { return a.When().Compare(b.When()) })
+	if len(all) != 2 || all[0].ID != live.ID || !all[0].Resolved.T.Equal(rc(8)) || len(all[0].Alerts) != 1 {
+		t.Fatalf("%d records, first %+v; want the live one resolved at 8m with its own alert, SlowDB's apart", len(all), all[0])
+	}
+	if slow := all[1]; len(slow.Alerts) != 1 || slow.Alerts[0].Name != "SlowDB" {
+		t.Errorf("second record %+v, want SlowDB's alone", slow)
+	}
+}
+
 // TestFindOnsetsOnTheSimulatorFindsTheScenariosRootAndOnset assembles a
 // simulated incident the way the incident view does, from the first
 // alert the simulator fired: the record's root and onset are the
