@@ -60,7 +60,7 @@ func runHistoryResolve(ctx context.Context, o *historyResolveOptions) error {
 	}
 	// the demo's records are on the simulator's clock, which the wall
 	// clock says nothing of
-	if at.After(now) && r.Stack != demoStack {
+	if at.After(now) && r.Stack != history.DemoStack {
 		return usagef("--at %s is %s; an incident resolves now or before", o.at, inTheFuture(at, now))
 	}
 	by := o.user()

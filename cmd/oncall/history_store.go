@@ -15,10 +15,6 @@ import (
 	"github.com/oncall-cockpit/oncall/tui"
 )
 
-// demoStack is the stack the simulator's records carry, whatever the
-// config's context: they never mix with a real stack's.
-const demoStack = "demo"
-
 // defaultStack is a stack's name when the config has no contexts.
 const defaultStack = "default"
 
@@ -99,7 +95,7 @@ func (f *Factory) Recorder(ctx context.Context, w *World) (*history.Recorder, er
 		if err != nil {
 			return nil, err
 		}
-		return &history.Recorder{Store: st, Stack: demoStack, Wall: time.Now, AlertSource: "simulator"}, nil
+		return &history.Recorder{Store: st, Stack: history.DemoStack, Wall: time.Now, AlertSource: "simulator"}, nil
 	}
 	st, err := f.HistoryStore(ctx)
 	if err != nil {
