@@ -5,7 +5,7 @@ DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: build test lint bench install release-snapshot clean
+.PHONY: build test lint bench install release-snapshot clean chaos-testbed
 
 build: ## build bin/oncall
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o bin/oncall ./cmd/oncall
@@ -27,6 +27,9 @@ install: ## install oncall into $(go env GOPATH)/bin
 release-snapshot: ## a local release with goreleaser, without publishing
 	@command -v goreleaser >/dev/null 2>&1 || { echo "goreleaser is not installed: go install github.com/goreleaser/goreleaser/v2@latest"; exit 1; }
 	goreleaser release --snapshot --clean
+
+chaos-testbed: ## a real Toxiproxy, Prometheus and HTTP service pair to run the shipped Toxiproxy experiments against
+	go run ./internal/chaosbed/cmd/chaosbed
 
 clean:
 	rm -rf bin dist completions manpages

@@ -59,8 +59,14 @@ func Merge(old, new Record) Record {
 	if out.Assessed.IsZero() {
 		out.Assessed = other.Assessed
 	}
-	if old.Origin == OriginLive || new.Origin == OriginLive {
+	// what oncall saw live wins, then a chaos run's own record: the
+	// audit log's reconstruction of the same run adds to it and must not
+	// make it an ordinary page
+	switch {
+	case old.Origin == OriginLive || new.Origin == OriginLive:
 		out.Origin = OriginLive
+	case old.Origin == OriginChaos || new.Origin == OriginChaos:
+		out.Origin = OriginChaos
 	}
 	out.Services = unionServices(old.Services, new.Services)
 	out.Alerts = mergeAlerts(old.Alerts, new.Alerts)

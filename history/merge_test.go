@@ -55,6 +55,16 @@ func TestMerge(t *testing.T) {
 			},
 		},
 		{
+			name: "a chaos run's record stays one when the audit log's reconstruction of it merges in",
+			old:  Record{ID: "inc-1", Origin: OriginChaos, Title: "chaos experiment x failed"},
+			new:  Record{ID: "inc-1", Origin: OriginReconstructed, Updated: at(9)},
+			check: func(t *testing.T, m Record) {
+				if m.Origin != OriginChaos {
+					t.Errorf("origin %q, want chaos", m.Origin)
+				}
+			},
+		},
+		{
 			name: "a later alert end wins, and an ended span beats a firing one",
 			old: Record{Alerts: []AlertSpan{
 				{Name: "A", Service: "web", Start: at(1), End: at(5)},

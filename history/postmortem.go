@@ -94,7 +94,7 @@ type Draft struct {
 	Items     []Item    `json:"action_items"`
 	Similar   []Similar `json:"similar"`
 	// Experiment is the chaos experiment that would have caught this,
-	// as YAML in issue 23's format.
+	// as YAML in the format of oncall chaos experiments.
 	Experiment string `json:"experiment"`
 	// Notes say what the draft could not do (a Grafana link it could not build).
 	Notes []string `json:"notes,omitempty"`

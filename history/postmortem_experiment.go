@@ -11,13 +11,15 @@ import (
 
 // The guards of a drafted experiment: the seed's own example (payment-api
 // under 1% errors and 500 ms p99), with a steady state at half the error
-// bound so that a service already near it is not experimented on.
+// bound so that a service already near it is not experimented on, read
+// every five seconds as oncall chaos experiments are.
 const (
 	guardErrorRatio  = "1%"
 	guardP99         = "500ms"
 	steadyErrorRatio = "0.5%"
-	steadyFor        = "5m"
+	steadyOver       = "5m"
 	experimentFor    = "10m"
+	guardInterval    = "5s"
 )
 
 // maxGuarded bounds the guarded services: the symptom and the two entry
@@ -38,8 +40,9 @@ type fault struct {
 
 // faultFor picks the fault that reproduces a mechanism: errors for a
 // change, dropped connections for a crash, fewer pool slots for a
-// saturation, and else latency, which is how retries, timeouts and
-// surges begin.
+// saturation (the simulator's limit-pool without a target: a client's
+// only pool, or a database's connection limit), and else latency, which
+// is how retries, timeouts and surges begin.
 func faultFor(mechanism string) fault {
 	switch mechanism {
 	case "deploy", "change":
@@ -53,7 +56,7 @@ func faultFor(mechanism string) fault {
 }
 
 // experiment writes the chaos experiment that would have caught r, in
-// issue 23's format: steady state, injection on the root, guards on the
+// the format of oncall chaos experiments: steady state, injection on the root, guards on the
 // services users reach, and a rollback that always runs. The demo's
 // records inject into the simulator; other stacks through Toxiproxy.
 func experiment(r Record) string {
@@ -66,20 +69,21 @@ func experiment(r Record) string {
 	var b strings.Builder
 	id := clean(r.ID)
 	fmt.Fprintf(&b, "# The experiment that would have caught %s: %s %s.\n", id, root, f.what)
-	b.WriteString("# For `oncall chaos run` once chaos lands (issue 23).\n")
+	b.WriteString("# For `oncall chaos run`.\n")
 	fmt.Fprintf(&b, "name: %s\n", yq(id+"-"+root+"-"+f.name))
 	keep := "keep"
 	if len(guarded) == 1 {
 		keep = "keeps"
 	}
 	fmt.Fprintf(&b, "hypothesis: %s\n", yq(fmt.Sprintf("%s %s errors under %s and p99 under %s while %s %s", strings.Join(guarded, ", "), keep, guardErrorRatio, guardP99, root, f.what)))
+	fmt.Fprintf(&b, "target: %s\n", yq(root))
 	b.WriteString("steady_state:\n")
 	for _, s := range guarded {
-		fmt.Fprintf(&b, "  - {service: %s, signal: error_ratio, below: %s, for: %s}\n", yq(s), steadyErrorRatio, steadyFor)
+		fmt.Fprintf(&b, "  - {service: %s, signal: error_ratio, below: %s, over: %s}\n", yq(s), steadyErrorRatio, steadyOver)
 	}
 	b.WriteString("inject:\n")
 	if r.Stack == DemoStack {
-		fmt.Fprintf(&b, "  - name: %s\n    kind: sim\n    sim:\n      action: %s\n      service: %s\n      params: {", f.name, f.sim["action"], yq(root))
+		fmt.Fprintf(&b, "  - name: %s\n    kind: sim\n    sim:\n      action: %s\n      service: \"{{.Target}}\"\n      params: {", f.name, f.sim["action"])
 		var ps []string
 		for _, k := range sortedKeys(f.sim) {
 			if k != "action" {
@@ -90,27 +94,30 @@ func experiment(r Record) string {
 	} else {
 		body := fmt.Sprintf(`{"name":"oncall-%s","type":%q,"toxicity":%s,"attributes":%s}`, f.name, f.toxic, f.toxicity, f.attributes)
 		fmt.Fprintf(&b, "  - name: %s\n    kind: http\n    http:\n      method: POST\n      url: %s\n      headers: {Content-Type: application/json}\n      body: %s\n",
-			f.name, yq(toxiproxyURL(root, "")), yq(body))
+			f.name, yq(toxiproxyURL("")), yq(body))
 	}
 	b.WriteString("guards:\n")
 	for _, s := range guarded {
 		fmt.Fprintf(&b, "  - {service: %s, signal: error_ratio, below: %s}\n", yq(s), guardErrorRatio)
-		fmt.Fprintf(&b, "  - {service: %s, signal: latency_p99, below: %s}\n", yq(s), guardP99)
+		fmt.Fprintf(&b, "  - {service: %s, signal: p99, below: %s}\n", yq(s), guardP99)
 	}
+	fmt.Fprintf(&b, "interval: %s\n", guardInterval)
 	fmt.Fprintf(&b, "duration: %s\n", experimentFor)
 	b.WriteString("rollback:\n")
 	if r.Stack == DemoStack {
-		fmt.Fprintf(&b, "  - name: clear-%s\n    kind: sim\n    sim:\n      action: clear-faults\n      service: %s\n", f.name, yq(root))
+		fmt.Fprintf(&b, "  - name: clear-%s\n    kind: sim\n    sim:\n      action: clear-faults\n      service: \"{{.Target}}\"\n", f.name)
 	} else {
-		fmt.Fprintf(&b, "  - name: clear-%s\n    kind: http\n    http:\n      method: DELETE\n      url: %s\n", f.name, yq(toxiproxyURL(root, "oncall-"+f.name)))
+		fmt.Fprintf(&b, "  - name: clear-%s\n    kind: http\n    http:\n      method: DELETE\n      url: %s\n", f.name, yq(toxiproxyURL("oncall-"+f.name)))
 	}
 	return b.String()
 }
 
-// toxiproxyURL is the toxics endpoint of the root's proxy on Toxiproxy's
-// default port: the team points it at theirs.
-func toxiproxyURL(proxy, toxic string) string {
-	u := "http://localhost:8474/proxies/" + url.PathEscape(proxy) + "/toxics"
+// toxiproxyURL is the toxics endpoint of the target's proxy on
+// Toxiproxy's default port: the team points it at theirs. The proxy is
+// the experiment's {{.Target}}, as the shipped Toxiproxy experiments
+// name it.
+func toxiproxyURL(toxic string) string {
+	u := "http://localhost:8474/proxies/{{.Target}}/toxics"
 	if toxic != "" {
 		u += "/" + url.PathEscape(toxic)
 	}

@@ -59,7 +59,7 @@ func (d Draft) Markdown() string {
 	if d.Experiment == "" {
 		b.WriteString("None: an experiment needs a root cause to inject into.\n")
 	} else {
-		fmt.Fprintf(&b, "Save as %s, for `oncall chaos run` once chaos lands (issue 23).\n\n%s", code("experiments/"+d.ID+".yaml"), fenced("yaml", d.Experiment))
+		fmt.Fprintf(&b, "Save as %s, and run it with `oncall chaos run` (see docs/chaos.md).\n\n%s", code("experiments/"+d.ID+".yaml"), fenced("yaml", d.Experiment))
 	}
 	if len(d.Notes) > 0 {
 		b.WriteString("\n## Notes\n\n")

@@ -19,6 +19,9 @@ const (
 	// OriginReconstructed is a record rebuilt afterwards from the stack's
 	// own history.
 	OriginReconstructed Origin = "reconstructed"
+	// OriginChaos is a chaos experiment that failed or was aborted: its
+	// guard's trip is the incident.
+	OriginChaos Origin = "chaos"
 )
 
 // DemoStack is the stack the simulator's records carry, whatever the

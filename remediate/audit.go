@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -49,6 +50,11 @@ type Entry struct {
 	Verification string `json:"verification,omitempty"`
 	Result       string `json:"result,omitempty"`
 	Error        string `json:"error,omitempty"`
+	// Detail is what a decision entry says beyond its result: why an
+	// experiment ended as it did.
+	Detail string `json:"detail,omitempty"`
+	// Experiment ties the entry to one run of a chaos experiment.
+	Experiment *ExperimentRef `json:"experiment,omitempty"`
 }
 
 // Audit is the append-only audit log: JSON lines, each written with one
@@ -95,9 +101,17 @@ func (a *Audit) Append(e Entry) error {
 	if err := os.MkdirAll(filepath.Dir(a.Path), 0o700); err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
+	if err := a.regular(os.Stat(a.Path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
 	f, err := os.OpenFile(a.Path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("audit log: %w", err)
+	}
+	// again on the file opened: the path may have been swapped since
+	if err := a.regular(f.Stat()); err != nil {
+		f.Close()
+		return err
 	}
 	if torn, err := endsTorn(f); err != nil {
 		f.Close()
@@ -116,6 +130,19 @@ func (a *Audit) Append(e Entry) error {
 		return fmt.Errorf("audit log %s: fsync: %w", a.Path, err)
 	}
 	return f.Close()
+}
+
+// regular says why the audit log's path is not a regular file, or nil
+// (the stat's own error, as is). A device (/dev/full, /dev/zero) never
+// ends when read, and a FIFO blocks: neither is a log.
+func (a *Audit) regular(st fs.FileInfo, err error) error {
+	if err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("audit log %s is not a regular file (%s): set audit_log to a file's path", a.Path, st.Mode().Type())
+	}
+	return nil
 }
 
 // endsTorn reports whether the file's last line has no end.
@@ -143,12 +170,27 @@ type Row struct {
 // the file system did not keep whole, or an edit) is reported with its
 // line number, and the lines after it are still read.
 func (a *Audit) Read() ([]Row, []error, error) {
-	b, err := os.ReadFile(a.Path)
+	// stat before opening: opening a FIFO to read blocks
+	if err := a.regular(os.Stat(a.Path)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, nil
+		}
+		return nil, nil, err
+	}
+	f, err := os.Open(a.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("audit log: %w", err)
+	}
+	defer f.Close()
+	if err := a.regular(f.Stat()); err != nil {
+		return nil, nil, err
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("audit log %s: %w", a.Path, err)
 	}
 	var rows []Row
 	var bad []error

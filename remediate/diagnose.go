@@ -3,6 +3,7 @@ package remediate
 import (
 	"context"
 	"fmt"
+	"math"
 	"path"
 	"slices"
 	"strings"
@@ -253,7 +254,7 @@ func probe(ctx context.Context, src sources.Set, s Step, r renderer, w *evidence
 		since := p.Since.Or(2 * time.Minute)
 		what := fmt.Sprintf("%s of %s over the last %s", strings.ReplaceAll(p.Signal, "_", " "), svc, shortDuration(since))
 		rng := w.last(since)
-		v, source, err := redValue(ctx, src.Metrics, svc, p.Signal, rng.End, rng.End.Sub(rng.Start))
+		v, source, err := ReadSignal(ctx, src.Metrics, svc, p.Signal, rng.End, rng.End.Sub(rng.Start))
 		if err != nil {
 			return fail(what, "metrics", err)
 		}
@@ -314,44 +315,90 @@ func probe(ctx context.Context, src sources.Set, s Step, r renderer, w *evidence
 	return StepResult{Err: "no probe"}
 }
 
-// redValue averages a RED signal of a service over the last window.
-func redValue(ctx context.Context, m sources.Metrics, svc, signal string, now time.Time, over time.Duration) (float64, string, error) {
+// SignalStep is the step ReadSignal averages a window of over at: 15s,
+// or the window itself when shorter (a chaos guard's 10s), or its one
+// point would be the value from a step ago.
+func SignalStep(over time.Duration) time.Duration {
+	if over > 0 && over < probeStep {
+		return over
+	}
+	return probeStep
+}
+
+// answered says whether a partial RED answer holds the series signal
+// is read from, so that an error about another series does not make it
+// unreadable. An error ratio needs both of its series, and an absent
+// error series reads as no errors: with an error, it is never answered.
+func answered(reds []sources.RED, signal string) bool {
+	if len(reds) == 0 {
+		return false
+	}
+	switch signal {
+	case SignalP99:
+		return len(reds[0].P99.Samples) > 0
+	case SignalRequests:
+		return len(reds[0].Requests.Samples) > 0
+	}
+	return false
+}
+
+// ReadSignal is a service's RED signal (error_ratio, p99 in seconds,
+// requests per second) averaged over the window ending at now, and the
+// query that read it. A backend error about a series the signal is not
+// read from, with a partial answer, does not stop the reading.
+func ReadSignal(ctx context.Context, m sources.Metrics, svc, signal string, now time.Time, over time.Duration) (float64, string, error) {
 	if m == nil {
 		return 0, "", fmt.Errorf("no metrics backend configured")
 	}
-	reds, err := m.RED(ctx, []string{svc}, sources.TimeRange{Start: now.Add(-over), End: now}, probeStep)
-	if err != nil {
-		return 0, "", err
+	reds, err := m.RED(ctx, []string{svc}, sources.TimeRange{Start: now.Add(-over), End: now}, SignalStep(over))
+	if err != nil && !answered(reds, signal) {
+		// an adapter asks the three series together and may fail on any
+		// one (Prometheus's does): the query its error names may be
+		// another signal's, which this reading does not need
+		return 0, "", fmt.Errorf("%s of %s: the RED read, which asks requests, errors and p99 together, failed (on this signal's query or another's): %w", signal, svc, err)
 	}
 	if len(reds) == 0 || len(reds[0].Requests.Samples) == 0 {
 		return 0, "", fmt.Errorf("no requests recorded at %s in the last %s", svc, shortDuration(over))
 	}
 	r := reds[0]
-	mean := func(s sources.Series) float64 {
+	// a mean over no defined sample is no reading: 0 would read as "0s
+	// ok" to a guard, and a verification would pass on no data
+	mean := func(s sources.Series, what string) (float64, error) {
 		var sum float64
 		var n int
 		for _, x := range s.Samples {
-			if x.V == x.V { // skip NaN
+			if !math.IsNaN(x.V) && !math.IsInf(x.V, 0) {
 				sum += x.V
 				n++
 			}
 		}
 		if n == 0 {
-			return 0
+			return 0, fmt.Errorf("no %s recorded at %s in the last %s", what, svc, shortDuration(over))
 		}
-		return sum / float64(n)
+		return sum / float64(n), nil
 	}
 	switch signal {
 	case SignalP99:
-		return mean(r.P99), r.P99.Query, nil
+		v, err := mean(r.P99, "p99")
+		return v, r.P99.Query, err
 	case SignalRequests:
-		return mean(r.Requests), r.Requests.Query, nil
+		v, err := mean(r.Requests, "requests")
+		return v, r.Requests.Query, err
 	}
-	q := mean(r.Requests)
+	// both halves are shown even when one answered nothing: the query
+	// asked is what a reader runs to see why
+	query := r.Errors.Query + " / " + r.Requests.Query
+	q, err := mean(r.Requests, "requests")
+	if err != nil {
+		return 0, query, err
+	}
 	if q <= 0 {
-		return 0, "", fmt.Errorf("no requests at %s in the last %s: the error ratio is undefined", svc, shortDuration(over))
+		return 0, query, fmt.Errorf("no requests at %s in the last %s: the error ratio is undefined", svc, shortDuration(over))
 	}
-	return mean(r.Errors) / q, r.Errors.Query + " / " + r.Requests.Query, nil
+	// an error series with no sample while requests were served is no
+	// errors: Prometheus has no 5xx series until the first 5xx
+	e, _ := mean(r.Errors, "errors")
+	return e / q, query, nil
 }
 
 func showSignal(signal string, v float64) string {

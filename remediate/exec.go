@@ -198,40 +198,11 @@ func (x *Executor) runOne(ctx context.Context, p *Plan, pa Planned, approval str
 	if a.Verify != nil {
 		lease += time.Duration(a.Verify.Within)
 	}
-	rails := Guardrail{}
-	if a.Limits != nil {
-		rails = *a.Limits
-	}
 	id := NewID()
-	wrote := false
-	hold, err := x.Guard.Acquire(ctx, pa.Key, rails, x.who(), lease, func() error {
-		before := x.entry(p, id, PhaseBefore, pa.Name, pa.Key.Target)
-		before.Kind, before.Command, before.Incident, before.Approval = pa.Kind, pa.Shown, p.Incident, approval
-		o.Started = before.DataTime
-		// no record, no run
-		if err := x.Audit.Append(before); err != nil {
-			return err
-		}
-		wrote = true
-		return nil
-	})
-	if err != nil {
-		var r *Refusal
-		if errors.As(err, &r) {
-			o.Result, o.Refusal = ResultRefused, r
-		} else {
-			o.Result, o.Error = ResultRefused, err.Error()
-		}
-		x.report(pa.Name, "not run: %v", err)
-		if wrote {
-			// the ledger failed after the before entry: close it
-			o.AuditID = id
-			after := x.entry(p, id, PhaseAfter, pa.Name, pa.Key.Target)
-			after.Result, after.Error = o.Result, "not run: "+err.Error()
-			if err := x.Audit.Append(after); err != nil {
-				x.report(pa.Name, "audit log: %v", err)
-			}
-		}
+	before := x.entry(p, id, PhaseBefore, pa.Name, pa.Key.Target)
+	before.Kind, before.Command, before.Incident, before.Approval = pa.Kind, pa.Shown, p.Incident, approval
+	hold, ok := x.lockAndRecord(ctx, &o, pa.Key, a.Limits, lease, before, func() Entry { return x.entry(p, id, PhaseAfter, pa.Name, pa.Key.Target) })
+	if !ok {
 		return o
 	}
 	defer hold.Release()
@@ -303,6 +274,44 @@ func (x *Executor) appendAfter(o *ActionOutcome, after Entry) {
 		o.Error = strings.TrimPrefix(o.Error+"; ", "; ") + "the audit log's after entry was not written: " + err.Error()
 		x.report(after.Action, "audit log: %v", err)
 	}
+}
+
+// lockAndRecord takes the guard's lock on k, within the action's limits,
+// with the before entry written inside it (no record, no run). When it
+// cannot, o says why and the before entry, if it was written, is closed
+// by after's entry.
+func (x *Executor) lockAndRecord(ctx context.Context, o *ActionOutcome, k Key, limits *Guardrail, lease time.Duration, before Entry, after func() Entry) (*Hold, bool) {
+	rails := Guardrail{}
+	if limits != nil {
+		rails = *limits
+	}
+	wrote := false
+	hold, err := x.Guard.Acquire(ctx, k, rails, x.who(), lease, func() error {
+		o.Started = before.DataTime
+		if err := x.Audit.Append(before); err != nil {
+			return err
+		}
+		wrote = true
+		return nil
+	})
+	if err == nil {
+		return hold, true
+	}
+	var r *Refusal
+	if errors.As(err, &r) {
+		o.Result, o.Refusal = ResultRefused, r
+	} else {
+		o.Result, o.Error = ResultRefused, err.Error()
+	}
+	x.report(o.Name, "not run: %v", err)
+	if wrote {
+		// the ledger failed after the before entry: close it
+		o.AuditID = before.ID
+		e := after()
+		e.Result, e.Error = o.Result, "not run: "+err.Error()
+		x.appendAfter(o, e)
+	}
+	return nil, false
 }
 
 // who signs locks, silences and records: user@host.

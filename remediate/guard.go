@@ -132,6 +132,12 @@ type Key struct {
 
 func (k Key) String() string { return k.Action + " on " + k.Target }
 
+// ExperimentLock is the action of the lock a chaos experiment holds on
+// its target for its whole run, so that two runs never fault one
+// target at once. It is no action running: it counts towards no cap on
+// concurrent actions and no rate limit, and has no cooldown.
+const ExperimentLock = "chaos experiment"
+
 // Record kinds kept in the ledger.
 const (
 	RecordLock     = "lock"
@@ -400,9 +406,11 @@ func (g *Guard) order(rs []Record, id string, k Key) *Refusal {
 			}
 			return &Refusal{Rule: "lock", Detail: fmt.Sprintf("%s is running it now (since %s)", l.By, l.Start.UTC().Format("15:04:05")), Until: until}
 		}
-		ahead[l.Key] = true
+		if l.Key.Action != ExperimentLock {
+			ahead[l.Key] = true
+		}
 	}
-	if max := g.Policy.MaxConcurrent; max > 0 && len(ahead) >= max {
+	if max := g.Policy.MaxConcurrent; max > 0 && k.Action != ExperimentLock && len(ahead) >= max {
 		return &Refusal{Rule: "concurrency", Detail: fmt.Sprintf("%d actions are running, the most allowed at once", len(ahead))}
 	}
 	return nil
@@ -481,16 +489,22 @@ func (g *Guard) hold(ctx context.Context, id string, k Key, by string, lease, sk
 
 // limits checks the rate limits and the cooldown against past runs.
 func (g *Guard) limits(rs []Record, k Key, rails Guardrail, now time.Time) *Refusal {
+	if k.Action == ExperimentLock {
+		// the experiment's own actions meet the limits
+		return nil
+	}
 	var runs []Record
 	for _, r := range rs {
-		if r.Kind == RecordRun {
+		if r.Kind == RecordRun && r.Key.Action != ExperimentLock {
 			runs = append(runs, r)
 		}
 	}
 	sort.Slice(runs, func(i, j int) bool { return runs[i].Start.Before(runs[j].Start) })
 	for _, r := range runs {
 		if r.Key == k && r.Active && now.Before(r.End) && rails.Cooldown > 0 {
-			return &Refusal{Rule: "cooldown", Detail: fmt.Sprintf("%s ran at %s (by %s); the cooldown is %s", k, r.Start.UTC().Format("15:04:05"), r.By, shortDuration(time.Duration(rails.Cooldown))), Until: r.End}
+			// the cooldown said is the one that run was recorded under:
+			// it is what ends at Until, whatever this action's own is
+			return &Refusal{Rule: "cooldown", Detail: fmt.Sprintf("%s ran at %s (by %s); the cooldown is %s", k, r.Start.UTC().Format("15:04:05"), r.By, shortDuration(r.End.Sub(r.Start))), Until: r.End}
 		}
 	}
 	check := func(rate *Rate, what string, same func(Key) bool) *Refusal {

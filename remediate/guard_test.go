@@ -175,3 +175,20 @@ func TestTimelineShowsTheActions(t *testing.T) {
 		t.Errorf("timeline:\n%s", strings.Join(got, "\n"))
 	}
 }
+
+// An experiment's lock on its target, held for its whole run, is no
+// action running: the experiment's own injection (or another action)
+// gets past a cap of one concurrent action and a rate of one an hour on
+// the target, while a second experiment on the target is refused.
+func TestExperimentLockCountsTowardsNoCapOrRate(t *testing.T) {
+	one := &Rate{N: 1, Per: time.Hour}
+	g, _ := clockGuard(RunPolicy{MaxConcurrent: 1, Guardrails: Guardrail{RatePerService: one, Cooldown: timeparse.Duration(10 * time.Minute)}})
+	exp := Key{Action: ExperimentLock, Target: "payment-db"}
+	held := mustAcquire(t, g, exp, Guardrail{}, "alice@a (run r1)")
+	defer held.Release()
+	mustAcquire(t, g, Key{Action: "latency", Target: "payment-db"}, Guardrail{}, "alice@a").Release()
+	_, err := g.Acquire(bg, exp, Guardrail{}, "bob@b (run r2)", time.Minute, nil)
+	if r := refusal(t, err); r.Rule != "lock" || !strings.Contains(r.Detail, "alice@a (run r1)") {
+		t.Fatalf("a second experiment on the target: %v", r)
+	}
+}

@@ -318,8 +318,10 @@ func needDevFull(t *testing.T) {
 	}
 }
 
-// fullDisk points path at /dev/full, where every write fails with ENOSPC
-// as on a full disk.
+// fullDisk points path at /dev/full, where every write would fail with
+// ENOSPC as on a full disk; the audit log refuses it sooner, as a path
+// that is not a regular file (read whole, a device never ends), and the
+// write fails all the same.
 func fullDisk(t *testing.T, path string) {
 	t.Helper()
 	needDevFull(t)
@@ -338,7 +340,7 @@ func TestAfterEntryOnAFullDiskIsReported(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	// the action itself fills the disk: it points the log at /dev/full
 	out := runOnce(t, onceRunbook("ln", "-sf", "/dev/full", path), &MemoryLedger{Now: time.Now}, &Audit{Path: path}, "alice")
-	if len(out.Actions) != 1 || !strings.Contains(out.Actions[0].Error, "after entry was not written") || !strings.Contains(out.Actions[0].String(), "no space left on device") {
+	if len(out.Actions) != 1 || !strings.Contains(out.Actions[0].Error, "after entry was not written") || !strings.Contains(out.Actions[0].String(), path+" is not a regular file") {
 		t.Fatalf("outcome %+v", out)
 	}
 }
@@ -350,7 +352,7 @@ func TestRunRefusedByTheAuditUsesNoCooldown(t *testing.T) {
 	fullDisk(t, path)
 	ledger := &MemoryLedger{Now: time.Now}
 	rb := onceRunbook("true")
-	if out := runOnce(t, rb, ledger, &Audit{Path: path}, "alice"); out.Result != ResultRefused || !strings.Contains(out.Actions[0].Error, "no space left on device") {
+	if out := runOnce(t, rb, ledger, &Audit{Path: path}, "alice"); out.Result != ResultRefused || !strings.Contains(out.Actions[0].Error, path+" is not a regular file") {
 		t.Fatalf("on a full disk: %+v", out)
 	}
 	if err := os.Remove(path); err != nil {

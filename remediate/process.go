@@ -85,7 +85,7 @@ func (x *Executor) execute(ctx context.Context, action string, c Command, timeou
 	case KindExec:
 		// exec'd as argv: no shell reads any of it
 		cmd := exec.CommandContext(ctx, c.Argv[0], c.Argv[1:]...)
-		cmd.Stdout, cmd.Stderr = w, w
+		cmd.Stdout, cmd.Stderr, cmd.Dir = w, w, c.Dir
 		killGroupOnCancel(cmd)
 		// a child the group kill missed (it left the group), or one a
 		// command that succeeded left running, may still hold the

@@ -152,6 +152,8 @@ type Command struct {
 	Request *Request         `json:"request,omitempty"`
 	Silence *sources.Silence `json:"silence,omitempty"`
 	Sim     *sources.Action  `json:"sim,omitempty"`
+	// Dir is where an argv runs; "" the current directory.
+	Dir string `json:"dir,omitempty"`
 }
 
 // Request is a rendered HTTP request.

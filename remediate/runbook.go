@@ -320,7 +320,7 @@ func LoadFS(fsys fs.FS, dir, label string) ([]*Runbook, error) {
 func Parse(b []byte, file string) (*Runbook, problem.Problems) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, problem.Problems{yamlProblem(file, err)}
+		return nil, problem.Problems{problem.FromYAML(file, err)}
 	}
 	if len(root.Content) == 0 {
 		return nil, problem.Problems{{File: file, Msg: "empty file: a runbook needs name, match and actions"}}
@@ -329,52 +329,20 @@ func Parse(b []byte, file string) (*Runbook, problem.Problems) {
 	dec.KnownFields(true)
 	rb := &Runbook{File: file, Line: root.Content[0].Line}
 	if err := dec.Decode(rb); err != nil {
-		return nil, problem.Problems{yamlProblem(file, err)}
+		return nil, problem.Problems{problem.FromYAML(file, err)}
 	}
 	doc := root.Content[0]
-	for i, l := range itemLines(doc, "actions") {
+	for i, l := range problem.ItemLines(doc, "actions") {
 		if i < len(rb.Actions) {
 			rb.Actions[i].Line = l
 		}
 	}
-	for i, l := range itemLines(doc, "diagnose") {
+	for i, l := range problem.ItemLines(doc, "diagnose") {
 		if i < len(rb.Diagnose) {
 			rb.Diagnose[i].Line = l
 		}
 	}
 	return rb, rb.validate()
-}
-
-// yamlProblem turns yaml's "yaml: line 3: …" into file:3: ….
-func yamlProblem(file string, err error) problem.Problem {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
-	var line int
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if n, after, ok := strings.Cut(rest, ":"); ok {
-			if v, err := strconv.Atoi(n); err == nil {
-				line, msg = v, strings.TrimSpace(after)
-			}
-		}
-	}
-	return problem.Problem{File: file, Line: line, Msg: msg}
-}
-
-// itemLines gives the line of each item of the sequence under key.
-func itemLines(doc *yaml.Node, key string) []int {
-	if doc.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(doc.Content); i += 2 {
-		if doc.Content[i].Value == key && doc.Content[i+1].Kind == yaml.SequenceNode {
-			var out []int
-			for _, it := range doc.Content[i+1].Content {
-				out = append(out, it.Line)
-			}
-			return out
-		}
-	}
-	return nil
 }
 
 func (rb *Runbook) validate() problem.Problems {

@@ -67,7 +67,7 @@ func (x *Executor) watch(ctx context.Context, name, svc string, v *Verify) (stri
 		if err := x.Wait(ctx, poll); err != nil {
 			return fmt.Sprintf("interrupted: %v (last: %s)", err, last), ResultFailed
 		}
-		val, _, err := redValue(ctx, x.Sources.Metrics, svc, sig, x.Now(), over)
+		val, _, err := ReadSignal(ctx, x.Sources.Metrics, svc, sig, x.Now(), over)
 		if err != nil {
 			last = err.Error()
 		} else {

@@ -17,6 +17,13 @@ const (
 	ActRollback   = "rollback"    // Service to its previous version
 	ActWarmCache  = "warm-cache"  // Service (a cache) back to its hit ratio within minutes
 	ActSetCall    = "set-call"    // Service's calls to Target: Retries and/or Timeout
+
+	// chaos experiments' faults, kept until clear-faults
+	ActInjectLatency = "inject-latency" // calls into Service: Latency (± Jitter) on Share of attempts
+	ActInjectErrors  = "inject-errors"  // Ratio of Service's requests fail
+	ActKillReplicas  = "kill-replicas"  // Replicas of Service down
+	ActLimitPool     = "limit-pool"     // Service's pool towards Target capped at Size per replica (no Target: its only pool, or a database's max_connections)
+	ActClearFaults   = "clear-faults"   // every fault injected into Service removed
 )
 
 // Action is one operator action. Only the fields its kind names are read.
@@ -28,11 +35,16 @@ type Action struct {
 	Size     int           `json:"size,omitempty"`
 	Retries  *int          `json:"retries,omitempty"`
 	Timeout  time.Duration `json:"timeout,omitempty"`
+	Latency  time.Duration `json:"latency,omitempty"`
+	Jitter   time.Duration `json:"jitter,omitempty"`
+	Share    float64       `json:"share,omitempty"` // 0..1; 0 means every attempt
+	Ratio    float64       `json:"ratio,omitempty"` // 0..1
 }
 
 // ActionKinds lists the kinds Apply accepts.
 func ActionKinds() []string {
-	return []string{ActScale, ActRestart, ActResizePool, ActRollback, ActWarmCache, ActSetCall}
+	return []string{ActScale, ActRestart, ActResizePool, ActRollback, ActWarmCache, ActSetCall,
+		ActInjectLatency, ActInjectErrors, ActKillReplicas, ActLimitPool, ActClearFaults}
 }
 
 // Replicas is a service's desired replica count.
@@ -46,13 +58,25 @@ func (f *Fleet) Replicas(service string) (int, error) {
 	return s.replicas, nil
 }
 
-// PoolSize is the connections per replica of a service's pool towards target.
+// PoolSize is the connections per replica of a service's pool towards
+// target. With no target it is limit-pool's: a client's only pool, or a
+// database's connection limit (max_connections).
 func (f *Fleet) PoolSize(service, target string) (int, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	s, ok := f.m.byName[service]
 	if !ok {
 		return 0, fmt.Errorf("sim: no service %q", service)
+	}
+	if target == "" {
+		p, err := s.limitedPool("")
+		if err != nil {
+			return 0, err
+		}
+		if p == nil {
+			return s.spec.MaxConnections, nil
+		}
+		return p.perRep, nil
 	}
 	for _, p := range s.pools {
 		if p.target.spec.Name == target {
@@ -161,6 +185,13 @@ func (f *Fleet) Apply(a Action) (sources.Change, error) {
 		}
 		f.change(a.Service, sources.ChangeConfig, s.version, "calls to "+a.Target+": "+strings.Join(parts, ", "))
 		f.log(a.Service, lvlInfo, tplConfig, e.to.idx, 0, 0, nil)
+	case ActInjectLatency, ActInjectErrors, ActKillReplicas, ActLimitPool, ActClearFaults:
+		detail, err := f.applyFault(s, a)
+		if err != nil {
+			return sources.Change{}, err
+		}
+		f.change(a.Service, faultChange(a.Kind), s.version, detail)
+		f.logFault(s, a)
 	default:
 		return sources.Change{}, fmt.Errorf("sim: unknown action %q: one of %s", a.Kind, strings.Join(ActionKinds(), ", "))
 	}

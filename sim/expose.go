@@ -82,7 +82,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if s.spec.MaxConnections > 0 {
 			ch <- prometheus.MustNewConstMetric(descDBConns, gauge, s.dbConns, n)
-			ch <- prometheus.MustNewConstMetric(descDBMax, gauge, float64(s.spec.MaxConnections), n)
+			ch <- prometheus.MustNewConstMetric(descDBMax, gauge, float64(s.maxConnections()), n)
 		}
 		if s.spec.Kind == KindCache {
 			ch <- prometheus.MustNewConstMetric(descHit, gauge, s.hitRatio, n)

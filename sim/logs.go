@@ -40,6 +40,7 @@ const (
 	tplRestart
 	tplConfig
 	tplCacheWarm
+	tplFault // attempt holds the fault's kind (faultKinds), a and b its figures
 )
 
 // logRec is one log line, kept as its parameters and formatted on read.
@@ -262,6 +263,8 @@ func (f *Fleet) format(r *logRec) sources.LogLine {
 		msg = `msg="configuration changed" actor=oncall`
 	case tplCacheWarm:
 		msg = fmt.Sprintf(`msg="cache warm-up started for %s" actor=oncall`, s.spec.Name)
+	case tplFault:
+		msg = faultMessage(r, s, peer)
 	}
 	line := "level=" + levelNames[r.level] + " " + msg
 	ll := sources.LogLine{T: f.start.Add(time.Duration(r.t)), Service: s.spec.Name, Level: levelNames[r.level],

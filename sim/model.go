@@ -69,6 +69,7 @@ type service struct {
 	crash         *crashLoop
 	kills         []time.Time // the last few container kills, for the crash-loop alert
 	crashPod      string
+	inj           injected // a chaos experiment's faults
 
 	// computed by the last tick
 	entry       float64 // entry requests per second (gateways, consumers)
@@ -165,11 +166,12 @@ type pool struct {
 	usable  float64 // connections available (size, capped by the server)
 	used    float64
 	leaked  float64 // connections checked out and never returned
+	limit   int     // a chaos experiment's cap per replica, 0 when none
 	fail    float64 // share of pooled requests that time out acquiring
 	need    float64 // share of requests that need a connection
 }
 
-func (p *pool) size() float64 { return float64(p.perRep) * p.owner.ready }
+func (p *pool) size() float64 { return float64(p.limited()) * p.owner.ready }
 
 // crashLoop is one replica restarting again and again, as Kubernetes'
 // CrashLoopBackOff does: up a while, killed, backed off, started again.
@@ -439,18 +441,14 @@ func (m *model) computeService(s *service, dt float64) {
 			e.q, e.qTimeout, e.failAll, e.attemptT, e.callTime = 1, 0, 1, 0, 0
 			e.p99 = 0
 		} else {
-			net := 0.0005
-			tm, pOver := e.truncatedMean(t.median+net, t.sigma, e.timeout)
-			if t.reject > 0.5 && t.mean < e.timeout {
-				tm = t.mean
-			}
+			tm, pOver, p99 := e.attempt(t)
 			e.attemptT = tm
 			e.qTimeout = (1 - t.pErr) * pOver
 			e.q = math.Min(1, t.pErr+e.qTimeout)
 			a := attemptsFactor(e.q, e.retries)
 			e.failAll = math.Pow(e.q, float64(e.retries+1))
 			e.callTime = mult * (a*tm + (a-1)*e.backoff)
-			e.p99 = math.Min(t.p99+net, e.timeout)
+			e.p99 = p99
 			if e.breaker == breakerHalfOpen {
 				e.failAll = 1 - 0.05*(1-e.failAll)
 			}
@@ -544,7 +542,7 @@ func (m *model) computeService(s *service, dt float64) {
 		worst, worstPeer, worstCause = s.rejectQ, -1, causeQueueFull
 	}
 
-	base := math.Min(1, sp.ErrorRate+s.errorBoost+s.noiseBoost)
+	base := math.Min(1, sp.ErrorRate+s.errorBoost+s.noiseBoost+s.inj.errRatio)
 	if s.crashFrac > worst {
 		worst, worstPeer, worstCause = s.crashFrac, -1, causeCrash
 	}
@@ -694,7 +692,7 @@ func sakasegawa(rho, c float64) float64 {
 // database's server-side limit, for the next tick.
 func (m *model) settleDatabases() {
 	for _, s := range m.services {
-		if s.spec.MaxConnections == 0 {
+		if s.maxConnections() == 0 {
 			s.dbConns = 0
 			continue
 		}
@@ -704,7 +702,7 @@ func (m *model) settleDatabases() {
 			want += math.Min(p.demand, p.size())
 		}
 		s.dbDemand = want
-		max := float64(s.spec.MaxConnections)
+		max := float64(s.maxConnections())
 		g := 1.0
 		if want > max {
 			g = max / want
@@ -757,8 +755,8 @@ func (m *model) updateControls() {
 			}
 			s.pending = keep
 		}
-		if float64(s.replicas) < s.ready {
-			s.ready = float64(s.replicas)
+		if up := float64(max(0, s.replicas-s.inj.killed)); up < s.ready {
+			s.ready = up
 		}
 		if !s.rolloutUntil.IsZero() {
 			if m.now.Before(s.rolloutUntil) {

@@ -134,7 +134,7 @@ func (f *Fleet) Resources(name string, from, to time.Time) ([]Resource, bool) {
 		}
 	}
 	if s.spec.MaxConnections > 0 {
-		out = append(out, read(ResConnections, float64(s.spec.MaxConnections), f.store.svc[b+sConns]))
+		out = append(out, read(ResConnections, float64(s.maxConnections()), f.store.svc[b+sConns]))
 	}
 	return out, true
 }

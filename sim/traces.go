@@ -264,7 +264,7 @@ func (w *walker) server(s *service, parent int, t time.Time, depth int) (time.Ti
 	}
 	now = now.Add(secs(own / 2))
 	if !failed {
-		base := math.Min(1, s.spec.ErrorRate+s.errorBoost+s.noiseBoost)
+		base := math.Min(1, s.spec.ErrorRate+s.errorBoost+s.noiseBoost+s.inj.errRatio)
 		if rng.Float64() < base {
 			failed, fc = true, causeInternal
 			if s.errorBoost > 0 && rng.Float64() < s.errorBoost/base {
@@ -328,12 +328,14 @@ func (w *walker) call(e *edge, parent int, t time.Time, depth int) (time.Time, b
 		var end time.Time
 		var failed bool
 		var c cause
+		// network latency a chaos experiment injected: the request reaches the callee later
+		start := now.Add(secs(w.delayFor(callee)))
 		switch {
 		case e.breaker == breakerOpen:
 			end, failed, c = now.Add(20*time.Microsecond), true, causeBreakerOpen
 			a = e.retries // an open breaker fails fast, without retries
 		case instrumented && depth < 12:
-			end, failed, c = w.server(callee, ci, now.Add(250*time.Microsecond), depth+1)
+			end, failed, c = w.server(callee, ci, start.Add(250*time.Microsecond), depth+1)
 			end = end.Add(250 * time.Microsecond)
 		default:
 			// stores, queues and external peers: no server span
@@ -341,7 +343,7 @@ func (w *walker) call(e *edge, parent int, t time.Time, depth int) (time.Time, b
 			if callee.wait > 0 {
 				d += rng.ExpFloat64() * callee.wait
 			}
-			end = now.Add(secs(d + 0.0005))
+			end = start.Add(secs(d + 0.0005))
 			failed = rng.Float64() < callee.pErr
 			c = causeInternal
 		}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -21,17 +22,18 @@ type App struct {
 	flash  *flashLine
 	width  int
 	height int
-	// quitting is set when the user chose to quit once the runbooks
-	// running have finished.
+	// quitting is set when the user chose to quit once the runs in
+	// flight have finished: runbooks to their end, experiments aborted
+	// and rolled back.
 	quitting bool
 }
 
-// quitMsg asks the root to quit; it asks first while a runbook runs.
+// quitMsg asks the root to quit; it asks first while anything runs.
 type quitMsg struct{}
 
 func requestQuit() tea.Msg { return quitMsg{} }
 
-// quitWhenDoneMsg is the answer yes to quitting while a runbook runs.
+// quitWhenDoneMsg is the answer yes to quitting while something runs.
 type quitWhenDoneMsg struct{}
 
 // New builds the cockpit.
@@ -121,12 +123,31 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return a, tea.Batch(a.broadcast(msg), tea.Sequence(recordRun(a.c.deps, msg), tea.Quit))
 		}
 		return a, tea.Batch(a.broadcast(msg), recordRun(a.c.deps, msg))
+	case chaosEventMsg:
+		// as a runbook's: the run's events keep coming with its view closed
+		return a, tea.Batch(a.broadcast(msg), msg.next)
+	case chaosDoneMsg:
+		a.flash.set(chaosFlash(msg))
+		delete(a.c.runs, msg.id)
+		delete(a.c.chaos, msg.id)
+		if a.quitting && len(a.c.runs) == 0 {
+			// as a runbook's: the record is written before the cockpit goes
+			return a, tea.Batch(a.broadcast(msg), tea.Sequence(recordChaos(a.c.deps, msg), tea.Quit))
+		}
+		return a, tea.Batch(a.broadcast(msg), recordChaos(a.c.deps, msg))
 	case quitMsg:
 		return a, a.quit()
 	case quitWhenDoneMsg:
 		a.quitting = true
+		// an experiment is not waited out (it may have ten minutes to go):
+		// it is aborted, and its rollback, which the runner bounds, is
+		for _, cancel := range a.c.chaos {
+			if cancel != nil {
+				cancel(errQuitting)
+			}
+		}
 		a.flash.set(a.quittingNote())
-		return a, nil
+		return a, a.broadcast(chaosAbortingMsg{})
 	case noticeMsg:
 		// shown until the next key, and the panels reload to show its effect
 		a.flash.set(string(msg))
@@ -165,6 +186,11 @@ func (a *App) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 			return nil, true
 		}
 		return openStats(a.c), true
+	case key.Matches(msg, k.Chaos):
+		if a.raise(is[*chaosListView]) {
+			return nil, true
+		}
+		return openChaos(a.c), true
 	}
 	if why, ok := k.refused(msg); ok {
 		return flash(why), true
@@ -172,10 +198,12 @@ func (a *App) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	return nil, false
 }
 
-// quit ends the cockpit, unless a runbook runs from it: quitting then
-// would stop its action half-way and leave its audit entry UNFINISHED.
-// So it asks, and on y quits as soon as every run has finished and
-// written its after-entry, saying so meanwhile.
+// quit ends the cockpit, unless something runs from it. A runbook (or
+// a chaos rollback) stopped half-way would leave its audit entry
+// UNFINISHED, so quitting waits for it; an experiment stopped by exiting
+// would leave its fault in, so quitting aborts it and waits for its
+// rollback. Either way it asks first, and says meanwhile what it waits
+// for.
 func (a *App) quit() tea.Cmd {
 	if len(a.c.runs) == 0 {
 		return tea.Quit
@@ -184,14 +212,67 @@ func (a *App) quit() tea.Cmd {
 		return flash(a.quittingNote())
 	}
 	st := a.c.styles
-	lines := []string{st.Heading.Render("A RUNBOOK IS RUNNING"), ""}
+	runbooks, experiments, rollbacks := a.runKinds()
+	lines := []string{st.Heading.Render(runningHeading(runbooks, experiments, rollbacks)), ""}
 	for _, r := range a.running() {
 		lines = append(lines, "  "+safe(r))
 	}
-	lines = append(lines, "", "Quitting now would stop it half-way, and the audit log would show it UNFINISHED.",
-		"y quits as soon as it has finished and its audit entry is written; n, enter or esc stays.")
-	return push(newQuestion(a.c, lines, "Quit when it has finished?", func() tea.Msg { return quitWhenDoneMsg{} },
+	lines = append(lines, "")
+	question := "Quit when it has finished?"
+	if runbooks+rollbacks > 0 {
+		lines = append(lines, "Quitting now would stop it half-way, and the audit log would show it UNFINISHED.")
+	}
+	switch {
+	case experiments == 0:
+		lines = append(lines, "y quits as soon as it has finished and its audit entry is written; n, enter or esc stays.")
+	case runbooks+rollbacks == 0:
+		question = "Abort it and quit once it has rolled back?"
+		lines = append(lines, "y aborts the experiment: its rollback runs, and the cockpit quits once that has finished and its audit entry is written; n, enter or esc stays.")
+	default:
+		question = "Abort the experiment and quit when all have finished?"
+		lines = append(lines, "y aborts the experiment (its rollback runs), and the cockpit quits once every run has finished and written its audit entry; n, enter or esc stays.")
+	}
+	return push(newQuestion(a.c, lines, question, func() tea.Msg { return quitWhenDoneMsg{} },
 		"not quitting: "+strings.Join(a.running(), ", ")+" still running"), nil)
+}
+
+// runKinds counts the runs in flight: runbooks, chaos experiments, and
+// chaos rollbacks of unfinished runs.
+func (a *App) runKinds() (runbooks, experiments, rollbacks int) {
+	for id := range a.c.runs {
+		cancel, isChaos := a.c.chaos[id]
+		switch {
+		case !isChaos:
+			runbooks++
+		case cancel != nil:
+			experiments++
+		default:
+			rollbacks++
+		}
+	}
+	return runbooks, experiments, rollbacks
+}
+
+// runningHeading says what runs: "A RUNBOOK IS RUNNING", "AN EXPERIMENT
+// AND 2 RUNBOOKS ARE RUNNING".
+func runningHeading(runbooks, experiments, rollbacks int) string {
+	var parts []string
+	for _, k := range []struct {
+		n         int
+		one, noun string
+	}{{runbooks, "A", "RUNBOOK"}, {experiments, "AN", "EXPERIMENT"}, {rollbacks, "A", "ROLLBACK"}} {
+		switch {
+		case k.n == 1:
+			parts = append(parts, k.one+" "+k.noun)
+		case k.n > 1:
+			parts = append(parts, fmt.Sprintf("%d %sS", k.n, k.noun))
+		}
+	}
+	verb := " ARE RUNNING"
+	if runbooks+experiments+rollbacks == 1 {
+		verb = " IS RUNNING"
+	}
+	return strings.Join(parts, " AND ") + verb
 }
 
 // running names the runs in flight, in a stable order.
@@ -199,9 +280,16 @@ func (a *App) running() []string {
 	return slices.Sorted(maps.Values(a.c.runs))
 }
 
-// quittingNote says the cockpit waits for the runs to quit.
+// quittingNote says what the cockpit waits for to quit.
 func (a *App) quittingNote() string {
-	return "quitting when " + strings.Join(a.running(), ", ") + " has finished (its audit entry is written first)"
+	names := strings.Join(a.running(), ", ")
+	switch runbooks, experiments, rollbacks := a.runKinds(); {
+	case experiments > 0 && runbooks+rollbacks == 0:
+		return "aborted: quitting once " + names + " has rolled back"
+	case experiments > 0:
+		return "experiments aborted: quitting when " + names + " have finished (their audit entries are written first)"
+	}
+	return "quitting when " + names + " has finished (its audit entry is written first)"
 }
 
 // broadcast hands a message to every component, bottom first.

@@ -59,7 +59,8 @@ type common struct {
 	traces map[Component][]correlate.TraceView
 	// runs are the runbooks running from this cockpit, by plan view:
 	// quitting asks while there is one.
-	runs map[int64]string
+	runs  map[int64]string
+	chaos chaosRuns // the chaos runs among runs: quitting aborts their experiments
 }
 
 func newCommon(d Deps, st *themes.Styles) *common {

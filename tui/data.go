@@ -79,6 +79,9 @@ type Deps struct {
 	// records from it too, so that when no other stack's are in its span
 	// it counts the demo's, as oncall stats does.
 	DemoEpoch time.Time
+	// Chaos runs experiments from the cockpit (C); nil: C says chaos is
+	// not configured.
+	Chaos *ChaosDeps
 }
 
 // historyStore is the store the history and stats views read: the

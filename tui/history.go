@@ -102,20 +102,12 @@ func (v *historyView) Update(msg tea.Msg) tea.Cmd {
 
 func (v *historyView) key(km tea.KeyPressMsg) tea.Cmd {
 	k := v.c.keys
-	last := max(0, len(v.records)-1)
+	if sel, ok := moveSelection(km, k, v.sel, len(v.records), v.room()); ok {
+		v.sel = sel
+		v.follow()
+		return nil
+	}
 	switch {
-	case key.Matches(km, k.Up):
-		v.sel = max(0, v.sel-1)
-	case key.Matches(km, k.Down):
-		v.sel = min(last, v.sel+1)
-	case key.Matches(km, k.Top):
-		v.sel = 0
-	case key.Matches(km, k.Bottom):
-		v.sel = last
-	case key.Matches(km, k.PageDown):
-		v.sel = min(last, v.sel+max(1, v.room()-2))
-	case key.Matches(km, k.PageUp):
-		v.sel = max(0, v.sel-max(1, v.room()-2))
 	case key.Matches(km, k.Open):
 		if len(v.records) > 0 {
 			return openRecord(v.c, v.records[v.sel])

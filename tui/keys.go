@@ -36,6 +36,9 @@ type KeyMap struct {
 	// Note adds a line to the incident's history record; Postmortem
 	// writes its postmortem draft to a file.
 	Note, Postmortem key.Binding
+	// Chaos lists the chaos experiments, from anywhere; Abort stops the
+	// one running (its rollback runs).
+	Chaos, Abort key.Binding
 }
 
 // DefaultKeyMap has arrows and vim keys.
@@ -84,6 +87,9 @@ func DefaultKeyMap() KeyMap {
 		// allowed read-only: they change oncall's own history, not the stack
 		Note:       key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "incident: add a note to its history record (read-only too: it changes only oncall's history)")),
 		Postmortem: key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "incident: write its postmortem draft to a file")),
+		// allowed read-only: the list and the plans only read; running is refused there
+		Chaos: key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "chaos experiments: plans, runs with live guards, unfinished runs")),
+		Abort: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "chaos: abort the run (its rollback runs)")),
 	}
 }
 
@@ -155,7 +161,7 @@ func (k KeyMap) moves() []key.Binding {
 
 // everywhere are the keys the root handles over any view.
 func (k KeyMap) everywhere() []key.Binding {
-	return []key.Binding{k.Palette, k.History, k.Stats, k.Back, k.Refresh, k.Pause, k.Help, k.Quit}
+	return []key.Binding{k.Palette, k.History, k.Stats, k.Chaos, k.Back, k.Refresh, k.Pause, k.Help, k.Quit}
 }
 
 func (k KeyMap) overviewHelp() [][]key.Binding {
@@ -225,6 +231,24 @@ func (k KeyMap) planHelp() [][]key.Binding {
 	}
 }
 
+func (k KeyMap) chaosListHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{relabel(k.Open, "enter", "the selected experiment's plan, or an unfinished run's rollback"), relabel(k.Detail, "d", "the selection whole")},
+		k.moves(), k.everywhere(),
+	}
+}
+
+// chaosHelp is the chaos run view's: asking as the runbook plan asks,
+// then the guard panel's keys.
+func (k KeyMap) chaosHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{relabel(k.Yes, "y", "run it (low danger; high danger wants the target's name typed)"),
+			either("n/enter/esc", "do not run it (enter's answer is no)", k.No, k.Cancel), k.Abort,
+			relabel(k.NextPanel, "tab", "the next guard: its query below the panel"), relabel(k.Detail, "d", "the whole plan, run and report, no line cut")},
+		{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Back, k.Help, k.Quit},
+	}
+}
+
 func (k KeyMap) detailHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Close, relabel(k.Copy, "y", "copy the whole text")},
@@ -238,6 +262,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		append(k.moves(), k.NextPanel, k.PrevPanel),
 		{k.Open, k.Incident, k.Ack, k.Sort, k.Traces, k.NextTrace, k.Collapse, k.Logs, k.Filter, k.Wrap, k.Detail},
 		{k.Runbook, k.RunbookN, k.Approve, k.Reject, k.Note, k.Postmortem},
+		{k.Chaos, k.Abort},
 		{k.Palette, k.History, k.Stats, k.Copy, k.Link, k.Back, k.Refresh, k.Pause, k.Help, k.Quit},
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -51,11 +50,9 @@ type planView struct {
 	name     string // runbook
 	state    planState
 	plan     *remediate.Plan
-	shown    present.Plan             // the plan as presented, with its outcome once run
-	proposal *remediate.Proposal      // set when approving one
-	want     []remediate.Confirmation // the names to type, in turn; none for y
-	typed    int                      // how many of want have been typed
-	input    textinput.Model
+	shown    present.Plan        // the plan as presented, with its outcome once run
+	proposal *remediate.Proposal // set when approving one
+	confirm  typedConfirm
 	output   []string // the run's events, safe to draw
 	offset   int
 	drawn    []string // lines(), kept until the plan, the output or the outcome change
@@ -121,11 +118,8 @@ func (v *planView) Capturing() bool { return v.state == planAsking }
 
 func (v *planView) ShortHelp() []key.Binding {
 	k := v.c.keys
-	switch {
-	case v.state == planAsking && len(v.want) > 0:
-		return []key.Binding{relabel(k.Open, "enter", "run"), relabel(k.Cancel, "esc", "no"), either("↑↓", "scroll", k.PickUp, k.PickDown)}
-	case v.state == planAsking:
-		return []key.Binding{relabel(k.Yes, "y", "run"), relabel(k.No, "n", "no"), either("j/k", "scroll", k.Up, k.Down), relabel(k.Detail, "d", "in full")}
+	if v.state == planAsking {
+		return v.confirm.shortHelp(k)
 	}
 	return []key.Binding{either("↑↓", "scroll", k.Up, k.Down), relabel(k.Back, "esc", "back")}
 }
@@ -185,12 +179,7 @@ func (v *planView) update(msg tea.Msg) tea.Cmd {
 		if v.c.deps.ConfirmTyped {
 			typedContext = v.c.deps.Context
 		}
-		if v.want = v.plan.Confirmations(typedContext); len(v.want) > 0 {
-			v.input = textinput.New()
-			v.input.Prompt = ""
-			v.input.SetVirtualCursor(false)
-			v.input.Focus()
-		}
+		v.confirm = newTypedConfirm(v.plan.Confirmations(typedContext), "runbook", "not run: "+v.name, "not run")
 	case runEventMsg:
 		if msg.id != v.id {
 			return nil
@@ -209,8 +198,8 @@ func (v *planView) update(msg tea.Msg) tea.Cmd {
 		o := present.NewOutcome(msg.out)
 		v.state, v.shown.Outcome = planDone, &o
 	case tea.PasteMsg:
-		if v.state == planAsking && len(v.want) > 0 {
-			v.input, _ = v.input.Update(msg)
+		if v.state == planAsking {
+			v.confirm.paste(msg)
 		}
 	case tea.KeyPressMsg:
 		return v.key(msg)
@@ -230,68 +219,18 @@ func (v *planView) key(km tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
-	if len(v.want) == 0 {
-		switch {
-		case key.Matches(km, k.Yes):
-			return v.run()
-		case key.Matches(km, k.No, k.Cancel):
-			return pop(flash("not run: " + v.name + cancelNote(km, k)))
-		case key.Matches(km, k.Help):
-			return push(newHelpView(v.c, "runbook", v.FullHelp()), nil)
-		case key.Matches(km, k.Detail):
-			return openDetail(v.c, v)
-		case v.scroll(km, k.Up, k.Down):
-			return nil
-		}
-		return flash("y runs it, n does not")
+	if cmd, yes := v.confirm.answer(v.c, km, v); !yes {
+		return cmd
 	}
-	if v.scroll(km, k.PickUp, k.PickDown) {
-		return nil
-	}
-	switch {
-	case key.Matches(km, k.Cancel):
-		return pop(flash("not run: " + v.name + cancelNote(km, k)))
-	case key.Matches(km, k.Open):
-		if w := v.want[v.typed].Name; v.input.Value() != w {
-			return pop(flash("not run: the name typed was not " + w))
-		}
-		if v.typed++; v.typed == len(v.want) {
-			return v.run()
-		}
-		v.input.Reset()
-	default:
-		v.input, _ = v.input.Update(km)
-	}
-	return nil
+	return v.run()
 }
 
 // scroll moves the plan by the keys given for up and down, and by pgup
 // and pgdn; it says whether the key was one of them.
 func (v *planView) scroll(km tea.KeyPressMsg, up, down key.Binding) bool {
-	k := v.c.keys
-	switch {
-	case key.Matches(km, up):
-		v.offset = max(0, v.offset-1)
-	case key.Matches(km, down):
-		v.offset = min(v.last(), v.offset+1)
-	case key.Matches(km, k.PageUp):
-		v.offset = max(0, v.offset-v.height+2)
-	case key.Matches(km, k.PageDown):
-		v.offset = min(v.last(), v.offset+v.height-2)
-	default:
-		return false
-	}
-	return true
-}
-
-// askName is the question for the name to type now.
-func (v *planView) askName() string {
-	c := v.want[v.typed]
-	w := safe(c.Name)
-	if c.Why == remediate.ConfirmTypedContext {
-		return "This is " + w + ": type " + w
-	}
-	return "Type " + w
+	var ok bool
+	v.offset, ok = scrollBy(km, v.c.keys, up, down, v.offset, v.height-2, v.last())
+	return ok
 }
 
 // run starts the plan: its events come back one message each.
@@ -299,14 +238,7 @@ func (v *planView) run() tea.Cmd {
 	v.state = planRunning
 	kit, plan, id := v.c.deps.Kit, v.plan, v.id
 	v.c.runs[id] = plan.Runbook + " on " + plan.Target // until its runDoneMsg
-	approval := "confirmed by " + v.c.deps.User + " in the cockpit"
-	if len(v.want) > 0 {
-		names := make([]string, len(v.want))
-		for i, c := range v.want {
-			names[i] = c.Name
-		}
-		approval = "confirmed by " + v.c.deps.User + " in the cockpit, " + strings.Join(names, " and ") + " typed"
-	}
+	approval := v.confirm.approval(v.c.deps.User)
 	// room for a long run's output; beyond it lines are dropped, never
 	// waited for (the audit log keeps the digest of all of it)
 	ch := make(chan tea.Msg, 4096)
@@ -424,11 +356,7 @@ func (v *planView) View() string {
 	var foot string
 	switch v.state {
 	case planAsking:
-		if len(v.want) > 0 {
-			foot = v.c.keyLine(v.width, st.Warn.Render("Run it? "+v.askName()+" and enter: ")+st.Accent.Render(inputLine(v.input))+"  ", v.ShortHelp())
-		} else {
-			foot = v.c.footer(v.width, st.Warn.Render("Run it? [y/N]  "), v.ShortHelp())
-		}
+		foot = v.confirm.footer(v.c, v.width, "Run it? ", v.ShortHelp())
 	case planRunning:
 		foot = v.c.footer(v.width, st.Muted.Render(v.c.spinner()+" running · "), v.ShortHelp())
 	default:

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
+	"github.com/oncall-cockpit/oncall/chaos"
 	"github.com/oncall-cockpit/oncall/themes"
 	"github.com/oncall-cockpit/oncall/tui"
 )
@@ -57,9 +58,32 @@ func runConfigCockpit(ctx context.Context, f *Factory, o *cockpitOptions) error 
 		fmt.Fprintf(f.IO.ErrOut, "oncall: %v: runbooks lock through %s instead\n", err, lockWithout(w))
 	}
 	d := f.Deps(w, w.Path)
+	if w.Config != nil {
+		f.cockpitChaos(w, &d, w.Config.Chaos.ExperimentDir(f.getenv))
+	}
 	f.cockpitHistory(ctx, w, &d)
 	d.Stats, d.DemoEpoch = f.cockpitStats(w)
 	return runCockpit(ctx, f, o, d, w.Config.Theme)
+}
+
+// cockpitChaos gives the cockpit the experiments of dir, run through its
+// kit's executor (the audit log, the read-only switch, the data's clock)
+// on the world's signals; without a directory, C says chaos is not
+// configured.
+func (f *Factory) cockpitChaos(w *World, d *tui.Deps, dir string) {
+	if dir == "" {
+		return
+	}
+	k := d.Kit
+	if k == nil {
+		// no runbooks configured: experiments still act through the same
+		// executor and audit log
+		k = f.Kit(w)
+	}
+	es, err := chaos.LoadDir(dir)
+	d.Chaos = &tui.ChaosDeps{Experiments: es, LoadErr: err, Dir: dir, Runner: func() *chaos.Runner {
+		return &chaos.Runner{Exec: &k.Exec, Metrics: w.Sources.Metrics, SLIs: w.Sources.SLIs, SLOs: w.SLOs, Traces: w.Sources.Traces}
+	}}
 }
 
 // lockWithout names the ledger a world's runbooks lock through without

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oncall-cockpit/oncall/history"
+	"github.com/oncall-cockpit/oncall/internal/config"
 	"github.com/oncall-cockpit/oncall/internal/present"
 	"github.com/oncall-cockpit/oncall/remediate"
 	"github.com/oncall-cockpit/oncall/sim"
@@ -169,6 +170,12 @@ func demoCockpit(ctx context.Context, o *demoOptions, fleet *sim.Fleet, speed fl
 	title := fmt.Sprintf("demo: %s, seed %d, speed %s", fleet.Scenario().Name, o.seed, o.speed)
 	w := simWorld(o.env, fleet, title)
 	d := o.Deps(w, title)
+	// the demo reads no datasource from the config, but runs its experiments
+	var exps config.Chaos
+	if cfg, _, err := o.Config(); err == nil {
+		exps = cfg.Chaos
+	}
+	o.cockpitChaos(w, &d, exps.ExperimentDir(o.getenv))
 	o.cockpitHistory(ctx, w, &d)
 	d.Stats, d.DemoEpoch = o.cockpitStats(w)
 	if o.autopilot {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -32,6 +33,7 @@ type Factory struct {
 	warned *config.Config
 	// stores are the history stores the command opened (history_store.go).
 	stores historyStores
+	in     *bufio.Reader // stdin, one reader for every question asked (stdin())
 }
 
 // World is the simulator's world when --demo names a scenario, else the

@@ -114,24 +114,28 @@ func main() {
 // which ends every command; the second closes abort, which stops what a
 // command let finish (a runbook's action, so that its audit entry is
 // written); after that the signals' default is back, and a third ends
-// oncall at once.
+// oncall at once. The chaos commands watch the signals themselves as
+// well (thirdInterruptEnds): their third says how to roll back the run
+// it leaves unfinished.
 func interrupts() (ctx context.Context, abort <-chan struct{}, stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
+	// the cause names the signal: what it stopped (a chaos run's report)
+	// says "interrupted (terminated)"
+	ctx, cancel := context.WithCancelCause(context.Background())
 	aborted, done := make(chan struct{}), make(chan struct{})
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		defer signal.Stop(sig)
-		for _, then := range []func(){cancel, func() { close(aborted) }} {
+		for _, then := range []func(os.Signal){func(s os.Signal) { cancel(fmt.Errorf("interrupted (%s)", s)) }, func(os.Signal) { close(aborted) }} {
 			select {
-			case <-sig:
-				then()
+			case s := <-sig:
+				then(s)
 			case <-done:
 				return
 			}
 		}
 	}()
-	return ctx, aborted, func() { close(done); cancel() }
+	return ctx, aborted, func() { close(done); cancel(nil) }
 }
 
 // run executes the command line and returns the process exit code.

@@ -20,7 +20,7 @@ func confirm(f *Factory, plan, question string, yes bool) bool {
 			return false
 		}
 		fmt.Fprintf(errOut, "%s This is context %s: type %s to go ahead: ", question, typed, typed)
-		line, _ := bufio.NewReader(f.IO.In).ReadString('\n')
+		line, _ := f.stdin().ReadString('\n')
 		if strings.TrimSpace(line) == typed {
 			return true
 		}
@@ -31,7 +31,7 @@ func confirm(f *Factory, plan, question string, yes bool) bool {
 		return true
 	}
 	fmt.Fprintf(errOut, "%s [y/N] ", question)
-	line, _ := bufio.NewReader(f.IO.In).ReadString('\n')
+	line, _ := f.stdin().ReadString('\n')
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes":
 		return true
@@ -61,4 +61,14 @@ func osUserName() string {
 		return u.Username
 	}
 	return ""
+}
+
+// stdin is standard input behind the one reader every question of the
+// process reads its answer through: a reader per question would lose
+// what an earlier one read ahead (a pasted or typed-ahead answer).
+func (f *Factory) stdin() *bufio.Reader {
+	if f.in == nil {
+		f.in = bufio.NewReader(f.IO.In)
+	}
+	return f.in
 }

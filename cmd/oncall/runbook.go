@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -124,18 +123,26 @@ func planFor(ctx context.Context, k *remediate.Kit, name, target string) (*remed
 // with --confirm, once each and in the order asked, so that neither
 // stands in for the other. The default is no, and so is no input at all.
 func confirmPlan(f *Factory, c confirmFlags, p *remediate.Plan) bool {
+	q := fmt.Sprintf("Run %s on %s", p.Runbook, p.Target)
+	if p.Diagnosis.Escalate {
+		q = fmt.Sprintf("Escalate %s on %s: page a human, nothing else runs", p.Runbook, p.Target)
+	}
+	return confirmNames(f, c, p.Confirmations(f.Global.typed), q, "run "+p.Runbook)
+}
+
+// confirmNames asks before a plan acts, under the runbook rules
+// (confirmPlan's): question, answered y/N, when no name is wanted; else
+// each name typed in turn ("type NAME to act", for high danger) or given
+// with --confirm, once each and in the order asked, so that neither
+// stands in for the other. The default is no, and so is no input.
+func confirmNames(f *Factory, c confirmFlags, cs []remediate.Confirmation, question, act string) bool {
 	ask := f.IO.ErrOut
-	cs := p.Confirmations(f.Global.typed)
 	if len(cs) == 0 {
 		if c.yes {
 			return true
 		}
-		q := fmt.Sprintf("Run %s on %s?", p.Runbook, p.Target)
-		if p.Diagnosis.Escalate {
-			q = fmt.Sprintf("Escalate %s on %s: page a human, nothing else runs?", p.Runbook, p.Target)
-		}
-		fmt.Fprintf(ask, "%s [y/N] ", q)
-		line, _ := bufio.NewReader(f.IO.In).ReadString('\n')
+		fmt.Fprintf(ask, "%s? [y/N] ", question)
+		line, _ := f.stdin().ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(line)); a == "y" || a == "yes" {
 			return true
 		}
@@ -158,11 +165,10 @@ func confirmPlan(f *Factory, c confirmFlags, p *remediate.Plan) bool {
 		fmt.Fprintf(ask, "this plan needs %s typed: -y is not enough (use %s); not done\n", strings.Join(want, " and "), flags)
 		return false
 	}
-	// one reader for every answer: a second would lose what the first read ahead
-	in := bufio.NewReader(f.IO.In)
+	in := f.stdin()
 	for _, x := range cs {
 		if x.Why == remediate.ConfirmHighDanger {
-			fmt.Fprintf(ask, "High danger: type %s to run %s: ", x.Name, p.Runbook)
+			fmt.Fprintf(ask, "High danger: type %s to %s: ", x.Name, act)
 		} else {
 			fmt.Fprintf(ask, "This is context %s: type %s to go ahead: ", x.Name, x.Name)
 		}

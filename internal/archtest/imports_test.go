@@ -15,7 +15,7 @@ const module = "github.com/oncall-cockpit/oncall/"
 
 // allowed lists, for each package of the module, the packages of the
 // module it may import (tests aside). Imports flow one way:
-// cmd → tui → history → remediate → correlate → slo → sources; backends and the simulated
+// cmd → tui → chaos → history → remediate → correlate → slo → sources; backends and the simulated
 // world import only sources; internal helpers sit where they are needed.
 var allowed = map[string][]string{
 	"sources":              {},
@@ -32,7 +32,8 @@ var allowed = map[string][]string{
 	"themes":               {},
 	"history":              {"sources", "slo", "correlate", "remediate", "internal/humanize", "internal/termsafe", "internal/timeparse", "internal/grafana"},
 	"history/sqlstore":     {"history", "remediate"},
-	"tui":                  {"sources", "slo", "correlate", "remediate", "history", "themes", "internal/present", "internal/humanize", "internal/termsafe", "internal/grafana"},
+	"chaos":                {"sources", "slo", "correlate", "remediate", "history", "internal/humanize", "internal/termsafe", "internal/timeparse", "internal/problem"},
+	"tui":                  {"sources", "slo", "correlate", "remediate", "history", "chaos", "themes", "internal/present", "internal/humanize", "internal/termsafe", "internal/timeparse", "internal/grafana"},
 	"internal/grafana":     {},
 	"internal/present":     {"sources", "slo", "correlate", "remediate", "history", "internal/humanize", "internal/termsafe", "internal/timeparse"},
 	"internal/config":      {"sources", "internal/suggest", "internal/timeparse", "internal/problem"},
@@ -46,10 +47,14 @@ var allowed = map[string][]string{
 	"internal/cassette":    {},
 	"internal/testenv":     {"sources", "sources/sim", "sim", "slo", "correlate"},
 	"cmd/oncall": {"sources", "sources/prometheus", "sources/loki", "sources/tempo", "sources/alertmanager", "sources/grafana", "sources/sim", "sim",
-		"slo", "correlate", "remediate", "history", "history/sqlstore", "tui", "themes", "internal/config", "internal/httpx", "internal/present", "internal/humanize", "internal/termsafe", "internal/suggest", "internal/timeparse", "internal/problem", "internal/grafana"},
+		"slo", "correlate", "remediate", "history", "history/sqlstore", "chaos", "tui", "themes", "internal/config", "internal/httpx", "internal/present", "internal/humanize", "internal/termsafe", "internal/suggest", "internal/timeparse", "internal/problem", "internal/grafana"},
 	// the independent trial fleet shares no code with sim (issue 21)
 	"internal/trialfleet":           {"internal/cassette"},
 	"internal/trialfleet/cmd/trial": {"internal/trialfleet"},
+	// the chaos test bed is a real service behind Toxiproxy, for tests
+	// and for users trying experiments (make chaos-testbed)
+	"internal/chaosbed":              {},
+	"internal/chaosbed/cmd/chaosbed": {"internal/chaosbed"},
 }
 
 // testOnly are packages no product code may import.

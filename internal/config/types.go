@@ -32,7 +32,10 @@ type Config struct {
 	Incident Incident `yaml:"incident,omitempty" json:"incident,omitempty"`
 	// History is where incidents are remembered, and the hours pages
 	// count as in hours.
-	History  History `yaml:"history,omitempty" json:"history,omitempty"`
+	History History `yaml:"history,omitempty" json:"history,omitempty"`
+	// Chaos is where chaos experiments are, and when the daemon may
+	// start one.
+	Chaos    Chaos   `yaml:"chaos,omitempty" json:"chaos,omitempty"`
 	Theme    string  `yaml:"theme,omitempty" json:"theme,omitempty"` // dark, light, high-contrast, colorblind, or a palette YAML file
 	Grafana  Grafana `yaml:"grafana,omitempty" json:"grafana,omitempty"`
 	Currency string  `yaml:"currency,omitempty" json:"currency,omitempty"` // for value_per_request; default USD

@@ -468,6 +468,7 @@ func (v *validator) check(c *Config) {
 	v.checkRemediation(c.Remediation)
 	v.checkIncident(c)
 	v.checkHistory(&c.History)
+	v.checkChaos(&c.Chaos)
 	if c.Runbooks != "" {
 		if st, err := os.Stat(v.resolve(c.Runbooks)); err != nil || !st.IsDir() {
 			v.atPath("runbooks", "%q is not a directory", c.Runbooks)

@@ -72,3 +72,6 @@ func (x *Toxiproxy) RemoveToxic(proxy, toxic string) {
 	x.t.Helper()
 	x.call(http.MethodDelete, fmt.Sprintf("/proxies/%s/toxics/%s", proxy, toxic), nil)
 }
+
+// API is the server's base URL, for the requests these helpers do not make.
+func (x *Toxiproxy) API() string { return x.api }

@@ -188,6 +188,13 @@ func (c *Client) RED(ctx context.Context, services []string, r sources.TimeRange
 	}
 	out := make([]sources.RED, 0, len(byService))
 	for _, r := range byService {
+		// a query that answered no series for this service was still
+		// asked: keep it, so that a reader can run it to see why
+		for i, s := range []*sources.Series{&r.Requests, &r.Errors, &r.P99} {
+			if s.Query == "" {
+				s.Query = qs[i].promql
+			}
+		}
 		out = append(out, *r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Service < out[j].Service })

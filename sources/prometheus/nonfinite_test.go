@@ -124,3 +124,29 @@ func TestSummaryOfOnlyNonFiniteNamesTheService(t *testing.T) {
 		}
 	}
 }
+
+// A RED query that answered no series for a service (no 5xx yet) keeps
+// its query: an error ratio shows both halves, the one that answered
+// nothing too.
+func TestREDKeepsTheQueryOfAnEmptyAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		result := `{"metric":{"service":"checkout"},"values":[[1700000000,"1"]]}`
+		if strings.Contains(r.FormValue("query"), "STATUS_CODE_ERROR") {
+			result = ""
+		}
+		fmt.Fprintf(w, `{"status":"success","data":{"resultType":"matrix","result":[%s]}}`, result)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(srv.URL, http.DefaultClient, sources.DefaultConventions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	red, err := c.RED(context.Background(), []string{"checkout"}, sources.TimeRange{Start: time.Unix(1700000000, 0), End: time.Unix(1700000060, 0)}, time.Minute)
+	if err != nil || len(red) != 1 {
+		t.Fatalf("RED = %+v, %v", red, err)
+	}
+	if len(red[0].Errors.Samples) != 0 || !strings.Contains(red[0].Errors.Query, "STATUS_CODE_ERROR") {
+		t.Fatalf("errors %+v: want no sample and the query asked", red[0].Errors)
+	}
+}
